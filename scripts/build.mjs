@@ -3,6 +3,9 @@
 // output is deterministic, which the dist check in .ci/run relies on.
 import { build } from "esbuild";
 
+// `node scripts/build.mjs [OUTDIR]`: OUTDIR (default dist) lets the dist check build elsewhere and compare.
+const outdir = process.argv[2] ?? "dist";
+
 const common = {
   bundle: true,
   platform: "node",
@@ -17,5 +20,5 @@ const common = {
   },
 };
 
-await build({ ...common, entryPoints: ["src/cli.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node\n" + common.banner.js } });
-await build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js" });
+await build({ ...common, entryPoints: ["src/cli.ts"], outfile: `${outdir}/cli.js`, banner: { js: "#!/usr/bin/env node\n" + common.banner.js } });
+await build({ ...common, entryPoints: ["src/index.ts"], outfile: `${outdir}/index.js` });

@@ -1,0 +1,96 @@
+/**
+ * `mfdag` on the command line. With main.ts, the only place that touches process.argv, stdout
+ * and exit codes.
+ */
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { defaultConcurrency, parseCommandLine, USAGE, type CliCommand } from "./cli-args.js";
+import { check } from "./core/check.js";
+import { isConfigurationError, REPORT_BUG_URL } from "./core/errors.js";
+import { configOf, listRepo, repoRelative } from "./core/inspect.js";
+import type { Logger } from "./core/ports.js";
+import { DEFAULTS, createPorts, loadRepoConfig } from "./io/setup.js";
+import { createRenderer } from "./render/index.js";
+import { checkView } from "./render/views.js";
+
+export const EXIT = { ok: 0, policy: 1, couldNotCheck: 2 } as const;
+
+const VERSION = "0.1.0";
+
+const terminalLogger: Logger = {
+  info: (message) => process.env.MFDAG_VERBOSE && process.stderr.write(`${message}\n`),
+  warning: (message) => process.stderr.write(`warning: ${message}\n`),
+  debug: () => {},
+  group: (_title, fn) => fn(),
+};
+
+/** The git work tree containing `dir`, else `dir` itself: imports resolve inside the repo. */
+function defaultRoot(dir: string): string {
+  try {
+    return execFileSync("git", ["-C", dir, "rev-parse", "--show-toplevel"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return dir;
+  }
+}
+
+async function run(cli: CliCommand): Promise<number> {
+  const { options } = cli;
+  const write = (text: string) => process.stdout.write(text);
+  if (cli.command === "help") return write(`${USAGE}\n`), EXIT.ok;
+  if (cli.command === "version") return write(`${VERSION}\n`), EXIT.ok;
+
+  const flowArg = cli.command === "config" ? cli.positionals[0]! : null;
+  const root = path.resolve(options.root ?? (flowArg ? defaultRoot(path.dirname(path.resolve(flowArg))) : process.cwd()));
+  const { config } = await loadRepoConfig(root, options.config);
+  const settings = {
+    root,
+    python: options.python ?? config.python ?? DEFAULTS.python,
+    timeoutSeconds: options.timeout ?? config.timeout ?? DEFAULTS.timeoutSeconds,
+    maxFileBytes: config.maxFileBytes ?? DEFAULTS.maxFileBytes,
+    ignore: config.ignore,
+    logger: terminalLogger,
+  };
+  const ports = createPorts(settings);
+  const color = options.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
+  const renderer = createRenderer({ color });
+  const compiler = options.compiler ?? config.compiler ?? "auto";
+
+  if (cli.command === "list") {
+    const listing = await listRepo(config, settings.maxFileBytes, ports);
+    write(options.format === "json" ? JSON.stringify(listing, null, 2) + "\n" : renderer.render("list.txt.njk", { listing }));
+    return EXIT.ok;
+  }
+  if (cli.command === "config") {
+    const result = await configOf(repoRelative(root, flowArg!), compiler, ports);
+    if (options.format === "json") {
+      const { flowFile, flowClass, job, compiler: used, exact, reason, error, configClass, parameters } = result;
+      write(JSON.stringify({ flowFile, flowClass, job, compiler: used, exact, reason, error, configClass, parameters }, null, 2) + "\n");
+    } else {
+      write(renderer.render("config.txt.njk", { result }));
+    }
+    return result.error ? EXIT.policy : EXIT.ok;
+  }
+
+  const report = await check(
+    { compiler, failOn: options["fail-on"] ?? config.failOn ?? "type-change", concurrency: options.concurrency ?? config.concurrency ?? defaultConcurrency(), maxFileBytes: settings.maxFileBytes, config },
+    ports,
+  );
+  if (options.format === "json") write(JSON.stringify(report, null, 2) + "\n");
+  else write(renderer.render(options.format === "markdown" ? "check.md.njk" : "check.txt.njk", { report, view: checkView(report) }));
+  return report.failed ? EXIT.policy : EXIT.ok;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await run(parseCommandLine(argv));
+  } catch (error) {
+    if (isConfigurationError(error)) {
+      process.stderr.write(`mfdag: ${error.message}\n`);
+    } else {
+      process.stderr.write(`mfdag: internal error: ${(error as Error)?.stack ?? String(error)}\nThis is a bug in mfdag; please report it at ${REPORT_BUG_URL} with the command you ran.\n`);
+    }
+    return EXIT.couldNotCheck;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,69 @@
+/**
+ * The optional repo config file (`.mfdag.yml` or `mfdag.config.json`): explicit flow ↔ definitions
+ * pairs and per-flow `dagster create` arguments. Validated with zod; every error names the key.
+ */
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { ConfigurationError } from "./errors.js";
+import { COMPILERS, FAIL_ON } from "./types.js";
+
+export const CONFIG_FILE_NAMES = [".mfdag.yml", ".mfdag.yaml", "mfdag.config.json"] as const;
+
+const repoPath = z
+  .string()
+  .min(1)
+  .refine((p) => !path.posix.isAbsolute(p) && !path.win32.isAbsolute(p), "must be a path relative to the repo root")
+  .refine((p) => !path.posix.normalize(p.replace(/\\/g, "/")).startsWith("../"), "must stay inside the repo root")
+  .transform((p) => path.posix.normalize(p.replace(/\\/g, "/")));
+
+const flowEntry = z
+  .object({
+    flow: repoPath,
+    definitions: repoPath.optional(),
+    name: z.string().min(1).optional(),
+    args: z.array(z.string()).default([]),
+    cwd: repoPath.optional(),
+  })
+  .strict();
+
+export const repoConfigSchema = z
+  .object({
+    compiler: z.enum(COMPILERS).optional(),
+    python: z.string().min(1).optional(),
+    failOn: z.enum(FAIL_ON).optional(),
+    timeout: z.number().positive().max(3600).optional(),
+    concurrency: z.number().int().positive().max(256).optional(),
+    maxFileBytes: z.number().int().positive().optional(),
+    ignore: z.array(z.string()).default([]),
+    flows: z.array(flowEntry).default([]),
+  })
+  .strict();
+
+export type RepoConfig = z.infer<typeof repoConfigSchema>;
+export type FlowEntry = z.infer<typeof flowEntry>;
+
+export const EMPTY_REPO_CONFIG: RepoConfig = repoConfigSchema.parse({});
+
+/** Formats zod issues as `file: key.path: message` lines. */
+function describeIssues(file: string, error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const key = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+      return `${file}: ${key}: ${issue.message}`;
+    })
+    .join("\n");
+}
+
+/** Parses the text of a config file; `file` names it in errors. */
+export function parseRepoConfig(file: string, text: string): RepoConfig {
+  let raw: unknown;
+  try {
+    raw = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigurationError(`${file}: not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(error as Error).message}`);
+  }
+  const result = repoConfigSchema.safeParse(raw ?? {});
+  if (!result.success) throw new ConfigurationError(describeIssues(file, result.error));
+  return result.data;
+}

@@ -1,0 +1,67 @@
+/**
+ * The engine's only ways to touch the outside world. Edges (`cli.ts`, `main.ts`) pass real
+ * implementations from `src/io/`; the engine stays testable and free of process/file-system calls.
+ */
+import type { CompiledConfig } from "./types.js";
+
+/** Read access to the checked repo. Paths are repo-relative POSIX paths. */
+export interface RepoReader {
+  readonly root: string;
+  /** Every `.py` file worth looking at (tracked or trackable; no venvs, node_modules, ...). */
+  listPythonFiles(): Promise<string[]>;
+  /**
+   * At most `maxBytes` of the file; `size` is the whole file's size, so `size > bytes.length` means
+   * the file was cut. An error message when it cannot be read at all.
+   */
+  read(file: string, maxBytes: number): Promise<{ bytes: Buffer; size: number } | { error: string }>;
+  exists(file: string): Promise<boolean>;
+}
+
+export interface StaticScanEntry {
+  file: string;
+  error: string | null;
+  errorLine: number | null;
+  flowClasses: { name: string; line: number }[];
+  mainClass: string | null;
+  mainLine: number | null;
+  isFlowFile: boolean;
+}
+
+export interface CompileRequest {
+  flowFile: string;
+  flowClass: string | null;
+  /** `--name` for `dagster create`, when the job name is not the default one. */
+  jobName: string | null;
+  /** Extra `dagster create` arguments from the config file. */
+  args: string[];
+  /** Repo-relative working directory of the compile (default: the flow file's directory). */
+  cwd: string;
+}
+
+/** The static compiler (python/mfdag_static.py): one process for many files. */
+export interface StaticAnalyzer {
+  analyze(scan: string[], compile: CompileRequest[]): Promise<{ files: StaticScanEntry[]; results: CompiledConfig[] }>;
+}
+
+/** The real metaflow-dagster compiler. */
+export interface MetaflowCompiler {
+  /** Throws a ConfigurationError that says what to install when the interpreter lacks metaflow-dagster. */
+  ensureAvailable(): Promise<void>;
+  /** `false` instead of throwing, for `auto`. */
+  isAvailable(): Promise<boolean>;
+  compile(request: CompileRequest): Promise<CompiledConfig>;
+}
+
+export interface Logger {
+  info(message: string): void;
+  warning(message: string): void;
+  debug(message: string): void;
+  group<T>(title: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export const silentLogger: Logger = {
+  info() {},
+  warning() {},
+  debug() {},
+  group: (_title, fn) => fn(),
+};

@@ -1,0 +1,53 @@
+/**
+ * The action's inputs, read once and validated with zod into one typed object. `''` (an input the
+ * workflow did not set) becomes `undefined`; a bad value fails with one line naming the input and
+ * the allowed values.
+ */
+import { z } from "zod";
+import { ConfigurationError } from "./core/errors.js";
+import { COMPILERS, FAIL_ON } from "./core/types.js";
+
+const blank = (value: unknown) => (typeof value === "string" && value.trim() === "" ? undefined : typeof value === "string" ? value.trim() : value);
+
+function enumInput<T extends readonly [string, ...string[]]>(name: string, values: T) {
+  return z.preprocess(blank, z.enum(values, { error: (issue) => `Input '${name}': '${String(issue.input)}' is not one of ${values.join(", ")}` }).optional());
+}
+
+function intInput(name: string, max: number) {
+  return z.preprocess(
+    blank,
+    z.coerce
+      .number({ error: () => `Input '${name}': expected a whole number` })
+      .int({ error: () => `Input '${name}': expected a whole number` })
+      .min(1, { error: () => `Input '${name}': must be at least 1` })
+      .max(max, { error: () => `Input '${name}': must be at most ${max}` })
+      .optional(),
+  );
+}
+
+export const actionInputsSchema = z.object({
+  root: z.preprocess(blank, z.string().default(".")),
+  compiler: enumInput("compiler", COMPILERS),
+  python: z.preprocess(blank, z.string().optional()),
+  failOn: enumInput("fail-on", FAIL_ON),
+  config: z.preprocess(blank, z.string().optional()),
+  concurrency: intInput("concurrency", 256),
+  timeout: intInput("timeout", 3600),
+});
+
+export type ActionInputs = z.infer<typeof actionInputsSchema>;
+
+/** `getInput` is passed in so this module stays free of @actions/core. */
+export function parseActionInputs(getInput: (name: string) => string): ActionInputs {
+  const result = actionInputsSchema.safeParse({
+    root: getInput("root"),
+    compiler: getInput("compiler"),
+    python: getInput("python"),
+    failOn: getInput("fail-on"),
+    config: getInput("config"),
+    concurrency: getInput("concurrency"),
+    timeout: getInput("timeout"),
+  });
+  if (!result.success) throw new ConfigurationError(result.error.issues.map((issue) => issue.message).join("\n"));
+  return result.data;
+}

@@ -1,0 +1,113 @@
+/**
+ * The real compiler: `PYTHON FLOW dagster create OUT [--name JOB] [args]`, one process per flow,
+ * from the flow's directory (relative IncludeFile/Config paths resolve there), with its datastore
+ * and output in a temp dir so nothing is written into the repo.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { parseDefinitionsFile } from "../core/definitions.js";
+import { ConfigurationError } from "../core/errors.js";
+import type { CompileRequest, MetaflowCompiler } from "../core/ports.js";
+import type { CompiledConfig } from "../core/types.js";
+
+export interface MetaflowCompilerOptions {
+  root: string;
+  python: string;
+  timeoutMs: number;
+}
+
+/** Environment for every run: repeatable (PYTHONHASHSEED, see the docs) and writing nothing into the repo. */
+export function compilerEnv(datastore: string): Record<string, string> {
+  return {
+    METAFLOW_DATASTORE_SYSROOT_LOCAL: datastore,
+    PYTHONDONTWRITEBYTECODE: "1",
+    PYTHONHASHSEED: "0",
+    USER: process.env.USER || "mfdag",
+  };
+}
+
+function lastLine(text: string): string {
+  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? "";
+}
+
+/** Kills the child and everything it started: a flow may fork helpers that outlive it. */
+function killGroup(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+export function createMetaflowCompiler(options: MetaflowCompilerOptions): MetaflowCompiler {
+  let probe: Promise<{ ok: true } | { ok: false; why: string }> | null = null;
+  const check = () =>
+    (probe ??= execa(options.python, ["-B", "-c", "import metaflow, metaflow_extensions.dagster"], {
+      reject: false,
+      timeout: 60_000,
+      env: { PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" },
+      cwd: os.tmpdir(),
+    }).then((child) => {
+      if (child.exitCode === 0) return { ok: true as const };
+      const why = (child as { code?: string }).code === "ENOENT" ? "the interpreter was not found" : lastLine(child.stderr) || `exit code ${child.exitCode}`;
+      return { ok: false as const, why };
+    }));
+
+  return {
+    async isAvailable() {
+      return (await check()).ok;
+    },
+    async ensureAvailable() {
+      const result = await check();
+      if (!result.ok) {
+        throw new ConfigurationError(
+          `The metaflow compiler needs a Python that can import metaflow and metaflow-dagster, and '${options.python}' cannot (${result.why}).\n` +
+            `Install them there with \`${options.python} -m pip install metaflow-dagster\`, or pass --python with an interpreter that has them (action input: python), or use --compiler static.`,
+        );
+      }
+    },
+    async compile(request: CompileRequest): Promise<CompiledConfig> {
+      const temp = await mkdtemp(path.join(os.tmpdir(), "mfdag-compile-"));
+      const out = path.join(temp, "definitions.py");
+      const base = { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow" as const, parameters: [], exact: true, reason: null, errorLine: null };
+      try {
+        const args = ["-B", path.join(options.root, request.flowFile), "dagster", "create", out];
+        if (request.jobName) args.push("--name", request.jobName);
+        args.push(...request.args);
+        const child = execa(options.python, args, {
+          cwd: path.join(options.root, request.cwd),
+          env: compilerEnv(path.join(temp, "datastore")),
+          reject: false,
+          all: true,
+          detached: true,
+          stdin: "ignore",
+        });
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          killGroup(child.pid);
+        }, options.timeoutMs);
+        const result = await child;
+        clearTimeout(timer);
+        killGroup(child.pid);
+        if (timedOut) {
+          return { ...base, job: null, configClass: null, error: `dagster create did not finish within ${Math.round(options.timeoutMs / 1000)} s and was stopped (raise the timeout, or look for a flow that waits at import time)` };
+        }
+        if ((result as { code?: string }).code === "ENOENT") throw new ConfigurationError(`Python interpreter '${options.python}' was not found: pass --python with the path of one.`);
+        if (result.exitCode !== 0) {
+          return { ...base, job: null, configClass: null, error: lastLine(result.all ?? "") || `dagster create exited with ${result.exitCode ?? result.signal}` };
+        }
+        const text = await readFile(out, "utf8").catch(() => null);
+        const parsed = text === null ? null : parseDefinitionsFile(request.flowFile, text);
+        if (!parsed) return { ...base, job: null, configClass: null, error: "dagster create exited 0 but wrote no definitions file" };
+        return { ...base, flowClass: parsed.flow ?? request.flowClass, job: parsed.job, configClass: parsed.configClass?.lines ?? null, error: null };
+      } finally {
+        await rm(temp, { recursive: true, force: true });
+      }
+    },
+  };
+}
