@@ -1,0 +1,101 @@
+/** Real temporary repos and the built CLI run as a child process, for end-to-end tests. */
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa, execaSync } from "execa";
+import { afterAll } from "vitest";
+
+export const PROJECT = path.resolve(fileURLToPath(import.meta.url), "../../..");
+export const CORPUS = path.join(PROJECT, "__tests__/fixtures/corpus");
+export const CLI = path.join(PROJECT, "dist/cli.js");
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+export function tempDir(prefix = "mfdag-test-"): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+export function writeFiles(root: string, files: Record<string, string | Buffer>): void {
+  for (const [file, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), content);
+  }
+}
+
+/** A git repo with `files` committed. */
+export function gitRepo(files: Record<string, string | Buffer> = {}): string {
+  const root = tempDir("mfdag-repo-");
+  writeFiles(root, files);
+  const git = (...args: string[]) => execaSync("git", ["-c", "user.name=mfdag tests", "-c", "user.email=tests@example.invalid", "-c", "init.defaultBranch=main", ...args], { cwd: root });
+  git("init", "-q");
+  git("add", "-A");
+  git("commit", "-q", "--allow-empty", "-m", "initial");
+  return root;
+}
+
+/** Copies the corpus flows (with pkg/ and data.csv) to `dir/flows`. */
+export function copyCorpusFlows(dir: string, sub = "flows"): void {
+  cpSync(path.join(CORPUS, "flows"), path.join(dir, sub), { recursive: true });
+}
+
+export interface CorpusExpectation {
+  flow_file: string;
+  exit_code: number;
+  flow?: string;
+  job?: string;
+  config_class?: string[] | null;
+  error_tail?: string[];
+}
+
+export function corpusExpected(): CorpusExpectation[] {
+  const dir = path.join(CORPUS, "expected");
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as CorpusExpectation);
+}
+
+export async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  const child = await execa(process.execPath, [CLI, ...args], { cwd: options.cwd ?? PROJECT, reject: false, env: { NO_COLOR: "1", ...options.env } });
+  return { exitCode: child.exitCode, stdout: child.stdout, stderr: child.stderr };
+}
+
+export async function checkJson(root: string, ...extra: string[]) {
+  const result = await runCli(["check", "--root", root, "--format", "json", ...extra]);
+  if (result.exitCode === 2) throw new Error(`mfdag could not check: ${result.stderr}`);
+  return { ...result, report: JSON.parse(result.stdout) };
+}
+
+/** Every file under `root` with its size and mtime, for "nothing was written" assertions. */
+export function snapshotTree(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = path.join(dir, name);
+      const info = statSync(full);
+      out.push(`${path.relative(root, full)} ${info.isDirectory() ? "dir" : `${info.size} ${info.mtimeMs}`}`);
+      if (info.isDirectory()) walk(full);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** Whether this machine's python3 can import the real compiler (it is not installable here). */
+export function realCompilerAvailable(): boolean {
+  try {
+    execaSync("python3", ["-B", "-c", "import metaflow, metaflow_extensions.dagster"], { env: { USER: process.env.USER || "mfdag" } });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const REAL_COMPILER_SKIP_REASON =
+  "real compiler not importable by python3: put the metaflow and metaflow-dagster sources on PYTHONPATH (see DEVELOPERS.md) to run these tests";
