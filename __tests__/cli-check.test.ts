@@ -2,32 +2,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
-import { checkJson, copyCorpusFlows, corpusExpected, gitRepo, runCli, snapshotTree, tempDir, writeFiles, PROJECT } from "./helpers/repo.js";
-
-// Corpus flows whose Config class the static compiler reproduces; each gets a definitions file
-// written as if generated on another machine, from the real compiler's recorded output.
-const EXACT_FLOWS = ["branching_flow.py", "broken_names_flow.py", "containers_flow.py", "include_flow.py", "inherited_flow.py", "ordering_flow.py", "scalars_flow.py", "two_flows.py"];
-const OTHER_ROOT = "/home/alice/elsewhere";
-
-function definitionsFor(flowFile: string): [string, string] {
-  const expected = corpusExpected().find((e) => e.flow_file === flowFile)!;
-  const configClass = expected.config_class?.map((line) => line.replace("<SYSROOT>", `${OTHER_ROOT}/flows/.metaflow`)) ?? null;
-  const text = renderDefinitions({ flow: expected.flow!, job: expected.job!, source: `${OTHER_ROOT}/flows/${flowFile}`, configClass });
-  return [`dagster/${flowFile.replace(/\.py$/, "_dagster.py")}`, text];
-}
-
-/** A git repo with the exact corpus flows and their definitions from another machine. */
-function corpusRepo(): string {
-  const staging = tempDir();
-  copyCorpusFlows(staging);
-  const files: Record<string, string | Buffer> = {};
-  for (const name of [...EXACT_FLOWS, "pkg/__init__.py", "pkg/base.py", "pkg/settings.py", "data.csv"]) files[`flows/${name}`] = readFileSync(path.join(staging, "flows", name));
-  for (const flowFile of EXACT_FLOWS) {
-    const [file, text] = definitionsFor(flowFile);
-    files[file] = text;
-  }
-  return gitRepo(files);
-}
+import { corpusRepo, definitionsFor, EXACT_FLOWS } from "./helpers/corpus-repo.js";
+import { checkJson, gitRepo, runCli, snapshotTree, tempDir, writeFiles, PROJECT } from "./helpers/repo.js";
 
 function edit(root: string, file: string, from: string, to: string): void {
   const full = path.join(root, file);

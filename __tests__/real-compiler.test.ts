@@ -1,6 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { normalizeLine } from "../src/core/normalize.js";
+import { corpusRepo, EXACT_FLOWS } from "./helpers/corpus-repo.js";
 import { checkJson, copyCorpusFlows, corpusExpected, REAL_COMPILER_SKIP_REASON, realCompilerAvailable, runCli, snapshotTree, tempDir } from "./helpers/repo.js";
 
 const available = realCompilerAvailable();
@@ -29,5 +30,14 @@ describe.skipIf(!available)(title, () => {
     const before = snapshotTree(flows);
     await checkJson(flows, "--compiler", "metaflow");
     expect(snapshotTree(flows)).toEqual(before);
+  });
+});
+
+describe.skipIf(!available)(`${title}: check`, () => {
+  it("agrees with the static compiler that definitions from another machine are up to date", async () => {
+    const root = corpusRepo();
+    const { report, exitCode } = await checkJson(root, "--compiler", "metaflow");
+    expect(report.flows.map((f: { status: string; compiler: string }) => [f.status, f.compiler])).toEqual(EXACT_FLOWS.map(() => ["up-to-date", "metaflow"]));
+    expect(exitCode).toBe(0);
   });
 });

@@ -36301,7 +36301,7 @@ async function configOf(flowFile, compiler, ports) {
   const scanned = files[0];
   const result = results[0];
   if (scanned?.error && !result.error) return { ...result, error: scanned.error, errorLine: scanned.errorLine };
-  if (compiler === "static" || result.error || compiler === "auto" && result.exact) return result;
+  if (compiler === "static" || compiler === "auto" && (result.exact || result.error)) return result;
   if (compiler === "metaflow") await ports.metaflow.ensureAvailable();
   else if (!await ports.metaflow.isAvailable()) return result;
   const real = await ports.metaflow.compile({ ...request, flowClass: result.flowClass });
@@ -44256,7 +44256,8 @@ var COLORS2 = {
   yellow: import_picocolors.default.yellow,
   cyan: import_picocolors.default.cyan,
   dim: import_picocolors.default.dim,
-  bold: import_picocolors.default.bold
+  bold: import_picocolors.default.bold,
+  plain: (text) => text
 };
 function createRenderer(options = {}) {
   const env = new import_nunjucks.default.Environment(new import_nunjucks.default.FileSystemLoader(path16.join(packageRoot(), "templates")), {

@@ -63858,7 +63858,8 @@ var COLORS2 = {
   yellow: import_picocolors.default.yellow,
   cyan: import_picocolors.default.cyan,
   dim: import_picocolors.default.dim,
-  bold: import_picocolors.default.bold
+  bold: import_picocolors.default.bold,
+  plain: (text) => text
 };
 function createRenderer(options = {}) {
   const env = new import_nunjucks.default.Environment(new import_nunjucks.default.FileSystemLoader(path15.join(packageRoot(), "templates")), {

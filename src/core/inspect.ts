@@ -40,7 +40,7 @@ export async function configOf(flowFile: string, compiler: CompilerChoice, ports
   const scanned = files[0];
   const result = results[0]!;
   if (scanned?.error && !result.error) return { ...result, error: scanned.error, errorLine: scanned.errorLine };
-  if (compiler === "static" || result.error || (compiler === "auto" && result.exact)) return result;
+  if (compiler === "static" || (compiler === "auto" && (result.exact || result.error))) return result;
   if (compiler === "metaflow") await ports.metaflow.ensureAvailable();
   else if (!(await ports.metaflow.isAvailable())) return result;
   const real = await ports.metaflow.compile({ ...request, flowClass: result.flowClass });

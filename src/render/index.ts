@@ -50,6 +50,7 @@ const COLORS = {
   cyan: pc.cyan,
   dim: pc.dim,
   bold: pc.bold,
+  plain: (text: string) => text,
 } as const;
 
 export function createRenderer(options: RenderOptions = {}) {
