@@ -30,7 +30,7 @@ describe("mfdag check on definitions generated on another machine", () => {
     const flow = report.flows.find((f: { flowFile: string }) => f.flowFile === "flows/ordering_flow.py");
     expect(flow.status).toBe("drift");
     expect(flow.changes).toEqual([
-      expect.objectContaining({ parameter: "mid", kind: "type-changed", severity: "breaking", committed: { type: "int", default: "3", help: "" }, current: { type: "float", default: "3.5", help: "" }, flowLine: 8 }),
+      expect.objectContaining({ parameter: "mid", kind: "type-changed", severity: "breaking", committed: { type: "int", default: "3", help: "" }, current: { type: "float", default: "3.5", help: "" }, declaredIn: "flows/ordering_flow.py", flowLine: 8 }),
     ]);
     expect(flow.configDiff).toContain("-    mid: int = 3\n+    mid: float = 3.5");
     expect(flow.regenerate).toBe("cd flows && python ordering_flow.py dagster create ../dagster/ordering_flow_dagster.py");

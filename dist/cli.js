@@ -35802,6 +35802,7 @@ function change(kind, parameter, committed, current) {
     severity: SEVERITY[kind],
     committed: committed ? valueOf(committed) : null,
     current: current ? valueOf(current) : null,
+    declaredIn: null,
     flowLine: null,
     definitionsLine: null
   };
@@ -35832,11 +35833,11 @@ function compareFields(committed, current) {
   }
   return changes;
 }
-function configDiff(path18, committed, current) {
+function configDiff(path18, committed, current, labels = ["committed", "dagster create now"]) {
   const before = committed && committed.length > 0 ? committed.join("\n") + "\n" : "";
   const after = current && current.length > 0 ? current.join("\n") + "\n" : "";
   if (before === after) return null;
-  const patch = createTwoFilesPatch(`a/${path18}`, `b/${path18}`, before, after, "committed", "dagster create now", { context: 3 });
+  const patch = createTwoFilesPatch(`a/${path18}`, `b/${path18}`, before, after, labels[0], labels[1], { context: 3 });
   return patch.replace(/^=+\n/, "");
 }
 function parseConfigLines(lines) {
@@ -36248,7 +36249,10 @@ function compareWithCommitted(pair, request, current, staticResult, localRoot) {
     const field = definitionsFields.get(change2.parameter);
     if (field && file2.configLine) change2.definitionsLine = file2.configLine + 1 + field.index;
     const parameter = parameterLines.get(change2.parameter);
-    if (parameter && parameter.file === pair.flow.path) change2.flowLine = parameter.line;
+    if (parameter) {
+      change2.declaredIn = parameter.file;
+      change2.flowLine = parameter.line;
+    }
   }
   const jobChange = current.job && file2.job && current.job !== file2.job ? { committed: file2.job, current: current.job } : null;
   const diff = configDiff(file2.path, committedLines, currentLines);
@@ -44356,7 +44360,7 @@ async function run(cli) {
     ports
   );
   if (options.format === "json") write(JSON.stringify(report2, null, 2) + "\n");
-  else write(renderer.render(options.format === "markdown" ? "check.md.njk" : "check.txt.njk", { report: report2, view: checkView(report2) }));
+  else write(renderer.render(options.format === "markdown" ? "check.md.njk" : "check.txt.njk", { report: report2, view: checkView(report2), contract: null, notes: [] }));
   return report2.failed ? EXIT.policy : EXIT.ok;
 }
 async function main(argv) {

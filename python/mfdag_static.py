@@ -866,10 +866,12 @@ MUTATING_METHODS = frozenset(
 
 
 def mutated_names(tree):
-    """Names whose object may be changed in place anywhere in the module
-    (`X[k] = v`, `X.a = v`, `X.append(v)`, `global X` in a function, ...).
-    Over-approximates: a local variable of the same name also counts."""
+    """(in_place, rebound): names whose object may be changed in place anywhere
+    in the module (`X[k] = v`, `X.a = v`, `X.append(v)`, setattr(X, ...)) and
+    names a function rebinds through `global X`.  Over-approximates: a local
+    variable of the same name also counts."""
     names = set()
+    rebound = set()
     for node in ast.walk(tree):
         base = None
         if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
@@ -878,7 +880,7 @@ def mutated_names(tree):
                 and node.func.attr in MUTATING_METHODS:
             base = node.func.value
         elif isinstance(node, ast.Global):
-            names.update(node.names)
+            rebound.update(node.names)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                 and node.func.id in ("setattr", "delattr") and node.args:
             base = node.args[0]
@@ -889,7 +891,7 @@ def mutated_names(tree):
     # `self`/`cls` mutations are instance state at run time, never module constants.
     names.discard("self")
     names.discard("cls")
-    return names
+    return names, rebound
 
 
 def is_main_guard(test):
@@ -918,7 +920,7 @@ class Module:
         self.namespace = Namespace()
         self.classes = []  # top-level ClassInfo in order
         self.main_block = None  # (index, ast.If)
-        self.mutated = mutated_names(self.tree) if self.tree is not None else set()
+        self.mutated, self.rebound = mutated_names(self.tree) if self.tree is not None else (set(), set())
         if self.tree is not None:
             self.namespace.collect(self.tree.body, self, ModuleScope(self, None))
             for index, stmt in enumerate(self.tree.body):
@@ -961,6 +963,16 @@ class Module:
 # Scopes
 # ---------------------------------------------------------------------------
 
+def guard_mutation(module, name, value):
+    """A mutable constant (or Parameter object) changed in place somewhere in the
+    module cannot be trusted.  Classes changed at import are caught by
+    FlowCompiler.check_monkeypatching; modules are not constants."""
+    if name in module.mutated and isinstance(value, (list, dict, set, ParamSpec)):
+        raise Inexact("%r is modified in place in %s, which is not evaluated statically"
+                      % (name, module.rel))
+    return value
+
+
 class ModuleScope:
     """Module globals as they are when statement `before` runs (None: after import)."""
 
@@ -979,9 +991,8 @@ class ModuleScope:
 
     def lookup(self, name, ctx, builtins_fallback=True):
         ns = self.module.namespace
-        if name in self.module.mutated:
-            raise Inexact("%r is modified in place in %s, which is not evaluated statically"
-                          % (name, self.module.rel))
+        if name in self.module.rebound:
+            raise Inexact("%r is rebound by a function (global %s) in %s" % (name, name, self.module.rel))
         binding = ns.latest(name, self.before)
         for star in reversed(ns.stars):
             if self.before is not None and star.index >= self.before:
@@ -992,7 +1003,7 @@ class ModuleScope:
             if value is not UNSET:
                 return value
         if binding is not None:
-            return binding.get(ctx)
+            return guard_mutation(self.module, name, binding.get(ctx))
         if not builtins_fallback:
             return UNSET
         return builtin_value(name, self.module, ctx)
@@ -1021,11 +1032,8 @@ class ClassScope:
 
     def lookup(self, name, ctx):
         binding = self.info.namespace.latest(name, self.before)
-        if binding is not None and name in self.info.module.mutated:
-            raise Inexact("%r is modified in place in %s, which is not evaluated statically"
-                          % (name, self.info.module.rel))
         if binding is not None:
-            return binding.get(ctx)
+            return guard_mutation(self.info.module, name, binding.get(ctx))
         if self.info.namespace.stars:
             raise Inexact("star import inside class %s" % self.info.name)
         return self.info.outer_scope.lookup(name, ctx)
@@ -1991,7 +1999,9 @@ class ParamInfo:
 
     def to_json(self):
         return {
-            "attribute": self.attribute, "name": self.name, "kind": self.kind,
+            "attribute": self.attribute,
+            "name": self.name if self.name is not None else "<unknown>",
+            "kind": self.kind,
             "file": self.file, "line": self.line, "declaredType": self.declared_type,
             "annotation": self.annotation, "value": self.value, "help": self.help,
             "dropped": self.dropped, "exact": not self.reasons,
@@ -2047,23 +2057,20 @@ class FlowCompiler:
         """Syntax errors in imported repository modules and Config() errors raised
         while class bodies execute, in execution order."""
         visited = set()
-        self._executing = set()
+        self._executing = {}  # id(module) -> index of the statement it is running
         return self._walk_module(self.info.module, visited)
 
     def _walk_module(self, module, visited):
-        if id(module) in self._executing:
-            # Python hands out the partially initialized module; names bound
-            # later in it are missing (ImportError) -- not reproduced.
-            self.fail("circular import involving %s" % module.rel)
-            return None
         if id(module) in visited:
+            # Already imported, or being imported (a cycle: Python hands out the
+            # partially initialized module; _check_from_import checks names).
             return None
         visited.add(id(module))
-        self._executing.add(id(module))
+        self._executing[id(module)] = 0
         try:
             return self._execute_module(module, visited)
         finally:
-            self._executing.discard(id(module))
+            del self._executing[id(module)]
 
     def _execute_module(self, module, visited):
         if module.problem is not None:
@@ -2072,6 +2079,7 @@ class FlowCompiler:
             self.fail("module %s cannot be read: %s" % (module.rel, module.problem.message))
             return None
         for index, stmt in enumerate(module.tree.body):
+            self._executing[id(module)] = index
             if module.main_block and index == module.main_block[0]:
                 break  # the flow runs (and exits) from here
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -2131,7 +2139,8 @@ class FlowCompiler:
     def _check_from_import(self, target, name, module, stmt, visited):
         if name == "*":
             return None
-        if target.namespace.latest(name, None) is not None or target.namespace.stars:
+        partial = self._executing.get(id(target))  # None unless in an import cycle
+        if target.namespace.latest(name, partial) is not None or target.namespace.stars:
             return None
         try:
             sub = submodule_of(target, name)
@@ -2139,8 +2148,9 @@ class FlowCompiler:
             self.fail(exc.reason)
             return None
         if sub is None:
-            self.fail("%s:%d: cannot import name %r from %s (ImportError at import)"
-                      % (module.rel, stmt.lineno, name, target.qualname))
+            cycle = " (circular import)" if partial is not None else ""
+            self.fail("%s:%d: cannot import name %r from %s%s (ImportError at import)"
+                      % (module.rel, stmt.lineno, name, target.qualname, cycle))
         elif isinstance(sub, Module):
             return self._walk_module(sub, visited)
         return None
@@ -2285,6 +2295,8 @@ class FlowCompiler:
                 continue
             if isinstance(value, DecoratedFunction) and value.harmless:
                 continue
+            if isinstance(value, ExternalRef) and value.dotted.split(".")[0] in STDLIB:
+                continue  # a standard-library object is never a metaflow Parameter
             if isinstance(value, (ExternalRef, DecoratedFunction)) and skipped is None:
                 self.fail("attribute %r of %s is %s, which could be a Parameter"
                           % (attr, klass.name, describe(value)))
@@ -2307,10 +2319,30 @@ class FlowCompiler:
         """Expressions that can never evaluate to a Parameter object."""
         if not isinstance(binding, ValueBinding):
             return isinstance(binding, (FunctionBinding, ClassBinding))
-        return isinstance(binding.node, (ast.Constant, ast.JoinedStr, ast.List, ast.Tuple, ast.Set,
-                                         ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp,
-                                         ast.GeneratorExp, ast.Lambda, ast.Compare, ast.BinOp,
-                                         ast.UnaryOp))
+        node = binding.node
+        if isinstance(node, (ast.Constant, ast.JoinedStr, ast.List, ast.Tuple, ast.Set,
+                             ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp,
+                             ast.GeneratorExp, ast.Lambda, ast.Compare, ast.BinOp,
+                             ast.UnaryOp)):
+            return True
+        if isinstance(node, ast.Call):
+            # A standard-library call (logging.getLogger(...), datetime.date(...))
+            # cannot create a metaflow Parameter unless it is handed one.
+            try:
+                func = evaluate(node.func, binding.scope, EvalCtx())
+            except Inexact:
+                return False
+            if not (isinstance(func, ExternalRef) and func.dotted.split(".")[0] in STDLIB):
+                return False
+            for arg in list(node.args) + [kw.value for kw in node.keywords]:
+                try:
+                    value = evaluate(arg, binding.scope, EvalCtx())
+                except Inexact:
+                    return False
+                if not is_constant(value):
+                    return False
+            return True
+        return False
 
     def param_fail(self, param, reason):
         param.fail(reason)

@@ -76,7 +76,7 @@ async function run(cli: CliCommand): Promise<number> {
     ports,
   );
   if (options.format === "json") write(JSON.stringify(report, null, 2) + "\n");
-  else write(renderer.render(options.format === "markdown" ? "check.md.njk" : "check.txt.njk", { report, view: checkView(report) }));
+  else write(renderer.render(options.format === "markdown" ? "check.md.njk" : "check.txt.njk", { report, view: checkView(report), contract: null, notes: [] }));
   return report.failed ? EXIT.policy : EXIT.ok;
 }
 

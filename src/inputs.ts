@@ -25,6 +25,16 @@ function intInput(name: string, max: number) {
   );
 }
 
+function boolInput(name: string, fallback: boolean) {
+  return z.preprocess(
+    blank,
+    z
+      .enum(["true", "false", "True", "False", "TRUE", "FALSE"], { error: (issue) => `Input '${name}': '${String(issue.input)}' is not one of true, false` })
+      .optional()
+      .transform((v) => (v === undefined ? fallback : v.toLowerCase() === "true")),
+  );
+}
+
 export const actionInputsSchema = z.object({
   root: z.preprocess(blank, z.string().default(".")),
   compiler: enumInput("compiler", COMPILERS),
@@ -33,6 +43,19 @@ export const actionInputsSchema = z.object({
   config: z.preprocess(blank, z.string().optional()),
   concurrency: intInput("concurrency", 256),
   timeout: intInput("timeout", 3600),
+  comment: enumInput("comment", ["always", "on-change", "never"] as const).transform((v) => v ?? "on-change"),
+  commentId: z.preprocess(
+    blank,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: () => "Input 'comment-id': use 1 to 64 letters, digits, '_', '.' or '-'" })
+      .default("default"),
+  ),
+  githubToken: z.preprocess(blank, z.string().optional()),
+  annotations: boolInput("annotations", true),
+  reviewComments: boolInput("review-comments", true),
+  mode: enumInput("mode", ["check", "publish"] as const).transform((v) => v ?? "check"),
+  reportFile: z.preprocess(blank, z.string().optional()),
 });
 
 export type ActionInputs = z.infer<typeof actionInputsSchema>;
@@ -47,7 +70,15 @@ export function parseActionInputs(getInput: (name: string) => string): ActionInp
     config: getInput("config"),
     concurrency: getInput("concurrency"),
     timeout: getInput("timeout"),
+    comment: getInput("comment"),
+    commentId: getInput("comment-id"),
+    githubToken: getInput("github-token"),
+    annotations: getInput("annotations"),
+    reviewComments: getInput("review-comments"),
+    mode: getInput("mode"),
+    reportFile: getInput("report-file"),
   });
   if (!result.success) throw new ConfigurationError(result.error.issues.map((issue) => issue.message).join("\n"));
+  if (result.data.mode === "publish" && !result.data.reportFile) throw new ConfigurationError("Input 'report-file': required when mode is publish (the report.json of the check run)");
   return result.data;
 }

@@ -1,19 +1,33 @@
 /**
  * The GitHub Action: read inputs, run the engine, publish, set the result. With cli.ts, the only
- * place that touches @actions/*.
+ * place that touches @actions/*. The verdict is decided by the check alone: failing to post a
+ * comment never changes it.
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as core from "@actions/core";
+import { context } from "@actions/github";
+import { z } from "zod";
 import { defaultConcurrency } from "./cli-args.js";
+import { annotationsFor } from "./core/annotations.js";
 import { check } from "./core/check.js";
-import { isConfigurationError, REPORT_BUG_URL } from "./core/errors.js";
+import type { ContractChange } from "./core/contract.js";
+import { ConfigurationError, isConfigurationError, REPORT_BUG_URL } from "./core/errors.js";
 import type { Logger } from "./core/ports.js";
-import { parseActionInputs } from "./inputs.js";
+import { toSarif } from "./core/sarif.js";
+import type { CheckReport } from "./core/types.js";
+import { createOctokit, type Octokit } from "./github/octokit.js";
+import { publishToPullRequest, type PullRequestRef } from "./github/publish.js";
+import { parseActionInputs, type ActionInputs } from "./inputs.js";
 import { DEFAULTS, createPorts, loadRepoConfig } from "./io/setup.js";
 import { createRenderer } from "./render/index.js";
 import { checkView } from "./render/views.js";
+
+export const VERSION = "0.1.0";
+
+/** The report file the action writes: the engine's report plus the pull request it was made for. */
+export type ActionReport = CheckReport & { pullRequest: PullRequestRef | null; contract: ContractChange[] | null };
 
 const actionsLogger: Logger = {
   info: (message) => core.info(message),
@@ -22,43 +36,146 @@ const actionsLogger: Logger = {
   group: (title, fn) => core.group(title, fn),
 };
 
+function pullRequestOf(): PullRequestRef | null {
+  const pr = context.payload.pull_request as { number?: number; base?: { sha?: string }; head?: { sha?: string } } | undefined;
+  if (!pr?.number || !pr.base?.sha || !pr.head?.sha) return null;
+  return { owner: context.repo.owner, repo: context.repo.repo, number: pr.number, baseSha: pr.base.sha, headSha: pr.head.sha };
+}
+
+async function runCheck(inputs: ActionInputs, workspace: string): Promise<ActionReport> {
+  const root = path.resolve(workspace, inputs.root);
+  const { config } = await loadRepoConfig(root, inputs.config ? path.resolve(workspace, inputs.config) : undefined);
+  const maxFileBytes = config.maxFileBytes ?? DEFAULTS.maxFileBytes;
+  const ports = createPorts({
+    root,
+    python: inputs.python ?? config.python ?? DEFAULTS.python,
+    timeoutSeconds: inputs.timeout ?? config.timeout ?? DEFAULTS.timeoutSeconds,
+    maxFileBytes,
+    ignore: config.ignore,
+    logger: actionsLogger,
+  });
+  const report = await check(
+    {
+      compiler: inputs.compiler ?? config.compiler ?? "auto",
+      failOn: inputs.failOn ?? config.failOn ?? "type-change",
+      concurrency: inputs.concurrency ?? config.concurrency ?? defaultConcurrency(),
+      maxFileBytes,
+      config,
+    },
+    ports,
+  );
+  return { ...report, pullRequest: pullRequestOf(), contract: null };
+}
+
+const storedReportSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    root: z.string(),
+    failed: z.boolean(),
+    summary: z.object({ drift: z.number(), typeChanges: z.number(), errors: z.number() }).loose(),
+    flows: z.array(z.object({ flowFile: z.string(), status: z.string() }).loose()),
+  })
+  .loose();
+
+/** `mode: publish` (the trusted half of the workflow_run pattern) posts a report made elsewhere. */
+async function readStoredReport(file: string): Promise<ActionReport> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, "utf8"));
+  } catch (error) {
+    throw new ConfigurationError(`Input 'report-file': ${file} cannot be read as JSON (${(error as Error).message}); pass the report.json that the check run uploaded.`);
+  }
+  const parsed = storedReportSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigurationError(`Input 'report-file': ${file} is not an mfdag report (${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}).`);
+  const report = parsed.data as unknown as ActionReport;
+  return { ...report, pullRequest: report.pullRequest ?? null, contract: report.contract ?? null };
+}
+
+/**
+ * In publish mode the report comes from a run of untrusted code. Its pull request must be one of
+ * this repository's, and its head must be the commit the triggering run checked.
+ */
+async function verifyReportPullRequest(octokit: Octokit, pr: PullRequestRef): Promise<void> {
+  const refuse = (why: string) => new ConfigurationError(`Input 'report-file': refusing to publish: ${why}.`);
+  const { owner, repo } = context.repo;
+  if (pr.owner !== owner || pr.repo !== repo) throw refuse(`the report is for ${pr.owner}/${pr.repo}, not ${owner}/${repo}`);
+  const runHead = (context.payload.workflow_run as { head_sha?: string } | undefined)?.head_sha;
+  if (runHead && runHead !== pr.headSha) throw refuse(`the report was made for commit ${pr.headSha}, but the triggering run checked ${runHead}`);
+  const { data } = await octokit.rest.pulls.get({ owner, repo, pull_number: pr.number });
+  if (data.head.sha !== pr.headSha) throw refuse(`pull request #${pr.number} is at ${data.head.sha}, not at the report's ${pr.headSha}`);
+}
+
+function annotate(report: ActionReport, rootPrefix: string): void {
+  for (const a of annotationsFor(report)) {
+    const properties = { title: a.title, file: rootPrefix ? path.posix.join(rootPrefix, a.file) : a.file, ...(a.line ? { startLine: a.line } : {}) };
+    if (a.level === "error") core.error(a.message, properties);
+    else if (a.level === "warning") core.warning(a.message, properties);
+    else core.notice(a.message, properties);
+  }
+}
+
 export async function run(): Promise<void> {
   try {
     const inputs = parseActionInputs((name) => core.getInput(name));
     const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-    const root = path.resolve(workspace, inputs.root);
-    const { config } = await loadRepoConfig(root, inputs.config ? path.resolve(workspace, inputs.config) : undefined);
-    const maxFileBytes = config.maxFileBytes ?? DEFAULTS.maxFileBytes;
-    const ports = createPorts({
-      root,
-      python: inputs.python ?? config.python ?? DEFAULTS.python,
-      timeoutSeconds: inputs.timeout ?? config.timeout ?? DEFAULTS.timeoutSeconds,
-      maxFileBytes,
-      ignore: config.ignore,
-      logger: actionsLogger,
-    });
-    const report = await check(
-      {
-        compiler: inputs.compiler ?? config.compiler ?? "auto",
-        failOn: inputs.failOn ?? config.failOn ?? "type-change",
-        concurrency: inputs.concurrency ?? config.concurrency ?? defaultConcurrency(),
-        maxFileBytes,
-        config,
-      },
-      ports,
-    );
+    const report = inputs.mode === "publish" ? await readStoredReport(path.resolve(workspace, inputs.reportFile!)) : await runCheck(inputs, workspace);
+    const rootPrefix = inputs.mode === "publish" ? "" : path.relative(workspace, path.resolve(workspace, inputs.root)).split(path.sep).join("/");
+    const renderer = createRenderer();
+    const notes: string[] = [];
 
-    const reportPath = path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), "mfdag-report.json");
+    const pr = inputs.mode === "publish" ? report.pullRequest : pullRequestOf();
+    if (pr && inputs.githubToken && (inputs.comment !== "never" || inputs.reviewComments)) {
+      const octokit = createOctokit({ token: inputs.githubToken, baseUrl: process.env.GITHUB_API_URL ?? "https://api.github.com", logger: actionsLogger });
+      // A report from an untrusted run could name any pull request: comment only where it belongs.
+      if (inputs.mode === "publish") await verifyReportPullRequest(octokit, pr);
+      try {
+        const runUrl = process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL ?? "https://github.com"}/${context.repo.owner}/${context.repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID}` : null;
+        const outcome = await publishToPullRequest(octokit, report, renderer, {
+          pr,
+          commentMode: inputs.comment,
+          commentId: inputs.commentId,
+          reviewComments: inputs.reviewComments,
+          rootPrefix,
+          summaryUrl: runUrl,
+        });
+        report.contract = outcome.contract;
+        core.info(`PR comment: ${outcome.comment}; review: ${outcome.review}`);
+        for (const warning of outcome.warnings) {
+          core.warning(warning);
+          notes.push(warning);
+        }
+      } catch (error) {
+        // Publishing is best effort: the check already has its verdict.
+        const message = `mfdag could not publish to the pull request: ${(error as Error).message}`;
+        core.warning(message);
+        notes.push(message);
+      }
+    }
+
+    const outDir = process.env.RUNNER_TEMP ?? os.tmpdir();
+    const reportPath = path.join(outDir, "mfdag-report.json");
+    const sarifPath = path.join(outDir, "mfdag.sarif");
     await writeFile(reportPath, JSON.stringify(report, null, 2));
-    const markdown = createRenderer().render("check.md.njk", { report, view: checkView(report) });
-    await core.summary.addRaw(markdown).write();
+    await writeFile(sarifPath, JSON.stringify(toSarif(annotationsFor(report), VERSION), null, 2));
+
+    const markdown = renderer.render("check.md.njk", { report, view: checkView(report), contract: report.contract, notes });
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
+    if (inputs.annotations) annotate(report, rootPrefix);
 
     core.setOutput("drift", String(report.summary.drift > 0));
     core.setOutput("type-changes", String(report.summary.typeChanges));
     core.setOutput("failed", String(report.failed));
     core.setOutput("report", reportPath);
-    core.setOutput("stale-files", report.flows.filter((flow) => flow.status === "drift" && flow.definitionsFile).map((flow) => flow.definitionsFile).join("\n"));
-    if (report.failed) core.setFailed(`mfdag: the committed definitions violate fail-on ${report.failOn}; see the job summary for the Config diffs.`);
+    core.setOutput("sarif", sarifPath);
+    core.setOutput(
+      "stale-files",
+      report.flows
+        .filter((flow) => flow.status === "drift" && flow.definitionsFile)
+        .map((flow) => (rootPrefix ? path.posix.join(rootPrefix, flow.definitionsFile!) : flow.definitionsFile))
+        .join("\n"),
+    );
+    // In publish mode the check run already carries the verdict; failing here again is noise.
+    if (report.failed && inputs.mode === "check") core.setFailed(`mfdag: the committed definitions violate fail-on ${report.failOn}; see the job summary for the Config diffs.`);
   } catch (error) {
     if (isConfigurationError(error)) core.setFailed(error.message);
     else core.setFailed(`mfdag internal error: ${(error as Error)?.stack ?? String(error)}\nPlease report it at ${REPORT_BUG_URL}.`);

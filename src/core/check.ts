@@ -215,7 +215,10 @@ function compareWithCommitted(pair: Pair, request: CompileRequest, current: Comp
     const field = definitionsFields.get(change.parameter);
     if (field && file.configLine) change.definitionsLine = file.configLine + 1 + field.index;
     const parameter = parameterLines.get(change.parameter);
-    if (parameter && parameter.file === pair.flow.path) change.flowLine = parameter.line;
+    if (parameter) {
+      change.declaredIn = parameter.file;
+      change.flowLine = parameter.line;
+    }
   }
   const jobChange = current.job && file.job && current.job !== file.job ? { committed: file.job, current: current.job } : null;
   const diff = configDiff(file.path, committedLines, currentLines);

@@ -30,6 +30,7 @@ function change(kind: ChangeKind, parameter: string, committed: ConfigField | nu
     severity: SEVERITY[kind],
     committed: committed ? valueOf(committed) : null,
     current: current ? valueOf(current) : null,
+    declaredIn: null,
     flowLine: null,
     definitionsLine: null,
   };
@@ -69,11 +70,16 @@ export function compareFields(committed: ConfigClass | null, current: ConfigClas
 }
 
 /** A unified diff of two Config class blocks, `null` when they are equal. */
-export function configDiff(path: string, committed: readonly string[] | null, current: readonly string[] | null): string | null {
+export function configDiff(
+  path: string,
+  committed: readonly string[] | null,
+  current: readonly string[] | null,
+  labels: [string, string] = ["committed", "dagster create now"],
+): string | null {
   const before = committed && committed.length > 0 ? committed.join("\n") + "\n" : "";
   const after = current && current.length > 0 ? current.join("\n") + "\n" : "";
   if (before === after) return null;
-  const patch = createTwoFilesPatch(`a/${path}`, `b/${path}`, before, after, "committed", "dagster create now", { context: 3 });
+  const patch = createTwoFilesPatch(`a/${path}`, `b/${path}`, before, after, labels[0], labels[1], { context: 3 });
   // Drop the `====` banner line: the diff is shown inside a fence that already names the file.
   return patch.replace(/^=+\n/, "");
 }

@@ -109,7 +109,9 @@ export interface FieldChange {
   severity: Severity;
   committed: FieldValue | null;
   current: FieldValue | null;
-  /** Where the parameter is declared in the flow (for annotations), when known. */
+  /** The file that declares the parameter (the flow file, or a base class's module), when known. */
+  declaredIn: string | null;
+  /** Line of the `Parameter(...)` in `declaredIn`, when known. */
   flowLine: number | null;
   /** 1-based line of the field in the committed definitions file, when it exists there. */
   definitionsLine: number | null;

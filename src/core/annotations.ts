@@ -1,0 +1,63 @@
+/**
+ * Where each problem of a report points in the repo, for workflow annotations and SARIF: breaking
+ * drift at the Parameter's line in the flow and at the field's line in the definitions file,
+ * compile errors at the flow, lints at the Parameter.
+ */
+import type { CheckReport, FieldChange, FlowResult } from "./types.js";
+
+export interface Annotation {
+  level: "error" | "warning" | "notice";
+  /** Stable id, e.g. `mfdag/type-changed`, used as the SARIF rule. */
+  rule: string;
+  title: string;
+  message: string;
+  file: string;
+  line: number | null;
+}
+
+function describeChange(change: FieldChange): string {
+  const show = (v: FieldChange["current"]) => (v ? `${change.parameter}: ${v.type} = ${v.default}` : "(absent)");
+  switch (change.kind) {
+    case "added":
+      return `Dagster does not offer ${show(change.current)} yet: the committed definitions predate this parameter.`;
+    case "removed":
+      return `The committed definitions still offer ${show(change.committed)}, which the flow no longer has.`;
+    case "type-changed":
+      return `The committed definitions offer ${show(change.committed)}; dagster create now writes ${show(change.current)}.`;
+    default:
+      return `${change.kind}: ${show(change.committed)} → ${show(change.current)}`;
+  }
+}
+
+function flowAnnotations(flow: FlowResult): Annotation[] {
+  const out: Annotation[] = [];
+  if (flow.status === "error" && flow.error) {
+    out.push({ level: "error", rule: "mfdag/compile-error", title: "mfdag: cannot check this flow", message: flow.error, file: flow.flowFile, line: null });
+  }
+  const regenerate = flow.regenerate ? ` Regenerate: ${flow.regenerate}` : "";
+  if (flow.jobChange && flow.definitionsFile) {
+    out.push({
+      level: "error",
+      rule: "mfdag/job-renamed",
+      title: "mfdag: Dagster job renamed",
+      message: `The committed job is ${flow.jobChange.committed}; dagster create now names it ${flow.jobChange.current}.${regenerate}`,
+      file: flow.definitionsFile,
+      line: 1,
+    });
+  }
+  for (const change of flow.changes) {
+    if (change.severity !== "breaking") continue;
+    const title = `mfdag: ${change.kind} ${change.parameter}`;
+    const message = describeChange(change) + regenerate;
+    if (change.declaredIn && change.flowLine) out.push({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: change.declaredIn, line: change.flowLine });
+    if (flow.definitionsFile && change.definitionsLine) out.push({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: flow.definitionsFile, line: change.definitionsLine });
+  }
+  for (const warning of flow.warnings) {
+    out.push({ level: "warning", rule: `mfdag/${warning.lint}`, title: `mfdag: ${warning.lint}`, message: warning.message, file: warning.file, line: warning.line });
+  }
+  return out;
+}
+
+export function annotationsFor(report: CheckReport): Annotation[] {
+  return report.flows.flatMap(flowAnnotations);
+}

@@ -1,0 +1,142 @@
+/**
+ * Everything the action does on a pull request, given an authenticated client: the contract diff
+ * between base and head, the sticky comment, the review. Failures to publish never change the
+ * check's verdict; they come back as one-line warnings.
+ */
+import path from "node:path";
+import { diffContracts, type ContractChange, type DefinitionsVersions } from "../core/contract.js";
+import { isDefinitionsText } from "../core/definitions.js";
+import type { CheckReport, FieldChange } from "../core/types.js";
+import type { Renderer } from "../render/index.js";
+import { checkView } from "../render/views.js";
+import type { Octokit } from "./octokit.js";
+import { getFileAtRef, listPullRequestFiles } from "./pull-request.js";
+import { postReview } from "./review.js";
+import { fitCommentBody, upsertStickyComment } from "./sticky-comment.js";
+
+export interface PullRequestRef {
+  owner: string;
+  repo: string;
+  number: number;
+  baseSha: string;
+  headSha: string;
+}
+
+export type CommentMode = "always" | "on-change" | "never";
+
+export interface PublishOptions {
+  pr: PullRequestRef;
+  commentMode: CommentMode;
+  commentId: string;
+  reviewComments: boolean;
+  /** The checked root relative to the repository root (`""` for the whole repo). */
+  rootPrefix: string;
+  /** Where the job summary is, for the pointer in a comment that had to be cut. */
+  summaryUrl: string | null;
+}
+
+export interface PublishOutcome {
+  contract: ContractChange[] | null;
+  comment: string;
+  review: string;
+  warnings: string[];
+}
+
+type PullRequestFiles = Awaited<ReturnType<typeof listPullRequestFiles>>;
+
+/** Base and head versions of the PR's changed files that are definitions files on either side. */
+export async function contractChanges(octokit: Octokit, pr: PullRequestRef, files: PullRequestFiles): Promise<ContractChange[]> {
+  const versions: DefinitionsVersions[] = [];
+  for (const file of files) {
+    if (!file.filename.endsWith(".py")) continue;
+    const head = file.status === "removed" ? null : await getFileAtRef(octokit, { owner: pr.owner, repo: pr.repo, path: file.filename, ref: pr.headSha });
+    if (head !== null && !isDefinitionsText(head) && file.status !== "renamed") continue;
+    const base = file.status === "added" ? null : await getFileAtRef(octokit, { owner: pr.owner, repo: pr.repo, path: file.filename, ref: pr.baseSha });
+    versions.push({ path: file.filename, base, head });
+  }
+  return diffContracts(versions);
+}
+
+function repoPath(prefix: string, file: string): string {
+  return prefix ? path.posix.join(prefix, file) : file;
+}
+
+interface PlannedComment {
+  path: string;
+  line: number;
+  body: string;
+}
+
+/**
+ * Line comments for drifted parameters whose line is part of the PR's diff, and one-line
+ * suggestions on stale field lines of definitions files that the PR touches.
+ */
+export function planReviewComments(report: CheckReport, files: PullRequestFiles, renderer: Renderer, rootPrefix: string): PlannedComment[] {
+  const linesByFile = new Map(files.map((file) => [file.filename, file.addedLines]));
+  const planned: PlannedComment[] = [];
+  for (const flow of report.flows) {
+    if (flow.status !== "drift") continue;
+    const currentFields = new Map<string, string>();
+    for (const line of flow.currentConfig ?? []) {
+      const name = /^ {4}([^:]+?): /.exec(line)?.[1];
+      if (name) currentFields.set(name, line);
+    }
+    for (const change of flow.changes as FieldChange[]) {
+      if (change.kind === "reordered" || change.kind === "removed") continue;
+      if (change.declaredIn && change.flowLine) {
+        const file = repoPath(rootPrefix, change.declaredIn);
+        if (linesByFile.get(file)?.has(change.flowLine)) {
+          planned.push({ path: file, line: change.flowLine, body: renderer.render("review-parameter.md.njk", { change, definitionsFile: flow.definitionsFile, regenerate: flow.regenerate }) });
+        }
+      }
+      const newLine = currentFields.get(change.parameter);
+      if (flow.definitionsFile && change.definitionsLine && newLine && change.kind !== "added") {
+        const file = repoPath(rootPrefix, flow.definitionsFile);
+        if (linesByFile.get(file)?.has(change.definitionsLine)) {
+          planned.push({ path: file, line: change.definitionsLine, body: renderer.render("review-suggestion.md.njk", { change, line: newLine, regenerate: flow.regenerate }) });
+        }
+      }
+    }
+  }
+  return planned;
+}
+
+export async function publishToPullRequest(octokit: Octokit, report: CheckReport, renderer: Renderer, options: PublishOptions): Promise<PublishOutcome> {
+  const { pr } = options;
+  const warnings: string[] = [];
+  let files: PullRequestFiles = [];
+  let contract: ContractChange[] | null = null;
+  try {
+    files = await listPullRequestFiles(octokit, { owner: pr.owner, repo: pr.repo, pullNumber: pr.number });
+    contract = await contractChanges(octokit, pr, files);
+  } catch (error) {
+    warnings.push(`mfdag could not read the pull request's files (${(error as Error).message}); the comment has no base/head comparison.`);
+  }
+
+  const hasChanges = report.summary.drift > 0 || report.summary.errors > 0 || (contract?.length ?? 0) > 0;
+  const body = renderer.render("check.md.njk", { report, view: checkView(report), contract, notes: [] });
+  const pointer = options.summaryUrl ? `\n\n_The comment was cut at GitHub's size limit: the whole report is in the [job summary](${options.summaryUrl})._\n` : "\n\n_The comment was cut at GitHub's size limit: the whole report is in the job summary._\n";
+  const comment = await upsertStickyComment(octokit, {
+    owner: pr.owner,
+    repo: pr.repo,
+    issueNumber: pr.number,
+    commentId: options.commentId,
+    body: fitCommentBody(body, pointer),
+    mode: options.commentMode,
+    hasChanges,
+  });
+  if (comment.action === "forbidden" && comment.message) warnings.push(comment.message);
+
+  let review = "not requested";
+  if (options.reviewComments && files.length > 0) {
+    const planned = planReviewComments(report, files, renderer, options.rootPrefix);
+    if (planned.length > 0) {
+      const outcome = await postReview(octokit, { owner: pr.owner, repo: pr.repo, pullNumber: pr.number, commitId: pr.headSha, comments: planned });
+      review = outcome.action;
+      if ((outcome.action === "forbidden" || outcome.action === "failed") && outcome.message) warnings.push(outcome.message);
+    } else {
+      review = "nothing to comment";
+    }
+  }
+  return { contract, comment: comment.action, review, warnings };
+}

@@ -1,0 +1,83 @@
+/**
+ * What a pull request changes, as far as review comments care: which files, and on which lines of
+ * the new version a comment can be placed (GitHub refuses comments on lines outside the diff).
+ */
+import { httpStatus, type Octokit } from "./octokit.js";
+
+export interface PullRequestFile {
+  filename: string;
+  /** `added`, `removed`, `modified`, `renamed`, ... as GitHub reports it. */
+  status: string;
+  /**
+   * RIGHT-side (new file) line numbers shown in the diff: added lines and context lines, where a
+   * review comment may go. Empty when GitHub sends no patch (binary or very large files).
+   */
+  addedLines: Set<number>;
+}
+
+/** Every file of the pull request (all pages), with the lines a review comment can target. */
+export async function listPullRequestFiles(
+  octokit: Octokit,
+  { owner, repo, pullNumber }: { owner: string; repo: string; pullNumber: number },
+): Promise<PullRequestFile[]> {
+  const files = await octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", { owner, repo, pull_number: pullNumber, per_page: 100 });
+  return files.map((f) => ({ filename: f.filename, status: f.status, addedLines: rightSideLines(f.patch ?? "") }));
+}
+
+/**
+ * RIGHT-side line numbers in a unified-diff `patch` as GitHub sends it (hunks only, no file
+ * header). Hunk lengths bound each hunk, so a trailing newline or an empty context line (some
+ * tools strip the leading space) cannot shift the numbering.
+ */
+export function rightSideLines(patch: string): Set<number> {
+  const lines = new Set<number>();
+  let next = 0;
+  let oldLeft = 0;
+  let newLeft = 0;
+  for (const line of patch.split("\n")) {
+    const hunk = /^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
+    if (hunk) {
+      oldLeft = Number(hunk[1] ?? 1);
+      next = Number(hunk[2]);
+      newLeft = Number(hunk[3] ?? 1);
+      continue;
+    }
+    if (oldLeft <= 0 && newLeft <= 0) continue;
+    if (line.startsWith("\\")) continue; // "\ No newline at end of file"
+    if (line.startsWith("+")) {
+      lines.add(next++);
+      newLeft--;
+    } else if (line.startsWith("-")) {
+      oldLeft--;
+    } else {
+      lines.add(next++);
+      newLeft--;
+      oldLeft--;
+    }
+  }
+  return lines;
+}
+
+/** The text of `path` at `ref`, or `null` when it does not exist there (or is not a file). */
+export async function getFileAtRef(
+  octokit: Octokit,
+  { owner, repo, path, ref }: { owner: string; repo: string; path: string; ref: string },
+): Promise<string | null> {
+  try {
+    const { data } = await octokit.request("GET /repos/{owner}/{repo}/contents/{path}", { owner, repo, path, ref });
+    if (Array.isArray(data) || data.type !== "file" || !("content" in data)) return null;
+    if (data.encoding === "base64") return Buffer.from(data.content, "base64").toString("utf8");
+    // Above 1 MB GitHub sends no content (`encoding: "none"`); the raw media type still works.
+    const raw = await octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
+      owner,
+      repo,
+      path,
+      ref,
+      headers: { accept: "application/vnd.github.raw+json" },
+    });
+    return typeof raw.data === "string" ? raw.data : Buffer.from(raw.data as unknown as ArrayBuffer).toString("utf8");
+  } catch (error) {
+    if (httpStatus(error) === 404) return null;
+    throw error;
+  }
+}
