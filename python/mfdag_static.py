@@ -187,8 +187,6 @@ CONFIG_OBJECT_ATTRIBUTES = frozenset(
      "load_parameter", "name", "option_kwargs", "parser", "separator", "values"]
 )
 DELAY_EVALUATOR_ATTRIBUTES = frozenset(["get", "items", "keys", "values"])
-CONSTANT_TYPES = (int, float, complex, str, bytes, bool, type(None), type(Ellipsis),
-                  tuple, list, dict, set, frozenset, range)
 
 
 # ---------------------------------------------------------------------------
@@ -649,7 +647,7 @@ class ImportFromBinding(Binding):
             if sub is None:
                 raise Inexact("cannot import name %r from %s" % (self.name, self.module.qualname))
             return sub if isinstance(sub, Opaque) else ModuleRef(sub)
-        return getattr_value(base, self.name, ctx, from_import=True)
+        return getattr_value(base, self.name, ctx)
 
 
 class ClassBinding(Binding):
@@ -1348,11 +1346,34 @@ def submodule_of(module, name):
 # Expression evaluation (a safe subset of Python)
 # ---------------------------------------------------------------------------
 
+def weight(value, cap=MAX_SEQ_LEN):
+    """Roughly the size of repr(value): elements plus characters, counted through
+    shared references (repr follows them too).  Raises Inexact above `cap`, so
+    every value the evaluator builds stays small enough to print and compare."""
+    total = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        total += 1
+        if isinstance(v, (str, bytes)):
+            total += len(v)
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            stack.extend(v)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            bits = v.bit_length()
+            if bits > MAX_INT_BITS:
+                raise Inexact("integer is too large to evaluate statically")
+            total += bits // 3
+        if total > cap:
+            raise Inexact("value is too large to evaluate statically")
+    return total
+
+
 def check_size(value):
-    if isinstance(value, (str, bytes, list, tuple, dict, set, frozenset)) and len(value) > MAX_SEQ_LEN:
-        raise Inexact("value is too large to evaluate statically")
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
-        raise Inexact("integer is too large to evaluate statically")
+    weight(value)
     return value
 
 
@@ -1360,7 +1381,7 @@ def python_error(exc, what):
     return Inexact("%s raises %s: %s" % (what, type(exc).__name__, exc))
 
 
-def getattr_value(obj, attr, ctx, from_import=False):
+def getattr_value(obj, attr, ctx):
     """`obj.attr` for the values the evaluator knows."""
     if isinstance(obj, ModuleRef):
         return module_attribute(obj.module, attr, ctx)
@@ -1458,24 +1479,46 @@ def class_attribute(info, attr, ctx):
 
 
 def check_format_spec(spec):
+    """Largest width/precision in a format spec; Inexact when it is too large."""
+    widest = 0
     for number in re.findall(r"\d+", spec):
-        if int(number) > MAX_FORMAT_WIDTH:
+        widest = max(widest, int(number))
+        if widest > MAX_FORMAT_WIDTH:
             raise Inexact("format width is too large")
+    return widest
 
 
-def check_format_template(template):
+def check_output_bound(fields, args, widest):
+    """A template with `fields` fields formatting `args` stays small enough."""
+    largest = max([weight(a) for a in args] + [0])
+    if fields * (largest + widest) > MAX_SEQ_LEN:
+        raise Inexact("formatted string would be too large to evaluate statically")
+
+
+def check_format_template(template, args):
+    """str.format: no attribute/index access in fields, bounded output."""
+    fields = widest = 0
     try:
         for _, field, spec, _conv in string.Formatter().parse(template):
             if field is None:
                 continue
+            fields += 1
             if any(ch in field for ch in ".["):
                 raise Inexact("format field with attribute/index access")
             if spec:
                 if "{" in spec:
                     raise Inexact("nested format fields")
-                check_format_spec(spec)
+                widest = max(widest, check_format_spec(spec))
     except ValueError as exc:
         raise python_error(exc, "str.format")
+    check_output_bound(fields, args, widest)
+
+
+def check_percent_format(template, right):
+    specs = re.findall(r"%[^a-zA-Z%]*", template if isinstance(template, str) else template.decode("latin-1"))
+    widest = max([check_format_spec(spec) for spec in specs] + [0])
+    args = list(right.values()) if isinstance(right, dict) else (list(right) if isinstance(right, tuple) else [right])
+    check_output_bound(len(specs), args, widest)
 
 
 def binop(op, left, right, ctx):
@@ -1483,8 +1526,8 @@ def binop(op, left, right, ctx):
         raise Inexact("operator %s on %s and %s" % (type(op).__name__, describe(left), describe(right)))
     ctx.tick()
     seq_types = (str, bytes, list, tuple)
-    if isinstance(op, ast.Pow) and isinstance(left, (int, float, complex)) and isinstance(right, (int, float, complex)):
-        if isinstance(right, int) and isinstance(left, int) and abs(right) > 10_000 and abs(left) > 1:
+    if isinstance(op, ast.Pow) and isinstance(left, int) and isinstance(right, int):
+        if abs(left) > 1 and right > 0 and left.bit_length() * right > MAX_INT_BITS:
             raise Inexact("power is too large to evaluate statically")
     if isinstance(op, ast.Mult):
         for a, b in ((left, right), (right, left)):
@@ -1493,11 +1536,7 @@ def binop(op, left, right, ctx):
     if isinstance(op, ast.LShift) and isinstance(right, int) and right > MAX_INT_BITS:
         raise Inexact("shift is too large to evaluate statically")
     if isinstance(op, ast.Mod) and isinstance(left, (str, bytes)):
-        for spec in re.findall(r"%[^a-zA-Z%]*", left if isinstance(left, str) else left.decode("latin-1")):
-            check_format_spec(spec)
-        if isinstance(right, (tuple, dict)):
-            if not all(is_constant(v) for v in (right.values() if isinstance(right, dict) else right)):
-                raise Inexact("%-format with non-constant values")
+        check_percent_format(left, right)
     operators = {
         ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
         ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
@@ -1551,9 +1590,13 @@ def _constant_args(values, what):
 
 def _eval_joined_str(node, scope, ctx):
     parts = []
+    length = 0
     for value in node.values:
+        if length > MAX_SEQ_LEN:
+            raise Inexact("f-string is too large to evaluate statically")
         if isinstance(value, ast.Constant):
             parts.append(value.value)
+            length += len(value.value)
             continue
         inner = evaluate(value.value, scope, ctx)
         _constant_args([inner], "f-string")
@@ -1571,6 +1614,7 @@ def _eval_joined_str(node, scope, ctx):
             parts.append(format(inner, spec))
         except Exception as exc:
             raise python_error(exc, "f-string")
+        length += len(parts[-1])
     return check_size("".join(parts))
 
 
@@ -1815,6 +1859,11 @@ def call_value(func, args, kwargs, scope, ctx):
                 raise python_error(exc, "range()")
         if func.name == "format" and len(args) > 1 and isinstance(args[1], str):
             check_format_spec(args[1])
+        if func.name == "round" and len(args) > 1 and isinstance(args[1], int) and abs(args[1]) > 1000:
+            raise Inexact("round() precision is too large")
+        if func.name == "sum" and not all(isinstance(v, (int, float, complex))
+                                          for v in list(args[0] if args else []) + list(args[1:2])):
+            raise Inexact("sum() of non-numbers is not evaluated statically")
         try:
             result = SAFE_BUILTINS[func.name](*args, **kwargs)
         except Exception as exc:
@@ -1826,7 +1875,17 @@ def call_value(func, args, kwargs, scope, ctx):
         _constant_args(args + list(kwargs.values()), what)
         obj, name = func.obj, func.name
         if name == "format" and isinstance(obj, str):
-            check_format_template(obj)
+            check_format_template(obj, args + list(kwargs.values()))
+        if name == "join" and args:
+            try:
+                count = len(args[0])
+            except TypeError as exc:
+                raise python_error(exc, "join()")
+            if len(obj) * count > MAX_SEQ_LEN:
+                raise Inexact("join() result is too large")
+        if name == "replace" and len(args) > 1 and isinstance(args[1], (str, bytes)):
+            if (len(obj) + 1) * max(1, len(args[1])) > MAX_SEQ_LEN:
+                raise Inexact("replace() result may be too large")
         if name in ("center", "ljust", "rjust", "zfill") and args and isinstance(args[0], int) and args[0] > MAX_FORMAT_WIDTH:
             raise Inexact("str.%s width is too large" % name)
         try:
@@ -1853,6 +1912,12 @@ def call_external(dotted, args, kwargs, scope, ctx):
         allowed = {"indent", "sort_keys", "separators", "ensure_ascii"} if dotted == "json.dumps" else set()
         if set(kwargs) - allowed:
             raise Inexact("%s() with unsupported keyword arguments" % dotted)
+        indent = kwargs.get("indent")
+        if (isinstance(indent, int) and indent > 100) or (isinstance(indent, str) and len(indent) > 100):
+            raise Inexact("json.dumps() indent is too large")
+        separators = kwargs.get("separators")
+        if separators is not None and weight(separators) > 200:
+            raise Inexact("json.dumps() separators are too large")
         fn = json.dumps if dotted == "json.dumps" else json.loads
     else:
         if kwargs:
@@ -2343,9 +2408,6 @@ class FlowCompiler:
                     return False
             return True
         return False
-
-    def param_fail(self, param, reason):
-        param.fail(reason)
 
     # -- stage: --config / Config defaults (click option processing) -------
     def config_errors(self):
@@ -2967,7 +3029,9 @@ def main():
     except RequestError as exc:
         sys.stderr.write("mfdag_static: %s\n" % exc)
         return 2
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
+    # Deep (but bounded) hierarchies and import chains recurse; stay well below
+    # what the C stack allows.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
     compiler = StaticCompiler(root, max_bytes)
     response = {
         "protocol": PROTOCOL,
