@@ -44,6 +44,7 @@ describe("the PR comment template with hostile user content", () => {
           jobChange: null,
           configDiff: `--- a\n+++ b\n@@ -1 +1 @@\n-    x: int = 1  # ${text}\n+    x: str = '${text}'  # ${text}\n`,
           regenerate: `python ${text}.py dagster create out.py`,
+          dagsterCreate: null,
           warnings: [{ lint: "invalid-python", message: text, file: `flows/${text}.py`, line: 3, parameter: text }],
           currentConfig: null,
         },

@@ -61095,6 +61095,8 @@ var optionsSchema = external_exports.object({
   concurrency: positiveInt("concurrency", 256),
   timeout: positiveInt("timeout", 3600),
   config: external_exports.preprocess(emptyToUndefined, external_exports.string().optional()),
+  flow: external_exports.array(external_exports.string().min(1, { error: () => "--flow: expected a flow file path" })).optional(),
+  patch: external_exports.preprocess(emptyToUndefined, external_exports.string().optional()),
   color: external_exports.boolean().optional(),
   help: external_exports.boolean().optional(),
   version: external_exports.boolean().optional()
@@ -62046,6 +62048,7 @@ ${pairing.problems.join("\n")}`);
         jobChange: null,
         configDiff: null,
         regenerate: regenerateCommand(job.request.flowFile, suggestedDefinitionsPath(job.request.flowFile), job.request.cwd, job.request.jobName, job.request.args),
+        dagsterCreate: dagsterCreateOf(job.request),
         warnings,
         currentConfig: current.error || !current.exact ? null : current.configClass
       });
@@ -62072,6 +62075,7 @@ ${pairing.problems.join("\n")}`);
       jobChange: null,
       configDiff: null,
       regenerate: regenerateCommand(file2.path, definitions?.path ?? suggestedDefinitionsPath(file2.path), path3.posix.dirname(file2.path), null, []),
+      dagsterCreate: null,
       warnings: [],
       currentConfig: null
     });
@@ -62088,6 +62092,7 @@ ${pairing.problems.join("\n")}`);
       jobChange: null,
       configDiff: null,
       regenerate: "",
+      dagsterCreate: null,
       warnings: [],
       currentConfig: null
     });
@@ -62140,6 +62145,7 @@ function compareWithCommitted(pair, request2, current, staticResult, localRoot) 
     definitionsFile: file2.path,
     compiler: current.compiler,
     regenerate: regenerateCommand(pair.flow.path, file2.path, request2.cwd, request2.jobName, request2.args),
+    dagsterCreate: dagsterCreateOf(request2),
     jobChange: null,
     changes: [],
     configDiff: null
@@ -62174,6 +62180,9 @@ function compareWithCommitted(pair, request2, current, staticResult, localRoot) 
     configDiff: diff,
     currentConfig: current.configClass
   };
+}
+function dagsterCreateOf(request2) {
+  return { cwd: request2.cwd, name: request2.jobName, args: [...request2.args] };
 }
 function summarize(results) {
   const count2 = (status) => results.filter((result) => result.status === status).length;
@@ -69873,12 +69882,12 @@ function createMetaflowCompiler(options) {
     async isAvailable() {
       return (await check3()).ok;
     },
-    async ensureAvailable() {
+    async ensureAvailable(purpose) {
       const result = await check3();
       if (!result.ok) {
         throw new ConfigurationError(
-          `The metaflow compiler needs a Python that can import metaflow and metaflow-dagster, and '${options.python}' cannot (${result.why}).
-Install them there with \`${options.python} -m pip install metaflow-dagster\`, or pass --python with an interpreter that has them (action input: python), or use --compiler static.`
+          `${purpose ?? "The metaflow compiler"} needs a Python that can import metaflow and metaflow-dagster, and '${options.python}' cannot (${result.why}).
+Install them there with \`${options.python} -m pip install metaflow-dagster\`, or pass --python with an interpreter that has them (action input: python)${purpose ? "." : ", or use --compiler static."}`
         );
       }
     },

@@ -14,6 +14,8 @@ export const USAGE = `Usage:
                [--concurrency N] [--timeout SECONDS] [--config FILE] [--no-color]
   mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH] [--format text|json]
   mfdag list   [--root DIR] [--format text|json] [--config FILE]
+  mfdag fix    [--root DIR] [--python PATH] [--flow FILE]... [--patch FILE] [--config FILE]
+               regenerates stale definitions files with the real compiler (or writes a patch)
 
 Exit codes: 0 checked and the policy holds, 1 the policy is violated, 2 could not check.`;
 
@@ -47,6 +49,8 @@ const optionsSchema = z.object({
   concurrency: positiveInt("concurrency", 256),
   timeout: positiveInt("timeout", 3600),
   config: z.preprocess(emptyToUndefined, z.string().optional()),
+  flow: z.array(z.string().min(1, { error: () => "--flow: expected a flow file path" })).optional(),
+  patch: z.preprocess(emptyToUndefined, z.string().optional()),
   color: z.boolean().optional(),
   help: z.boolean().optional(),
   version: z.boolean().optional(),
@@ -55,7 +59,7 @@ const optionsSchema = z.object({
 export type CliOptions = z.infer<typeof optionsSchema>;
 
 export interface CliCommand {
-  command: "check" | "config" | "list" | "help" | "version";
+  command: "check" | "config" | "list" | "fix" | "help" | "version";
   positionals: string[];
   options: CliOptions;
 }
@@ -77,6 +81,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
         concurrency: { type: "string" },
         timeout: { type: "string" },
         config: { type: "string" },
+        flow: { type: "string", multiple: true },
+        patch: { type: "string" },
         color: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
@@ -91,11 +97,12 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   const [command, ...positionals] = parsed.positionals;
   if (options.help || command === "help") return { command: "help", positionals, options };
   if (options.version) return { command: "version", positionals, options };
-  if (command !== "check" && command !== "config" && command !== "list") {
+  if (command !== "check" && command !== "config" && command !== "list" && command !== "fix") {
     throw new ConfigurationError(`${command ? `Unknown command '${command}'.` : "No command given."}\n\n${USAGE}`);
   }
   if (command === "config" && positionals.length !== 1) throw new ConfigurationError(`mfdag config takes exactly one FLOW_FILE.\n\n${USAGE}`);
   if (command !== "config" && positionals.length > 0) throw new ConfigurationError(`Unexpected argument '${positionals[0]}'.\n\n${USAGE}`);
+  if (command !== "fix" && (options.flow || options.patch)) throw new ConfigurationError(`--flow and --patch belong to mfdag fix.\n\n${USAGE}`);
   if (command === "list" && options.format === "markdown") throw new ConfigurationError("--format: 'markdown' is not one of text, json for mfdag list");
   if (command === "config" && options.format === "markdown") throw new ConfigurationError("--format: 'markdown' is not one of text, json for mfdag config");
   return { command, positionals, options };

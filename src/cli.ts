@@ -3,12 +3,15 @@
  * and exit codes.
  */
 import { execFileSync } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { defaultConcurrency, parseCommandLine, USAGE, type CliCommand } from "./cli-args.js";
 import { check } from "./core/check.js";
-import { isConfigurationError, REPORT_BUG_URL } from "./core/errors.js";
+import { ConfigurationError, isConfigurationError, REPORT_BUG_URL } from "./core/errors.js";
+import { fixTargets, patchFor } from "./core/fix.js";
 import { configOf, listRepo, repoRelative } from "./core/inspect.js";
 import type { Logger } from "./core/ports.js";
+import { regenerateDefinitions } from "./io/fixer.js";
 import { DEFAULTS, createPorts, loadRepoConfig } from "./io/setup.js";
 import { createRenderer } from "./render/index.js";
 import { checkView } from "./render/views.js";
@@ -69,6 +72,31 @@ async function run(cli: CliCommand): Promise<number> {
       write(renderer.render("config.txt.njk", { result }));
     }
     return result.error ? EXIT.policy : EXIT.ok;
+  }
+
+  if (cli.command === "fix") {
+    // Regenerating needs the real compiler; refuse before looking at anything else.
+    await ports.metaflow.ensureAvailable("mfdag fix regenerates files with the real compiler, so it");
+    const only = options.flow?.map((file) => repoRelative(root, file)) ?? null;
+    const report = await check({ compiler: "auto", failOn: "never", concurrency: options.concurrency ?? config.concurrency ?? defaultConcurrency(), maxFileBytes: settings.maxFileBytes, config }, ports);
+    const unknown = only?.filter((file) => !report.flows.some((flow) => flow.flowFile === file)) ?? [];
+    if (unknown.length > 0) throw new ConfigurationError(`--flow: ${unknown.join(", ")} is not a flow file that mfdag found under ${root} (see mfdag list).`);
+    const outcomes = [];
+    const patches: string[] = [];
+    for (const target of fixTargets(report, only)) {
+      const result = await regenerateDefinitions(target, { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1000 });
+      if ("error" in result) {
+        outcomes.push({ target, error: result.error });
+        continue;
+      }
+      const committedPath = path.join(root, target.definitionsFile);
+      if (options.patch) patches.push(patchFor(target.definitionsFile, await readFile(committedPath, "utf8"), result.text));
+      else await writeFile(committedPath, result.text);
+      outcomes.push({ target, error: null });
+    }
+    if (options.patch && patches.length > 0) await writeFile(path.resolve(options.patch), patches.join(""));
+    write(renderer.render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patches.length, skipped: report.flows.filter((flow) => flow.status === "error") }));
+    return outcomes.some((outcome) => outcome.error) ? EXIT.policy : EXIT.ok;
   }
 
   const report = await check(

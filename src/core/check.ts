@@ -14,7 +14,7 @@ import { violatesPolicy } from "./policy.js";
 import { mapLimit } from "./pool.js";
 import type { CompileRequest, Logger, MetaflowCompiler, RepoReader, StaticAnalyzer } from "./ports.js";
 import { jobNameArgument, regenerateCommand, suggestedDefinitionsPath } from "./regenerate.js";
-import type { CheckReport, CheckSummary, CompiledConfig, CompilerChoice, DefinitionsFile, FailOn, FlowResult } from "./types.js";
+import type { CheckReport, CheckSummary, CompiledConfig, DagsterCreateArgs, CompilerChoice, DefinitionsFile, FailOn, FlowResult } from "./types.js";
 
 export interface CheckOptions {
   compiler: CompilerChoice;
@@ -89,6 +89,7 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
         jobChange: null,
         configDiff: null,
         regenerate: regenerateCommand(job.request.flowFile, suggestedDefinitionsPath(job.request.flowFile), job.request.cwd, job.request.jobName, job.request.args),
+        dagsterCreate: dagsterCreateOf(job.request),
         warnings,
         currentConfig: current.error || !current.exact ? null : current.configClass,
       });
@@ -117,6 +118,7 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
       jobChange: null,
       configDiff: null,
       regenerate: regenerateCommand(file.path, definitions?.path ?? suggestedDefinitionsPath(file.path), path.posix.dirname(file.path), null, []),
+      dagsterCreate: null,
       warnings: [],
       currentConfig: null,
     });
@@ -133,6 +135,7 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
       jobChange: null,
       configDiff: null,
       regenerate: "",
+      dagsterCreate: null,
       warnings: [],
       currentConfig: null,
     });
@@ -196,6 +199,7 @@ function compareWithCommitted(pair: Pair, request: CompileRequest, current: Comp
     definitionsFile: file.path,
     compiler: current.compiler,
     regenerate: regenerateCommand(pair.flow.path, file.path, request.cwd, request.jobName, request.args),
+    dagsterCreate: dagsterCreateOf(request),
     jobChange: null,
     changes: [],
     configDiff: null,
@@ -233,7 +237,11 @@ function compareWithCommitted(pair: Pair, request: CompileRequest, current: Comp
   };
 }
 
-function summarize(results: readonly FlowResult[]): CheckSummary {
+function dagsterCreateOf(request: CompileRequest): DagsterCreateArgs {
+  return { cwd: request.cwd, name: request.jobName, args: [...request.args] };
+}
+
+export function summarize(results: readonly FlowResult[]): CheckSummary {
   const count = (status: FlowResult["status"]) => results.filter((result) => result.status === status).length;
   return {
     flows: results.length,

@@ -45,8 +45,11 @@ export interface StaticAnalyzer {
 
 /** The real metaflow-dagster compiler. */
 export interface MetaflowCompiler {
-  /** Throws a ConfigurationError that says what to install when the interpreter lacks metaflow-dagster. */
-  ensureAvailable(): Promise<void>;
+  /**
+   * Throws a ConfigurationError that says what to install when the interpreter lacks
+   * metaflow-dagster; `purpose` replaces the default "use --compiler static" way out.
+   */
+  ensureAvailable(purpose?: string): Promise<void>;
   /** `false` instead of throwing, for `auto`. */
   isAvailable(): Promise<boolean>;
   compile(request: CompileRequest): Promise<CompiledConfig>;

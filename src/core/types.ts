@@ -144,9 +144,19 @@ export interface FlowResult {
   jobChange: JobChange | null;
   configDiff: string | null;
   regenerate: string;
+  /** The `dagster create` invocation behind `regenerate`, for `mfdag fix`; `null` when there is none. */
+  dagsterCreate: DagsterCreateArgs | null;
   warnings: Finding[];
   /** The Config class lines `dagster create` would write now, when known. */
   currentConfig: string[] | null;
+}
+
+export interface DagsterCreateArgs {
+  /** Repo-relative working directory. */
+  cwd: string;
+  /** `--name`, when the job name is not the default one. */
+  name: string | null;
+  args: string[];
 }
 
 export interface CheckSummary {

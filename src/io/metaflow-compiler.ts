@@ -61,12 +61,12 @@ export function createMetaflowCompiler(options: MetaflowCompilerOptions): Metafl
     async isAvailable() {
       return (await check()).ok;
     },
-    async ensureAvailable() {
+    async ensureAvailable(purpose) {
       const result = await check();
       if (!result.ok) {
         throw new ConfigurationError(
-          `The metaflow compiler needs a Python that can import metaflow and metaflow-dagster, and '${options.python}' cannot (${result.why}).\n` +
-            `Install them there with \`${options.python} -m pip install metaflow-dagster\`, or pass --python with an interpreter that has them (action input: python), or use --compiler static.`,
+          `${purpose ?? "The metaflow compiler"} needs a Python that can import metaflow and metaflow-dagster, and '${options.python}' cannot (${result.why}).\n` +
+            `Install them there with \`${options.python} -m pip install metaflow-dagster\`, or pass --python with an interpreter that has them (action input: python)${purpose ? "." : ", or use --compiler static."}`,
         );
       }
     },

@@ -1,0 +1,35 @@
+/**
+ * Regenerates a definitions file with the real compiler, the way the user's own
+ * `python flow.py dagster create` would: with the user's environment (their datastore settings end
+ * up in the file's constants, as they would), plus PYTHONHASHSEED=0 for repeatable output.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { FixTarget } from "../core/fix.js";
+import { lastLine, runDagsterCreate } from "./dagster-create.js";
+
+export async function regenerateDefinitions(target: FixTarget, options: { root: string; python: string; timeoutMs: number }): Promise<{ text: string } | { error: string }> {
+  const temp = await mkdtemp(path.join(os.tmpdir(), "mfdag-fix-"));
+  try {
+    const out = path.join(temp, path.basename(target.definitionsFile));
+    const outcome = await runDagsterCreate({
+      python: options.python,
+      flowPath: path.join(options.root, target.flowFile),
+      cwd: path.join(options.root, target.dagsterCreate.cwd),
+      out,
+      jobName: target.dagsterCreate.name,
+      args: target.dagsterCreate.args,
+      env: { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" },
+      extendEnv: true,
+      timeoutMs: options.timeoutMs,
+    });
+    if (outcome.timedOut) return { error: `dagster create did not finish within ${Math.round(options.timeoutMs / 1000)} s` };
+    if (outcome.exitCode !== 0) return { error: lastLine(outcome.output) || `dagster create exited with ${outcome.exitCode}` };
+    return { text: await readFile(out, "utf8") };
+  } catch (error) {
+    return { error: (error as Error).message };
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
