@@ -446,7 +446,7 @@ describe("static compiler rules", () => {
     expect(results[2]!.reason).toMatch(/PYTHONHASHSEED/);
     expect(results[3]!.reason).toMatch(/user_name/);
     // A best-effort class is still given; unknown parts are marked.
-    expect(results[3]!.configClass).toEqual(["class UserFlowConfig(Config):", "    x: <unknown> = <unknown>"]);
+    expect(results[3]!.configClass).toEqual(["class UserFlowConfig(Config):", "    x: str = <unknown>"]);
   });
 });
 

@@ -15417,7 +15417,7 @@ var require_picocolors = __commonJS({
 
 // src/cli.ts
 import { execFileSync } from "node:child_process";
-import { readFile as readFile4, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path18 from "node:path";
 
 // src/cli-args.ts
@@ -43207,6 +43207,15 @@ async function regenerateDefinitions(target, options) {
     await rm(temp, { recursive: true, force: true });
   }
 }
+async function regenerateTargets(targets, options) {
+  const out = [];
+  for (const target of targets) {
+    const committed = await readFile(path10.join(options.root, target.definitionsFile), "utf8");
+    const result = await regenerateDefinitions(target, options);
+    out.push("error" in result ? { target, text: null, error: result.error, committed } : { target, text: result.text, error: null, committed });
+  }
+  return out;
+}
 
 // src/io/setup.ts
 import { readFile as readFile3 } from "node:fs/promises";
@@ -44449,18 +44458,12 @@ async function run(cli) {
     const report3 = await check2({ compiler: "auto", failOn: "never", concurrency: options.concurrency ?? config2.concurrency ?? defaultConcurrency(), maxFileBytes: settings.maxFileBytes, config: config2 }, ports);
     const unknown2 = only?.filter((file2) => !report3.flows.some((flow) => flow.flowFile === file2)) ?? [];
     if (unknown2.length > 0) throw new ConfigurationError(`--flow: ${unknown2.join(", ")} is not a flow file that mfdag found under ${root} (see mfdag list).`);
-    const outcomes = [];
+    const outcomes = await regenerateTargets(fixTargets(report3, only), { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1e3 });
     const patches = [];
-    for (const target of fixTargets(report3, only)) {
-      const result = await regenerateDefinitions(target, { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1e3 });
-      if ("error" in result) {
-        outcomes.push({ target, error: result.error });
-        continue;
-      }
-      const committedPath = path18.join(root, target.definitionsFile);
-      if (options.patch) patches.push(patchFor(target.definitionsFile, await readFile4(committedPath, "utf8"), result.text));
-      else await writeFile(committedPath, result.text);
-      outcomes.push({ target, error: null });
+    for (const outcome of outcomes) {
+      if (outcome.text === null) continue;
+      if (options.patch) patches.push(patchFor(outcome.target.definitionsFile, outcome.committed, outcome.text));
+      else await writeFile(path18.join(root, outcome.target.definitionsFile), outcome.text);
     }
     if (options.patch && patches.length > 0) await writeFile(path18.resolve(options.patch), patches.join(""));
     write(renderer.render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patches.length, skipped: report3.flows.filter((flow) => flow.status === "error") }));

@@ -39,38 +39,70 @@ Response::
                         "declaredType", "annotation", "value", "help",
                         "dropped", "exact", "reason"}]}]}
 
+Fields: `errorLine` is a line of the flow file (null when the error is in
+another file); `flowClass` in a result is the class actually compiled;
+`parameters` lists every Parameter/IncludeFile/Config class attribute found in
+the MRO -- the rendered ones in Config-class order, then the `dropped` ones
+(attributes starting with `_` or in FlowSpec._NON_PARAMETERS), which never
+reach Dagster.  `declaredType` is the source text of `type=`; `value` is the
+repr the Config class shows; `help` the comment text (null when none).
+
 `exact: true` means the real compiler, run with cwd = the flow's directory,
 default Metaflow configuration (local datastore, no METAFLOW_* overrides) and
 PYTHONHASHSEED=0, prints exactly `error` as its last line, or writes exactly
 `configClass` (and names the job `job`).  When something cannot be known
 statically the result says `exact: false` with a `reason`, and the
 configClass is a best effort in which unknown parts read `<unknown>`.
+Errors that are not the real compiler's (unreadable file, no flow class...)
+always come with `exact: false`.
 
 Exit status 0 even when files are bad (errors are reported per file / flow);
 exit 2 with a message on stderr only when the request itself is malformed.
 
+How the real compiler is reproduced (all checked against its source and by
+running it): the flow's parameters are `FlowSpec._get_parameters()` -- dir()
+order (sorted attribute names) over the MRO, first definition wins; each is
+rendered by DagsterCompiler._render_config_class as
+`    <name>: <type(default).__name__> = <repr(default)>  # <help>`, where the
+default is what `deploy_time_eval` returns.  Stages run in the real order, so
+the first error wins: module import (syntax errors in imported repository
+modules, Config() constructor errors), config defaults, Parameter.init()
+(reserved names, separator), @project validation, `--name` validation,
+missing defaults, deploy-time evaluation (IncludeFile upload descriptor,
+deploy-time functions).  Values are computed by a small evaluator over the
+AST (constants, containers, arithmetic, f-strings/format/%, names resolved
+through repository modules, a few pure builtins, str methods, os.path and
+json helpers), and then Python's own type()/repr() gives the exact text.
+Deploy-time functions (a lambda or module-level def whose body is a single
+return of such an expression, reading only ctx.flow_name/ctx.parameter_name)
+are evaluated too, with DeployTimeField's type check; anything else that
+runs at deploy time makes the result inexact.
+
 Assumptions (documented, not verified per flow):
-  * The flow's graph passes Metaflow's lint; only the presence of start/end
-    steps is checked.
+  * The flow's graph passes Metaflow's lint; only the presence of steps named
+    start and end is checked.
   * Module search path is [flow directory, root] (sys.path[0] of
     `python flow.py`, then the root as if it were on PYTHONPATH); any other
-    module is an installed (external) module.
+    module is an installed (external) module, assumed importable.
   * IncludeFile values embed a datastore URL.  The real compiler writes
     `local://$METAFLOW_DATASTORE_SYSROOT_LOCAL/data/<Flow>/<sha1>`; this script
     writes the literal placeholder `<SYSROOT>` in place of the value of
     METAFLOW_DATASTORE_SYSROOT_LOCAL (when that variable is unset, metaflow uses
     the nearest `.metaflow` directory instead, which `<SYSROOT>` then stands for).
-  * configClass is the rendered block split on "\\n" only.
+  * configClass is the rendered block split on "\\n" only; a help text that
+    would put an empty line inside the block makes the result inexact.
 """
 
 import ast
 import builtins
 import hashlib
+import io
 import json
 import os
 import re
 import string
 import sys
+import tokenize
 import traceback
 import warnings
 
@@ -142,6 +174,27 @@ METAFLOW_EXPORTS = (
     frozenset(["FlowSpec", "Parameter", "IncludeFile", "Config", "JSONType"])
     | METAFLOW_STEP_DECORATORS | METAFLOW_FLOW_DECORATORS | METAFLOW_OTHER_NAMES
 )
+# Every public name of the `metaflow` package in 2.19.38 (dir(metaflow)): importing
+# anything else fails (ImportError) in the real compiler.
+METAFLOW_TOPLEVEL_NAMES = frozenset("""
+Config ConfigValue DataArtifact DeployedFlow Deployer EXT_PKG Flow FlowMutator FlowSpec
+IncludeFile JSONType JSONTypeClass Metaflow NBDeployer NBRunner Parameter R Run Runner S3
+Step StepMutator Task USER_SKIP_STEP UserStepDecorator airflow_external_task_sensor
+airflow_internal airflow_s3_key_sensor argo_workflows_internal batch card cards catch
+cli_args client cmd_with_io conda conda_base conda_environment_yml_parser config_expr
+current datastore debug decorators default_metadata default_namespace environment
+event_logger events exception exit_hook extension_support flowspec get_metadata
+get_namespace graph includefile inspect_spin kubernetes meta_files metadata
+metadata_provider metaflow_config metaflow_config_funcs metaflow_current
+metaflow_environment metaflow_git metaflow_profile metaflow_version mflog monitor
+multicore_utils namespace namespaced_event_name os package packaging_sys parallel
+parallel_imap_unordered parallel_map parameters plugins profile project pypi pypi_base
+pyproject_toml_parser pytorch_parallel requirements_txt_parser resources retry runner
+schedule secrets sidecar step step_functions_internal sys system_context tagging_util
+timeout tracing trigger trigger_on_finish tuple_util unbounded_foreach
+unbounded_test_foreach_internal user_configs user_decorators user_step_decorator util
+version yaml_parser
+""".split())
 # Metaflow submodules that define the same objects.
 METAFLOW_SUBMODULE_EXPORTS = {
     "metaflow.flowspec": {"FlowSpec": "FlowSpec"},
@@ -282,10 +335,17 @@ class SourceCache:
         if b"\x00" in data:
             raise FileProblem("file contains NUL bytes (binary file?)", data[: data.index(b"\x00")].count(b"\n") + 1)
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise FileProblem("file is not valid UTF-8: %s" % exc.reason, line)
+            # UTF-8 unless a PEP 263 coding cookie (or a BOM) says otherwise, like Python.
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as exc:
+            raise FileProblem("invalid encoding declaration: %s" % exc.msg, exc.lineno)
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            line = data[: exc.start].count(b"\n") + 1 if isinstance(exc, UnicodeDecodeError) else None
+            name = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
+            reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+            raise FileProblem("file is not valid %s: %s" % (name, reason), line)
         if text.startswith("\ufeff"):
             text = text[1:]
         with warnings.catch_warnings():
@@ -462,9 +522,6 @@ class ParamSpec(Opaque):
         if "name" not in bound:
             raise Inexact("%s() is called without a name (TypeError at import)" % self.kind)
         return bound
-
-    def has(self, name):
-        return name in self.arg_nodes()
 
     def value(self, name, default=None, ctx=None):
         """Evaluated argument `name` (cached), `default` if not passed."""
@@ -721,14 +778,23 @@ class StarImport:
         """Value of `name` from the star-imported module, or UNSET."""
         target = self.module.loader.import_module(self.dotted, self.module, self.level)
         if isinstance(target, MetaflowModuleRef):
-            if target.dotted == "metaflow" and name in METAFLOW_EXPORTS:
-                return MetaflowRef(name)
-            return UNSET
+            if target.dotted != "metaflow":
+                raise Inexact("`from %s import *` is not understood" % target.dotted)
+            if name.startswith("_") or name not in METAFLOW_TOPLEVEL_NAMES:
+                return UNSET  # metaflow has no __all__: every public name
+            if name in ("os", "sys"):
+                return ExternalRef(name)
+            return MetaflowRef(name)
         if isinstance(target, ModuleRef):
-            names = target.module.public_names()
-            if name in names:
-                return target.module.lookup_final(name, ctx)
-            return UNSET
+            module = target.module
+            if module.problem is not None:
+                raise module_problem(module)
+            exported = module.explicit_all()
+            if exported is not None:
+                return module_attribute(module, name, ctx) if name in exported else UNSET
+            if name.startswith("_"):
+                return UNSET
+            return ModuleScope(module, None).lookup(name, ctx, builtins_fallback=False)
         raise Inexact("name %r may come from `from %s import *` (outside the repository)"
                       % (name, self.dotted))
 
@@ -889,6 +955,17 @@ def mutated_names(tree):
     # `self`/`cls` mutations are instance state at run time, never module constants.
     names.discard("self")
     names.discard("cls")
+    # `B = A; B.append(1)` changes A too: follow plain-name aliases both ways.
+    aliases = [(n.targets[0].id, n.value.id) for n in ast.walk(tree)
+               if isinstance(n, ast.Assign) and len(n.targets) == 1
+               and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Name)]
+    changed = True
+    while changed:
+        changed = False
+        for a, b in aliases:
+            if (a in names) != (b in names):
+                names.update((a, b))
+                changed = True
     return names, rebound
 
 
@@ -926,7 +1003,6 @@ class Module:
                     self.classes.append(self.namespace.latest(stmt.name, index + 1).info)
                 if isinstance(stmt, ast.If) and is_main_guard(stmt.test) and self.main_block is None:
                     self.main_block = (index, stmt)
-        self._public = None
 
     @property
     def package(self):
@@ -934,27 +1010,18 @@ class Module:
             return self.qualname
         return self.qualname.rpartition(".")[0]
 
-    def lookup_final(self, name, ctx):
-        return ModuleScope(self, None).lookup(name, ctx)
-
-    def public_names(self):
-        """Names `from module import *` binds (__all__ if it is a literal)."""
-        if self._public is None:
-            binding = self.namespace.latest("__all__", None)
-            names = None
-            if isinstance(binding, ValueBinding):
-                try:
-                    value = binding.get(EvalCtx())
-                    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-                        names = set(value)
-                except Inexact:
-                    names = None
-                if names is None:
-                    raise Inexact("__all__ of %s is not static" % self.qualname)
-            if names is None:
-                names = {n for n in self.namespace.bindings if not n.startswith("_")}
-            self._public = names
-        return self._public
+    def explicit_all(self):
+        """The names in `__all__` (what `from module import *` binds), None without one."""
+        binding = self.namespace.latest("__all__", None)
+        if binding is None:
+            return None
+        try:
+            value = binding.get(EvalCtx())
+        except Inexact:
+            value = None
+        if not (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):
+            raise Inexact("__all__ of %s is not static" % self.qualname)
+        return set(value)
 
 
 # ---------------------------------------------------------------------------
@@ -1549,9 +1616,10 @@ def binop(op, left, right, ctx):
     if fn is None:
         raise Inexact("operator %s is not supported" % type(op).__name__)
     try:
-        return check_size(fn(left, right))
+        result = fn(left, right)
     except Exception as exc:  # the real import would fail with this error
         raise python_error(exc, "expression")
+    return check_size(result)
 
 
 def evaluate(node, scope, ctx):
@@ -2050,7 +2118,11 @@ class ParamInfo:
         self.file = spec.module.rel
         self.line = spec.call.lineno
         self.name = None
-        self.declared_type = spec.source("type") if spec.kind == "Parameter" else None
+        try:
+            self.declared_type = spec.source("type") if spec.kind == "Parameter" else None
+        except Inexact as exc:
+            self.declared_type = None
+            self.fail(exc.reason)
         self.annotation = None
         self.value = None
         self.help = None
@@ -2140,21 +2212,25 @@ class FlowCompiler:
     def _execute_module(self, module, visited):
         if module.problem is not None:
             if module.problem.python_error:
-                return FlowError(module.problem.message, module.problem.line)
+                # errorLine is a line of the flow file; this error is in another file.
+                return FlowError(module.problem.message, None)
             self.fail("module %s cannot be read: %s" % (module.rel, module.problem.message))
             return None
         for index, stmt in enumerate(module.tree.body):
             self._executing[id(module)] = index
             if module.main_block and index == module.main_block[0]:
-                break  # the flow runs (and exits) from here
+                if module.qualname == "__main__":
+                    break  # the flow runs (and exits) from here
+                continue  # an imported module's main block does not run
+            error = None
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 error = self._walk_import(module, stmt, visited)
-                if error:
-                    return error
             elif isinstance(stmt, ast.ClassDef):
                 error = self._class_body_errors(module, stmt, index)
-                if error:
-                    return error
+            elif isinstance(stmt, ast.Assign):
+                error = self._config_constructor_error(module, stmt, ModuleScope(module, index))
+            if error:
+                return error
         return None
 
     def _walk_import(self, module, stmt, visited):
@@ -2184,6 +2260,11 @@ class FlowCompiler:
                     error = self._check_from_import(ref.module, name, module, stmt, visited)
                     if error:
                         return error
+            if isinstance(ref, MetaflowModuleRef) and ref.dotted == "metaflow" and names:
+                for name in names:
+                    if name != "*" and name not in METAFLOW_TOPLEVEL_NAMES:
+                        self.fail("%s:%d: metaflow has no name %r (ImportError at import)"
+                                  % (module.rel, stmt.lineno, name))
         return None
 
     def _run_import_chain(self, module, dotted, level, visited):
@@ -2221,28 +2302,36 @@ class FlowCompiler:
         return None
 
     def _class_body_errors(self, module, stmt, index):
-        """Config(...) validates itself in its constructor, i.e. at import."""
+        """Config(...) validates itself in its constructor, i.e. while the class
+        body runs at import."""
         info = self.loader.class_info(module, stmt, index, ModuleScope(module, None))
         for body_index, body_stmt in enumerate(stmt.body):
-            if not isinstance(body_stmt, ast.Assign) or not isinstance(body_stmt.value, ast.Call):
-                continue
-            try:
-                value = evaluate(body_stmt.value, ClassScope(info, body_index), EvalCtx())
-            except Inexact:
-                continue
-            if isinstance(value, ParamSpec) and value.kind == "Config":
-                try:
-                    name = value.name()
-                    if value.value("default") is not None and value.value("default_value") is not None:
-                        return FlowError("metaflow.exception.MetaflowException: For config '%s', you can "
-                                         "only specify default or default_value, not both" % name,
-                                         body_stmt.lineno)
-                    if name in RESERVED_PARAM_NAMES:
-                        return FlowError("metaflow.exception.MetaflowException: Parameter name '%s' is a "
-                                         "reserved word. Please use a different name for your parameter."
-                                         % name, body_stmt.lineno)
-                except Inexact as exc:
-                    self.fail("Config at %s:%d: %s" % (module.rel, body_stmt.lineno, exc.reason))
+            error = self._config_constructor_error(module, body_stmt, ClassScope(info, body_index))
+            if error:
+                return error
+        return None
+
+    def _config_constructor_error(self, module, stmt, scope):
+        if not isinstance(stmt, ast.Assign) or not isinstance(stmt.value, ast.Call):
+            return None
+        try:
+            value = evaluate(stmt.value, scope, EvalCtx())
+        except Inexact:
+            return None  # not a Config call we can see; other stages judge the value
+        if not (isinstance(value, ParamSpec) and value.kind == "Config"):
+            return None
+        line = stmt.lineno if module is self.info.module else None
+        try:
+            name = value.name()
+            if value.value("default") is not None and value.value("default_value") is not None:
+                return FlowError("metaflow.exception.MetaflowException: For config '%s', you can "
+                                 "only specify default or default_value, not both" % name, line)
+            if name in RESERVED_PARAM_NAMES:
+                return FlowError("metaflow.exception.MetaflowException: Parameter name '%s' is a "
+                                 "reserved word. Please use a different name for your parameter."
+                                 % name, line)
+        except Inexact as exc:
+            self.fail("Config at %s:%d: %s" % (module.rel, stmt.lineno, exc.reason))
         return None
 
     # -- class-level checks -------------------------------------------------
@@ -2412,7 +2501,8 @@ class FlowCompiler:
     # -- stage: --config / Config defaults (click option processing) -------
     def config_errors(self):
         messages = []
-        for param in self.params + self.dropped:
+        # Only configs _get_parameters yields are processed (not dropped ones).
+        for param in self.params:
             if param.kind != "Config" or param.reasons:
                 continue
             try:
@@ -2712,7 +2802,12 @@ class FlowCompiler:
             default = spec.value("default", None, ctx)
             if isinstance(default, ConfigExpr):
                 default = self.config_lookup(default)
+        if isinstance(default, ExternalRef):
+            raise Inexact("default of %r is %s, which is not evaluated statically"
+                          % (param.name, describe(default)))
         if is_callable_value(default):
+            # DeployTimeField returns str(...) or JSON: best effort until evaluated.
+            param.annotation = "str"
             value = call_deploy_time_function(default, self.flow_name, param.name)
             return self._check_deploy_time_type(param, value)
         if not is_constant(default):
@@ -2981,9 +3076,12 @@ class StaticCompiler:
         # On an error, an inexact parameter could still have failed first in the
         # real compiler: count them too (conservative).
         reasons = []
-        for reason in compiler.reasons + [r for p in compiler.params for r in p.reasons]:
-            if reason not in reasons:
-                reasons.append(reason)
+        for param in [None] + compiler.params:
+            for reason in compiler.reasons if param is None else param.reasons:
+                if param is not None and repr(param.name) not in reason:
+                    reason = "parameter %r: %s" % (param.name if param.name is not None else param.attribute, reason)
+                if reason not in reasons:
+                    reasons.append(reason)
         result["exact"] = not reasons
         result["reason"] = "; ".join(reasons) if reasons else None
         result["parameters"] = [p.to_json() for p in compiler.params + compiler.dropped]

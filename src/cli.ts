@@ -3,7 +3,7 @@
  * and exit codes.
  */
 import { execFileSync } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { defaultConcurrency, parseCommandLine, USAGE, type CliCommand } from "./cli-args.js";
 import { check } from "./core/check.js";
@@ -11,7 +11,7 @@ import { ConfigurationError, isConfigurationError, REPORT_BUG_URL } from "./core
 import { fixTargets, patchFor } from "./core/fix.js";
 import { configOf, listRepo, repoRelative } from "./core/inspect.js";
 import type { Logger } from "./core/ports.js";
-import { regenerateDefinitions } from "./io/fixer.js";
+import { regenerateTargets } from "./io/fixer.js";
 import { DEFAULTS, createPorts, loadRepoConfig } from "./io/setup.js";
 import { createRenderer } from "./render/index.js";
 import { checkView } from "./render/views.js";
@@ -81,18 +81,12 @@ async function run(cli: CliCommand): Promise<number> {
     const report = await check({ compiler: "auto", failOn: "never", concurrency: options.concurrency ?? config.concurrency ?? defaultConcurrency(), maxFileBytes: settings.maxFileBytes, config }, ports);
     const unknown = only?.filter((file) => !report.flows.some((flow) => flow.flowFile === file)) ?? [];
     if (unknown.length > 0) throw new ConfigurationError(`--flow: ${unknown.join(", ")} is not a flow file that mfdag found under ${root} (see mfdag list).`);
-    const outcomes = [];
+    const outcomes = await regenerateTargets(fixTargets(report, only), { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1000 });
     const patches: string[] = [];
-    for (const target of fixTargets(report, only)) {
-      const result = await regenerateDefinitions(target, { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1000 });
-      if ("error" in result) {
-        outcomes.push({ target, error: result.error });
-        continue;
-      }
-      const committedPath = path.join(root, target.definitionsFile);
-      if (options.patch) patches.push(patchFor(target.definitionsFile, await readFile(committedPath, "utf8"), result.text));
-      else await writeFile(committedPath, result.text);
-      outcomes.push({ target, error: null });
+    for (const outcome of outcomes) {
+      if (outcome.text === null) continue;
+      if (options.patch) patches.push(patchFor(outcome.target.definitionsFile, outcome.committed, outcome.text));
+      else await writeFile(path.join(root, outcome.target.definitionsFile), outcome.text);
     }
     if (options.patch && patches.length > 0) await writeFile(path.resolve(options.patch), patches.join(""));
     write(renderer.render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patches.length, skipped: report.flows.filter((flow) => flow.status === "error") }));

@@ -54,8 +54,16 @@ export const actionInputsSchema = z.object({
   githubToken: z.preprocess(blank, z.string().optional()),
   annotations: boolInput("annotations", true),
   reviewComments: boolInput("review-comments", true),
-  mode: enumInput("mode", ["check", "publish"] as const).transform((v) => v ?? "check"),
+  mode: enumInput("mode", ["auto", "check", "audit", "publish"] as const).transform((v) => v ?? "auto"),
   reportFile: z.preprocess(blank, z.string().optional()),
+  labels: z.preprocess(
+    blank,
+    z
+      .string()
+      .default("mfdag-drift")
+      .transform((v) => v.split(/[,\n]/).map((label) => label.trim()).filter(Boolean)),
+  ),
+  uploadPatch: boolInput("upload-patch", false),
 });
 
 export type ActionInputs = z.infer<typeof actionInputsSchema>;
@@ -77,6 +85,8 @@ export function parseActionInputs(getInput: (name: string) => string): ActionInp
     reviewComments: getInput("review-comments"),
     mode: getInput("mode"),
     reportFile: getInput("report-file"),
+    labels: getInput("labels"),
+    uploadPatch: getInput("upload-patch"),
   });
   if (!result.success) throw new ConfigurationError(result.error.issues.map((issue) => issue.message).join("\n"));
   if (result.data.mode === "publish" && !result.data.reportFile) throw new ConfigurationError("Input 'report-file': required when mode is publish (the report.json of the check run)");

@@ -19,6 +19,11 @@ import { toSarif } from "./core/sarif.js";
 import type { CheckReport } from "./core/types.js";
 import { createOctokit, type Octokit } from "./github/octokit.js";
 import { publishToPullRequest, type PullRequestRef } from "./github/publish.js";
+import { syncTrackingIssue } from "./github/tracking-issue.js";
+import { fixTargets, patchFor } from "./core/fix.js";
+import { regenerateTargets } from "./io/fixer.js";
+import { createMetaflowCompiler } from "./io/metaflow-compiler.js";
+import { DefaultArtifactClient } from "@actions/artifact";
 import { parseActionInputs, type ActionInputs } from "./inputs.js";
 import { DEFAULTS, createPorts, loadRepoConfig } from "./io/setup.js";
 import { createRenderer } from "./render/index.js";
@@ -28,6 +33,45 @@ export const VERSION = "0.1.0";
 
 /** The report file the action writes: the engine's report plus the pull request it was made for. */
 export type ActionReport = CheckReport & { pullRequest: PullRequestRef | null; contract: ContractChange[] | null };
+
+function runUrlOf(): string | null {
+  return process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL ?? "https://github.com"}/${context.repo.owner}/${context.repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID}` : null;
+}
+
+/**
+ * Regenerates the stale files with the real compiler into one patch and attaches it to the run.
+ * Best effort: without metaflow-dagster or the artifact service, a note says why there is none.
+ */
+async function makePatch(report: ActionReport, inputs: ActionInputs, workspace: string, outDir: string, notes: string[]): Promise<{ path: string; artifact: string | null } | null> {
+  const root = path.resolve(workspace, inputs.root);
+  const python = inputs.python ?? DEFAULTS.python;
+  const compiler = createMetaflowCompiler({ root, python, timeoutMs: (inputs.timeout ?? DEFAULTS.timeoutSeconds) * 1000 });
+  if (!(await compiler.isAvailable())) {
+    const message = `upload-patch: '${python}' cannot import metaflow-dagster, so no patch was made; install it in an earlier step.`;
+    core.warning(message);
+    notes.push(message);
+    return null;
+  }
+  const outcomes = await regenerateTargets(fixTargets(report, null), { root, python, timeoutMs: (inputs.timeout ?? DEFAULTS.timeoutSeconds) * 1000 });
+  const prefix = path.relative(workspace, root).split(path.sep).join("/");
+  const patch = outcomes
+    .filter((o) => o.text !== null)
+    .map((o) => patchFor(prefix ? path.posix.join(prefix, o.target.definitionsFile) : o.target.definitionsFile, o.committed, o.text!))
+    .join("");
+  if (!patch) return null;
+  const file = path.join(outDir, "mfdag-fix.patch");
+  await writeFile(file, patch);
+  const artifact = `mfdag-fix-${inputs.commentId}`;
+  try {
+    await new DefaultArtifactClient().uploadArtifact(artifact, [file], outDir, { retentionDays: 14 });
+    return { path: file, artifact };
+  } catch (error) {
+    const message = `upload-patch: the patch is at ${file} but could not be attached to the run (${(error as Error).message}).`;
+    core.warning(message);
+    notes.push(message);
+    return { path: file, artifact: null };
+  }
+}
 
 const actionsLogger: Logger = {
   info: (message) => core.info(message),
@@ -42,7 +86,15 @@ function pullRequestOf(): PullRequestRef | null {
   return { owner: context.repo.owner, repo: context.repo.repo, number: pr.number, baseSha: pr.base.sha, headSha: pr.head.sha };
 }
 
-async function runCheck(inputs: ActionInputs, workspace: string): Promise<ActionReport> {
+type Mode = "check" | "audit" | "publish";
+
+/** `auto`: scheduled and manual runs audit the whole repo; everything else is a check. */
+function resolveMode(inputs: ActionInputs): Mode {
+  if (inputs.mode !== "auto") return inputs.mode;
+  return context.eventName === "schedule" || context.eventName === "workflow_dispatch" ? "audit" : "check";
+}
+
+async function runCheck(inputs: ActionInputs, workspace: string, mode: Mode): Promise<ActionReport> {
   const root = path.resolve(workspace, inputs.root);
   const { config } = await loadRepoConfig(root, inputs.config ? path.resolve(workspace, inputs.config) : undefined);
   const maxFileBytes = config.maxFileBytes ?? DEFAULTS.maxFileBytes;
@@ -57,7 +109,8 @@ async function runCheck(inputs: ActionInputs, workspace: string): Promise<Action
   const report = await check(
     {
       compiler: inputs.compiler ?? config.compiler ?? "auto",
-      failOn: inputs.failOn ?? config.failOn ?? "type-change",
+      // An audit reports; it fails the workflow for drift only when asked to.
+      failOn: inputs.failOn ?? (mode === "audit" ? "never" : (config.failOn ?? "type-change")),
       concurrency: inputs.concurrency ?? config.concurrency ?? defaultConcurrency(),
       maxFileBytes,
       config,
@@ -118,25 +171,25 @@ export async function run(): Promise<void> {
   try {
     const inputs = parseActionInputs((name) => core.getInput(name));
     const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-    const report = inputs.mode === "publish" ? await readStoredReport(path.resolve(workspace, inputs.reportFile!)) : await runCheck(inputs, workspace);
-    const rootPrefix = inputs.mode === "publish" ? "" : path.relative(workspace, path.resolve(workspace, inputs.root)).split(path.sep).join("/");
+    const mode = resolveMode(inputs);
+    const report = mode === "publish" ? await readStoredReport(path.resolve(workspace, inputs.reportFile!)) : await runCheck(inputs, workspace, mode);
+    const rootPrefix = mode === "publish" ? "" : path.relative(workspace, path.resolve(workspace, inputs.root)).split(path.sep).join("/");
     const renderer = createRenderer();
     const notes: string[] = [];
 
-    const pr = inputs.mode === "publish" ? report.pullRequest : pullRequestOf();
+    const pr = mode === "publish" ? report.pullRequest : mode === "check" ? pullRequestOf() : null;
     if (pr && inputs.githubToken && (inputs.comment !== "never" || inputs.reviewComments)) {
       const octokit = createOctokit({ token: inputs.githubToken, baseUrl: process.env.GITHUB_API_URL ?? "https://api.github.com", logger: actionsLogger });
       // A report from an untrusted run could name any pull request: comment only where it belongs.
-      if (inputs.mode === "publish") await verifyReportPullRequest(octokit, pr);
+      if (mode === "publish") await verifyReportPullRequest(octokit, pr);
       try {
-        const runUrl = process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL ?? "https://github.com"}/${context.repo.owner}/${context.repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID}` : null;
         const outcome = await publishToPullRequest(octokit, report, renderer, {
           pr,
           commentMode: inputs.comment,
           commentId: inputs.commentId,
           reviewComments: inputs.reviewComments,
           rootPrefix,
-          summaryUrl: runUrl,
+          summaryUrl: runUrlOf(),
         });
         report.contract = outcome.contract;
         core.info(`PR comment: ${outcome.comment}; review: ${outcome.review}`);
@@ -153,11 +206,49 @@ export async function run(): Promise<void> {
     }
 
     const outDir = process.env.RUNNER_TEMP ?? os.tmpdir();
+    const runUrl = runUrlOf();
+    let patchArtifact: string | null = null;
+    let patchPath: string | null = null;
+    if (mode !== "publish" && inputs.uploadPatch && report.summary.drift > 0) {
+      const made = await makePatch(report, inputs, workspace, outDir, notes);
+      patchPath = made?.path ?? null;
+      patchArtifact = made?.artifact ?? null;
+    }
+    let issueNumber: number | null = null;
+    if (mode === "audit" && inputs.githubToken) {
+      const octokit = createOctokit({ token: inputs.githubToken, baseUrl: process.env.GITHUB_API_URL ?? "https://api.github.com", logger: actionsLogger });
+      try {
+        const outcome = await syncTrackingIssue(octokit, {
+          owner: context.repo.owner,
+          repo: context.repo.repo,
+          trackingId: inputs.commentId,
+          title: `mfdag: Dagster definitions are out of date${inputs.commentId === "default" ? "" : ` (${inputs.commentId})`}`,
+          body: renderer.render("audit-issue.md.njk", { report, view: checkView(report), contract: null, notes: [], runUrl, patchArtifact }),
+          labels: inputs.labels,
+          problems: report.summary.drift > 0 || report.summary.errors > 0,
+          closeComment: `All Dagster definitions are up to date again${runUrl ? ` ([audit run](${runUrl}))` : ""}. Closing.`,
+          reopenComment: `The drift is back${runUrl ? ` ([audit run](${runUrl}))` : ""}: see the updated description.`,
+        });
+        issueNumber = outcome.number ?? null;
+        core.info(`Tracking issue: ${outcome.action}${outcome.number ? ` #${outcome.number}` : ""}`);
+        if (outcome.skippedLabels.length > 0) core.warning(`mfdag could not create the label(s) ${outcome.skippedLabels.join(", ")}; the issue was filed without them.`);
+        if (outcome.message) {
+          core.warning(outcome.message);
+          notes.push(outcome.message);
+        }
+      } catch (error) {
+        const message = `mfdag could not update the tracking issue: ${(error as Error).message}`;
+        core.warning(message);
+        notes.push(message);
+      }
+    }
+
     const reportPath = path.join(outDir, "mfdag-report.json");
     const sarifPath = path.join(outDir, "mfdag.sarif");
     await writeFile(reportPath, JSON.stringify(report, null, 2));
     await writeFile(sarifPath, JSON.stringify(toSarif(annotationsFor(report), VERSION), null, 2));
 
+    if (patchArtifact) notes.push(`The regenerated definitions are attached to this run as the artifact ${patchArtifact}: download it and git apply it.`);
     const markdown = renderer.render("check.md.njk", { report, view: checkView(report), contract: report.contract, notes });
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
     if (inputs.annotations) annotate(report, rootPrefix);
@@ -167,6 +258,8 @@ export async function run(): Promise<void> {
     core.setOutput("failed", String(report.failed));
     core.setOutput("report", reportPath);
     core.setOutput("sarif", sarifPath);
+    core.setOutput("issue-number", issueNumber === null ? "" : String(issueNumber));
+    core.setOutput("patch", patchPath ?? "");
     core.setOutput(
       "stale-files",
       report.flows
@@ -175,7 +268,7 @@ export async function run(): Promise<void> {
         .join("\n"),
     );
     // In publish mode the check run already carries the verdict; failing here again is noise.
-    if (report.failed && inputs.mode === "check") core.setFailed(`mfdag: the committed definitions violate fail-on ${report.failOn}; see the job summary for the Config diffs.`);
+    if (report.failed && mode !== "publish") core.setFailed(`mfdag: the committed definitions violate fail-on ${report.failOn}; see the job summary for the Config diffs.`);
   } catch (error) {
     if (isConfigurationError(error)) core.setFailed(error.message);
     else core.setFailed(`mfdag internal error: ${(error as Error)?.stack ?? String(error)}\nPlease report it at ${REPORT_BUG_URL}.`);

@@ -12,7 +12,7 @@ import { checkView } from "../render/views.js";
 import type { Octokit } from "./octokit.js";
 import { getFileAtRef, listPullRequestFiles } from "./pull-request.js";
 import { postReview } from "./review.js";
-import { fitCommentBody, upsertStickyComment } from "./sticky-comment.js";
+import { upsertStickyComment } from "./sticky-comment.js";
 
 export interface PullRequestRef {
   owner: string;
@@ -121,7 +121,8 @@ export async function publishToPullRequest(octokit: Octokit, report: CheckReport
     repo: pr.repo,
     issueNumber: pr.number,
     commentId: options.commentId,
-    body: fitCommentBody(body, pointer),
+    body,
+    cutPointer: pointer,
     mode: options.commentMode,
     hasChanges,
   });

@@ -150,7 +150,7 @@ function commentRef(data: unknown): { id: number; url: string } {
  * Who the token is, as a test on comment authors. GraphQL's `viewer` answers for PATs and app
  * installation tokens alike (`my-app` for the comments' `my-app[bot]`), hence the `[bot]` stripping.
  */
-async function tokenIdentity(octokit: Octokit): Promise<(login: string) => boolean> {
+export async function tokenIdentity(octokit: Octokit): Promise<(login: string) => boolean> {
   const normalize = (login: string) => login.replace(/\[bot\]$/, "").toLowerCase();
   try {
     const { viewer } = await octokit.graphql<{ viewer: { login: string } }>("query { viewer { login } }");

@@ -33,3 +33,23 @@ export async function regenerateDefinitions(target: FixTarget, options: { root: 
     await rm(temp, { recursive: true, force: true });
   }
 }
+
+export interface Regenerated {
+  target: FixTarget;
+  /** The new file's text, or why it could not be made. */
+  text: string | null;
+  error: string | null;
+  /** The committed text, for patches. */
+  committed: string;
+}
+
+/** Regenerates each target in turn (the real compiler is heavy; fix is not the hot path). */
+export async function regenerateTargets(targets: readonly FixTarget[], options: { root: string; python: string; timeoutMs: number }): Promise<Regenerated[]> {
+  const out: Regenerated[] = [];
+  for (const target of targets) {
+    const committed = await readFile(path.join(options.root, target.definitionsFile), "utf8");
+    const result = await regenerateDefinitions(target, options);
+    out.push("error" in result ? { target, text: null, error: result.error, committed } : { target, text: result.text, error: null, committed });
+  }
+  return out;
+}

@@ -1,0 +1,112 @@
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runAction } from "./helpers/action-runner.js";
+import { BOT, HUMAN, fault, start, type FakeGitHub } from "./helpers/fake-github.js";
+import { gitRepo, PROJECT, tempDir } from "./helpers/repo.js";
+
+const schedule = { name: "schedule", payload: { schedule: "0 6 * * 1" } };
+
+function listFiles(dir: string, prefix = ""): string[] {
+  return readdirSync(dir).flatMap((name) => (statSync(path.join(dir, name)).isDirectory() ? listFiles(path.join(dir, name), `${prefix}${name}/`) : [`${prefix}${name}`]));
+}
+
+function shopRepo(): string {
+  const staging = tempDir();
+  cpSync(path.join(PROJECT, "examples/shop"), staging, { recursive: true });
+  return gitRepo(Object.fromEntries(listFiles(staging).map((file) => [file, readFileSync(path.join(staging, file))])));
+}
+
+/** Makes train_flow.py agree with its committed definitions again (epochs back to 10). */
+function setEpochs(root: string, value: string): void {
+  const file = path.join(root, "flows/train_flow.py");
+  writeFileSync(file, readFileSync(file, "utf8").replace(/default=[0-9.]+, type=\w+, help="Training epochs"/, `default=${value}, type=${value.includes(".") ? "float" : "int"}, help="Training epochs"`));
+}
+
+let github: FakeGitHub;
+beforeEach(async () => {
+  github = await start();
+});
+afterEach(async () => {
+  await github.close();
+});
+
+const trackingIssues = () => github.state.issues.filter((issue) => issue.repo === "acme/shop" && issue.body.includes("<!-- mfdag:tracking-id="));
+
+describe("the scheduled audit", () => {
+  it("opens one tracking issue, updates it, closes it when clean and reopens it when drift returns", async () => {
+    const repo = shopRepo();
+    const first = await runAction({ workspace: repo, apiUrl: github.url, event: schedule });
+    expect(first.exitCode).toBe(0); // audits report; they do not fail for drift by default
+    expect(trackingIssues()).toHaveLength(1);
+    const issue = trackingIssues()[0]!;
+    expect(issue).toMatchObject({ state: "open", title: "mfdag: Dagster definitions are out of date", labels: ["mfdag-drift"] });
+    expect(issue.body).toContain("-    epochs: int = 10  # Training epochs");
+    expect(issue.body).toContain("npx mfdag fix");
+    expect(first.outputs["issue-number"]).toBe(String(issue.number));
+    expect(github.state.labels.map((l) => l.name)).toEqual(["mfdag-drift"]);
+
+    setEpochs(repo, "12.5");
+    const second = await runAction({ workspace: repo, apiUrl: github.url, event: schedule });
+    expect(second.outputs["issue-number"]).toBe(String(issue.number));
+    expect(trackingIssues()).toHaveLength(1);
+    expect(trackingIssues()[0]!.body).toContain("+    epochs: float = 12.5  # Training epochs");
+
+    setEpochs(repo, "10");
+    await runAction({ workspace: repo, apiUrl: github.url, event: schedule });
+    expect(trackingIssues()).toHaveLength(1);
+    expect(trackingIssues()[0]!.state).toBe("closed");
+    expect(github.requestsTo("POST /repos/acme/shop/issues/{n}/comments").at(-1)!.body).toMatchObject({ body: expect.stringContaining("up to date again") });
+
+    setEpochs(repo, "10.5");
+    await runAction({ workspace: repo, apiUrl: github.url, event: schedule });
+    expect(trackingIssues()).toHaveLength(1);
+    expect(trackingIssues()[0]!).toMatchObject({ number: issue.number, state: "open" });
+  });
+
+  it("finds its issue by the marker, not the title, and ignores a copy by someone else", async () => {
+    const repo = shopRepo();
+    await runAction({ workspace: repo, apiUrl: github.url, event: schedule });
+    const ours = trackingIssues()[0]!;
+    ours.title = "Renamed by a maintainer";
+    github.state.issues.push({ ...ours, number: 999, user: HUMAN, title: "mfdag: Dagster definitions are out of date" });
+    setEpochs(repo, "11.5");
+    await runAction({ workspace: repo, apiUrl: github.url, event: schedule });
+    expect(github.state.issues.find((i) => i.number === ours.number)!.body).toContain("epochs: float = 11.5");
+    expect(github.state.issues.find((i) => i.number === 999)!.body).not.toContain("11.5");
+    expect(github.state.issues.filter((i) => i.user.login === BOT.login)).toHaveLength(1);
+  });
+
+  it("files the issue without labels when the token may not create them", async () => {
+    const repo = shopRepo();
+    github.script("POST /repos/acme/shop/labels", fault.forbidden());
+    const run = await runAction({ workspace: repo, apiUrl: github.url, event: schedule });
+    expect(run.exitCode).toBe(0);
+    expect(trackingIssues()).toHaveLength(1);
+    expect(trackingIssues()[0]!.labels).toEqual([]);
+    expect(run.stdout).toMatch(/^::warning::mfdag could not create the label\(s\) mfdag-drift/m);
+  });
+
+  it("keeps one issue per comment-id and fails only when fail-on says so", async () => {
+    const repo = shopRepo();
+    await runAction({ workspace: repo, apiUrl: github.url, event: schedule, inputs: { "comment-id": "ml" } });
+    const strict = await runAction({ workspace: repo, apiUrl: github.url, event: { name: "workflow_dispatch", payload: {} }, inputs: { "comment-id": "etl", "fail-on": "type-change" } });
+    expect(strict.exitCode).toBe(1);
+    expect(trackingIssues().map((i) => i.title).sort()).toEqual(["mfdag: Dagster definitions are out of date (etl)", "mfdag: Dagster definitions are out of date (ml)"]);
+  });
+
+  it("fails when it could not run, whatever fail-on says", async () => {
+    const run = await runAction({ workspace: shopRepo(), apiUrl: github.url, event: schedule, inputs: { python: "/nonexistent/python3" } });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain("::error::Python interpreter '/nonexistent/python3' was not found");
+  });
+
+  it("notes in the summary why upload-patch made no patch without metaflow-dagster", async () => {
+    const python = path.join(tempDir(), "python-plain");
+    writeFileSync(python, '#!/bin/sh\nunset PYTHONPATH\nexec python3 "$@"\n', { mode: 0o755 });
+    const run = await runAction({ workspace: shopRepo(), apiUrl: github.url, event: schedule, inputs: { "upload-patch": "true", python } });
+    expect(run.exitCode).toBe(0);
+    expect(run.summary).toContain("cannot import metaflow-dagster, so no patch was made");
+    expect(run.outputs.patch).toBe("");
+  });
+});

@@ -1,0 +1,652 @@
+"""
+mfdag fork server: `dagster create` for many flows with one `import metaflow`.
+
+    PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1 python3 -B mfdag_forkserver.py [--concurrency N] [--preload metaflow|none|MOD,MOD]
+
+Standard library only. The server imports metaflow, its CLI and the metaflow-dagster extension
+once (never a user module: its working directory is empty and sys.path[0] is this directory), then
+runs each request in a child made with os.fork: the child chdirs to the request's cwd, points the
+local datastore at the request's directory, re-reads Metaflow's configuration there, redirects its
+stdout/stderr to pipes, and executes the flow file as `__main__` with
+sys.argv = [FLOW, "dagster", "create", OUT, *args] -- what `python FLOW dagster create OUT` does,
+minus the imports. Each child is its own process group, killed as a whole on timeout.
+
+Protocol, JSON lines. First line out: {"event": "ready", ...}, or {"event": "fatal", "error",
+"missing"} (then exit 3) when the preload fails. In: one request per line,
+    {"id", "flowPath", "cwd", "out", "args", "datastore", "timeoutMs", "env"?}
+Out: {"event": "started", "id", "pid"} when its child starts, then one result per request:
+    {"event": "result", "id", "exitCode", "signal", "timedOut", "stdout", "stderr", "all",
+     "durationMs", "fallback", "error"}
+`fallback` (a reason) means the flow cannot be compiled faithfully in a fork (a module next to it
+shadows a preloaded one, or its directory has its own Metaflow configuration): run it in a fresh
+process. `error` is a problem of the server (bad request, fork failed), not of the flow.
+End of input: running children are killed and the server exits.
+"""
+
+import sys
+
+# Modules a fresh `python flow.py` has before running the flow: anything the server imports beyond
+# these could be shadowed by a same-named file next to a flow (see _shadowed_modules).
+_STARTUP_MODULES = frozenset(sys.modules)
+
+import builtins
+import importlib
+import importlib.machinery
+import json
+import os
+import selectors
+import signal
+import time
+import traceback
+import types
+from collections import deque
+
+TAIL_BYTES = 64 * 1024
+# Once a child has exited, how long its pipes may stay open (held by a process it started that
+# left its process group) before the result is sent without the rest of the output.
+DRAIN_SECONDS = 0.5
+SERVER_PID = os.getpid()
+SERVER_FILE = os.path.abspath(__file__)
+FALLBACK_EXIT = 213
+FALLBACK_MARK = "mfdag-forkserver-fallback-%d-%s:" % (SERVER_PID, os.urandom(6).hex())
+
+# Metaflow configuration values that legitimately differ between the server and a child (the
+# request's datastore, the child's cwd); any other difference means the flow's directory has its
+# own Metaflow config, which this server does not re-apply: such flows fall back to a fresh process.
+PATCHABLE_CONFIG = frozenset({"DATASTORE_SYSROOT_LOCAL", "DATATOOLS_LOCALROOT", "ARTIFACT_LOCALROOT"})
+
+_metaflow_loaded = False
+
+
+def emit(obj):
+    data = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
+    while data:
+        written = os.write(1, data)
+        data = data[written:]
+
+
+# --- preload -------------------------------------------------------------------------------------
+
+
+class _FlowDependentImport(Exception):
+    pass
+
+
+class _Tripwire(type):
+    """A stand-in flow class: a module that reads the current flow while it is being imported
+    (Metaflow's CLI decorators do) raises instead of being loaded without the flow."""
+
+    def __getattribute__(cls, name):
+        if name.startswith("__"):
+            return type.__getattribute__(cls, name)
+        raise _FlowDependentImport(name)
+
+
+def _module_level_imports(module_name, source, is_package):
+    """Absolute names of the modules a source imports at module level (not inside functions)."""
+    import ast
+
+    package = module_name if is_package else module_name.rpartition(".")[0]
+    names = []
+
+    def visit(body):
+        for node in body:
+            if isinstance(node, ast.Import):
+                names.extend(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")
+                    anchor = ".".join(parts[: len(parts) - node.level + 1])
+                    base = anchor + ("." + base if base else "")
+                names.append(base)
+                names.extend(base + "." + alias.name for alias in node.names if alias.name != "*")
+            elif isinstance(node, (ast.If, ast.Try, ast.With)):
+                for field in ("body", "orelse", "finalbody"):
+                    visit(getattr(node, field, []) or [])
+                for handler in getattr(node, "handlers", []) or []:
+                    visit(handler.body)
+
+    visit(ast.parse(source).body)
+    return names
+
+
+CODE_CACHE = {}  # source path -> code object, for the CLI modules the children import
+
+
+def preload_metaflow():
+    """Import what `python flow.py dagster create` imports, except what depends on the flow.
+
+    The flow's module imports metaflow; FlowSpec.__init__ then imports metaflow.cli *inside the
+    flow's context* (its decorators add the flow's parameters, configs and decorator options to
+    the command line), and the `start` group loads the plugin CLI modules, in order, until one has
+    the `dagster` command (some of those decorate with the flow's parameters too). So the server
+    imports metaflow and the modules those CLI modules import, but not the CLI modules
+    themselves: it compiles their code once, and each child executes it in its flow's context.
+    """
+    global _metaflow_loaded
+    import metaflow  # noqa: F401
+    import metaflow.extension_support  # noqa: F401
+    import metaflow.parameters as parameters
+    from metaflow.plugins import get_plugin_cli_path
+
+    loaded = ["metaflow"]
+    cli_modules = ["metaflow.cli"]
+    found = False
+    for name, class_path in get_plugin_cli_path().items():
+        cli_modules.append(class_path.rsplit(".", 1)[0])
+        if name == "dagster":
+            found = True
+            break
+    if not found:
+        raise ImportError("metaflow imports, but no Metaflow CLI plugin is called `dagster`: metaflow-dagster is not installed for this interpreter", name="metaflow_extensions.dagster")
+
+    import importlib.util
+
+    queue = list(cli_modules)
+    seen = set()
+    dependencies = []
+    while queue:
+        name = queue.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+            continue
+        with open(spec.origin, "rb") as handle:
+            source = handle.read()
+        CODE_CACHE[spec.origin] = compile(source, spec.origin, "exec", dont_inherit=True)
+        for target in _module_level_imports(name, source, spec.submodule_search_locations is not None):
+            if target and target not in cli_modules and target not in dependencies:
+                dependencies.append(target)
+
+    class _NoFlow(metaclass=_Tripwire):
+        pass
+
+    with parameters.flow_context(_NoFlow):
+        for name in dependencies:
+            if name in sys.modules:
+                continue
+            try:
+                if importlib.util.find_spec(name) is None:
+                    continue  # `from package import attribute`: not a module
+                importlib.import_module(name)
+                loaded.append(name)
+            except _FlowDependentImport:
+                pass  # it needs the flow: the child imports it
+            except Exception:
+                pass  # the child will meet the same problem and report it
+    for name in cli_modules:
+        if name in sys.modules:
+            raise ImportError("the fork server imported %s, which needs the flow" % name)
+    _metaflow_loaded = True
+    return loaded
+
+
+def preload(spec):
+    if spec == "metaflow":
+        return preload_metaflow()
+    loaded = []
+    for name in [part.strip() for part in spec.split(",") if part.strip() and part.strip() != "none"]:
+        importlib.import_module(name)
+        loaded.append(name)
+    return loaded
+
+
+# --- the child -----------------------------------------------------------------------------------
+
+
+def _fallback(reason):
+    try:
+        os.write(2, (FALLBACK_MARK + reason + "\n").encode("utf-8", "replace"))
+    finally:
+        os._exit(FALLBACK_EXIT)
+
+
+def _reconfigure_metaflow():
+    """Re-read Metaflow's configuration with the child's environment and cwd.
+
+    metaflow_config is evaluated at `import metaflow` from os.environ and from a `.metaflow/`
+    directory above the cwd; in a fresh process that happens in the flow's cwd with the request's
+    datastore. Reloading re-evaluates it; copies of changed values that other modules took with
+    `from metaflow.metaflow_config import X` (and class attributes such as
+    LocalStorage.SYSROOT_VAR) are rebound to the new values.
+    """
+    funcs = sys.modules.get("metaflow.metaflow_config_funcs")
+    config = sys.modules.get("metaflow.metaflow_config")
+    if funcs is None or config is None:
+        return
+    old = dict(config.__dict__)
+    funcs.METAFLOW_CONFIG = None
+    funcs.METAFLOW_LOCAL_CONFIG = None
+    importlib.reload(config)
+    changed = {}
+    for name, value in config.__dict__.items():
+        if not name.isupper() or name not in old:
+            continue
+        try:
+            same = old[name] == value
+        except Exception:
+            same = old[name] is value
+        if not same:
+            changed[name] = (old[name], value)
+    unexpected = sorted(set(changed) - PATCHABLE_CONFIG)
+    if unexpected:
+        _fallback("Metaflow configuration in %s differs from the fork server's (%s)" % (os.getcwd(), ", ".join(unexpected[:5])))
+    if not changed:
+        return
+    by_identity = {id(old_value): new_value for old_value, new_value in changed.values() if isinstance(old_value, str) and old_value}
+    for module_name, module in list(sys.modules.items()):
+        if module is None or module is config or not module_name.startswith(("metaflow", "metaflow_extensions")):
+            continue
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for name, (old_value, new_value) in changed.items():
+            if name in namespace and namespace[name] is old_value:
+                namespace[name] = new_value
+        for value in list(namespace.values()):
+            if isinstance(value, type) and value.__module__ == module_name:
+                for attribute, current in list(vars(value).items()):
+                    if isinstance(current, str) and id(current) in by_identity:
+                        setattr(value, attribute, by_identity[id(current)])
+
+
+def _use_code_cache():
+    """Imports of the CLI modules compiled by the server run their code without compiling it again."""
+    if not CODE_CACHE:
+        return
+    loader_class = importlib.machinery.SourceFileLoader
+    original = loader_class.get_code
+
+    def get_code(self, fullname):
+        code = CODE_CACHE.pop(getattr(self, "path", None), None)
+        return code if code is not None else original(self, fullname)
+
+    loader_class.get_code = get_code
+
+
+def _shadowed_modules(flow_dir):
+    """Preloaded top-level modules that a file in the flow's directory would replace in a fresh process."""
+    try:
+        entries = os.listdir(flow_dir)
+    except OSError:
+        return []
+    local = set()
+    for entry in entries:
+        if entry.endswith(".py"):
+            local.add(entry[:-3])
+        elif "." not in entry:
+            local.add(entry)
+        elif entry.endswith((".so", ".pyd")):
+            local.add(entry.split(".", 1)[0])
+    preloaded = {name.split(".", 1)[0] for name in sys.modules if name.split(".", 1)[0] not in _STARTUP_MODULES}
+    return sorted(local & preloaded)
+
+
+def _print_exception(exc):
+    """What the interpreter prints for an uncaught exception, without this server's frames."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == SERVER_FILE:
+        tb = tb.tb_next
+    exc.__traceback__ = tb  # the hook prints the exception's own traceback when given none
+    try:
+        sys.excepthook(type(exc), exc, tb)
+    except Exception:
+        traceback.print_exception(type(exc), exc, tb)
+
+
+def _exit_code(exc):
+    """The interpreter's handling of SystemExit (after printing a non-int code, as it does)."""
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    try:
+        sys.stderr.write(str(code) + "\n")
+    except Exception:
+        pass
+    return 1
+
+
+def run_child(request, close_fds, out_w, err_w):
+    """In the forked child. Returns the exit code; the caller raises SystemExit with it so the
+    interpreter shuts down as usual (atexit handlers, non-daemon threads, flushing stdio)."""
+    try:
+        try:
+            os.setpgid(0, 0)
+        except OSError:
+            pass
+        signal.set_wakeup_fd(-1)
+        for signum, handler in ((signal.SIGCHLD, signal.SIG_DFL), (signal.SIGTERM, signal.SIG_DFL), (signal.SIGINT, signal.default_int_handler), (signal.SIGPIPE, signal.SIG_IGN)):
+            signal.signal(signum, handler)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        for fd in set(close_fds) | {null, out_w, err_w}:
+            if fd > 2:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = request["datastore"]
+        for key, value in (request.get("env") or {}).items():
+            os.environ[str(key)] = str(value)
+        try:
+            os.chdir(request["cwd"])
+        except OSError as error:
+            os.write(2, ("cannot change to the working directory %s: %s\n" % (request["cwd"], error.strerror)).encode())
+            os._exit(1)
+        flow_path = request["flowPath"]
+        # Python makes the main script's path absolute (with the real cwd) and puts the real
+        # directory of the script first on sys.path.
+        main_file = flow_path if os.path.isabs(flow_path) else os.path.join(os.getcwd(), flow_path)
+        flow_dir = os.path.dirname(os.path.realpath(main_file))
+        shadowed = _shadowed_modules(flow_dir)
+        if shadowed:
+            _fallback("%s has modules that shadow ones the fork server preloaded (%s)" % (flow_dir, ", ".join(shadowed[:5])))
+        if _metaflow_loaded:
+            _reconfigure_metaflow()
+            _use_code_cache()
+        sys.argv = [flow_path, "dagster", "create", request["out"], *[str(arg) for arg in request.get("args") or []]]
+        if hasattr(sys, "orig_argv"):
+            sys.orig_argv = [sys.orig_argv[0] if sys.orig_argv else sys.executable, "-B", *sys.argv]
+        sys.path[0] = flow_dir
+        sys.stdin = open(0, "r", closefd=False)
+        main = types.ModuleType("__main__")
+        main.__file__ = main_file
+        main.__cached__ = None
+        main.__loader__ = importlib.machinery.SourceFileLoader("__main__", main_file)
+        main.__spec__ = None
+        main.__package__ = None
+        main.__builtins__ = builtins
+        sys.modules["__main__"] = main
+    except SystemExit:
+        raise
+    except BaseException as exc:  # a server bug: say so on the child's stderr
+        try:
+            os.write(2, ("mfdag fork server: cannot set up the compile: %r\n" % (exc,)).encode("utf-8", "replace"))
+        finally:
+            os._exit(1)
+
+    try:
+        with open(main_file, "rb") as handle:
+            source = handle.read()
+        code = compile(source, main_file, "exec", dont_inherit=True)
+        del source
+        exec(code, main.__dict__)
+        return 0
+    except SystemExit as exc:
+        return _exit_code(exc)
+    except BaseException as exc:
+        _print_exception(exc)
+        return 1
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+class Child:
+    def __init__(self, request, pid, out_r, err_r):
+        self.request = request
+        self.pid = pid
+        self.started = time.monotonic()
+        self.deadline = self.started + max(0.001, float(request.get("timeoutMs") or 120_000) / 1000.0)
+        self.open = {out_r: "stdout", err_r: "stderr"}
+        self.data = {"stdout": bytearray(), "stderr": bytearray(), "all": bytearray()}
+        self.status = None
+        self.timed_out = False
+        self.drain_deadline = None
+
+
+def _tail(buffer):
+    return bytes(buffer[-TAIL_BYTES:]).decode("utf-8", "replace")
+
+
+def _killpg(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+REQUIRED = ("id", "flowPath", "cwd", "out", "datastore")
+
+
+def parse_request(line):
+    try:
+        request = json.loads(line)
+    except ValueError as error:
+        return None, {"event": "result", "id": None, "error": "bad request (not JSON): %s" % error}
+    if not isinstance(request, dict):
+        return None, {"event": "result", "id": None, "error": "bad request: expected a JSON object"}
+    missing = [key for key in REQUIRED if not isinstance(request.get(key), (str, int)) or request.get(key) == ""]
+    if missing or not isinstance(request.get("args", []), list) or not isinstance(request.get("env", {}) or {}, dict):
+        return None, {"event": "result", "id": request.get("id"), "error": "bad request: missing or invalid %s" % ", ".join(missing or ["args/env"])}
+    return request, None
+
+
+def serve(concurrency):
+    """The parent's loop. Returns None in the parent when input ends; in a child, returns the
+    child's exit code (the child leaves the loop through here)."""
+    selector = selectors.DefaultSelector()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+    selector.register(0, selectors.EVENT_READ, "stdin")
+    selector.register(wake_r, selectors.EVENT_READ, "wake")
+
+    queue = deque()
+    running = {}  # pid -> Child
+    by_fd = {}  # pipe fd -> Child
+    pending = bytearray()
+    eof = False
+
+    def finish(child):
+        for fd in list(child.open):
+            selector.unregister(fd)
+            by_fd.pop(fd, None)
+            os.close(fd)
+        child.open.clear()
+        running.pop(child.pid, None)
+        status = child.status
+        exit_code = None
+        signal_name = None
+        if status is not None:
+            code = os.waitstatus_to_exitcode(status)
+            if code < 0:
+                try:
+                    signal_name = signal.Signals(-code).name
+                except ValueError:
+                    signal_name = str(-code)
+            else:
+                exit_code = code
+        stderr = _tail(child.data["stderr"])
+        fallback = None
+        if exit_code == FALLBACK_EXIT and FALLBACK_MARK in stderr:
+            fallback = stderr.split(FALLBACK_MARK, 1)[1].strip()
+        emit({
+            "event": "result",
+            "id": child.request["id"],
+            "exitCode": exit_code,
+            "signal": signal_name,
+            "timedOut": child.timed_out,
+            "stdout": _tail(child.data["stdout"]),
+            "stderr": stderr,
+            "all": _tail(child.data["all"]),
+            "durationMs": round((time.monotonic() - child.started) * 1000),
+            "fallback": fallback,
+            "error": None,
+        })
+
+    def start(request):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError as error:
+            for fd in (out_r, out_w, err_r, err_w):
+                os.close(fd)
+            emit({"event": "result", "id": request["id"], "error": "fork failed: %s" % error})
+            return None
+        if pid == 0:
+            close = [wake_r, wake_w, out_r, err_r, *by_fd.keys()]
+            try:
+                selector.close()
+            except Exception:
+                pass
+            return run_child(request, close, out_w, err_w)
+        try:
+            os.setpgid(pid, pid)
+        except OSError:
+            pass  # the child did it first, or already exited
+        os.close(out_w)
+        os.close(err_w)
+        child = Child(request, pid, out_r, err_r)
+        running[pid] = child
+        for fd in (out_r, err_r):
+            os.set_blocking(fd, False)
+            by_fd[fd] = child
+            selector.register(fd, selectors.EVENT_READ, "child")
+        emit({"event": "started", "id": request["id"], "pid": pid})
+        return None
+
+    try:
+        while True:
+            while queue and len(running) < concurrency:
+                code = start(queue.popleft())
+                if code is not None:
+                    return code  # in the child
+            if eof and not queue and not running:
+                return None
+            now = time.monotonic()
+            deadlines = [c.drain_deadline if c.status is not None else c.deadline for c in running.values()]
+            timeout = max(0.0, min(deadlines) - now) if deadlines else None
+            for key, _ in selector.select(timeout):
+                fd = key.fd
+                if key.data == "stdin":
+                    chunk = os.read(0, 1 << 16)
+                    if not chunk:
+                        eof = True
+                        selector.unregister(0)
+                        for child in list(running.values()):
+                            _killpg(child.pid)
+                        queue.clear()
+                        continue
+                    pending.extend(chunk)
+                    while b"\n" in pending:
+                        line, _, rest = bytes(pending).partition(b"\n")
+                        pending[:] = rest
+                        if not line.strip():
+                            continue
+                        request, problem = parse_request(line.decode("utf-8", "replace"))
+                        if problem:
+                            emit(problem)
+                        else:
+                            queue.append(request)
+                elif key.data == "wake":
+                    try:
+                        while os.read(wake_r, 512):
+                            pass
+                    except BlockingIOError:
+                        pass
+                else:
+                    child = by_fd.get(fd)
+                    if child is None:
+                        continue
+                    try:
+                        chunk = os.read(fd, 1 << 16)
+                    except BlockingIOError:
+                        continue
+                    if chunk:
+                        stream = child.data[child.open[fd]]
+                        stream.extend(chunk)
+                        child.data["all"].extend(chunk)
+                        for buffer in (stream, child.data["all"]):
+                            if len(buffer) > 4 * TAIL_BYTES:
+                                del buffer[:-TAIL_BYTES]
+                    else:
+                        selector.unregister(fd)
+                        by_fd.pop(fd, None)
+                        del child.open[fd]
+                        os.close(fd)
+            # Reap every child that exited, then kill what it left behind in its process group.
+            while running:
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid == 0:
+                    break
+                child = running.get(pid)
+                if child is None:
+                    continue
+                child.status = status
+                child.drain_deadline = time.monotonic() + DRAIN_SECONDS
+                _killpg(pid)
+            now = time.monotonic()
+            for child in list(running.values()):
+                if child.status is None and now >= child.deadline and not child.timed_out:
+                    child.timed_out = True
+                    _killpg(child.pid)
+                    child.deadline = now + 5  # wait for the kill to be reaped
+                if child.status is not None and (not child.open or now >= child.drain_deadline):
+                    finish(child)
+    finally:
+        if os.getpid() == SERVER_PID:
+            for child in list(running.values()):
+                _killpg(child.pid)
+
+
+def main(argv):
+    concurrency = os.cpu_count() or 2
+    spec = "metaflow"
+    args = list(argv)
+    while args:
+        flag = args.pop(0)
+        if flag == "--concurrency" and args:
+            concurrency = max(1, int(args.pop(0)))
+        elif flag == "--preload" and args:
+            spec = args.pop(0)
+        else:
+            emit({"event": "fatal", "error": "unknown argument %s" % flag, "missing": None})
+            return 2
+    if not hasattr(os, "fork"):
+        emit({"event": "fatal", "error": "os.fork is not available on this platform", "missing": None})
+        return 3
+    # Never import a user module: nothing useful in the cwd (Metaflow also looks for `.metaflow/` there).
+    started = time.monotonic()
+    # Whatever the imports print goes to stderr: stdout carries the protocol.
+    saved_stdout = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        loaded = preload(spec)
+    except BaseException as exc:  # ImportError, or anything an extension raises at import
+        missing = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
+        lines = traceback.format_exception_only(type(exc), exc)
+        sys.stdout.flush()
+        os.dup2(saved_stdout, 1)
+        emit({"event": "fatal", "error": "".join(lines).strip().splitlines()[-1], "missing": missing})
+        return 3
+    sys.stdout.flush()
+    os.dup2(saved_stdout, 1)
+    os.close(saved_stdout)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # children share the preloaded objects' pages instead of copying them on the first GC
+    emit({"event": "ready", "pid": SERVER_PID, "python": sys.version.split()[0], "preloaded": loaded, "concurrency": concurrency, "preloadMs": round((time.monotonic() - started) * 1000)})
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    code = serve(concurrency)
+    return 0 if code is None else code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
