@@ -81,7 +81,7 @@ describe("the action on a pull request", () => {
   it("writes outputs, the job summary, a report and SARIF, and prints error annotations", async () => {
     const repo = shopRepo();
     const run = await runAction({ workspace: repo, apiUrl: github.url, event: prEvent });
-    expect(run.outputs).toMatchObject({ drift: "true", "type-changes": "1", failed: "true", "stale-files": "dagster/train_dagster.py" });
+    expect(run.outputs).toMatchObject({ drift: "true", "type-changes": "1", failed: "true", verdict: "fail", "stale-files": "dagster/train_dagster.py" });
     const report = JSON.parse(readFileSync(run.outputs.report!, "utf8"));
     expect(report).toMatchObject({ schemaVersion: 1, failed: true, pullRequest: { number: 7 } });
     expect(path.dirname(run.outputs.sarif!)).toBe(path.dirname(run.outputs.report!));
@@ -180,7 +180,7 @@ describe("the fork-safe workflow_run pattern", () => {
     const checkRun = await runAction({ workspace: repo, apiUrl: github.url, event: prEvent, inputs: { comment: "never", "review-comments": "false" } });
     github.state.pulls.set("acme/shop#7", { headSha: "c".repeat(40), baseSha: PR.baseSha });
     const publish = await runAction({ workspace: tempDir(), apiUrl: github.url, event: workflowRun(PR.headSha), inputs: { mode: "publish", "report-file": checkRun.outputs.report! } });
-    expect(publish.exitCode).toBe(1);
+    expect(publish.exitCode).toBe(2);
     expect(publish.stdout).toContain("refusing to publish: pull request #7 is at cccc");
     expect(botComments()).toHaveLength(0);
   });
@@ -189,7 +189,8 @@ describe("the fork-safe workflow_run pattern", () => {
 describe("the action's inputs", () => {
   it("fails with one line naming a bad input and its allowed values", async () => {
     const run = await runAction({ workspace: shopRepo(), apiUrl: github.url, inputs: { comment: "sometimes" } });
-    expect(run.exitCode).toBe(1);
+    expect(run.exitCode).toBe(2);
+    expect(run.outputs.verdict).toBe("error");
     expect(run.stdout).toContain("::error::Input 'comment': 'sometimes' is not one of always, on-change, never");
     expect(github.requests).toHaveLength(0);
   });
@@ -199,6 +200,23 @@ describe("the action's inputs", () => {
     expect(run.exitCode).toBe(0);
     expect(run.summary).toContain("dagster/train_dagster.py");
     expect(github.requests).toHaveLength(0);
+  });
+});
+
+describe("the action's time budget", () => {
+  it("reports the flows it could not reach in time instead of being killed", async () => {
+    // A stand-in interpreter whose dagster create would hang: with a one-minute budget (minus the
+    // minute kept for publishing) no compile may start, so none does.
+    const python = path.join(tempDir(), "python-slow");
+    writeFileSync(python, `#!/bin/sh\ncase "$*" in\n  *"dagster create"*) sleep 300 ;;\n  *"import metaflow"*) exit 0 ;;\n  *) exec python3 "$@" ;;\nesac\n`, { mode: 0o755 });
+    const started = Date.now();
+    const run = await runAction({ workspace: shopRepo(), apiUrl: github.url, inputs: { compiler: "metaflow", python, "timeout-minutes": "1" } });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.verdict).toBe("fail");
+    const report = JSON.parse(readFileSync(run.outputs.report!, "utf8"));
+    expect(report.flows.map((f: { error: string }) => f.error)).toEqual([expect.stringContaining("time budget"), expect.stringContaining("time budget"), expect.stringContaining("time budget")]);
+    expect(run.summary).toContain("time budget");
   });
 });
 

@@ -97,8 +97,10 @@ describe("the scheduled audit", () => {
 
   it("fails when it could not run, whatever fail-on says", async () => {
     const run = await runAction({ workspace: shopRepo(), apiUrl: github.url, event: schedule, inputs: { python: "/nonexistent/python3" } });
-    expect(run.exitCode).toBe(1);
+    expect(run.exitCode).toBe(2);
+    expect(run.outputs.verdict).toBe("error");
     expect(run.stdout).toContain("::error::Python interpreter '/nonexistent/python3' was not found");
+    expect(run.summary).toContain("mfdag could not check the definitions");
   });
 
   it("notes in the summary why upload-patch made no patch without metaflow-dagster", async () => {

@@ -125,6 +125,8 @@ def preload_metaflow():
     themselves: it compiles their code once, and each child executes it in its flow's context.
     """
     global _metaflow_loaded
+    # A value only the server has, so that copies of it can be found (see _index_config_copies).
+    os.environ.setdefault("METAFLOW_DATASTORE_SYSROOT_LOCAL", os.path.join(os.getcwd(), "mfdag-forkserver-datastore"))
     import metaflow  # noqa: F401
     import metaflow.extension_support  # noqa: F401
     import metaflow.parameters as parameters
@@ -177,6 +179,11 @@ def preload_metaflow():
                 pass  # it needs the flow: the child imports it
             except Exception:
                 pass  # the child will meet the same problem and report it
+    # The child reloads the configuration module (see _reconfigure_metaflow): compile it once here.
+    config_file = getattr(sys.modules.get("metaflow.metaflow_config"), "__file__", None)
+    if config_file and config_file.endswith(".py"):
+        with open(config_file, "rb") as handle:
+            CODE_CACHE[config_file] = compile(handle.read(), config_file, "exec", dont_inherit=True)
     for name in cli_modules:
         if name in sys.modules:
             raise ImportError("the fork server imported %s, which needs the flow" % name)
@@ -204,14 +211,42 @@ def _fallback(reason):
         os._exit(FALLBACK_EXIT)
 
 
+_CONFIG_COPIES = []  # (holder, key, config name): where the server's patchable config values were copied
+
+
+def _index_config_copies():
+    """In the server, after the preload: every module global named like a patchable config value
+    and holding that very object (`from metaflow.metaflow_config import X`), and every class
+    attribute holding one of those strings (LocalStorage.SYSROOT_VAR). Done once here so that a
+    child does not walk (and copy, page by page) the whole heap."""
+    config = sys.modules.get("metaflow.metaflow_config")
+    if config is None:
+        return
+    values = {name: getattr(config, name, None) for name in PATCHABLE_CONFIG}
+    strings = {id(value): name for name, value in values.items() if isinstance(value, str) and value}
+    for module_name, module in list(sys.modules.items()):
+        if module is None or module is config or not module_name.startswith(("metaflow", "metaflow_extensions")):
+            continue
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for name, value in values.items():
+            if name in namespace and namespace[name] is value:
+                _CONFIG_COPIES.append((namespace, name, name))
+        for value in list(namespace.values()):
+            if isinstance(value, type) and value.__module__ == module_name:
+                for attribute, current in list(vars(value).items()):
+                    if isinstance(current, str) and id(current) in strings:
+                        _CONFIG_COPIES.append((value, attribute, strings[id(current)]))
+
+
 def _reconfigure_metaflow():
     """Re-read Metaflow's configuration with the child's environment and cwd.
 
     metaflow_config is evaluated at `import metaflow` from os.environ and from a `.metaflow/`
     directory above the cwd; in a fresh process that happens in the flow's cwd with the request's
-    datastore. Reloading re-evaluates it; copies of changed values that other modules took with
-    `from metaflow.metaflow_config import X` (and class attributes such as
-    LocalStorage.SYSROOT_VAR) are rebound to the new values.
+    datastore. Reloading re-evaluates it; the copies indexed by _index_config_copies are rebound.
+    Any other difference falls back to a fresh process.
     """
     funcs = sys.modules.get("metaflow.metaflow_config_funcs")
     config = sys.modules.get("metaflow.metaflow_config")
@@ -234,23 +269,15 @@ def _reconfigure_metaflow():
     unexpected = sorted(set(changed) - PATCHABLE_CONFIG)
     if unexpected:
         _fallback("Metaflow configuration in %s differs from the fork server's (%s)" % (os.getcwd(), ", ".join(unexpected[:5])))
-    if not changed:
-        return
-    by_identity = {id(old_value): new_value for old_value, new_value in changed.values() if isinstance(old_value, str) and old_value}
-    for module_name, module in list(sys.modules.items()):
-        if module is None or module is config or not module_name.startswith(("metaflow", "metaflow_extensions")):
+    for holder, key, name in _CONFIG_COPIES:
+        if name not in changed:
             continue
-        namespace = getattr(module, "__dict__", None)
-        if not isinstance(namespace, dict):
-            continue
-        for name, (old_value, new_value) in changed.items():
-            if name in namespace and namespace[name] is old_value:
-                namespace[name] = new_value
-        for value in list(namespace.values()):
-            if isinstance(value, type) and value.__module__ == module_name:
-                for attribute, current in list(vars(value).items()):
-                    if isinstance(current, str) and id(current) in by_identity:
-                        setattr(value, attribute, by_identity[id(current)])
+        old_value, new_value = changed[name]
+        if isinstance(holder, dict):
+            if holder.get(key) is old_value:
+                holder[key] = new_value
+        elif getattr(holder, key, None) is old_value:
+            setattr(holder, key, new_value)
 
 
 def _use_code_cache():
@@ -267,6 +294,9 @@ def _use_code_cache():
     loader_class.get_code = get_code
 
 
+_PRELOADED_TOP_LEVEL = frozenset()
+
+
 def _shadowed_modules(flow_dir):
     """Preloaded top-level modules that a file in the flow's directory would replace in a fresh process."""
     try:
@@ -281,8 +311,7 @@ def _shadowed_modules(flow_dir):
             local.add(entry)
         elif entry.endswith((".so", ".pyd")):
             local.add(entry.split(".", 1)[0])
-    preloaded = {name.split(".", 1)[0] for name in sys.modules if name.split(".", 1)[0] not in _STARTUP_MODULES}
-    return sorted(local & preloaded)
+    return sorted(local & _PRELOADED_TOP_LEVEL)
 
 
 def _print_exception(exc):
@@ -311,9 +340,33 @@ def _exit_code(exc):
     return 1
 
 
+def child_exit(code):
+    """End the child as the interpreter would, minus tearing down the heap it shares with the
+    server (that alone takes longer than a compile): wait for non-daemon threads, run the atexit
+    handlers (weakref.finalize callbacks included), flush stdio, exit."""
+    try:
+        threading = sys.modules.get("threading")
+        if threading is not None and hasattr(threading, "_shutdown"):
+            threading._shutdown()
+    except BaseException:
+        pass
+    try:
+        import atexit
+
+        atexit._run_exitfuncs()
+    except BaseException:
+        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    os._exit(code)
+
+
 def run_child(request, close_fds, out_w, err_w):
-    """In the forked child. Returns the exit code; the caller raises SystemExit with it so the
-    interpreter shuts down as usual (atexit handlers, non-daemon threads, flushing stdio)."""
+    """In the forked child: set it up like a fresh `python FLOW dagster create OUT`, run the flow
+    file as __main__, and return the exit code the interpreter would have exited with."""
     try:
         try:
             os.setpgid(0, 0)
@@ -349,8 +402,8 @@ def run_child(request, close_fds, out_w, err_w):
         if shadowed:
             _fallback("%s has modules that shadow ones the fork server preloaded (%s)" % (flow_dir, ", ".join(shadowed[:5])))
         if _metaflow_loaded:
-            _reconfigure_metaflow()
             _use_code_cache()
+            _reconfigure_metaflow()
         sys.argv = [flow_path, "dagster", "create", request["out"], *[str(arg) for arg in request.get("args") or []]]
         if hasattr(sys, "orig_argv"):
             sys.orig_argv = [sys.orig_argv[0] if sys.orig_argv else sys.executable, "-B", *sys.argv]
@@ -430,8 +483,7 @@ def parse_request(line):
 
 
 def serve(concurrency):
-    """The parent's loop. Returns None in the parent when input ends; in a child, returns the
-    child's exit code (the child leaves the loop through here)."""
+    """The server's loop, until its input ends. (A child never returns from start().)"""
     selector = selectors.DefaultSelector()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
@@ -502,7 +554,7 @@ def serve(concurrency):
                 selector.close()
             except Exception:
                 pass
-            return run_child(request, close, out_w, err_w)
+            child_exit(run_child(request, close, out_w, err_w))
         try:
             os.setpgid(pid, pid)
         except OSError:
@@ -521,11 +573,9 @@ def serve(concurrency):
     try:
         while True:
             while queue and len(running) < concurrency:
-                code = start(queue.popleft())
-                if code is not None:
-                    return code  # in the child
+                start(queue.popleft())
             if eof and not queue and not running:
-                return None
+                return
             now = time.monotonic()
             deadlines = [c.drain_deadline if c.status is not None else c.deadline for c in running.values()]
             timeout = max(0.0, min(deadlines) - now) if deadlines else None
@@ -638,14 +688,17 @@ def main(argv):
     sys.stdout.flush()
     os.dup2(saved_stdout, 1)
     os.close(saved_stdout)
+    global _PRELOADED_TOP_LEVEL
+    _PRELOADED_TOP_LEVEL = frozenset(name.split(".", 1)[0] for name in sys.modules) - _STARTUP_MODULES
+    _index_config_copies()
     import gc
 
     gc.collect()
     gc.freeze()  # children share the preloaded objects' pages instead of copying them on the first GC
     emit({"event": "ready", "pid": SERVER_PID, "python": sys.version.split()[0], "preloaded": loaded, "concurrency": concurrency, "preloadMs": round((time.monotonic() - started) * 1000)})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    code = serve(concurrency)
-    return 0 if code is None else code
+    serve(concurrency)
+    return 0
 
 
 if __name__ == "__main__":

@@ -338,7 +338,12 @@ class SourceCache:
             # UTF-8 unless a PEP 263 coding cookie (or a BOM) says otherwise, like Python.
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         except SyntaxError as exc:
-            raise FileProblem("invalid encoding declaration: %s" % exc.msg, exc.lineno)
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                encoding = "utf-8"  # the first lines are not UTF-8: reported below
+            else:
+                raise FileProblem("invalid encoding declaration: %s" % exc.msg, exc.lineno)
         try:
             text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError) as exc:

@@ -64,6 +64,7 @@ export const actionInputsSchema = z.object({
       .transform((v) => v.split(/[,\n]/).map((label) => label.trim()).filter(Boolean)),
   ),
   uploadPatch: boolInput("upload-patch", false),
+  timeoutMinutes: intInput("timeout-minutes", 24 * 60),
 });
 
 export type ActionInputs = z.infer<typeof actionInputsSchema>;
@@ -87,6 +88,7 @@ export function parseActionInputs(getInput: (name: string) => string): ActionInp
     reportFile: getInput("report-file"),
     labels: getInput("labels"),
     uploadPatch: getInput("upload-patch"),
+    timeoutMinutes: getInput("timeout-minutes"),
   });
   if (!result.success) throw new ConfigurationError(result.error.issues.map((issue) => issue.message).join("\n"));
   if (result.data.mode === "publish" && !result.data.reportFile) throw new ConfigurationError("Input 'report-file': required when mode is publish (the report.json of the check run)");

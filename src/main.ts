@@ -30,6 +30,9 @@ import { createRenderer } from "./render/index.js";
 import { checkView } from "./render/views.js";
 
 export const VERSION = "0.1.0";
+const STARTED = Date.now();
+/** As in the CLI: 1 means the policy is violated, 2 that mfdag could not check. */
+const EXIT_COULD_NOT_CHECK = 2;
 
 /** The report file the action writes: the engine's report plus the pull request it was made for. */
 export type ActionReport = CheckReport & { pullRequest: PullRequestRef | null; contract: ContractChange[] | null };
@@ -114,6 +117,8 @@ async function runCheck(inputs: ActionInputs, workspace: string, mode: Mode): Pr
       concurrency: inputs.concurrency ?? config.concurrency ?? defaultConcurrency(),
       maxFileBytes,
       config,
+      // Keep a minute for publishing, so the run ends with a report instead of being killed.
+      deadline: inputs.timeoutMinutes ? STARTED + inputs.timeoutMinutes * 60_000 - 60_000 : undefined,
     },
     ports,
   );
@@ -256,6 +261,7 @@ export async function run(): Promise<void> {
     core.setOutput("drift", String(report.summary.drift > 0));
     core.setOutput("type-changes", String(report.summary.typeChanges));
     core.setOutput("failed", String(report.failed));
+    core.setOutput("verdict", report.failed ? "fail" : "pass");
     core.setOutput("report", reportPath);
     core.setOutput("sarif", sarifPath);
     core.setOutput("issue-number", issueNumber === null ? "" : String(issueNumber));
@@ -270,7 +276,15 @@ export async function run(): Promise<void> {
     // In publish mode the check run already carries the verdict; failing here again is noise.
     if (report.failed && mode !== "publish") core.setFailed(`mfdag: the committed definitions violate fail-on ${report.failOn}; see the job summary for the Config diffs.`);
   } catch (error) {
-    if (isConfigurationError(error)) core.setFailed(error.message);
-    else core.setFailed(`mfdag internal error: ${(error as Error)?.stack ?? String(error)}\nPlease report it at ${REPORT_BUG_URL}.`);
+    // A tool failure must not look like a policy failure: its own verdict, summary and exit code.
+    const message = isConfigurationError(error) ? error.message : `mfdag internal error: ${(error as Error)?.stack ?? String(error)}\nPlease report it at ${REPORT_BUG_URL}.`;
+    core.setOutput("verdict", "error");
+    core.setFailed(message);
+    try {
+      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(createRenderer().render("tool-failure.md.njk", { message, configuration: isConfigurationError(error) })).write();
+    } catch {
+      // The summary is a courtesy; the failure itself is already reported.
+    }
+    process.exitCode = EXIT_COULD_NOT_CHECK;
   }
 }

@@ -43,6 +43,34 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
+/** The ConfigurationError for an interpreter that cannot import metaflow-dagster (`why`: what it said). */
+export function metaflowUnavailableError(python: string, why: string, purpose?: string): ConfigurationError {
+  return new ConfigurationError(
+    `${purpose ?? "The metaflow compiler"} needs a Python that can import metaflow and metaflow-dagster, and '${python}' cannot (${why}).\n` +
+      `Install them there with \`${python} -m pip install metaflow-dagster\`, or pass --python with an interpreter that has them (action input: python)${purpose ? "." : ", or use --compiler static."}`,
+  );
+}
+
+/** The error of a compile stopped at the timeout. */
+export function compileTimeoutMessage(timeoutMs: number): string {
+  return `dagster create did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped (raise the timeout, or look for a flow that waits at import time)`;
+}
+
+/**
+ * What a finished (not timed out) `dagster create` means: the Config class of the file it wrote to
+ * `out`, or its error (the last line of its output, which is the compiler's own message).
+ */
+export async function compiledFromRun(request: CompileRequest, run: { exitCode: number | null; signal: string | null; output: string }, out: string): Promise<CompiledConfig> {
+  const base = { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow" as const, parameters: [], exact: true, reason: null, errorLine: null };
+  if (run.exitCode !== 0) {
+    return { ...base, job: null, configClass: null, error: lastLine(run.output) || `dagster create exited with ${run.exitCode ?? run.signal}` };
+  }
+  const text = await readFile(out, "utf8").catch(() => null);
+  const parsed = text === null ? null : parseDefinitionsFile(request.flowFile, text);
+  if (!parsed) return { ...base, job: null, configClass: null, error: "dagster create exited 0 but wrote no definitions file" };
+  return { ...base, flowClass: parsed.flow ?? request.flowClass, job: parsed.job, configClass: parsed.configClass?.lines ?? null, error: null };
+}
+
 export function createMetaflowCompiler(options: MetaflowCompilerOptions): MetaflowCompiler {
   let probe: Promise<{ ok: true } | { ok: false; why: string }> | null = null;
   const check = () =>
@@ -63,12 +91,7 @@ export function createMetaflowCompiler(options: MetaflowCompilerOptions): Metafl
     },
     async ensureAvailable(purpose) {
       const result = await check();
-      if (!result.ok) {
-        throw new ConfigurationError(
-          `${purpose ?? "The metaflow compiler"} needs a Python that can import metaflow and metaflow-dagster, and '${options.python}' cannot (${result.why}).\n` +
-            `Install them there with \`${options.python} -m pip install metaflow-dagster\`, or pass --python with an interpreter that has them (action input: python)${purpose ? "." : ", or use --compiler static."}`,
-        );
-      }
+      if (!result.ok) throw metaflowUnavailableError(options.python, result.why, purpose);
     },
     async compile(request: CompileRequest): Promise<CompiledConfig> {
       const temp = await mkdtemp(path.join(os.tmpdir(), "mfdag-compile-"));
@@ -94,17 +117,9 @@ export function createMetaflowCompiler(options: MetaflowCompilerOptions): Metafl
         const result = await child;
         clearTimeout(timer);
         killGroup(child.pid);
-        if (timedOut) {
-          return { ...base, job: null, configClass: null, error: `dagster create did not finish within ${Math.round(options.timeoutMs / 1000)} s and was stopped (raise the timeout, or look for a flow that waits at import time)` };
-        }
+        if (timedOut) return { ...base, job: null, configClass: null, error: compileTimeoutMessage(options.timeoutMs) };
         if ((result as { code?: string }).code === "ENOENT") throw new ConfigurationError(`Python interpreter '${options.python}' was not found: pass --python with the path of one.`);
-        if (result.exitCode !== 0) {
-          return { ...base, job: null, configClass: null, error: lastLine(result.all ?? "") || `dagster create exited with ${result.exitCode ?? result.signal}` };
-        }
-        const text = await readFile(out, "utf8").catch(() => null);
-        const parsed = text === null ? null : parseDefinitionsFile(request.flowFile, text);
-        if (!parsed) return { ...base, job: null, configClass: null, error: "dagster create exited 0 but wrote no definitions file" };
-        return { ...base, flowClass: parsed.flow ?? request.flowClass, job: parsed.job, configClass: parsed.configClass?.lines ?? null, error: null };
+        return await compiledFromRun(request, { exitCode: result.exitCode ?? null, signal: result.signal ?? null, output: result.all ?? "" }, out);
       } finally {
         await rm(temp, { recursive: true, force: true });
       }
