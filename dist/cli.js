@@ -43292,6 +43292,25 @@ function killGroup2(pid) {
   } catch {
   }
 }
+function metaflowUnavailableError(python, why, purpose) {
+  return new ConfigurationError(
+    `${purpose ?? "The metaflow compiler"} needs a Python that can import metaflow and metaflow-dagster, and '${python}' cannot (${why}).
+Install them there with \`${python} -m pip install metaflow-dagster\`, or pass --python with an interpreter that has them (action input: python)${purpose ? "." : ", or use --compiler static."}`
+  );
+}
+function compileTimeoutMessage(timeoutMs) {
+  return `dagster create did not finish within ${Math.round(timeoutMs / 1e3)} s and was stopped (raise the timeout, or look for a flow that waits at import time)`;
+}
+async function compiledFromRun(request, run2, out) {
+  const base = { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow", parameters: [], exact: true, reason: null, errorLine: null };
+  if (run2.exitCode !== 0) {
+    return { ...base, job: null, configClass: null, error: lastLine2(run2.output) || `dagster create exited with ${run2.exitCode ?? run2.signal}` };
+  }
+  const text = await readFile2(out, "utf8").catch(() => null);
+  const parsed = text === null ? null : parseDefinitionsFile(request.flowFile, text);
+  if (!parsed) return { ...base, job: null, configClass: null, error: "dagster create exited 0 but wrote no definitions file" };
+  return { ...base, flowClass: parsed.flow ?? request.flowClass, job: parsed.job, configClass: parsed.configClass?.lines ?? null, error: null };
+}
 function createMetaflowCompiler(options) {
   let probe = null;
   const check3 = () => probe ??= execa(options.python, ["-B", "-c", "import metaflow, metaflow_extensions.dagster"], {
@@ -43310,12 +43329,7 @@ function createMetaflowCompiler(options) {
     },
     async ensureAvailable(purpose) {
       const result = await check3();
-      if (!result.ok) {
-        throw new ConfigurationError(
-          `${purpose ?? "The metaflow compiler"} needs a Python that can import metaflow and metaflow-dagster, and '${options.python}' cannot (${result.why}).
-Install them there with \`${options.python} -m pip install metaflow-dagster\`, or pass --python with an interpreter that has them (action input: python)${purpose ? "." : ", or use --compiler static."}`
-        );
-      }
+      if (!result.ok) throw metaflowUnavailableError(options.python, result.why, purpose);
     },
     async compile(request) {
       const temp = await mkdtemp2(path12.join(os3.tmpdir(), "mfdag-compile-"));
@@ -43341,17 +43355,9 @@ Install them there with \`${options.python} -m pip install metaflow-dagster\`, o
         const result = await child;
         clearTimeout(timer);
         killGroup2(child.pid);
-        if (timedOut) {
-          return { ...base, job: null, configClass: null, error: `dagster create did not finish within ${Math.round(options.timeoutMs / 1e3)} s and was stopped (raise the timeout, or look for a flow that waits at import time)` };
-        }
+        if (timedOut) return { ...base, job: null, configClass: null, error: compileTimeoutMessage(options.timeoutMs) };
         if (result.code === "ENOENT") throw new ConfigurationError(`Python interpreter '${options.python}' was not found: pass --python with the path of one.`);
-        if (result.exitCode !== 0) {
-          return { ...base, job: null, configClass: null, error: lastLine2(result.all ?? "") || `dagster create exited with ${result.exitCode ?? result.signal}` };
-        }
-        const text = await readFile2(out, "utf8").catch(() => null);
-        const parsed = text === null ? null : parseDefinitionsFile(request.flowFile, text);
-        if (!parsed) return { ...base, job: null, configClass: null, error: "dagster create exited 0 but wrote no definitions file" };
-        return { ...base, flowClass: parsed.flow ?? request.flowClass, job: parsed.job, configClass: parsed.configClass?.lines ?? null, error: null };
+        return await compiledFromRun(request, { exitCode: result.exitCode ?? null, signal: result.signal ?? null, output: result.all ?? "" }, out);
       } finally {
         await rm2(temp, { recursive: true, force: true });
       }

@@ -3,6 +3,7 @@
  * header, flow files by the static analyzer's reading of the AST.
  */
 import { isDefinitionsText, parseDefinitionsFile } from "./definitions.js";
+import { mapLimit } from "./pool.js";
 import type { RepoReader, StaticAnalyzer } from "./ports.js";
 import type { DefinitionsFile, FlowFile, UnreadableFlowFile } from "./types.js";
 
@@ -45,27 +46,36 @@ function unreadableReason(file: string, bytes: Buffer, size: number, maxFileByte
   return `${file} is not valid UTF-8: save it as UTF-8 so Python and mfdag can read it`;
 }
 
+/** Files read at once: reads are latency-bound (realpath, stat, open, read, close), not CPU-bound. */
+const READ_CONCURRENCY = 16;
+
+type FileVerdict = { kind: "unreadable"; entry: UnreadableFlowFile } | { kind: "definitions"; file: DefinitionsFile } | { kind: "candidate" } | { kind: "skip" };
+
+async function classify(repo: RepoReader, file: string, maxFileBytes: number): Promise<FileVerdict> {
+  const read = await repo.read(file, maxFileBytes);
+  if ("error" in read) return { kind: "unreadable", entry: { path: file, error: read.error, line: null } };
+  const text = read.size > read.bytes.length ? null : decodeText(read.bytes);
+  if (text === null) {
+    const reason = unreadableReason(file, read.bytes, read.size, maxFileBytes);
+    return reason ? { kind: "unreadable", entry: { path: file, error: reason, line: null } } : { kind: "skip" };
+  }
+  const parsed = parseDefinitionsFile(file, text);
+  if (parsed) return { kind: "definitions", file: parsed };
+  return mightBeFlow(text) ? { kind: "candidate" } : { kind: "skip" };
+}
+
 export async function discover(repo: RepoReader, analyzer: StaticAnalyzer, maxFileBytes: number): Promise<Discovery> {
   const files = await repo.listPythonFiles();
   const definitions: DefinitionsFile[] = [];
   const candidates: string[] = [];
   const unreadable: UnreadableFlowFile[] = [];
 
-  for (const file of files) {
-    const read = await repo.read(file, maxFileBytes);
-    if ("error" in read) {
-      unreadable.push({ path: file, error: read.error, line: null });
-      continue;
-    }
-    const text = read.size > read.bytes.length ? null : decodeText(read.bytes);
-    if (text === null) {
-      const reason = unreadableReason(file, read.bytes, read.size, maxFileBytes);
-      if (reason) unreadable.push({ path: file, error: reason, line: null });
-      continue;
-    }
-    const parsed = parseDefinitionsFile(file, text);
-    if (parsed) definitions.push(parsed);
-    else if (mightBeFlow(text)) candidates.push(file);
+  // Read in parallel, then take the verdicts in the listing's order (the results do not depend on timing).
+  const verdicts = await mapLimit(files, READ_CONCURRENCY, (file) => classify(repo, file, maxFileBytes));
+  for (const [i, verdict] of verdicts.entries()) {
+    if (verdict.kind === "unreadable") unreadable.push(verdict.entry);
+    else if (verdict.kind === "definitions") definitions.push(verdict.file);
+    else if (verdict.kind === "candidate") candidates.push(files[i]!);
   }
 
   const { files: scanned } = candidates.length > 0 ? await analyzer.analyze(candidates, []) : { files: [] };

@@ -4,6 +4,7 @@
  * limits, honouring `retry-after`), so the publishing modules never sleep or retry by themselves.
  */
 import { getOctokit } from "@actions/github";
+import { getOctokitOptions } from "@actions/github/lib/utils";
 import { retry } from "@octokit/plugin-retry";
 import { throttling, type ThrottlingOptions } from "@octokit/plugin-throttling";
 import type { Logger } from "../core/ports.js";
@@ -27,7 +28,12 @@ export interface OctokitSettings {
    * of writes against a local fake server.
    */
   paceWrites?: boolean;
+  /** A request that has not answered after this long is aborted (and retried like a 5xx). */
+  requestTimeoutMs?: number;
 }
+
+/** GitHub answers within seconds; a request hanging this long is better retried than waited on. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * The retry plugin's own list plus 429: rate limits belong to the throttling plugin, which honours
@@ -67,7 +73,11 @@ export function createOctokit(settings: OctokitSettings): Octokit {
     ...(settings.paceWrites === false ? { write: unpacedGroup, notifications: unpacedGroup } : {}),
   };
 
-  return getOctokit(
+  // Each attempt (retries included) gets its own deadline: a server that accepts the connection
+  // and never answers would otherwise hang the job until the runner kills it. It is set in fetch
+  // because Octokit's hooks cannot hand new options to the plugins' retries.
+  const fetch = withTimeout(isLoopback(baseUrl) ? globalThis.fetch : proxyFetch(token), settings.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+  const octokit = getOctokit(
     token,
     {
       baseUrl,
@@ -81,11 +91,33 @@ export function createOctokit(settings: OctokitSettings): Octokit {
       },
       // @actions/github routes requests through a proxy agent chosen for GITHUB_API_URL when it is
       // loaded; a loopback server (tests, local fakes) must never go through that proxy.
-      ...(isLoopback(baseUrl) ? { request: { fetch: globalThis.fetch } } : {}),
+      request: { fetch },
     },
     retry,
     throttling,
   );
+  return octokit;
+}
+
+type Fetch = typeof globalThis.fetch;
+
+/** The proxy-aware fetch @actions/github would use by default. */
+function proxyFetch(token: string): Fetch {
+  return (getOctokitOptions(token).request as { fetch?: Fetch } | undefined)?.fetch ?? globalThis.fetch;
+}
+
+function withTimeout(fetch: Fetch, timeoutMs: number): Fetch {
+  return async (input, init) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`GitHub did not answer within ${timeoutMs} ms`)), timeoutMs);
+    const outer = init?.signal;
+    outer?.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
+    try {
+      return await fetch(input, { ...init, signal: controller.signal });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 function isLoopback(url: string): boolean {

@@ -25,6 +25,8 @@ async function gitFiles(root: string): Promise<string[] | null> {
 
 export function createRepoReader(rootDir: string, options: { ignore?: readonly string[] } = {}): RepoReader {
   const root = path.resolve(rootDir);
+  // Resolved once: every read compares a file's real path with it.
+  let realRoot: Promise<string> | null = null;
   return {
     root,
     async listPythonFiles() {
@@ -42,8 +44,8 @@ export function createRepoReader(rootDir: string, options: { ignore?: readonly s
       try {
         // A symlink that leads out of the repo is not the repo's file.
         const real = await realpath(absolute);
-        const realRoot = await realpath(root);
-        if (real !== realRoot && !real.startsWith(realRoot + path.sep)) return { error: `${file} is a link to a file outside the repo root; it is not checked` };
+        const resolvedRoot = await (realRoot ??= realpath(root));
+        if (real !== resolvedRoot && !real.startsWith(resolvedRoot + path.sep)) return { error: `${file} is a link to a file outside the repo root; it is not checked` };
         const info = await stat(real);
         if (!info.isFile()) return { error: `${file} is not a regular file` };
         const handle = await open(real, "r");
