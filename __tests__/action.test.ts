@@ -203,6 +203,23 @@ describe("the action's inputs", () => {
   });
 });
 
+describe("pull_request_target", () => {
+  const target = { name: "pull_request_target", payload: pullRequestPayload(PR) };
+
+  it("refuses the metaflow compiler, which would run the PR's code with a write token", async () => {
+    const run = await runAction({ workspace: shopRepo(), apiUrl: github.url, event: target, inputs: { compiler: "metaflow" } });
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toContain("::error::Input 'compiler': metaflow runs the flow files");
+  });
+
+  it("narrows auto to the static compiler", async () => {
+    const run = await runAction({ workspace: shopRepo(), apiUrl: github.url, event: target, inputs: { "fail-on": "never" } });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain("::notice::pull_request_target: mfdag uses only the static compiler");
+    expect(JSON.parse(readFileSync(run.outputs.report!, "utf8")).compiler).toBe("static");
+  });
+});
+
 describe("the action's time budget", () => {
   it("reports the flows it could not reach in time instead of being killed", async () => {
     // A stand-in interpreter whose dagster create would hang: with a one-minute budget (minus the

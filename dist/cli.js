@@ -35854,6 +35854,20 @@ function parseConfigLines(lines) {
   return lines && lines.length > 0 ? parseConfigBlock(lines) : null;
 }
 
+// src/core/pool.ts
+async function mapLimit(items, limit, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  async function worker() {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index], index);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
 // src/core/discovery.ts
 var decoder = new TextDecoder("utf-8", { fatal: true });
 function decodeText(bytes) {
@@ -35874,26 +35888,29 @@ function unreadableReason(file2, bytes, size, maxFileBytes) {
   if (bytes.includes(0)) return `${file2} contains NUL bytes: it is not a Python source file`;
   return `${file2} is not valid UTF-8: save it as UTF-8 so Python and mfdag can read it`;
 }
+var READ_CONCURRENCY = 16;
+async function classify(repo, file2, maxFileBytes) {
+  const read = await repo.read(file2, maxFileBytes);
+  if ("error" in read) return { kind: "unreadable", entry: { path: file2, error: read.error, line: null } };
+  const text = read.size > read.bytes.length ? null : decodeText(read.bytes);
+  if (text === null) {
+    const reason = unreadableReason(file2, read.bytes, read.size, maxFileBytes);
+    return reason ? { kind: "unreadable", entry: { path: file2, error: reason, line: null } } : { kind: "skip" };
+  }
+  const parsed = parseDefinitionsFile(file2, text);
+  if (parsed) return { kind: "definitions", file: parsed };
+  return mightBeFlow(text) ? { kind: "candidate" } : { kind: "skip" };
+}
 async function discover(repo, analyzer, maxFileBytes) {
   const files = await repo.listPythonFiles();
   const definitions = [];
   const candidates = [];
   const unreadable = [];
-  for (const file2 of files) {
-    const read = await repo.read(file2, maxFileBytes);
-    if ("error" in read) {
-      unreadable.push({ path: file2, error: read.error, line: null });
-      continue;
-    }
-    const text = read.size > read.bytes.length ? null : decodeText(read.bytes);
-    if (text === null) {
-      const reason = unreadableReason(file2, read.bytes, read.size, maxFileBytes);
-      if (reason) unreadable.push({ path: file2, error: reason, line: null });
-      continue;
-    }
-    const parsed = parseDefinitionsFile(file2, text);
-    if (parsed) definitions.push(parsed);
-    else if (mightBeFlow(text)) candidates.push(file2);
+  const verdicts = await mapLimit(files, READ_CONCURRENCY, (file2) => classify(repo, file2, maxFileBytes));
+  for (const [i2, verdict] of verdicts.entries()) {
+    if (verdict.kind === "unreadable") unreadable.push(verdict.entry);
+    else if (verdict.kind === "definitions") definitions.push(verdict.file);
+    else if (verdict.kind === "candidate") candidates.push(files[i2]);
   }
   const { files: scanned } = candidates.length > 0 ? await analyzer.analyze(candidates, []) : { files: [] };
   const flows = [];
@@ -36054,20 +36071,6 @@ function violatesPolicy(result, failOn) {
     case "drift":
       return result.status === "drift";
   }
-}
-
-// src/core/pool.ts
-async function mapLimit(items, limit, fn) {
-  const results = new Array(items.length);
-  let next = 0;
-  async function worker() {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index], index);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }
 
 // src/core/regenerate.ts
@@ -44159,6 +44162,7 @@ async function gitFiles(root) {
 }
 function createRepoReader(rootDir, options = {}) {
   const root = path13.resolve(rootDir);
+  let realRoot = null;
   return {
     root,
     async listPythonFiles() {
@@ -44175,8 +44179,8 @@ function createRepoReader(rootDir, options = {}) {
       const absolute = path13.join(root, file2);
       try {
         const real = await realpath2(absolute);
-        const realRoot = await realpath2(root);
-        if (real !== realRoot && !real.startsWith(realRoot + path13.sep)) return { error: `${file2} is a link to a file outside the repo root; it is not checked` };
+        const resolvedRoot = await (realRoot ??= realpath2(root));
+        if (real !== resolvedRoot && !real.startsWith(resolvedRoot + path13.sep)) return { error: `${file2} is a link to a file outside the repo root; it is not checked` };
         const info = await stat2(real);
         if (!info.isFile()) return { error: `${file2} is not a regular file` };
         const handle = await open2(real, "r");

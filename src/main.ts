@@ -16,7 +16,7 @@ import type { ContractChange } from "./core/contract.js";
 import { ConfigurationError, isConfigurationError, REPORT_BUG_URL } from "./core/errors.js";
 import type { Logger } from "./core/ports.js";
 import { toSarif } from "./core/sarif.js";
-import type { CheckReport } from "./core/types.js";
+import type { CheckReport, CompilerChoice } from "./core/types.js";
 import { createOctokit, type Octokit } from "./github/octokit.js";
 import { publishToPullRequest, type PullRequestRef } from "./github/publish.js";
 import { syncTrackingIssue } from "./github/tracking-issue.js";
@@ -91,6 +91,22 @@ function pullRequestOf(): PullRequestRef | null {
 
 type Mode = "check" | "audit" | "publish";
 
+/**
+ * pull_request_target runs with a write token, and the checkout may be the PR's code: the metaflow
+ * compiler would import (run) it. `auto` is narrowed to the static compiler there; an explicit
+ * `metaflow` is refused. See SECURITY.md.
+ */
+function untrustedCompiler(compiler: CompilerChoice): CompilerChoice {
+  if (context.eventName !== "pull_request_target") return compiler;
+  if (compiler === "metaflow") {
+    throw new ConfigurationError(
+      "Input 'compiler': metaflow runs the flow files, and on pull_request_target that would run a pull request's code with a write token. Use compiler: static, or the workflow_run pattern (README, \"Pull requests from forks\").",
+    );
+  }
+  if (compiler === "auto") core.notice("pull_request_target: mfdag uses only the static compiler, which never runs the flows (see SECURITY.md).");
+  return "static";
+}
+
 /** `auto`: scheduled and manual runs audit the whole repo; everything else is a check. */
 function resolveMode(inputs: ActionInputs): Mode {
   if (inputs.mode !== "auto") return inputs.mode;
@@ -109,9 +125,10 @@ async function runCheck(inputs: ActionInputs, workspace: string, mode: Mode): Pr
     ignore: config.ignore,
     logger: actionsLogger,
   });
+  const compiler = untrustedCompiler(inputs.compiler ?? config.compiler ?? "auto");
   const report = await check(
     {
-      compiler: inputs.compiler ?? config.compiler ?? "auto",
+      compiler,
       // An audit reports; it fails the workflow for drift only when asked to.
       failOn: inputs.failOn ?? (mode === "audit" ? "never" : (config.failOn ?? "type-change")),
       concurrency: inputs.concurrency ?? config.concurrency ?? defaultConcurrency(),

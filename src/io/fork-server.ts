@@ -183,12 +183,12 @@ export class ForkServer {
     });
   }
 
-  /** Ends the server's input (it kills its running children and exits); SIGKILL after `graceMs`. */
+  /** Stops the server: SIGTERM (it kills its running children and exits), SIGKILL after `graceMs`. */
   async close(graceMs = 2000): Promise<void> {
     if (this.child && !this.exited) {
       const gone = new Promise<void>((resolve) => this.child!.once("close", () => resolve()));
-      this.child.stdin.end();
-      const timer = setTimeout(() => this.killNow(), graceMs);
+      this.child.kill("SIGTERM");
+      const timer = setTimeout(() => this.killNow("SIGKILL"), graceMs);
       await gone;
       clearTimeout(timer);
     }
@@ -206,12 +206,12 @@ export class ForkServer {
     this.cleanup();
   }
 
-  /** Synchronous: for process exit. The children are in their own process groups. */
-  private killNow(): void {
+  /** Synchronous, for process exit: the server kills its children on SIGTERM; the ones it reported are killed here too. */
+  private killNow(signal: NodeJS.Signals = "SIGTERM"): void {
     for (const entry of this.pending.values()) killGroup(entry.pid);
     if (this.child && !this.exited) {
       try {
-        this.child.kill("SIGKILL");
+        this.child.kill(signal);
       } catch {
         // Already gone.
       }
