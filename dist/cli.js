@@ -44354,8 +44354,9 @@ function longestBacktickRun(text) {
 }
 function fence(text, lang = "") {
   const ticks = "`".repeat(Math.max(3, longestBacktickRun(text) + 1));
+  const body = lang === "suggestion" ? text : text.replace(/<!--/g, "<\u200B!--");
   return `${ticks}${lang}
-${text.replace(/\n$/, "")}
+${body.replace(/\n$/, "")}
 ${ticks}`;
 }
 var HTML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };

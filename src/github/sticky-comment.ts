@@ -101,7 +101,9 @@ export async function upsertStickyComment(octokit: Octokit, request: StickyComme
       octokit.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: issueNumber, per_page: 100 }),
       tokenIdentity(octokit),
     ]);
-    const ours = comments.filter((c) => c.body?.includes(marker) && c.user && isMine(c.user.login));
+    // The marker must open the body: user content quoted further down (a help text holding
+    // another id's marker) cannot make this comment look like someone else's.
+    const ours = comments.filter((c) => c.body?.startsWith(marker) && c.user && isMine(c.user.login));
     // Several can exist after a race between two runs; the newest is the one people read.
     const newest = ours.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id).at(-1);
     if (newest) existing = { id: newest.id, body: newest.body ?? "", url: newest.html_url };

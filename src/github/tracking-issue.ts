@@ -54,7 +54,7 @@ async function findIssue(octokit: Octokit, owner: string, repo: string, marker: 
       const body = issue.body ?? "";
       const author = issue.user?.login ?? "";
       // Only our own issues count: a user pasting the marker must not redirect the audit.
-      if (body.includes(marker) && isMe(author)) return { number: issue.number, state: issue.state, body, url: issue.html_url, author };
+      if (body.startsWith(marker) && isMe(author)) return { number: issue.number, state: issue.state, body, url: issue.html_url, author };
     }
     if (++pages >= MAX_PAGES) break;
   }

@@ -20,10 +20,16 @@ function longestBacktickRun(text: string): number {
   return longest;
 }
 
-/** A fenced block that the content cannot close: the fence is longer than any backtick run inside. */
+/**
+ * A fenced block that the content cannot close: the fence is longer than any backtick run inside.
+ * `<!--` is broken with a zero-width space, so quoted content never carries an HTML comment that
+ * could pass for one of mfdag's hidden markers; suggestion blocks are left exact, since GitHub
+ * applies them to the file as written.
+ */
 export function fence(text: string, lang = ""): string {
   const ticks = "`".repeat(Math.max(3, longestBacktickRun(text) + 1));
-  return `${ticks}${lang}\n${text.replace(/\n$/, "")}\n${ticks}`;
+  const body = lang === "suggestion" ? text : text.replace(/<!--/g, "<\u200B!--");
+  return `${ticks}${lang}\n${body.replace(/\n$/, "")}\n${ticks}`;
 }
 
 const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
