@@ -89,6 +89,8 @@ Assumptions (documented, not verified per flow):
     writes the literal placeholder `<SYSROOT>` in place of the value of
     METAFLOW_DATASTORE_SYSROOT_LOCAL (when that variable is unset, metaflow uses
     the nearest `.metaflow` directory instead, which `<SYSROOT>` then stands for).
+  * A SyntaxError message is the one of the Python running this script (they
+    differ between versions); run it with the real compiler's Python.
   * configClass is the rendered block split on "\\n" only; a help text that
     would put an empty line inside the block makes the result inexact.
 """
@@ -115,6 +117,7 @@ MAX_SEQ_LEN = 1_000_000  # longest str/bytes/container the evaluator builds
 MAX_INT_BITS = 64_000
 MAX_FORMAT_WIDTH = 10_000
 SYSROOT_PLACEHOLDER = "<SYSROOT>"
+MAX_INCLUDE_BYTES = 512 * 1024 * 1024  # IncludeFile defaults are hashed (sha1) like the upload
 
 # metaflow/flowspec.py: FlowSpec._NON_PARAMETERS -- skipped by _get_parameters.
 NON_PARAMETERS = frozenset(["cmd", "foreach_stack", "index", "input", "script_name", "name"])
@@ -432,12 +435,14 @@ class ClassRef(Opaque):
 
 
 class FunctionRef(Opaque):
-    """A lambda or def; `module` is where its globals live."""
+    """A lambda or def; `module` is where its globals live, `scope` is where it
+    was defined (its default argument values are evaluated there)."""
 
-    def __init__(self, node, module, nested):
+    def __init__(self, node, module, nested, scope):
         self.node = node
         self.module = module
-        self.nested = nested  # defined inside a function: may close over locals
+        self.nested = nested  # defined inside a function/class: may need more than globals
+        self.scope = scope
 
     def describe(self):
         if isinstance(self.node, ast.Lambda):
@@ -736,7 +741,7 @@ class FunctionBinding(Binding):
 
     def compute(self, ctx):
         if not self.node.decorator_list:
-            return FunctionRef(self.node, self.module, self.nested)
+            return FunctionRef(self.node, self.module, self.nested, self.scope)
         # Metaflow step decorators and property/staticmethod/classmethod never
         # turn a function into a Parameter; anything else might.
         for deco in self.node.decorator_list:
@@ -941,9 +946,14 @@ def mutated_names(tree):
     variable of the same name also counts."""
     names = set()
     rebound = set()
+    aliases = []  # (a, b) for `a = b`
     for node in ast.walk(tree):
         base = None
-        if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+        if isinstance(node, ast.Assign):
+            if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Name):
+                aliases.append((node.targets[0].id, node.value.id))
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
             base = node.value
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and node.func.attr in MUTATING_METHODS:
@@ -961,9 +971,6 @@ def mutated_names(tree):
     names.discard("self")
     names.discard("cls")
     # `B = A; B.append(1)` changes A too: follow plain-name aliases both ways.
-    aliases = [(n.targets[0].id, n.value.id) for n in ast.walk(tree)
-               if isinstance(n, ast.Assign) and len(n.targets) == 1
-               and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Name)]
     changed = True
     while changed:
         changed = False
@@ -1270,7 +1277,22 @@ def describe(value):
 # Module loading / import resolution
 # ---------------------------------------------------------------------------
 
-STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
+def _stdlib_names():
+    names = getattr(sys, "stdlib_module_names", None)  # Python >= 3.10
+    if names is None:  # Python 3.9: list the standard library directory
+        import sysconfig
+        names = set()
+        try:
+            for entry in os.listdir(sysconfig.get_paths()["stdlib"]):
+                name, ext = os.path.splitext(entry)
+                if ext == ".py" or (not ext and entry.isidentifier()):
+                    names.add(name)
+        except OSError:
+            pass
+    return frozenset(names) | frozenset(sys.builtin_module_names)
+
+
+STDLIB = _stdlib_names()
 
 
 class Loader:
@@ -1827,7 +1849,7 @@ def _eval_index(node, scope, ctx):  # Python 3.8 compatibility node
 
 def _eval_lambda(node, scope, ctx):
     nested = isinstance(scope, LocalScope)
-    return FunctionRef(node, scope.module, nested)
+    return FunctionRef(node, scope.module, nested, scope)
 
 
 def _eval_comprehension(node, scope, ctx):
@@ -1972,6 +1994,11 @@ def call_value(func, args, kwargs, scope, ctx):
         return call_external(func.dotted, args, kwargs, scope, ctx)
     if isinstance(func, ExternalRef) and func.dotted in ("os.environ.get", "os.getenv"):
         raise Inexact("value depends on an environment variable (%s)" % func.dotted)
+    if isinstance(func, FunctionRef):
+        try:
+            return call_function(func, args, kwargs, scope, ctx)
+        except Inexact as exc:
+            raise Inexact("call to %s: %s" % (what, exc.reason))
     raise Inexact("call to %s is not evaluated statically" % what)
 
 
@@ -2044,37 +2071,164 @@ def is_callable_value(value):
                               DecoratedFunction, ExternalRef))
 
 
+class FunctionScope(LocalScope):
+    """A running function: names assigned anywhere in it are local (Python
+    decides that statically), so reading one before assignment is an error."""
+
+    def __init__(self, values, local_names, parent):
+        super().__init__(values, parent)
+        self.local_names = local_names
+
+    def lookup(self, name, ctx):
+        if name in self.values:
+            return self.values[name]
+        if name in self.local_names:
+            raise Inexact("local variable %r is read before assignment (UnboundLocalError)" % name)
+        return self.parent.lookup(name, ctx)
+
+
+def position(scope):
+    """(module, statement index) of the code being evaluated (index None: after import)."""
+    while isinstance(scope, LocalScope):
+        scope = scope.parent
+    if isinstance(scope, ClassScope):
+        scope = scope.info.outer_scope
+        return position(scope)
+    return scope.module, scope.before
+
+
+def bind_arguments(func, args, kwargs, ctx):
+    """Parameter name -> value for a call of `func`, like Python (no *args/**kwargs)."""
+    a = func.node.args
+    if a.vararg or a.kwarg:
+        raise Inexact("%s takes *args/**kwargs" % func.describe())
+    positional = list(getattr(a, "posonlyargs", [])) + list(a.args)
+    if len(args) > len(positional):
+        raise Inexact("%s gets too many positional arguments (TypeError)" % func.describe())
+    values = {}
+    for param, value in zip(positional, args):
+        values[param.arg] = value
+    posonly = {p.arg for p in getattr(a, "posonlyargs", [])}
+    allowed = {p.arg for p in positional} | {p.arg for p in a.kwonlyargs}
+    for name, value in kwargs.items():
+        if name in values or name not in allowed or name in posonly:
+            raise Inexact("%s gets an unexpected or repeated argument %r (TypeError)" % (func.describe(), name))
+        values[name] = value
+    # Defaults were evaluated where the function was defined.
+    defaults = dict(zip([p.arg for p in positional][len(positional) - len(a.defaults):], a.defaults))
+    defaults.update({p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+    for param in positional + list(a.kwonlyargs):
+        if param.arg not in values:
+            if param.arg not in defaults:
+                raise Inexact("%s misses argument %r (TypeError)" % (func.describe(), param.arg))
+            values[param.arg] = evaluate(defaults[param.arg], func.scope, ctx)
+    return values
+
+
+class _Return(Exception):
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+
+def call_function(func, args, kwargs, caller_scope, ctx):
+    """Run a repository function whose body is straight-line code (assignments,
+    if/else on constants, return).  Globals are seen as they are at the time of
+    the call: a call during import sees only what is bound so far."""
+    if not isinstance(func, FunctionRef):
+        raise Inexact("call to %s is not evaluated statically" % describe(func))
+    if func.nested:
+        raise Inexact("%s is not a module-level function" % func.describe())
+    if ctx.depth > MAX_EVAL_DEPTH // 2:
+        raise Inexact("calls nest too deeply (recursion?)")
+    module, before = position(caller_scope)
+    globals_scope = ModuleScope(func.module, before if module is func.module else None)
+    values = bind_arguments(func, args, kwargs, ctx)
+    node = func.node
+    if isinstance(node, ast.Lambda):
+        return evaluate(node.body, LocalScope(values, globals_scope), ctx)
+    local_names = set(values)
+    for stmt in node.body:
+        local_names.update(bound_names(stmt))
+    scope = FunctionScope(values, local_names, globals_scope)
+    try:
+        run_statements(node.body, scope, ctx)
+    except _Return as result:
+        return result.value
+    return None
+
+
+def run_statements(body, scope, ctx):
+    for index, stmt in enumerate(body):
+        ctx.tick()
+        if isinstance(stmt, ast.Return):
+            raise _Return(None if stmt.value is None else evaluate(stmt.value, scope, ctx))
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue  # docstring or bare constant
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
+            value = evaluate(stmt.value, scope, ctx)
+            for target in stmt.targets:
+                scope.values[target.id] = value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            if stmt.value is not None:
+                scope.values[stmt.target.id] = evaluate(stmt.value, scope, ctx)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+            left = scope.lookup(stmt.target.id, ctx)
+            scope.values[stmt.target.id] = binop(stmt.op, left, evaluate(stmt.value, scope, ctx), ctx)
+        elif isinstance(stmt, ast.If):
+            test = evaluate(stmt.test, scope, ctx)
+            _constant_args([test], "if condition")
+            run_statements(stmt.body if test else stmt.orelse, scope, ctx)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            run_import(stmt, scope, ctx)
+        else:
+            raise Inexact("function body uses a %s statement (line %d), not evaluated statically"
+                          % (type(stmt).__name__.lower(), stmt.lineno))
+
+
+def run_import(stmt, scope, ctx):
+    """An import statement inside a function binds local names."""
+    module = scope.module
+    loader = module.loader
+    for alias in stmt.names:
+        if isinstance(stmt, ast.Import):
+            if alias.asname:
+                value = loader.import_module(alias.name, module)
+            else:
+                loader.import_module(alias.name, module)
+                value = loader.import_module(alias.name.split(".")[0], module)
+            scope.values[alias.asname or alias.name.split(".")[0]] = value
+        elif alias.name == "*":
+            raise Inexact("`import *` inside a function")
+        else:
+            base = loader.import_module(stmt.module or "", module, stmt.level)
+            scope.values[alias.asname or alias.name] = getattr_value(base, alias.name, ctx)
+
+
 def call_deploy_time_function(func, flow_name, param_name):
     """Evaluate a deploy-time function the way DeployTimeField.__call__ does:
-    fun(ctx, True), falling back to fun(ctx) on TypeError."""
+    fun(ctx, True), falling back to fun(ctx) on TypeError.  It runs after the
+    flow module was imported, so it sees the final globals."""
     if not isinstance(func, FunctionRef):
-        raise Inexact("default is %s, evaluated at deploy time" % describe(func))
-    node = func.node
-    label = "a lambda" if isinstance(node, ast.Lambda) else "%s()" % node.name
+        raise Inexact("default of %r is %s, evaluated at deploy time" % (param_name, describe(func)))
+    label = "a lambda" if isinstance(func.node, ast.Lambda) else "%s" % func.describe()
     why = "default of %r is %s evaluated at deploy time" % (param_name, label)
-    if func.nested:
-        raise Inexact(why + " (defined inside a function)")
-    a = node.args
-    params = list(getattr(a, "posonlyargs", [])) + list(a.args)
-    if a.vararg or a.kwarg or a.kwonlyargs or a.defaults or not 1 <= len(params) <= 2:
-        raise Inexact(why + " (signature not understood)")
-    if isinstance(node, ast.Lambda):
-        body = node.body
+    a = func.node.args
+    positional = list(getattr(a, "posonlyargs", [])) + list(a.args)
+    required = len(positional) - len(a.defaults)
+    ctx_value = CtxRef(flow_name, param_name)
+    # fun(ctx, True) works if it takes a second positional argument.
+    if a.vararg or len(positional) >= 2:
+        args = [ctx_value, True]
+    elif required <= 1 and positional:
+        args = [ctx_value]
     else:
-        stmts = node.body
-        if stmts and isinstance(stmts[0], ast.Expr) and isinstance(stmts[0].value, ast.Constant) \
-                and isinstance(stmts[0].value.value, str):
-            stmts = stmts[1:]
-        if len(stmts) != 1 or not isinstance(stmts[0], ast.Return) or stmts[0].value is None:
-            raise Inexact(why + " (body is not a single return)")
-        body = stmts[0].value
-    values = {params[0].arg: CtxRef(flow_name, param_name)}
-    if len(params) == 2:
-        values[params[1].arg] = True  # deploy_time=True
-    scope = LocalScope(values, ModuleScope(func.module, None))
+        raise Inexact(why + " (it cannot be called with the context: TypeError)")
     ctx = EvalCtx()
     try:
-        value = evaluate(body, scope, ctx)
+        value = call_function(func, args, {}, ModuleScope(func.module, None), ctx)
     except Inexact as exc:
         raise Inexact(why + " (%s)" % exc.reason)
     if not is_constant(value):
@@ -2116,7 +2270,7 @@ def strip_stars(message):
 
 
 class ParamInfo:
-    def __init__(self, attribute, spec, loader):
+    def __init__(self, attribute, spec):
         self.attribute = attribute
         self.spec = spec
         self.kind = spec.kind
@@ -2284,7 +2438,8 @@ class FlowCompiler:
                 if error:
                     raise _ImportFailed(error)
             elif not isinstance(ref, NamespacePackage):
-                return ref  # metaflow or an installed module
+                # metaflow or an installed module: the whole dotted name is outside.
+                return self.loader.import_module(dotted, module, level)
         return ref
 
     def _check_from_import(self, target, name, module, stmt, visited):
@@ -2462,7 +2617,7 @@ class FlowCompiler:
                 continue
             if not isinstance(value, ParamSpec):
                 continue
-            param = ParamInfo(attr, value, self.loader)
+            param = ParamInfo(attr, value)
             try:
                 param.name = value.name()
             except Inexact as exc:
@@ -2858,6 +3013,8 @@ class FlowCompiler:
                              "open file '%s' for reading" % default, param.line)
         if not os.path.isfile(path) or not os.access(path, os.R_OK):
             raise Inexact("IncludeFile %r default is not a readable regular file" % name)
+        if os.path.getsize(path) > MAX_INCLUDE_BYTES:
+            raise Inexact("IncludeFile %r default is too large to hash here" % name)
         is_text = param.spec.value("is_text")
         encoding = param.spec.value("encoding")
         digest = hashlib.sha1()
