@@ -71,3 +71,17 @@ describe("splitValueAndHelp", () => {
     expect(fields.find((f) => f.name === "apostrophe")).toMatchObject({ type: "str", default: `"don't"`, help: "" });
   });
 });
+
+describe("the header's Source", () => {
+  const withSource = (source: string) => parseDefinitionsFile("dagster/d.py", renderDefinitions({ flow: "F", source, configClass: null }))!;
+
+  it("is refused, naming the entry, when it climbs out with '..' or is relative", () => {
+    expect(withSource("/home/a/repo/../../etc/flows/f.py").problem).toContain("Source (/home/a/repo/../../etc/flows/f.py) contains '.' or '..' segments");
+    expect(withSource("flows/f.py").problem).toContain("Source (flows/f.py) is not an absolute path");
+  });
+
+  it("is accepted as an absolute path of another machine, POSIX or Windows", () => {
+    expect(withSource("/home/alice/repo/flows/f.py").problem).toBeNull();
+    expect(withSource("C:\\Users\\alice\\repo\\flows\\f.py").problem).toBeNull();
+  });
+});

@@ -35719,6 +35719,8 @@ function parseDefinitionsFile(path19, text) {
   const problems = [];
   if (closeIndex === -1) problems.push("the header docstring is not closed (file truncated?)");
   if (!flow) problems.push("the header has no `Flow :` line");
+  const sourceProblem = source ? checkSource(source) : null;
+  if (sourceProblem) problems.push(sourceProblem);
   const found = findConfigClass(lines, flow);
   if (!found && flow && new RegExp(`config: ${flow}Config\\b`).test(text)) {
     problems.push(`\`${flow}Config\` is used but its class is missing (file truncated or edited?)`);
@@ -35735,6 +35737,13 @@ function parseDefinitionsFile(path19, text) {
     configClass: found ? found.configClass : null,
     problem: problems.length > 0 ? problems.join("; ") : null
   };
+}
+function checkSource(source) {
+  const normalized = source.replace(/\\/g, "/");
+  const absolute = normalized.startsWith("/") || /^[A-Za-z]:\//.test(normalized);
+  if (!absolute) return `its header's Source (${source}) is not an absolute path; regenerate it with dagster create`;
+  if (normalized.split("/").some((part) => part === ".." || part === ".")) return `its header's Source (${source}) contains '.' or '..' segments; regenerate it with dagster create`;
+  return null;
 }
 function findConfigClass(lines, flow) {
   const wanted = flow ? `class ${flow}Config(Config):` : null;

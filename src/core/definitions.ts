@@ -51,6 +51,8 @@ export function parseDefinitionsFile(path: string, text: string): DefinitionsFil
   const problems: string[] = [];
   if (closeIndex === -1) problems.push("the header docstring is not closed (file truncated?)");
   if (!flow) problems.push("the header has no `Flow :` line");
+  const sourceProblem = source ? checkSource(source) : null;
+  if (sourceProblem) problems.push(sourceProblem);
 
   const found = findConfigClass(lines, flow);
   if (!found && flow && new RegExp(`config: ${flow}Config\\b`).test(text)) {
@@ -68,6 +70,19 @@ export function parseDefinitionsFile(path: string, text: string): DefinitionsFil
     configClass: found ? found.configClass : null,
     problem: problems.length > 0 ? problems.join("; ") : null,
   };
+}
+
+/**
+ * `Source` names a file on the generating machine and is only ever matched by suffix, never
+ * opened; a path that climbs (`..`) or is not absolute could make a definitions file pair with a
+ * flow it was not generated from, so it is refused with the entry named.
+ */
+function checkSource(source: string): string | null {
+  const normalized = source.replace(/\\/g, "/");
+  const absolute = normalized.startsWith("/") || /^[A-Za-z]:\//.test(normalized);
+  if (!absolute) return `its header's Source (${source}) is not an absolute path; regenerate it with dagster create`;
+  if (normalized.split("/").some((part) => part === ".." || part === ".")) return `its header's Source (${source}) contains '.' or '..' segments; regenerate it with dagster create`;
+  return null;
 }
 
 function findConfigClass(lines: string[], flow: string | null): { index: number; configClass: ConfigClass } | null {
