@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { actionYml, pullRequestPayload, runAction } from "./helpers/action-runner.js";
 import { fault, start, type FakeGitHub } from "./helpers/fake-github.js";
-import { gitRepo, PROJECT, tempDir } from "./helpers/repo.js";
+import { gitRepo, PER_PROCESS_COMPILER, PROJECT, tempDir } from "./helpers/repo.js";
 
 const PR = { number: 7, baseSha: "b".repeat(40), headSha: "h".repeat(40) };
 const prEvent = { name: "pull_request", payload: pullRequestPayload(PR) };
@@ -227,7 +227,7 @@ describe("the action's time budget", () => {
     const python = path.join(tempDir(), "python-slow");
     writeFileSync(python, `#!/bin/sh\ncase "$*" in\n  *"dagster create"*) sleep 300 ;;\n  *"import metaflow"*) exit 0 ;;\n  *) exec python3 "$@" ;;\nesac\n`, { mode: 0o755 });
     const started = Date.now();
-    const run = await runAction({ workspace: shopRepo(), apiUrl: github.url, inputs: { compiler: "metaflow", python, "timeout-minutes": "1" } });
+    const run = await runAction({ workspace: shopRepo(), apiUrl: github.url, inputs: { compiler: "metaflow", python, "timeout-minutes": "1" }, env: PER_PROCESS_COMPILER });
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(run.exitCode).toBe(1);
     expect(run.outputs.verdict).toBe("fail");

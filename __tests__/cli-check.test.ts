@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { corpusRepo, definitionsFor, EXACT_FLOWS } from "./helpers/corpus-repo.js";
-import { checkJson, gitRepo, runCli, snapshotTree, tempDir, writeFiles, PROJECT } from "./helpers/repo.js";
+import { checkJson, checkJsonWith, gitRepo, PER_PROCESS_COMPILER, runCli, snapshotTree, tempDir, writeFiles, PROJECT } from "./helpers/repo.js";
 
 function edit(root: string, file: string, from: string, to: string): void {
   const full = path.join(root, file);
@@ -146,7 +146,7 @@ describe("mfdag check with bad input", () => {
     writeFileSync(fake, `#!/bin/sh\ncase "$*" in\n  *"dagster create"*) sleep 300 & sleep 300 ;;\n  *"import metaflow"*) exit 0 ;;\n  *) exec python3 "$@" ;;\nesac\n`, { mode: 0o755 });
     const root = corpusRepo();
     const started = Date.now();
-    const { report, exitCode } = await checkJson(root, "--compiler", "metaflow", "--python", fake, "--timeout", "2", "--concurrency", "4");
+    const { report, exitCode } = await checkJsonWith(PER_PROCESS_COMPILER, root, "--compiler", "metaflow", "--python", fake, "--timeout", "2", "--concurrency", "4");
     expect(Date.now() - started).toBeLessThan(50_000);
     expect(report.flows).toHaveLength(EXACT_FLOWS.length);
     for (const flow of report.flows) expect(flow).toMatchObject({ status: "error", error: expect.stringContaining("did not finish within 2 s") });

@@ -2,7 +2,7 @@ import { cpSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execaSync } from "execa";
 import { describe, expect, it } from "vitest";
-import { checkJson, gitRepo, PROJECT, realCompilerAvailable, REAL_COMPILER_SKIP_REASON, runCli, snapshotTree, tempDir } from "./helpers/repo.js";
+import { checkJson, gitRepo, PER_PROCESS_COMPILER, PROJECT, realCompilerAvailable, REAL_COMPILER_SKIP_REASON, runCli, snapshotTree, tempDir } from "./helpers/repo.js";
 
 /** The example shop as a git work tree; train_dagster.py is stale. */
 function shop(): string {
@@ -72,7 +72,7 @@ describe("mfdag fix", () => {
     const root = shop();
     const before = snapshotTree(root);
     const patch = path.join(tempDir(), "fix.patch");
-    const { exitCode, stdout } = await runCli(["fix", "--root", root, "--python", standInCompiler(root), "--patch", patch]);
+    const { exitCode, stdout } = await runCli(["fix", "--root", root, "--python", standInCompiler(root), "--patch", patch], { env: PER_PROCESS_COMPILER });
     expect(exitCode).toBe(0);
     expect(stdout).toContain("dagster/train_dagster.py (type-changed epochs) → patch");
     expect(snapshotTree(root)).toEqual(before);
@@ -88,15 +88,15 @@ describe("mfdag fix", () => {
     const root = shop();
     const patch = path.join(tempDir(), "fix.patch");
     const standIn = standInCompiler(root);
-    await runCli(["fix", "--root", root, "--python", standIn]);
-    const { stdout, exitCode } = await runCli(["fix", "--root", root, "--python", standIn, "--patch", patch]);
+    await runCli(["fix", "--root", root, "--python", standIn], { env: PER_PROCESS_COMPILER });
+    const { stdout, exitCode } = await runCli(["fix", "--root", root, "--python", standIn, "--patch", patch], { env: PER_PROCESS_COMPILER });
     expect(exitCode).toBe(0);
     expect(stdout).toContain("Nothing to fix");
   });
 
   it("rejects a --flow that is not a flow file", async () => {
     const root = shop();
-    const { exitCode, stderr } = await runCli(["fix", "--root", root, "--python", standInCompiler(root), "--flow", path.join(root, "flows/common/params.py")]);
+    const { exitCode, stderr } = await runCli(["fix", "--root", root, "--python", standInCompiler(root), "--flow", path.join(root, "flows/common/params.py")], { env: PER_PROCESS_COMPILER });
     expect(exitCode).toBe(2);
     expect(stderr).toContain("--flow: flows/common/params.py is not a flow file");
   });

@@ -47,7 +47,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync2;
     var fs = __require("fs");
-    function checkPathExt(path19, options) {
+    function checkPathExt(path20, options) {
       var pathext = options.pathExt !== void 0 ? options.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -58,25 +58,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path19.substr(-p.length).toLowerCase() === p) {
+        if (p && path20.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat3, path19, options) {
+    function checkStat(stat3, path20, options) {
       if (!stat3.isSymbolicLink() && !stat3.isFile()) {
         return false;
       }
-      return checkPathExt(path19, options);
+      return checkPathExt(path20, options);
     }
-    function isexe(path19, options, cb) {
-      fs.stat(path19, function(er, stat3) {
-        cb(er, er ? false : checkStat(stat3, path19, options));
+    function isexe(path20, options, cb) {
+      fs.stat(path20, function(er, stat3) {
+        cb(er, er ? false : checkStat(stat3, path20, options));
       });
     }
-    function sync2(path19, options) {
-      return checkStat(fs.statSync(path19), path19, options);
+    function sync2(path20, options) {
+      return checkStat(fs.statSync(path20), path20, options);
     }
   }
 });
@@ -87,13 +87,13 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync2;
     var fs = __require("fs");
-    function isexe(path19, options, cb) {
-      fs.stat(path19, function(er, stat3) {
+    function isexe(path20, options, cb) {
+      fs.stat(path20, function(er, stat3) {
         cb(er, er ? false : checkStat(stat3, options));
       });
     }
-    function sync2(path19, options) {
-      return checkStat(fs.statSync(path19), options);
+    function sync2(path20, options) {
+      return checkStat(fs.statSync(path20), options);
     }
     function checkStat(stat3, options) {
       return stat3.isFile() && checkMode(stat3, options);
@@ -126,7 +126,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync2;
-    function isexe(path19, options, cb) {
+    function isexe(path20, options, cb) {
       if (typeof options === "function") {
         cb = options;
         options = {};
@@ -136,7 +136,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve3, reject) {
-          isexe(path19, options || {}, function(er, is) {
+          isexe(path20, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -145,7 +145,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path19, options || {}, function(er, is) {
+      core(path20, options || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options && options.ignoreErrors) {
             er = null;
@@ -155,9 +155,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync2(path19, options) {
+    function sync2(path20, options) {
       try {
-        return core.sync(path19, options || {});
+        return core.sync(path20, options || {});
       } catch (er) {
         if (options && options.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -173,7 +173,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path19 = __require("path");
+    var path20 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -211,7 +211,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve3(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path19.join(pathPart, cmd);
+        const pCmd = path20.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve3(subStep(p, i2, 0));
       });
@@ -238,7 +238,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path19.join(pathPart, cmd);
+        const pCmd = path20.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -286,7 +286,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path19 = __require("path");
+    var path20 = __require("path");
     var which = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -304,7 +304,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path19.delimiter : void 0
+          pathExt: withoutPathExt ? path20.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -313,7 +313,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path19.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path20.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -367,8 +367,8 @@ var require_shebang_command = __commonJS({
       if (!match) {
         return null;
       }
-      const [path19, argument] = match[0].replace(/#! ?/, "").split(" ");
-      const binary = path19.split("/").pop();
+      const [path20, argument] = match[0].replace(/#! ?/, "").split(" ");
+      const binary = path20.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -403,7 +403,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path19 = __require("path");
+    var path20 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape = require_escape();
     var readShebang = require_readShebang();
@@ -428,7 +428,7 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path19.normalize(parsed.command);
+        parsed.command = path20.normalize(parsed.command);
         parsed.command = escape.command(parsed.command);
         parsed.args = parsed.args.map((arg) => escape.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
@@ -518,7 +518,7 @@ var require_cross_spawn = __commonJS({
     var cp = __require("child_process");
     var parse3 = require_parse();
     var enoent = require_enoent();
-    function spawn2(command, args, options) {
+    function spawn3(command, args, options) {
       const parsed = parse3(command, args, options);
       const spawned = cp.spawn(parsed.command, parsed.args, parsed.options);
       enoent.hookChildProcess(spawned, parsed);
@@ -530,8 +530,8 @@ var require_cross_spawn = __commonJS({
       result.error = result.error || enoent.verifyENOENTSync(result.status, parsed);
       return result;
     }
-    module.exports = spawn2;
-    module.exports.spawn = spawn2;
+    module.exports = spawn3;
+    module.exports.spawn = spawn3;
     module.exports.sync = spawnSync2;
     module.exports._parse = parse3;
     module.exports._enoent = enoent;
@@ -615,17 +615,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path19) {
-      const ctrl = callVisitor(key, node2, visitor, path19);
+    function visit_(key, node2, visitor, path20) {
+      const ctrl = callVisitor(key, node2, visitor, path20);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path19, ctrl);
-        return visit_(key, ctrl, visitor, path19);
+        replaceNode(key, path20, ctrl);
+        return visit_(key, ctrl, visitor, path20);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path19 = Object.freeze(path19.concat(node2));
+          path20 = Object.freeze(path20.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path19);
+            const ci = visit_(i2, node2.items[i2], visitor, path20);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -636,13 +636,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path19 = Object.freeze(path19.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path19);
+          path20 = Object.freeze(path20.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path20);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path19);
+          const cv = visit_("value", node2.value, visitor, path20);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -663,17 +663,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path19) {
-      const ctrl = await callVisitor(key, node2, visitor, path19);
+    async function visitAsync_(key, node2, visitor, path20) {
+      const ctrl = await callVisitor(key, node2, visitor, path20);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path19, ctrl);
-        return visitAsync_(key, ctrl, visitor, path19);
+        replaceNode(key, path20, ctrl);
+        return visitAsync_(key, ctrl, visitor, path20);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path19 = Object.freeze(path19.concat(node2));
+          path20 = Object.freeze(path20.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path19);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path20);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -684,13 +684,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path19 = Object.freeze(path19.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path19);
+          path20 = Object.freeze(path20.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path20);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path19);
+          const cv = await visitAsync_("value", node2.value, visitor, path20);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -717,23 +717,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path19) {
+    function callVisitor(key, node2, visitor, path20) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path19);
+        return visitor(key, node2, path20);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path19);
+        return visitor.Map?.(key, node2, path20);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path19);
+        return visitor.Seq?.(key, node2, path20);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path19);
+        return visitor.Pair?.(key, node2, path20);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path19);
+        return visitor.Scalar?.(key, node2, path20);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path19);
+        return visitor.Alias?.(key, node2, path20);
       return void 0;
     }
-    function replaceNode(key, path19, node2) {
-      const parent = path19[path19.length - 1];
+    function replaceNode(key, path20, node2) {
+      const parent = path20[path20.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -1345,10 +1345,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path19, value) {
+    function collectionFromPath(schema, path20, value) {
       let v = value;
-      for (let i2 = path19.length - 1; i2 >= 0; --i2) {
-        const k = path19[i2];
+      for (let i2 = path20.length - 1; i2 >= 0; --i2) {
+        const k = path20[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v;
@@ -1367,7 +1367,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path19) => path19 == null || typeof path19 === "object" && !!path19[Symbol.iterator]().next().done;
+    var isEmptyPath = (path20) => path20 == null || typeof path20 === "object" && !!path20[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -1397,11 +1397,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path19, value) {
-        if (isEmptyPath(path19))
+      addIn(path20, value) {
+        if (isEmptyPath(path20))
           this.add(value);
         else {
-          const [key, ...rest] = path19;
+          const [key, ...rest] = path20;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest, value);
@@ -1415,8 +1415,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path19) {
-        const [key, ...rest] = path19;
+      deleteIn(path20) {
+        const [key, ...rest] = path20;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -1430,8 +1430,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path19, keepScalar) {
-        const [key, ...rest] = path19;
+      getIn(path20, keepScalar) {
+        const [key, ...rest] = path20;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -1449,8 +1449,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path19) {
-        const [key, ...rest] = path19;
+      hasIn(path20) {
+        const [key, ...rest] = path20;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -1460,8 +1460,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path19, value) {
-        const [key, ...rest] = path19;
+      setIn(path20, value) {
+        const [key, ...rest] = path20;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -3976,9 +3976,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path19, value) {
+      addIn(path20, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path19, value);
+          this.contents.addIn(path20, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -4053,14 +4053,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path19) {
-        if (Collection.isEmptyPath(path19)) {
+      deleteIn(path20) {
+        if (Collection.isEmptyPath(path20)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path19) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path20) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -4075,10 +4075,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path19, keepScalar) {
-        if (Collection.isEmptyPath(path19))
+      getIn(path20, keepScalar) {
+        if (Collection.isEmptyPath(path20))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path19, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path20, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -4089,10 +4089,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path19) {
-        if (Collection.isEmptyPath(path19))
+      hasIn(path20) {
+        if (Collection.isEmptyPath(path20))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path19) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path20) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -4109,13 +4109,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path19, value) {
-        if (Collection.isEmptyPath(path19)) {
+      setIn(path20, value) {
+        if (Collection.isEmptyPath(path20)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path19), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path20), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path19, value);
+          this.contents.setIn(path20, value);
         }
       }
       /**
@@ -6076,9 +6076,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path19) => {
+    visit2.itemAtPath = (cst, path20) => {
       let item = cst;
-      for (const [field, index] of path19) {
+      for (const [field, index] of path20) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -6087,23 +6087,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path19) => {
-      const parent = visit2.itemAtPath(cst, path19.slice(0, -1));
-      const field = path19[path19.length - 1][0];
+    visit2.parentCollection = (cst, path20) => {
+      const parent = visit2.itemAtPath(cst, path20.slice(0, -1));
+      const field = path20[path20.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path19, item, visitor) {
-      let ctrl = visitor(item, path19);
+    function _visit(path20, item, visitor) {
+      let ctrl = visitor(item, path20);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path19.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path20.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -6114,10 +6114,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path19);
+            ctrl = ctrl(item, path20);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path19) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path20) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -8123,8 +8123,8 @@ var require_utils = __commonJS({
       }
       return output2;
     };
-    exports.basename = (path19, { windows } = {}) => {
-      const segs = path19.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path20, { windows } = {}) => {
+      const segs = path20.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -9667,11 +9667,11 @@ var require_lib = __commonJS({
     function lookupEscape(ch) {
       return escapeMap[ch];
     }
-    function _prettifyError(path19, withInternals, err) {
+    function _prettifyError(path20, withInternals, err) {
       if (!err.Update) {
         err = new _exports.TemplateError(err);
       }
-      err.Update(path19);
+      err.Update(path20);
       if (!withInternals) {
         var old = err;
         err = new Error(old.message);
@@ -9732,8 +9732,8 @@ var require_lib = __commonJS({
       err.lineno = lineno;
       err.colno = colno;
       err.firstUpdate = true;
-      err.Update = function Update(path19) {
-        var msg = "(" + (path19 || "unknown path") + ")";
+      err.Update = function Update(path20) {
+        var msg = "(" + (path20 || "unknown path") + ")";
         if (this.firstUpdate) {
           if (this.lineno && this.colno) {
             msg += " [Line " + this.lineno + ", Column " + this.colno + "]";
@@ -13933,7 +13933,7 @@ var require_loader = __commonJS({
       };
       return _setPrototypeOf(o2, p);
     }
-    var path19 = __require("path");
+    var path20 = __require("path");
     var _require = require_object();
     var EmitterObj = _require.EmitterObj;
     module.exports = /* @__PURE__ */ (function(_EmitterObj) {
@@ -13943,7 +13943,7 @@ var require_loader = __commonJS({
       }
       var _proto = Loader.prototype;
       _proto.resolve = function resolve3(from, to) {
-        return path19.resolve(path19.dirname(from), to);
+        return path20.resolve(path20.dirname(from), to);
       };
       _proto.isRelative = function isRelative(filename) {
         return filename.indexOf("./") === 0 || filename.indexOf("../") === 0;
@@ -14016,7 +14016,7 @@ var require_node_loaders = __commonJS({
       return _setPrototypeOf(o2, p);
     }
     var fs = __require("fs");
-    var path19 = __require("path");
+    var path20 = __require("path");
     var Loader = require_loader();
     var _require = require_precompiled_loader();
     var PrecompiledLoader = _require.PrecompiledLoader;
@@ -14034,7 +14034,7 @@ var require_node_loaders = __commonJS({
         _this.noCache = !!opts.noCache;
         if (searchPaths) {
           searchPaths = Array.isArray(searchPaths) ? searchPaths : [searchPaths];
-          _this.searchPaths = searchPaths.map(path19.normalize);
+          _this.searchPaths = searchPaths.map(path20.normalize);
         } else {
           _this.searchPaths = ["."];
         }
@@ -14047,7 +14047,7 @@ var require_node_loaders = __commonJS({
           var paths = _this.searchPaths.filter(fs.existsSync);
           var watcher = chokidar.watch(paths);
           watcher.on("all", function(event, fullname) {
-            fullname = path19.resolve(fullname);
+            fullname = path20.resolve(fullname);
             if (event === "change" && fullname in _this.pathsToNames) {
               _this.emit("update", _this.pathsToNames[fullname], fullname);
             }
@@ -14063,8 +14063,8 @@ var require_node_loaders = __commonJS({
         var fullpath = null;
         var paths = this.searchPaths;
         for (var i2 = 0; i2 < paths.length; i2++) {
-          var basePath = path19.resolve(paths[i2]);
-          var p = path19.resolve(paths[i2], name);
+          var basePath = path20.resolve(paths[i2]);
+          var p = path20.resolve(paths[i2], name);
           if (p.indexOf(basePath) === 0 && fs.existsSync(p)) {
             fullpath = p;
             break;
@@ -14330,13 +14330,13 @@ var require_globals = __commonJS({
 var require_express_app = __commonJS({
   "node_modules/nunjucks/src/express-app.js"(exports, module) {
     "use strict";
-    var path19 = __require("path");
+    var path20 = __require("path");
     module.exports = function express(env, app) {
       function NunjucksView(name, opts) {
         this.name = name;
         this.path = name;
         this.defaultEngine = opts.defaultEngine;
-        this.ext = path19.extname(name);
+        this.ext = path20.extname(name);
         if (!this.ext && !this.defaultEngine) {
           throw new Error("No default engine was specified and no extension was provided.");
         }
@@ -14716,7 +14716,7 @@ var require_environment = __commonJS({
         return _Obj2.apply(this, arguments) || this;
       }
       var _proto3 = Template2.prototype;
-      _proto3.init = function init(src, env, path19, eagerCompile) {
+      _proto3.init = function init(src, env, path20, eagerCompile) {
         this.env = env || new Environment();
         if (lib.isObject(src)) {
           switch (src.type) {
@@ -14734,7 +14734,7 @@ var require_environment = __commonJS({
         } else {
           throw new Error("src must be a string or an object describing the source");
         }
-        this.path = path19;
+        this.path = path20;
         if (eagerCompile) {
           try {
             this._compile();
@@ -14885,7 +14885,7 @@ var require_precompile = __commonJS({
   "node_modules/nunjucks/src/precompile.js"(exports, module) {
     "use strict";
     var fs = __require("fs");
-    var path19 = __require("path");
+    var path20 = __require("path");
     var _require = require_lib();
     var _prettifyError = _require._prettifyError;
     var compiler = require_compiler();
@@ -14922,8 +14922,8 @@ var require_precompile = __commonJS({
       var templates = [];
       function addTemplates(dir) {
         fs.readdirSync(dir).forEach(function(file2) {
-          var filepath = path19.join(dir, file2);
-          var subpath = filepath.substr(path19.join(input2, "/").length);
+          var filepath = path20.join(dir, file2);
+          var subpath = filepath.substr(path20.join(input2, "/").length);
           var stat3 = fs.statSync(filepath);
           if (stat3 && stat3.isDirectory()) {
             subpath += "/";
@@ -14940,7 +14940,7 @@ var require_precompile = __commonJS({
       } else if (pathStats.isDirectory()) {
         addTemplates(input2);
         for (var i2 = 0; i2 < templates.length; i2++) {
-          var name = templates[i2].replace(path19.join(input2, "/"), "");
+          var name = templates[i2].replace(path20.join(input2, "/"), "");
           try {
             precompiled.push(_precompile(fs.readFileSync(templates[i2], "utf-8"), name, env));
           } catch (e) {
@@ -15319,11 +15319,11 @@ var require_nunjucks = __commonJS({
       reset: function reset2() {
         e = void 0;
       },
-      compile: function compile2(src, env, path19, eagerCompile) {
+      compile: function compile2(src, env, path20, eagerCompile) {
         if (!e) {
           configure();
         }
-        return new Template(src, env, path19, eagerCompile);
+        return new Template(src, env, path20, eagerCompile);
       },
       render: function render(name, ctx, cb) {
         if (!e) {
@@ -15418,7 +15418,7 @@ var require_picocolors = __commonJS({
 // src/cli.ts
 import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import path18 from "node:path";
+import path19 from "node:path";
 
 // src/cli-args.ts
 import os from "node:os";
@@ -16241,10 +16241,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path19) {
-  if (!path19)
+function getElementAtPath(obj, path20) {
+  if (!path20)
     return obj;
-  return path19.reduce((acc, key) => acc?.[key], obj);
+  return path20.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -16584,11 +16584,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path19, issues) {
+function prefixIssues(path20, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path19);
+    iss.path.unshift(path20);
     return iss;
   });
 }
@@ -17050,16 +17050,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path19 = []) => {
+  const processError = (error63, path20 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path19, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path20, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path19, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path20, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path19, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path20, ...issue2.path]);
       } else {
-        const fullpath = [...path19, ...issue2.path];
+        const fullpath = [...path20, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -17098,17 +17098,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path19 = []) => {
+  const processError = (error63, path20 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path19, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path20, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path19, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path20, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path19, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path20, ...issue2.path]);
       } else {
-        const fullpath = [...path19, ...issue2.path];
+        const fullpath = [...path20, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -17147,8 +17147,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path19 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path19) {
+  const path20 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path20) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -34286,13 +34286,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path19 = ref.slice(1).split("/").filter(Boolean);
-  if (path19.length === 0) {
+  const path20 = ref.slice(1).split("/").filter(Boolean);
+  if (path20.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path19[0] === defsKey) {
-    const key = path19[1] === void 0 ? void 0 : decodeJSONPointerSegment(path19[1]);
+  if (path20[0] === defsKey) {
+    const key = path20[1] === void 0 ? void 0 : decodeJSONPointerSegment(path20[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -35353,16 +35353,16 @@ var Diff = class {
       }
     }
   }
-  addToPath(path19, added, removed, oldPosInc, options) {
-    const last = path19.lastComponent;
+  addToPath(path20, added, removed, oldPosInc, options) {
+    const last = path20.lastComponent;
     if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
       return {
-        oldPos: path19.oldPos + oldPosInc,
+        oldPos: path20.oldPos + oldPosInc,
         lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
       };
     } else {
       return {
-        oldPos: path19.oldPos + oldPosInc,
+        oldPos: path20.oldPos + oldPosInc,
         lastComponent: { count: 1, added, removed, previousComponent: last }
       };
     }
@@ -35701,7 +35701,7 @@ function headerValue(lines, key) {
   }
   return null;
 }
-function parseDefinitionsFile(path19, text) {
+function parseDefinitionsFile(path20, text) {
   if (!isDefinitionsText(text)) return null;
   const lines = splitLines2(text.replace(/^\uFEFF/, ""));
   const openIndex = lines.findIndex((line) => line.includes('"""'));
@@ -35729,7 +35729,7 @@ function parseDefinitionsFile(path19, text) {
     problems.push("there is no `defs = Definitions(...)` (file truncated?)");
   }
   return {
-    path: path19,
+    path: path20,
     flow,
     job,
     source,
@@ -35852,11 +35852,11 @@ function compareFields(committed, current) {
   }
   return changes;
 }
-function configDiff(path19, committed, current, labels = ["committed", "dagster create now"]) {
+function configDiff(path20, committed, current, labels = ["committed", "dagster create now"]) {
   const before = committed && committed.length > 0 ? committed.join("\n") + "\n" : "";
   const after = current && current.length > 0 ? current.join("\n") + "\n" : "";
   if (before === after) return null;
-  const patch = createTwoFilesPatch(`a/${path19}`, `b/${path19}`, before, after, labels[0], labels[1], { context: 3 });
+  const patch = createTwoFilesPatch(`a/${path20}`, `b/${path20}`, before, after, labels[0], labels[1], { context: 3 });
   return patch.replace(/^=+\n/, "");
 }
 function parseConfigLines(lines) {
@@ -36209,8 +36209,8 @@ ${pairing.problems.join("\n")}`);
     });
   }
   results.sort((a2, b) => a2.flowFile.localeCompare(b.flowFile) || (a2.definitionsFile ?? "").localeCompare(b.definitionsFile ?? ""));
-  const failed = results.some((result) => violatesPolicy(result, options.failOn));
-  return { schemaVersion: 1, root: repo.root, failed, failOn: options.failOn, compiler: options.compiler, summary: summarize(results), flows: results };
+  const failed2 = results.some((result) => violatesPolicy(result, options.failOn));
+  return { schemaVersion: 1, root: repo.root, failed: failed2, failOn: options.failOn, compiler: options.compiler, summary: summarize(results), flows: results };
 }
 async function compileAll(jobs, options, ports) {
   const { results: staticResults } = jobs.length > 0 ? await ports.analyzer.analyze([], jobs.map((job) => job.request)) : { results: [] };
@@ -37091,18 +37091,18 @@ var defaultVerboseFunction = ({
   timestamp,
   piped,
   commandId,
-  result: { failed = false } = {},
+  result: { failed: failed2 = false } = {},
   options: { reject = true }
 }) => {
   const timestampString = serializeTimestamp(timestamp);
-  const icon = ICONS[type]({ failed, reject, piped });
+  const icon = ICONS[type]({ failed: failed2, reject, piped });
   const color = COLORS[type]({ reject });
   return `${gray(`[${timestampString}]`)} ${gray(`[${commandId}]`)} ${color(icon)} ${color(message)}`;
 };
 var serializeTimestamp = (timestamp) => `${padField(timestamp.getHours(), 2)}:${padField(timestamp.getMinutes(), 2)}:${padField(timestamp.getSeconds(), 2)}.${padField(timestamp.getMilliseconds(), 3)}`;
 var padField = (field, padding) => String(field).padStart(padding, "0");
-var getFinalIcon = ({ failed, reject }) => {
-  if (!failed) {
+var getFinalIcon = ({ failed: failed2, reject }) => {
+  if (!failed2) {
     return figures_default.tick;
   }
   return reject ? figures_default.cross : figures_default.warning;
@@ -40773,13 +40773,13 @@ var logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding,
   }
 };
 var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-  for (const { path: path19, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-    const pathString = typeof path19 === "string" ? path19 : path19.toString();
+  for (const { path: path20, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+    const pathString = typeof path20 === "string" ? path20 : path20.toString();
     if (append || outputFiles.has(pathString)) {
-      appendFileSync(path19, serializedResult);
+      appendFileSync(path20, serializedResult);
     } else {
       outputFiles.add(pathString);
-      writeFileSync(path19, serializedResult);
+      writeFileSync(path20, serializedResult);
     }
   }
 };
@@ -43238,7 +43238,7 @@ async function regenerateTargets(targets, options) {
 
 // src/io/setup.ts
 import { readFile as readFile3 } from "node:fs/promises";
-import path16 from "node:path";
+import path17 from "node:path";
 
 // src/core/config-file.ts
 var import_yaml = __toESM(require_dist(), 1);
@@ -43280,6 +43280,14 @@ function parseRepoConfig(file2, text) {
   if (!result.success) throw new ConfigurationError(describeIssues(file2, result.error));
   return result.data;
 }
+
+// src/io/fork-server.ts
+import { spawn as spawn2 } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtemp as mkdtemp3, rm as rm3 } from "node:fs/promises";
+import os4 from "node:os";
+import path14 from "node:path";
+import { createInterface } from "node:readline";
 
 // src/io/metaflow-compiler.ts
 import { mkdtemp as mkdtemp2, readFile as readFile2, rm as rm2 } from "node:fs/promises";
@@ -43377,41 +43385,289 @@ function createMetaflowCompiler(options) {
   };
 }
 
+// src/io/package-root.ts
+import { existsSync } from "node:fs";
+import path13 from "node:path";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
+var cached2 = null;
+function packageRoot() {
+  if (cached2) return cached2;
+  let dir = path13.dirname(fileURLToPath3(import.meta.url));
+  for (; ; ) {
+    if (existsSync(path13.join(dir, "python", "mfdag_static.py")) && existsSync(path13.join(dir, "templates"))) return cached2 = dir;
+    const parent = path13.dirname(dir);
+    if (parent === dir) throw new Error(`mfdag is installed incompletely: no python/ and templates/ above ${fileURLToPath3(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+// src/io/fork-server.ts
+function forkServerScriptPath() {
+  return path14.join(packageRoot(), "python", "mfdag_forkserver.py");
+}
+function forkServerSupported(platform2 = process.platform) {
+  return platform2 !== "win32";
+}
+var ForkServer = class {
+  constructor(options) {
+    this.options = options;
+    this.home = mkdtempSync(path14.join(os4.tmpdir(), "mfdag-forkserver-"));
+    let settle2;
+    this.ready = new Promise((resolve3) => settle2 = resolve3);
+    let child;
+    try {
+      child = spawn2(options.python, ["-B", forkServerScriptPath(), "--concurrency", String(Math.max(1, options.concurrency)), "--preload", options.preload], {
+        cwd: this.home,
+        env: { ...process.env, ...compilerEnv(path14.join(this.home, "datastore")) },
+        stdio: ["pipe", "pipe", "pipe"]
+      });
+    } catch (error62) {
+      this.child = null;
+      this.exited = true;
+      settle2({ ok: false, why: String(error62), fatal: "crashed" });
+      return;
+    }
+    this.child = child;
+    process.once("exit", this.onProcessExit);
+    child.stdin.on("error", () => {
+    });
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-8192);
+    });
+    const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
+    lines.on("line", (line) => {
+      let message;
+      try {
+        message = JSON.parse(line);
+      } catch {
+        this.stderrTail = (this.stderrTail + line + "\n").slice(-8192);
+        return;
+      }
+      if (message.event === "ready") settle2({ ok: true, preloaded: message.preloaded ?? [] });
+      else if (message.event === "fatal") {
+        const why = String(message.error ?? "the server could not start");
+        settle2({ ok: false, why, fatal: /os\.fork is not available/.test(why) ? "no-fork" : typeof message.missing === "string" ? "no-metaflow" : "unsupported" });
+      } else if (message.event === "started") {
+        const entry = this.pending.get(String(message.id));
+        if (entry) entry.pid = typeof message.pid === "number" ? message.pid : null;
+      } else if (message.event === "result") {
+        const id = String(message.id);
+        const entry = this.pending.get(id);
+        if (!entry) return;
+        this.pending.delete(id);
+        entry.resolve({
+          exitCode: typeof message.exitCode === "number" ? message.exitCode : null,
+          signal: typeof message.signal === "string" ? message.signal : null,
+          timedOut: message.timedOut === true,
+          stdout: String(message.stdout ?? ""),
+          stderr: String(message.stderr ?? ""),
+          all: String(message.all ?? ""),
+          durationMs: typeof message.durationMs === "number" ? message.durationMs : 0,
+          fallback: typeof message.fallback === "string" ? message.fallback : null,
+          error: typeof message.error === "string" ? message.error : null
+        });
+      }
+    });
+    child.on("error", (error62) => {
+      settle2({ ok: false, why: error62.code === "ENOENT" ? "the interpreter was not found" : error62.message, fatal: error62.code === "ENOENT" ? "no-python" : "crashed" });
+      this.handleExit(`could not be started (${error62.message})`);
+    });
+    child.on("close", (code, signal) => {
+      const why = lastLine(this.stderrTail);
+      settle2({ ok: false, why: why || `the server exited with ${code ?? signal} before it was ready`, fatal: "crashed" });
+      this.handleExit(`exited with ${code ?? signal}${why ? `: ${why}` : ""}`);
+    });
+  }
+  options;
+  ready;
+  child;
+  pending = /* @__PURE__ */ new Map();
+  home;
+  nextId = 0;
+  stderrTail = "";
+  exited = false;
+  onProcessExit = () => this.killNow();
+  get pid() {
+    return this.exited ? null : this.child?.pid ?? null;
+  }
+  get alive() {
+    return !this.exited;
+  }
+  run(request) {
+    const id = String(++this.nextId);
+    if (this.exited || !this.child) return Promise.resolve(serverError("the fork server is not running"));
+    return new Promise((resolve3) => {
+      this.pending.set(id, { resolve: resolve3, pid: null });
+      this.child.stdin.write(JSON.stringify({ id, ...request }) + "\n");
+    });
+  }
+  /** Stops the server: SIGTERM (it kills its running children and exits), SIGKILL after `graceMs`. */
+  async close(graceMs = 2e3) {
+    if (this.child && !this.exited) {
+      const gone = new Promise((resolve3) => this.child.once("close", () => resolve3()));
+      this.child.kill("SIGTERM");
+      const timer = setTimeout(() => this.killNow("SIGKILL"), graceMs);
+      await gone;
+      clearTimeout(timer);
+    }
+    this.cleanup();
+  }
+  handleExit(why) {
+    if (this.exited && this.pending.size === 0) return this.cleanup();
+    this.exited = true;
+    for (const [id, entry] of this.pending) {
+      killGroup3(entry.pid);
+      this.pending.delete(id);
+      entry.resolve(serverError(`the fork server ${why}`));
+    }
+    this.cleanup();
+  }
+  /** Synchronous, for process exit: the server kills its children on SIGTERM; the ones it reported are killed here too. */
+  killNow(signal = "SIGTERM") {
+    for (const entry of this.pending.values()) killGroup3(entry.pid);
+    if (this.child && !this.exited) {
+      try {
+        this.child.kill(signal);
+      } catch {
+      }
+    }
+    this.cleanup();
+  }
+  cleanup() {
+    process.removeListener("exit", this.onProcessExit);
+    rmSync(this.home, { recursive: true, force: true });
+  }
+};
+function serverError(error62) {
+  return { exitCode: null, signal: null, timedOut: false, stdout: "", stderr: "", all: "", durationMs: 0, fallback: null, error: error62 };
+}
+function killGroup3(pid) {
+  if (!pid) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+  }
+}
+function createForkServerCompiler(options) {
+  const perProcess = createMetaflowCompiler(options);
+  const useFork = options.fork ?? forkServerSupported();
+  let server = null;
+  let restarts = 0;
+  let gaveUp = false;
+  const current = async () => {
+    if (!useFork || gaveUp) return null;
+    if (server && !server.alive) {
+      if (restarts >= 1) {
+        gaveUp = true;
+        return null;
+      }
+      restarts += 1;
+      server = null;
+    }
+    server ??= new ForkServer({ python: options.python, concurrency: options.concurrency, preload: options.preload ?? "metaflow" });
+    const ready = await server.ready;
+    if (!ready.ok && (ready.fatal === "no-fork" || ready.fatal === "unsupported")) {
+      gaveUp = true;
+      return null;
+    }
+    return { server, ready };
+  };
+  const availability = async () => {
+    const got = await current();
+    if (!got) return perProcess.isAvailable().then((ok) => ok ? { ok: true } : { ok: false, why: "it cannot import metaflow-dagster" });
+    if (got.ready.ok) return { ok: true };
+    return { ok: false, why: got.ready.why };
+  };
+  return {
+    get serverPid() {
+      return server?.pid ?? null;
+    },
+    async isAvailable() {
+      return (await availability()).ok;
+    },
+    async ensureAvailable(purpose) {
+      const got = await current();
+      if (!got) return perProcess.ensureAvailable(purpose);
+      if (!got.ready.ok) throw metaflowUnavailableError(options.python, got.ready.why, purpose);
+    },
+    async compile(request) {
+      const got = await current();
+      if (!got) return perProcess.compile(request);
+      if (!got.ready.ok) {
+        if (got.ready.fatal === "no-python") throw new ConfigurationError(`Python interpreter '${options.python}' was not found: pass --python with the path of one.`);
+        if (got.ready.fatal === "no-metaflow") throw metaflowUnavailableError(options.python, got.ready.why);
+        return failed(request, `the fork server could not start: ${got.ready.why}`);
+      }
+      const temp = await mkdtemp3(path14.join(os4.tmpdir(), "mfdag-compile-"));
+      const out = path14.join(temp, "definitions.py");
+      try {
+        const args = request.jobName ? ["--name", request.jobName, ...request.args] : [...request.args];
+        const result = await got.server.run({
+          flowPath: path14.join(options.root, request.flowFile),
+          cwd: path14.join(options.root, request.cwd),
+          out,
+          args,
+          datastore: path14.join(temp, "datastore"),
+          timeoutMs: options.timeoutMs
+        });
+        if (result.fallback) return await perProcess.compile(request);
+        if (result.error) {
+          if (/^fork failed/.test(result.error)) return await perProcess.compile(request);
+          return failed(request, result.error);
+        }
+        if (result.timedOut) return failed(request, compileTimeoutMessage(options.timeoutMs));
+        return await compiledFromRun(request, { exitCode: result.exitCode, signal: result.signal, output: result.all }, out);
+      } finally {
+        await rm3(temp, { recursive: true, force: true });
+      }
+    },
+    async close() {
+      const running = server;
+      server = null;
+      await running?.close();
+    }
+  };
+}
+function failed(request, error62) {
+  return { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow", parameters: [], exact: true, reason: null, errorLine: null, job: null, configClass: null, error: error62 };
+}
+
 // src/io/repo.ts
 import { open as open2, realpath as realpath2, stat as stat2 } from "node:fs/promises";
-import path13 from "node:path";
+import path15 from "node:path";
 
 // node_modules/tinyglobby/dist/index.mjs
 import { readdir, readdirSync, realpath, realpathSync, stat, statSync as statSync2 } from "fs";
 import { isAbsolute, posix, resolve as resolve2 } from "path";
-import { fileURLToPath as fileURLToPath3 } from "url";
+import { fileURLToPath as fileURLToPath4 } from "url";
 
 // node_modules/fdir/dist/index.mjs
 import { createRequire } from "module";
 import { basename, dirname, normalize, relative, resolve, sep } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
-function cleanPath(path19) {
-  let normalized = normalize(path19);
+function cleanPath(path20) {
+  let normalized = normalize(path20);
   if (normalized.length > 1 && normalized[normalized.length - 1] === sep) normalized = normalized.substring(0, normalized.length - 1);
   return normalized;
 }
 var SLASHES_REGEX = /[\\/]/g;
-function convertSlashes(path19, separator) {
-  return path19.replace(SLASHES_REGEX, separator);
+function convertSlashes(path20, separator) {
+  return path20.replace(SLASHES_REGEX, separator);
 }
 var WINDOWS_ROOT_DIR_REGEX = /^[a-z]:[\\/]$/i;
-function isRootDirectory(path19) {
-  return path19 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path19);
+function isRootDirectory(path20) {
+  return path20 === "/" || WINDOWS_ROOT_DIR_REGEX.test(path20);
 }
-function normalizePath(path19, options) {
+function normalizePath(path20, options) {
   const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
-  const pathNeedsCleaning = process.platform === "win32" && path19.includes("/") || path19.startsWith(".");
-  if (resolvePaths) path19 = resolve(path19);
-  if (normalizePath$1 || pathNeedsCleaning) path19 = cleanPath(path19);
-  if (path19 === ".") return "";
-  const needsSeperator = path19[path19.length - 1] !== pathSeparator;
-  return convertSlashes(needsSeperator ? path19 + pathSeparator : path19, pathSeparator);
+  const pathNeedsCleaning = process.platform === "win32" && path20.includes("/") || path20.startsWith(".");
+  if (resolvePaths) path20 = resolve(path20);
+  if (normalizePath$1 || pathNeedsCleaning) path20 = cleanPath(path20);
+  if (path20 === ".") return "";
+  const needsSeperator = path20[path20.length - 1] !== pathSeparator;
+  return convertSlashes(needsSeperator ? path20 + pathSeparator : path20, pathSeparator);
 }
 function joinPathWithBasePath(filename, directoryPath) {
   return directoryPath + filename;
@@ -43448,8 +43704,8 @@ var pushDirectory = (directoryPath, paths) => {
   paths.push(directoryPath || ".");
 };
 var pushDirectoryFilter = (directoryPath, paths, filters) => {
-  const path19 = directoryPath || ".";
-  if (filters.every((filter) => filter(path19, true))) paths.push(path19);
+  const path20 = directoryPath || ".";
+  if (filters.every((filter) => filter(path20, true))) paths.push(path20);
 };
 var empty$2 = () => {
 };
@@ -43501,26 +43757,26 @@ var empty = () => {
 function build$3(options) {
   return options.group ? groupFiles : empty;
 }
-var resolveSymlinksAsync = function(path19, state, callback$1) {
+var resolveSymlinksAsync = function(path20, state, callback$1) {
   const { queue, fs, options: { suppressErrors } } = state;
   queue.enqueue();
-  fs.realpath(path19, (error62, resolvedPath) => {
+  fs.realpath(path20, (error62, resolvedPath) => {
     if (error62) return queue.dequeue(suppressErrors ? null : error62, state);
     fs.stat(resolvedPath, (error$1, stat3) => {
       if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
-      if (stat3.isDirectory() && isRecursive2(path19, resolvedPath, state)) return queue.dequeue(null, state);
+      if (stat3.isDirectory() && isRecursive2(path20, resolvedPath, state)) return queue.dequeue(null, state);
       callback$1(stat3, resolvedPath);
       queue.dequeue(null, state);
     });
   });
 };
-var resolveSymlinks = function(path19, state, callback$1) {
+var resolveSymlinks = function(path20, state, callback$1) {
   const { queue, fs, options: { suppressErrors } } = state;
   queue.enqueue();
   try {
-    const resolvedPath = fs.realpathSync(path19);
+    const resolvedPath = fs.realpathSync(path20);
     const stat3 = fs.statSync(resolvedPath);
-    if (stat3.isDirectory() && isRecursive2(path19, resolvedPath, state)) return;
+    if (stat3.isDirectory() && isRecursive2(path20, resolvedPath, state)) return;
     callback$1(stat3, resolvedPath);
   } catch (e) {
     if (!suppressErrors) throw e;
@@ -43530,9 +43786,9 @@ function build$2(options, isSynchronous) {
   if (!options.resolveSymlinks || options.excludeSymlinks) return null;
   return isSynchronous ? resolveSymlinks : resolveSymlinksAsync;
 }
-function isRecursive2(path19, resolved, state) {
+function isRecursive2(path20, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname(path19);
+  let parent = dirname(path20);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
@@ -43540,7 +43796,7 @@ function isRecursive2(path19, resolved, state) {
     if (isSameRoot) depth++;
     else parent = dirname(parent);
   }
-  state.symlinks.set(path19, resolved);
+  state.symlinks.set(path20, resolved);
   return depth > 1;
 }
 function isRecursiveUsingRealPaths(resolved, state) {
@@ -43712,19 +43968,19 @@ var Walker = class {
         const filename = this.joinPath(entry.name, directoryPath);
         this.pushFile(filename, files, this.state.counts, filters);
       } else if (entry.isDirectory()) {
-        let path19 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
-        if (exclude && exclude(entry.name, path19)) continue;
-        this.pushDirectory(path19, paths, filters);
-        this.walkDirectory(this.state, path19, path19, depth - 1, this.walk);
+        let path20 = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
+        if (exclude && exclude(entry.name, path20)) continue;
+        this.pushDirectory(path20, paths, filters);
+        this.walkDirectory(this.state, path20, path20, depth - 1, this.walk);
       } else if (this.resolveSymlink && entry.isSymbolicLink()) {
-        let path19 = joinPathWithBasePath(entry.name, directoryPath);
-        this.resolveSymlink(path19, this.state, (stat3, resolvedPath) => {
+        let path20 = joinPathWithBasePath(entry.name, directoryPath);
+        this.resolveSymlink(path20, this.state, (stat3, resolvedPath) => {
           if (stat3.isDirectory()) {
             resolvedPath = normalizePath(resolvedPath, this.state.options);
-            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path19 + pathSeparator)) return;
-            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path19 + pathSeparator, depth - 1, this.walk);
+            if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path20 + pathSeparator)) return;
+            this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path20 + pathSeparator, depth - 1, this.walk);
           } else {
-            resolvedPath = useRealPaths ? resolvedPath : path19;
+            resolvedPath = useRealPaths ? resolvedPath : path20;
             const filename = basename(resolvedPath);
             const directoryPath$1 = normalizePath(dirname(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
@@ -43890,7 +44146,7 @@ var Builder = class {
       isMatch = globFn(patterns, ...options);
       this.globCache[patterns.join("\0")] = isMatch;
     }
-    this.options.filters.push((path19) => isMatch(path19));
+    this.options.filters.push((path20) => isMatch(path20));
     return this;
   }
 };
@@ -43965,19 +44221,19 @@ function buildRelative(cwd, root) {
     return p[p.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
   };
 }
-function ensureNonDriveRelativePath(path19) {
-  return path19.replace(DRIVE_RELATIVE_PATH, (match) => `${match}/`);
+function ensureNonDriveRelativePath(path20) {
+  return path20.replace(DRIVE_RELATIVE_PATH, (match) => `${match}/`);
 }
 var splitPatternOptions = { parts: true };
-function splitPattern(path19) {
+function splitPattern(path20) {
   var _result$parts;
-  const result = import_picomatch.default.scan(path19, splitPatternOptions);
-  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path19];
+  const result = import_picomatch.default.scan(path20, splitPatternOptions);
+  return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path20];
 }
 var POSIX_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}*?|]|^!|[!+@](?=\()|\\(?![()[\]{}!*+?@|]))/g;
 var WIN32_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}]|^!|[!+@](?=\())/g;
-var escapePosixPath = (path19) => path19.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
-var escapeWin32Path = (path19) => path19.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapePosixPath = (path20) => path20.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+var escapeWin32Path = (path20) => path20.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
 var escapePath = isWin ? escapeWin32Path : escapePosixPath;
 function isDynamicPattern(pattern, options) {
   if ((options === null || options === void 0 ? void 0 : options.caseSensitiveMatch) === false) return true;
@@ -44084,13 +44340,13 @@ function buildCrawler(options, patterns) {
   if (options.deep !== void 0) maxDepth = Math.round(options.deep - props.depthOffset);
   const crawler = new Builder({
     filters: [debug ? (p, isDirectory) => {
-      const path19 = format2(p, isDirectory);
-      const matches = matcher(path19) && !ignore(path19);
-      if (matches) log(`matched ${path19}`);
+      const path20 = format2(p, isDirectory);
+      const matches = matcher(path20) && !ignore(path20);
+      if (matches) log(`matched ${path20}`);
       return matches;
     } : (p, isDirectory) => {
-      const path19 = format2(p, isDirectory);
-      return matcher(path19) && !ignore(path19);
+      const path20 = format2(p, isDirectory);
+      return matcher(path20) && !ignore(path20);
     }],
     exclude: debug ? (_, p) => {
       const skipped = excludePredicate(_, p);
@@ -44129,7 +44385,7 @@ var defaultOptions = {
 function getOptions(options) {
   const opts = Object.assign({}, options);
   for (const key in defaultOptions) if (opts[key] === void 0) Object.assign(opts, { [key]: defaultOptions[key] });
-  opts.cwd = (opts.cwd instanceof URL ? fileURLToPath3(opts.cwd) : resolve2(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
+  opts.cwd = (opts.cwd instanceof URL ? fileURLToPath4(opts.cwd) : resolve2(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
   opts.ignore = ensureStringArray(opts.ignore);
   opts.fs && (opts.fs = {
     readdir: opts.fs.readdir || readdir,
@@ -44170,13 +44426,13 @@ async function gitFiles(root) {
   return [...new Set(listed.stdout.split("\0").filter(Boolean))];
 }
 function createRepoReader(rootDir, options = {}) {
-  const root = path13.resolve(rootDir);
+  const root = path15.resolve(rootDir);
   let realRoot = null;
   return {
     root,
     async listPythonFiles() {
       const all = await gitFiles(root) ?? await glob(["**/*.py", "**/pyvenv.cfg"], { cwd: root, dot: true, followSymbolicLinks: false, ignore: ["**/.git/**", "**/node_modules/**"] });
-      const venvDirs = all.filter((file2) => file2 === "pyvenv.cfg" || file2.endsWith("/pyvenv.cfg")).map((file2) => path13.posix.dirname(file2).replace(/^\.$/, ""));
+      const venvDirs = all.filter((file2) => file2 === "pyvenv.cfg" || file2.endsWith("/pyvenv.cfg")).map((file2) => path15.posix.dirname(file2).replace(/^\.$/, ""));
       let files = all.filter((file2) => file2.endsWith(".py") && !inSkippedDir(file2, venvDirs));
       if (options.ignore && options.ignore.length > 0) {
         const ignored = new Set(await glob([...options.ignore], { cwd: root, dot: true }));
@@ -44185,11 +44441,11 @@ function createRepoReader(rootDir, options = {}) {
       return files.sort();
     },
     async read(file2, maxBytes) {
-      const absolute = path13.join(root, file2);
+      const absolute = path15.join(root, file2);
       try {
         const real = await realpath2(absolute);
         const resolvedRoot = await (realRoot ??= realpath2(root));
-        if (real !== resolvedRoot && !real.startsWith(resolvedRoot + path13.sep)) return { error: `${file2} is a link to a file outside the repo root; it is not checked` };
+        if (real !== resolvedRoot && !real.startsWith(resolvedRoot + path15.sep)) return { error: `${file2} is a link to a file outside the repo root; it is not checked` };
         const info = await stat2(real);
         if (!info.isFile()) return { error: `${file2} is not a regular file` };
         const handle = await open2(real, "r");
@@ -44207,7 +44463,7 @@ function createRepoReader(rootDir, options = {}) {
     },
     async exists(file2) {
       try {
-        await stat2(path13.join(root, file2));
+        await stat2(path15.join(root, file2));
         return true;
       } catch {
         return false;
@@ -44217,7 +44473,8 @@ function createRepoReader(rootDir, options = {}) {
 }
 
 // src/io/static-analyzer.ts
-import path15 from "node:path";
+import path16 from "node:path";
+import { createInterface as createInterface2 } from "node:readline";
 
 // src/core/static-protocol.ts
 var parameterSchema = external_exports.object({
@@ -44260,63 +44517,89 @@ var staticResponseSchema = external_exports.object({
   results: external_exports.array(resultSchema)
 });
 
-// src/io/package-root.ts
-import { existsSync } from "node:fs";
-import path14 from "node:path";
-import { fileURLToPath as fileURLToPath4 } from "node:url";
-var cached2 = null;
-function packageRoot() {
-  if (cached2) return cached2;
-  let dir = path14.dirname(fileURLToPath4(import.meta.url));
-  for (; ; ) {
-    if (existsSync(path14.join(dir, "python", "mfdag_static.py")) && existsSync(path14.join(dir, "templates"))) return cached2 = dir;
-    const parent = path14.dirname(dir);
-    if (parent === dir) throw new Error(`mfdag is installed incompletely: no python/ and templates/ above ${fileURLToPath4(import.meta.url)}`);
-    dir = parent;
-  }
-}
-
 // src/io/static-analyzer.ts
 function staticScriptPath() {
-  return path15.join(packageRoot(), "python", "mfdag_static.py");
+  return path16.join(packageRoot(), "python", "mfdag_static.py");
 }
 function createStaticAnalyzer(options) {
+  let server = null;
+  let queue = Promise.resolve();
+  function start() {
+    const child = execa(options.python, ["-B", staticScriptPath(), "--serve"], {
+      stdin: "pipe",
+      buffer: false,
+      reject: false,
+      // -B and PYTHONDONTWRITEBYTECODE: nothing (no __pycache__) is written into the checked repo.
+      env: { PYTHONDONTWRITEBYTECODE: "1", PYTHONHASHSEED: "0" },
+      cwd: options.root
+    });
+    const stderr = [];
+    child.stderr?.on("data", (chunk) => stderr.push(chunk.toString()));
+    const lines = createInterface2({ input: child.stdout })[Symbol.asyncIterator]();
+    const ended = child.then((result) => ({ result, stderr: stderr.join("") }));
+    return {
+      child,
+      async nextLine() {
+        const next = lines.next().then((item) => item.done ? null : item.value);
+        const line = await Promise.race([next, ended.then(() => next)]);
+        if (line !== null) return line;
+        const { result, stderr: err } = await ended;
+        if (result.code === "ENOENT") {
+          throw new ConfigurationError(`Python interpreter '${options.python}' was not found. Install Python 3, or pass --python with the path of one (action input: python).`);
+        }
+        throw new Error(`the static compiler (${options.python} ${staticScriptPath()}) exited with ${result.exitCode ?? result.signal}: ${err.trim().split("\n").slice(-5).join("\n")}`);
+      }
+    };
+  }
+  async function request(scan, compile2) {
+    server ??= start();
+    const current = server;
+    const body = {
+      root: options.root,
+      scan,
+      compile: compile2.map((c3) => ({ flowFile: c3.flowFile, flowClass: c3.flowClass, jobName: c3.jobName })),
+      maxFileBytes: options.maxFileBytes
+    };
+    current.child.stdin?.write(JSON.stringify(body) + "\n");
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the static compiler did not answer within ${Math.round(options.timeoutMs / 1e3)} s`)), options.timeoutMs);
+    });
+    let line;
+    try {
+      line = await Promise.race([current.nextLine(), timeout]);
+    } catch (error62) {
+      current.child.kill("SIGKILL");
+      server = null;
+      throw error62;
+    } finally {
+      clearTimeout(timer);
+    }
+    let json2;
+    try {
+      json2 = JSON.parse(line);
+    } catch {
+      throw new Error(`the static compiler wrote something that is not JSON: ${line.slice(0, 200)}`);
+    }
+    const parsed = staticResponseSchema.safeParse(json2);
+    if (!parsed.success) throw new Error(`the static compiler's answer has an unexpected shape: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
+    return {
+      files: parsed.data.files,
+      results: parsed.data.results.map((r) => ({ ...r, compiler: "static" }))
+    };
+  }
   return {
-    async analyze(scan, compile2) {
-      const request = {
-        root: options.root,
-        scan,
-        compile: compile2.map((c3) => ({ flowFile: c3.flowFile, flowClass: c3.flowClass, jobName: c3.jobName })),
-        maxFileBytes: options.maxFileBytes
-      };
-      const child = await execa(options.python, ["-B", staticScriptPath()], {
-        input: JSON.stringify(request),
-        reject: false,
-        timeout: options.timeoutMs,
-        maxBuffer: 512 * 1024 * 1024,
-        // -B and PYTHONDONTWRITEBYTECODE: nothing (no __pycache__) is written into the checked repo.
-        env: { PYTHONDONTWRITEBYTECODE: "1", PYTHONHASHSEED: "0" },
-        cwd: options.root
-      });
-      if (child.failed && child.code === "ENOENT") {
-        throw new ConfigurationError(`Python interpreter '${options.python}' was not found. Install Python 3, or pass --python with the path of one (action input: python).`);
-      }
-      if (child.timedOut) throw new Error(`the static compiler did not finish within ${Math.round(options.timeoutMs / 1e3)} s`);
-      if (child.exitCode !== 0) {
-        throw new Error(`the static compiler (${options.python} ${staticScriptPath()}) exited with ${child.exitCode ?? child.signal}: ${child.stderr.trim().split("\n").slice(-5).join("\n")}`);
-      }
-      let json2;
-      try {
-        json2 = JSON.parse(child.stdout);
-      } catch {
-        throw new Error(`the static compiler wrote something that is not JSON: ${child.stdout.slice(0, 200)}`);
-      }
-      const parsed = staticResponseSchema.safeParse(json2);
-      if (!parsed.success) throw new Error(`the static compiler's answer has an unexpected shape: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
-      return {
-        files: parsed.data.files,
-        results: parsed.data.results.map((r) => ({ ...r, compiler: "static" }))
-      };
+    analyze(scan, compile2) {
+      const answer = queue.then(() => request(scan, compile2));
+      queue = answer.catch(() => void 0);
+      return answer;
+    },
+    async close() {
+      const current = server;
+      server = null;
+      if (!current) return;
+      current.child.stdin?.end();
+      await current.child;
     }
   };
 }
@@ -44328,7 +44611,7 @@ var DEFAULTS = {
   maxFileBytes: 2e6
 };
 async function loadRepoConfig(root, explicit) {
-  const candidates = explicit ? [path16.resolve(explicit)] : CONFIG_FILE_NAMES.map((name) => path16.join(root, name));
+  const candidates = explicit ? [path17.resolve(explicit)] : CONFIG_FILE_NAMES.map((name) => path17.join(root, name));
   for (const file2 of candidates) {
     let text;
     try {
@@ -44337,25 +44620,35 @@ async function loadRepoConfig(root, explicit) {
       if (explicit) throw new ConfigurationError(`Config file ${explicit} cannot be read (${error62.code ?? String(error62)}).`);
       continue;
     }
-    return { config: parseRepoConfig(path16.relative(process.cwd(), file2) || file2, text), file: file2 };
+    return { config: parseRepoConfig(path17.relative(process.cwd(), file2) || file2, text), file: file2 };
   }
   return { config: EMPTY_REPO_CONFIG, file: null };
 }
 function createPorts(settings) {
   const timeoutMs = settings.timeoutSeconds * 1e3;
+  const analyzer = createStaticAnalyzer({ root: settings.root, python: settings.python, maxFileBytes: settings.maxFileBytes, timeoutMs: Math.max(timeoutMs, 3e5) });
+  const metaflow = createForkServerCompiler({
+    root: settings.root,
+    python: settings.python,
+    timeoutMs,
+    concurrency: settings.concurrency,
+    ...process.env.MFDAG_NO_FORK_SERVER ? { fork: false } : {}
+  });
   return {
     repo: createRepoReader(settings.root, { ignore: settings.ignore }),
-    // The static pass handles every flow of the check in one process, so it gets a larger budget.
-    analyzer: createStaticAnalyzer({ root: settings.root, python: settings.python, maxFileBytes: settings.maxFileBytes, timeoutMs: Math.max(timeoutMs, 3e5) }),
-    metaflow: createMetaflowCompiler({ root: settings.root, python: settings.python, timeoutMs }),
-    logger: settings.logger
+    analyzer,
+    metaflow,
+    logger: settings.logger,
+    async close() {
+      await Promise.all([analyzer.close(), metaflow.close()]);
+    }
   };
 }
 
 // src/render/index.ts
 var import_nunjucks = __toESM(require_nunjucks(), 1);
 var import_picocolors = __toESM(require_picocolors(), 1);
-import path17 from "node:path";
+import path18 from "node:path";
 function longestBacktickRun(text) {
   let longest = 0;
   for (const match of text.matchAll(/`+/g)) longest = Math.max(longest, match[0].length);
@@ -44388,7 +44681,7 @@ var COLORS2 = {
   plain: (text) => text
 };
 function createRenderer(options = {}) {
-  const env = new import_nunjucks.default.Environment(new import_nunjucks.default.FileSystemLoader(path17.join(packageRoot(), "templates")), {
+  const env = new import_nunjucks.default.Environment(new import_nunjucks.default.FileSystemLoader(path18.join(packageRoot(), "templates")), {
     autoescape: false,
     throwOnUndefined: true,
     trimBlocks: true,
@@ -44450,7 +44743,7 @@ async function run(cli) {
   if (cli.command === "version") return write(`${VERSION}
 `), EXIT.ok;
   const flowArg = cli.command === "config" ? cli.positionals[0] : null;
-  const root = path18.resolve(options.root ?? (flowArg ? defaultRoot(path18.dirname(path18.resolve(flowArg))) : process.cwd()));
+  const root = path19.resolve(options.root ?? (flowArg ? defaultRoot(path19.dirname(path19.resolve(flowArg))) : process.cwd()));
   const { config: config2 } = await loadRepoConfig(root, options.config);
   const settings = {
     root,
@@ -44458,9 +44751,19 @@ async function run(cli) {
     timeoutSeconds: options.timeout ?? config2.timeout ?? DEFAULTS.timeoutSeconds,
     maxFileBytes: config2.maxFileBytes ?? DEFAULTS.maxFileBytes,
     ignore: config2.ignore,
-    logger: terminalLogger
+    logger: terminalLogger,
+    concurrency: options.concurrency ?? config2.concurrency ?? defaultConcurrency()
   };
   const ports = createPorts(settings);
+  try {
+    return await runWith(cli, root, config2, settings, ports, flowArg);
+  } finally {
+    await ports.close();
+  }
+}
+async function runWith(cli, root, config2, settings, ports, flowArg) {
+  const { options } = cli;
+  const write = (text) => process.stdout.write(text);
   const color = options.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
   const renderer = createRenderer({ color });
   const compiler = options.compiler ?? config2.compiler ?? "auto";
@@ -44482,7 +44785,7 @@ async function run(cli) {
   if (cli.command === "fix") {
     await ports.metaflow.ensureAvailable("mfdag fix regenerates files with the real compiler, so it");
     const only = options.flow?.map((file2) => repoRelative(root, file2)) ?? null;
-    const report3 = await check2({ compiler: "auto", failOn: "never", concurrency: options.concurrency ?? config2.concurrency ?? defaultConcurrency(), maxFileBytes: settings.maxFileBytes, config: config2 }, ports);
+    const report3 = await check2({ compiler: "auto", failOn: "never", concurrency: settings.concurrency, maxFileBytes: settings.maxFileBytes, config: config2 }, ports);
     const unknown2 = only?.filter((file2) => !report3.flows.some((flow) => flow.flowFile === file2)) ?? [];
     if (unknown2.length > 0) throw new ConfigurationError(`--flow: ${unknown2.join(", ")} is not a flow file that mfdag found under ${root} (see mfdag list).`);
     const outcomes = await regenerateTargets(fixTargets(report3, only), { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1e3 });
@@ -44490,14 +44793,14 @@ async function run(cli) {
     for (const outcome of outcomes) {
       if (outcome.text === null) continue;
       if (options.patch) patches.push(patchFor(outcome.target.definitionsFile, outcome.committed, outcome.text));
-      else await writeFile(path18.join(root, outcome.target.definitionsFile), outcome.text);
+      else await writeFile(path19.join(root, outcome.target.definitionsFile), outcome.text);
     }
-    if (options.patch && patches.length > 0) await writeFile(path18.resolve(options.patch), patches.join(""));
+    if (options.patch && patches.length > 0) await writeFile(path19.resolve(options.patch), patches.join(""));
     write(renderer.render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patches.length, skipped: report3.flows.filter((flow) => flow.status === "error") }));
     return outcomes.some((outcome) => outcome.error) ? EXIT.policy : EXIT.ok;
   }
   const report2 = await check2(
-    { compiler, failOn: options["fail-on"] ?? config2.failOn ?? "type-change", concurrency: options.concurrency ?? config2.concurrency ?? defaultConcurrency(), maxFileBytes: settings.maxFileBytes, config: config2 },
+    { compiler, failOn: options["fail-on"] ?? config2.failOn ?? "type-change", concurrency: settings.concurrency, maxFileBytes: settings.maxFileBytes, config: config2 },
     ports
   );
   if (options.format === "json") write(JSON.stringify(report2, null, 2) + "\n");

@@ -12,7 +12,8 @@ sys.argv = [FLOW, "dagster", "create", OUT, *args] -- what `python FLOW dagster 
 minus the imports. Each child is its own process group, killed as a whole on timeout.
 
 Protocol, JSON lines. First line out: {"event": "ready", ...}, or {"event": "fatal", "error",
-"missing"} (then exit 3) when the preload fails. In: one request per line,
+"missing"} (then exit 3) when the preload fails: `missing` names the module that could not be
+imported (install it), null for any other failure (compile in fresh processes instead). In: one request per line,
     {"id", "flowPath", "cwd", "out", "args", "datastore", "timeoutMs", "env"?}
 Out: {"event": "started", "id", "pid"} when its child starts, then one result per request:
     {"event": "result", "id", "exitCode", "signal", "timedOut", "stdout", "stderr", "all",
@@ -20,7 +21,8 @@ Out: {"event": "started", "id", "pid"} when its child starts, then one result pe
 `fallback` (a reason) means the flow cannot be compiled faithfully in a fork (a module next to it
 shadows a preloaded one, or its directory has its own Metaflow configuration): run it in a fresh
 process. `error` is a problem of the server (bad request, fork failed), not of the flow.
-End of input: running children are killed and the server exits.
+End of input: the server finishes the requests it has, then exits. SIGTERM: it kills the running
+children (their process groups) and exits at once.
 """
 
 import sys
@@ -28,6 +30,7 @@ import sys
 # Modules a fresh `python flow.py` has before running the flow: anything the server imports beyond
 # these could be shadowed by a same-named file next to a flow (see _shadowed_modules).
 _STARTUP_MODULES = frozenset(sys.modules)
+_STARTUP_CWD = __import__("os").getcwd()
 
 import builtins
 import importlib
@@ -297,6 +300,30 @@ def _use_code_cache():
 _PRELOADED_TOP_LEVEL = frozenset()
 
 
+def _relative_pythonpath():
+    """Relative PYTHONPATH entries ("" is the cwd): the interpreter made them absolute against the
+    server's cwd at startup; a fresh `python flow.py` makes them absolute against the flow's cwd.
+    Returns (entry as the server has it on sys.path, entry as written)."""
+    found = []
+    for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        if not os.path.isabs(entry):
+            found.append((os.path.abspath(os.path.join(_STARTUP_CWD, entry)), entry))
+    return found
+
+
+_RELATIVE_PYTHONPATH = _relative_pythonpath()
+
+
+def _rebase_relative_pythonpath():
+    """In the child, after chdir: the directories a fresh process would have for those entries."""
+    dirs = []
+    for server_entry, entry in _RELATIVE_PYTHONPATH:
+        child_entry = os.path.abspath(entry)
+        sys.path[:] = [child_entry if item == server_entry else item for item in sys.path]
+        dirs.append(child_entry)
+    return dirs
+
+
 def _shadowed_modules(flow_dir):
     """Preloaded top-level modules that a file in the flow's directory would replace in a fresh process."""
     try:
@@ -398,9 +425,10 @@ def run_child(request, close_fds, out_w, err_w):
         # directory of the script first on sys.path.
         main_file = flow_path if os.path.isabs(flow_path) else os.path.join(os.getcwd(), flow_path)
         flow_dir = os.path.dirname(os.path.realpath(main_file))
-        shadowed = _shadowed_modules(flow_dir)
-        if shadowed:
-            _fallback("%s has modules that shadow ones the fork server preloaded (%s)" % (flow_dir, ", ".join(shadowed[:5])))
+        for directory in [flow_dir, *_rebase_relative_pythonpath()]:
+            shadowed = _shadowed_modules(directory)
+            if shadowed:
+                _fallback("%s has modules that shadow ones the fork server preloaded (%s)" % (directory, ", ".join(shadowed[:5])))
         if _metaflow_loaded:
             _use_code_cache()
             _reconfigure_metaflow()
@@ -584,11 +612,8 @@ def serve(concurrency):
                 if key.data == "stdin":
                     chunk = os.read(0, 1 << 16)
                     if not chunk:
-                        eof = True
+                        eof = True  # finish what was asked, then exit
                         selector.unregister(0)
-                        for child in list(running.values()):
-                            _killpg(child.pid)
-                        queue.clear()
                         continue
                     pending.extend(chunk)
                     while b"\n" in pending:

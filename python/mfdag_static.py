@@ -56,6 +56,10 @@ configClass is a best effort in which unknown parts read `<unknown>`.
 Errors that are not the real compiler's (unreadable file, no flow class...)
 always come with `exact: false`.
 
+`python3 -B python/mfdag_static.py --serve` answers one request per line (JSON
+lines in, JSON lines out) until stdin closes, keeping parsed modules between
+requests; a malformed request gets `{"protocol": 1, "requestError": "..."}`.
+
 Exit status 0 even when files are bad (errors are reported per file / flow);
 exit 2 with a message on stderr only when the request itself is malformed.
 
@@ -3283,21 +3287,48 @@ def parse_request(raw):
     return root, scan, compile_list, max_bytes
 
 
-def main():
-    try:
-        root, scan, compile_list, max_bytes = parse_request(sys.stdin.read())
-    except RequestError as exc:
-        sys.stderr.write("mfdag_static: %s\n" % exc)
-        return 2
-    # Deep (but bounded) hierarchies and import chains recurse; stay well below
-    # what the C stack allows.
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
-    compiler = StaticCompiler(root, max_bytes)
-    response = {
+def answer(compiler_for, text):
+    """One request in, one response object out (see the module docstring)."""
+    root, scan, compile_list, max_bytes = parse_request(text)
+    compiler = compiler_for(root, max_bytes)
+    return {
         "protocol": PROTOCOL,
         "files": [compiler.scan(rel) for rel in scan],
         "results": [compiler.compile(entry) for entry in compile_list],
     }
+
+
+def main(argv):
+    # Deep (but bounded) hierarchies and import chains recurse; stay well below
+    # what the C stack allows.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    compilers = {}
+
+    def compiler_for(root, max_bytes):
+        # --serve keeps one compiler per root, so a file parsed for discovery is
+        # not read and parsed again when the same process compiles it.
+        key = (root, max_bytes)
+        if key not in compilers:
+            compilers[key] = StaticCompiler(root, max_bytes)
+        return compilers[key]
+
+    if "--serve" in argv:
+        # One JSON request per line in, one JSON response per line out, until EOF.
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                response = answer(compiler_for, line)
+            except RequestError as exc:
+                response = {"protocol": PROTOCOL, "requestError": str(exc)}
+            sys.stdout.write(json.dumps(response, ensure_ascii=True) + "\n")
+            sys.stdout.flush()
+        return 0
+    try:
+        response = answer(compiler_for, sys.stdin.read())
+    except RequestError as exc:
+        sys.stderr.write("mfdag_static: %s\n" % exc)
+        return 2
     sys.stdout.write(json.dumps(response, ensure_ascii=True))
     sys.stdout.write("\n")
     sys.stdout.flush()
@@ -3305,4 +3336,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

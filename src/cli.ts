@@ -12,7 +12,8 @@ import { fixTargets, patchFor } from "./core/fix.js";
 import { configOf, listRepo, repoRelative } from "./core/inspect.js";
 import type { Logger } from "./core/ports.js";
 import { regenerateTargets } from "./io/fixer.js";
-import { DEFAULTS, createPorts, loadRepoConfig } from "./io/setup.js";
+import { DEFAULTS, createPorts, loadRepoConfig, type OpenPorts, type PortSettings } from "./io/setup.js";
+import type { RepoConfig } from "./core/config-file.js";
 import { createRenderer } from "./render/index.js";
 import { checkView } from "./render/views.js";
 
@@ -52,8 +53,19 @@ async function run(cli: CliCommand): Promise<number> {
     maxFileBytes: config.maxFileBytes ?? DEFAULTS.maxFileBytes,
     ignore: config.ignore,
     logger: terminalLogger,
+    concurrency: options.concurrency ?? config.concurrency ?? defaultConcurrency(),
   };
   const ports = createPorts(settings);
+  try {
+    return await runWith(cli, root, config, settings, ports, flowArg);
+  } finally {
+    await ports.close();
+  }
+}
+
+async function runWith(cli: CliCommand, root: string, config: RepoConfig, settings: PortSettings, ports: OpenPorts, flowArg: string | null): Promise<number> {
+  const { options } = cli;
+  const write = (text: string) => process.stdout.write(text);
   const color = options.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
   const renderer = createRenderer({ color });
   const compiler = options.compiler ?? config.compiler ?? "auto";
@@ -78,7 +90,7 @@ async function run(cli: CliCommand): Promise<number> {
     // Regenerating needs the real compiler; refuse before looking at anything else.
     await ports.metaflow.ensureAvailable("mfdag fix regenerates files with the real compiler, so it");
     const only = options.flow?.map((file) => repoRelative(root, file)) ?? null;
-    const report = await check({ compiler: "auto", failOn: "never", concurrency: options.concurrency ?? config.concurrency ?? defaultConcurrency(), maxFileBytes: settings.maxFileBytes, config }, ports);
+    const report = await check({ compiler: "auto", failOn: "never", concurrency: settings.concurrency, maxFileBytes: settings.maxFileBytes, config }, ports);
     const unknown = only?.filter((file) => !report.flows.some((flow) => flow.flowFile === file)) ?? [];
     if (unknown.length > 0) throw new ConfigurationError(`--flow: ${unknown.join(", ")} is not a flow file that mfdag found under ${root} (see mfdag list).`);
     const outcomes = await regenerateTargets(fixTargets(report, only), { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1000 });
@@ -94,7 +106,7 @@ async function run(cli: CliCommand): Promise<number> {
   }
 
   const report = await check(
-    { compiler, failOn: options["fail-on"] ?? config.failOn ?? "type-change", concurrency: options.concurrency ?? config.concurrency ?? defaultConcurrency(), maxFileBytes: settings.maxFileBytes, config },
+    { compiler, failOn: options["fail-on"] ?? config.failOn ?? "type-change", concurrency: settings.concurrency, maxFileBytes: settings.maxFileBytes, config },
     ports,
   );
   if (options.format === "json") write(JSON.stringify(report, null, 2) + "\n");

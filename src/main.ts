@@ -124,6 +124,7 @@ async function runCheck(inputs: ActionInputs, workspace: string, mode: Mode): Pr
     maxFileBytes,
     ignore: config.ignore,
     logger: actionsLogger,
+    concurrency: inputs.concurrency ?? config.concurrency ?? defaultConcurrency(),
   });
   const compiler = untrustedCompiler(inputs.compiler ?? config.compiler ?? "auto");
   const report = await check(
@@ -138,7 +139,7 @@ async function runCheck(inputs: ActionInputs, workspace: string, mode: Mode): Pr
       deadline: inputs.timeoutMinutes ? STARTED + inputs.timeoutMinutes * 60_000 - 60_000 : undefined,
     },
     ports,
-  );
+  ).finally(() => ports.close());
   return { ...report, pullRequest: pullRequestOf(), contract: null };
 }
 

@@ -66,6 +66,7 @@ export async function runAction(options: {
   apiUrl: string;
   inputs?: Record<string, string>;
   event?: { name: string; payload: object };
+  env?: Record<string, string>;
 }): Promise<ActionRun> {
   const temp = tempDir("mfdag-runner-");
   const eventPath = path.join(temp, "event.json");
@@ -87,6 +88,7 @@ export async function runAction(options: {
     GITHUB_SERVER_URL: "https://github.example",
     GITHUB_RUN_ID: "4242",
     RUNNER_TEMP: temp,
+    ...options.env,
   };
   const inputs: Record<string, string> = { "github-token": "test-token", ...options.inputs };
   for (const [name, spec] of Object.entries(actionYml().inputs)) {

@@ -66,8 +66,15 @@ export async function runCli(args: string[], options: { cwd?: string; env?: Reco
   return { exitCode: child.exitCode, stdout: child.stdout, stderr: child.stderr };
 }
 
+/** For stand-in interpreters: they fake `dagster create`, not the fork server's preload. */
+export const PER_PROCESS_COMPILER = { MFDAG_NO_FORK_SERVER: "1" };
+
 export async function checkJson(root: string, ...extra: string[]) {
-  const result = await runCli(["check", "--root", root, "--format", "json", ...extra]);
+  return checkJsonWith({}, root, ...extra);
+}
+
+export async function checkJsonWith(env: Record<string, string>, root: string, ...extra: string[]) {
+  const result = await runCli(["check", "--root", root, "--format", "json", ...extra], { env });
   if (result.exitCode === 2) throw new Error(`mfdag could not check: ${result.stderr}`);
   return { ...result, report: JSON.parse(result.stdout) };
 }

@@ -76,7 +76,11 @@ export function forkServerSupported(platform: NodeJS.Platform = process.platform
   return platform !== "win32";
 }
 
-type Ready = { ok: true; preloaded: string[] } | { ok: false; why: string; fatal: "no-metaflow" | "no-fork" | "no-python" | "crashed" };
+/**
+ * `no-metaflow`: a module is missing (what to install); `no-fork`: no os.fork; `unsupported`: the
+ * preload failed otherwise (a Metaflow whose CLI is laid out differently): compile per process.
+ */
+type Ready = { ok: true; preloaded: string[] } | { ok: false; why: string; fatal: "no-metaflow" | "no-fork" | "unsupported" | "no-python" | "crashed" };
 
 interface Pending {
   resolve: (result: ForkResult) => void;
@@ -132,7 +136,7 @@ export class ForkServer {
       if (message.event === "ready") settle({ ok: true, preloaded: (message.preloaded as string[]) ?? [] });
       else if (message.event === "fatal") {
         const why = String(message.error ?? "the server could not start");
-        settle({ ok: false, why, fatal: /os\.fork is not available/.test(why) ? "no-fork" : "no-metaflow" });
+        settle({ ok: false, why, fatal: /os\.fork is not available/.test(why) ? "no-fork" : typeof message.missing === "string" ? "no-metaflow" : "unsupported" });
       } else if (message.event === "started") {
         const entry = this.pending.get(String(message.id));
         if (entry) entry.pid = typeof message.pid === "number" ? message.pid : null;
@@ -262,7 +266,7 @@ export function createForkServerCompiler(options: ForkServerOptions): ForkServer
     }
     server ??= new ForkServer({ python: options.python, concurrency: options.concurrency, preload: options.preload ?? "metaflow" });
     const ready = await server.ready;
-    if (!ready.ok && ready.fatal === "no-fork") {
+    if (!ready.ok && (ready.fatal === "no-fork" || ready.fatal === "unsupported")) {
       gaveUp = true;
       return null;
     }

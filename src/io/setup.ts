@@ -5,7 +5,7 @@ import { CONFIG_FILE_NAMES, EMPTY_REPO_CONFIG, parseRepoConfig, type RepoConfig 
 import { ConfigurationError } from "../core/errors.js";
 import type { CheckPorts } from "../core/check.js";
 import type { Logger } from "../core/ports.js";
-import { createMetaflowCompiler } from "./metaflow-compiler.js";
+import { createForkServerCompiler } from "./fork-server.js";
 import { createRepoReader } from "./repo.js";
 import { createStaticAnalyzer } from "./static-analyzer.js";
 
@@ -41,15 +41,34 @@ export interface PortSettings {
   maxFileBytes: number;
   ignore: readonly string[];
   logger: Logger;
+  /** Real compiles at once (children of the fork server). */
+  concurrency: number;
 }
 
-export function createPorts(settings: PortSettings): CheckPorts {
+/** The ports plus `close()`, which stops the long-lived Python processes behind them. */
+export type OpenPorts = CheckPorts & { close(): Promise<void> };
+
+export function createPorts(settings: PortSettings): OpenPorts {
   const timeoutMs = settings.timeoutSeconds * 1000;
+  // A request covers every flow of the check, so it gets a larger budget than one compile.
+  const analyzer = createStaticAnalyzer({ root: settings.root, python: settings.python, maxFileBytes: settings.maxFileBytes, timeoutMs: Math.max(timeoutMs, 300_000) });
+  // One Python imports metaflow once and forks a child per flow (one process per flow where
+  // fork is unavailable).
+  // MFDAG_NO_FORK_SERVER=1 is the escape hatch for interpreters the fork server cannot preload.
+  const metaflow = createForkServerCompiler({
+    root: settings.root,
+    python: settings.python,
+    timeoutMs,
+    concurrency: settings.concurrency,
+    ...(process.env.MFDAG_NO_FORK_SERVER ? { fork: false } : {}),
+  });
   return {
     repo: createRepoReader(settings.root, { ignore: settings.ignore }),
-    // The static pass handles every flow of the check in one process, so it gets a larger budget.
-    analyzer: createStaticAnalyzer({ root: settings.root, python: settings.python, maxFileBytes: settings.maxFileBytes, timeoutMs: Math.max(timeoutMs, 300_000) }),
-    metaflow: createMetaflowCompiler({ root: settings.root, python: settings.python, timeoutMs }),
+    analyzer,
+    metaflow,
     logger: settings.logger,
+    async close() {
+      await Promise.all([analyzer.close(), metaflow.close()]);
+    },
   };
 }

@@ -1,6 +1,11 @@
-/** Runs python/mfdag_static.py: one Python process per call, for any number of files. */
+/**
+ * Runs python/mfdag_static.py as one long-lived `--serve` process per check: discovery and
+ * compilation go to the same process, so every file is read and parsed once and Python starts
+ * once, however many flows there are.
+ */
 import path from "node:path";
-import { execa } from "execa";
+import { createInterface } from "node:readline";
+import { execa, type ResultPromise } from "execa";
 import { ConfigurationError } from "../core/errors.js";
 import type { CompileRequest, StaticAnalyzer } from "../core/ports.js";
 import { staticResponseSchema } from "../core/static-protocol.js";
@@ -10,6 +15,7 @@ export interface StaticAnalyzerOptions {
   root: string;
   python: string;
   maxFileBytes: number;
+  /** Per request. */
   timeoutMs: number;
 }
 
@@ -17,43 +23,94 @@ export function staticScriptPath(): string {
   return path.join(packageRoot(), "python", "mfdag_static.py");
 }
 
-export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnalyzer {
+interface Server {
+  child: ResultPromise;
+  nextLine(): Promise<string | null>;
+}
+
+export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnalyzer & { close(): Promise<void> } {
+  let server: Server | null = null;
+  // Requests are answered in order; chaining keeps callers from interleaving their lines.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function start(): Server {
+    const child = execa(options.python, ["-B", staticScriptPath(), "--serve"], {
+      stdin: "pipe",
+      buffer: false,
+      reject: false,
+      // -B and PYTHONDONTWRITEBYTECODE: nothing (no __pycache__) is written into the checked repo.
+      env: { PYTHONDONTWRITEBYTECODE: "1", PYTHONHASHSEED: "0" },
+      cwd: options.root,
+    });
+    const stderr: string[] = [];
+    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const ended = child.then((result) => ({ result, stderr: stderr.join("") }));
+    return {
+      child,
+      async nextLine() {
+        const next = lines.next().then((item) => (item.done ? null : item.value));
+        const line = await Promise.race([next, ended.then(() => next)]);
+        if (line !== null) return line;
+        const { result, stderr: err } = await ended;
+        if ((result as { code?: string }).code === "ENOENT") {
+          throw new ConfigurationError(`Python interpreter '${options.python}' was not found. Install Python 3, or pass --python with the path of one (action input: python).`);
+        }
+        throw new Error(`the static compiler (${options.python} ${staticScriptPath()}) exited with ${result.exitCode ?? result.signal}: ${err.trim().split("\n").slice(-5).join("\n")}`);
+      },
+    };
+  }
+
+  async function request(scan: string[], compile: CompileRequest[]) {
+    server ??= start();
+    const current = server;
+    const body = {
+      root: options.root,
+      scan,
+      compile: compile.map((c) => ({ flowFile: c.flowFile, flowClass: c.flowClass, jobName: c.jobName })),
+      maxFileBytes: options.maxFileBytes,
+    };
+    current.child.stdin?.write(JSON.stringify(body) + "\n");
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the static compiler did not answer within ${Math.round(options.timeoutMs / 1000)} s`)), options.timeoutMs);
+    });
+    let line: string | null;
+    try {
+      line = await Promise.race([current.nextLine(), timeout]);
+    } catch (error) {
+      current.child.kill("SIGKILL");
+      server = null;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(line!);
+    } catch {
+      throw new Error(`the static compiler wrote something that is not JSON: ${line!.slice(0, 200)}`);
+    }
+    const parsed = staticResponseSchema.safeParse(json);
+    if (!parsed.success) throw new Error(`the static compiler's answer has an unexpected shape: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
+    return {
+      files: parsed.data.files,
+      results: parsed.data.results.map((r) => ({ ...r, compiler: "static" as const })),
+    };
+  }
+
   return {
-    async analyze(scan: string[], compile: CompileRequest[]) {
-      const request = {
-        root: options.root,
-        scan,
-        compile: compile.map((c) => ({ flowFile: c.flowFile, flowClass: c.flowClass, jobName: c.jobName })),
-        maxFileBytes: options.maxFileBytes,
-      };
-      const child = await execa(options.python, ["-B", staticScriptPath()], {
-        input: JSON.stringify(request),
-        reject: false,
-        timeout: options.timeoutMs,
-        maxBuffer: 512 * 1024 * 1024,
-        // -B and PYTHONDONTWRITEBYTECODE: nothing (no __pycache__) is written into the checked repo.
-        env: { PYTHONDONTWRITEBYTECODE: "1", PYTHONHASHSEED: "0" },
-        cwd: options.root,
-      });
-      if (child.failed && (child as { code?: string }).code === "ENOENT") {
-        throw new ConfigurationError(`Python interpreter '${options.python}' was not found. Install Python 3, or pass --python with the path of one (action input: python).`);
-      }
-      if (child.timedOut) throw new Error(`the static compiler did not finish within ${Math.round(options.timeoutMs / 1000)} s`);
-      if (child.exitCode !== 0) {
-        throw new Error(`the static compiler (${options.python} ${staticScriptPath()}) exited with ${child.exitCode ?? child.signal}: ${child.stderr.trim().split("\n").slice(-5).join("\n")}`);
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(child.stdout);
-      } catch {
-        throw new Error(`the static compiler wrote something that is not JSON: ${child.stdout.slice(0, 200)}`);
-      }
-      const parsed = staticResponseSchema.safeParse(json);
-      if (!parsed.success) throw new Error(`the static compiler's answer has an unexpected shape: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
-      return {
-        files: parsed.data.files,
-        results: parsed.data.results.map((r) => ({ ...r, compiler: "static" as const })),
-      };
+    analyze(scan, compile) {
+      const answer = queue.then(() => request(scan, compile));
+      queue = answer.catch(() => undefined);
+      return answer;
+    },
+    async close() {
+      const current = server;
+      server = null;
+      if (!current) return;
+      current.child.stdin?.end();
+      await current.child;
     },
   };
 }
