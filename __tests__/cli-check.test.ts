@@ -198,3 +198,17 @@ describe("the bundled example", () => {
   });
 
 });
+
+describe("an interpreter that is not a working Python 3", () => {
+  it("exits 2 naming the interpreter, not as an internal error", async () => {
+    const root = gitRepo({ "a.py": "from metaflow import FlowSpec\n" });
+    const echo = path.join(tempDir(), "not-python");
+    writeFileSync(echo, "#!/bin/sh\necho hello\n", { mode: 0o755 });
+    for (const python of ["/bin/false", echo]) {
+      const { exitCode, stderr } = await runCli(["check", "--root", root, "--python", python]);
+      expect(exitCode, python).toBe(2);
+      expect(stderr, python).toContain(`'${python}'`);
+      expect(stderr, python).not.toContain("internal error");
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { isDefinitionsText, parseConfigBlock, parseDefinitionsFile, splitValueAndHelp } from "../src/core/definitions.js";
+import { isDefinitionsText, parseConfigBlock, parseDefinitionsFile, parseFieldLine, splitValueAndHelp } from "../src/core/definitions.js";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 
 const corpus = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/corpus/expected/${name}.json`, import.meta.url), "utf8"));
@@ -83,5 +83,25 @@ describe("the header's Source", () => {
   it("is accepted as an absolute path of another machine, POSIX or Windows", () => {
     expect(withSource("/home/alice/repo/flows/f.py").problem).toBeNull();
     expect(withSource("C:\\Users\\alice\\repo\\flows\\f.py").problem).toBeNull();
+  });
+});
+
+describe("headers and fields that are hostile to a line parser", () => {
+  it("treats the Flow name as text, not as a regular expression", () => {
+    const text = renderDefinitions({ flow: "Evil(Flow", source: "/r/e.py", configClass: null }) + "\n# config: " + "a".repeat(40) + "!\n";
+    const started = Date.now();
+    expect(parseDefinitionsFile("d.py", text)!.flow).toBe("Evil(Flow");
+    expect(parseDefinitionsFile("d.py", text.replace("Evil(Flow", "(a+)+b"))!.flow).toBe("(a+)+b");
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it("keeps a help text with U+2028 on its field line, so a type change is still seen", () => {
+    const field = parseFieldLine("    a: int = 1  # x\u2028y", 0);
+    expect(field).toEqual({ name: "a", type: "int", default: "1", help: "x\u2028y", index: 0 });
+  });
+
+  it("reads names with leading spaces or colons as the compiler wrote them", () => {
+    expect(parseFieldLine("        log_level: str = 'INFO'", 0)?.name).toBe("    log_level");
+    expect(parseFieldLine("    a:b: int = 1", 0)?.name).toBe("a:b");
   });
 });

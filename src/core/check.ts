@@ -215,7 +215,10 @@ function compareWithCommitted(pair: Pair, request: CompileRequest, current: Comp
     changes: [],
     configDiff: null,
   };
-  if (file.problem) return { ...base, status: "error", error: `${file.path}: ${file.problem}; regenerate it`, currentConfig: null };
+  if (file.problem) {
+    const advice = /regenerate/.test(file.problem) ? "" : "; regenerate it";
+    return { ...base, status: "error", error: `${file.path}: ${file.problem}${advice}`, currentConfig: null };
+  }
   if (current.error) {
     const where = current.errorLine ? `${pair.flow.path}:${current.errorLine}: ` : "";
     return { ...base, status: "error", error: `${where}${current.error}`, currentConfig: null };

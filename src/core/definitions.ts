@@ -55,7 +55,9 @@ export function parseDefinitionsFile(path: string, text: string): DefinitionsFil
   if (sourceProblem) problems.push(sourceProblem);
 
   const found = findConfigClass(lines, flow);
-  if (!found && flow && new RegExp(`config: ${flow}Config\\b`).test(text)) {
+  // Plain text search: the header is user content, and a regex built from it could be invalid or
+  // catastrophically slow.
+  if (!found && flow && text.includes(`config: ${flow}Config`)) {
     problems.push(`\`${flow}Config\` is used but its class is missing (file truncated or edited?)`);
   }
   if (!/^defs = Definitions\(/m.test(text)) {
@@ -122,7 +124,10 @@ export function parseConfigBlock(lines: readonly string[]): ConfigClass {
   return { className, lines: [...lines], fields, unparsed };
 }
 
-const FIELD = /^ {4}([^\s:][^:]*?): ([^=]+?) = (.*)$/;
+// `[\s\S]`, not `.`: a help text may hold U+2028/U+2029, which `.` does not match but Python and
+// the compiler keep inside the line. The name is lazy up to the first `: <type> = `, so names with
+// leading spaces or colons (which the compiler writes as given) still parse.
+const FIELD = /^ {4}([\s\S]+?): ([^=]+?) = ([\s\S]*)$/;
 
 /** Parses `    name: type = repr  # help`; `null` when the line is not shaped like a field. */
 export function parseFieldLine(line: string, index: number): ConfigField | null {

@@ -96,6 +96,13 @@ export function createOctokit(settings: OctokitSettings): Octokit {
     retry,
     throttling,
   );
+  // Octokit merges every request's options over shared defaults, so without this all requests of
+  // a client share one `request` object, and the retry plugin's counters in it leak from one
+  // request into the next (a later failure then starts at 25 s of backoff). Hooks registered last
+  // run first: this copy happens before the plugins see the options.
+  octokit.hook.before("request", (options) => {
+    options.request = { ...options.request };
+  });
   return octokit;
 }
 

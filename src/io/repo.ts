@@ -1,8 +1,8 @@
 /** The checked repo on disk: which Python files count, and reading them with a size bound. */
-import { open, realpath, stat } from "node:fs/promises";
+import { open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { glob } from "tinyglobby";
+import picomatch from "picomatch";
 import type { RepoReader } from "../core/ports.js";
 
 // Directories that hold other people's code or tool state, never the user's flows.
@@ -23,6 +23,34 @@ async function gitFiles(root: string): Promise<string[] | null> {
   return [...new Set(listed.stdout.split("\0").filter(Boolean))];
 }
 
+/**
+ * Outside a git work tree: every `.py` file and `pyvenv.cfg` under `root`, symlinks included as
+ * entries (so a link loop or a link out of the root gets its own result when read) but never
+ * followed into directories, and without descending into skipped directories at all.
+ */
+async function walkFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const pending = [""];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    let entries;
+    try {
+      entries = await readdir(path.join(root, dir), { withFileTypes: true });
+    } catch {
+      continue; // unreadable directory: nothing in it can be checked
+    }
+    for (const entry of entries) {
+      const rel = dir ? `${dir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRS.has(entry.name)) pending.push(rel);
+      } else if (entry.name.endsWith(".py") || entry.name === "pyvenv.cfg") {
+        out.push(rel);
+      }
+    }
+  }
+  return out;
+}
+
 export function createRepoReader(rootDir: string, options: { ignore?: readonly string[] } = {}): RepoReader {
   const root = path.resolve(rootDir);
   // Resolved once: every read compares a file's real path with it.
@@ -30,12 +58,12 @@ export function createRepoReader(rootDir: string, options: { ignore?: readonly s
   return {
     root,
     async listPythonFiles() {
-      const all = (await gitFiles(root)) ?? (await glob(["**/*.py", "**/pyvenv.cfg"], { cwd: root, dot: true, followSymbolicLinks: false, ignore: ["**/.git/**", "**/node_modules/**"] }));
+      const all = (await gitFiles(root)) ?? (await walkFiles(root));
       const venvDirs = all.filter((file) => file === "pyvenv.cfg" || file.endsWith("/pyvenv.cfg")).map((file) => path.posix.dirname(file).replace(/^\.$/, ""));
       let files = all.filter((file) => file.endsWith(".py") && !inSkippedDir(file, venvDirs));
       if (options.ignore && options.ignore.length > 0) {
-        const ignored = new Set(await glob([...options.ignore], { cwd: root, dot: true }));
-        files = files.filter((file) => !ignored.has(file));
+        const ignored = picomatch([...options.ignore], { dot: true });
+        files = files.filter((file) => !ignored(file));
       }
       return files.sort();
     },

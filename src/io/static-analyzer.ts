@@ -56,7 +56,11 @@ export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnal
         if ((result as { code?: string }).code === "ENOENT") {
           throw new ConfigurationError(`Python interpreter '${options.python}' was not found. Install Python 3, or pass --python with the path of one (action input: python).`);
         }
-        throw new Error(`the static compiler (${options.python} ${staticScriptPath()}) exited with ${result.exitCode ?? result.signal}: ${err.trim().split("\n").slice(-5).join("\n")}`);
+        // Most often the interpreter is not a Python 3 (a wrapper, `false`, Python 2): say which.
+        throw new ConfigurationError(
+          `'${options.python}' could not run the static compiler (exit ${result.exitCode ?? result.signal}${err.trim() ? `: ${err.trim().split("\n").slice(-3).join(" / ")}` : ""}). ` +
+            `Pass --python (action input: python) with a Python 3.9 or newer; if it is one, this is a bug in mfdag: please report it.`,
+        );
       },
     };
   }
@@ -89,7 +93,7 @@ export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnal
     try {
       json = JSON.parse(line!);
     } catch {
-      throw new Error(`the static compiler wrote something that is not JSON: ${line!.slice(0, 200)}`);
+      throw new ConfigurationError(`'${options.python}' did not answer like the static compiler (it wrote: ${line!.slice(0, 120)}). Pass --python (action input: python) with a Python 3.9 or newer.`);
     }
     const parsed = staticResponseSchema.safeParse(json);
     if (!parsed.success) throw new Error(`the static compiler's answer has an unexpected shape: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
