@@ -212,3 +212,37 @@ describe("an interpreter that is not a working Python 3", () => {
     }
   });
 });
+
+describe("sharding", () => {
+  it("splits the flows over shards that merge back into the unsharded report", async () => {
+    const root = corpusRepo();
+    edit(root, "flows/ordering_flow.py", 'Parameter("mid", default=3)', 'Parameter("mid", default=3.5)');
+    writeFiles(root, { "dagster/orphan_dagster.py": renderDefinitions({ flow: "GoneFlow", source: "/x/flows/gone.py", configClass: null }) });
+    const whole = await checkJson(root);
+    const dir = tempDir();
+    const files: string[] = [];
+    for (const k of [1, 2, 3]) {
+      const { stdout } = await runCli(["check", "--root", root, "--format", "json", "--shard", `${k}/3`]);
+      files.push(path.join(dir, `shard-${k}.json`));
+      writeFileSync(files.at(-1)!, stdout);
+    }
+    const sizes = files.map((file) => JSON.parse(readFileSync(file, "utf8")).flows.length);
+    expect(sizes.filter((n) => n > 0).length).toBeGreaterThan(1);
+    const merged = await runCli(["merge", ...files, "--format", "json"]);
+    expect(merged.exitCode).toBe(whole.exitCode);
+    const report = JSON.parse(merged.stdout);
+    expect(report.flows).toEqual(whole.report.flows);
+    expect(report.summary).toEqual(whole.report.summary);
+    expect(report.failed).toBe(true);
+  });
+
+  it("refuses a bad --shard and overlapping reports", async () => {
+    const root = corpusRepo();
+    expect((await runCli(["check", "--root", root, "--shard", "3/2"])).stderr).toContain("--shard: expected k/n with 1 ≤ k ≤ n, got '3/2'");
+    const file = path.join(tempDir(), "r.json");
+    writeFileSync(file, (await runCli(["check", "--root", root, "--format", "json", "--shard", "1/1"])).stdout);
+    const { exitCode, stderr } = await runCli(["merge", file, file]);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain("the shards overlap");
+  });
+});

@@ -35158,9 +35158,11 @@ var COMPILERS = ["auto", "static", "metaflow"];
 var USAGE = `Usage:
   mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
                [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
-               [--concurrency N] [--timeout SECONDS] [--config FILE] [--no-color]
+               [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
   mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH] [--format text|json]
   mfdag list   [--root DIR] [--format text|json] [--config FILE]
+  mfdag merge  REPORT.json... [--format text|json|markdown]
+               combines the JSON reports of \`check --shard k/n\` runs into one verdict
   mfdag fix    [--root DIR] [--python PATH] [--flow FILE]... [--patch FILE] [--config FILE]
                regenerates stale definitions files with the real compiler (or writes a patch)
 
@@ -35189,6 +35191,7 @@ var optionsSchema = external_exports.object({
   config: external_exports.preprocess(emptyToUndefined, external_exports.string().optional()),
   flow: external_exports.array(external_exports.string().min(1, { error: () => "--flow: expected a flow file path" })).optional(),
   patch: external_exports.preprocess(emptyToUndefined, external_exports.string().optional()),
+  shard: external_exports.preprocess(emptyToUndefined, external_exports.string().optional()),
   color: external_exports.boolean().optional(),
   help: external_exports.boolean().optional(),
   version: external_exports.boolean().optional()
@@ -35212,6 +35215,7 @@ function parseCommandLine(argv) {
         config: { type: "string" },
         flow: { type: "string", multiple: true },
         patch: { type: "string" },
+        shard: { type: "string" },
         color: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" }
@@ -35228,7 +35232,7 @@ ${USAGE}`);
   const [command, ...positionals] = parsed.positionals;
   if (options.help || command === "help") return { command: "help", positionals, options };
   if (options.version) return { command: "version", positionals, options };
-  if (command !== "check" && command !== "config" && command !== "list" && command !== "fix") {
+  if (command !== "check" && command !== "config" && command !== "list" && command !== "fix" && command !== "merge") {
     throw new ConfigurationError(`${command ? `Unknown command '${command}'.` : "No command given."}
 
 ${USAGE}`);
@@ -35236,7 +35240,13 @@ ${USAGE}`);
   if (command === "config" && positionals.length !== 1) throw new ConfigurationError(`mfdag config takes exactly one FLOW_FILE.
 
 ${USAGE}`);
-  if (command !== "config" && positionals.length > 0) throw new ConfigurationError(`Unexpected argument '${positionals[0]}'.
+  if (command === "merge" && positionals.length === 0) throw new ConfigurationError(`mfdag merge takes the JSON reports to merge.
+
+${USAGE}`);
+  if (command !== "check" && options.shard) throw new ConfigurationError(`--shard belongs to mfdag check.
+
+${USAGE}`);
+  if (command !== "config" && command !== "merge" && positionals.length > 0) throw new ConfigurationError(`Unexpected argument '${positionals[0]}'.
 
 ${USAGE}`);
   if (command !== "fix" && (options.flow || options.patch)) throw new ConfigurationError(`--flow and --patch belong to mfdag fix.
@@ -36082,6 +36092,69 @@ function violatesPolicy(result, failOn) {
   }
 }
 
+// src/core/shard.ts
+import { createHash } from "node:crypto";
+function parseShard(text) {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const index = match ? Number(match[1]) : NaN;
+  const count2 = match ? Number(match[2]) : NaN;
+  if (!match || !Number.isSafeInteger(index) || !Number.isSafeInteger(count2) || index < 1 || index > count2) {
+    throw new ConfigurationError(`--shard: expected k/n with 1 \u2264 k \u2264 n, got '${text}'`);
+  }
+  return { index, count: count2 };
+}
+function shardOf(file2, count2) {
+  const key = file2.replace(/\\/g, "/").replace(/^(\.\/)+/, "");
+  const digest = createHash("sha1").update(key, "utf8").digest("hex");
+  return Number(BigInt(`0x${digest}`) % BigInt(count2));
+}
+function inShard(file2, shard) {
+  return shard.count === 1 || shardOf(file2, shard.count) === shard.index - 1;
+}
+function resultShardPath(result) {
+  return result.status === "orphaned-definitions" && result.definitionsFile ? result.definitionsFile : result.flowFile;
+}
+function compareResults(a2, b) {
+  return a2.flowFile.localeCompare(b.flowFile) || (a2.definitionsFile ?? "").localeCompare(b.definitionsFile ?? "");
+}
+function mergeReports(reports, names = []) {
+  const label = (i2) => names[i2] ?? `report ${i2 + 1}`;
+  if (reports.length === 0) throw new ConfigurationError("no reports to merge");
+  const first = reports[0];
+  for (const [i2, report] of reports.entries()) {
+    if (report.schemaVersion !== 1) throw new ConfigurationError(`${label(i2)} has schemaVersion ${String(report.schemaVersion)}; this mfdag merges schemaVersion 1`);
+    for (const key of ["root", "failOn", "compiler"]) {
+      if (report[key] !== first[key]) {
+        throw new ConfigurationError(`the reports are not from the same check: ${label(0)} has ${key} '${first[key]}' but ${label(i2)} has '${report[key]}'`);
+      }
+    }
+  }
+  const owner = /* @__PURE__ */ new Map();
+  const flows = [];
+  for (const [i2, report] of reports.entries()) {
+    for (const flow of report.flows) {
+      const key = `${flow.flowFile}\0${flow.definitionsFile ?? ""}`;
+      const seen = owner.get(key);
+      if (seen !== void 0 && seen !== i2) {
+        const what = flow.definitionsFile ? `${flow.flowFile} \u2192 ${flow.definitionsFile}` : flow.flowFile;
+        throw new ConfigurationError(`${what} is in both ${label(seen)} and ${label(i2)}: the shards overlap (were they run with the same --shard n and the same mfdag version?)`);
+      }
+      owner.set(key, i2);
+      flows.push(flow);
+    }
+  }
+  flows.sort(compareResults);
+  return {
+    schemaVersion: 1,
+    root: first.root,
+    failed: reports.some((report) => report.failed),
+    failOn: first.failOn,
+    compiler: first.compiler,
+    summary: summarize(flows),
+    flows
+  };
+}
+
 // src/core/regenerate.ts
 import path2 from "node:path";
 var SAFE = /^[A-Za-z0-9_./:=@%+,-]+$/;
@@ -36121,8 +36194,9 @@ async function check2(options, ports) {
     throw new ConfigurationError(`The config file names files that are not there:
 ${pairing.problems.join("\n")}`);
   }
+  const mine = (file2) => !options.shard || inShard(file2, options.shard);
   const jobs = [
-    ...pairing.pairs.map((pair) => ({
+    ...pairing.pairs.filter((pair) => mine(pair.flow.path)).map((pair) => ({
       pair,
       static: null,
       request: {
@@ -36133,7 +36207,7 @@ ${pairing.problems.join("\n")}`);
         cwd: compileCwd(pair.flow, pair.entry)
       }
     })),
-    ...pairing.missing.map(({ flow, entry }) => ({
+    ...pairing.missing.filter(({ flow }) => mine(flow.path)).map(({ flow, entry }) => ({
       pair: null,
       static: null,
       request: { flowFile: flow.path, flowClass: flow.flowClass, jobName: entry?.name ?? null, args: entry?.args ?? [], cwd: compileCwd(flow, entry) }
@@ -36208,9 +36282,9 @@ ${pairing.problems.join("\n")}`);
       currentConfig: null
     });
   }
-  results.sort((a2, b) => a2.flowFile.localeCompare(b.flowFile) || (a2.definitionsFile ?? "").localeCompare(b.definitionsFile ?? ""));
-  const failed2 = results.some((result) => violatesPolicy(result, options.failOn));
-  return { schemaVersion: 1, root: repo.root, failed: failed2, failOn: options.failOn, compiler: options.compiler, summary: summarize(results), flows: results };
+  const kept = results.filter((result) => mine(resultShardPath(result))).sort(compareResults);
+  const failed2 = kept.some((result) => violatesPolicy(result, options.failOn));
+  return { schemaVersion: 1, root: repo.root, failed: failed2, failOn: options.failOn, compiler: options.compiler, summary: summarize(kept), flows: kept };
 }
 async function compileAll(jobs, options, ports) {
   const { results: staticResults } = jobs.length > 0 ? await ports.analyzer.analyze([], jobs.map((job) => job.request)) : { results: [] };
@@ -36333,6 +36407,29 @@ function patchFor(file2, before, after) {
   return createTwoFilesPatch(`a/${file2}`, `b/${file2}`, before, after, void 0, void 0, { context: 3 }).replace(/^=+\n/, "").replace(/\t$/gm, "");
 }
 
+// src/io/report-file.ts
+import { readFile } from "node:fs/promises";
+var storedReportSchema = external_exports.object({
+  schemaVersion: external_exports.literal(1),
+  root: external_exports.string(),
+  failed: external_exports.boolean(),
+  failOn: external_exports.string(),
+  compiler: external_exports.string(),
+  summary: external_exports.object({ drift: external_exports.number(), typeChanges: external_exports.number(), errors: external_exports.number() }).loose(),
+  flows: external_exports.array(external_exports.object({ flowFile: external_exports.string(), status: external_exports.string() }).loose())
+}).loose();
+async function readReportFile(file2, label = file2) {
+  let json2;
+  try {
+    json2 = JSON.parse(await readFile(file2, "utf8"));
+  } catch (error62) {
+    throw new ConfigurationError(`${label}: ${file2} cannot be read as JSON (${error62.message}); pass a report that mfdag check --format json (or the action's report output) wrote.`);
+  }
+  const parsed = storedReportSchema.safeParse(json2);
+  if (!parsed.success) throw new ConfigurationError(`${label}: ${file2} is not an mfdag report (${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}).`);
+  return parsed.data;
+}
+
 // src/core/inspect.ts
 import path4 from "node:path";
 async function listRepo(config2, maxFileBytes, ports) {
@@ -36370,7 +36467,7 @@ function repoRelative(root, file2) {
 }
 
 // src/io/fixer.ts
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile as readFile2, rm } from "node:fs/promises";
 import os2 from "node:os";
 import path10 from "node:path";
 
@@ -43222,7 +43319,7 @@ async function regenerateDefinitions(target, options) {
     });
     if (outcome.timedOut) return { error: `dagster create did not finish within ${Math.round(options.timeoutMs / 1e3)} s` };
     if (outcome.exitCode !== 0) return { error: lastLine(outcome.output) || `dagster create exited with ${outcome.exitCode}` };
-    return { text: await readFile(out, "utf8") };
+    return { text: await readFile2(out, "utf8") };
   } catch (error62) {
     return { error: error62.message };
   } finally {
@@ -43232,7 +43329,7 @@ async function regenerateDefinitions(target, options) {
 async function regenerateTargets(targets, options) {
   const out = [];
   for (const target of targets) {
-    const committed = await readFile(path10.join(options.root, target.definitionsFile), "utf8");
+    const committed = await readFile2(path10.join(options.root, target.definitionsFile), "utf8");
     const result = await regenerateDefinitions(target, options);
     out.push("error" in result ? { target, text: null, error: result.error, committed } : { target, text: result.text, error: null, committed });
   }
@@ -43240,7 +43337,7 @@ async function regenerateTargets(targets, options) {
 }
 
 // src/io/setup.ts
-import { readFile as readFile3 } from "node:fs/promises";
+import { readFile as readFile4 } from "node:fs/promises";
 import path17 from "node:path";
 
 // src/core/config-file.ts
@@ -43293,7 +43390,7 @@ import path14 from "node:path";
 import { createInterface } from "node:readline";
 
 // src/io/metaflow-compiler.ts
-import { mkdtemp as mkdtemp2, readFile as readFile2, rm as rm2 } from "node:fs/promises";
+import { mkdtemp as mkdtemp2, readFile as readFile3, rm as rm2 } from "node:fs/promises";
 import os3 from "node:os";
 import path12 from "node:path";
 function compilerEnv(datastore) {
@@ -43329,7 +43426,7 @@ async function compiledFromRun(request, run2, out) {
   if (run2.exitCode !== 0) {
     return { ...base, job: null, configClass: null, error: lastLine2(run2.output) || `dagster create exited with ${run2.exitCode ?? run2.signal}` };
   }
-  const text = await readFile2(out, "utf8").catch(() => null);
+  const text = await readFile3(out, "utf8").catch(() => null);
   const parsed = text === null ? null : parseDefinitionsFile(request.flowFile, text);
   if (!parsed) return { ...base, job: null, configClass: null, error: "dagster create exited 0 but wrote no definitions file" };
   return { ...base, flowClass: parsed.flow ?? request.flowClass, job: parsed.job, configClass: parsed.configClass?.lines ?? null, error: null };
@@ -43867,7 +43964,7 @@ async function loadRepoConfig(root, explicit) {
   for (const file2 of candidates) {
     let text;
     try {
-      text = await readFile3(file2, "utf8");
+      text = await readFile4(file2, "utf8");
     } catch (error62) {
       if (explicit) throw new ConfigurationError(`Config file ${explicit} cannot be read (${error62.code ?? String(error62)}).`);
       continue;
@@ -43994,6 +44091,7 @@ async function run(cli) {
 `), EXIT.ok;
   if (cli.command === "version") return write(`${VERSION}
 `), EXIT.ok;
+  if (cli.command === "merge") return mergeCommand(cli);
   const flowArg = cli.command === "config" ? cli.positionals[0] : null;
   const root = path19.resolve(options.root ?? (flowArg ? defaultRoot(path19.dirname(path19.resolve(flowArg))) : process.cwd()));
   const { config: config2 } = await loadRepoConfig(root, options.config);
@@ -44052,12 +44150,28 @@ async function runWith(cli, root, config2, settings, ports, flowArg) {
     return outcomes.some((outcome) => outcome.error) ? EXIT.policy : EXIT.ok;
   }
   const report = await check2(
-    { compiler, failOn: options["fail-on"] ?? config2.failOn ?? "type-change", concurrency: settings.concurrency, maxFileBytes: settings.maxFileBytes, config: config2 },
+    {
+      compiler,
+      failOn: options["fail-on"] ?? config2.failOn ?? "type-change",
+      concurrency: settings.concurrency,
+      maxFileBytes: settings.maxFileBytes,
+      config: config2,
+      ...options.shard ? { shard: parseShard(options.shard) } : {}
+    },
     ports
   );
-  if (options.format === "json") write(JSON.stringify(report, null, 2) + "\n");
-  else write(renderer.render(options.format === "markdown" ? "check.md.njk" : "check.txt.njk", { report, view: checkView(report), contract: null, notes: [] }));
+  return writeReport(report, cli);
+}
+function writeReport(report, cli) {
+  const { options } = cli;
+  const renderer = createRenderer({ color: options.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR) });
+  if (options.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+  else process.stdout.write(renderer.render(options.format === "markdown" ? "check.md.njk" : "check.txt.njk", { report, view: checkView(report), contract: null, notes: [] }));
   return report.failed ? EXIT.policy : EXIT.ok;
+}
+async function mergeCommand(cli) {
+  const reports = await Promise.all(cli.positionals.map((file2) => readReportFile(file2)));
+  return writeReport(mergeReports(reports, cli.positionals), cli);
 }
 async function main(argv) {
   try {

@@ -11,9 +11,11 @@ import { COMPILERS, FAIL_ON } from "./core/types.js";
 export const USAGE = `Usage:
   mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
                [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
-               [--concurrency N] [--timeout SECONDS] [--config FILE] [--no-color]
+               [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
   mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH] [--format text|json]
   mfdag list   [--root DIR] [--format text|json] [--config FILE]
+  mfdag merge  REPORT.json... [--format text|json|markdown]
+               combines the JSON reports of \`check --shard k/n\` runs into one verdict
   mfdag fix    [--root DIR] [--python PATH] [--flow FILE]... [--patch FILE] [--config FILE]
                regenerates stale definitions files with the real compiler (or writes a patch)
 
@@ -51,6 +53,7 @@ const optionsSchema = z.object({
   config: z.preprocess(emptyToUndefined, z.string().optional()),
   flow: z.array(z.string().min(1, { error: () => "--flow: expected a flow file path" })).optional(),
   patch: z.preprocess(emptyToUndefined, z.string().optional()),
+  shard: z.preprocess(emptyToUndefined, z.string().optional()),
   color: z.boolean().optional(),
   help: z.boolean().optional(),
   version: z.boolean().optional(),
@@ -59,7 +62,7 @@ const optionsSchema = z.object({
 export type CliOptions = z.infer<typeof optionsSchema>;
 
 export interface CliCommand {
-  command: "check" | "config" | "list" | "fix" | "help" | "version";
+  command: "check" | "config" | "list" | "fix" | "merge" | "help" | "version";
   positionals: string[];
   options: CliOptions;
 }
@@ -83,6 +86,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
         config: { type: "string" },
         flow: { type: "string", multiple: true },
         patch: { type: "string" },
+        shard: { type: "string" },
         color: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
@@ -97,11 +101,13 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   const [command, ...positionals] = parsed.positionals;
   if (options.help || command === "help") return { command: "help", positionals, options };
   if (options.version) return { command: "version", positionals, options };
-  if (command !== "check" && command !== "config" && command !== "list" && command !== "fix") {
+  if (command !== "check" && command !== "config" && command !== "list" && command !== "fix" && command !== "merge") {
     throw new ConfigurationError(`${command ? `Unknown command '${command}'.` : "No command given."}\n\n${USAGE}`);
   }
   if (command === "config" && positionals.length !== 1) throw new ConfigurationError(`mfdag config takes exactly one FLOW_FILE.\n\n${USAGE}`);
-  if (command !== "config" && positionals.length > 0) throw new ConfigurationError(`Unexpected argument '${positionals[0]}'.\n\n${USAGE}`);
+  if (command === "merge" && positionals.length === 0) throw new ConfigurationError(`mfdag merge takes the JSON reports to merge.\n\n${USAGE}`);
+  if (command !== "check" && options.shard) throw new ConfigurationError(`--shard belongs to mfdag check.\n\n${USAGE}`);
+  if (command !== "config" && command !== "merge" && positionals.length > 0) throw new ConfigurationError(`Unexpected argument '${positionals[0]}'.\n\n${USAGE}`);
   if (command !== "fix" && (options.flow || options.patch)) throw new ConfigurationError(`--flow and --patch belong to mfdag fix.\n\n${USAGE}`);
   if (command === "list" && options.format === "markdown") throw new ConfigurationError("--format: 'markdown' is not one of text, json for mfdag list");
   if (command === "config" && options.format === "markdown") throw new ConfigurationError("--format: 'markdown' is not one of text, json for mfdag config");

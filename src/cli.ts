@@ -9,6 +9,9 @@ import { defaultConcurrency, parseCommandLine, USAGE, type CliCommand } from "./
 import { check } from "./core/check.js";
 import { ConfigurationError, isConfigurationError, REPORT_BUG_URL } from "./core/errors.js";
 import { fixTargets, patchFor } from "./core/fix.js";
+import { mergeReports, parseShard } from "./core/shard.js";
+import type { CheckReport } from "./core/types.js";
+import { readReportFile } from "./io/report-file.js";
 import { configOf, listRepo, repoRelative } from "./core/inspect.js";
 import type { Logger } from "./core/ports.js";
 import { regenerateTargets } from "./io/fixer.js";
@@ -42,6 +45,8 @@ async function run(cli: CliCommand): Promise<number> {
   const write = (text: string) => process.stdout.write(text);
   if (cli.command === "help") return write(`${USAGE}\n`), EXIT.ok;
   if (cli.command === "version") return write(`${VERSION}\n`), EXIT.ok;
+
+  if (cli.command === "merge") return mergeCommand(cli);
 
   const flowArg = cli.command === "config" ? cli.positionals[0]! : null;
   const root = path.resolve(options.root ?? (flowArg ? defaultRoot(path.dirname(path.resolve(flowArg))) : process.cwd()));
@@ -106,12 +111,31 @@ async function runWith(cli: CliCommand, root: string, config: RepoConfig, settin
   }
 
   const report = await check(
-    { compiler, failOn: options["fail-on"] ?? config.failOn ?? "type-change", concurrency: settings.concurrency, maxFileBytes: settings.maxFileBytes, config },
+    {
+      compiler,
+      failOn: options["fail-on"] ?? config.failOn ?? "type-change",
+      concurrency: settings.concurrency,
+      maxFileBytes: settings.maxFileBytes,
+      config,
+      ...(options.shard ? { shard: parseShard(options.shard) } : {}),
+    },
     ports,
   );
-  if (options.format === "json") write(JSON.stringify(report, null, 2) + "\n");
-  else write(renderer.render(options.format === "markdown" ? "check.md.njk" : "check.txt.njk", { report, view: checkView(report), contract: null, notes: [] }));
+  return writeReport(report, cli);
+}
+
+function writeReport(report: CheckReport, cli: CliCommand): number {
+  const { options } = cli;
+  const renderer = createRenderer({ color: options.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR) });
+  if (options.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+  else process.stdout.write(renderer.render(options.format === "markdown" ? "check.md.njk" : "check.txt.njk", { report, view: checkView(report), contract: null, notes: [] }));
   return report.failed ? EXIT.policy : EXIT.ok;
+}
+
+/** `mfdag merge`: one report and one verdict from the reports of the shards of a check. */
+async function mergeCommand(cli: CliCommand): Promise<number> {
+  const reports = await Promise.all(cli.positionals.map((file) => readReportFile(file)));
+  return writeReport(mergeReports(reports, cli.positionals), cli);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -54,7 +54,15 @@ export const actionInputsSchema = z.object({
   githubToken: z.preprocess(blank, z.string().optional()),
   annotations: boolInput("annotations", true),
   reviewComments: boolInput("review-comments", true),
-  mode: enumInput("mode", ["auto", "check", "audit", "publish"] as const).transform((v) => v ?? "auto"),
+  mode: enumInput("mode", ["auto", "check", "audit", "publish", "merge"] as const).transform((v) => v ?? "auto"),
+  shard: z.preprocess(blank, z.string().optional()),
+  reports: z.preprocess(
+    blank,
+    z
+      .string()
+      .optional()
+      .transform((v) => (v ?? "").split("\n").map((line) => line.trim()).filter(Boolean)),
+  ),
   reportFile: z.preprocess(blank, z.string().optional()),
   labels: z.preprocess(
     blank,
@@ -89,8 +97,11 @@ export function parseActionInputs(getInput: (name: string) => string): ActionInp
     labels: getInput("labels"),
     uploadPatch: getInput("upload-patch"),
     timeoutMinutes: getInput("timeout-minutes"),
+    shard: getInput("shard"),
+    reports: getInput("reports"),
   });
   if (!result.success) throw new ConfigurationError(result.error.issues.map((issue) => issue.message).join("\n"));
+  if (result.data.mode === "merge" && result.data.reports.length === 0) throw new ConfigurationError("Input 'reports': required when mode is merge (the shards' report files, one per line)");
   if (result.data.mode === "publish" && !result.data.reportFile) throw new ConfigurationError("Input 'report-file': required when mode is publish (the report.json of the check run)");
   return result.data;
 }

@@ -8,7 +8,6 @@ import os from "node:os";
 import path from "node:path";
 import * as core from "@actions/core";
 import { context } from "@actions/github";
-import { z } from "zod";
 import { defaultConcurrency } from "./cli-args.js";
 import { annotationsFor } from "./core/annotations.js";
 import { check } from "./core/check.js";
@@ -26,6 +25,8 @@ import { createMetaflowCompiler } from "./io/metaflow-compiler.js";
 import { DefaultArtifactClient } from "@actions/artifact";
 import { parseActionInputs, type ActionInputs } from "./inputs.js";
 import { DEFAULTS, createPorts, loadRepoConfig } from "./io/setup.js";
+import { readReportFile } from "./io/report-file.js";
+import { mergeReports, parseShard } from "./core/shard.js";
 import { createRenderer } from "./render/index.js";
 import { checkView } from "./render/views.js";
 
@@ -89,7 +90,7 @@ function pullRequestOf(): PullRequestRef | null {
   return { owner: context.repo.owner, repo: context.repo.repo, number: pr.number, baseSha: pr.base.sha, headSha: pr.head.sha };
 }
 
-type Mode = "check" | "audit" | "publish";
+type Mode = "check" | "audit" | "publish" | "merge";
 
 /**
  * pull_request_target runs with a write token, and the checkout may be the PR's code: the metaflow
@@ -137,33 +138,23 @@ async function runCheck(inputs: ActionInputs, workspace: string, mode: Mode): Pr
       config,
       // Keep a minute for publishing, so the run ends with a report instead of being killed.
       deadline: inputs.timeoutMinutes ? STARTED + inputs.timeoutMinutes * 60_000 - 60_000 : undefined,
+      ...(inputs.shard ? { shard: parseShard(inputs.shard) } : {}),
     },
     ports,
   ).finally(() => ports.close());
   return { ...report, pullRequest: pullRequestOf(), contract: null };
 }
 
-const storedReportSchema = z
-  .object({
-    schemaVersion: z.literal(1),
-    root: z.string(),
-    failed: z.boolean(),
-    summary: z.object({ drift: z.number(), typeChanges: z.number(), errors: z.number() }).loose(),
-    flows: z.array(z.object({ flowFile: z.string(), status: z.string() }).loose()),
-  })
-  .loose();
+/** `mode: merge`: the reports of a matrix of `shard: k/n` jobs, as one report and one verdict. */
+async function mergeShardReports(inputs: ActionInputs, workspace: string): Promise<ActionReport> {
+  const files = inputs.reports.map((file) => path.resolve(workspace, file));
+  const merged = mergeReports(await Promise.all(files.map((file) => readReportFile(file, "Input 'reports'"))), inputs.reports);
+  return { ...merged, pullRequest: pullRequestOf(), contract: null };
+}
 
 /** `mode: publish` (the trusted half of the workflow_run pattern) posts a report made elsewhere. */
 async function readStoredReport(file: string): Promise<ActionReport> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, "utf8"));
-  } catch (error) {
-    throw new ConfigurationError(`Input 'report-file': ${file} cannot be read as JSON (${(error as Error).message}); pass the report.json that the check run uploaded.`);
-  }
-  const parsed = storedReportSchema.safeParse(json);
-  if (!parsed.success) throw new ConfigurationError(`Input 'report-file': ${file} is not an mfdag report (${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}).`);
-  const report = parsed.data as unknown as ActionReport;
+  const report = (await readReportFile(file, "Input 'report-file'")) as unknown as ActionReport;
   return { ...report, pullRequest: report.pullRequest ?? null, contract: report.contract ?? null };
 }
 
@@ -195,12 +186,17 @@ export async function run(): Promise<void> {
     const inputs = parseActionInputs((name) => core.getInput(name));
     const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
     const mode = resolveMode(inputs);
-    const report = mode === "publish" ? await readStoredReport(path.resolve(workspace, inputs.reportFile!)) : await runCheck(inputs, workspace, mode);
+    const report =
+      mode === "publish"
+        ? await readStoredReport(path.resolve(workspace, inputs.reportFile!))
+        : mode === "merge"
+          ? await mergeShardReports(inputs, workspace)
+          : await runCheck(inputs, workspace, mode);
     const rootPrefix = mode === "publish" ? "" : path.relative(workspace, path.resolve(workspace, inputs.root)).split(path.sep).join("/");
     const renderer = createRenderer();
     const notes: string[] = [];
 
-    const pr = mode === "publish" ? report.pullRequest : mode === "check" ? pullRequestOf() : null;
+    const pr = mode === "publish" ? report.pullRequest : mode === "check" || mode === "merge" ? pullRequestOf() : null;
     if (pr && inputs.githubToken && (inputs.comment !== "never" || inputs.reviewComments)) {
       const octokit = createOctokit({ token: inputs.githubToken, baseUrl: process.env.GITHUB_API_URL ?? "https://api.github.com", logger: actionsLogger });
       // A report from an untrusted run could name any pull request: comment only where it belongs.
@@ -232,7 +228,7 @@ export async function run(): Promise<void> {
     const runUrl = runUrlOf();
     let patchArtifact: string | null = null;
     let patchPath: string | null = null;
-    if (mode !== "publish" && inputs.uploadPatch && report.summary.drift > 0) {
+    if ((mode === "check" || mode === "audit") && inputs.uploadPatch && report.summary.drift > 0) {
       const made = await makePatch(report, inputs, workspace, outDir, notes);
       patchPath = made?.path ?? null;
       patchArtifact = made?.artifact ?? null;

@@ -11,6 +11,7 @@ import { runLints } from "./lints/index.js";
 import { machineRoot, normalizeLine } from "./normalize.js";
 import { compileCwd, pairFlows, type Pair } from "./pairing.js";
 import { violatesPolicy } from "./policy.js";
+import { compareResults, inShard, resultShardPath, type Shard } from "./shard.js";
 import { mapLimit } from "./pool.js";
 import type { CompileRequest, Logger, MetaflowCompiler, RepoReader, StaticAnalyzer } from "./ports.js";
 import { jobNameArgument, regenerateCommand, suggestedDefinitionsPath } from "./regenerate.js";
@@ -27,6 +28,8 @@ export interface CheckOptions {
    * errors ("not checked") instead of the whole run being killed from outside.
    */
   deadline?: number;
+  /** Check only this shard's flows (`--shard k/n`); `mfdag merge` combines the shards' reports. */
+  shard?: Shard;
 }
 
 export interface CheckPorts {
@@ -54,8 +57,9 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
     throw new ConfigurationError(`The config file names files that are not there:\n${pairing.problems.join("\n")}`);
   }
 
+  const mine = (file: string) => !options.shard || inShard(file, options.shard);
   const jobs: Job[] = [
-    ...pairing.pairs.map((pair) => ({
+    ...pairing.pairs.filter((pair) => mine(pair.flow.path)).map((pair) => ({
       pair,
       static: null,
       request: {
@@ -66,7 +70,7 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
         cwd: compileCwd(pair.flow, pair.entry),
       },
     })),
-    ...pairing.missing.map(({ flow, entry }) => ({
+    ...pairing.missing.filter(({ flow }) => mine(flow.path)).map(({ flow, entry }) => ({
       pair: null,
       static: null,
       request: { flowFile: flow.path, flowClass: flow.flowClass, jobName: entry?.name ?? null, args: entry?.args ?? [], cwd: compileCwd(flow, entry) },
@@ -146,9 +150,10 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
     });
   }
 
-  results.sort((a, b) => a.flowFile.localeCompare(b.flowFile) || (a.definitionsFile ?? "").localeCompare(b.definitionsFile ?? ""));
-  const failed = results.some((result) => violatesPolicy(result, options.failOn));
-  return { schemaVersion: 1, root: repo.root, failed, failOn: options.failOn, compiler: options.compiler, summary: summarize(results), flows: results };
+  // Orphans and unreadable files are found by every shard; exactly one keeps each.
+  const kept = results.filter((result) => mine(resultShardPath(result))).sort(compareResults);
+  const failed = kept.some((result) => violatesPolicy(result, options.failOn));
+  return { schemaVersion: 1, root: repo.root, failed, failOn: options.failOn, compiler: options.compiler, summary: summarize(kept), flows: kept };
 }
 
 async function compileAll(jobs: Job[], options: CheckOptions, ports: CheckPorts): Promise<CompiledConfig[]> {
