@@ -43338,6 +43338,7 @@ async function regenerateTargets(targets, options) {
 
 // src/io/setup.ts
 import { readFile as readFile4 } from "node:fs/promises";
+import os5 from "node:os";
 import path17 from "node:path";
 
 // src/core/config-file.ts
@@ -43865,10 +43866,46 @@ var staticResponseSchema = external_exports.object({
 });
 
 // src/io/static-analyzer.ts
+var SPLIT_THRESHOLD = 200;
 function staticScriptPath() {
   return path16.join(packageRoot(), "python", "mfdag_static.py");
 }
 function createStaticAnalyzer(options) {
+  const workers = Array.from({ length: Math.max(1, options.processes ?? 1) }, () => createStaticWorker(options));
+  const pick2 = (file2) => {
+    let hash2 = 0;
+    for (let i2 = 0; i2 < file2.length; i2++) hash2 = hash2 * 31 + file2.charCodeAt(i2) >>> 0;
+    return hash2 % workers.length;
+  };
+  return {
+    async analyze(scan, compile2) {
+      if (workers.length === 1 || scan.length + compile2.length < SPLIT_THRESHOLD) return workers[0].analyze(scan, compile2);
+      const scanParts = workers.map(() => []);
+      const compileParts = workers.map(() => []);
+      scan.forEach((file2, i2) => scanParts[pick2(file2)].push(i2));
+      compile2.forEach((entry, i2) => compileParts[pick2(entry.flowFile)].push(i2));
+      const answers = await Promise.all(
+        workers.map(
+          (worker, w) => worker.analyze(
+            scanParts[w].map((i2) => scan[i2]),
+            compileParts[w].map((i2) => compile2[i2])
+          )
+        )
+      );
+      const files = new Array(scan.length);
+      const results = new Array(compile2.length);
+      answers.forEach((answer, w) => {
+        scanParts[w].forEach((i2, j) => files[i2] = answer.files[j]);
+        compileParts[w].forEach((i2, j) => results[i2] = answer.results[j]);
+      });
+      return { files, results };
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()));
+    }
+  };
+}
+function createStaticWorker(options) {
   let server = null;
   let queue = Promise.resolve();
   function start() {
@@ -43975,7 +44012,13 @@ async function loadRepoConfig(root, explicit) {
 }
 function createPorts(settings) {
   const timeoutMs = settings.timeoutSeconds * 1e3;
-  const analyzer = createStaticAnalyzer({ root: settings.root, python: settings.python, maxFileBytes: settings.maxFileBytes, timeoutMs: Math.max(timeoutMs, 3e5) });
+  const analyzer = createStaticAnalyzer({
+    root: settings.root,
+    python: settings.python,
+    maxFileBytes: settings.maxFileBytes,
+    timeoutMs: Math.max(timeoutMs, 3e5),
+    processes: Math.min(settings.concurrency, os5.availableParallelism())
+  });
   const metaflow = createForkServerCompiler({
     root: settings.root,
     python: settings.python,

@@ -306,17 +306,25 @@ class SourceCache:
         self.root = root
         self.max_bytes = max_bytes
         self._files = {}
+        # realpath() is a syscall per path component; imports ask for the same paths many times.
+        self._real = {}
+
+    def realpath(self, path):
+        real = self._real.get(path)
+        if real is None:
+            real = self._real[path] = os.path.realpath(path)
+        return real
 
     def rel(self, path):
         return os.path.relpath(path, self.root).replace(os.sep, "/")
 
     def inside(self, path):
         """Real path of `path` if it stays inside root (symlinks resolved), else None."""
-        real = os.path.realpath(path)
+        real = self.realpath(path)
         return real if _within(real, self.root) else None
 
     def load(self, path):
-        real = os.path.realpath(path)
+        real = self.realpath(path)
         cached = self._files.get(real)
         if cached is not None:
             return cached
@@ -1011,7 +1019,7 @@ class Module:
         self.namespace = Namespace()
         self.classes = []  # top-level ClassInfo in order
         self.main_block = None  # (index, ast.If)
-        self.mutated, self.rebound = mutated_names(self.tree) if self.tree is not None else (set(), set())
+        self._mutations = None  # (mutated, rebound), computed when first needed
         if self.tree is not None:
             self.namespace.collect(self.tree.body, self, ModuleScope(self, None))
             for index, stmt in enumerate(self.tree.body):
@@ -1019,6 +1027,20 @@ class Module:
                     self.classes.append(self.namespace.latest(stmt.name, index + 1).info)
                 if isinstance(stmt, ast.If) and is_main_guard(stmt.test) and self.main_block is None:
                     self.main_block = (index, stmt)
+
+    @property
+    def mutated(self):
+        return self._mutation_sets()[0]
+
+    @property
+    def rebound(self):
+        return self._mutation_sets()[1]
+
+    def _mutation_sets(self):
+        # A second walk over the whole tree: discovery rarely needs it, so only on demand.
+        if self._mutations is None:
+            self._mutations = mutated_names(self.tree) if self.tree is not None else (set(), set())
+        return self._mutations
 
     @property
     def package(self):

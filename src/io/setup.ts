@@ -1,5 +1,6 @@
 /** Builds the engine's ports from resolved settings; shared by the CLI and the action. */
 import { readFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { CONFIG_FILE_NAMES, EMPTY_REPO_CONFIG, parseRepoConfig, type RepoConfig } from "../core/config-file.js";
 import { ConfigurationError } from "../core/errors.js";
@@ -51,7 +52,13 @@ export type OpenPorts = CheckPorts & { close(): Promise<void> };
 export function createPorts(settings: PortSettings): OpenPorts {
   const timeoutMs = settings.timeoutSeconds * 1000;
   // A request covers every flow of the check, so it gets a larger budget than one compile.
-  const analyzer = createStaticAnalyzer({ root: settings.root, python: settings.python, maxFileBytes: settings.maxFileBytes, timeoutMs: Math.max(timeoutMs, 300_000) });
+  const analyzer = createStaticAnalyzer({
+    root: settings.root,
+    python: settings.python,
+    maxFileBytes: settings.maxFileBytes,
+    timeoutMs: Math.max(timeoutMs, 300_000),
+    processes: Math.min(settings.concurrency, os.availableParallelism()),
+  });
   // One Python imports metaflow once and forks a child per flow (one process per flow where
   // fork is unavailable).
   // MFDAG_NO_FORK_SERVER=1 is the escape hatch for interpreters the fork server cannot preload.

@@ -17,7 +17,12 @@ export interface StaticAnalyzerOptions {
   maxFileBytes: number;
   /** Per request. */
   timeoutMs: number;
+  /** Python processes for large requests (each file always goes to the same one). Default 1. */
+  processes?: number;
 }
+
+/** Below this many files one process is faster than starting another. */
+const SPLIT_THRESHOLD = 200;
 
 export function staticScriptPath(): string {
   return path.join(packageRoot(), "python", "mfdag_static.py");
@@ -28,7 +33,48 @@ interface Server {
   nextLine(): Promise<string | null>;
 }
 
+/**
+ * Several `--serve` processes for large repos (Python is single-threaded; CI machines have
+ * cores). A file always goes to the same process, chosen by its path, so the module it parsed for
+ * discovery is still in that process's cache when the flow is compiled.
+ */
 export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnalyzer & { close(): Promise<void> } {
+  const workers = Array.from({ length: Math.max(1, options.processes ?? 1) }, () => createStaticWorker(options));
+  const pick = (file: string) => {
+    let hash = 0;
+    for (let i = 0; i < file.length; i++) hash = (hash * 31 + file.charCodeAt(i)) >>> 0;
+    return hash % workers.length;
+  };
+  return {
+    async analyze(scan, compile) {
+      if (workers.length === 1 || scan.length + compile.length < SPLIT_THRESHOLD) return workers[0]!.analyze(scan, compile);
+      const scanParts = workers.map(() => [] as number[]);
+      const compileParts = workers.map(() => [] as number[]);
+      scan.forEach((file, i) => scanParts[pick(file)]!.push(i));
+      compile.forEach((entry, i) => compileParts[pick(entry.flowFile)]!.push(i));
+      const answers = await Promise.all(
+        workers.map((worker, w) =>
+          worker.analyze(
+            scanParts[w]!.map((i) => scan[i]!),
+            compileParts[w]!.map((i) => compile[i]!),
+          ),
+        ),
+      );
+      const files = new Array<(typeof answers)[number]["files"][number]>(scan.length);
+      const results = new Array<(typeof answers)[number]["results"][number]>(compile.length);
+      answers.forEach((answer, w) => {
+        scanParts[w]!.forEach((i, j) => (files[i] = answer.files[j]!));
+        compileParts[w]!.forEach((i, j) => (results[i] = answer.results[j]!));
+      });
+      return { files, results };
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()));
+    },
+  };
+}
+
+function createStaticWorker(options: StaticAnalyzerOptions): StaticAnalyzer & { close(): Promise<void> } {
   let server: Server | null = null;
   // Requests are answered in order; chaining keeps callers from interleaving their lines.
   let queue: Promise<unknown> = Promise.resolve();
