@@ -3,6 +3,8 @@
  * without running user code. Checked against the recorded corpus and, when metaflow and
  * metaflow-dagster are importable, against the real compiler on extra flows.
  */
+import type { StaticResponse } from "../src/core/static-protocol.js";
+import { snapshotTree } from "./helpers/repo.js";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -22,48 +24,10 @@ const MIN_EXACT_CORPUS_FLOWS = 12;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-interface Parameter {
-  attribute: string;
-  name: string;
-  kind: string;
-  file: string;
-  line: number;
-  declaredType: string | null;
-  annotation: string | null;
-  value: string | null;
-  help: string | null;
-  dropped: string | null;
-  exact: boolean;
-  reason: string | null;
-}
-
-interface ScanEntry {
-  file: string;
-  error: string | null;
-  errorLine: number | null;
-  flowClasses: { name: string; line: number }[];
-  mainClass: string | null;
-  mainLine: number | null;
-  isFlowFile: boolean;
-}
-
-interface CompileResult {
-  flowFile: string;
-  flowClass: string | null;
-  job: string | null;
-  exact: boolean;
-  reason: string | null;
-  error: string | null;
-  errorLine: number | null;
-  configClass: string[] | null;
-  parameters: Parameter[];
-}
-
-interface Response {
-  protocol: number;
-  files: ScanEntry[];
-  results: CompileResult[];
-}
+// The protocol's shapes, as the engine validates them.
+type Response = StaticResponse;
+type CompileResult = StaticResponse["results"][number];
+type Parameter = CompileResult["parameters"][number];
 
 interface Request {
   root: string;
@@ -133,19 +97,6 @@ function limiter(concurrency: number) {
   };
 }
 
-function snapshotTree(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const full = path.join(dir, name);
-      const stat = statSync(full);
-      if (stat.isDirectory()) walk(full);
-      else out.push(`${path.relative(root, full)} ${stat.size} ${stat.mtimeMs}`);
-    }
-  };
-  walk(root);
-  return out;
-}
 
 /** Steps every test flow needs; `indent` is the class body indentation. */
 const STEPS = `
