@@ -43872,6 +43872,7 @@ function staticScriptPath() {
 }
 function createStaticAnalyzer(options) {
   const workers = Array.from({ length: Math.max(1, options.processes ?? 1) }, () => createStaticWorker(options));
+  workers[0].warm();
   const pick2 = (file2) => {
     let hash2 = 0;
     for (let i2 = 0; i2 < file2.length; i2++) hash2 = hash2 * 31 + file2.charCodeAt(i2) >>> 0;
@@ -43975,6 +43976,9 @@ function createStaticWorker(options) {
     };
   }
   return {
+    warm() {
+      server ??= start();
+    },
     analyze(scan, compile2) {
       const answer = queue.then(() => request(scan, compile2));
       queue = answer.catch(() => void 0);

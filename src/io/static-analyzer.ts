@@ -40,6 +40,9 @@ interface Server {
  */
 export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnalyzer & { close(): Promise<void> } {
   const workers = Array.from({ length: Math.max(1, options.processes ?? 1) }, () => createStaticWorker(options));
+  // Start Python now: its start-up then overlaps with the file listing that comes first. The other
+  // processes are only needed for large repos and start on demand.
+  workers[0]!.warm();
   const pick = (file: string) => {
     let hash = 0;
     for (let i = 0; i < file.length; i++) hash = (hash * 31 + file.charCodeAt(i)) >>> 0;
@@ -74,7 +77,13 @@ export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnal
   };
 }
 
-function createStaticWorker(options: StaticAnalyzerOptions): StaticAnalyzer & { close(): Promise<void> } {
+interface StaticWorker extends StaticAnalyzer {
+  /** Starts Python now, so its start-up overlaps with the file listing that comes first. */
+  warm(): void;
+  close(): Promise<void>;
+}
+
+function createStaticWorker(options: StaticAnalyzerOptions): StaticWorker {
   let server: Server | null = null;
   // Requests are answered in order; chaining keeps callers from interleaving their lines.
   let queue: Promise<unknown> = Promise.resolve();
@@ -150,6 +159,9 @@ function createStaticWorker(options: StaticAnalyzerOptions): StaticAnalyzer & { 
   }
 
   return {
+    warm() {
+      server ??= start();
+    },
     analyze(scan, compile) {
       const answer = queue.then(() => request(scan, compile));
       queue = answer.catch(() => undefined);
