@@ -43870,6 +43870,12 @@ var SPLIT_THRESHOLD = 200;
 function staticScriptPath() {
   return path16.join(packageRoot(), "python", "mfdag_static.py");
 }
+function hold(child, keepAlive) {
+  for (const handle of [child, child.stdin, child.stdout, child.stderr]) {
+    if (keepAlive) handle?.ref?.();
+    else handle?.unref?.();
+  }
+}
 function createStaticAnalyzer(options) {
   const workers = Array.from({ length: Math.max(1, options.processes ?? 1) }, () => createStaticWorker(options));
   workers[0].warm();
@@ -43918,6 +43924,7 @@ function createStaticWorker(options) {
       env: { PYTHONDONTWRITEBYTECODE: "1", PYTHONHASHSEED: "0" },
       cwd: options.root
     });
+    hold(child, false);
     const stderr = [];
     child.stderr?.on("data", (chunk) => stderr.push(chunk.toString()));
     const lines = createInterface2({ input: child.stdout })[Symbol.asyncIterator]();
@@ -43947,6 +43954,7 @@ function createStaticWorker(options) {
       compile: compile2.map((c3) => ({ flowFile: c3.flowFile, flowClass: c3.flowClass, jobName: c3.jobName })),
       maxFileBytes: options.maxFileBytes
     };
+    hold(current.child, true);
     current.child.stdin?.write(JSON.stringify(body) + "\n");
     let timer;
     const timeout = new Promise((_, reject) => {
@@ -43961,6 +43969,7 @@ function createStaticWorker(options) {
       throw error62;
     } finally {
       clearTimeout(timer);
+      hold(current.child, false);
     }
     let json2;
     try {
@@ -43988,6 +43997,7 @@ function createStaticWorker(options) {
       const current = server;
       server = null;
       if (!current) return;
+      hold(current.child, true);
       current.child.stdin?.end();
       await current.child;
     }

@@ -118,6 +118,8 @@ async function runCheck(inputs: ActionInputs, workspace: string, mode: Mode): Pr
   const root = path.resolve(workspace, inputs.root);
   const { config } = await loadRepoConfig(root, inputs.config ? path.resolve(workspace, inputs.config) : undefined);
   const maxFileBytes = config.maxFileBytes ?? DEFAULTS.maxFileBytes;
+  const compiler = untrustedCompiler(inputs.compiler ?? config.compiler ?? "auto");
+  const shard = inputs.shard ? parseShard(inputs.shard) : undefined;
   const ports = createPorts({
     root,
     python: inputs.python ?? config.python ?? DEFAULTS.python,
@@ -127,7 +129,7 @@ async function runCheck(inputs: ActionInputs, workspace: string, mode: Mode): Pr
     logger: actionsLogger,
     concurrency: inputs.concurrency ?? config.concurrency ?? defaultConcurrency(),
   });
-  const compiler = untrustedCompiler(inputs.compiler ?? config.compiler ?? "auto");
+  // The ports hold long-lived Python processes: always stop them, or the step never ends.
   const report = await check(
     {
       compiler,
@@ -138,7 +140,7 @@ async function runCheck(inputs: ActionInputs, workspace: string, mode: Mode): Pr
       config,
       // Keep a minute for publishing, so the run ends with a report instead of being killed.
       deadline: inputs.timeoutMinutes ? STARTED + inputs.timeoutMinutes * 60_000 - 60_000 : undefined,
-      ...(inputs.shard ? { shard: parseShard(inputs.shard) } : {}),
+      ...(shard ? { shard } : {}),
     },
     ports,
   ).finally(() => ports.close());

@@ -28,6 +28,16 @@ export function staticScriptPath(): string {
   return path.join(packageRoot(), "python", "mfdag_static.py");
 }
 
+type Refable = { ref?: () => unknown; unref?: () => unknown } | null | undefined;
+
+/** Whether the child and its pipes keep Node's event loop alive. */
+function hold(child: ResultPromise, keepAlive: boolean): void {
+  for (const handle of [child, child.stdin, child.stdout, child.stderr] as Refable[]) {
+    if (keepAlive) handle?.ref?.();
+    else handle?.unref?.();
+  }
+}
+
 interface Server {
   child: ResultPromise;
   nextLine(): Promise<string | null>;
@@ -97,6 +107,9 @@ function createStaticWorker(options: StaticAnalyzerOptions): StaticWorker {
       env: { PYTHONDONTWRITEBYTECODE: "1", PYTHONHASHSEED: "0" },
       cwd: options.root,
     });
+    // Idle between requests, the server must not keep Node alive: a caller that forgets close()
+    // (or fails before it) would otherwise hang the step. It is held only while a request runs.
+    hold(child, false);
     const stderr: string[] = [];
     child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
@@ -129,6 +142,7 @@ function createStaticWorker(options: StaticAnalyzerOptions): StaticWorker {
       compile: compile.map((c) => ({ flowFile: c.flowFile, flowClass: c.flowClass, jobName: c.jobName })),
       maxFileBytes: options.maxFileBytes,
     };
+    hold(current.child, true);
     current.child.stdin?.write(JSON.stringify(body) + "\n");
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -143,6 +157,7 @@ function createStaticWorker(options: StaticAnalyzerOptions): StaticWorker {
       throw error;
     } finally {
       clearTimeout(timer);
+      hold(current.child, false);
     }
     let json: unknown;
     try {
@@ -171,6 +186,7 @@ function createStaticWorker(options: StaticAnalyzerOptions): StaticWorker {
       const current = server;
       server = null;
       if (!current) return;
+      hold(current.child, true); // until it has exited
       current.child.stdin?.end();
       await current.child;
     },
