@@ -10359,8 +10359,8 @@ var require_lexer2 = __commonJS({
               tok += data;
               if ((this._matches(this.tags.BLOCK_START) || this._matches(this.tags.VARIABLE_START) || this._matches(this.tags.COMMENT_START)) && !inComment) {
                 if (this.lstripBlocks && this._matches(this.tags.BLOCK_START) && this.colno > 0 && this.colno <= tok.length) {
-                  var lastLine3 = tok.slice(-this.colno);
-                  if (/^\s+$/.test(lastLine3)) {
+                  var lastLine2 = tok.slice(-this.colno);
+                  if (/^\s+$/.test(lastLine2)) {
                     tok = tok.slice(0, -this.colno);
                     if (!tok.length) {
                       return this.nextToken();
@@ -43294,7 +43294,7 @@ async function runDagsterCreate(run2) {
   clearTimeout(timer);
   killGroup(child.pid);
   if (result.code === "ENOENT") throw new ConfigurationError(`Python interpreter '${run2.python}' was not found: pass --python with the path of one.`);
-  return { exitCode: timedOut ? null : result.exitCode ?? null, output: result.all ?? "", timedOut };
+  return { exitCode: timedOut ? null : result.exitCode ?? null, signal: result.signal ?? null, output: result.all ?? "", timedOut };
 }
 function lastLine(text) {
   const lines = text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
@@ -43402,17 +43402,6 @@ function compilerEnv(datastore) {
     USER: process.env.USER || "mfdag"
   };
 }
-function lastLine2(text) {
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
-  return lines[lines.length - 1] ?? "";
-}
-function killGroup2(pid) {
-  if (!pid) return;
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-  }
-}
 function metaflowUnavailableError(python, why, purpose) {
   return new ConfigurationError(
     `${purpose ?? "The metaflow compiler"} needs a Python that can import metaflow and metaflow-dagster, and '${python}' cannot (${why}).
@@ -43425,7 +43414,7 @@ function compileTimeoutMessage(timeoutMs) {
 async function compiledFromRun(request, run2, out) {
   const base = { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow", parameters: [], exact: true, reason: null, errorLine: null };
   if (run2.exitCode !== 0) {
-    return { ...base, job: null, configClass: null, error: lastLine2(run2.output) || `dagster create exited with ${run2.exitCode ?? run2.signal}` };
+    return { ...base, job: null, configClass: null, error: lastLine(run2.output) || `dagster create exited with ${run2.exitCode ?? run2.signal}` };
   }
   const text = await readFile3(out, "utf8").catch(() => null);
   const parsed = text === null ? null : parseDefinitionsFile(request.flowFile, text);
@@ -43441,7 +43430,7 @@ function createMetaflowCompiler(options) {
     cwd: os3.tmpdir()
   }).then((child) => {
     if (child.exitCode === 0) return { ok: true };
-    const why = child.code === "ENOENT" ? "the interpreter was not found" : lastLine2(child.stderr) || `exit code ${child.exitCode}`;
+    const why = child.code === "ENOENT" ? "the interpreter was not found" : lastLine(child.stderr) || `exit code ${child.exitCode}`;
     return { ok: false, why };
   });
   return {
@@ -43457,28 +43446,19 @@ function createMetaflowCompiler(options) {
       const out = path12.join(temp, "definitions.py");
       const base = { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow", parameters: [], exact: true, reason: null, errorLine: null };
       try {
-        const args = ["-B", path12.join(options.root, request.flowFile), "dagster", "create", out];
-        if (request.jobName) args.push("--name", request.jobName);
-        args.push(...request.args);
-        const child = execa(options.python, args, {
+        const run2 = await runDagsterCreate({
+          python: options.python,
+          flowPath: path12.join(options.root, request.flowFile),
           cwd: path12.join(options.root, request.cwd),
+          out,
+          jobName: request.jobName,
+          args: request.args,
           env: compilerEnv(path12.join(temp, "datastore")),
-          reject: false,
-          all: true,
-          detached: true,
-          stdin: "ignore"
+          extendEnv: true,
+          timeoutMs: options.timeoutMs
         });
-        let timedOut = false;
-        const timer = setTimeout(() => {
-          timedOut = true;
-          killGroup2(child.pid);
-        }, options.timeoutMs);
-        const result = await child;
-        clearTimeout(timer);
-        killGroup2(child.pid);
-        if (timedOut) return { ...base, job: null, configClass: null, error: compileTimeoutMessage(options.timeoutMs) };
-        if (result.code === "ENOENT") throw new ConfigurationError(`Python interpreter '${options.python}' was not found: pass --python with the path of one.`);
-        return await compiledFromRun(request, { exitCode: result.exitCode ?? null, signal: result.signal ?? null, output: result.all ?? "" }, out);
+        if (run2.timedOut) return { ...base, job: null, configClass: null, error: compileTimeoutMessage(options.timeoutMs) };
+        return await compiledFromRun(request, run2, out);
       } finally {
         await rm2(temp, { recursive: true, force: true });
       }
@@ -43618,7 +43598,7 @@ var ForkServer = class {
     if (this.exited && this.pending.size === 0) return this.cleanup();
     this.exited = true;
     for (const [id, entry] of this.pending) {
-      killGroup3(entry.pid);
+      killGroup2(entry.pid);
       this.pending.delete(id);
       entry.resolve(serverError(`the fork server ${why}`));
     }
@@ -43626,7 +43606,7 @@ var ForkServer = class {
   }
   /** Synchronous, for process exit: the server kills its children on SIGTERM; the ones it reported are killed here too. */
   killNow(signal = "SIGTERM") {
-    for (const entry of this.pending.values()) killGroup3(entry.pid);
+    for (const entry of this.pending.values()) killGroup2(entry.pid);
     if (this.child && !this.exited) {
       try {
         this.child.kill(signal);
@@ -43643,7 +43623,7 @@ var ForkServer = class {
 function serverError(error62) {
   return { exitCode: null, signal: null, timedOut: false, stdout: "", stderr: "", all: "", durationMs: 0, fallback: null, error: error62 };
 }
-function killGroup3(pid) {
+function killGroup2(pid) {
   if (!pid) return;
   try {
     process.kill(-pid, "SIGKILL");

@@ -23,6 +23,8 @@ export interface DagsterCreateRun {
 
 export interface DagsterCreateOutcome {
   exitCode: number | null;
+  /** The signal that ended it, when one did. */
+  signal: string | null;
   /** stdout and stderr interleaved. */
   output: string;
   timedOut: boolean;
@@ -51,7 +53,7 @@ export async function runDagsterCreate(run: DagsterCreateRun): Promise<DagsterCr
   clearTimeout(timer);
   killGroup(child.pid);
   if ((result as { code?: string }).code === "ENOENT") throw new ConfigurationError(`Python interpreter '${run.python}' was not found: pass --python with the path of one.`);
-  return { exitCode: timedOut ? null : (result.exitCode ?? null), output: result.all ?? "", timedOut };
+  return { exitCode: timedOut ? null : (result.exitCode ?? null), signal: result.signal ?? null, output: result.all ?? "", timedOut };
 }
 
 /** The last non-empty line of a compiler's output: the compiler's own error message. */

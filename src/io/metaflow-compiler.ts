@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { parseDefinitionsFile } from "../core/definitions.js";
+import { lastLine, runDagsterCreate } from "./dagster-create.js";
 import { ConfigurationError } from "../core/errors.js";
 import type { CompileRequest, MetaflowCompiler } from "../core/ports.js";
 import type { CompiledConfig } from "../core/types.js";
@@ -26,21 +27,6 @@ export function compilerEnv(datastore: string): Record<string, string> {
     PYTHONHASHSEED: "0",
     USER: process.env.USER || "mfdag",
   };
-}
-
-function lastLine(text: string): string {
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
-  return lines[lines.length - 1] ?? "";
-}
-
-/** Kills the child and everything it started: a flow may fork helpers that outlive it. */
-function killGroup(pid: number | undefined): void {
-  if (!pid) return;
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
 }
 
 /** The ConfigurationError for an interpreter that cannot import metaflow-dagster (`why`: what it said). */
@@ -98,28 +84,19 @@ export function createMetaflowCompiler(options: MetaflowCompilerOptions): Metafl
       const out = path.join(temp, "definitions.py");
       const base = { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow" as const, parameters: [], exact: true, reason: null, errorLine: null };
       try {
-        const args = ["-B", path.join(options.root, request.flowFile), "dagster", "create", out];
-        if (request.jobName) args.push("--name", request.jobName);
-        args.push(...request.args);
-        const child = execa(options.python, args, {
+        const run = await runDagsterCreate({
+          python: options.python,
+          flowPath: path.join(options.root, request.flowFile),
           cwd: path.join(options.root, request.cwd),
+          out,
+          jobName: request.jobName,
+          args: request.args,
           env: compilerEnv(path.join(temp, "datastore")),
-          reject: false,
-          all: true,
-          detached: true,
-          stdin: "ignore",
+          extendEnv: true,
+          timeoutMs: options.timeoutMs,
         });
-        let timedOut = false;
-        const timer = setTimeout(() => {
-          timedOut = true;
-          killGroup(child.pid);
-        }, options.timeoutMs);
-        const result = await child;
-        clearTimeout(timer);
-        killGroup(child.pid);
-        if (timedOut) return { ...base, job: null, configClass: null, error: compileTimeoutMessage(options.timeoutMs) };
-        if ((result as { code?: string }).code === "ENOENT") throw new ConfigurationError(`Python interpreter '${options.python}' was not found: pass --python with the path of one.`);
-        return await compiledFromRun(request, { exitCode: result.exitCode ?? null, signal: result.signal ?? null, output: result.all ?? "" }, out);
+        if (run.timedOut) return { ...base, job: null, configClass: null, error: compileTimeoutMessage(options.timeoutMs) };
+        return await compiledFromRun(request, run, out);
       } finally {
         await rm(temp, { recursive: true, force: true });
       }
