@@ -36229,9 +36229,7 @@ ${pairing.problems.join("\n")}`);
         status: "missing-definitions",
         compiler: current.compiler,
         error: null,
-        changes: [],
-        jobChange: null,
-        configDiff: null,
+        ...notCompared(),
         regenerate: regenerateCommand(job.request.flowFile, suggestedDefinitionsPath(job.request.flowFile), job.request.cwd, job.request.jobName, job.request.args),
         dagsterCreate: dagsterCreateOf(job.request),
         warnings,
@@ -36256,9 +36254,7 @@ ${pairing.problems.join("\n")}`);
       status: "error",
       compiler: null,
       error: file2.line ? `${file2.path}:${file2.line}: ${file2.error}` : file2.error,
-      changes: [],
-      jobChange: null,
-      configDiff: null,
+      ...notCompared(),
       regenerate: regenerateCommand(file2.path, definitions?.path ?? suggestedDefinitionsPath(file2.path), path3.posix.dirname(file2.path), null, []),
       dagsterCreate: null,
       warnings: [],
@@ -36273,9 +36269,7 @@ ${pairing.problems.join("\n")}`);
       status: "orphaned-definitions",
       compiler: null,
       error: `no flow file in the repo runs ${file2.flow ?? "the flow"} and matches its Source ${file2.source ?? "(none)"}: delete ${file2.path}, or map it in the config file`,
-      changes: [],
-      jobChange: null,
-      configDiff: null,
+      ...notCompared(),
       regenerate: "",
       dagsterCreate: null,
       warnings: [],
@@ -36338,9 +36332,7 @@ function compareWithCommitted(pair, request, current, staticResult, localRoot) {
     compiler: current.compiler,
     regenerate: regenerateCommand(pair.flow.path, file2.path, request.cwd, request.jobName, request.args),
     dagsterCreate: dagsterCreateOf(request),
-    jobChange: null,
-    changes: [],
-    configDiff: null
+    ...notCompared()
   };
   if (file2.problem) {
     const advice = /regenerate/.test(file2.problem) ? "" : "; regenerate it";
@@ -36375,6 +36367,9 @@ function compareWithCommitted(pair, request, current, staticResult, localRoot) {
     configDiff: diff,
     currentConfig: current.configClass
   };
+}
+function notCompared() {
+  return { changes: [], jobChange: null, configDiff: null };
 }
 function dagsterCreateOf(request) {
   return { cwd: request.cwd, name: request.jobName, args: [...request.args] };

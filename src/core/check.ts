@@ -94,9 +94,7 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
         status: "missing-definitions",
         compiler: current.compiler,
         error: null,
-        changes: [],
-        jobChange: null,
-        configDiff: null,
+        ...notCompared(),
         regenerate: regenerateCommand(job.request.flowFile, suggestedDefinitionsPath(job.request.flowFile), job.request.cwd, job.request.jobName, job.request.args),
         dagsterCreate: dagsterCreateOf(job.request),
         warnings,
@@ -123,9 +121,7 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
       status: "error",
       compiler: null,
       error: file.line ? `${file.path}:${file.line}: ${file.error}` : file.error,
-      changes: [],
-      jobChange: null,
-      configDiff: null,
+      ...notCompared(),
       regenerate: regenerateCommand(file.path, definitions?.path ?? suggestedDefinitionsPath(file.path), path.posix.dirname(file.path), null, []),
       dagsterCreate: null,
       warnings: [],
@@ -140,9 +136,7 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
       status: "orphaned-definitions",
       compiler: null,
       error: `no flow file in the repo runs ${file.flow ?? "the flow"} and matches its Source ${file.source ?? "(none)"}: delete ${file.path}, or map it in the config file`,
-      changes: [],
-      jobChange: null,
-      configDiff: null,
+      ...notCompared(),
       regenerate: "",
       dagsterCreate: null,
       warnings: [],
@@ -216,9 +210,7 @@ function compareWithCommitted(pair: Pair, request: CompileRequest, current: Comp
     compiler: current.compiler,
     regenerate: regenerateCommand(pair.flow.path, file.path, request.cwd, request.jobName, request.args),
     dagsterCreate: dagsterCreateOf(request),
-    jobChange: null,
-    changes: [],
-    configDiff: null,
+    ...notCompared(),
   };
   if (file.problem) {
     const advice = /regenerate/.test(file.problem) ? "" : "; regenerate it";
@@ -254,6 +246,11 @@ function compareWithCommitted(pair: Pair, request: CompileRequest, current: Comp
     configDiff: diff,
     currentConfig: current.configClass,
   };
+}
+
+/** The comparison fields of a result that was not (or not yet) compared with committed lines. */
+function notCompared(): Pick<FlowResult, "changes" | "jobChange" | "configDiff"> {
+  return { changes: [], jobChange: null, configDiff: null };
 }
 
 function dagsterCreateOf(request: CompileRequest): DagsterCreateArgs {
