@@ -16,20 +16,12 @@ import type { CheckReport, FlowResult } from "../src/core/types.js";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { pullRequestPayload, runAction, type ActionRun } from "./helpers/action-runner.js";
 import { fault, start, type FakeGitHub } from "./helpers/fake-github.js";
-import { gitRepo, PROJECT, runCli, snapshotTree, tempDir, writeFiles } from "./helpers/repo.js";
+import { FLOW_STEPS, gitRepo, PROJECT, runCli, snapshotTree, tempDir, writeFiles } from "./helpers/repo.js";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const STEPS = `
-    @step
-    def start(self):
-        self.next(self.end)
-
-    @step
-    def end(self):
-        pass
-`;
+const STEPS = FLOW_STEPS;
 
 /** A flow file: `header` lines, then `class name(bases)` with `body` (indented), then the main block. */
 function flowSource(name: string, body: string, options: { header?: string; bases?: string } = {}): string {

@@ -4,7 +4,7 @@
  * metaflow-dagster are importable, against the real compiler on extra flows.
  */
 import type { StaticResponse } from "../src/core/static-protocol.js";
-import { snapshotTree } from "./helpers/repo.js";
+import { FLOW_STEPS, snapshotTree } from "./helpers/repo.js";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -98,16 +98,7 @@ function limiter(concurrency: number) {
 }
 
 
-/** Steps every test flow needs; `indent` is the class body indentation. */
-const STEPS = `
-    @step
-    def start(self):
-        self.next(self.end)
-
-    @step
-    def end(self):
-        pass
-`;
+const STEPS = FLOW_STEPS;
 
 /** A flow file: header lines, class `name(bases)` with `body` (already indented), main block. */
 function flowSource(name: string, body: string, options: { header?: string; bases?: string; decorator?: string } = {}): string {

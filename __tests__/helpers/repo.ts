@@ -106,3 +106,14 @@ export function realCompilerAvailable(): boolean {
 
 export const REAL_COMPILER_SKIP_REASON =
   "real compiler not importable by python3: put the metaflow and metaflow-dagster sources on PYTHONPATH (see DEVELOPERS.md) to run these tests";
+
+/** The steps every test flow needs, indented for a class body. */
+export const FLOW_STEPS = `
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+`;
