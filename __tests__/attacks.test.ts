@@ -10,6 +10,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { execaSync } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { annotationsFor } from "../src/core/annotations.js";
 import type { CheckReport, FlowResult } from "../src/core/types.js";
@@ -384,6 +385,18 @@ describe("bounded size: every bad file gets its own result and the run goes on",
     expect(statuses(git.report)).toEqual({ ...expected, ...links });
     expect(statuses(plain.report)).toEqual({ ...expected, ...links });
     expect(git.report.summary).toMatchObject({ flows: 11, upToDate: 1, errors: 9, missing: 1, orphaned: 0 });
+  });
+
+  it("a FIFO named like a flow does not block the check: an error result names it, in a plain directory", async () => {
+    const root = tempDir("mfdag-plain-");
+    writeFiles(root, { "flows/healthy_flow.py": HEALTHY_FLOW });
+    execaSync("mkfifo", [path.join(root, "flows/pipe_flow.py")]);
+    // Opening a FIFO for reading waits for a writer that never comes: a hang is killed, and fails here.
+    const { exitCode, stdout } = await runCli(["check", "--root", root, "--format", "json", "--compiler", "static"], { timeout: 30_000 });
+    expect(exitCode).toBe(1);
+    const report = JSON.parse(stdout) as CheckReport;
+    expect(resultFor(report, "flows/pipe_flow.py")).toMatchObject({ status: "error", error: "flows/pipe_flow.py is not a regular file" });
+    expect(resultFor(report, "flows/healthy_flow.py")).toMatchObject({ status: "missing-definitions" });
   });
 
   it("raising maxFileBytes in the config file makes the 3 MB flow checked", async () => {

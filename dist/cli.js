@@ -8476,7 +8476,7 @@ var require_scan = __commonJS({
 var require_parse2 = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants4 = require_constants();
+    var constants5 = require_constants();
     var utils = require_utils();
     var {
       MAX_LENGTH,
@@ -8484,7 +8484,7 @@ var require_parse2 = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants4;
+    } = constants5;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -8693,7 +8693,7 @@ var require_parse2 = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants4.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants5.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -8739,8 +8739,8 @@ var require_parse2 = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants4.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants4.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants5.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants5.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -8869,16 +8869,16 @@ var require_parse2 = __commonJS({
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open3 = tokens[token.tokensIndex];
-          open3.type = "text";
-          open3.value = literal2;
-          open3.output = safeOutput || utils.escapeRegex(literal2);
+          const open2 = tokens[token.tokensIndex];
+          open2.type = "text";
+          open2.value = literal2;
+          open2.output = safeOutput || utils.escapeRegex(literal2);
           for (let i2 = token.tokensIndex + 1; i2 < tokens.length; i2++) {
             tokens[i2].value = "";
             tokens[i2].output = "";
             delete tokens[i2].suffix;
           }
-          state.output = token.output + open3.output;
+          state.output = token.output + open2.output;
           state.backtrack = true;
           push({ type: "paren", extglob: true, value, output: "" });
           decrement("parens");
@@ -9098,15 +9098,15 @@ var require_parse2 = __commonJS({
         }
         if (value === "{" && opts.nobrace !== true) {
           increment2("braces");
-          const open3 = {
+          const open2 = {
             type: "brace",
             value,
             output: "(",
             outputIndex: state.output.length,
             tokensIndex: state.tokens.length
           };
-          braces.push(open3);
-          push(open3);
+          braces.push(open2);
+          push(open2);
           continue;
         }
         if (value === "}") {
@@ -9436,7 +9436,7 @@ var require_parse2 = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants4.globChars(opts.windows);
+      } = constants5.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -9494,7 +9494,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse3 = require_parse2();
     var utils = require_utils();
-    var constants4 = require_constants();
+    var constants5 = require_constants();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob, options, returnState = false) => {
       if (Array.isArray(glob)) {
@@ -9622,7 +9622,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants4;
+    picomatch2.constants = constants5;
     module.exports = picomatch2;
   }
 });
@@ -15350,9 +15350,9 @@ var require_picocolors = __commonJS({
     var argv = p.argv || [];
     var env = p.env || {};
     var isColorSupported = !(!!env.NO_COLOR || argv.includes("--no-color")) && (!!env.FORCE_COLOR || argv.includes("--color") || p.platform === "win32" || (p.stdout || {}).isTTY && env.TERM !== "dumb" || !!env.CI);
-    var formatter = (open3, close, replace = open3) => (input2) => {
-      let string4 = "" + input2, index = string4.indexOf(close, open3.length);
-      return ~index ? open3 + replaceClose(string4, close, replace, index) + close : open3 + string4 + close;
+    var formatter = (open2, close, replace = open2) => (input2) => {
+      let string4 = "" + input2, index = string4.indexOf(close, open2.length);
+      return ~index ? open2 + replaceClose(string4, close, replace, index) + close : open2 + string4 + close;
     };
     var replaceClose = (string4, close, replace, index) => {
       let result = "", cursor = 0;
@@ -35922,6 +35922,7 @@ async function classify(repo, file2, maxFileBytes) {
 }
 async function discover(repo, analyzer, maxFileBytes) {
   const files = await repo.listPythonFiles();
+  analyzer.expect?.(files.length);
   const definitions = [];
   const candidates = [];
   const unreadable = [];
@@ -37092,11 +37093,11 @@ var replacements = Object.entries(specialMainSymbols);
 // node_modules/yoctocolors/base.js
 import tty from "node:tty";
 var hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
-var format = (open3, close) => {
+var format = (open2, close) => {
   if (!hasColors) {
     return (input2) => input2;
   }
-  const openCode = `\x1B[${open3}m`;
+  const openCode = `\x1B[${open2}m`;
   const closeCode = `\x1B[${close}m`;
   return (input2) => {
     const string4 = input2 + "";
@@ -43710,7 +43711,8 @@ function failed(request, error62) {
 }
 
 // src/io/repo.ts
-import { open as open2, readdir, realpath, stat } from "node:fs/promises";
+import { closeSync, constants as constants4, fstatSync, openSync, readSync, realpathSync, statSync as statSync2 } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
 import path15 from "node:path";
 var import_picomatch = __toESM(require_picomatch2(), 1);
 var SKIPPED_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "venv", ".venv", "site-packages", "__pycache__", ".tox", ".nox", ".metaflow"]);
@@ -43748,9 +43750,49 @@ async function walkFiles(root) {
   }
   return out;
 }
+var NO_FOLLOW = constants4.O_NOFOLLOW === void 0 || constants4.O_NONBLOCK === void 0 ? void 0 : constants4.O_NOFOLLOW | constants4.O_NONBLOCK;
 function createRepoReader(rootDir, options = {}) {
   const root = path15.resolve(rootDir);
   let realRoot = null;
+  const realDirs = /* @__PURE__ */ new Map();
+  const inRoot = (real) => {
+    realRoot ??= realpathSync(root);
+    return real === realRoot || real.startsWith(realRoot + path15.sep);
+  };
+  function readInside(file2, maxBytes) {
+    const absolute = path15.join(root, file2);
+    const outside = { error: `${file2} is a link to a file outside the repo root; it is not checked` };
+    const dir = path15.dirname(absolute);
+    let realDir = realDirs.get(dir);
+    if (realDir === void 0) realDirs.set(dir, realDir = realpathSync(dir));
+    if (!inRoot(realDir)) return outside;
+    let fd;
+    try {
+      if (NO_FOLLOW === void 0) throw Object.assign(new Error("no O_NOFOLLOW"), { code: "ELOOP" });
+      fd = openSync(path15.join(realDir, path15.basename(absolute)), constants4.O_RDONLY | NO_FOLLOW);
+    } catch (error62) {
+      if (error62.code !== "ELOOP") throw error62;
+      const real = realpathSync(absolute);
+      if (!inRoot(real)) return outside;
+      if (!statSync2(real).isFile()) return { error: `${file2} is not a regular file` };
+      fd = openSync(real, "r");
+    }
+    try {
+      const info = fstatSync(fd);
+      if (!info.isFile()) return { error: `${file2} is not a regular file` };
+      const length = Math.min(info.size, maxBytes);
+      const bytes = Buffer.alloc(length);
+      let filled = 0;
+      while (filled < length) {
+        const got = readSync(fd, bytes, filled, length - filled, filled);
+        if (got === 0) break;
+        filled += got;
+      }
+      return { bytes: filled === length ? bytes : bytes.subarray(0, filled), size: info.size };
+    } finally {
+      closeSync(fd);
+    }
+  }
   return {
     root,
     async listPythonFiles() {
@@ -43764,22 +43806,8 @@ function createRepoReader(rootDir, options = {}) {
       return files.sort();
     },
     async read(file2, maxBytes) {
-      const absolute = path15.join(root, file2);
       try {
-        const real = await realpath(absolute);
-        const resolvedRoot = await (realRoot ??= realpath(root));
-        if (real !== resolvedRoot && !real.startsWith(resolvedRoot + path15.sep)) return { error: `${file2} is a link to a file outside the repo root; it is not checked` };
-        const info = await stat(real);
-        if (!info.isFile()) return { error: `${file2} is not a regular file` };
-        const handle = await open2(real, "r");
-        try {
-          const length = Math.min(info.size, maxBytes);
-          const bytes = Buffer.alloc(length);
-          await handle.read(bytes, 0, length, 0);
-          return { bytes, size: info.size };
-        } finally {
-          await handle.close();
-        }
+        return readInside(file2, maxBytes);
       } catch (error62) {
         return { error: `${file2} cannot be read: ${error62.code ?? error62.message}` };
       }
@@ -43839,6 +43867,11 @@ var staticResponseSchema = external_exports.object({
   files: external_exports.array(scanEntrySchema),
   results: external_exports.array(resultSchema)
 });
+var staticHelloSchema = external_exports.object({
+  protocol: external_exports.literal(1),
+  ready: external_exports.literal(true),
+  executable: external_exports.string().nullable()
+});
 
 // src/io/static-analyzer.ts
 var SPLIT_THRESHOLD = 200;
@@ -43852,8 +43885,10 @@ function hold(child, keepAlive) {
   }
 }
 function createStaticAnalyzer(options) {
-  const workers = Array.from({ length: Math.max(1, options.processes ?? 1) }, () => createStaticWorker(options));
-  workers[0].warm();
+  const first = createStaticWorker(options, async () => options.python);
+  const others = Array.from({ length: Math.max(1, options.processes ?? 1) - 1 }, () => createStaticWorker(options, () => first.executable()));
+  const workers = [first, ...others];
+  first.warm();
   const pick2 = (file2) => {
     let hash2 = 0;
     for (let i2 = 0; i2 < file2.length; i2++) hash2 = hash2 * 31 + file2.charCodeAt(i2) >>> 0;
@@ -43861,7 +43896,7 @@ function createStaticAnalyzer(options) {
   };
   return {
     async analyze(scan, compile2) {
-      if (workers.length === 1 || scan.length + compile2.length < SPLIT_THRESHOLD) return workers[0].analyze(scan, compile2);
+      if (workers.length === 1 || scan.length + compile2.length < SPLIT_THRESHOLD) return first.analyze(scan, compile2);
       const scanParts = workers.map(() => []);
       const compileParts = workers.map(() => []);
       scan.forEach((file2, i2) => scanParts[pick2(file2)].push(i2));
@@ -43882,16 +43917,23 @@ function createStaticAnalyzer(options) {
       });
       return { files, results };
     },
+    expect(files) {
+      if (files >= SPLIT_THRESHOLD) for (const worker of others) worker.warm();
+    },
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
     }
   };
 }
-function createStaticWorker(options) {
+function createStaticWorker(options, interpreter) {
   let server = null;
   let queue = Promise.resolve();
-  function start() {
-    const child = execa(options.python, ["-B", staticScriptPath(), "--serve"], {
+  function notStaticCompiler(line) {
+    return new ConfigurationError(`'${options.python}' did not answer like the static compiler (it wrote: ${line.slice(0, 120)}). Pass --python (action input: python) with a Python 3.9 or newer.`);
+  }
+  async function start() {
+    const python = await interpreter();
+    const child = execa(python, ["-S", "-B", staticScriptPath(), "--serve"], {
       stdin: "pipe",
       buffer: false,
       reject: false,
@@ -43904,53 +43946,69 @@ function createStaticWorker(options) {
     child.stderr?.on("data", (chunk) => stderr.push(chunk.toString()));
     const lines = createInterface2({ input: child.stdout })[Symbol.asyncIterator]();
     const ended = child.then((result) => ({ result, stderr: stderr.join("") }));
-    return {
-      child,
-      async nextLine() {
-        const next = lines.next().then((item) => item.done ? null : item.value);
-        const line = await Promise.race([next, ended.then(() => next)]);
-        if (line !== null) return line;
-        const { result, stderr: err } = await ended;
-        if (result.code === "ENOENT") {
-          throw new ConfigurationError(`Python interpreter '${options.python}' was not found. Install Python 3, or pass --python with the path of one (action input: python).`);
-        }
-        throw new ConfigurationError(
-          `'${options.python}' could not run the static compiler (exit ${result.exitCode ?? result.signal}${err.trim() ? `: ${err.trim().split("\n").slice(-3).join(" / ")}` : ""}). Pass --python (action input: python) with a Python 3.9 or newer; if it is one, this is a bug in mfdag: please report it.`
-        );
+    async function nextLine() {
+      const next = lines.next().then((item) => item.done ? null : item.value);
+      const line = await Promise.race([next, ended.then(() => next)]);
+      if (line !== null) return line;
+      const { result, stderr: err } = await ended;
+      if (result.code === "ENOENT") {
+        throw new ConfigurationError(`Python interpreter '${options.python}' was not found. Install Python 3, or pass --python with the path of one (action input: python).`);
       }
-    };
+      throw new ConfigurationError(
+        `'${options.python}' could not run the static compiler (exit ${result.exitCode ?? result.signal}${err.trim() ? `: ${err.trim().split("\n").slice(-3).join(" / ")}` : ""}). Pass --python (action input: python) with a Python 3.9 or newer; if it is one, this is a bug in mfdag: please report it.`
+      );
+    }
+    const ready = nextLine().then((line) => {
+      let hello;
+      try {
+        hello = staticHelloSchema.safeParse(JSON.parse(line));
+      } catch {
+        throw notStaticCompiler(line);
+      }
+      if (!hello.success) throw notStaticCompiler(line);
+      return hello.data.executable || python;
+    });
+    ready.catch(() => void 0);
+    return { child, ready, nextLine };
+  }
+  function current() {
+    if (!server) {
+      server = start();
+      server.catch(() => void 0);
+    }
+    return server;
   }
   async function request(scan, compile2) {
-    server ??= start();
-    const current = server;
+    const running = await current();
     const body = {
       root: options.root,
       scan,
       compile: compile2.map((c3) => ({ flowFile: c3.flowFile, flowClass: c3.flowClass, jobName: c3.jobName })),
       maxFileBytes: options.maxFileBytes
     };
-    hold(current.child, true);
-    current.child.stdin?.write(JSON.stringify(body) + "\n");
+    hold(running.child, true);
     let timer;
     const timeout = new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Error(`the static compiler did not answer within ${Math.round(options.timeoutMs / 1e3)} s`)), options.timeoutMs);
     });
     let line;
     try {
-      line = await Promise.race([current.nextLine(), timeout]);
+      await Promise.race([running.ready, timeout]);
+      running.child.stdin?.write(JSON.stringify(body) + "\n");
+      line = await Promise.race([running.nextLine(), timeout]);
     } catch (error62) {
-      current.child.kill("SIGKILL");
+      running.child.kill("SIGKILL");
       server = null;
       throw error62;
     } finally {
       clearTimeout(timer);
-      hold(current.child, false);
+      hold(running.child, false);
     }
     let json2;
     try {
       json2 = JSON.parse(line);
     } catch {
-      throw new ConfigurationError(`'${options.python}' did not answer like the static compiler (it wrote: ${line.slice(0, 120)}). Pass --python (action input: python) with a Python 3.9 or newer.`);
+      throw notStaticCompiler(line);
     }
     const parsed = staticResponseSchema.safeParse(json2);
     if (!parsed.success) throw new Error(`the static compiler's answer has an unexpected shape: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
@@ -43961,7 +44019,10 @@ function createStaticWorker(options) {
   }
   return {
     warm() {
-      server ??= start();
+      current();
+    },
+    async executable() {
+      return (await current()).ready;
     },
     analyze(scan, compile2) {
       const answer = queue.then(() => request(scan, compile2));
@@ -43969,12 +44030,13 @@ function createStaticWorker(options) {
       return answer;
     },
     async close() {
-      const current = server;
+      const closing = server;
       server = null;
-      if (!current) return;
-      hold(current.child, true);
-      current.child.stdin?.end();
-      await current.child;
+      const running = await closing?.catch(() => null);
+      if (!running) return;
+      hold(running.child, true);
+      running.child.stdin?.end();
+      await running.child;
     }
   };
 }
@@ -44107,7 +44169,17 @@ var terminalLogger = {
 `),
   debug: () => {
   },
-  group: (_title, fn) => fn()
+  // With MFDAG_VERBOSE, each phase says how long it took: the first thing to look at when a check is slow.
+  group: async (title, fn) => {
+    if (!process.env.MFDAG_VERBOSE) return fn();
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      process.stderr.write(`${title}: ${((performance.now() - started) / 1e3).toFixed(2)} s
+`);
+    }
+  }
 };
 function defaultRoot(dir) {
   try {

@@ -28,7 +28,16 @@ const terminalLogger: Logger = {
   info: (message) => process.env.MFDAG_VERBOSE && process.stderr.write(`${message}\n`),
   warning: (message) => process.stderr.write(`warning: ${message}\n`),
   debug: () => {},
-  group: (_title, fn) => fn(),
+  // With MFDAG_VERBOSE, each phase says how long it took: the first thing to look at when a check is slow.
+  group: async (title, fn) => {
+    if (!process.env.MFDAG_VERBOSE) return fn();
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      process.stderr.write(`${title}: ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+    }
+  },
 };
 
 /** The git work tree containing `dir`, else `dir` itself: imports resolve inside the repo. */

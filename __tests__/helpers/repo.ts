@@ -61,8 +61,9 @@ export function corpusExpected(): CorpusExpectation[] {
     .map((f) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as CorpusExpectation);
 }
 
-export async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
-  const child = await execa(process.execPath, [CLI, ...args], { cwd: options.cwd ?? PROJECT, reject: false, env: { NO_COLOR: "1", ...options.env } });
+/** `timeout` (ms) kills a CLI that hangs: the test then fails on its exit code instead of stalling the run. */
+export async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; timeout?: number } = {}) {
+  const child = await execa(process.execPath, [CLI, ...args], { cwd: options.cwd ?? PROJECT, reject: false, env: { NO_COLOR: "1", ...options.env }, ...(options.timeout ? { timeout: options.timeout } : {}) });
   return { exitCode: child.exitCode, stdout: child.stdout, stderr: child.stderr };
 }
 

@@ -46,7 +46,7 @@ function unreadableReason(file: string, bytes: Buffer, size: number, maxFileByte
   return `${file} is not valid UTF-8: save it as UTF-8 so Python and mfdag can read it`;
 }
 
-/** Files read at once: reads are latency-bound (realpath, stat, open, read, close), not CPU-bound. */
+/** Files read at once, for readers whose reads wait on I/O (the local reader answers at once). */
 const READ_CONCURRENCY = 16;
 
 type FileVerdict = { kind: "unreadable"; entry: UnreadableFlowFile } | { kind: "definitions"; file: DefinitionsFile } | { kind: "candidate" } | { kind: "skip" };
@@ -66,6 +66,8 @@ async function classify(repo: RepoReader, file: string, maxFileBytes: number): P
 
 export async function discover(repo: RepoReader, analyzer: StaticAnalyzer, maxFileBytes: number): Promise<Discovery> {
   const files = await repo.listPythonFiles();
+  // A large repo needs more static-compiler processes: they start while the files are read.
+  analyzer.expect?.(files.length);
   const definitions: DefinitionsFile[] = [];
   const candidates: string[] = [];
   const unreadable: UnreadableFlowFile[] = [];

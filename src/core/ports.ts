@@ -41,6 +41,11 @@ export interface CompileRequest {
 /** The static compiler (python/mfdag_static.py): one process for many files. */
 export interface StaticAnalyzer {
   analyze(scan: string[], compile: CompileRequest[]): Promise<{ files: StaticScanEntry[]; results: CompiledConfig[] }>;
+  /**
+   * Told how many files are coming as soon as they are listed, so the analyzer can start what a
+   * request that large needs (more processes) while the files are being read.
+   */
+  expect?(files: number): void;
 }
 
 /** The real metaflow-dagster compiler. */

@@ -47,4 +47,11 @@ export const staticResponseSchema = z.object({
   results: z.array(resultSchema),
 });
 
+/** The first line a `--serve` process writes: the interpreter itself, without any wrapper. */
+export const staticHelloSchema = z.object({
+  protocol: z.literal(1),
+  ready: z.literal(true),
+  executable: z.string().nullable(),
+});
+
 export type StaticResponse = z.infer<typeof staticResponseSchema>;

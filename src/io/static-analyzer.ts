@@ -8,7 +8,7 @@ import { createInterface } from "node:readline";
 import { execa, type ResultPromise } from "execa";
 import { ConfigurationError } from "../core/errors.js";
 import type { CompileRequest, StaticAnalyzer } from "../core/ports.js";
-import { staticResponseSchema } from "../core/static-protocol.js";
+import { staticHelloSchema, staticResponseSchema } from "../core/static-protocol.js";
 import { packageRoot } from "./package-root.js";
 
 export interface StaticAnalyzerOptions {
@@ -38,21 +38,21 @@ function hold(child: ResultPromise, keepAlive: boolean): void {
   }
 }
 
-interface Server {
-  child: ResultPromise;
-  nextLine(): Promise<string | null>;
-}
-
 /**
  * Several `--serve` processes for large repos (Python is single-threaded; CI machines have
  * cores). A file always goes to the same process, chosen by its path, so the module it parsed for
  * discovery is still in that process's cache when the flow is compiled.
  */
-export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnalyzer & { close(): Promise<void> } {
-  const workers = Array.from({ length: Math.max(1, options.processes ?? 1) }, () => createStaticWorker(options));
+export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnalyzer & { expect(files: number): void; close(): Promise<void> } {
+  // The first process runs the interpreter as given; the others run the interpreter it names in
+  // its greeting. A wrapper (a pyenv shim is a shell script that runs `pyenv exec`) can cost more
+  // to start than Python itself, and on a two-core runner that cost competes with the check.
+  const first = createStaticWorker(options, async () => options.python);
+  const others = Array.from({ length: Math.max(1, options.processes ?? 1) - 1 }, () => createStaticWorker(options, () => first.executable()));
+  const workers = [first, ...others];
   // Start Python now: its start-up then overlaps with the file listing that comes first. The other
-  // processes are only needed for large repos and start on demand.
-  workers[0]!.warm();
+  // processes are only needed for large repos: they start when the listing says the repo is one.
+  first.warm();
   const pick = (file: string) => {
     let hash = 0;
     for (let i = 0; i < file.length; i++) hash = (hash * 31 + file.charCodeAt(i)) >>> 0;
@@ -60,7 +60,7 @@ export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnal
   };
   return {
     async analyze(scan, compile) {
-      if (workers.length === 1 || scan.length + compile.length < SPLIT_THRESHOLD) return workers[0]!.analyze(scan, compile);
+      if (workers.length === 1 || scan.length + compile.length < SPLIT_THRESHOLD) return first.analyze(scan, compile);
       const scanParts = workers.map(() => [] as number[]);
       const compileParts = workers.map(() => [] as number[]);
       scan.forEach((file, i) => scanParts[pick(file)]!.push(i));
@@ -81,6 +81,9 @@ export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnal
       });
       return { files, results };
     },
+    expect(files) {
+      if (files >= SPLIT_THRESHOLD) for (const worker of others) worker.warm();
+    },
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
     },
@@ -88,18 +91,34 @@ export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnal
 }
 
 interface StaticWorker extends StaticAnalyzer {
-  /** Starts Python now, so its start-up overlaps with the file listing that comes first. */
+  /** Starts Python now, so its start-up overlaps with the work that comes before the first request. */
   warm(): void;
+  /** The interpreter this worker's Python says it is (starting it if need be). */
+  executable(): Promise<string>;
   close(): Promise<void>;
 }
 
-function createStaticWorker(options: StaticAnalyzerOptions): StaticWorker {
-  let server: Server | null = null;
+interface Server {
+  child: ResultPromise;
+  /** The greeting: the interpreter itself, once Python has loaded the static compiler. */
+  ready: Promise<string>;
+  nextLine(): Promise<string | null>;
+}
+
+function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => Promise<string>): StaticWorker {
+  let server: Promise<Server> | null = null;
   // Requests are answered in order; chaining keeps callers from interleaving their lines.
   let queue: Promise<unknown> = Promise.resolve();
 
-  function start(): Server {
-    const child = execa(options.python, ["-B", staticScriptPath(), "--serve"], {
+  function notStaticCompiler(line: string): ConfigurationError {
+    return new ConfigurationError(`'${options.python}' did not answer like the static compiler (it wrote: ${line.slice(0, 120)}). Pass --python (action input: python) with a Python 3.9 or newer.`);
+  }
+
+  async function start(): Promise<Server> {
+    const python = await interpreter();
+    // -S: the static compiler needs nothing but the standard library, so site (and the .pth
+    // files of whatever else is installed) is skipped, a good part of Python's start-up.
+    const child = execa(python, ["-S", "-B", staticScriptPath(), "--serve"], {
       stdin: "pipe",
       buffer: false,
       reject: false,
@@ -114,56 +133,73 @@ function createStaticWorker(options: StaticAnalyzerOptions): StaticWorker {
     child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const ended = child.then((result) => ({ result, stderr: stderr.join("") }));
-    return {
-      child,
-      async nextLine() {
-        const next = lines.next().then((item) => (item.done ? null : item.value));
-        const line = await Promise.race([next, ended.then(() => next)]);
-        if (line !== null) return line;
-        const { result, stderr: err } = await ended;
-        if ((result as { code?: string }).code === "ENOENT") {
-          throw new ConfigurationError(`Python interpreter '${options.python}' was not found. Install Python 3, or pass --python with the path of one (action input: python).`);
-        }
-        // Most often the interpreter is not a Python 3 (a wrapper, `false`, Python 2): say which.
-        throw new ConfigurationError(
-          `'${options.python}' could not run the static compiler (exit ${result.exitCode ?? result.signal}${err.trim() ? `: ${err.trim().split("\n").slice(-3).join(" / ")}` : ""}). ` +
-            `Pass --python (action input: python) with a Python 3.9 or newer; if it is one, this is a bug in mfdag: please report it.`,
-        );
-      },
-    };
+    async function nextLine() {
+      const next = lines.next().then((item) => (item.done ? null : item.value));
+      const line = await Promise.race([next, ended.then(() => next)]);
+      if (line !== null) return line;
+      const { result, stderr: err } = await ended;
+      if ((result as { code?: string }).code === "ENOENT") {
+        throw new ConfigurationError(`Python interpreter '${options.python}' was not found. Install Python 3, or pass --python with the path of one (action input: python).`);
+      }
+      // Most often the interpreter is not a Python 3 (a wrapper, `false`, Python 2): say which.
+      throw new ConfigurationError(
+        `'${options.python}' could not run the static compiler (exit ${result.exitCode ?? result.signal}${err.trim() ? `: ${err.trim().split("\n").slice(-3).join(" / ")}` : ""}). ` +
+          `Pass --python (action input: python) with a Python 3.9 or newer; if it is one, this is a bug in mfdag: please report it.`,
+      );
+    }
+    const ready = nextLine().then((line) => {
+      let hello;
+      try {
+        hello = staticHelloSchema.safeParse(JSON.parse(line!));
+      } catch {
+        throw notStaticCompiler(line!);
+      }
+      if (!hello.success) throw notStaticCompiler(line!);
+      return hello.data.executable || python;
+    });
+    ready.catch(() => undefined); // awaited by the first request; a warm-up alone must not crash Node
+    return { child, ready, nextLine };
+  }
+
+  function current(): Promise<Server> {
+    if (!server) {
+      server = start();
+      server.catch(() => undefined); // as above: reported to whoever awaits it
+    }
+    return server;
   }
 
   async function request(scan: string[], compile: CompileRequest[]) {
-    server ??= start();
-    const current = server;
+    const running = await current();
     const body = {
       root: options.root,
       scan,
       compile: compile.map((c) => ({ flowFile: c.flowFile, flowClass: c.flowClass, jobName: c.jobName })),
       maxFileBytes: options.maxFileBytes,
     };
-    hold(current.child, true);
-    current.child.stdin?.write(JSON.stringify(body) + "\n");
+    hold(running.child, true);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`the static compiler did not answer within ${Math.round(options.timeoutMs / 1000)} s`)), options.timeoutMs);
     });
     let line: string | null;
     try {
-      line = await Promise.race([current.nextLine(), timeout]);
+      await Promise.race([running.ready, timeout]);
+      running.child.stdin?.write(JSON.stringify(body) + "\n");
+      line = await Promise.race([running.nextLine(), timeout]);
     } catch (error) {
-      current.child.kill("SIGKILL");
+      running.child.kill("SIGKILL");
       server = null;
       throw error;
     } finally {
       clearTimeout(timer);
-      hold(current.child, false);
+      hold(running.child, false);
     }
     let json: unknown;
     try {
       json = JSON.parse(line!);
     } catch {
-      throw new ConfigurationError(`'${options.python}' did not answer like the static compiler (it wrote: ${line!.slice(0, 120)}). Pass --python (action input: python) with a Python 3.9 or newer.`);
+      throw notStaticCompiler(line!);
     }
     const parsed = staticResponseSchema.safeParse(json);
     if (!parsed.success) throw new Error(`the static compiler's answer has an unexpected shape: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
@@ -175,7 +211,10 @@ function createStaticWorker(options: StaticAnalyzerOptions): StaticWorker {
 
   return {
     warm() {
-      server ??= start();
+      current();
+    },
+    async executable() {
+      return (await current()).ready;
     },
     analyze(scan, compile) {
       const answer = queue.then(() => request(scan, compile));
@@ -183,12 +222,13 @@ function createStaticWorker(options: StaticAnalyzerOptions): StaticWorker {
       return answer;
     },
     async close() {
-      const current = server;
+      const closing = server;
       server = null;
-      if (!current) return;
-      hold(current.child, true); // until it has exited
-      current.child.stdin?.end();
-      await current.child;
+      const running = await closing?.catch(() => null);
+      if (!running) return;
+      hold(running.child, true); // until it has exited
+      running.child.stdin?.end();
+      await running.child;
     },
   };
 }
