@@ -8,7 +8,7 @@
 // does not report exactly the flows made stale.
 //
 //   node scripts/bench.mjs [--sizes 10,100,1000] [--quick] [--sample 20] [--exact-max 100]
-//                          [--fork-max 1000] [--cli dist/cli.js] [--python python3] [--keep]
+//                          [--fork-max 1000] [--repeat 3] [--cli dist/cli.js] [--python python3] [--keep]
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -26,6 +26,7 @@ const { values: opts } = parseArgs({
     sample: { type: "string" },
     "exact-max": { type: "string" },
     "fork-max": { type: "string" },
+    repeat: { type: "string" },
     cli: { type: "string", default: path.join(PROJECT, "dist/cli.js") },
     python: { type: "string", default: "python3" },
     keep: { type: "boolean", default: false },
@@ -36,6 +37,10 @@ if (sizes.some((n) => !Number.isInteger(n) || n < 1)) fail(`--sizes: expected po
 const sampleSize = Number(opts.sample ?? (opts.quick ? 5 : 20));
 const exactMax = Number(opts["exact-max"] ?? 100);
 const forkMax = Number(opts["fork-max"] ?? (opts.quick ? 100 : 1000));
+// Static checks take seconds, and one run on a shared machine can be off by a third: the row is
+// the median of several (the memory columns their maximum).
+const repeat = Number(opts.repeat ?? (opts.quick ? 1 : 3));
+if (!Number.isInteger(repeat) || repeat < 1) fail(`--repeat: expected a positive integer, got '${opts.repeat}'`);
 const python = opts.python;
 const cli = path.resolve(opts.cli);
 const cpus = os.availableParallelism?.() ?? os.cpus().length;
@@ -88,6 +93,14 @@ async function runCheck(root, compiler, expected, label) {
   if (run.exitCode !== 1) fail(`${label}: expected exit code 1 (the stale flows fail the type-change policy), got ${run.exitCode}: ${run.stderr.trim().slice(-2000)}`);
   verifyReport(JSON.parse(run.stdout), expected, label);
   return run;
+}
+
+async function runCheckMedian(root, compiler, expected, label) {
+  const runs = [];
+  for (let i = 0; i < repeat; i++) runs.push(await runCheck(root, compiler, expected, label));
+  const walls = runs.map((run) => run.wallMs).sort((a, b) => a - b);
+  const max = (key) => Math.max(...runs.map((run) => run[key] ?? 0)) || null;
+  return { ...runs[0], wallMs: walls[Math.floor(walls.length / 2)], maxRssKb: max("maxRssKb"), treePssKb: max("treePssKb") };
 }
 
 function configBlock(text) {
@@ -179,7 +192,7 @@ for (const n of sizes) {
   process.stderr.write(`bench: N=${n}: ${expected.flows.length} flows (${Math.min(...params)}–${Math.max(...params)} parameters), ${expected.stale.length} stale\n`);
 
   process.stderr.write(`bench: N=${n}: static\n`);
-  rows.push(row("static (CLI)", n, await runCheck(root, "static", expected, `static N=${n}`)));
+  rows.push(row("static (CLI)", n, await runCheckMedian(root, "static", expected, `static N=${n}`), repeat > 1 ? { note: `median of ${repeat} runs` } : {}));
 
   if (!realAvailable) {
     for (const compiler of ["metaflow (CLI)", "fork server (direct)", "baseline"]) rows.push(row(compiler, n, null, { skipped: `metaflow-dagster is not importable by ${python} (${realWhy})` }));
