@@ -341,7 +341,16 @@ class SourceCache:
     def realpath(self, path):
         real = self._real.get(path)
         if real is None:
-            real = self._real[path] = os.path.realpath(path)
+            head, tail = os.path.split(path)
+            if os.name != "nt" and head and head != path and tail not in ("", ".", ".."):
+                # The directory's real path is cached (a repo's files share a few directories);
+                # then only the last component can be a link. os.path.realpath would lstat every
+                # component of every file again.
+                candidate = os.path.join(self.realpath(head), tail)
+                real = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+            else:
+                real = os.path.realpath(path)
+            self._real[path] = real
         return real
 
     def rel(self, path):
