@@ -1,9 +1,12 @@
-import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { execaSync } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runAction } from "./helpers/action-runner.js";
+import { runtimeToken, startArtifactService, type FakeArtifacts } from "./helpers/fake-artifacts.js";
 import { BOT, HUMAN, fault, start, type FakeGitHub } from "./helpers/fake-github.js";
-import { gitRepo, PROJECT, tempDir } from "./helpers/repo.js";
+import { checkJson, gitRepo, PROJECT, standInCompiler, tempDir } from "./helpers/repo.js";
 
 const schedule = { name: "schedule", payload: { schedule: "0 6 * * 1" } };
 
@@ -110,5 +113,59 @@ describe("the scheduled audit", () => {
     expect(run.exitCode).toBe(0);
     expect(run.summary).toContain("cannot import metaflow-dagster, so no patch was made");
     expect(run.outputs.patch).toBe("");
+  });
+});
+
+describe("upload-patch with the artifact service", () => {
+  let artifacts: FakeArtifacts;
+  beforeEach(async () => {
+    artifacts = await startArtifactService();
+  });
+  afterEach(async () => {
+    await artifacts.close();
+  });
+  // What the runner gives a step; github.com, since the artifact client refuses GHES. The stand-in
+  // compiler fakes `dagster create` but cannot be preloaded by the fork server.
+  const artifactEnv = () => ({ ACTIONS_RUNTIME_TOKEN: runtimeToken(), ACTIONS_RESULTS_URL: `${artifacts.url}/`, GITHUB_SERVER_URL: "https://github.com", MFDAG_NO_FORK_SERVER: "1" });
+
+  /** The files of a zip, read with Python's zipfile (the zip @actions/artifact uploaded). */
+  function unzip(zip: Buffer): Record<string, string> {
+    const script = "import io, json, sys, zipfile\nz = zipfile.ZipFile(io.BytesIO(sys.stdin.buffer.read()))\nprint(json.dumps({n: z.read(n).decode() for n in z.namelist()}))";
+    return JSON.parse(execaSync("python3", ["-c", script], { input: zip }).stdout) as Record<string, string>;
+  }
+
+  it("attaches the regenerated definitions to the run as a 14-day artifact whose patch git apply accepts", async () => {
+    const repo = shopRepo();
+    const run = await runAction({ workspace: repo, apiUrl: github.url, event: schedule, inputs: { "upload-patch": "true", python: standInCompiler(repo) }, env: artifactEnv() });
+    expect(run.exitCode).toBe(0);
+    expect(artifacts.artifacts.map((a) => a.name)).toEqual(["mfdag-fix-default"]);
+    const artifact = artifacts.artifacts[0]!;
+    expect(artifact).toMatchObject({ workflowRunBackendId: "run-backend-1", workflowJobRunBackendId: "job-backend-1" });
+    expect(artifact.finalized).toEqual({ size: String(artifact.content.length), hash: `sha256:${createHash("sha256").update(artifact.content).digest("hex")}` });
+    const days = (Date.parse(artifact.expiresAt!) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(13.9);
+    expect(days).toBeLessThan(14.1);
+
+    // The artifact holds exactly the patch the step made, and the patch makes the repo up to date.
+    const files = unzip(artifact.content);
+    expect(Object.keys(files)).toEqual(["mfdag-fix.patch"]);
+    expect(files["mfdag-fix.patch"]).toBe(readFileSync(run.outputs.patch!, "utf8"));
+    expect(files["mfdag-fix.patch"]).toContain("+++ b/dagster/train_dagster.py");
+    execaSync("git", ["apply"], { cwd: repo, input: files["mfdag-fix.patch"] });
+    const { report } = await checkJson(repo, "--compiler", "static");
+    expect(report.summary).toMatchObject({ drift: 0 });
+    expect(run.summary).toContain("attached to this run as the artifact mfdag-fix-default");
+  });
+
+  it("keeps the verdict and says where the patch is when the artifact service refuses the upload", async () => {
+    artifacts.failWith = 401;
+    const repo = shopRepo();
+    const run = await runAction({ workspace: repo, apiUrl: github.url, event: schedule, inputs: { "upload-patch": "true", python: standInCompiler(repo) }, env: artifactEnv() });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ drift: "true", verdict: "pass" }); // an audit reports drift; it does not fail for it
+    expect(artifacts.artifacts).toEqual([]);
+    expect(existsSync(run.outputs.patch!)).toBe(true);
+    expect(run.summary).toContain(`upload-patch: the patch is at ${run.outputs.patch} but could not be attached to the run`);
+    expect(run.stdout).toContain("::warning::upload-patch: the patch is at");
   });
 });
