@@ -43878,7 +43878,7 @@ var SPLIT_THRESHOLD = 200;
 function staticScriptPath() {
   return path16.join(packageRoot(), "python", "mfdag_static.py");
 }
-function hold(child, keepAlive) {
+function setRef(child, keepAlive) {
   for (const handle of [child, child.stdin, child.stdout, child.stderr]) {
     if (keepAlive) handle?.ref?.();
     else handle?.unref?.();
@@ -43941,7 +43941,7 @@ function createStaticWorker(options, interpreter) {
       env: { PYTHONDONTWRITEBYTECODE: "1", PYTHONHASHSEED: "0" },
       cwd: options.root
     });
-    hold(child, false);
+    setRef(child, false);
     const stderr = [];
     child.stderr?.on("data", (chunk) => stderr.push(chunk.toString()));
     const lines = createInterface2({ input: child.stdout })[Symbol.asyncIterator]();
@@ -43969,7 +43969,15 @@ function createStaticWorker(options, interpreter) {
       return hello.data.executable || python;
     });
     ready.catch(() => void 0);
-    return { child, ready, nextLine };
+    return { child, holders: 0, ready, nextLine };
+  }
+  async function held(running, work) {
+    if (running.holders++ === 0) setRef(running.child, true);
+    try {
+      return await work();
+    } finally {
+      if (--running.holders === 0) setRef(running.child, false);
+    }
   }
   function current() {
     if (!server) {
@@ -43986,23 +43994,23 @@ function createStaticWorker(options, interpreter) {
       compile: compile2.map((c3) => ({ flowFile: c3.flowFile, flowClass: c3.flowClass, jobName: c3.jobName })),
       maxFileBytes: options.maxFileBytes
     };
-    hold(running.child, true);
     let timer;
     const timeout = new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Error(`the static compiler did not answer within ${Math.round(options.timeoutMs / 1e3)} s`)), options.timeoutMs);
     });
     let line;
     try {
-      await Promise.race([running.ready, timeout]);
-      running.child.stdin?.write(JSON.stringify(body) + "\n");
-      line = await Promise.race([running.nextLine(), timeout]);
+      line = await held(running, async () => {
+        await Promise.race([running.ready, timeout]);
+        running.child.stdin?.write(JSON.stringify(body) + "\n");
+        return Promise.race([running.nextLine(), timeout]);
+      });
     } catch (error62) {
       running.child.kill("SIGKILL");
       server = null;
       throw error62;
     } finally {
       clearTimeout(timer);
-      hold(running.child, false);
     }
     let json2;
     try {
@@ -44022,7 +44030,8 @@ function createStaticWorker(options, interpreter) {
       current();
     },
     async executable() {
-      return (await current()).ready;
+      const running = await current();
+      return held(running, () => running.ready);
     },
     analyze(scan, compile2) {
       const answer = queue.then(() => request(scan, compile2));
@@ -44034,7 +44043,7 @@ function createStaticWorker(options, interpreter) {
       server = null;
       const running = await closing?.catch(() => null);
       if (!running) return;
-      hold(running.child, true);
+      setRef(running.child, true);
       running.child.stdin?.end();
       await running.child;
     }

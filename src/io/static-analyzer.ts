@@ -31,7 +31,7 @@ export function staticScriptPath(): string {
 type Refable = { ref?: () => unknown; unref?: () => unknown } | null | undefined;
 
 /** Whether the child and its pipes keep Node's event loop alive. */
-function hold(child: ResultPromise, keepAlive: boolean): void {
+function setRef(child: ResultPromise, keepAlive: boolean): void {
   for (const handle of [child, child.stdin, child.stdout, child.stderr] as Refable[]) {
     if (keepAlive) handle?.ref?.();
     else handle?.unref?.();
@@ -100,6 +100,8 @@ interface StaticWorker extends StaticAnalyzer {
 
 interface Server {
   child: ResultPromise;
+  /** Callers waiting on it: while there are any, it keeps Node alive (see `held`). */
+  holders: number;
   /** The greeting: the interpreter itself, once Python has loaded the static compiler. */
   ready: Promise<string>;
   nextLine(): Promise<string | null>;
@@ -128,7 +130,7 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
     });
     // Idle between requests, the server must not keep Node alive: a caller that forgets close()
     // (or fails before it) would otherwise hang the step. It is held only while a request runs.
-    hold(child, false);
+    setRef(child, false);
     const stderr: string[] = [];
     child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
@@ -158,7 +160,17 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
       return hello.data.executable || python;
     });
     ready.catch(() => undefined); // awaited by the first request; a warm-up alone must not crash Node
-    return { child, ready, nextLine };
+    return { child, holders: 0, ready, nextLine };
+  }
+
+  /** Runs `work` with the server held: Node must not exit while someone waits on it. */
+  async function held<T>(running: Server, work: () => Promise<T>): Promise<T> {
+    if (running.holders++ === 0) setRef(running.child, true);
+    try {
+      return await work();
+    } finally {
+      if (--running.holders === 0) setRef(running.child, false);
+    }
   }
 
   function current(): Promise<Server> {
@@ -177,23 +189,23 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
       compile: compile.map((c) => ({ flowFile: c.flowFile, flowClass: c.flowClass, jobName: c.jobName })),
       maxFileBytes: options.maxFileBytes,
     };
-    hold(running.child, true);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`the static compiler did not answer within ${Math.round(options.timeoutMs / 1000)} s`)), options.timeoutMs);
     });
     let line: string | null;
     try {
-      await Promise.race([running.ready, timeout]);
-      running.child.stdin?.write(JSON.stringify(body) + "\n");
-      line = await Promise.race([running.nextLine(), timeout]);
+      line = await held(running, async () => {
+        await Promise.race([running.ready, timeout]);
+        running.child.stdin?.write(JSON.stringify(body) + "\n");
+        return Promise.race([running.nextLine(), timeout]);
+      });
     } catch (error) {
       running.child.kill("SIGKILL");
       server = null;
       throw error;
     } finally {
       clearTimeout(timer);
-      hold(running.child, false);
     }
     let json: unknown;
     try {
@@ -214,7 +226,8 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
       current();
     },
     async executable() {
-      return (await current()).ready;
+      const running = await current();
+      return held(running, () => running.ready);
     },
     analyze(scan, compile) {
       const answer = queue.then(() => request(scan, compile));
@@ -226,7 +239,7 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
       server = null;
       const running = await closing?.catch(() => null);
       if (!running) return;
-      hold(running.child, true); // until it has exited
+      setRef(running.child, true); // until it has exited
       running.child.stdin?.end();
       await running.child;
     },
