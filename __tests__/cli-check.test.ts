@@ -213,6 +213,24 @@ describe("an interpreter that is not a working Python 3", () => {
   });
 });
 
+describe("a Python older than 3.9", () => {
+  it("exits 2 saying which version it found and which it needs, not an error per flow", async () => {
+    const root = gitRepo({ "flows/a_flow.py": "from metaflow import FlowSpec\n" });
+    // A stand-in: python3 that reports itself as 3.7 to the script it runs (options before the script are dropped).
+    const old = path.join(tempDir(), "python3.7");
+    writeFileSync(
+      old,
+      `#!/bin/sh\nwhile [ "\${1#-}" != "$1" ]; do shift; done\nexec python3 -c 'import runpy, sys; sys.version_info = (3, 7, 16, "final", 0); sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name="__main__")' "$@"\n`,
+      { mode: 0o755 },
+    );
+    const { exitCode, stderr, stdout } = await runCli(["check", "--root", root, "--python", old, "--compiler", "static"]);
+    expect(exitCode).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toContain(`'${old}' could not run the static compiler (exit 2: mfdag_static needs Python 3.9 or newer;`);
+    expect(stderr).toContain("is Python 3.7)");
+  });
+});
+
 describe("sharding", () => {
   it("splits the flows over shards that merge back into the unsharded report", async () => {
     const root = corpusRepo();

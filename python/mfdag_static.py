@@ -3371,6 +3371,12 @@ def answer(compiler_for, text):
 
 
 def main(argv):
+    if sys.version_info < (3, 9):
+        # Older versions parse this file but lack parts of ast it needs; say so once, instead of
+        # an internal error per flow.
+        sys.stderr.write("mfdag_static needs Python 3.9 or newer; %s is Python %d.%d\n"
+                         % (sys.executable, sys.version_info[0], sys.version_info[1]))
+        return 2
     # Deep (but bounded) hierarchies and import chains recurse; stay well below
     # what the C stack allows.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
