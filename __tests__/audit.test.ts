@@ -80,6 +80,21 @@ describe("the scheduled audit", () => {
     expect(github.state.issues.filter((i) => i.user.login === BOT.login)).toHaveLength(1);
   });
 
+  it("finds its issue behind 2500 newer issues by people, where a scan of the newest would not reach", async () => {
+    const repo = shopRepo();
+    await runAction({ workspace: repo, apiUrl: github.url, event: schedule });
+    const ours = trackingIssues()[0]!;
+    for (let i = 0; i < 2500; i++) github.state.issues.push({ number: ours.number + 1 + i, repo: "acme/shop", title: `bug ${i}`, body: "", state: "open", labels: [], user: HUMAN });
+    setEpochs(repo, "11.5");
+    const before = github.requestsTo("GET /repos/acme/shop/issues").length;
+    const run = await runAction({ workspace: repo, apiUrl: github.url, event: schedule });
+    expect(run.outputs["issue-number"]).toBe(String(ours.number));
+    expect(trackingIssues()).toHaveLength(1);
+    expect(trackingIssues()[0]!.body).toContain("epochs: float = 11.5");
+    // Found through the creator filter (the viewer login with GitHub's REST [bot] suffix), not by paging through people's issues.
+    expect(github.requestsTo("GET /repos/acme/shop/issues").slice(before).map((r) => r.query.creator ?? null)).toEqual(["github-actions", "github-actions[bot]"]);
+  });
+
   it("files the issue without labels when the token may not create them", async () => {
     const repo = shopRepo();
     github.script("POST /repos/acme/shop/labels", fault.forbidden());

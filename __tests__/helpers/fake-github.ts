@@ -379,6 +379,7 @@ export async function start(): Promise<FakeGitHub> {
       const items = state.issues
         .filter((i) => i.repo === repo && (wantState === "all" || i.state === wantState))
         .filter((i) => wantLabels.every((l) => i.labels.includes(l)))
+        .filter((i) => !ctx.query.creator || i.user.login === ctx.query.creator)
         .sort((a, b) => b.number - a.number);
       return page(ctx, items.map(issueJson));
     }),

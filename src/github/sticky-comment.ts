@@ -153,13 +153,31 @@ function commentRef(data: unknown): { id: number; url: string } {
  * installation tokens alike (`my-app` for the comments' `my-app[bot]`), hence the `[bot]` stripping.
  */
 export async function tokenIdentity(octokit: Octokit): Promise<(login: string) => boolean> {
-  const normalize = (login: string) => login.replace(/\[bot\]$/, "").toLowerCase();
+  return identityOf(await tokenLogin(octokit));
+}
+
+/** The token's own login, from GraphQL `viewer`; null when the token may not ask. */
+export async function tokenLogin(octokit: Octokit): Promise<string | null> {
   try {
     const { viewer } = await octokit.graphql<{ viewer: { login: string } }>("query { viewer { login } }");
-    const me = normalize(viewer.login);
-    return (login) => normalize(login) === me;
+    return viewer.login;
   } catch {
-    // Some tokens may not query `viewer`; then the Actions token is the likely author.
-    return (login) => login === ACTIONS_BOT;
+    return null;
   }
+}
+
+/**
+ * Whether a REST author login is the token's: bots are `name` in GraphQL and `name[bot]` in REST.
+ * Without a login (some tokens may not query `viewer`), the Actions token is the likely author.
+ */
+export function identityOf(me: string | null): (login: string) => boolean {
+  if (me === null) return (login) => login === ACTIONS_BOT;
+  const normalize = (login: string) => login.replace(/\[bot\]$/, "").toLowerCase();
+  return (login) => normalize(login) === normalize(me);
+}
+
+/** The REST logins the token's own issues and comments may carry (see identityOf). */
+export function restLoginsOf(me: string | null): string[] {
+  if (me === null) return [ACTIONS_BOT];
+  return me.endsWith("[bot]") ? [me] : [me, `${me}[bot]`];
 }

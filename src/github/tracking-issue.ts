@@ -3,7 +3,7 @@
  * which people edit) and by its author. Opened when drift or compile errors appear, updated while
  * they last, closed with a comment when the repo is clean, reopened when drift comes back.
  */
-import { fitCommentBody, tokenIdentity } from "./sticky-comment.js";
+import { fitCommentBody, identityOf, restLoginsOf, tokenLogin } from "./sticky-comment.js";
 import { forbiddenMessage, httpStatus, isPermissionDenied, type Octokit } from "./octokit.js";
 
 export interface TrackingIssueRequest {
@@ -30,7 +30,7 @@ export interface TrackingIssueResult {
   skippedLabels: string[];
 }
 
-/** Issues scanned for the marker: the newest first, at most this many pages of 100. */
+/** Issues a scan for the marker reads: the newest first, at most this many pages of 100. */
 const MAX_PAGES = 20;
 
 export function trackingMarker(trackingId: string): string {
@@ -46,19 +46,35 @@ interface IssueSummary {
 }
 
 async function findIssue(octokit: Octokit, owner: string, repo: string, marker: string): Promise<IssueSummary | null> {
-  const isMe = await tokenIdentity(octokit);
-  let pages = 0;
-  for await (const response of octokit.paginate.iterator(octokit.rest.issues.listForRepo, { owner, repo, state: "all", sort: "created", direction: "desc", per_page: 100 })) {
-    for (const issue of response.data) {
-      if ((issue as { pull_request?: unknown }).pull_request) continue;
-      const body = issue.body ?? "";
-      const author = issue.user?.login ?? "";
-      // Only our own issues count: a user pasting the marker must not redirect the audit.
-      if (body.startsWith(marker) && isMe(author)) return { number: issue.number, state: issue.state, body, url: issue.html_url, author };
+  const login = await tokenLogin(octokit);
+  const isMe = identityOf(login);
+  const scan = async (creator: string | undefined): Promise<IssueSummary | null> => {
+    let pages = 0;
+    const query = { owner, repo, state: "all" as const, sort: "created" as const, direction: "desc" as const, per_page: 100, ...(creator ? { creator } : {}) };
+    for await (const response of octokit.paginate.iterator(octokit.rest.issues.listForRepo, query)) {
+      for (const issue of response.data) {
+        if ((issue as { pull_request?: unknown }).pull_request) continue;
+        const body = issue.body ?? "";
+        const author = issue.user?.login ?? "";
+        // Only our own issues count: a user pasting the marker must not redirect the audit.
+        if (body.startsWith(marker) && isMe(author)) return { number: issue.number, state: issue.state, body, url: issue.html_url, author };
+      }
+      if (++pages >= MAX_PAGES) break;
     }
-    if (++pages >= MAX_PAGES) break;
+    return null;
+  };
+  // Our own issues first, filtered by GitHub: in a busy repo the tracking issue can sit behind
+  // more newer issues than a scan reads. A login the API does not take as a creator is skipped.
+  for (const creator of restLoginsOf(login)) {
+    try {
+      const found = await scan(creator);
+      if (found) return found;
+    } catch (error) {
+      if (httpStatus(error) !== 422) throw error;
+    }
   }
-  return null;
+  // Then the newest issues of anyone, should the creator filter not know the token's login.
+  return scan(undefined);
 }
 
 /** Creates the labels that are missing; a token that may not create them only loses the labels. */
