@@ -43954,6 +43954,8 @@ function createStaticWorker(options, interpreter) {
       if (result.code === "ENOENT") {
         throw new ConfigurationError(`Python interpreter '${options.python}' was not found. Install Python 3, or pass --python with the path of one (action input: python).`);
       }
+      const tooOld = /mfdag_static needs Python [^\n]*/.exec(err);
+      if (tooOld) throw new ConfigurationError(`'${options.python}' cannot run the static compiler: ${tooOld[0]}. Pass --python (action input: python) with a Python 3.9 or newer.`);
       throw new ConfigurationError(
         `'${options.python}' could not run the static compiler (exit ${result.exitCode ?? result.signal}${err.trim() ? `: ${err.trim().split("\n").slice(-3).join(" / ")}` : ""}). Pass --python (action input: python) with a Python 3.9 or newer; if it is one, this is a bug in mfdag: please report it.`
       );

@@ -143,6 +143,8 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
       if ((result as { code?: string }).code === "ENOENT") {
         throw new ConfigurationError(`Python interpreter '${options.python}' was not found. Install Python 3, or pass --python with the path of one (action input: python).`);
       }
+      const tooOld = /mfdag_static needs Python [^\n]*/.exec(err);
+      if (tooOld) throw new ConfigurationError(`'${options.python}' cannot run the static compiler: ${tooOld[0]}. Pass --python (action input: python) with a Python 3.9 or newer.`);
       // Most often the interpreter is not a Python 3 (a wrapper, `false`, Python 2): say which.
       throw new ConfigurationError(
         `'${options.python}' could not run the static compiler (exit ${result.exitCode ?? result.signal}${err.trim() ? `: ${err.trim().split("\n").slice(-3).join(" / ")}` : ""}). ` +
