@@ -4,18 +4,15 @@
  * metaflow-dagster are importable, against the real compiler on extra flows.
  */
 import type { StaticResponse } from "../src/core/static-protocol.js";
-import { FLOW_STEPS, snapshotTree } from "./helpers/repo.js";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { CORPUS, corpusExpected, FLOW_STEPS, PROJECT, snapshotTree } from "./helpers/repo.js";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { execa, execaSync } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 
-const PROJECT = path.resolve(fileURLToPath(import.meta.url), "../..");
 const SCRIPT = path.join(PROJECT, "python", "mfdag_static.py");
-const CORPUS = path.join(PROJECT, "__tests__/fixtures/corpus");
 const CORPUS_FLOWS = path.join(CORPUS, "flows");
 
 /** Corpus flows the static compiler reproduces exactly today: fewer is a regression. */
@@ -108,23 +105,6 @@ function flowSource(name: string, body: string, options: { header?: string; base
 
 // ---------------------------------------------------------------------------------------------
 // The recorded corpus
-
-interface Expectation {
-  flow_file: string;
-  exit_code: number;
-  flow?: string;
-  job?: string;
-  config_class?: string[] | null;
-  error_tail?: string[];
-}
-
-function corpusExpected(): Expectation[] {
-  const dir = path.join(CORPUS, "expected");
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as Expectation);
-}
 
 describe("static compiler on the recorded corpus", () => {
   const expectations = corpusExpected();
