@@ -4,13 +4,13 @@
  * metaflow-dagster are importable, against the real compiler on extra flows.
  */
 import type { StaticResponse } from "../src/core/static-protocol.js";
-import { CORPUS, corpusExpected, FLOW_STEPS, PROJECT, snapshotTree } from "./helpers/repo.js";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { CORPUS, corpusExpected, FLOW_STEPS, PROJECT, REAL_COMPILER_SKIP_REASON, realCompilerAvailable, snapshotTree, tempDir, writeFiles } from "./helpers/repo.js";
+import { readFileSync, statSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { execa, execaSync } from "execa";
-import { afterAll, describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
 
 const SCRIPT = path.join(PROJECT, "python", "mfdag_static.py");
 const CORPUS_FLOWS = path.join(CORPUS, "flows");
@@ -31,24 +31,6 @@ interface Request {
   scan?: string[];
   compile?: { flowFile: string; flowClass?: string | null; jobName?: string | null }[];
   maxFileBytes?: number;
-}
-
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(prefix = "mfdag-static-"): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-
-function writeFiles(root: string, files: Record<string, string | Buffer>): void {
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    writeFileSync(path.join(root, file), content);
-  }
 }
 
 async function runRaw(input: string) {
@@ -375,19 +357,8 @@ describe("static compiler rules", () => {
 // ---------------------------------------------------------------------------------------------
 // Against the real compiler
 
-const REAL_ENV_HINT = "set PYTHONPATH to metaflow and metaflow-dagster sources";
-
-function realCompilerImportable(): boolean {
-  try {
-    const child = execaSync("python3", ["-c", "import metaflow, metaflow_extensions.dagster"], { reject: false, timeout: 60_000, env: { PYTHONDONTWRITEBYTECODE: "1" } });
-    return child.exitCode === 0;
-  } catch {
-    return false;
-  }
-}
-
-const realAvailable = realCompilerImportable();
-const realTitle = realAvailable ? "static compiler agrees with the real compiler" : `static compiler vs real compiler: SKIPPED, real compiler not importable: ${REAL_ENV_HINT}`;
+const realAvailable = realCompilerAvailable();
+const realTitle = realAvailable ? "static compiler agrees with the real compiler" : `static compiler vs real compiler: SKIPPED, ${REAL_COMPILER_SKIP_REASON}`;
 
 /** Extra flows covering the tricky rules; every one is expected to be exact. */
 function trickyFlows(): Record<string, string | Buffer> {
