@@ -1,28 +1,14 @@
-import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { actionYml, pullRequestPayload, runAction } from "./helpers/action-runner.js";
 import { fault, start, type FakeGitHub } from "./helpers/fake-github.js";
-import { gitRepo, PER_PROCESS_COMPILER, PROJECT, tempDir } from "./helpers/repo.js";
+import { PER_PROCESS_COMPILER, PROJECT, shopRepo, tempDir } from "./helpers/repo.js";
 
 const PR = { number: 7, baseSha: "b".repeat(40), headSha: "h".repeat(40) };
 const prEvent = { name: "pull_request", payload: pullRequestPayload(PR) };
 const COMMENTS = "GET /repos/acme/shop/issues/7/comments";
-
-/** The example shop repo as a fresh git work tree: train_dagster.py is stale (epochs int → float). */
-function shopRepo(): string {
-  const staging = tempDir();
-  cpSync(path.join(PROJECT, "examples/shop"), staging, { recursive: true });
-  return gitRepo(Object.fromEntries(listFiles(staging).map((file) => [file, readFileSync(path.join(staging, file))])));
-}
-
-function listFiles(dir: string, prefix = ""): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    return statSync(full).isDirectory() ? listFiles(full, `${prefix}${name}/`) : [`${prefix}${name}`];
-  });
-}
 
 /** Regenerates the stale file the way `dagster create` would (our writer, current Config lines). */
 function fixShop(root: string): void {

@@ -7,7 +7,7 @@
  * Unit-level attacks live next to the code they attack (static-compiler.test.ts, injection.test.ts,
  * pairing.test.ts, definitions.test.ts, github*.test.ts); these are the whole-program versions.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { execaSync } from "execa";
@@ -17,18 +17,10 @@ import type { CheckReport, FlowResult } from "../src/core/types.js";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { pullRequestPayload, runAction, type ActionRun } from "./helpers/action-runner.js";
 import { fault, start, type FakeGitHub } from "./helpers/fake-github.js";
-import { FLOW_STEPS, gitRepo, PROJECT, runCli, snapshotTree, tempDir, writeFiles } from "./helpers/repo.js";
+import { flowSource, gitRepo, runCli, shopRepo, snapshotTree, tempDir, writeFiles } from "./helpers/repo.js";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-const STEPS = FLOW_STEPS;
-
-/** A flow file: `header` lines, then `class name(bases)` with `body` (indented), then the main block. */
-function flowSource(name: string, body: string, options: { header?: string; bases?: string } = {}): string {
-  const header = options.header ?? "from metaflow import FlowSpec, Parameter, step";
-  return `${header}\n\n\nclass ${name}(${options.bases ?? "FlowSpec"}):\n${body}\n${STEPS}\n\nif __name__ == "__main__":\n    ${name}()\n`;
-}
 
 const HEALTHY_FLOW = flowSource("HealthyFlow", ['    alpha = Parameter("alpha", default=1, help="Alpha value")', '    beta = Parameter("beta", default="b", help="Beta  # not a comment")'].join("\n"));
 
@@ -609,14 +601,6 @@ describe("no workflow-command injection through annotations", () => {
 
 // ---------------------------------------------------------------------------------------------
 
-/** The example shop repo as a fresh git work tree: train_dagster.py is stale (epochs int → float). */
-function shopRepo(): string {
-  const staging = tempDir();
-  cpSync(path.join(PROJECT, "examples/shop"), staging, { recursive: true });
-  const list = (dir: string, prefix = ""): string[] =>
-    readdirSync(dir).flatMap((name) => (statSync(path.join(dir, name)).isDirectory() ? list(path.join(dir, name), `${prefix}${name}/`) : [`${prefix}${name}`]));
-  return gitRepo(Object.fromEntries(list(staging).map((file) => [file, readFileSync(path.join(staging, file))])));
-}
 
 describe("a failing GitHub API never changes the verdict", () => {
   const PR = { number: 7, baseSha: "b".repeat(40), headSha: "h".repeat(40) };

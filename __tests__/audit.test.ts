@@ -1,24 +1,14 @@
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execaSync } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runAction } from "./helpers/action-runner.js";
 import { runtimeToken, startArtifactService, type FakeArtifacts } from "./helpers/fake-artifacts.js";
 import { BOT, HUMAN, fault, start, type FakeGitHub } from "./helpers/fake-github.js";
-import { checkJson, gitRepo, PROJECT, standInCompiler, tempDir } from "./helpers/repo.js";
+import { checkJson, pythonWithoutMetaflow, shopRepo, standInCompiler } from "./helpers/repo.js";
 
 const schedule = { name: "schedule", payload: { schedule: "0 6 * * 1" } };
-
-function listFiles(dir: string, prefix = ""): string[] {
-  return readdirSync(dir).flatMap((name) => (statSync(path.join(dir, name)).isDirectory() ? listFiles(path.join(dir, name), `${prefix}${name}/`) : [`${prefix}${name}`]));
-}
-
-function shopRepo(): string {
-  const staging = tempDir();
-  cpSync(path.join(PROJECT, "examples/shop"), staging, { recursive: true });
-  return gitRepo(Object.fromEntries(listFiles(staging).map((file) => [file, readFileSync(path.join(staging, file))])));
-}
 
 /** Makes train_flow.py agree with its committed definitions again (epochs back to 10). */
 function setEpochs(root: string, value: string): void {
@@ -122,9 +112,7 @@ describe("the scheduled audit", () => {
   });
 
   it("notes in the summary why upload-patch made no patch without metaflow-dagster", async () => {
-    const python = path.join(tempDir(), "python-plain");
-    writeFileSync(python, '#!/bin/sh\nunset PYTHONPATH\nexec python3 "$@"\n', { mode: 0o755 });
-    const run = await runAction({ workspace: shopRepo(), apiUrl: github.url, event: schedule, inputs: { "upload-patch": "true", python } });
+    const run = await runAction({ workspace: shopRepo(), apiUrl: github.url, event: schedule, inputs: { "upload-patch": "true", python: pythonWithoutMetaflow() } });
     expect(run.exitCode).toBe(0);
     expect(run.summary).toContain("cannot import metaflow-dagster, so no patch was made");
     expect(run.outputs.patch).toBe("");

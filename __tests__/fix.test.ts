@@ -1,30 +1,12 @@
-import { cpSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { execaSync } from "execa";
 import { describe, expect, it } from "vitest";
-import { checkJson, gitRepo, PER_PROCESS_COMPILER, PROJECT, realCompilerAvailable, REAL_COMPILER_SKIP_REASON, runCli, snapshotTree, standInCompiler, tempDir } from "./helpers/repo.js";
-
-/** The example shop as a git work tree; train_dagster.py is stale. */
-function shop(): string {
-  const staging = tempDir();
-  cpSync(path.join(PROJECT, "examples/shop"), staging, { recursive: true });
-  const root = gitRepo();
-  cpSync(staging, root, { recursive: true });
-  execaSync("git", ["add", "-A"], { cwd: root });
-  execaSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "shop"], { cwd: root });
-  return root;
-}
-
-/** An interpreter that cannot import metaflow, whatever PYTHONPATH the test runs with. */
-function pythonWithoutMetaflow(): string {
-  const file = path.join(tempDir(), "python-plain");
-  writeFileSync(file, '#!/bin/sh\nunset PYTHONPATH\nexec python3 "$@"\n', { mode: 0o755 });
-  return file;
-}
+import { checkJson, gitRepo, PER_PROCESS_COMPILER, realCompilerAvailable, pythonWithoutMetaflow, REAL_COMPILER_SKIP_REASON, runCli, shopRepo, snapshotTree, standInCompiler, tempDir } from "./helpers/repo.js";
 
 describe("mfdag fix", () => {
   it("refuses with what to install when metaflow-dagster is not importable, and touches nothing", async () => {
-    const root = shop();
+    const root = shopRepo();
     const before = snapshotTree(root);
     const { exitCode, stderr } = await runCli(["fix", "--root", root, "--python", pythonWithoutMetaflow()]);
     expect(exitCode).toBe(2);
@@ -34,7 +16,7 @@ describe("mfdag fix", () => {
   });
 
   it("--patch writes a patch that git apply accepts, leaves the tree alone, and fixes the check", async () => {
-    const root = shop();
+    const root = shopRepo();
     const before = snapshotTree(root);
     const patch = path.join(tempDir(), "fix.patch");
     const { exitCode, stdout } = await runCli(["fix", "--root", root, "--python", standInCompiler(root), "--patch", patch], { env: PER_PROCESS_COMPILER });
@@ -50,7 +32,7 @@ describe("mfdag fix", () => {
   });
 
   it("says there is nothing to fix when everything is up to date", async () => {
-    const root = shop();
+    const root = shopRepo();
     const patch = path.join(tempDir(), "fix.patch");
     const standIn = standInCompiler(root);
     await runCli(["fix", "--root", root, "--python", standIn], { env: PER_PROCESS_COMPILER });
@@ -60,7 +42,7 @@ describe("mfdag fix", () => {
   });
 
   it("rejects a --flow that is not a flow file", async () => {
-    const root = shop();
+    const root = shopRepo();
     const { exitCode, stderr } = await runCli(["fix", "--root", root, "--python", standInCompiler(root), "--flow", path.join(root, "flows/common/params.py")], { env: PER_PROCESS_COMPILER });
     expect(exitCode).toBe(2);
     expect(stderr).toContain("--flow: flows/common/params.py is not a flow file");
@@ -69,7 +51,7 @@ describe("mfdag fix", () => {
 
 describe.skipIf(!realCompilerAvailable())(`mfdag fix with the real compiler${realCompilerAvailable() ? "" : `: SKIPPED, ${REAL_COMPILER_SKIP_REASON}`}`, () => {
   it("regenerates only the stale file, after which check passes", async () => {
-    const root = shop();
+    const root = shopRepo();
     const etl = path.join(root, "dagster/etl_dagster.py");
     const etlBefore = statSync(etl).mtimeMs;
     const { exitCode, stdout } = await runCli(["fix", "--root", root]);

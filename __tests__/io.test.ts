@@ -7,10 +7,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createRepoReader } from "../src/io/repo.js";
 import { createStaticAnalyzer } from "../src/io/static-analyzer.js";
-import { FLOW_STEPS, tempDir, writeFiles } from "./helpers/repo.js";
+import { flowSource, tempDir, writeFiles } from "./helpers/repo.js";
 
-const flowSource = (name: string) =>
-  `from metaflow import FlowSpec, Parameter, step\n\n\nclass ${name}(FlowSpec):\n    alpha = Parameter("alpha", default=1)\n${FLOW_STEPS}\n\nif __name__ == "__main__":\n    ${name}()\n`;
+const ALPHA = '    alpha = Parameter("alpha", default=1)';
 
 describe("the local repo reader", () => {
   it("reads a file, and a link to a file inside the root, with their sizes", async () => {
@@ -63,7 +62,7 @@ describe("the static analyzer's processes", () => {
   it("a large request is split across processes; a wrapper interpreter starts once, the others run the interpreter it names", async () => {
     const root = tempDir();
     const files: Record<string, string> = {};
-    for (let i = 0; i < 240; i++) files[`flows/f${i}_flow.py`] = flowSource(`F${i}Flow`);
+    for (let i = 0; i < 240; i++) files[`flows/f${i}_flow.py`] = flowSource(`F${i}Flow`, ALPHA);
     writeFiles(root, files);
     const wrapper = loggingWrapper(tempDir());
     const analyzer = createStaticAnalyzer({ root, python: wrapper.python, maxFileBytes: 100_000, timeoutMs: 120_000, processes: 2 });
@@ -83,7 +82,7 @@ describe("the static analyzer's processes", () => {
 
   it("an interpreter that does not greet like the static compiler is a configuration error naming it", async () => {
     const root = tempDir();
-    writeFiles(root, { "a_flow.py": flowSource("AFlow") });
+    writeFiles(root, { "a_flow.py": flowSource("AFlow", ALPHA) });
     const impostor = loggingWrapper(tempDir(), "echo 'Python 2.7.18'\ncat > /dev/null");
     const analyzer = createStaticAnalyzer({ root, python: impostor.python, maxFileBytes: 100_000, timeoutMs: 60_000 });
     try {

@@ -4,7 +4,7 @@
  * metaflow-dagster are importable, against the real compiler on extra flows.
  */
 import type { StaticResponse } from "../src/core/static-protocol.js";
-import { CORPUS, corpusExpected, FLOW_STEPS, PROJECT, REAL_COMPILER_SKIP_REASON, realCompilerAvailable, snapshotTree, tempDir, writeFiles } from "./helpers/repo.js";
+import { CORPUS, corpusExpected, FLOW_STEPS, flowSource as sharedFlowSource, PROJECT, REAL_COMPILER_SKIP_REASON, realCompilerAvailable, snapshotTree, tempDir, writeFiles } from "./helpers/repo.js";
 import { readFileSync, statSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -77,12 +77,9 @@ function limiter(concurrency: number) {
 }
 
 
-const STEPS = FLOW_STEPS;
-
-/** A flow file: header lines, class `name(bases)` with `body` (already indented), main block. */
+/** A test flow that imports every metaflow name the tests use. */
 function flowSource(name: string, body: string, options: { header?: string; bases?: string; decorator?: string } = {}): string {
-  const header = options.header ?? "from metaflow import FlowSpec, Parameter, IncludeFile, Config, JSONType, project, step";
-  return `${header}\n\n\n${options.decorator ? `${options.decorator}\n` : ""}class ${name}(${options.bases ?? "FlowSpec"}):\n${body}\n${STEPS}\n\nif __name__ == "__main__":\n    ${name}()\n`;
+  return sharedFlowSource(name, body, { header: "from metaflow import FlowSpec, Parameter, IncludeFile, Config, JSONType, project, step", ...options });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,7 +288,7 @@ describe("static compiler safety", () => {
       "lib/a.py": "from lib.b import B\nVALUE = 1\n",
       "lib/b.py": "from lib.a import VALUE\n\n\nclass B:\n    pass\n",
       "import_cycle_flow.py": flowSource("ImportCycleFlow", '    x = Parameter("x", default=VALUE)', { header: "from metaflow import FlowSpec, Parameter, step\nfrom lib.a import VALUE" }),
-      "deep_flow.py": `${chain.join("\n")}\n\n\nclass DeepFlow(C150):\n${STEPS}\n\nif __name__ == "__main__":\n    DeepFlow()\n`,
+      "deep_flow.py": `${chain.join("\n")}\n\n\nclass DeepFlow(C150):\n${FLOW_STEPS}\n\nif __name__ == "__main__":\n    DeepFlow()\n`,
       "fine_flow.py": flowSource("FineFlow", '    x = Parameter("x", default=1)'),
     });
     const flows = ["cycle_flow.py", "import_cycle_flow.py", "deep_flow.py", "fine_flow.py"];

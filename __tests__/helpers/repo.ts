@@ -119,6 +119,23 @@ export const FLOW_STEPS = `
         pass
 `;
 
+/** A flow file: `header` lines, an optional class decorator, `class name(bases)` with `body` (indented), then the main block. */
+export function flowSource(name: string, body: string, options: { header?: string; bases?: string; decorator?: string } = {}): string {
+  const header = options.header ?? "from metaflow import FlowSpec, Parameter, step";
+  return `${header}\n\n\n${options.decorator ? `${options.decorator}\n` : ""}class ${name}(${options.bases ?? "FlowSpec"}):\n${body}\n${FLOW_STEPS}\n\nif __name__ == "__main__":\n    ${name}()\n`;
+}
+
+/** Every file under `dir`, as POSIX paths relative to it. */
+function listFiles(dir: string, prefix = ""): string[] {
+  return readdirSync(dir).flatMap((name) => (statSync(path.join(dir, name)).isDirectory() ? listFiles(path.join(dir, name), `${prefix}${name}/`) : [`${prefix}${name}`]));
+}
+
+/** The example shop repo as a fresh git work tree: train_dagster.py is stale (epochs int → float). */
+export function shopRepo(): string {
+  const shop = path.join(PROJECT, "examples/shop");
+  return gitRepo(Object.fromEntries(listFiles(shop).map((file) => [file, readFileSync(path.join(shop, file))])));
+}
+
 /**
  * A stand-in for `python flow.py dagster create OUT` where the real compiler cannot be installed:
  * it writes the documented file layout with the Config class from our static compiler. It makes
@@ -151,5 +168,12 @@ open(out, "w").write("\\n".join(parts))
 `,
     { mode: 0o755 },
   );
+  return file;
+}
+
+/** An interpreter that cannot import metaflow, whatever PYTHONPATH the test runs with. */
+export function pythonWithoutMetaflow(): string {
+  const file = path.join(tempDir(), "python-plain");
+  writeFileSync(file, '#!/bin/sh\nunset PYTHONPATH\nexec python3 "$@"\n', { mode: 0o755 });
   return file;
 }
