@@ -43751,6 +43751,14 @@ async function walkFiles(root) {
   return out;
 }
 var NO_FOLLOW = constants4.O_NOFOLLOW === void 0 || constants4.O_NONBLOCK === void 0 ? void 0 : constants4.O_NOFOLLOW | constants4.O_NONBLOCK;
+function openUnlessLink(file2, flags) {
+  try {
+    return openSync(file2, constants4.O_RDONLY | flags);
+  } catch (error62) {
+    if (error62.code === "ELOOP") return null;
+    throw error62;
+  }
+}
 function createRepoReader(rootDir, options = {}) {
   const root = path15.resolve(rootDir);
   let realRoot = null;
@@ -43766,12 +43774,8 @@ function createRepoReader(rootDir, options = {}) {
     let realDir = realDirs.get(dir);
     if (realDir === void 0) realDirs.set(dir, realDir = realpathSync(dir));
     if (!inRoot(realDir)) return outside;
-    let fd;
-    try {
-      if (NO_FOLLOW === void 0) throw Object.assign(new Error("no O_NOFOLLOW"), { code: "ELOOP" });
-      fd = openSync(path15.join(realDir, path15.basename(absolute)), constants4.O_RDONLY | NO_FOLLOW);
-    } catch (error62) {
-      if (error62.code !== "ELOOP") throw error62;
+    let fd = NO_FOLLOW === void 0 ? null : openUnlessLink(path15.join(realDir, path15.basename(absolute)), NO_FOLLOW);
+    if (fd === null) {
       const real = realpathSync(absolute);
       if (!inRoot(real)) return outside;
       if (!statSync2(real).isFile()) return { error: `${file2} is not a regular file` };

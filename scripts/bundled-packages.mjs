@@ -23,10 +23,15 @@ export function bundledPackages(metafiles, cwd = process.cwd()) {
     .sort((a, b) => (a.name === b.name ? a.version.localeCompare(b.version) : a.name < b.name ? -1 : 1));
 }
 
+// Folder -> its package's folder (null: none above it); a package's files share their folders.
+const packageDirs = new Map();
+
 function packageDir(file) {
-  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+  const dir = path.dirname(file);
+  if (dir === file) return null;
+  if (!packageDirs.has(dir)) {
     const manifest = path.join(dir, "package.json");
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, "utf8")).name) return dir;
+    packageDirs.set(dir, existsSync(manifest) && JSON.parse(readFileSync(manifest, "utf8")).name ? dir : packageDir(dir));
   }
-  return null;
+  return packageDirs.get(dir);
 }

@@ -55,6 +55,19 @@ async function walkFiles(root: string): Promise<string[]> {
 /** `undefined` where the platform has no such flags (Windows): reads then resolve links first. */
 const NO_FOLLOW = constants.O_NOFOLLOW === undefined || constants.O_NONBLOCK === undefined ? undefined : constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
+/**
+ * Opens a file that is not a link (O_NOFOLLOW) without waiting on a FIFO (O_NONBLOCK: it is
+ * refused afterwards as not a regular file); null when the file is a link.
+ */
+function openUnlessLink(file: string, flags: number): number | null {
+  try {
+    return openSync(file, constants.O_RDONLY | flags);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ELOOP") return null;
+    throw error;
+  }
+}
+
 export function createRepoReader(rootDir: string, options: { ignore?: readonly string[] } = {}): RepoReader {
   const root = path.resolve(rootDir);
   // Resolved once each: every read compares a real path with the root's, and the files of a
@@ -78,14 +91,8 @@ export function createRepoReader(rootDir: string, options: { ignore?: readonly s
     let realDir = realDirs.get(dir);
     if (realDir === undefined) realDirs.set(dir, (realDir = realpathSync(dir)));
     if (!inRoot(realDir)) return outside;
-    let fd: number;
-    try {
-      // The file itself must not be a link (O_NOFOLLOW), and a FIFO must not block the open
-      // (O_NONBLOCK): it is refused below as not a regular file.
-      if (NO_FOLLOW === undefined) throw Object.assign(new Error("no O_NOFOLLOW"), { code: "ELOOP" });
-      fd = openSync(path.join(realDir, path.basename(absolute)), constants.O_RDONLY | NO_FOLLOW);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ELOOP") throw error;
+    let fd = NO_FOLLOW === undefined ? null : openUnlessLink(path.join(realDir, path.basename(absolute)), NO_FOLLOW);
+    if (fd === null) {
       // A symlink (or a platform without O_NOFOLLOW): follow it, and read it only if it stays inside.
       const real = realpathSync(absolute);
       if (!inRoot(real)) return outside;

@@ -104,7 +104,8 @@ interface Server {
   holders: number;
   /** The greeting: the interpreter itself, once Python has loaded the static compiler. */
   ready: Promise<string>;
-  nextLine(): Promise<string | null>;
+  /** The next line it writes; throws a ConfigurationError saying why when it has exited instead. */
+  nextLine(): Promise<string>;
 }
 
 function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => Promise<string>): StaticWorker {
@@ -135,7 +136,7 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
     child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const ended = child.then((result) => ({ result, stderr: stderr.join("") }));
-    async function nextLine() {
+    async function nextLine(): Promise<string> {
       const next = lines.next().then((item) => (item.done ? null : item.value));
       const line = await Promise.race([next, ended.then(() => next)]);
       if (line !== null) return line;
@@ -154,11 +155,11 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
     const ready = nextLine().then((line) => {
       let hello;
       try {
-        hello = staticHelloSchema.safeParse(JSON.parse(line!));
+        hello = staticHelloSchema.safeParse(JSON.parse(line));
       } catch {
-        throw notStaticCompiler(line!);
+        throw notStaticCompiler(line);
       }
-      if (!hello.success) throw notStaticCompiler(line!);
+      if (!hello.success) throw notStaticCompiler(line);
       return hello.data.executable || python;
     });
     ready.catch(() => undefined); // awaited by the first request; a warm-up alone must not crash Node
@@ -195,7 +196,7 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`the static compiler did not answer within ${Math.round(options.timeoutMs / 1000)} s`)), options.timeoutMs);
     });
-    let line: string | null;
+    let line: string;
     try {
       line = await held(running, async () => {
         await Promise.race([running.ready, timeout]);
@@ -211,9 +212,9 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
     }
     let json: unknown;
     try {
-      json = JSON.parse(line!);
+      json = JSON.parse(line);
     } catch {
-      throw notStaticCompiler(line!);
+      throw notStaticCompiler(line);
     }
     const parsed = staticResponseSchema.safeParse(json);
     if (!parsed.success) throw new Error(`the static compiler's answer has an unexpected shape: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
