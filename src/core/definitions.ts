@@ -124,17 +124,51 @@ export function parseConfigBlock(lines: readonly string[]): ConfigClass {
   return { className, lines: [...lines], fields, unparsed };
 }
 
-// `[\s\S]`, not `.`: a help text may hold U+2028/U+2029, which `.` does not match but Python and
-// the compiler keep inside the line. The name is lazy up to the first `: <type> = `, so names with
-// leading spaces or colons (which the compiler writes as given) still parse.
-const FIELD = /^ {4}([\s\S]+?): ([^=]+?) = ([\s\S]*)$/;
+/** The parts of a line shaped like `    <name>: <type> = <rest>`. */
+interface FieldParts {
+  name: string;
+  type: string;
+  rest: string;
+}
+
+const SPACE = 0x20;
+
+/**
+ * Splits a field line like the regex `/^ {4}([\s\S]+?): ([^=]+?) = ([\s\S]*)$/` would, but in one
+ * pass: that regex retried the type after every `: ` of the name, which is quadratic in the line and
+ * let a PR's definitions file block the process for minutes. The name is the shortest one (at least
+ * one character, and it may hold spaces, colons and `=`, which the compiler writes as given) after
+ * which `: <type> = ` follows, where the type is not empty and has no `=`. So for a candidate `: `
+ * only the first `=` after it can end the type, and every candidate before that `=` shares it: when
+ * that `=` does not close a type, the search resumes past it, and each character is looked at a
+ * bounded number of times.
+ */
+export function splitFieldLine(line: string): FieldParts | null {
+  if (!line.startsWith("    ")) return null;
+  let colon = line.indexOf(": ", 5);
+  let equals = -1;
+  while (colon !== -1) {
+    const typeStart = colon + 2;
+    if (equals < typeStart) {
+      equals = line.indexOf("=", typeStart);
+      // No `=` after this candidate, so none after any later one.
+      if (equals === -1) return null;
+    }
+    if (equals >= typeStart + 2 && line.charCodeAt(equals - 1) === SPACE && line.charCodeAt(equals + 1) === SPACE) {
+      return { name: line.slice(4, colon), type: line.slice(typeStart, equals - 1), rest: line.slice(equals + 2) };
+    }
+    // Every candidate whose type would start at or before this `=` ends at the same `=` and fails alike.
+    colon = line.indexOf(": ", Math.max(colon + 1, equals - 1));
+  }
+  return null;
+}
 
 /** Parses `    name: type = repr  # help`; `null` when the line is not shaped like a field. */
 export function parseFieldLine(line: string, index: number): ConfigField | null {
-  const match = FIELD.exec(line);
-  if (!match) return null;
-  const [value, help] = splitValueAndHelp(match[3]!);
-  return { name: match[1]!, type: match[2]!.trim(), default: value, help, index };
+  const parts = splitFieldLine(line);
+  if (!parts) return null;
+  const [value, help] = splitValueAndHelp(parts.rest);
+  return { name: parts.name, type: parts.type.trim(), default: value, help, index };
 }
 
 /**
