@@ -23,9 +23,9 @@ export interface Pairing {
   problems: string[];
 }
 
-function endsWithPath(source: string, relative: string): boolean {
-  const normalized = source.replace(/\\/g, "/");
-  return normalized === relative || normalized.endsWith("/" + relative);
+/** `source` with forward slashes; normalized once per file, since a Source can be as long as the file. */
+function endsWithPath(normalizedSource: string, relative: string): boolean {
+  return normalizedSource === relative || normalizedSource.endsWith("/" + relative);
 }
 
 export function pairFlows(flows: readonly FlowFile[], definitions: readonly DefinitionsFile[], config: RepoConfig): Pairing {
@@ -66,7 +66,7 @@ export function pairFlows(flows: readonly FlowFile[], definitions: readonly Defi
   for (const file of definitions) {
     if (pairedDefinitions.has(file.path)) continue;
     const candidates = (file.flow ? flowsByClass.get(file.flow) : undefined) ?? [];
-    const source = file.source;
+    const source = file.source?.replace(/\\/g, "/");
     const matching = source ? candidates.filter((flow) => endsWithPath(source, flow.path)) : [];
     // Longest suffix wins; a tie (the same relative path cannot occur twice) is impossible.
     matching.sort((a, b) => b.path.length - a.path.length);
