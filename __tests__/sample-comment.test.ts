@@ -35,7 +35,7 @@ async function sampleComment(): Promise<string> {
   const head = renderDefinitions({ flow: "EtlFlow", source: "/home/bob/shop/flows/etl_flow.py", configClass: ETL_HEAD_CONFIG });
   writeFileSync(path.join(root, "dagster/etl_dagster.py"), head);
 
-  const ports = createPorts({ root, python: "python3", timeoutSeconds: 60, maxFileBytes: 2_000_000, ignore: [], logger: silentLogger, concurrency: 2 });
+  const ports = createPorts({ root, python: "python3", timeoutSeconds: 60, maxFileBytes: 2_000_000, ignore: [], logger: silentLogger, concurrency: 2, metaflowForbidden: null });
   const report = await check({ compiler: "static", failOn: "type-change", concurrency: 2, maxFileBytes: 2_000_000, config: EMPTY_REPO_CONFIG }, ports).finally(() => ports.close());
   const contract = diffContracts([{ path: "dagster/etl_dagster.py", base, head }]);
   return createRenderer().render("check.md.njk", { report, view: checkView(report), contract, notes: [] });

@@ -12,12 +12,19 @@ export const USAGE = `Usage:
   mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
                [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
                [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
+               [--allow-empty] [--untrusted]
   mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH] [--format text|json]
   mfdag list   [--root DIR] [--format text|json] [--config FILE]
   mfdag merge  REPORT.json... [--format text|json|markdown]
                combines the JSON reports of \`check --shard k/n\` runs into one verdict
   mfdag fix    [--root DIR] [--python PATH] [--flow FILE]... [--patch FILE] [--config FILE]
                regenerates stale definitions files with the real compiler (or writes a patch)
+
+The root defaults to the git top level of the current directory (of FLOW_FILE for config).
+--allow-empty    a root without flows and definitions files passes (otherwise exit 2)
+--untrusted      the checkout is not trusted (a pull request's): the config file may not set
+                 python, maxFileBytes, timeout or concurrency, and the metaflow compiler never
+                 runs. Automatic on GitHub Actions pull request events (see SECURITY.md).
 
 Exit codes: 0 checked and the policy holds, 1 the policy is violated, 2 could not check.`;
 
@@ -55,6 +62,8 @@ const optionsSchema = z.object({
   patch: z.preprocess(emptyToUndefined, z.string().optional()),
   shard: z.preprocess(emptyToUndefined, z.string().optional()),
   color: z.boolean().optional(),
+  "allow-empty": z.boolean().optional(),
+  untrusted: z.boolean().optional(),
   help: z.boolean().optional(),
   version: z.boolean().optional(),
 });
@@ -88,6 +97,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
         patch: { type: "string" },
         shard: { type: "string" },
         color: { type: "boolean" },
+        "allow-empty": { type: "boolean" },
+        untrusted: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
       },
@@ -106,6 +117,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   }
   if (command === "config" && positionals.length !== 1) throw new ConfigurationError(`mfdag config takes exactly one FLOW_FILE.\n\n${USAGE}`);
   if (command === "merge" && positionals.length === 0) throw new ConfigurationError(`mfdag merge takes the JSON reports to merge.\n\n${USAGE}`);
+  if (command !== "check" && command !== "fix" && options["allow-empty"]) throw new ConfigurationError(`--allow-empty belongs to mfdag check.\n\n${USAGE}`);
   if (command !== "check" && options.shard) throw new ConfigurationError(`--shard belongs to mfdag check.\n\n${USAGE}`);
   if (command !== "config" && command !== "merge" && positionals.length > 0) throw new ConfigurationError(`Unexpected argument '${positionals[0]}'.\n\n${USAGE}`);
   if (command !== "fix" && (options.flow || options.patch)) throw new ConfigurationError(`--flow and --patch belong to mfdag fix.\n\n${USAGE}`);

@@ -3,6 +3,7 @@
  * and exit codes.
  */
 import { execFileSync } from "node:child_process";
+import { statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { defaultConcurrency, parseCommandLine, USAGE, type CliCommand } from "./cli-args.js";
@@ -15,8 +16,10 @@ import { readReportFile } from "./io/report-file.js";
 import { configOf, listRepo, repoRelative } from "./core/inspect.js";
 import type { Logger } from "./core/ports.js";
 import { regenerateTargets } from "./io/fixer.js";
-import { DEFAULTS, createPorts, loadRepoConfig, type OpenPorts, type PortSettings } from "./io/setup.js";
+import { checkedRoot, createPorts, loadRepoConfig, type OpenPorts, type PortSettings } from "./io/setup.js";
 import type { RepoConfig } from "./core/config-file.js";
+import { permitMetaflow, resolveSettings, UNTRUSTED_BY_FLAG, type MetaflowPermit, type Settings } from "./core/settings.js";
+import { trustFromEnvironment } from "./io/github-event.js";
 import { createRenderer } from "./render/index.js";
 import { checkView } from "./render/views.js";
 
@@ -43,10 +46,22 @@ const terminalLogger: Logger = {
 /** The git work tree containing `dir`, else `dir` itself: imports resolve inside the repo. */
 function defaultRoot(dir: string): string {
   try {
-    return execFileSync("git", ["-C", dir, "rev-parse", "--show-toplevel"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync("git", ["-C", dir, "rev-parse", "--show-toplevel"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 30_000 }).trim() || dir;
   } catch {
     return dir;
   }
+}
+
+/** `mfdag config FLOW_FILE`: a file that is not there is a missing input (exit 2), not a broken flow. */
+function existingFlowFile(file: string): string {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new ConfigurationError(`${file} does not exist; pass the path of a flow file.`);
+  }
+  if (!stat.isFile()) throw new ConfigurationError(`${file} is not a file; pass the path of a flow file.`);
+  return file;
 }
 
 async function run(cli: CliCommand): Promise<number> {
@@ -57,32 +72,57 @@ async function run(cli: CliCommand): Promise<number> {
 
   if (cli.command === "merge") return mergeCommand(cli);
 
-  const flowArg = cli.command === "config" ? cli.positionals[0]! : null;
-  const root = path.resolve(options.root ?? (flowArg ? defaultRoot(path.dirname(path.resolve(flowArg))) : process.cwd()));
-  const { config } = await loadRepoConfig(root, options.config);
-  const settings = {
+  const flowArg = cli.command === "config" ? existingFlowFile(cli.positionals[0]!) : null;
+  // Without --root, the repo's top level: checking only the current directory would hide the
+  // drift of the rest of the repo. The text and JSON reports name the root that was checked.
+  const root = options.root
+    ? checkedRoot(path.resolve(options.root), "--root")
+    : checkedRoot(defaultRoot(flowArg ? path.dirname(path.resolve(flowArg)) : process.cwd()), "The root");
+  const { config, file: configFile } = await loadRepoConfig(root, options.config);
+  const resolved = resolveSettings({
+    explicit: { compiler: options.compiler, python: options.python, failOn: options["fail-on"], timeout: options.timeout, concurrency: options.concurrency },
+    config,
+    configFile,
+    trust: options.untrusted ? UNTRUSTED_BY_FLAG : trustFromEnvironment(),
+    defaultConcurrency: defaultConcurrency(),
+    explicitName: (setting) => `--${setting}`,
+  });
+  for (const notice of resolved.notices) terminalLogger.warning(notice);
+  const settings: PortSettings = {
     root,
-    python: options.python ?? config.python ?? DEFAULTS.python,
-    timeoutSeconds: options.timeout ?? config.timeout ?? DEFAULTS.timeoutSeconds,
-    maxFileBytes: config.maxFileBytes ?? DEFAULTS.maxFileBytes,
-    ignore: config.ignore,
+    python: resolved.python,
+    timeoutSeconds: resolved.timeoutSeconds,
+    maxFileBytes: resolved.maxFileBytes,
+    ignore: resolved.ignore,
     logger: terminalLogger,
-    concurrency: options.concurrency ?? config.concurrency ?? defaultConcurrency(),
+    concurrency: resolved.concurrency,
+    metaflowForbidden: resolved.metaflowForbidden,
   };
+  // Refuse before starting anything: fix exists to run the real compiler.
+  const permit = cli.command === "fix" ? permitMetaflow(resolved, "mfdag fix") : null;
   const ports = createPorts(settings);
   try {
-    return await runWith(cli, root, config, settings, ports, flowArg);
+    return await runWith(cli, root, config, resolved, settings, ports, flowArg, permit);
   } finally {
     await ports.close();
   }
 }
 
-async function runWith(cli: CliCommand, root: string, config: RepoConfig, settings: PortSettings, ports: OpenPorts, flowArg: string | null): Promise<number> {
+async function runWith(
+  cli: CliCommand,
+  root: string,
+  config: RepoConfig,
+  resolved: Settings,
+  settings: PortSettings,
+  ports: OpenPorts,
+  flowArg: string | null,
+  permit: MetaflowPermit | null,
+): Promise<number> {
   const { options } = cli;
   const write = (text: string) => process.stdout.write(text);
   const color = options.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
   const renderer = createRenderer({ color });
-  const compiler = options.compiler ?? config.compiler ?? "auto";
+  const compiler = resolved.compiler;
 
   if (cli.command === "list") {
     const listing = await listRepo(config, settings.maxFileBytes, ports);
@@ -100,14 +140,14 @@ async function runWith(cli: CliCommand, root: string, config: RepoConfig, settin
     return result.error ? EXIT.policy : EXIT.ok;
   }
 
-  if (cli.command === "fix") {
+  if (cli.command === "fix" && permit) {
     // Regenerating needs the real compiler; refuse before looking at anything else.
     await ports.metaflow.ensureAvailable("mfdag fix regenerates files with the real compiler, so it");
     const only = options.flow?.map((file) => repoRelative(root, file)) ?? null;
-    const report = await check({ compiler: "auto", failOn: "never", concurrency: settings.concurrency, maxFileBytes: settings.maxFileBytes, config }, ports);
+    const report = await check({ compiler: "auto", failOn: "never", concurrency: settings.concurrency, maxFileBytes: settings.maxFileBytes, config, allowEmpty: options["allow-empty"] ?? false }, ports);
     const unknown = only?.filter((file) => !report.flows.some((flow) => flow.flowFile === file)) ?? [];
     if (unknown.length > 0) throw new ConfigurationError(`--flow: ${unknown.join(", ")} is not a flow file that mfdag found under ${root} (see mfdag list).`);
-    const outcomes = await regenerateTargets(fixTargets(report, only), { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1000 });
+    const outcomes = await regenerateTargets(fixTargets(report, only), { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1000, permit });
     const patches: string[] = [];
     for (const outcome of outcomes) {
       if (outcome.text === null) continue;
@@ -122,10 +162,11 @@ async function runWith(cli: CliCommand, root: string, config: RepoConfig, settin
   const report = await check(
     {
       compiler,
-      failOn: options["fail-on"] ?? config.failOn ?? "type-change",
+      failOn: resolved.failOn,
       concurrency: settings.concurrency,
       maxFileBytes: settings.maxFileBytes,
       config,
+      allowEmpty: options["allow-empty"] ?? false,
       ...(options.shard ? { shard: parseShard(options.shard) } : {}),
     },
     ports,

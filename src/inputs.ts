@@ -72,6 +72,7 @@ export const actionInputsSchema = z.object({
       .transform((v) => v.split(/[,\n]/).map((label) => label.trim()).filter(Boolean)),
   ),
   uploadPatch: boolInput("upload-patch", false),
+  allowEmpty: boolInput("allow-empty", false),
   timeoutMinutes: intInput("timeout-minutes", 24 * 60),
 });
 
@@ -96,6 +97,7 @@ export function parseActionInputs(getInput: (name: string) => string): ActionInp
     reportFile: getInput("report-file"),
     labels: getInput("labels"),
     uploadPatch: getInput("upload-patch"),
+    allowEmpty: getInput("allow-empty"),
     timeoutMinutes: getInput("timeout-minutes"),
     shard: getInput("shard"),
     reports: getInput("reports"),

@@ -15,7 +15,7 @@ import type { ContractChange } from "./core/contract.js";
 import { ConfigurationError, isConfigurationError, REPORT_BUG_URL } from "./core/errors.js";
 import type { Logger } from "./core/ports.js";
 import { toSarif } from "./core/sarif.js";
-import type { CheckReport, CompilerChoice } from "./core/types.js";
+import type { CheckReport } from "./core/types.js";
 import { createOctokit, type Octokit } from "./github/octokit.js";
 import { publishToPullRequest, type PullRequestRef } from "./github/publish.js";
 import { syncTrackingIssue } from "./github/tracking-issue.js";
@@ -24,7 +24,9 @@ import { regenerateTargets } from "./io/fixer.js";
 import { createMetaflowCompiler } from "./io/metaflow-compiler.js";
 import { DefaultArtifactClient } from "@actions/artifact";
 import { parseActionInputs, type ActionInputs } from "./inputs.js";
-import { DEFAULTS, createPorts, loadRepoConfig } from "./io/setup.js";
+import { checkedRoot, createPorts, loadRepoConfig } from "./io/setup.js";
+import type { RepoConfig } from "./core/config-file.js";
+import { permitMetaflow, resolveSettings, trustOfEvent, type MetaflowPermit, type Settings } from "./core/settings.js";
 import { readReportFile } from "./io/report-file.js";
 import { mergeReports, parseShard } from "./core/shard.js";
 import { createRenderer } from "./render/index.js";
@@ -44,19 +46,29 @@ function runUrlOf(): string | null {
 
 /**
  * Regenerates the stale files with the real compiler into one patch and attaches it to the run.
- * Best effort: without metaflow-dagster or the artifact service, a note says why there is none.
+ * Best effort: where the guard forbids the real compiler, or without metaflow-dagster or the
+ * artifact service, a note says why there is none.
  */
-async function makePatch(report: ActionReport, inputs: ActionInputs, workspace: string, outDir: string, notes: string[]): Promise<{ path: string; artifact: string | null } | null> {
-  const root = path.resolve(workspace, inputs.root);
-  const python = inputs.python ?? DEFAULTS.python;
-  const compiler = createMetaflowCompiler({ root, python, timeoutMs: (inputs.timeout ?? DEFAULTS.timeoutSeconds) * 1000 });
-  if (!(await compiler.isAvailable())) {
-    const message = `upload-patch: '${python}' cannot import metaflow-dagster, so no patch was made; install it in an earlier step.`;
+async function makePatch(report: ActionReport, inputs: ActionInputs, settings: Settings, workspace: string, outDir: string, notes: string[]): Promise<{ path: string; artifact: string | null } | null> {
+  const warn = (message: string) => {
     core.warning(message);
     notes.push(message);
+  };
+  let permit: MetaflowPermit;
+  try {
+    permit = permitMetaflow(settings, "upload-patch");
+  } catch (error) {
+    warn(`${(error as Error).message} No patch was made.`);
     return null;
   }
-  const outcomes = await regenerateTargets(fixTargets(report, null), { root, python, timeoutMs: (inputs.timeout ?? DEFAULTS.timeoutSeconds) * 1000 });
+  const root = path.resolve(workspace, inputs.root);
+  const { python } = settings;
+  const compiler = createMetaflowCompiler({ root, python, timeoutMs: settings.timeoutSeconds * 1000 });
+  if (!(await compiler.isAvailable())) {
+    warn(`upload-patch: '${python}' cannot import metaflow-dagster, so no patch was made; install it in an earlier step.`);
+    return null;
+  }
+  const outcomes = await regenerateTargets(fixTargets(report, null), { root, python, timeoutMs: settings.timeoutSeconds * 1000, permit });
   const prefix = path.relative(workspace, root).split(path.sep).join("/");
   const patch = outcomes
     .filter((o) => o.text !== null)
@@ -70,9 +82,7 @@ async function makePatch(report: ActionReport, inputs: ActionInputs, workspace: 
     await new DefaultArtifactClient().uploadArtifact(artifact, [file], outDir, { retentionDays: 14 });
     return { path: file, artifact };
   } catch (error) {
-    const message = `upload-patch: the patch is at ${file} but could not be attached to the run (${(error as Error).message}).`;
-    core.warning(message);
-    notes.push(message);
+    warn(`upload-patch: the patch is at ${file} but could not be attached to the run (${(error as Error).message}).`);
     return { path: file, artifact: null };
   }
 }
@@ -92,52 +102,50 @@ function pullRequestOf(): PullRequestRef | null {
 
 type Mode = "check" | "audit" | "publish" | "merge";
 
-/**
- * pull_request_target runs with a write token, and the checkout may be the PR's code: the metaflow
- * compiler would import (run) it. `auto` is narrowed to the static compiler there; an explicit
- * `metaflow` is refused. See SECURITY.md.
- */
-function untrustedCompiler(compiler: CompilerChoice): CompilerChoice {
-  if (context.eventName !== "pull_request_target") return compiler;
-  if (compiler === "metaflow") {
-    throw new ConfigurationError(
-      "Input 'compiler': metaflow runs the flow files, and on pull_request_target that would run a pull request's code with a write token. Use compiler: static, or the workflow_run pattern (README, \"Pull requests from forks\").",
-    );
-  }
-  if (compiler === "auto") core.notice("pull_request_target: mfdag uses only the static compiler, which never runs the flows (see SECURITY.md).");
-  return "static";
-}
-
 /** `auto`: scheduled and manual runs audit the whole repo; everything else is a check. */
 function resolveMode(inputs: ActionInputs): Mode {
   if (inputs.mode !== "auto") return inputs.mode;
   return context.eventName === "schedule" || context.eventName === "workflow_dispatch" ? "audit" : "check";
 }
 
-async function runCheck(inputs: ActionInputs, workspace: string, mode: Mode): Promise<ActionReport> {
-  const root = path.resolve(workspace, inputs.root);
-  const { config } = await loadRepoConfig(root, inputs.config ? path.resolve(workspace, inputs.config) : undefined);
-  const maxFileBytes = config.maxFileBytes ?? DEFAULTS.maxFileBytes;
-  const compiler = untrustedCompiler(inputs.compiler ?? config.compiler ?? "auto");
+/** The settings of a check or audit: inputs > the repo's config file > defaults, by the event's trust. */
+async function resolveActionSettings(inputs: ActionInputs, workspace: string, mode: Mode): Promise<{ root: string; config: RepoConfig; settings: Settings }> {
+  const root = checkedRoot(path.resolve(workspace, inputs.root), "Input 'root'", " in the workspace (does the workflow run actions/checkout before mfdag?)");
+  const { config, file } = await loadRepoConfig(root, inputs.config ? path.resolve(workspace, inputs.config) : undefined);
+  const settings = resolveSettings({
+    explicit: { compiler: inputs.compiler, python: inputs.python, failOn: inputs.failOn, timeout: inputs.timeout, concurrency: inputs.concurrency },
+    config,
+    configFile: file,
+    trust: trustOfEvent(context.eventName, context.payload),
+    defaultConcurrency: defaultConcurrency(),
+    audit: mode === "audit",
+    explicitName: (setting) => `Input '${setting}'`,
+  });
+  for (const notice of settings.notices) core.notice(notice);
+  return { root, config, settings };
+}
+
+async function runCheck(inputs: ActionInputs, root: string, config: RepoConfig, settings: Settings): Promise<ActionReport> {
   const shard = inputs.shard ? parseShard(inputs.shard) : undefined;
   const ports = createPorts({
     root,
-    python: inputs.python ?? config.python ?? DEFAULTS.python,
-    timeoutSeconds: inputs.timeout ?? config.timeout ?? DEFAULTS.timeoutSeconds,
-    maxFileBytes,
-    ignore: config.ignore,
+    python: settings.python,
+    timeoutSeconds: settings.timeoutSeconds,
+    maxFileBytes: settings.maxFileBytes,
+    ignore: settings.ignore,
     logger: actionsLogger,
-    concurrency: inputs.concurrency ?? config.concurrency ?? defaultConcurrency(),
+    concurrency: settings.concurrency,
+    metaflowForbidden: settings.metaflowForbidden,
   });
   // The ports hold long-lived Python processes: always stop them, or the step never ends.
   const report = await check(
     {
-      compiler,
-      // An audit reports; it fails the workflow for drift only when asked to.
-      failOn: inputs.failOn ?? (mode === "audit" ? "never" : (config.failOn ?? "type-change")),
-      concurrency: inputs.concurrency ?? config.concurrency ?? defaultConcurrency(),
-      maxFileBytes,
+      compiler: settings.compiler,
+      failOn: settings.failOn,
+      concurrency: settings.concurrency,
+      maxFileBytes: settings.maxFileBytes,
       config,
+      allowEmpty: inputs.allowEmpty,
       // Keep a minute for publishing, so the run ends with a report instead of being killed.
       deadline: inputs.timeoutMinutes ? STARTED + inputs.timeoutMinutes * 60_000 - 60_000 : undefined,
       ...(shard ? { shard } : {}),
@@ -188,12 +196,13 @@ export async function run(): Promise<void> {
     const inputs = parseActionInputs((name) => core.getInput(name));
     const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
     const mode = resolveMode(inputs);
+    const checked = mode === "check" || mode === "audit" ? await resolveActionSettings(inputs, workspace, mode) : null;
     const report =
       mode === "publish"
         ? await readStoredReport(path.resolve(workspace, inputs.reportFile!))
         : mode === "merge"
           ? await mergeShardReports(inputs, workspace)
-          : await runCheck(inputs, workspace, mode);
+          : await runCheck(inputs, checked!.root, checked!.config, checked!.settings);
     const rootPrefix = mode === "publish" ? "" : path.relative(workspace, path.resolve(workspace, inputs.root)).split(path.sep).join("/");
     const renderer = createRenderer();
     const notes: string[] = [];
@@ -230,8 +239,8 @@ export async function run(): Promise<void> {
     const runUrl = runUrlOf();
     let patchArtifact: string | null = null;
     let patchPath: string | null = null;
-    if ((mode === "check" || mode === "audit") && inputs.uploadPatch && report.summary.drift > 0) {
-      const made = await makePatch(report, inputs, workspace, outDir, notes);
+    if (checked && inputs.uploadPatch && report.summary.drift > 0) {
+      const made = await makePatch(report, inputs, checked.settings, workspace, outDir, notes);
       patchPath = made?.path ?? null;
       patchArtifact = made?.artifact ?? null;
     }

@@ -30,6 +30,11 @@ export interface CheckOptions {
   deadline?: number;
   /** Check only this shard's flows (`--shard k/n`); `mfdag merge` combines the shards' reports. */
   shard?: Shard;
+  /**
+   * A root with no flow and no definitions file is a tool error unless this is set: a typo in the
+   * root, or a workflow without actions/checkout, must not pass as "0 flows, OK".
+   */
+  allowEmpty?: boolean;
 }
 
 export interface CheckPorts {
@@ -52,6 +57,12 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
     logger.info(`${result.flows.length} flow file(s), ${result.definitions.length} definitions file(s) in ${result.scanned} Python file(s)`);
     return result;
   });
+  if (!options.allowEmpty && found.flows.length === 0 && found.definitions.length === 0 && found.unreadable.length === 0) {
+    throw new ConfigurationError(
+      `No flow file and no definitions file under ${repo.root} (${found.scanned} Python file(s) looked at), so nothing was checked. ` +
+        "Check the root (and, in a workflow, that actions/checkout runs first), or allow an empty root with --allow-empty (action input allow-empty: true).",
+    );
+  }
   const pairing = pairFlows(found.flows, found.definitions, options.config);
   if (pairing.problems.length > 0) {
     throw new ConfigurationError(`The config file names files that are not there:\n${pairing.problems.join("\n")}`);
@@ -97,7 +108,7 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
         ...notCompared(),
         regenerate: regenerateCommand(job.request.flowFile, suggestedDefinitionsPath(job.request.flowFile), job.request.cwd, job.request.jobName, job.request.args),
         dagsterCreate: dagsterCreateOf(job.request),
-        warnings,
+        warnings: [...compileFailure(job.request, current, staticResult), ...warnings],
         currentConfig: current.error || !current.exact ? null : current.configClass,
       });
     }
@@ -189,6 +200,19 @@ async function compileAll(jobs: Job[], options: CheckOptions, ports: CheckPorts)
     }
     return staticVerdict(result);
   });
+}
+
+/**
+ * A flow without a definitions file is not compared, but when it does not compile, generating its
+ * file is the next thing its author will try: say so now, with the compiler's message, at its
+ * line. `staticVerdict`'s "cannot reproduce exactly" is not a failure of the flow, so the static
+ * side counts only the static compiler's own error.
+ */
+function compileFailure(request: CompileRequest, current: CompiledConfig, staticResult: CompiledConfig): FlowResult["warnings"] {
+  const error = current.compiler === "metaflow" ? current.error : staticResult.error;
+  if (!error) return [];
+  const line = current.compiler === "metaflow" ? current.errorLine : staticResult.errorLine;
+  return [{ lint: "compile-error", message: `this flow does not compile, so no definitions file can be generated for it: ${error}`, file: request.flowFile, line, parameter: null }];
 }
 
 function notReached(job: Job): CompiledConfig {

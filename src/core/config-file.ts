@@ -10,19 +10,30 @@ import { COMPILERS, FAIL_ON } from "./types.js";
 
 export const CONFIG_FILE_NAMES = [".mfdag.yml", ".mfdag.yaml", "mfdag.config.json"] as const;
 
+/** `p` with `\` as `/`, `.` and `..` segments resolved lexically (`flows/../..` is `..`). */
+const normalizedRepoPath = (p: string) => path.posix.normalize(p.replace(/\\/g, "/"));
+
+/** The config file is PR content on pull requests: every string and list in it is bounded. */
+const MAX_STRING = 4096;
+
+// Resolve first, then check: the check on the raw text let `flows/../..` (which is `..`) through.
 const repoPath = z
   .string()
   .min(1)
+  .max(MAX_STRING)
   .refine((p) => !path.posix.isAbsolute(p) && !path.win32.isAbsolute(p), "must be a path relative to the repo root")
-  .refine((p) => !path.posix.normalize(p.replace(/\\/g, "/")).startsWith("../"), "must stay inside the repo root")
-  .transform((p) => path.posix.normalize(p.replace(/\\/g, "/")));
+  .refine((p) => {
+    const normalized = normalizedRepoPath(p);
+    return normalized !== ".." && !normalized.startsWith("../");
+  }, "must stay inside the repo root")
+  .transform(normalizedRepoPath);
 
 const flowEntry = z
   .object({
     flow: repoPath,
     definitions: repoPath.optional(),
-    name: z.string().min(1).optional(),
-    args: z.array(z.string()).default([]),
+    name: z.string().min(1).max(MAX_STRING).optional(),
+    args: z.array(z.string().max(MAX_STRING)).max(100).default([]),
     cwd: repoPath.optional(),
   })
   .strict();
@@ -30,13 +41,14 @@ const flowEntry = z
 export const repoConfigSchema = z
   .object({
     compiler: z.enum(COMPILERS).optional(),
-    python: z.string().min(1).optional(),
+    python: z.string().min(1).max(MAX_STRING).optional(),
     failOn: z.enum(FAIL_ON).optional(),
     timeout: z.number().positive().max(3600).optional(),
     concurrency: z.number().int().positive().max(256).optional(),
     maxFileBytes: z.number().int().positive().optional(),
-    ignore: z.array(z.string()).default([]),
-    flows: z.array(flowEntry).default([]),
+    // Globs become regexes (picomatch): bounded in length and number, like every PR input.
+    ignore: z.array(z.string().min(1).max(256)).max(200).default([]),
+    flows: z.array(flowEntry).max(100_000).default([]),
   })
   .strict();
 

@@ -7,9 +7,18 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { FixTarget } from "../core/fix.js";
+import type { MetaflowPermit } from "../core/settings.js";
 import { lastLine, runDagsterCreate } from "./dagster-create.js";
 
-export async function regenerateDefinitions(target: FixTarget, options: { root: string; python: string; timeoutMs: number }): Promise<{ text: string } | { error: string }> {
+export interface RegenerateOptions {
+  root: string;
+  python: string;
+  timeoutMs: number;
+  /** Regenerating runs the flow files: only where the guard in core/settings.ts allows it. */
+  permit: MetaflowPermit;
+}
+
+export async function regenerateDefinitions(target: FixTarget, options: RegenerateOptions): Promise<{ text: string } | { error: string }> {
   const temp = await mkdtemp(path.join(os.tmpdir(), "mfdag-fix-"));
   try {
     const out = path.join(temp, path.basename(target.definitionsFile));
@@ -44,7 +53,7 @@ export interface Regenerated {
 }
 
 /** Regenerates each target in turn (the real compiler is heavy; fix is not the hot path). */
-export async function regenerateTargets(targets: readonly FixTarget[], options: { root: string; python: string; timeoutMs: number }): Promise<Regenerated[]> {
+export async function regenerateTargets(targets: readonly FixTarget[], options: RegenerateOptions): Promise<Regenerated[]> {
   const out: Regenerated[] = [];
   for (const target of targets) {
     const committed = await readFile(path.join(options.root, target.definitionsFile), "utf8");

@@ -1,20 +1,68 @@
 /** Builds the engine's ports from resolved settings; shared by the CLI and the action. */
-import { readFile } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CONFIG_FILE_NAMES, EMPTY_REPO_CONFIG, parseRepoConfig, type RepoConfig } from "../core/config-file.js";
 import { ConfigurationError } from "../core/errors.js";
 import type { CheckPorts } from "../core/check.js";
-import type { Logger } from "../core/ports.js";
+import type { Logger, MetaflowCompiler } from "../core/ports.js";
+import { DEFAULT_SETTINGS, permitMetaflow } from "../core/settings.js";
 import { createForkServerCompiler } from "./fork-server.js";
 import { createRepoReader } from "./repo.js";
 import { createStaticAnalyzer } from "./static-analyzer.js";
 
-export const DEFAULTS = {
-  python: "python3",
-  timeoutSeconds: 120,
-  maxFileBytes: 2_000_000,
-} as const;
+export const DEFAULTS = DEFAULT_SETTINGS;
+
+/** A config file is a few kilobytes; anything near this is not one (and must not fill memory). */
+const MAX_CONFIG_BYTES = 1_000_000;
+
+/**
+ * The directory to check: it must exist and be a directory, or the check would find nothing and
+ * pass. `describe` names where it came from (`--root`, `Input 'root'`).
+ */
+export function checkedRoot(root: string, describe: string, hint = ""): string {
+  let stat;
+  try {
+    stat = statSync(root);
+  } catch {
+    throw new ConfigurationError(`${describe}: ${root} does not exist${hint}.`);
+  }
+  if (!stat.isDirectory()) throw new ConfigurationError(`${describe}: ${root} is not a directory${hint}.`);
+  return root;
+}
+
+/**
+ * Reads a config file that may be a pull request's: not through a symlink (which could point at
+ * a runner file and echo it in the parse error), not waiting on a FIFO, and at most
+ * MAX_CONFIG_BYTES. `null` when there is no such file.
+ */
+function readConfigText(file: string, followLinks: boolean): string | null {
+  const flags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (followLinks ? 0 : (constants.O_NOFOLLOW ?? 0));
+  let fd: number;
+  try {
+    fd = openSync(file, flags);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    if (code === "ELOOP") throw new ConfigurationError(`Config file ${file} is a symbolic link; mfdag reads the repo's config file only as a regular file.`);
+    throw new ConfigurationError(`Config file ${file} cannot be read (${code ?? String(error)}).`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new ConfigurationError(`Config file ${file} is not a regular file.`);
+    if (stat.size > MAX_CONFIG_BYTES) throw new ConfigurationError(`Config file ${file} is ${stat.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}.`);
+    const buffer = Buffer.alloc(stat.size);
+    let read = 0;
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.subarray(0, read).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * Reads the repo config: the file given explicitly (which must exist), else the first of
@@ -23,14 +71,14 @@ export const DEFAULTS = {
 export async function loadRepoConfig(root: string, explicit: string | undefined): Promise<{ config: RepoConfig; file: string | null }> {
   const candidates = explicit ? [path.resolve(explicit)] : CONFIG_FILE_NAMES.map((name) => path.join(root, name));
   for (const file of candidates) {
-    let text: string;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (error) {
-      if (explicit) throw new ConfigurationError(`Config file ${explicit} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`);
+    // The workflow author names an explicit file; the ones found in the root are repo content.
+    const text = readConfigText(file, explicit !== undefined);
+    if (text === null) {
+      if (explicit) throw new ConfigurationError(`Config file ${explicit} cannot be read (ENOENT).`);
       continue;
     }
-    return { config: parseRepoConfig(path.relative(process.cwd(), file) || file, text), file };
+    const name = path.relative(process.cwd(), file) || file;
+    return { config: parseRepoConfig(name, text), file: name };
   }
   return { config: EMPTY_REPO_CONFIG, file: null };
 }
@@ -44,6 +92,31 @@ export interface PortSettings {
   logger: Logger;
   /** Real compiles at once (children of the fork server). */
   concurrency: number;
+  /** Why the metaflow compiler must not run here (Settings.metaflowForbidden), or `null`. */
+  metaflowForbidden: string | null;
+}
+
+/**
+ * The metaflow port where the compiler must not run: it says it is unavailable and refuses, and
+ * starts no Python, so no code path can reach the real compiler by forgetting a check.
+ */
+function forbiddenMetaflow(why: string): MetaflowCompiler & { close(): Promise<void> } {
+  const refuse = (purpose?: string): never => {
+    permitMetaflow({ metaflowForbidden: why }, purpose ?? "This check");
+    throw new ConfigurationError(why);
+  };
+  return {
+    async isAvailable() {
+      return false;
+    },
+    async ensureAvailable(purpose) {
+      refuse(purpose);
+    },
+    async compile() {
+      return refuse();
+    },
+    async close() {},
+  };
 }
 
 /** The ports plus `close()`, which stops the long-lived Python processes behind them. */
@@ -62,7 +135,9 @@ export function createPorts(settings: PortSettings): OpenPorts {
   // One Python imports metaflow once and forks a child per flow (one process per flow where
   // fork is unavailable).
   // MFDAG_NO_FORK_SERVER=1 is the escape hatch for interpreters the fork server cannot preload.
-  const metaflow = createForkServerCompiler({
+  const metaflow = settings.metaflowForbidden
+    ? forbiddenMetaflow(settings.metaflowForbidden)
+    : createForkServerCompiler({
     root: settings.root,
     python: settings.python,
     timeoutMs,

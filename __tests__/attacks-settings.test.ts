@@ -1,0 +1,305 @@
+/**
+ * Attacks on the settings a pull request controls (its config file, its checkout) and on the one
+ * guard in front of the metaflow compiler, through the built CLI (dist/cli.js) and the built action
+ * (dist/index.js) as child processes. Each top-level describe is a guarantee; each test names the
+ * attack and the defense (scripts/attack-table.mjs puts them in the README).
+ */
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execaSync } from "execa";
+import type { CheckReport } from "../src/core/types.js";
+import { pullRequestPayload, runAction } from "./helpers/action-runner.js";
+import { start, type FakeGitHub } from "./helpers/fake-github.js";
+import { flowSource, gitRepo, PER_PROCESS_COMPILER, runCli, shopRepo, standInCompiler, tempDir, writeFiles } from "./helpers/repo.js";
+
+const PR = { number: 7, baseSha: "a".repeat(40), headSha: "b".repeat(40) };
+const pullRequest = { name: "pull_request", payload: pullRequestPayload(PR) };
+const pullRequestTarget = { name: "pull_request_target", payload: pullRequestPayload(PR) };
+const push = { name: "push", payload: {} };
+
+/**
+ * An "interpreter" a PR could name in its config file: it leaves a line in `marker` whenever it is
+ * started, then behaves like python3, so a check that ran it would still succeed and only the
+ * marker tells.
+ */
+function markingPython(marker: string): string {
+  const file = path.join(tempDir(), "x.sh");
+  writeFileSync(file, `#!/bin/sh\necho "$*" >> ${JSON.stringify(marker)}\nexec python3 "$@"\n`, { mode: 0o755 });
+  return file;
+}
+
+/** `python` wrapped so that any `dagster create` it runs leaves a line in `marker` first. */
+function markingCompiler(marker: string, python: string): string {
+  const file = path.join(tempDir(), "compiler.sh");
+  writeFileSync(file, `#!/bin/sh\ncase "$*" in *"dagster create"*) echo "$*" >> ${JSON.stringify(marker)} ;; esac\nexec ${JSON.stringify(python)} "$@"\n`, { mode: 0o755 });
+  return file;
+}
+
+/** The environment of a `run:` step on `event` (the CLI reads it to apply the action's rules). */
+function actionsEnv(event: { name: string; payload: object }): Record<string, string> {
+  const eventPath = path.join(tempDir(), "event.json");
+  writeFileSync(eventPath, JSON.stringify(event.payload));
+  return { GITHUB_ACTIONS: "true", GITHUB_EVENT_NAME: event.name, GITHUB_EVENT_PATH: eventPath };
+}
+
+/** A healthy flow of 3 MB: over the 2 MB default of maxFileBytes. */
+const BIG_FLOW = flowSource("BigFlow", `    alpha = Parameter("alpha", default=1)\n${"# padding\n".repeat(300_000)}`);
+
+let github: FakeGitHub;
+beforeAll(async () => {
+  github = await start();
+});
+afterAll(async () => {
+  await github.close();
+});
+
+describe("attack: a pull request's config file cannot run programs or widen the bounds", () => {
+  it("`python: ./x.sh` in .mfdag.yml is not run by the action on pull_request: a notice names the ignored key", async () => {
+    const repo = shopRepo();
+    const marker = path.join(tempDir(), "ran");
+    writeFiles(repo, { ".mfdag.yml": `python: ${markingPython(marker)}\n` });
+    const run = await runAction({ workspace: repo, apiUrl: github.url, event: pullRequest, inputs: { comment: "never", "review-comments": "false", "fail-on": "never" } });
+    expect(run.exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+    expect(run.stdout).toMatch(/::notice::.*python ignored on pull_request/);
+  });
+
+  it("`python: ./x.sh` is not run by `mfdag check --compiler static` or `mfdag list` in a run: step on pull_request", async () => {
+    const repo = shopRepo();
+    const marker = path.join(tempDir(), "ran");
+    writeFiles(repo, { ".mfdag.yml": `python: ${markingPython(marker)}\n` });
+    const env = actionsEnv(pullRequest);
+    const checked = await runCli(["check", "--root", repo, "--compiler", "static", "--format", "json"], { env });
+    expect(checked.exitCode).toBe(1); // the shop's stale file, found with the default python3
+    expect(checked.stderr).toContain("python ignored on pull_request");
+    const listed = await runCli(["list", "--root", repo], { env });
+    expect(listed.exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("`--untrusted` applies the same rules outside GitHub Actions: the config's python is not run", async () => {
+    const repo = shopRepo();
+    const marker = path.join(tempDir(), "ran");
+    writeFiles(repo, { ".mfdag.yml": `python: ${markingPython(marker)}\n` });
+    const checked = await runCli(["check", "--root", repo, "--untrusted", "--fail-on", "never"]);
+    expect(checked.exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("`maxFileBytes: 100000000` in the config file on pull_request does not make a 3 MB flow readable (on push it does)", async () => {
+    const repo = gitRepo({ "flows/big_flow.py": BIG_FLOW, ".mfdag.yml": "maxFileBytes: 100000000\n" });
+    const args = ["check", "--root", repo, "--format", "json", "--compiler", "static", "--fail-on", "never"];
+    const onPush = await runCli(args, { env: actionsEnv(push) });
+    expect((JSON.parse(onPush.stdout) as CheckReport).flows[0]).toMatchObject({ flowFile: "flows/big_flow.py", status: "missing-definitions" });
+    const onPr = await runCli(args, { env: actionsEnv(pullRequest) });
+    expect(onPr.stderr).toContain("maxFileBytes ignored on pull_request");
+    expect((JSON.parse(onPr.stdout) as CheckReport).flows[0]).toMatchObject({ flowFile: "flows/big_flow.py", status: "error", error: expect.stringContaining("2000000") });
+  });
+
+  it("the action honours the config file's python and timeout on push, the same resolver as the CLI (inputs > config > defaults)", async () => {
+    const repo = shopRepo();
+    const marker = path.join(tempDir(), "ran");
+    writeFiles(repo, { ".mfdag.yml": `python: ${markingPython(marker)}\ncompiler: static\n` });
+    const run = await runAction({ workspace: repo, apiUrl: github.url, event: push, inputs: { "fail-on": "never" } });
+    expect(run.exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    expect(JSON.parse(readFileSync(run.outputs.report!, "utf8")).compiler).toBe("static");
+    // An input still wins over the config file.
+    const marker2 = path.join(tempDir(), "ran2");
+    const run2 = await runAction({ workspace: repo, apiUrl: github.url, event: push, inputs: { "fail-on": "never", python: markingPython(marker2) } });
+    expect(run2.exitCode).toBe(0);
+    expect(existsSync(marker2)).toBe(true);
+  });
+
+  it("a .mfdag.yml that is a symlink to a file outside the repo is refused without echoing the file", async () => {
+    const secret = path.join(tempDir(), "secret.txt");
+    writeFileSync(secret, "TOKEN=hunter2-not-yaml: [\n");
+    const repo = shopRepo();
+    symlinkSync(secret, path.join(repo, ".mfdag.yml"));
+    const checked = await runCli(["check", "--root", repo]);
+    expect(checked.exitCode).toBe(2);
+    expect(checked.stderr).toContain("symbolic link");
+    expect(checked.stdout + checked.stderr).not.toContain("hunter2");
+  });
+
+  it("a .mfdag.yml that is a FIFO does not block the check: exit 2 naming it", async () => {
+    const repo = shopRepo();
+    execaSync("mkfifo", [path.join(repo, ".mfdag.yml")]);
+    const checked = await runCli(["check", "--root", repo], { timeout: 30_000 });
+    expect(checked.exitCode).toBe(2);
+    expect(checked.stderr).toContain("not a regular file");
+  });
+});
+
+describe("attack: only the guard starts the metaflow compiler", () => {
+  it("`upload-patch: true` on pull_request_target regenerates nothing: the PR's flows never run, a warning says why", async () => {
+    const repo = shopRepo();
+    const marker = path.join(tempDir(), "ran");
+    const python = markingCompiler(marker, standInCompiler(repo));
+    const run = await runAction({
+      workspace: repo,
+      apiUrl: github.url,
+      event: pullRequestTarget,
+      inputs: { "upload-patch": "true", python, comment: "never", "review-comments": "false" },
+      env: PER_PROCESS_COMPILER,
+    });
+    expect(run.exitCode).toBe(1); // the shop's stale type change, found by the static compiler
+    expect(existsSync(marker)).toBe(false);
+    expect(run.outputs.patch).toBe("");
+    expect(run.stdout).toMatch(/::warning::upload-patch needs the metaflow compiler, which runs the flow files, and on pull_request_target/);
+  });
+
+  it("the same upload-patch on a schedule (trusted) does regenerate, so the guard is what stopped it", async () => {
+    const repo = shopRepo();
+    const marker = path.join(tempDir(), "ran");
+    const python = markingCompiler(marker, standInCompiler(repo));
+    const run = await runAction({ workspace: repo, apiUrl: github.url, event: { name: "schedule", payload: {} }, inputs: { "upload-patch": "true", python, "github-token": "" }, env: PER_PROCESS_COMPILER });
+    expect(run.exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    expect(run.outputs.patch).not.toBe("");
+  });
+
+  it("`compiler: metaflow` in a PR's config file on pull_request_target is narrowed to static with a notice, and no flow runs", async () => {
+    const repo = shopRepo();
+    const marker = path.join(tempDir(), "ran");
+    writeFiles(repo, { ".mfdag.yml": "compiler: metaflow\n" });
+    const run = await runAction({
+      workspace: repo,
+      apiUrl: github.url,
+      event: pullRequestTarget,
+      inputs: { python: markingCompiler(marker, standInCompiler(repo)), "fail-on": "never", comment: "never", "review-comments": "false" },
+      env: PER_PROCESS_COMPILER,
+    });
+    expect(run.exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+    expect(JSON.parse(readFileSync(run.outputs.report!, "utf8")).compiler).toBe("static");
+  });
+
+  it("an issue_comment on a pull request and a workflow_run of a pull_request run narrow auto to static", async () => {
+    for (const event of [
+      { name: "issue_comment", payload: { issue: { number: 7, pull_request: { url: "x" } }, comment: { body: "/mfdag" } } },
+      { name: "workflow_run", payload: { workflow_run: { event: "pull_request", head_sha: PR.headSha } } },
+    ]) {
+      const repo = shopRepo();
+      const marker = path.join(tempDir(), "ran");
+      const run = await runAction({
+        workspace: repo,
+        apiUrl: github.url,
+        event,
+        inputs: { mode: "check", python: markingCompiler(marker, standInCompiler(repo)), compiler: "auto", "fail-on": "never", comment: "never" },
+        env: PER_PROCESS_COMPILER,
+      });
+      expect(run.exitCode, event.name).toBe(0);
+      expect(run.stdout, event.name).toContain("mfdag uses only the static compiler");
+      expect(existsSync(marker), event.name).toBe(false);
+    }
+  });
+
+  it("`mfdag fix` in a run: step on pull_request_target exits 2 before starting any Python", async () => {
+    const repo = shopRepo();
+    const marker = path.join(tempDir(), "ran");
+    const fixed = await runCli(["fix", "--root", repo, "--python", markingPython(marker)], { env: actionsEnv(pullRequestTarget) });
+    expect(fixed.exitCode).toBe(2);
+    expect(fixed.stderr).toContain("mfdag fix needs the metaflow compiler, which runs the flow files, and on pull_request_target");
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("`mfdag check --compiler metaflow --untrusted` is refused with exit 2 naming --compiler", async () => {
+    const checked = await runCli(["check", "--root", shopRepo(), "--compiler", "metaflow", "--untrusted"]);
+    expect(checked.exitCode).toBe(2);
+    expect(checked.stderr).toContain("--compiler: metaflow runs the flow files");
+  });
+});
+
+describe("attack: never a false green", () => {
+  it("`mfdag check --root /nonexistent` and a root that is a file exit 2 naming the root", async () => {
+    const missing = path.join(tempDir(), "nonexistent");
+    const gone = await runCli(["check", "--root", missing]);
+    expect(gone.exitCode).toBe(2);
+    expect(gone.stderr).toContain(`--root: ${missing} does not exist`);
+    const file = path.join(tempDir(), "file.py");
+    writeFileSync(file, "x = 1\n");
+    const notDir = await runCli(["check", "--root", file]);
+    expect(notDir.exitCode).toBe(2);
+    expect(notDir.stderr).toContain("is not a directory");
+  });
+
+  it("a root with no flow and no definitions file exits 2 (`--allow-empty` opts in to exit 0)", async () => {
+    const empty = gitRepo({ "README.md": "nothing here\n", "tools/util.py": "x = 1\n" });
+    const checked = await runCli(["check", "--root", empty]);
+    expect(checked.exitCode).toBe(2);
+    expect(checked.stdout).toBe("");
+    expect(checked.stderr).toContain("No flow file and no definitions file");
+    const allowed = await runCli(["check", "--root", empty, "--allow-empty"]);
+    expect(allowed.exitCode).toBe(0);
+  });
+
+  it("an action root with a typo, or a workflow that forgot actions/checkout, is verdict error with exit 2", async () => {
+    const typo = await runAction({ workspace: shopRepo(), apiUrl: github.url, event: push, inputs: { root: "flowz" } });
+    expect(typo.exitCode).toBe(2);
+    expect(typo.outputs.verdict).toBe("error");
+    expect(typo.stdout).toContain("does not exist in the workspace (does the workflow run actions/checkout before mfdag?)");
+    const noCheckout = await runAction({ workspace: tempDir(), apiUrl: github.url, event: push });
+    expect(noCheckout.exitCode).toBe(2);
+    expect(noCheckout.outputs.verdict).toBe("error");
+    const allowed = await runAction({ workspace: tempDir(), apiUrl: github.url, event: push, inputs: { "allow-empty": "true" } });
+    expect(allowed.exitCode).toBe(0);
+    expect(allowed.outputs.verdict).toBe("pass");
+  });
+
+  it("`mfdag check` from a subdirectory checks the whole git repo and names its top level as the root", async () => {
+    const repo = shopRepo();
+    mkdirSync(path.join(repo, "docs"));
+    const fromSubdir = await runCli(["check", "--format", "json"], { cwd: path.join(repo, "docs") });
+    expect(fromSubdir.exitCode).toBe(1); // the shop's stale train_dagster.py, outside docs/
+    const report = JSON.parse(fromSubdir.stdout) as CheckReport;
+    expect(report.root).toBe(execaSync("git", ["-C", repo, "rev-parse", "--show-toplevel"]).stdout);
+    expect(report.flows.map((flow) => flow.flowFile)).toContain("flows/train_flow.py");
+    const text = await runCli(["check"], { cwd: path.join(repo, "docs") });
+    expect(text.stdout.split("\n")[0]).toContain(report.root);
+  });
+
+  it("a flow without a definitions file that does not compile is a warning with the compiler's message at its line", async () => {
+    // metaflow refuses reserved parameter names; the static compiler reproduces its message.
+    const broken = flowSource("BrokenFlow", '    alpha = Parameter("alpha", default=1)\n    params = Parameter("params", default=2)');
+    const repo = gitRepo({ "flows/broken_flow.py": broken, "flows/ok_flow.py": flowSource("OkFlow", '    a = Parameter("a", default=1)') });
+    const checked = await runCli(["check", "--root", repo, "--format", "json", "--compiler", "static"]);
+    const report = JSON.parse(checked.stdout) as CheckReport;
+    const flow = report.flows.find((f) => f.flowFile === "flows/broken_flow.py")!;
+    expect(flow.status).toBe("missing-definitions");
+    expect(flow.warnings).toEqual([expect.objectContaining({ lint: "compile-error", file: "flows/broken_flow.py", message: expect.stringContaining("does not compile") })]);
+    expect(flow.warnings[0]!.message).toContain("Parameter name 'params' is a reserved word");
+    expect(flow.warnings[0]!.line).toBe(6);
+    expect(report.flows.find((f) => f.flowFile === "flows/ok_flow.py")!.warnings).toEqual([]);
+  });
+
+  it("`mfdag config missing.py` is a missing input: exit 2 naming the file", async () => {
+    const missing = path.join(shopRepo(), "flows", "missing.py");
+    const result = await runCli(["config", missing]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`${missing} does not exist`);
+  });
+});
+
+describe("attack: config paths stay inside the root", () => {
+  it("a config entry `cwd: flows/../..` (which resolves to ..) exits 2 naming the entry", async () => {
+    const repo = shopRepo();
+    writeFiles(repo, { ".mfdag.yml": "flows:\n  - flow: flows/train_flow.py\n    cwd: flows/../..\n" });
+    const checked = await runCli(["check", "--root", repo]);
+    expect(checked.exitCode).toBe(2);
+    expect(checked.stderr).toContain("flows.0.cwd: must stay inside the repo root");
+  });
+
+  it("a config file with a 10,000-entry ignore list or a 100 KB glob is refused naming the key, before any glob is compiled", async () => {
+    const repo = shopRepo();
+    writeFiles(repo, { ".mfdag.yml": `ignore: [${Array.from({ length: 10_000 }, (_, i) => `"a${i}/**"`).join(", ")}]\n` });
+    const many = await runCli(["check", "--root", repo]);
+    expect(many.exitCode).toBe(2);
+    expect(many.stderr).toContain("ignore:");
+    writeFiles(repo, { ".mfdag.yml": `ignore: ["${"*{a,b}".repeat(20_000)}"]\n` });
+    const long = await runCli(["check", "--root", repo]);
+    expect(long.exitCode).toBe(2);
+    expect(long.stderr).toContain("ignore.0:");
+  });
+});
