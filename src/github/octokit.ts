@@ -28,12 +28,22 @@ export interface OctokitSettings {
    * of writes against a local fake server.
    */
   paceWrites?: boolean;
-  /** A request that has not answered after this long is aborted (and retried like a 5xx). */
+  /**
+   * An attempt whose whole response (headers and body) has not arrived after this long is aborted
+   * and retried like a 5xx. Default: `MFDAG_GITHUB_TIMEOUT_MS` when set (tests), else 30 s.
+   */
   requestTimeoutMs?: number;
 }
 
 /** GitHub answers within seconds; a request hanging this long is better retried than waited on. */
 const REQUEST_TIMEOUT_MS = 30_000;
+
+/** The deadline of each attempt: the setting, else `MFDAG_GITHUB_TIMEOUT_MS` (a positive integer), else 30 s. */
+function requestTimeout(setting: number | undefined): number {
+  if (setting !== undefined) return setting;
+  const fromEnv = Number(process.env.MFDAG_GITHUB_TIMEOUT_MS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : REQUEST_TIMEOUT_MS;
+}
 
 /**
  * The retry plugin's own list plus 429: rate limits belong to the throttling plugin, which honours
@@ -73,10 +83,11 @@ export function createOctokit(settings: OctokitSettings): Octokit {
     ...(settings.paceWrites === false ? { write: unpacedGroup, notifications: unpacedGroup } : {}),
   };
 
-  // Each attempt (retries included) gets its own deadline: a server that accepts the connection
-  // and never answers would otherwise hang the job until the runner kills it. It is set in fetch
-  // because Octokit's hooks cannot hand new options to the plugins' retries.
-  const fetch = withTimeout(isLoopback(baseUrl) ? globalThis.fetch : proxyFetch(token), settings.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+  // Each attempt (retries included) gets its own deadline for the whole response: a server that
+  // accepts the connection and never answers, or sends headers and then trickles the body, would
+  // otherwise hang the job until the runner kills it. It is set in fetch because Octokit's hooks
+  // cannot hand new options to the plugins' retries.
+  const fetch = withDeadline(isLoopback(baseUrl) ? globalThis.fetch : proxyFetch(token), requestTimeout(settings.requestTimeoutMs));
   const octokit = getOctokit(
     token,
     {
@@ -113,16 +124,31 @@ function proxyFetch(token: string): Fetch {
   return (getOctokitOptions(token).request as { fetch?: Fetch } | undefined)?.fetch ?? globalThis.fetch;
 }
 
-function withTimeout(fetch: Fetch, timeoutMs: number): Fetch {
+/** Statuses whose responses have no body (the Response constructor refuses one for them). */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * `fetch` that delivers the whole response within `timeoutMs`, or fails. The body is read here,
+ * under the same signal as the headers, because Octokit reads it later with every error swallowed:
+ * a body cut off by a deadline there becomes `data: ""`, a "successful" empty page that would
+ * make a listing look empty. Failing inside fetch instead makes it a 500 that the retry plugin
+ * retries. `AbortSignal.timeout` keeps no timer alive and needs no clearing.
+ */
+function withDeadline(fetch: Fetch, timeoutMs: number): Fetch {
   return async (input, init) => {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error(`GitHub did not answer within ${timeoutMs} ms`)), timeoutMs);
-    const outer = init?.signal;
-    outer?.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
     try {
-      return await fetch(input, { ...init, signal: controller.signal });
-    } finally {
-      clearTimeout(timer);
+      const response = await fetch(input, { ...init, signal });
+      const body = NULL_BODY_STATUSES.has(response.status) ? null : await response.arrayBuffer();
+      const whole = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      // Octokit reports `response.url` (the URL after redirects); a constructed Response has none.
+      Object.defineProperty(whole, "url", { value: response.url });
+      return whole;
+    } catch (error) {
+      // A plain Error (not an AbortError) is what Octokit wraps as a retryable 500.
+      if (deadline.aborted) throw new Error(`GitHub did not send the whole response within ${timeoutMs} ms`, { cause: error });
+      throw error;
     }
   };
 }
