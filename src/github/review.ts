@@ -1,9 +1,10 @@
 /**
  * Line comments on a pull request, posted as one review so people get one notification, and never
  * twice: each comment carries a hidden hash of what it says and where, and a rerun skips the ones
- * already there.
+ * already there that the token itself wrote.
  */
 import { createHash } from "node:crypto";
+import { tokenIdentity } from "./identity.js";
 import { forbiddenMessage, httpStatus, isPermissionDenied, type Octokit } from "./octokit.js";
 
 export interface ReviewLineComment {
@@ -32,6 +33,11 @@ export interface ReviewResult {
   message?: string;
 }
 
+/** Review comments read to find ours: 50 pages of 100, so a flood of comments cannot stall the job. */
+const MAX_COMMENT_PAGES = 50;
+/** A review marker closing a comment body, as `postReview` writes it. */
+const REVIEW_MARKER_AT_END = /<!-- mfdag:review [0-9a-f]{40} -->$/;
+
 /** The hidden marker appended to a line comment; the same finding at the same place gets the same one. */
 export function reviewMarker({ path, line, body }: ReviewLineComment): string {
   const digest = createHash("sha1").update(`${path}\n${line}\n${body}`).digest("hex");
@@ -43,9 +49,21 @@ export async function postReview(octokit: Octokit, request: ReviewRequest): Prom
   const { owner, repo, pullNumber } = request;
   let fresh: { path: string; line: number; side: "RIGHT"; body: string }[];
   try {
-    const existing = await octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", { owner, repo, pull_number: pullNumber, per_page: 100 });
+    let pages = 0;
+    const [existing, isMine] = await Promise.all([
+      octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", { owner, repo, pull_number: pullNumber, per_page: 100 }, (response, done) => {
+        if (++pages >= MAX_COMMENT_PAGES) done();
+        return response.data;
+      }),
+      tokenIdentity(octokit),
+    ]);
     const seen = new Set<string>();
-    for (const c of existing) for (const m of c.body.matchAll(/<!-- mfdag:review [0-9a-f]{40} -->/g)) seen.add(m[0]);
+    for (const c of existing) {
+      // Only a marker mfdag wrote counts, at the end where mfdag puts it: a PR author's comment
+      // (or text of theirs quoted in one of ours) carrying a marker must not suppress the finding.
+      const marker = REVIEW_MARKER_AT_END.exec(c.body)?.[0];
+      if (marker && isMine(c.user?.login)) seen.add(marker);
+    }
     fresh = [];
     for (const comment of request.comments) {
       const marker = reviewMarker(comment);
