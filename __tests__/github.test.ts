@@ -105,12 +105,13 @@ describe("upsertStickyComment", () => {
     expect(await upsertStickyComment(octokit, comment())).toMatchObject({ action: "updated", id: ours.id });
   });
 
-  it("updates the newest of several marker comments and leaves the others alone", async () => {
+  it("updates the oldest of several marker comments and deletes the others, so runs converge on one", async () => {
     const older = github.addIssueComment({ repo: REPO, issueNumber: 7, body: `${markerFor("drift")}\nolder`, author: BOT });
-    const newer = github.addIssueComment({ repo: REPO, issueNumber: 7, body: `${markerFor("drift")}\nnewer`, author: BOT });
+    github.addIssueComment({ repo: REPO, issueNumber: 7, body: `${markerFor("drift")}\nnewer`, author: BOT });
 
-    expect(await upsertStickyComment(octokit, comment())).toMatchObject({ action: "updated", id: newer.id });
-    expect(github.state.issueComments.find((c) => c.id === older.id)!.body).toContain("older");
+    expect(await upsertStickyComment(octokit, comment())).toMatchObject({ action: "updated", id: older.id });
+    expect(commentsOn7().map((c) => c.id)).toEqual([older.id]);
+    expect(commentsOn7()[0]!.body).toContain("1 flow drifted.");
   });
 
   it("keeps separate comments for separate comment ids", async () => {
@@ -136,7 +137,7 @@ describe("upsertStickyComment", () => {
 
   it("posts a new comment when the existing one was deleted before the update (404 on PATCH)", async () => {
     const first = await upsertStickyComment(octokit, comment());
-    github.script(UPDATE, fault.notFound());
+    github.onNext(UPDATE, "before", () => github.deleteIssueComment(first.id!));
 
     const second = await upsertStickyComment(octokit, comment({ body: "newer report" }));
 
@@ -187,7 +188,8 @@ describe("upsertStickyComment", () => {
     github.script(COMMENTS, fault.primaryRateLimit(1));
 
     expect((await upsertStickyComment(octokit, comment())).action).toBe("created");
-    expect(github.requestsTo(COMMENTS)).toHaveLength(2);
+    // The limited listing and its retry, then the look for a concurrent run's comment after posting.
+    expect(github.requestsTo(COMMENTS).map((r) => r.scripted)).toEqual([true, false, false]);
     expect(warnings.join("\n")).toMatch(/primary rate limit/);
   });
 

@@ -3,6 +3,7 @@
  * on every push. The comment is found by a hidden marker and by its author, so a user who pastes
  * the marker into their own comment cannot make mfdag overwrite (or hide behind) it.
  */
+import { tokenIdentity } from "./identity.js";
 import { forbiddenMessage, httpStatus, isPermissionDenied, type Octokit } from "./octokit.js";
 
 /** `always`: create or update; `on-change`: only once there is something to say; `never`: nothing. */
@@ -37,8 +38,6 @@ const MAX_COMMENT_ID_LENGTH = 100;
 /** Room for the longest marker and the newline after it. */
 const MARKER_ROOM = `<!-- mfdag:comment-id=${"x".repeat(MAX_COMMENT_ID_LENGTH)} -->\n`.length;
 const DEFAULT_CUT_POINTER = "…cut: the full report is in the job summary.";
-/** The author `GITHUB_TOKEN` comments carry, for when the token cannot tell us who it is. */
-const ACTIONS_BOT = "github-actions[bot]";
 
 /**
  * The hidden marker for `commentId`. Only `[A-Za-z0-9_.-]` survive, so an id cannot close the HTML
@@ -88,25 +87,32 @@ function nextFence(open: string | null, line: string): string | null {
   return marks[0] === open[0] && marks.length >= open.length && rest.trim() === "" ? null : open;
 }
 
-/** Creates or updates the comment marked `commentId` on the issue or pull request, per `mode`. */
+/** One of our marker comments, as the listing shows it. */
+interface OurComment {
+  id: number;
+  body: string;
+  url: string;
+}
+
+/** Issue comments read while looking for ours: 50 pages of 100, so a flood of comments cannot stall the job. */
+const MAX_COMMENT_PAGES = 50;
+/** Duplicates deleted per run; more (only after many concurrent runs) go on the next run. */
+const MAX_DELETES = 10;
+
+/**
+ * Creates or updates the comment marked `commentId` on the issue or pull request, per `mode`.
+ * Of several (two runs at once each create one), the oldest is kept and the others deleted, so
+ * every run converges on the same comment.
+ */
 export async function upsertStickyComment(octokit: Octokit, request: StickyCommentRequest): Promise<StickyCommentResult> {
-  const { owner, repo, issueNumber, mode } = request;
+  const { owner, repo, mode } = request;
   if (mode === "never") return { action: "skipped" };
   const marker = markerFor(request.commentId);
   const body = `${marker}\n${fitCommentBody(request.body, request.cutPointer ?? DEFAULT_CUT_POINTER, COMMENT_BODY_LIMIT - marker.length - 1)}`;
 
-  let existing: { id: number; body: string; url: string } | undefined;
+  let ours: OurComment[];
   try {
-    const [comments, isMine] = await Promise.all([
-      octokit.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: issueNumber, per_page: 100 }),
-      tokenIdentity(octokit),
-    ]);
-    // The marker must open the body: user content quoted further down (a help text holding
-    // another id's marker) cannot make this comment look like someone else's.
-    const ours = comments.filter((c) => c.body?.startsWith(marker) && c.user && isMine(c.user.login));
-    // Several can exist after a race between two runs; the newest is the one people read.
-    const newest = ours.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id).at(-1);
-    if (newest) existing = { id: newest.id, body: newest.body ?? "", url: newest.html_url };
+    ours = await listOurComments(octokit, request, marker);
   } catch (error) {
     // 404 on a read: a private repo the token cannot see.
     if (isPermissionDenied(error) || httpStatus(error) === 404) return { action: "forbidden", message: forbiddenMessage("read the pull request's comments", error) };
@@ -114,17 +120,19 @@ export async function upsertStickyComment(octokit: Octokit, request: StickyComme
   }
 
   try {
-    if (!existing) {
+    const [oldest, ...duplicates] = ours;
+    if (!oldest) {
       if (mode === "on-change" && !request.hasChanges) return { action: "skipped" };
-      return await create(octokit, request, body);
+      return await createAndConverge(octokit, request, marker, body);
     }
-    if (existing.body === body) return { action: "unchanged", id: existing.id, url: existing.url };
+    await deleteComments(octokit, request, duplicates);
+    if (oldest.body === body) return { action: "unchanged", id: oldest.id, url: oldest.url };
     try {
-      const { data } = await octokit.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner, repo, comment_id: existing.id, body });
+      const { data } = await octokit.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner, repo, comment_id: oldest.id, body });
       return { action: "updated", ...commentRef(data) };
     } catch (error) {
       // Deleted between listing and updating: post it again rather than lose the report.
-      if (httpStatus(error) === 404) return await create(octokit, request, body);
+      if (httpStatus(error) === 404) return await createAndConverge(octokit, request, marker, body);
       throw error;
     }
   } catch (error) {
@@ -133,10 +141,78 @@ export async function upsertStickyComment(octokit: Octokit, request: StickyComme
   }
 }
 
-async function create(octokit: Octokit, request: StickyCommentRequest, body: string): Promise<StickyCommentResult> {
+/**
+ * Our comments marked `marker`, oldest first. Ours means written by the token's identity: a user
+ * who pastes the marker into their own comment cannot make mfdag overwrite, delete or hide
+ * behind it. Sorted by id, which grows with creation (`created_at` has one-second resolution).
+ */
+async function listOurComments(octokit: Octokit, request: StickyCommentRequest, marker: string): Promise<OurComment[]> {
+  const { owner, repo, issueNumber } = request;
+  let pages = 0;
+  const [comments, isMine] = await Promise.all([
+    octokit.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: issueNumber, per_page: 100 }, (response, done) => {
+      if (++pages >= MAX_COMMENT_PAGES) done();
+      return response.data;
+    }),
+    tokenIdentity(octokit),
+  ]);
+  return (
+    comments
+      // The marker must open the body: user content quoted further down (a help text holding
+      // another id's marker) cannot make this comment look like someone else's.
+      .filter((c) => c.body?.startsWith(marker) && isMine(c.user?.login))
+      .sort((a, b) => a.id - b.id)
+      .map((c) => ({ id: c.id, body: c.body ?? "", url: c.html_url }))
+  );
+}
+
+/**
+ * Posts the comment, then looks again: a run on the same pull request at the same time may have
+ * posted one too, unseen by both listings. Every run keeps the oldest, so they agree; a run whose
+ * comment is not the oldest moves its report into the oldest and deletes its own.
+ */
+async function createAndConverge(octokit: Octokit, request: StickyCommentRequest, marker: string, body: string): Promise<StickyCommentResult> {
   const { owner, repo, issueNumber } = request;
   const { data } = await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: issueNumber, body });
-  return { action: "created", ...commentRef(data) };
+  const ref = commentRef(data);
+  const created: StickyCommentResult = { action: "created", ...ref };
+  let ours: OurComment[];
+  try {
+    ours = await listOurComments(octokit, request, marker);
+  } catch {
+    return created; // The report is posted; the next run tidies up.
+  }
+  const oldest = ours[0];
+  if (!oldest || oldest.id === ref.id) {
+    await deleteComments(octokit, request, ours.slice(1));
+    return created;
+  }
+  try {
+    const { data: kept } = await octokit.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner, repo, comment_id: oldest.id, body });
+    // Ours first, even when the listing did not show it yet: it is the one this run must not leave.
+    const others = ours.slice(1).filter((c) => c.id !== ref.id);
+    await deleteComments(octokit, request, [{ ...ref, body }, ...others]);
+    return { action: "updated", ...commentRef(kept) };
+  } catch {
+    // The oldest could not take the report (deleted meanwhile, or GitHub failing): keep ours,
+    // which holds it; the next run converges.
+    return created;
+  }
+}
+
+/**
+ * Deletes duplicates of our comment, best effort: at most MAX_DELETES, and a failure (already
+ * deleted by the other run, no permission, GitHub down) leaves a duplicate, never a lost report.
+ */
+async function deleteComments(octokit: Octokit, request: StickyCommentRequest, comments: OurComment[]): Promise<void> {
+  const { owner, repo } = request;
+  for (const comment of comments.slice(0, MAX_DELETES)) {
+    try {
+      await octokit.request("DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}", { owner, repo, comment_id: comment.id });
+    } catch {
+      // best effort, see above
+    }
+  }
 }
 
 /** Octokit hands a body that is not JSON over as text; a "created" without an id would hide that. */
@@ -146,38 +222,4 @@ function commentRef(data: unknown): { id: number; url: string } {
     throw new Error(`GitHub answered with something that is not a comment: ${String(JSON.stringify(data)).slice(0, 200)}`);
   }
   return { id: comment.id, url: comment.html_url };
-}
-
-/**
- * Who the token is, as a test on comment authors. GraphQL's `viewer` answers for PATs and app
- * installation tokens alike (`my-app` for the comments' `my-app[bot]`), hence the `[bot]` stripping.
- */
-export async function tokenIdentity(octokit: Octokit): Promise<(login: string) => boolean> {
-  return identityOf(await tokenLogin(octokit));
-}
-
-/** The token's own login, from GraphQL `viewer`; null when the token may not ask. */
-export async function tokenLogin(octokit: Octokit): Promise<string | null> {
-  try {
-    const { viewer } = await octokit.graphql<{ viewer: { login: string } }>("query { viewer { login } }");
-    return viewer.login;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Whether a REST author login is the token's: bots are `name` in GraphQL and `name[bot]` in REST.
- * Without a login (some tokens may not query `viewer`), the Actions token is the likely author.
- */
-export function identityOf(me: string | null): (login: string) => boolean {
-  if (me === null) return (login) => login === ACTIONS_BOT;
-  const normalize = (login: string) => login.replace(/\[bot\]$/, "").toLowerCase();
-  return (login) => normalize(login) === normalize(me);
-}
-
-/** The REST logins the token's own issues and comments may carry (see identityOf). */
-export function restLoginsOf(me: string | null): string[] {
-  if (me === null) return [ACTIONS_BOT];
-  return me.endsWith("[bot]") ? [me] : [me, `${me}[bot]`];
 }
