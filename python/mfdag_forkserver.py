@@ -11,7 +11,15 @@ stdout/stderr to pipes, and executes the flow file as `__main__` with
 sys.argv = [FLOW, "dagster", "create", OUT, *args] -- what `python FLOW dagster create OUT` does,
 minus the imports. Each child is its own process group, killed as a whole on timeout.
 
-Protocol, JSON lines. First line out: {"event": "ready", ...}, or {"event": "fatal", "error",
+Containment (Linux): each child runs under a keeper, a process forked for that compile alone that
+is a child subreaper (see mfdag_contain.py): what the flow starts and leaves behind, even after
+double-forking and calling setsid, is re-parented to the keeper, which SIGKILLs it all when the
+flow exits and only then exits itself, as the flow did. The server is a subreaper too: what a
+keeper killed at the timeout (or by the flow) leaves behind comes to the server, which kills it.
+Where there is no subreaper (macOS), the child is forked directly and only its process group is
+killed.
+
+Protocol, JSON lines. First line out: {"event": "ready", "contained", ...}, or {"event": "fatal", "error",
 "missing"} (then exit 3) when the preload fails: `missing` names the module that could not be
 imported (install it), null for any other failure (compile in fresh processes instead). In: one request per line,
     {"id", "flowPath", "cwd", "out", "args", "datastore", "timeoutMs", "env"?}
@@ -43,6 +51,8 @@ import time
 import traceback
 import types
 from collections import deque
+
+import mfdag_contain
 
 TAIL_BYTES = 64 * 1024
 # Once a child has exited, how long its pipes may stay open (held by a process it started that
@@ -391,14 +401,17 @@ def child_exit(code):
     os._exit(code)
 
 
-def run_child(request, close_fds, out_w, err_w):
+def run_child(request, close_fds, out_w, err_w, own_group=True):
     """In the forked child: set it up like a fresh `python FLOW dagster create OUT`, run the flow
-    file as __main__, and return the exit code the interpreter would have exited with."""
+    file as __main__, and return the exit code the interpreter would have exited with. Under a
+    keeper (`own_group` false) it stays in the keeper's process group."""
     try:
-        try:
-            os.setpgid(0, 0)
-        except OSError:
-            pass
+        if own_group:
+            try:
+                os.setpgid(0, 0)
+            except OSError:
+                pass
+        sys.modules.pop("mfdag_contain", None)  # the server's, not something a fresh process has
         signal.set_wakeup_fd(-1)
         for signum, handler in ((signal.SIGCHLD, signal.SIG_DFL), (signal.SIGTERM, signal.SIG_DFL), (signal.SIGINT, signal.default_int_handler), (signal.SIGPIPE, signal.SIG_IGN)):
             signal.signal(signum, handler)
@@ -510,8 +523,40 @@ def parse_request(line):
     return request, None
 
 
-def serve(concurrency):
-    """The server's loop, until its input ends. (A child never returns from start().)"""
+def _keeper(request, close_fds, out_w, err_w):
+    """In a process forked for one compile: become its subreaper, run the child under it (see
+    mfdag_contain.keep), exit as the child did. Never returns."""
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        try:
+            os.setpgid(0, 0)
+        except OSError:
+            pass
+        # Nothing of the server's stays open here: a keeper stopped by the flow must not hold the
+        # server's protocol pipe (or its stderr) open after the server has gone.
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        os.dup2(err_w, 2)  # a keeper's own failure is the compile's stderr
+        for fd in set(close_fds) | {null}:
+            if fd > 2 and fd not in (out_w, err_w):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        mfdag_contain.become_subreaper()
+    except BaseException as exc:
+        try:
+            os.write(2, ("mfdag fork server: cannot set up the keeper: %r\n" % (exc,)).encode("utf-8", "replace"))
+        finally:
+            os._exit(1)
+    mfdag_contain.keep(lambda: child_exit(run_child(request, (), out_w, err_w, own_group=False)), child_fds=(out_w, err_w))
+
+
+def serve(concurrency, contain=False):
+    """The server's loop, until its input ends. (A child never returns from start().) `contain`:
+    this server is a subreaper, and each compile runs under its own keeper."""
     selector = selectors.DefaultSelector()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
@@ -526,6 +571,22 @@ def serve(concurrency):
     by_fd = {}  # pipe fd -> Child
     pending = bytearray()
     eof = False
+    # Set when a process of ours exited: its orphans may have come to us (see kill_orphans).
+    orphans_possible = False
+
+    def kill_orphans():
+        """Kills what keepers left behind: any child of the server that is not a running keeper,
+        with everything below it. One read of the server's child list in the common case. The
+        kills are reaped by the main loop, whose waitpid also sees the keepers' exits."""
+        keepers = {pid for pid, child in running.items() if child.status is None}
+        if not any(pid not in keepers for pid in mfdag_contain.direct_children()):
+            return False
+        for pid in mfdag_contain.descendants(SERVER_PID, skip=keepers):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        return True
 
     def finish(child):
         for fd in list(child.open):
@@ -582,6 +643,8 @@ def serve(concurrency):
                 selector.close()
             except Exception:
                 pass
+            if contain:
+                _keeper(request, close, out_w, err_w)
             child_exit(run_child(request, close, out_w, err_w))
         try:
             os.setpgid(pid, pid)
@@ -606,6 +669,8 @@ def serve(concurrency):
                 return
             now = time.monotonic()
             deadlines = [c.drain_deadline if c.status is not None else c.deadline for c in running.values()]
+            if orphans_possible:
+                deadlines.append(now + 0.02)  # orphans dying do not always wake us
             timeout = max(0.0, min(deadlines) - now) if deadlines else None
             for key, _ in selector.select(timeout):
                 fd = key.fd
@@ -660,12 +725,15 @@ def serve(concurrency):
                     break
                 if pid == 0:
                     break
+                orphans_possible = contain
                 child = running.get(pid)
                 if child is None:
                     continue
                 child.status = status
                 child.drain_deadline = time.monotonic() + DRAIN_SECONDS
                 _killpg(pid)
+            if orphans_possible:
+                orphans_possible = kill_orphans()
             now = time.monotonic()
             for child in list(running.values()):
                 if child.status is None and now >= child.deadline and not child.timed_out:
@@ -678,6 +746,10 @@ def serve(concurrency):
         if os.getpid() == SERVER_PID:
             for child in list(running.values()):
                 _killpg(child.pid)
+            if contain:
+                # What the killed keepers left came to the server; the caller waits about 2 s
+                # before it SIGKILLs the server.
+                mfdag_contain.sweep(time.monotonic() + 1.5)
 
 
 def main(argv):
@@ -713,6 +785,8 @@ def main(argv):
     sys.stdout.flush()
     os.dup2(saved_stdout, 1)
     os.close(saved_stdout)
+    # Before the preloaded modules are listed: ctypes (for prctl) is one of them from here on.
+    contain = mfdag_contain.become_subreaper()
     global _PRELOADED_TOP_LEVEL
     _PRELOADED_TOP_LEVEL = frozenset(name.split(".", 1)[0] for name in sys.modules) - _STARTUP_MODULES
     _index_config_copies()
@@ -720,9 +794,9 @@ def main(argv):
 
     gc.collect()
     gc.freeze()  # children share the preloaded objects' pages instead of copying them on the first GC
-    emit({"event": "ready", "pid": SERVER_PID, "python": sys.version.split()[0], "preloaded": loaded, "concurrency": concurrency, "preloadMs": round((time.monotonic() - started) * 1000)})
+    emit({"event": "ready", "pid": SERVER_PID, "python": sys.version.split()[0], "preloaded": loaded, "concurrency": concurrency, "preloadMs": round((time.monotonic() - started) * 1000), "contained": contain})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    serve(concurrency)
+    serve(concurrency, contain=contain)
     return 0
 
 

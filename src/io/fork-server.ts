@@ -5,7 +5,8 @@
  * own process group with its own timeout. Same interface and results as the per-process compiler
  * in metaflow-compiler.ts, which stays the path where os.fork does not exist (Windows) and for the
  * flows the server says it cannot compile faithfully (a module next to the flow shadowing one it
- * preloaded, a `.metaflow/` config in the flow's tree).
+ * preloaded, a `.metaflow/` config in the flow's tree). On Linux each child runs under a keeper of
+ * its own, a subreaper that kills whatever the flow started when the flow ends (mfdag_contain.py).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,7 +17,7 @@ import { createInterface } from "node:readline";
 import { ConfigurationError } from "../core/errors.js";
 import type { CompileRequest, MetaflowCompiler } from "../core/ports.js";
 import type { CompiledConfig } from "../core/types.js";
-import { lastLine } from "./dagster-create.js";
+import { killGroup, lastLine, stopKeeper } from "./dagster-create.js";
 import { compiledFromRun, compileTimeoutMessage, compilerEnv, createMetaflowCompiler, metaflowUnavailableError, type MetaflowCompilerOptions } from "./metaflow-compiler.js";
 import { packageRoot } from "./package-root.js";
 
@@ -80,7 +81,7 @@ export function forkServerSupported(platform: NodeJS.Platform = process.platform
  * `no-metaflow`: a module is missing (what to install); `no-fork`: no os.fork; `unsupported`: the
  * preload failed otherwise (a Metaflow whose CLI is laid out differently): compile per process.
  */
-type Ready = { ok: true; preloaded: string[] } | { ok: false; why: string; fatal: "no-metaflow" | "no-fork" | "unsupported" | "no-python" | "crashed" };
+type Ready = { ok: true; preloaded: string[]; contained: boolean } | { ok: false; why: string; fatal: "no-metaflow" | "no-fork" | "unsupported" | "no-python" | "crashed" };
 
 interface Pending {
   resolve: (result: ForkResult) => void;
@@ -96,6 +97,8 @@ export class ForkServer {
   private nextId = 0;
   private stderrTail = "";
   private exited = false;
+  /** Each compile runs under a keeper (the pid it reports): stop it, do not SIGKILL it. */
+  private contained = false;
   private readonly onProcessExit = () => this.killNow();
 
   constructor(private readonly options: { python: string; concurrency: number; preload: string }) {
@@ -133,7 +136,10 @@ export class ForkServer {
         this.stderrTail = (this.stderrTail + line + "\n").slice(-8192);
         return;
       }
-      if (message.event === "ready") settle({ ok: true, preloaded: (message.preloaded as string[]) ?? [] });
+      if (message.event === "ready") {
+        this.contained = message.contained === true;
+        settle({ ok: true, preloaded: (message.preloaded as string[]) ?? [], contained: this.contained });
+      }
       else if (message.event === "fatal") {
         const why = String(message.error ?? "the server could not start");
         settle({ ok: false, why, fatal: /os\.fork is not available/.test(why) ? "no-fork" : typeof message.missing === "string" ? "no-metaflow" : "unsupported" });
@@ -203,16 +209,25 @@ export class ForkServer {
     if (this.exited && this.pending.size === 0) return this.cleanup();
     this.exited = true;
     for (const [id, entry] of this.pending) {
-      killGroup(entry.pid);
+      this.stopCompile(entry.pid);
       this.pending.delete(id);
       entry.resolve(serverError(`the fork server ${why}`));
     }
     this.cleanup();
   }
 
-  /** Synchronous, for process exit: the server kills its children on SIGTERM; the ones it reported are killed here too. */
+  /**
+   * A compile whose server is gone or going: its keeper kills what the flow started (the server,
+   * which would otherwise have been the backstop, may be dead); without keepers, its process group.
+   */
+  private stopCompile(pid: number | null): void {
+    if (this.contained) stopKeeper(pid);
+    else killGroup(pid);
+  }
+
+  /** Synchronous, for process exit: the server kills its children on SIGTERM; the ones it reported are stopped here too. */
   private killNow(signal: NodeJS.Signals = "SIGTERM"): void {
-    for (const entry of this.pending.values()) killGroup(entry.pid);
+    for (const entry of this.pending.values()) this.stopCompile(entry.pid);
     if (this.child && !this.exited) {
       try {
         this.child.kill(signal);
@@ -231,15 +246,6 @@ export class ForkServer {
 
 function serverError(error: string): ForkResult {
   return { exitCode: null, signal: null, timedOut: false, stdout: "", stderr: "", all: "", durationMs: 0, fallback: null, error };
-}
-
-function killGroup(pid: number | null): void {
-  if (!pid) return;
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
 }
 
 /**
