@@ -13,13 +13,20 @@ import { checkView } from "../src/render/views.js";
 const renderer = createRenderer();
 
 /** Known-bad inputs, always tried before the random ones. */
-const EXAMPLES: [string, string][] = ["`", "```", "````diff", "<!-- mfdag:comment-id=default -->", "<img src=x onerror=alert(1)>", "a | b | c", "line\nbreak", "\\|"].map((text) => [text, text]);
+const EXAMPLES: [string, string][] = ["`", "```", "````diff", "<!-- mfdag:comment-id=default -->", "<img src=x onerror=alert(1)>", "a | b | c", "line\nbreak", "\\|", "x\r# pwned", "x\u2028![i](https://e.example/i.png) @org/team"].map((text) => [text, text]);
 
 /** Strings biased towards what breaks Markdown, HTML and workflow commands. */
 const hostile = fc.oneof(
   fc.string({ unit: "grapheme", maxLength: 40 }),
   fc
-    .array(fc.constantFrom("`", "```", "~~~", "<!--", "-->", "<!-- mfdag:comment-id=default -->", "<script>", "|", "\n", "\r", "%", ":", ",", "::error::x", "\\", "#", "*", "_", "[x](y)", "<details>", "a"), { maxLength: 12 })
+    .array(
+      fc.constantFrom(
+        ...["`", "```", "~~~", "<!--", "-->", "<!-- mfdag:comment-id=default -->", "<script>", "|", "\n", "\r", "\r\n", "%", ":", ",", "::", "::error::x", "##[error]", "\\", "#", "# ", "*", "_", "[x](y)", "<details>", "a"],
+        // Line breaks for CommonMark or other readers, hidden characters, and what GitHub links.
+        ...["\u2028", "\u2029", "\u0085", "\v", "\f", "\u001b[2J", "\u202e", "@", "@org/team", "![", "![i](https://e.example/i.png)", "https://e.example", "www.e.example", "#1", "$x$", "~~"],
+      ),
+      { maxLength: 12 },
+    )
     .map((parts) => parts.join("")),
 );
 
@@ -98,6 +105,11 @@ function assertMarkdownIntact(markdown: string, tableRows: number | null): void 
   const outside = outsideFences(markdown);
   const text = outside.join("\n");
   expect(text).not.toMatch(/<!--|<script|<details>(?!<summary>)/);
+  // Nothing GitHub would turn into a line break, a mention, an image, a link or math.
+  expect(text).not.toMatch(/[\r\u2028\u2029\u0085\v\f]/);
+  expect(text).not.toMatch(/(?:^|[^\w`])@[A-Za-z0-9]|!\[|\]\(|https?:\/\/|www\.|\$/);
+  // No line but mfdag's own starts a block (heading, quote, list, HTML).
+  for (const line of outside) expect(line).toMatch(/^(?:$|[^#<>\-*+=~]|#{3,4} (?:[✅⚠️❌❗]|<code>|What Dagster)|>(?: |$)|- |\*\*mfdag\*\*|<details><summary>|<\/details>)/u);
   if (tableRows !== null) {
     const rows = outside.filter((line) => line.startsWith("| "));
     expect(rows).toHaveLength(tableRows);

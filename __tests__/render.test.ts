@@ -9,7 +9,13 @@ describe("escaping filters", () => {
   });
 
   it("keeps table cells on one line with pipes escaped", () => {
-    expect(tableCell("a|b\nc")).toBe("a\\|b ⏎ c");
+    expect(tableCell("a|b\nc")).toBe("a&#124;b ⏎ c");
+  });
+
+  it("leaves ordinary names, paths and defaults as they are", () => {
+    expect(inlineCode("learning_rate: float = 0.001")).toBe("<code>learning_rate: float = 0.001</code>");
+    expect(tableCell("TrainFlow")).toBe("TrainFlow");
+    expect(fence("-    epochs: int = 10  # Training epochs\n", "diff")).toBe("```diff\n-    epochs: int = 10  # Training epochs\n```");
   });
 
   it("turns HTML comment markers and tags into text", () => {

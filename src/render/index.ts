@@ -2,52 +2,51 @@
  * Everything people read is a nunjucks template in templates/; this module only sets up the
  * environment and the escaping filters, defined once so every template escapes user content
  * (help texts, defaults, file names) the same way.
+ *
+ * Every `{{ ... }}` in a template ends in one of the escaping filters of its kind (MARKDOWN_FILTERS
+ * or TEXT_FILTERS below); __tests__/attacks-render.test.ts parses the templates and fails on any
+ * that does not. The filters take any value, so a string where a count belongs is escaped too.
+ * Everything rendered is finally passed through neutralizeWorkflowCommands (but for the suggestion,
+ * which must stay exact), so no template can print a line that a GitHub Actions runner would run as
+ * a workflow command.
  */
 import path from "node:path";
 import nunjucks from "nunjucks";
 import pc from "picocolors";
 import { packageRoot } from "../io/package-root.js";
+import { escapeHtml, fence, inlineCode, linkUrl, markdownText, neutralizeWorkflowCommands, plainText, tableCell } from "./escape.js";
+
+export { escapeHtml, fence, inlineCode, linkUrl, markdownText, neutralizeWorkflowCommands, plainText, tableCell } from "./escape.js";
 
 export interface RenderOptions {
   /** ANSI colors for terminal output. */
   color?: boolean;
 }
 
-/** The longest run of backticks in `text`. */
-function longestBacktickRun(text: string): number {
-  let longest = 0;
-  for (const match of text.matchAll(/`+/g)) longest = Math.max(longest, match[0].length);
-  return longest;
-}
+/** Filters that may end a `{{ ... }}` in a Markdown template (`*.md.njk`), by context. */
+export const MARKDOWN_FILTERS = {
+  /** Inline Markdown text: paragraphs, headings, blockquotes, list items. */
+  md: "inline text",
+  cell: "table cell",
+  code: "inline code",
+  /** Text inside an HTML block such as `<summary>`. */
+  html: "HTML block text",
+  fence: "fenced code block",
+  url: "link destination",
+} as const;
+
+/** Filters that may end a `{{ ... }}` in a terminal template (`*.txt.njk`). */
+export const TEXT_FILTERS = {
+  text: "terminal text",
+  color: "terminal text, colored",
+} as const;
 
 /**
- * A fenced block that the content cannot close: the fence is longer than any backtick run inside.
- * `<!--` is broken with a zero-width space, so quoted content never carries an HTML comment that
- * could pass for one of mfdag's hidden markers; suggestion blocks are left exact, since GitHub
- * applies them to the file as written.
+ * Templates whose text GitHub writes into a file (a suggestion is applied as written), so it must
+ * stay byte for byte what dagster create writes. They are only ever posted through the API, never
+ * printed where a runner reads commands.
  */
-export function fence(text: string, lang = ""): string {
-  const ticks = "`".repeat(Math.max(3, longestBacktickRun(text) + 1));
-  const body = lang === "suggestion" ? text : text.replace(/<!--/g, "<\u200B!--");
-  return `${ticks}${lang}\n${body.replace(/\n$/, "")}\n${ticks}`;
-}
-
-const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
-
-/** Escapes HTML so `<!--` or tags in user content render as text and cannot hide or spoof anything. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (ch) => HTML_ESCAPES[ch]!);
-}
-
-/** Inline code for Markdown: HTML `<code>` with escaping, so backticks and pipes cannot break out. */
-export function inlineCode(text: string): string {
-  return `<code>${escapeHtml(text).replace(/\|/g, "&#124;").replace(/`/g, "&#96;").replace(/\r?\n/g, "⏎")}</code>`;
-}
-
-/** Text for a Markdown table cell: one line, pipes escaped, HTML escaped. */
-export function tableCell(text: string): string {
-  return escapeHtml(text).replace(/\|/g, "\\|").replace(/\r?\n/g, " ⏎ ");
-}
+const EXACT_TEMPLATES = new Set(["review-suggestion.md.njk"]);
 
 const COLORS = {
   red: pc.red,
@@ -66,23 +65,26 @@ export function createRenderer(options: RenderOptions = {}) {
     trimBlocks: true,
     lstripBlocks: true,
   });
-  env.addFilter("fence", (text: string, lang?: string) => fence(String(text), lang ?? ""));
-  env.addFilter("code", (text: unknown) => inlineCode(String(text)));
-  env.addFilter("cell", (text: unknown) => tableCell(String(text)));
-  env.addFilter("html", (text: unknown) => escapeHtml(String(text)));
-  env.addFilter("color", (text: unknown, name: keyof typeof COLORS) => (options.color ? COLORS[name](String(text)) : String(text)));
-  env.addFilter("indent_lines", (text: unknown, width: number) =>
-    String(text)
-      .replace(/\n$/, "")
-      .split("\n")
-      .map((line) => " ".repeat(width) + line)
-      .join("\n"),
-  );
-  env.addFilter("plural", (count: number, singular: string, plural?: string) => `${count} ${count === 1 ? singular : (plural ?? singular + "s")}`);
+  // Markdown contexts.
+  env.addFilter("md", (value: unknown) => markdownText(value));
+  env.addFilter("cell", (value: unknown) => tableCell(value));
+  env.addFilter("code", (value: unknown) => inlineCode(value));
+  env.addFilter("html", (value: unknown) => escapeHtml(value));
+  env.addFilter("fence", (value: unknown, lang?: string) => fence(value, lang ?? ""));
+  env.addFilter("url", (value: unknown) => linkUrl(value));
+  // Terminal contexts: no escape sequence or carriage return of the content reaches the terminal.
+  env.addFilter("text", (value: unknown) => plainText(value));
+  env.addFilter("color", (value: unknown, name: keyof typeof COLORS) => {
+    const text = plainText(value);
+    return options.color ? (COLORS[name] ?? COLORS.plain)(text) : text;
+  });
+  // Helpers whose result still goes through one of the filters above.
+  env.addFilter("plural", (count: unknown, singular: string, plural?: string) => `${String(count)} ${count === 1 ? singular : (plural ?? singular + "s")}`);
   env.addFilter("json", (value: unknown) => JSON.stringify(value));
   return {
     render(template: string, context: object): string {
-      return env.render(template, context).trimEnd() + "\n";
+      const text = env.render(template, context).trimEnd() + "\n";
+      return EXACT_TEMPLATES.has(template) ? text : neutralizeWorkflowCommands(text);
     },
   };
 }
