@@ -28,6 +28,7 @@ import { checkedRoot, createPorts, loadRepoConfig } from "./io/setup.js";
 import type { RepoConfig } from "./core/config-file.js";
 import { permitMetaflow, resolveSettings, trustOfEvent, type MetaflowPermit, type Settings } from "./core/settings.js";
 import { readReportFile } from "./io/report-file.js";
+import { staleFilesOutput } from "./core/outputs.js";
 import { mergeReports, parseShard } from "./core/shard.js";
 import { createRenderer } from "./render/index.js";
 import { checkView } from "./render/views.js";
@@ -291,13 +292,7 @@ export async function run(): Promise<void> {
     core.setOutput("sarif", sarifPath);
     core.setOutput("issue-number", issueNumber === null ? "" : String(issueNumber));
     core.setOutput("patch", patchPath ?? "");
-    core.setOutput(
-      "stale-files",
-      report.flows
-        .filter((flow) => flow.status === "drift" && flow.definitionsFile)
-        .map((flow) => (rootPrefix ? path.posix.join(rootPrefix, flow.definitionsFile!) : flow.definitionsFile))
-        .join("\n"),
-    );
+    core.setOutput("stale-files", staleFilesOutput(report, rootPrefix));
     // In publish mode the check run already carries the verdict; failing here again is noise.
     if (report.failed && mode !== "publish") core.setFailed(`mfdag: the committed definitions violate fail-on ${report.failOn}; see the job summary for the Config diffs.`);
   } catch (error) {
