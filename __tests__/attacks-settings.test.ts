@@ -303,3 +303,42 @@ describe("attack: config paths stay inside the root", () => {
     expect(long.stderr).toContain("ignore.0:");
   });
 });
+
+describe("attack: what a reviewer pastes and what mfdag fix writes stay what they say", () => {
+  it("a flow named `-cimport os;open('pwned','w')#.py`: its regenerate command, pasted into a shell, runs no code from the name", async () => {
+    const name = "-cimport os;open('pwned','w')#.py";
+    const repo = gitRepo({ [`flows/${name}`]: flowSource("NameFlow", '    a = Parameter("a", default=1)') });
+    const { stdout } = await runCli(["check", "--root", repo, "--format", "json", "--compiler", "static"]);
+    const flow = (JSON.parse(stdout) as CheckReport).flows.find((f) => f.flowFile === `flows/${name}`)!;
+    expect(flow.regenerate).toContain(`./${name.replace(/'/g, "'\\''")}`);
+    // A reviewer's shell, where `python` is a real Python without metaflow: the file is run (and
+    // fails to import metaflow), the name is not executed.
+    const bin = tempDir();
+    writeFileSync(path.join(bin, "python"), '#!/bin/sh\nexec python3 "$@"\n', { mode: 0o755 });
+    execaSync("sh", ["-c", flow.regenerate], { cwd: repo, reject: false, env: { PATH: `${bin}:${process.env.PATH}` } });
+    expect(existsSync(path.join(repo, "flows", "pwned"))).toBe(false);
+    expect(existsSync(path.join(repo, "pwned"))).toBe(false);
+  });
+
+  it("a committed definitions file that is a symlink is not written through by `mfdag fix`: the fix names the link", async () => {
+    const repo = shopRepo();
+    const stale = readFileSync(path.join(repo, "dagster/train_dagster.py"), "utf8");
+    writeFiles(repo, { "notes/train.txt": stale });
+    execaSync("rm", [path.join(repo, "dagster/train_dagster.py")]);
+    symlinkSync("../notes/train.txt", path.join(repo, "dagster/train_dagster.py"));
+    const fixed = await runCli(["fix", "--root", repo, "--python", standInCompiler(repo)], { env: PER_PROCESS_COMPILER });
+    expect(fixed.exitCode).toBe(1);
+    expect(fixed.stdout).toContain("dagster/train_dagster.py is a symbolic link; mfdag fix writes only regular files");
+    expect(readFileSync(path.join(repo, "notes/train.txt"), "utf8")).toBe(stale);
+  });
+
+  it("a config file built as a YAML billion-laughs bomb exits 2 naming the file instead of expanding it", async () => {
+    const repo = shopRepo();
+    const levels = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
+    for (let i = 1; i < 10; i++) levels.push(`a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(", ")}]`);
+    writeFiles(repo, { ".mfdag.yml": `${levels.join("\n")}\nignore: *a9\n` });
+    const checked = await runCli(["check", "--root", repo], { timeout: 60_000 });
+    expect(checked.exitCode).toBe(2);
+    expect(checked.stderr).toContain(".mfdag.yml: not valid YAML");
+  });
+});

@@ -3,7 +3,7 @@
  * and exit codes.
  */
 import { execFileSync } from "node:child_process";
-import { statSync } from "node:fs";
+import { constants, statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { defaultConcurrency, parseCommandLine, USAGE, type CliCommand } from "./cli-args.js";
@@ -24,6 +24,12 @@ import { createRenderer } from "./render/index.js";
 import { checkView } from "./render/views.js";
 
 export const EXIT = { ok: 0, policy: 1, couldNotCheck: 2 } as const;
+
+/**
+ * `mfdag fix` replaces committed definitions files in place, never through a symlink: a link
+ * committed as a definitions file would otherwise redirect the write to wherever it points.
+ */
+const WRITE_NO_FOLLOW = constants.O_WRONLY | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0);
 
 const VERSION = "0.1.0";
 
@@ -151,8 +157,17 @@ async function runWith(
     const patches: string[] = [];
     for (const outcome of outcomes) {
       if (outcome.text === null) continue;
-      if (options.patch) patches.push(patchFor(outcome.target.definitionsFile, outcome.committed, outcome.text));
-      else await writeFile(path.join(root, outcome.target.definitionsFile), outcome.text);
+      if (options.patch) {
+        patches.push(patchFor(outcome.target.definitionsFile, outcome.committed, outcome.text));
+        continue;
+      }
+      try {
+        await writeFile(path.join(root, outcome.target.definitionsFile), outcome.text, { flag: WRITE_NO_FOLLOW });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        outcome.error = code === "ELOOP" ? `${outcome.target.definitionsFile} is a symbolic link; mfdag fix writes only regular files` : `could not write ${outcome.target.definitionsFile} (${code ?? String(error)})`;
+        outcome.text = null;
+      }
     }
     if (options.patch && patches.length > 0) await writeFile(path.resolve(options.patch), patches.join(""));
     write(renderer.render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patches.length, skipped: report.flows.filter((flow) => flow.status === "error") }));

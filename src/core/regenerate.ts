@@ -27,12 +27,21 @@ export function suggestedDefinitionsPath(flowFile: string): string {
   return path.posix.join(parsed.dir, `${parsed.name}_dagster.py`);
 }
 
+/**
+ * A relative path as a command argument that can never read as an option. File names are PR
+ * content, and reviewers paste this command into a shell: `python '-cimport os;...#.py'` would run
+ * the name as code however well it is quoted, `python ./-cimport...` runs the file.
+ */
+function pathArgument(p: string): string {
+  return p.startsWith("-") ? `./${p}` : p;
+}
+
 export function regenerateCommand(flowFile: string, definitionsFile: string, cwd: string, jobName: string | null, args: readonly string[]): string {
-  const relFlow = path.posix.relative(cwd, flowFile) || flowFile;
-  const relOut = path.posix.relative(cwd, definitionsFile) || definitionsFile;
+  const relFlow = pathArgument(path.posix.relative(cwd, flowFile) || flowFile);
+  const relOut = pathArgument(path.posix.relative(cwd, definitionsFile) || definitionsFile);
   const words = ["python", relFlow, "dagster", "create", relOut];
   if (jobName) words.push("--name", jobName);
   words.push(...args);
   const command = words.map(shellQuote).join(" ");
-  return cwd === "." || cwd === "" ? command : `cd ${shellQuote(cwd)} && ${command}`;
+  return cwd === "." || cwd === "" ? command : `cd ${shellQuote(pathArgument(cwd))} && ${command}`;
 }
