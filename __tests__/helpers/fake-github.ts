@@ -62,6 +62,10 @@ export interface FakeIssue {
   state: "open" | "closed";
   labels: string[];
   user: FakeUser;
+  /** The last `state_reason` a PATCH gave (`completed`, `duplicate`, ...). */
+  stateReason?: string;
+  /** The `duplicate_issue_id` a PATCH closing as `duplicate` gave. */
+  duplicateIssueId?: number;
 }
 
 export interface FakeLabel {
@@ -101,12 +105,17 @@ export interface RecordedRequest {
   scripted: boolean;
 }
 
-/** An answer queued with `script()`. `rawBody` is sent verbatim (for malformed JSON). */
+/**
+ * An answer queued with `script()`. `rawBody` is sent verbatim (for malformed JSON). With
+ * `trickleMs`, the status and headers go out at once and then the body never ends: one space
+ * (valid JSON whitespace) every `trickleMs`, until the client gives up.
+ */
 export interface ScriptedResponse {
   status: number;
   body?: unknown;
   rawBody?: string;
   headers?: Record<string, string>;
+  trickleMs?: number;
 }
 
 /** Ready-made faults for `script()`. */
@@ -139,6 +148,12 @@ export const fault = {
     status: 422,
     body: { message, errors },
   }),
+  /** Headers at once, then a body of one byte every `intervalMs`, forever (a slowloris in reverse). */
+  trickle: (intervalMs = 200): ScriptedResponse => ({
+    status: 200,
+    trickleMs: intervalMs,
+    headers: { "content-type": "application/json; charset=utf-8" },
+  }),
   malformedJson: (status = 200): ScriptedResponse => ({
     status,
     rawBody: '{"id": 1, "body": "cut off',
@@ -162,7 +177,23 @@ export interface FakeGitHub {
    * the queue is empty the fake's own handler answers again.
    */
   script(route: string, ...responses: ScriptedResponse[]): void;
+  /**
+   * Holds the first `count` requests matching `route` until all `count` have arrived (or
+   * `maxWaitMs` passed), then answers them all: makes two concurrent runs really overlap, e.g.
+   * both listing before either posts.
+   */
+  hold(route: string, count: number, maxWaitMs?: number): void;
+  /**
+   * Runs `fn` once, just before (`"before"`) or just after (`"after"`) the fake handles the next
+   * request matching `route`: what another run does in between, e.g. a concurrent run's comment
+   * appearing between our create and our re-list.
+   */
+  onNext(route: string, when: "before" | "after", fn: () => void): void;
   addIssueComment(options: { repo: string; issueNumber: number; body: string; author?: FakeUser }): FakeIssueComment;
+  /** A review comment as someone wrote it (default author: the PR author, `HUMAN`). */
+  addReviewComment(options: { repo: string; pullNumber: number; path: string; line: number; body: string; author?: FakeUser }): FakeReviewComment;
+  /** An issue as someone opened it (default author: `apiAuthor`, as if opened through the API). */
+  addIssue(options: { repo: string; title: string; body: string; state?: "open" | "closed"; labels?: string[]; author?: FakeUser }): FakeIssue;
   /** `count` filler comments (to push a comment to a later page). */
   addIssueComments(options: { repo: string; issueNumber: number; count: number; author?: FakeUser }): void;
   deleteIssueComment(id: number): void;
@@ -209,6 +240,8 @@ export async function start(): Promise<FakeGitHub> {
   };
   const requests: RecordedRequest[] = [];
   const scripts: { method: string; pattern: RegExp; responses: ScriptedResponse[] }[] = [];
+  const holds: { method: string; pattern: RegExp; count: number; waiting: (() => void)[]; release: () => void }[] = [];
+  const hooks: { method: string; pattern: RegExp; when: "before" | "after"; fn: () => void }[] = [];
   let nextId = 1000;
   let clock = Date.parse("2024-01-01T00:00:00Z");
   // Strictly increasing timestamps, so "newest" is well defined even within one millisecond.
@@ -407,7 +440,12 @@ export async function start(): Promise<FakeGitHub> {
       if (!issue) return notFound;
       if (typeof ctx.body.title === "string") issue.title = ctx.body.title;
       if (typeof ctx.body.body === "string") issue.body = ctx.body.body;
-      if (ctx.body.state === "open" || ctx.body.state === "closed") issue.state = ctx.body.state;
+      if (ctx.body.state === "open" || ctx.body.state === "closed") {
+        issue.state = ctx.body.state;
+        // Like GitHub: the reason counts only with a change of state.
+        if (typeof ctx.body.state_reason === "string") issue.stateReason = ctx.body.state_reason;
+        if (ctx.body.state_reason === "duplicate" && typeof ctx.body.duplicate_issue_id === "number") issue.duplicateIssueId = ctx.body.duplicate_issue_id;
+      }
       if (ctx.body.labels !== undefined) issue.labels = labelNames(ctx.body.labels);
       return { status: 200, body: issueJson(issue) };
     }),
@@ -438,21 +476,34 @@ export async function start(): Promise<FakeGitHub> {
     const body = parseBody(raw);
     const method = req.method ?? "GET";
     const key = `${method} ${path}`;
-    const scripted = scripts.find((s) => s.method === method && s.pattern.test(path) && s.responses.length > 0);
+    const matches = (m: { method: string; pattern: RegExp }) => m.method === method && m.pattern.test(path);
+    const hold = holds.find((h) => matches(h) && h.count > 0);
+    if (hold) {
+      hold.count--;
+      const released = new Promise<void>((resolve) => hold.waiting.push(resolve));
+      if (hold.count === 0) hold.release();
+      await released;
+    }
+    const takeHook = (when: "before" | "after") => {
+      const index = hooks.findIndex((h) => h.when === when && matches(h));
+      if (index >= 0) hooks.splice(index, 1)[0]!.fn();
+    };
+    takeHook("before");
+    const scripted = scripts.find((s) => matches(s) && s.responses.length > 0);
     requests.push({ method, path, query, headers: req.headers, body, scripted: scripted !== undefined });
     if (scripted) {
       send(res, scripted.responses.shift()!);
-      return;
-    }
-    for (const r of routes) {
-      const match = r.method === method ? r.pattern.exec(path) : null;
-      if (match) {
+    } else {
+      const r = routes.find((candidate) => candidate.method === method && candidate.pattern.test(path));
+      const match = r?.pattern.exec(path);
+      if (r && match) {
         const ctx: Context = { params: { ...match.groups }, query, headers: req.headers, body: isRecord(body) ? body : {}, baseUrl: url, path };
         send(res, r.handle(ctx));
-        return;
+      } else {
+        send(res, { status: 404, body: { message: `fake-github: no route for ${key}` } });
       }
     }
-    send(res, { status: 404, body: { message: `fake-github: no route for ${key}` } });
+    takeHook("after");
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -475,7 +526,40 @@ export async function start(): Promise<FakeGitHub> {
       const { method, pattern } = compile(routeText);
       scripts.push({ method, pattern, responses: [...responses] });
     },
+    hold(routeText, count, maxWaitMs = 30_000) {
+      const { method, pattern } = compile(routeText);
+      const entry = {
+        method,
+        pattern,
+        count,
+        waiting: [] as (() => void)[],
+        release: () => {
+          clearTimeout(timer);
+          for (const resolve of entry.waiting.splice(0)) resolve();
+        },
+      };
+      // Bounded: a run that never comes cannot keep the other waiting past maxWaitMs.
+      const timer = setTimeout(() => {
+        entry.count = 0;
+        entry.release();
+      }, maxWaitMs);
+      timer.unref();
+      holds.push(entry);
+    },
+    onNext(routeText, when, fn) {
+      hooks.push({ ...compile(routeText), when, fn });
+    },
     addIssueComment,
+    addReviewComment({ repo, pullNumber, path, line, body, author = HUMAN }) {
+      const comment: FakeReviewComment = { id: nextId++, repo, pullNumber, reviewId: nextId++, commitId: "0".repeat(40), path, line, side: "RIGHT", body, user: author };
+      state.reviewComments.push(comment);
+      return comment;
+    },
+    addIssue({ repo, title, body, state: issueState = "open", labels = [], author = state.apiAuthor }) {
+      const issue: FakeIssue = { number: nextIssueNumber(repo), repo, title, body, state: issueState, labels, user: author };
+      state.issues.push(issue);
+      return issue;
+    },
     addIssueComments({ repo, issueNumber, count, author = HUMAN }) {
       for (let i = 0; i < count; i++) addIssueComment({ repo, issueNumber, body: `filler comment ${i + 1}`, author });
     },
@@ -539,7 +623,7 @@ function compile(text: string): { method: string; pattern: RegExp } {
   return { method: method.toUpperCase(), pattern: new RegExp(`^${source}$`) };
 }
 
-function send(res: ServerResponse, reply: Reply): void {
+function send(res: ServerResponse, reply: Reply & { trickleMs?: number }): void {
   const headers: Record<string, string> = {
     "x-ratelimit-limit": "5000",
     "x-ratelimit-remaining": "4999",
@@ -548,6 +632,13 @@ function send(res: ServerResponse, reply: Reply): void {
     ...reply.headers,
   };
   res.writeHead(reply.status, headers);
+  if (reply.trickleMs !== undefined) {
+    res.flushHeaders();
+    const drip = setInterval(() => res.write(" "), reply.trickleMs);
+    // Ends when the client gives up or close() drops the connection.
+    res.on("close", () => clearInterval(drip));
+    return;
+  }
   if (reply.rawBody !== undefined) res.end(reply.rawBody);
   else if (reply.body !== undefined && reply.status !== 204) res.end(JSON.stringify(reply.body));
   else res.end();
