@@ -6,7 +6,7 @@ import { actionYml, pullRequestPayload, runAction } from "./helpers/action-runne
 import { fault, start, type FakeGitHub } from "./helpers/fake-github.js";
 import { PER_PROCESS_COMPILER, PROJECT, shopRepo, tempDir } from "./helpers/repo.js";
 
-const PR = { number: 7, baseSha: "b".repeat(40), headSha: "h".repeat(40) };
+const PR = { number: 7, baseSha: "b".repeat(40), headSha: "d".repeat(40) };
 const prEvent = { name: "pull_request", payload: pullRequestPayload(PR) };
 const COMMENTS = "GET /repos/acme/shop/issues/7/comments";
 

@@ -342,3 +342,25 @@ describe("attack: what a reviewer pastes and what mfdag fix writes stay what the
     expect(checked.stderr).toContain(".mfdag.yml: not valid YAML");
   });
 });
+
+describe("attack: a stored report cannot choose what the trusted publish run reads", () => {
+  it("a report with a forged baseSha: the contract diff reads the base GitHub names for the pull request, not the report's", async () => {
+    const repo = shopRepo();
+    const forged = { ...PR, baseSha: "e".repeat(40) };
+    const checkRun = await runAction({ workspace: repo, apiUrl: github.url, event: { name: "pull_request", payload: pullRequestPayload(forged) }, inputs: { comment: "never", "review-comments": "false" } });
+    expect(checkRun.exitCode).toBe(1);
+    github.state.pulls.set("acme/shop#7", { headSha: PR.headSha, baseSha: PR.baseSha });
+    github.setPullFiles("acme/shop", 7, [{ filename: "dagster/train_dagster.py", status: "modified", patch: "@@ -1 +1 @@\n-a\n+b" }]);
+    const before = github.requests.length;
+    const publish = await runAction({
+      workspace: tempDir(),
+      apiUrl: github.url,
+      event: { name: "workflow_run", payload: { action: "completed", workflow_run: { id: 99, head_sha: PR.headSha, pull_requests: [] } } },
+      inputs: { mode: "publish", "report-file": checkRun.outputs.report! },
+    });
+    expect(publish.exitCode).toBe(0);
+    const refs = github.requests.slice(before).filter((r) => r.path.includes("/contents/")).map((r) => r.query.ref);
+    expect(refs).toContain(PR.baseSha);
+    expect(refs).not.toContain(forged.baseSha);
+  });
+});

@@ -603,7 +603,7 @@ describe("no workflow-command injection through annotations", () => {
 
 
 describe("a failing GitHub API never changes the verdict", () => {
-  const PR = { number: 7, baseSha: "b".repeat(40), headSha: "h".repeat(40) };
+  const PR = { number: 7, baseSha: "b".repeat(40), headSha: "d".repeat(40) };
   const COMMENTS = "GET /repos/acme/shop/issues/7/comments";
   let github: FakeGitHub;
   beforeAll(async () => {

@@ -20,7 +20,7 @@ import { checkedRoot, createPorts, loadRepoConfig, type OpenPorts, type PortSett
 import type { RepoConfig } from "./core/config-file.js";
 import { permitMetaflow, resolveSettings, UNTRUSTED_BY_FLAG, type MetaflowPermit, type Settings } from "./core/settings.js";
 import { trustFromEnvironment } from "./io/github-event.js";
-import { createRenderer } from "./render/index.js";
+import { createRenderer, neutralizeWorkflowCommands } from "./render/index.js";
 import { checkView } from "./render/views.js";
 
 export const EXIT = { ok: 0, policy: 1, couldNotCheck: 2 } as const;
@@ -34,8 +34,10 @@ const WRITE_NO_FOLLOW = constants.O_WRONLY | constants.O_TRUNC | (constants.O_NO
 const VERSION = "0.1.0";
 
 const terminalLogger: Logger = {
-  info: (message) => process.env.MFDAG_VERBOSE && process.stderr.write(`${message}\n`),
-  warning: (message) => process.stderr.write(`warning: ${message}\n`),
+  // Everything on stderr can carry PR content (file names, compiler messages), and a `run:` step's
+  // stderr is read for workflow commands like its stdout.
+  info: (message) => process.env.MFDAG_VERBOSE && process.stderr.write(neutralizeWorkflowCommands(`${message}\n`)),
+  warning: (message) => process.stderr.write(neutralizeWorkflowCommands(`warning: ${message}\n`)),
   debug: () => {},
   // With MFDAG_VERBOSE, each phase says how long it took: the first thing to look at when a check is slow.
   group: async (title, fn) => {
@@ -208,9 +210,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await run(parseCommandLine(argv));
   } catch (error) {
     if (isConfigurationError(error)) {
-      process.stderr.write(`mfdag: ${error.message}\n`);
+      process.stderr.write(neutralizeWorkflowCommands(`mfdag: ${error.message}\n`));
     } else {
-      process.stderr.write(`mfdag: internal error: ${(error as Error)?.stack ?? String(error)}\nThis is a bug in mfdag; please report it at ${REPORT_BUG_URL} with the command you ran.\n`);
+      process.stderr.write(neutralizeWorkflowCommands(`mfdag: internal error: ${(error as Error)?.stack ?? String(error)}\nThis is a bug in mfdag; please report it at ${REPORT_BUG_URL} with the command you ran.\n`));
     }
     return EXIT.couldNotCheck;
   }

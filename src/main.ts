@@ -173,7 +173,7 @@ async function readStoredReport(file: string): Promise<ActionReport> {
  * In publish mode the report comes from a run of untrusted code. Its pull request must be one of
  * this repository's, and its head must be the commit the triggering run checked.
  */
-async function verifyReportPullRequest(octokit: Octokit, pr: PullRequestRef): Promise<void> {
+async function verifyReportPullRequest(octokit: Octokit, pr: PullRequestRef): Promise<PullRequestRef> {
   const refuse = (why: string) => new ConfigurationError(`Input 'report-file': refusing to publish: ${why}.`);
   const { owner, repo } = context.repo;
   if (pr.owner !== owner || pr.repo !== repo) throw refuse(`the report is for ${pr.owner}/${pr.repo}, not ${owner}/${repo}`);
@@ -181,6 +181,8 @@ async function verifyReportPullRequest(octokit: Octokit, pr: PullRequestRef): Pr
   if (runHead && runHead !== pr.headSha) throw refuse(`the report was made for commit ${pr.headSha}, but the triggering run checked ${runHead}`);
   const { data } = await octokit.rest.pulls.get({ owner, repo, pull_number: pr.number });
   if (data.head.sha !== pr.headSha) throw refuse(`pull request #${pr.number} is at ${data.head.sha}, not at the report's ${pr.headSha}`);
+  // The base comes from GitHub, not from the report: it chooses the commit the contract diff reads.
+  return { ...pr, baseSha: data.base.sha };
 }
 
 function annotate(report: ActionReport, rootPrefix: string): void {
@@ -208,11 +210,11 @@ export async function run(): Promise<void> {
     const renderer = createRenderer();
     const notes: string[] = [];
 
-    const pr = mode === "publish" ? report.pullRequest : mode === "check" || mode === "merge" ? pullRequestOf() : null;
+    let pr = mode === "publish" ? report.pullRequest : mode === "check" || mode === "merge" ? pullRequestOf() : null;
     if (pr && inputs.githubToken && (inputs.comment !== "never" || inputs.reviewComments)) {
       const octokit = createOctokit({ token: inputs.githubToken, baseUrl: process.env.GITHUB_API_URL ?? "https://api.github.com", logger: actionsLogger });
       // A report from an untrusted run could name any pull request: comment only where it belongs.
-      if (mode === "publish") await verifyReportPullRequest(octokit, pr);
+      if (mode === "publish") pr = await verifyReportPullRequest(octokit, pr);
       try {
         const outcome = await publishToPullRequest(octokit, report, renderer, {
           pr,
