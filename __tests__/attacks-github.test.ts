@@ -111,6 +111,20 @@ describe("attack: a GitHub API that trickles its answers cannot hang the step or
     expect(github.requestsTo(SHOP_COMMENTS)).toHaveLength(4);
     expect(github.requestsTo(SHOP_CREATE)).toHaveLength(0);
   }, 120_000);
+
+  it("through the built action, an API that trickles every request: the whole of publishing ends within its budget, not after retries of every request", async () => {
+    github.setPullFiles("acme/shop", 7, []);
+    github.script(SHOP_COMMENTS, ...Array.from({ length: 20 }, () => fault.trickle(200)));
+    const started = Date.now();
+    // Per attempt 10 s, for all of publishing 2 s: without the budget this is 4 × 10 s plus 14 s
+    // of backoff for the listing alone.
+    const run = await within(100_000, runAction({ workspace: shopRepo(), apiUrl: github.url, event: prEvent, env: { MFDAG_GITHUB_TIMEOUT_MS: "10000", MFDAG_PUBLISH_BUDGET_MS: "2000" } }));
+    expect(Date.now() - started).toBeLessThan(25_000);
+    expect([run.exitCode, run.outputs.verdict]).toEqual([1, "fail"]);
+    expect(run.summary).toContain("-    epochs: int = 10  # Training epochs");
+    expect(warningLines(run.stdout)).toEqual([expect.stringContaining("::warning::mfdag could not publish to the pull request:")]);
+    expect(github.requestsTo(SHOP_CREATE)).toHaveLength(0);
+  }, 120_000);
 });
 
 // ---------------------------------------------------------------------------------------------

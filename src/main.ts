@@ -41,6 +41,20 @@ const EXIT_COULD_NOT_CHECK = 2;
 /** The report file the action writes: the engine's report plus the pull request it was made for. */
 export type ActionReport = CheckReport & { pullRequest: PullRequestRef | null; contract: ContractChange[] | null };
 
+/** Publishing without `timeout-minutes`: long enough for rate-limit waits, short of a stalled job. */
+const DEFAULT_PUBLISH_BUDGET_MS = 5 * 60_000;
+
+/**
+ * When publishing must be over: the step's budget (`timeout-minutes`, less a few seconds to write
+ * the summary), else a few minutes from now. `MFDAG_PUBLISH_BUDGET_MS` shortens it for tests.
+ */
+function publishDeadline(inputs: ActionInputs): number {
+  const fromEnv = Number(process.env.MFDAG_PUBLISH_BUDGET_MS);
+  const budget = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_PUBLISH_BUDGET_MS;
+  const stepEnd = inputs.timeoutMinutes ? STARTED + inputs.timeoutMinutes * 60_000 - 10_000 : Infinity;
+  return Math.min(Date.now() + budget, stepEnd);
+}
+
 function runUrlOf(): string | null {
   return process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL ?? "https://github.com"}/${context.repo.owner}/${context.repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID}` : null;
 }
@@ -212,7 +226,7 @@ export async function run(): Promise<void> {
 
     let pr = mode === "publish" ? report.pullRequest : mode === "check" || mode === "merge" ? pullRequestOf() : null;
     if (pr && inputs.githubToken && (inputs.comment !== "never" || inputs.reviewComments)) {
-      const octokit = createOctokit({ token: inputs.githubToken, baseUrl: process.env.GITHUB_API_URL ?? "https://api.github.com", logger: actionsLogger });
+      const octokit = createOctokit({ token: inputs.githubToken, baseUrl: process.env.GITHUB_API_URL ?? "https://api.github.com", logger: actionsLogger, deadline: publishDeadline(inputs) });
       // A report from an untrusted run could name any pull request: comment only where it belongs.
       if (mode === "publish") pr = await verifyReportPullRequest(octokit, pr);
       try {
@@ -249,7 +263,7 @@ export async function run(): Promise<void> {
     }
     let issueNumber: number | null = null;
     if (mode === "audit" && inputs.githubToken) {
-      const octokit = createOctokit({ token: inputs.githubToken, baseUrl: process.env.GITHUB_API_URL ?? "https://api.github.com", logger: actionsLogger });
+      const octokit = createOctokit({ token: inputs.githubToken, baseUrl: process.env.GITHUB_API_URL ?? "https://api.github.com", logger: actionsLogger, deadline: publishDeadline(inputs) });
       try {
         const outcome = await syncTrackingIssue(octokit, {
           owner: context.repo.owner,

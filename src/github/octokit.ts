@@ -33,6 +33,12 @@ export interface OctokitSettings {
    * and retried like a 5xx. Default: `MFDAG_GITHUB_TIMEOUT_MS` when set (tests), else 30 s.
    */
   requestTimeoutMs?: number;
+  /**
+   * Epoch milliseconds after which no request is sent and no attempt outlives: the budget of all of
+   * publishing, so retries and rate-limit waits on many requests cannot add up past the step's own
+   * time. A request refused for it fails at once with a 400 that no plugin retries.
+   */
+  deadline?: number;
 }
 
 /** GitHub answers within seconds; a request hanging this long is better retried than waited on. */
@@ -87,7 +93,7 @@ export function createOctokit(settings: OctokitSettings): Octokit {
   // accepts the connection and never answers, or sends headers and then trickles the body, would
   // otherwise hang the job until the runner kills it. It is set in fetch because Octokit's hooks
   // cannot hand new options to the plugins' retries.
-  const fetch = withDeadline(isLoopback(baseUrl) ? globalThis.fetch : proxyFetch(token), requestTimeout(settings.requestTimeoutMs));
+  const fetch = withDeadline(isLoopback(baseUrl) ? globalThis.fetch : proxyFetch(token), requestTimeout(settings.requestTimeoutMs), settings.deadline);
   const octokit = getOctokit(
     token,
     {
@@ -134,8 +140,12 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * make a listing look empty. Failing inside fetch instead makes it a 500 that the retry plugin
  * retries. `AbortSignal.timeout` keeps no timer alive and needs no clearing.
  */
-function withDeadline(fetch: Fetch, timeoutMs: number): Fetch {
+function withDeadline(fetch: Fetch, perAttemptMs: number, budgetEnd: number | undefined): Fetch {
   return async (input, init) => {
+    const timeoutMs = budgetEnd === undefined ? perAttemptMs : Math.min(perAttemptMs, budgetEnd - Date.now());
+    if (timeoutMs <= 0) {
+      return new Response(JSON.stringify({ message: "not sent: mfdag's time for publishing ran out" }), { status: 400, headers: { "content-type": "application/json" } });
+    }
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
     try {
