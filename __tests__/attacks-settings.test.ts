@@ -282,6 +282,17 @@ describe("attack: never a false green", () => {
   });
 });
 
+describe("attack: nothing on the CLI's stderr is a workflow command", () => {
+  it("an error naming a file called `x\\n::error::pwned.py` (and a CR variant) starts no line of stderr with `::`", async () => {
+    const dir = tempDir();
+    for (const name of ["x\n::error::pwned.py", "x\r::add-mask::secret.py", "x\n  ::warning::indented.py"]) {
+      const result = await runCli(["config", path.join(dir, name)]);
+      expect(result.exitCode).toBe(2);
+      for (const line of result.stderr.split(/\r\n|\r|\n/)) expect(line.trimStart().startsWith("::"), JSON.stringify(line)).toBe(false);
+    }
+  });
+});
+
 describe("attack: config paths stay inside the root", () => {
   it("a config entry `cwd: flows/../..` (which resolves to ..) exits 2 naming the entry", async () => {
     const repo = shopRepo();
