@@ -12,7 +12,8 @@ descendant it still has, reaps them, and only then exits: with PROGRAM's exit co
 PROGRAM's signal (or by the signal it got), so the caller sees what it would have seen without it.
 The launcher itself writes nothing, except one line on stderr when PROGRAM cannot be started.
 
-The fork server imports this module for the same keeper around each compile (keep()).
+The fork server imports this module for become_subreaper, direct_children and descendants: there
+the server itself is the keeper (see mfdag_forkserver.py).
 
 Where there is no subreaper (macOS, BSDs, seccomp forbidding prctl), descendants that leave the
 command's process group cannot be found; `subreaper_supported()` says so, and callers fall back
@@ -197,12 +198,10 @@ def _die_by(signum):
     os._exit(128 + int(signum))  # a signal whose default is to be ignored
 
 
-def keep(run_child, child_fds=()):
+def keep(run_child):
     """Runs `run_child()` in a forked child and never returns: waits for it, kills and reaps every
     descendant left, then exits as the child did. Call become_subreaper() first. `run_child` must
-    not return (it execs, or ends with os._exit). `child_fds` are closed in the keeper once the
-    child has them (the child's pipes must close when the child and its descendants are gone).
-    SIGTERM, SIGINT and SIGHUP to the keeper kill the child and everything it started, then the
+    not return (it execs, or ends with os._exit). SIGTERM, SIGINT and SIGHUP to the keeper kill the child and everything it started, then the
     keeper dies of that signal."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
@@ -218,11 +217,6 @@ def keep(run_child, child_fds=()):
             run_child()
         finally:
             os._exit(1)
-    for fd in child_fds:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
     try:
         for signum in STOP_SIGNALS:
             signal.signal(signum, _on_stop)

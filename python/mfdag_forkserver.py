@@ -11,13 +11,15 @@ stdout/stderr to pipes, and executes the flow file as `__main__` with
 sys.argv = [FLOW, "dagster", "create", OUT, *args] -- what `python FLOW dagster create OUT` does,
 minus the imports. Each child is its own process group, killed as a whole on timeout.
 
-Containment (Linux): each child runs under a keeper, a process forked for that compile alone that
-is a child subreaper (see mfdag_contain.py): what the flow starts and leaves behind, even after
-double-forking and calling setsid, is re-parented to the keeper, which SIGKILLs it all when the
-flow exits and only then exits itself, as the flow did. The server is a subreaper too: what a
-keeper killed at the timeout (or by the flow) leaves behind comes to the server, which kills it.
-Where there is no subreaper (macOS), the child is forked directly and only its process group is
-killed.
+Containment (Linux): the server and each child are child subreapers (prctl, see mfdag_contain.py).
+What a flow starts and orphans, even after double-forking and calling setsid, is re-parented to
+its own child while that runs, so concurrent compiles never see each other's processes; once the
+child has exited (or was killed at the timeout), all of it is re-parented to the server. So any
+child of the server that is not a running compile is a leftover, and the server SIGKILLs it, with
+everything below it, before it reports the compile. The kill is the server's, not the flow's own
+code: a flow cannot skip it by exiting abruptly. It costs one read of the server's child list per
+compile, and a walk of /proc only when something was left. Where there is no subreaper (macOS),
+only the child's process group is killed.
 
 Protocol, JSON lines. First line out: {"event": "ready", "contained", ...}, or {"event": "fatal", "error",
 "missing"} (then exit 3) when the preload fails: `missing` names the module that could not be
@@ -401,16 +403,17 @@ def child_exit(code):
     os._exit(code)
 
 
-def run_child(request, close_fds, out_w, err_w, own_group=True):
+def run_child(request, close_fds, out_w, err_w, contain=False):
     """In the forked child: set it up like a fresh `python FLOW dagster create OUT`, run the flow
-    file as __main__, and return the exit code the interpreter would have exited with. Under a
-    keeper (`own_group` false) it stays in the keeper's process group."""
+    file as __main__, and return the exit code the interpreter would have exited with. `contain`:
+    hold what the flow orphans (see the module's docstring)."""
     try:
-        if own_group:
-            try:
-                os.setpgid(0, 0)
-            except OSError:
-                pass
+        try:
+            os.setpgid(0, 0)
+        except OSError:
+            pass
+        if contain:
+            mfdag_contain.become_subreaper()
         sys.modules.pop("mfdag_contain", None)  # the server's, not something a fresh process has
         signal.set_wakeup_fd(-1)
         for signum, handler in ((signal.SIGCHLD, signal.SIG_DFL), (signal.SIGTERM, signal.SIG_DFL), (signal.SIGINT, signal.default_int_handler), (signal.SIGPIPE, signal.SIG_IGN)):
@@ -523,40 +526,9 @@ def parse_request(line):
     return request, None
 
 
-def _keeper(request, close_fds, out_w, err_w):
-    """In a process forked for one compile: become its subreaper, run the child under it (see
-    mfdag_contain.keep), exit as the child did. Never returns."""
-    try:
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        try:
-            os.setpgid(0, 0)
-        except OSError:
-            pass
-        # Nothing of the server's stays open here: a keeper stopped by the flow must not hold the
-        # server's protocol pipe (or its stderr) open after the server has gone.
-        null = os.open(os.devnull, os.O_RDWR)
-        os.dup2(null, 0)
-        os.dup2(null, 1)
-        os.dup2(err_w, 2)  # a keeper's own failure is the compile's stderr
-        for fd in set(close_fds) | {null}:
-            if fd > 2 and fd not in (out_w, err_w):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        mfdag_contain.become_subreaper()
-    except BaseException as exc:
-        try:
-            os.write(2, ("mfdag fork server: cannot set up the keeper: %r\n" % (exc,)).encode("utf-8", "replace"))
-        finally:
-            os._exit(1)
-    mfdag_contain.keep(lambda: child_exit(run_child(request, (), out_w, err_w, own_group=False)), child_fds=(out_w, err_w))
-
-
 def serve(concurrency, contain=False):
     """The server's loop, until its input ends. (A child never returns from start().) `contain`:
-    this server is a subreaper, and each compile runs under its own keeper."""
+    this server and its children are subreapers (see the module's docstring)."""
     selector = selectors.DefaultSelector()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
@@ -571,22 +543,51 @@ def serve(concurrency, contain=False):
     by_fd = {}  # pipe fd -> Child
     pending = bytearray()
     eof = False
-    # Set when a process of ours exited: its orphans may have come to us (see kill_orphans).
-    orphans_possible = False
 
-    def kill_orphans():
-        """Kills what keepers left behind: any child of the server that is not a running keeper,
-        with everything below it. One read of the server's child list in the common case. The
-        kills are reaped by the main loop, whose waitpid also sees the keepers' exits."""
-        keepers = {pid for pid, child in running.items() if child.status is None}
-        if not any(pid not in keepers for pid in mfdag_contain.direct_children()):
-            return False
-        for pid in mfdag_contain.descendants(SERVER_PID, skip=keepers):
+    def reap():
+        """Reaps every process of ours that exited; a child's status is kept, and what it left
+        behind in its process group is killed. True when anything was reaped."""
+        reaped = False
+        while True:
             try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        return True
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            reaped = True
+            child = running.get(pid)
+            if child is None or child.status is not None:
+                continue  # a leftover that kill_leftovers killed
+            child.status = status
+            child.drain_deadline = time.monotonic() + DRAIN_SECONDS
+            _killpg(pid)
+        return reaped
+
+    signalled = set()  # leftovers already sent SIGKILL (or that refused it: a setuid program)
+
+    def kill_leftovers():
+        """Kills every child of the server that is not a running compile, with everything below
+        it. Killing a process re-parents its children here, and a process can fork between the
+        walk and the kill: so it walks again until every process found has been sent SIGKILL
+        (it runs no more code from then on), bounded. The dead are reaped by the next reap()."""
+        compiles = {pid for pid, child in running.items() if child.status is None}
+        if all(pid in compiles for pid in mfdag_contain.direct_children()):
+            signalled.clear()
+            return
+        deadline = time.monotonic() + 1.0
+        while True:
+            found = mfdag_contain.descendants(SERVER_PID, skip=compiles)
+            signalled.intersection_update(found)
+            new = [pid for pid in found if pid not in signalled]
+            if not new or time.monotonic() >= deadline:
+                return
+            for pid in new:
+                signalled.add(pid)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass  # exited meanwhile, or not ours to signal
 
     def finish(child):
         for fd in list(child.open):
@@ -643,9 +644,7 @@ def serve(concurrency, contain=False):
                 selector.close()
             except Exception:
                 pass
-            if contain:
-                _keeper(request, close, out_w, err_w)
-            child_exit(run_child(request, close, out_w, err_w))
+            child_exit(run_child(request, close, out_w, err_w, contain))
         try:
             os.setpgid(pid, pid)
         except OSError:
@@ -669,8 +668,6 @@ def serve(concurrency, contain=False):
                 return
             now = time.monotonic()
             deadlines = [c.drain_deadline if c.status is not None else c.deadline for c in running.values()]
-            if orphans_possible:
-                deadlines.append(now + 0.02)  # orphans dying do not always wake us
             timeout = max(0.0, min(deadlines) - now) if deadlines else None
             for key, _ in selector.select(timeout):
                 fd = key.fd
@@ -717,23 +714,11 @@ def serve(concurrency, contain=False):
                         by_fd.pop(fd, None)
                         del child.open[fd]
                         os.close(fd)
-            # Reap every child that exited, then kill what it left behind in its process group.
-            while running:
-                try:
-                    pid, status = os.waitpid(-1, os.WNOHANG)
-                except ChildProcessError:
-                    break
-                if pid == 0:
-                    break
-                orphans_possible = contain
-                child = running.get(pid)
-                if child is None:
-                    continue
-                child.status = status
-                child.drain_deadline = time.monotonic() + DRAIN_SECONDS
-                _killpg(pid)
-            if orphans_possible:
-                orphans_possible = kill_orphans()
+            # Reap every child that exited, then kill what it left behind: in its process group,
+            # and (contained) anywhere below it. Before its result is sent, so nothing a flow
+            # started runs once its compile is reported.
+            if reap() and contain:
+                kill_leftovers()
             now = time.monotonic()
             for child in list(running.values()):
                 if child.status is None and now >= child.deadline and not child.timed_out:
@@ -747,7 +732,7 @@ def serve(concurrency, contain=False):
             for child in list(running.values()):
                 _killpg(child.pid)
             if contain:
-                # What the killed keepers left came to the server; the caller waits about 2 s
+                # What the killed children held came to the server; the caller waits about 2 s
                 # before it SIGKILLs the server.
                 mfdag_contain.sweep(time.monotonic() + 1.5)
 

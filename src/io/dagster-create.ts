@@ -48,7 +48,7 @@ export function containmentSupported(platform: NodeJS.Platform = process.platfor
   return platform === "linux";
 }
 
-export function killGroup(pid: number | null | undefined): void {
+function killGroup(pid: number | null | undefined): void {
   if (!pid) return;
   try {
     process.kill(-pid, "SIGKILL");
@@ -63,7 +63,7 @@ export function killGroup(pid: number | null | undefined): void {
  * after KEEPER_GRACE_MS in case it cannot (a SIGKILL to the keeper itself would orphan what it holds).
  * Returns what cancels that SIGKILL (call it once the keeper is known to have exited).
  */
-export function stopKeeper(pid: number | null | undefined): () => void {
+function stopKeeper(pid: number | null | undefined): () => void {
   if (!pid) return () => {};
   for (const signal of ["SIGTERM", "SIGCONT"] as const) {
     try {

@@ -5,8 +5,9 @@
  * own process group with its own timeout. Same interface and results as the per-process compiler
  * in metaflow-compiler.ts, which stays the path where os.fork does not exist (Windows) and for the
  * flows the server says it cannot compile faithfully (a module next to the flow shadowing one it
- * preloaded, a `.metaflow/` config in the flow's tree). On Linux each child runs under a keeper of
- * its own, a subreaper that kills whatever the flow started when the flow ends (mfdag_contain.py).
+ * preloaded, a `.metaflow/` config in the flow's tree). On Linux the server and its children are
+ * subreapers: whatever a flow starts is killed by the server when the flow's child ends (see the
+ * script's docstring); that needs the server alive, so if it dies only the children's groups are killed.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -17,7 +18,7 @@ import { createInterface } from "node:readline";
 import { ConfigurationError } from "../core/errors.js";
 import type { CompileRequest, MetaflowCompiler } from "../core/ports.js";
 import type { CompiledConfig } from "../core/types.js";
-import { killGroup, lastLine, stopKeeper } from "./dagster-create.js";
+import { lastLine } from "./dagster-create.js";
 import { compiledFromRun, compileTimeoutMessage, compilerEnv, createMetaflowCompiler, metaflowUnavailableError, type MetaflowCompilerOptions } from "./metaflow-compiler.js";
 import { packageRoot } from "./package-root.js";
 
@@ -81,7 +82,7 @@ export function forkServerSupported(platform: NodeJS.Platform = process.platform
  * `no-metaflow`: a module is missing (what to install); `no-fork`: no os.fork; `unsupported`: the
  * preload failed otherwise (a Metaflow whose CLI is laid out differently): compile per process.
  */
-type Ready = { ok: true; preloaded: string[]; contained: boolean } | { ok: false; why: string; fatal: "no-metaflow" | "no-fork" | "unsupported" | "no-python" | "crashed" };
+type Ready = { ok: true; preloaded: string[] } | { ok: false; why: string; fatal: "no-metaflow" | "no-fork" | "unsupported" | "no-python" | "crashed" };
 
 interface Pending {
   resolve: (result: ForkResult) => void;
@@ -97,8 +98,6 @@ export class ForkServer {
   private nextId = 0;
   private stderrTail = "";
   private exited = false;
-  /** Each compile runs under a keeper (the pid it reports): stop it, do not SIGKILL it. */
-  private contained = false;
   private readonly onProcessExit = () => this.killNow();
 
   constructor(private readonly options: { python: string; concurrency: number; preload: string }) {
@@ -136,10 +135,7 @@ export class ForkServer {
         this.stderrTail = (this.stderrTail + line + "\n").slice(-8192);
         return;
       }
-      if (message.event === "ready") {
-        this.contained = message.contained === true;
-        settle({ ok: true, preloaded: (message.preloaded as string[]) ?? [], contained: this.contained });
-      }
+      if (message.event === "ready") settle({ ok: true, preloaded: (message.preloaded as string[]) ?? [] });
       else if (message.event === "fatal") {
         const why = String(message.error ?? "the server could not start");
         settle({ ok: false, why, fatal: /os\.fork is not available/.test(why) ? "no-fork" : typeof message.missing === "string" ? "no-metaflow" : "unsupported" });
@@ -209,25 +205,16 @@ export class ForkServer {
     if (this.exited && this.pending.size === 0) return this.cleanup();
     this.exited = true;
     for (const [id, entry] of this.pending) {
-      this.stopCompile(entry.pid);
+      killGroup(entry.pid);
       this.pending.delete(id);
       entry.resolve(serverError(`the fork server ${why}`));
     }
     this.cleanup();
   }
 
-  /**
-   * A compile whose server is gone or going: its keeper kills what the flow started (the server,
-   * which would otherwise have been the backstop, may be dead); without keepers, its process group.
-   */
-  private stopCompile(pid: number | null): void {
-    if (this.contained) stopKeeper(pid);
-    else killGroup(pid);
-  }
-
-  /** Synchronous, for process exit: the server kills its children on SIGTERM; the ones it reported are stopped here too. */
+  /** Synchronous, for process exit: the server kills its children on SIGTERM; the ones it reported are killed here too. */
   private killNow(signal: NodeJS.Signals = "SIGTERM"): void {
-    for (const entry of this.pending.values()) this.stopCompile(entry.pid);
+    for (const entry of this.pending.values()) killGroup(entry.pid);
     if (this.child && !this.exited) {
       try {
         this.child.kill(signal);
@@ -246,6 +233,15 @@ export class ForkServer {
 
 function serverError(error: string): ForkResult {
   return { exitCode: null, signal: null, timedOut: false, stdout: "", stderr: "", all: "", durationMs: 0, fallback: null, error };
+}
+
+function killGroup(pid: number | null): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
 }
 
 /**
