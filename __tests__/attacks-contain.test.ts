@@ -170,9 +170,10 @@ describe.skipIf(!LINUX)(LINUX ? title : `${title}: SKIPPED, the subreaper that f
     });
   }
 
-  it("fork server: a flow that SIGKILLs its own keeper after daemonizing: the orphans come to the server (a subreaper too), which kills them", async () => {
-    const error = await compileAttack({ fork: true, code: (attack) => attackCode(attack, { after: "import signal\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(600)" }) });
-    expect(error).toBe("dagster create exited with SIGKILL");
+  it("fork server: a flow that turns off its own subreaper flag, daemonizes and leaves with os._exit: the server (a subreaper too) kills what it left", async () => {
+    const unset = "import ctypes\nctypes.CDLL(None).prctl(36, 0, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER off\n";
+    const error = await compileAttack({ fork: true, code: (attack) => unset + attackCode(attack, { ignoreTerm: true, after: "os._exit(5)" }) });
+    expect(error).toBe("dagster create exited with 5");
   });
 
   it("mfdag fix: a flow that daemonizes while its definitions file is regenerated: killed when `dagster create` ends, before the fix writes anything", async () => {

@@ -255,6 +255,20 @@ describe(`fork server protocol (plain-Python stand-in flows, runs everywhere${fo
     expect(field(result.configClass, "main")).toBe("__main__");
   });
 
+  it("reports a flow's exit code, its signal and its output the same through the fork server and the per-process compiler (both contain the flow on Linux)", async () => {
+    const root = tempDir();
+    writeFiles(root, {
+      "exit_flow.py": "import os, sys\nprint('to stdout')\nsys.stderr.write('last words\\n')\nsys.stdout.flush()\nos._exit(3)\n",
+      "signal_flow.py": "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n",
+      "quiet_exit_flow.py": "import os\nos._exit(4)\n",
+    });
+    const files = ["exit_flow.py", "signal_flow.py", "quiet_exit_flow.py"];
+    const errors = async (fork: boolean) => (await Promise.all(files.map((file) => compilerFor(root, { fork }).compile(request(file))))).map((r) => r.error);
+    const expected = ["last words", "dagster create exited with SIGSEGV", "dagster create exited with 4"];
+    expect(await errors(true)).toEqual(expected);
+    expect(await errors(false)).toEqual(expected);
+  });
+
   it("rejects a bad request line without stopping", async () => {
     const server = new ForkServer({ python: "python3", concurrency: 1, preload: "none" });
     try {
