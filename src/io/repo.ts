@@ -15,11 +15,14 @@ function inSkippedDir(file: string, venvDirs: readonly string[]): boolean {
   return venvDirs.some((dir) => dir === "" || file.startsWith(dir + "/"));
 }
 
+/** Every child process has a deadline; past it the listing falls back to walking the tree. */
+const GIT_TIMEOUT_MS = 120_000;
+
 async function gitFiles(root: string): Promise<string[] | null> {
-  const inside = await execa("git", ["-C", root, "rev-parse", "--is-inside-work-tree"], { reject: false });
+  const inside = await execa("git", ["-C", root, "rev-parse", "--is-inside-work-tree"], { reject: false, timeout: GIT_TIMEOUT_MS, stdin: "ignore" });
   if (inside.exitCode !== 0 || inside.stdout.trim() !== "true") return null;
   // Tracked files plus untracked ones git would track: .gitignore is respected.
-  const listed = await execa("git", ["-C", root, "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "."], { reject: false, stripFinalNewline: false });
+  const listed = await execa("git", ["-C", root, "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "."], { reject: false, stripFinalNewline: false, timeout: GIT_TIMEOUT_MS, stdin: "ignore" });
   if (listed.exitCode !== 0) return null;
   return [...new Set(listed.stdout.split("\0").filter(Boolean))];
 }
