@@ -11,6 +11,7 @@ import { execaSync } from "execa";
 import type { CheckReport } from "../src/core/types.js";
 import { pullRequestPayload, runAction } from "./helpers/action-runner.js";
 import { start, type FakeGitHub } from "./helpers/fake-github.js";
+import { ForkServer } from "../src/io/fork-server.js";
 import { flowSource, gitRepo, PER_PROCESS_COMPILER, runCli, shopRepo, standInCompiler, tempDir, writeFiles } from "./helpers/repo.js";
 
 const PR = { number: 7, baseSha: "a".repeat(40), headSha: "b".repeat(40) };
@@ -373,5 +374,53 @@ describe("attack: a stored report cannot choose what the trusted publish run rea
     const refs = github.requests.slice(before).filter((r) => r.path.includes("/contents/")).map((r) => r.query.ref);
     expect(refs).toContain(PR.baseSha);
     expect(refs).not.toContain(forged.baseSha);
+  });
+});
+
+describe("attack: a flow run by the metaflow compiler never sees mfdag's tokens", () => {
+  const TOKENS = { ACTIONS_RUNTIME_TOKEN: "runtime-secret", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "oidc-secret", ACTIONS_ID_TOKEN_REQUEST_URL: "https://oidc.example", GITHUB_TOKEN: "env-secret" };
+
+  it("on pull_request with the metaflow compiler, `dagster create` runs without INPUT_GITHUB-TOKEN, the runtime and OIDC tokens or GITHUB_TOKEN", async () => {
+    const repo = shopRepo();
+    const dump = path.join(tempDir(), "env.txt");
+    const python = path.join(tempDir(), "compiler.sh");
+    writeFileSync(python, `#!/bin/sh\ncase "$*" in *"dagster create"*) env >> ${JSON.stringify(dump)} ;; esac\nexec ${JSON.stringify(standInCompiler(repo))} "$@"\n`, { mode: 0o755 });
+    const run = await runAction({
+      workspace: repo,
+      apiUrl: github.url,
+      event: pullRequest,
+      inputs: { compiler: "metaflow", python, "fail-on": "never", comment: "never", "review-comments": "false" },
+      env: { ...PER_PROCESS_COMPILER, ...TOKENS },
+    });
+    expect(run.exitCode).toBe(0);
+    const seen = readFileSync(dump, "utf8");
+    expect(seen).toContain("PATH=");
+    expect(seen).toContain("GITHUB_EVENT_NAME=pull_request"); // the rest of the environment is there
+    for (const secret of ["test-token", ...Object.values(TOKENS)]) expect(seen).not.toContain(secret);
+    expect(seen).not.toMatch(/^INPUT_/m);
+  });
+
+  it("the fork server's children (each flow's compile) see none of those variables either", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, TOKENS, { "INPUT_GITHUB-TOKEN": "test-token" });
+    let server: ForkServer;
+    try {
+      server = new ForkServer({ python: "python3", concurrency: 1, preload: "none" });
+    } finally {
+      for (const name of [...Object.keys(TOKENS), "INPUT_GITHUB-TOKEN"]) if (saved[name] === undefined) delete process.env[name];
+    }
+    try {
+      expect((await server.ready).ok).toBe(true);
+      const root = tempDir();
+      const out = path.join(tempDir(), "env.txt");
+      writeFiles(root, { "flow.py": "import os, sys\nopen(sys.argv[3], 'w').write('\\n'.join('%s=%s' % kv for kv in os.environ.items()))\n" });
+      const result = await server.run({ flowPath: path.join(root, "flow.py"), cwd: root, out, args: [], datastore: path.join(tempDir(), "ds"), timeoutMs: 10_000 });
+      expect(result.exitCode).toBe(0);
+      const seen = readFileSync(out, "utf8");
+      expect(seen).toContain("PATH=");
+      for (const secret of ["test-token", ...Object.values(TOKENS)]) expect(seen).not.toContain(secret);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -8,6 +8,7 @@
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { childEnvironment } from "./child-env.js";
 import { ConfigurationError } from "../core/errors.js";
 import { packageRoot } from "./package-root.js";
 
@@ -106,7 +107,8 @@ export async function runDagsterCreate(run: DagsterCreateRun): Promise<DagsterCr
   args.push(...run.args);
   const contained = containmentSupported();
   const [file, argv] = contained ? [await launcherInterpreter(run.python), ["-I", "-S", "-B", containScriptPath(), "--", run.python, ...args]] : [run.python, args];
-  const child = execa(file, argv, { cwd: run.cwd, env: run.env, extendEnv: run.extendEnv, reject: false, all: true, detached: true, stdin: "ignore" });
+  const env = run.extendEnv ? { ...childEnvironment(), ...run.env } : run.env;
+  const child = execa(file, argv, { cwd: run.cwd, env, extendEnv: false, reject: false, all: true, detached: true, stdin: "ignore" });
   let timedOut = false;
   let cancelKill = () => {};
   const timer = setTimeout(() => {

@@ -20,6 +20,7 @@ import type { CompileRequest, MetaflowCompiler } from "../core/ports.js";
 import type { CompiledConfig } from "../core/types.js";
 import { lastLine } from "./dagster-create.js";
 import { compiledFromRun, compileTimeoutMessage, compilerEnv, createMetaflowCompiler, metaflowUnavailableError, type MetaflowCompilerOptions } from "./metaflow-compiler.js";
+import { childEnvironment } from "./child-env.js";
 import { packageRoot } from "./package-root.js";
 
 export interface ForkServerOptions extends MetaflowCompilerOptions {
@@ -110,7 +111,7 @@ export class ForkServer {
     try {
       child = spawn(options.python, ["-B", forkServerScriptPath(), "--concurrency", String(Math.max(1, options.concurrency)), "--preload", options.preload], {
         cwd: this.home,
-        env: { ...process.env, ...compilerEnv(path.join(this.home, "datastore")) },
+        env: { ...childEnvironment(), ...compilerEnv(path.join(this.home, "datastore")) },
         stdio: ["pipe", "pipe", "pipe"],
       });
     } catch (error) {

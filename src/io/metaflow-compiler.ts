@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { childEnvironment } from "./child-env.js";
 import { parseDefinitionsFile } from "../core/definitions.js";
 import { lastLine, runDagsterCreate } from "./dagster-create.js";
 import { ConfigurationError } from "../core/errors.js";
@@ -59,17 +60,25 @@ export async function compiledFromRun(request: CompileRequest, run: { exitCode: 
 
 export function createMetaflowCompiler(options: MetaflowCompilerOptions): MetaflowCompiler {
   let probe: Promise<{ ok: true } | { ok: false; why: string }> | null = null;
+  // `-c` puts the working directory on sys.path: an empty directory of our own, so no
+  // `metaflow.py` planted in a shared temp directory can answer for the real package.
   const check = () =>
-    (probe ??= execa(options.python, ["-B", "-c", "import metaflow, metaflow_extensions.dagster"], {
-      reject: false,
-      timeout: 60_000,
-      env: { PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" },
-      cwd: os.tmpdir(),
-    }).then((child) => {
-      if (child.exitCode === 0) return { ok: true as const };
-      const why = (child as { code?: string }).code === "ENOENT" ? "the interpreter was not found" : lastLine(child.stderr) || `exit code ${child.exitCode}`;
-      return { ok: false as const, why };
-    }));
+    (probe ??= mkdtemp(path.join(os.tmpdir(), "mfdag-probe-")).then((cwd) =>
+      execa(options.python, ["-B", "-c", "import metaflow, metaflow_extensions.dagster"], {
+        reject: false,
+        timeout: 60_000,
+        env: { ...childEnvironment(), PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" },
+        extendEnv: false,
+        stdin: "ignore",
+        cwd,
+      })
+        .then((child) => {
+          if (child.exitCode === 0) return { ok: true as const };
+          const why = (child as { code?: string }).code === "ENOENT" ? "the interpreter was not found" : lastLine(child.stderr) || `exit code ${child.exitCode}`;
+          return { ok: false as const, why };
+        })
+        .finally(() => rm(cwd, { recursive: true, force: true })),
+    ));
 
   return {
     async isAvailable() {
