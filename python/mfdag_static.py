@@ -11,8 +11,13 @@ Standard library only, Python >= 3.9.
 
 Protocol
 --------
-`python3 -B python/mfdag_static.py` reads ONE JSON request on stdin and writes
-ONE JSON object on stdout (nothing else; diagnostics go to stderr).
+`python3 -I -S -B python/mfdag_static.py` reads ONE JSON request on stdin and writes
+ONE JSON object on stdout (nothing else; diagnostics go to stderr).  Run it
+isolated (-I -S, working directory outside the checked repo): the repo's files
+are read only as text by the loader below, never imported, so a `json.py` or
+`sitecustomize.py` in it must not be on sys.path.  Nothing here depends on
+PYTHONHASHSEED (which -I ignores): values whose order comes from hashing
+strings are reported as not exact.
 
 Request::
 
@@ -21,7 +26,8 @@ Request::
      "compile": [{"flowFile": "rel/a.py",       # optional
                   "flowClass": null | "Name",   # null: the class run under __main__
                   "jobName": null | "custom"}], # like `dagster create --name`
-     "maxFileBytes": 2000000}                   # optional
+     "maxFileBytes": 2000000,                   # optional
+     "progress": false}                         # optional, --serve only: see below
 
 Response::
 
@@ -61,7 +67,15 @@ always come with `exact: false`.
 start more servers with the interpreter itself instead of a wrapper such as a
 pyenv shim; then it answers one request per line (JSON lines in, JSON lines out)
 until stdin closes, keeping parsed modules between requests; a malformed
-request gets `{"protocol": 1, "requestError": "..."}`.
+request gets `{"protocol": 1, "requestError": "..."}`.  With "progress": true it
+also writes `{"protocol": 1, "progress": N}` lines (N entries done, at most one
+a second) before the answer, so the caller can tell a busy server from a hung one.
+
+Bounds: every value the evaluator builds is bounded (MAX_SEQ_LEN, MAX_INT_BITS,
+format widths), calls are allow-listed down to their arguments where the cost
+depends on them (codecs, search lengths, sorted()), and each flow or scanned
+file has one budget of steps, seconds and total value weight (FlowBudget);
+running out makes that flow not exact, and the next one starts afresh.
 
 Exit status 0 even when files are bad (errors are reported per file / flow);
 exit 2 with a message on stderr only when the request itself is malformed.
@@ -104,6 +118,8 @@ Assumptions (documented, not verified per flow):
 
 import ast
 import builtins
+import encodings
+import encodings.aliases
 import gc
 import hashlib
 import io
@@ -112,6 +128,7 @@ import os
 import re
 import string
 import sys
+import time
 import tokenize
 import traceback
 import warnings
@@ -121,9 +138,29 @@ DEFAULT_MAX_FILE_BYTES = 2_000_000
 MAX_CLASS_DEPTH = 100  # inheritance chain length bound
 MAX_EVAL_DEPTH = 150  # expression nesting bound
 MAX_EVAL_STEPS = 200_000  # evaluation work bound per binding / parameter
-MAX_SEQ_LEN = 1_000_000  # longest str/bytes/container the evaluator builds
-MAX_INT_BITS = 64_000
+MAX_SEQ_LEN = 1_000_000  # longest str/bytes/container the evaluator builds (weight(), below)
+# Python >= 3.11 refuses to convert ints of more than 4300 digits to str (int_max_str_digits);
+# older ones do it in quadratic time.  A little above that limit (4515 digits) keeps every
+# int <-> str conversion cheap and still lets the real limit show as the real compiler's error.
+MAX_INT_BITS = 15_000
+MAX_INT_DIGITS = 5_000  # longest digit string int()/float()/json.loads() may parse
 MAX_FORMAT_WIDTH = 10_000
+# One flow (or one scanned file), whatever it reads: a hostile repo can write thousands of
+# defaults or module-level values that are each under the bounds above.  Exceeding one of these
+# makes the flow inexact, names the budget, and the next flow starts with a fresh one.
+MAX_FLOW_STEPS = 1_000_000  # evaluator steps, summed over every binding the flow evaluates
+# Wall clock, from the start of the flow (reading the files it imports included): the safety
+# net for steps that are slow but allowed.  Healthy flows take milliseconds; this leaves room
+# for a large one on a loaded two-core runner.
+MAX_FLOW_SECONDS = 10.0
+MAX_FLOW_WEIGHT = 4 * MAX_SEQ_LEN  # sum of the weights of the values built or read
+# Module-level values stay cached for the whole check (every flow reads the same modules); past
+# this total a binding's value is recomputed when read instead of kept, so memory stays bounded
+# however many flows each fill their own budget.
+MAX_CACHED_WEIGHT = 4 * MAX_SEQ_LEN
+CLOCK_EVERY_STEPS = 64  # time.monotonic() every N steps: cheap next to the steps themselves
+MAX_SORT_ITEMS = 100_000  # sorted() is n log n
+MAX_SEARCH_WORK = 100_000_000  # len(text) * len(needle): substring search is O(n*m) on Python 3.9
 SYSROOT_PLACEHOLDER = "<SYSROOT>"
 MAX_INCLUDE_BYTES = 512 * 1024 * 1024  # IncludeFile defaults are hashed (sha1) like the upload
 
@@ -244,6 +281,18 @@ EXTERNAL_FUNCTIONS = frozenset(
     ["os.path.join", "os.path.dirname", "os.path.basename", "os.path.abspath",
      "os.path.realpath", "os.path.normpath", "os.getcwd", "json.dumps", "json.loads"]
 )
+# Codecs str.encode/bytes.decode/str()/bytes() may use, by the module name Python's lookup
+# ends at: linear ones.  Others are not (punycode and idna are quadratic in the length).
+SAFE_CODECS = frozenset(
+    ["utf_8", "utf_8_sig", "ascii", "latin_1", "iso8859_15", "cp1252", "utf_16", "utf_16_le",
+     "utf_16_be", "utf_32", "utf_32_le", "utf_32_be"]
+)
+# Error handlers, with how many characters one bad character can become.
+SAFE_CODEC_ERRORS = {"strict": 1, "ignore": 1, "replace": 1, "surrogateescape": 1,
+                     "surrogatepass": 1, "backslashreplace": 10, "xmlcharrefreplace": 10}
+# Methods that search `obj` for their first argument (Python 3.9's search is O(n*m)).
+SEARCH_METHODS = frozenset(["find", "rfind", "count", "index", "split", "rsplit", "partition",
+                            "rpartition", "replace", "strip", "lstrip", "rstrip"])
 # Real attributes of a metaflow Config object / of a DelayEvaluator: attribute
 # access finds these instead of a config key (`cfg.name` is the Config's name).
 CONFIG_OBJECT_ATTRIBUTES = frozenset(
@@ -297,6 +346,15 @@ class SourceFile:
         self.text = None  # decoded source, kept for source segments
         self.problem = None  # FileProblem
         self._lines = None
+        self._mentions = {}
+
+    def mentions(self, word):
+        """`word in self.text`, searched once: asked per statement and per name lookup, a
+        search of the whole text each time made a 2 MB file with many parameters quadratic."""
+        found = self._mentions.get(word)
+        if found is None:
+            found = self._mentions[word] = word in self.text
+        return found
 
     def segment(self, node):
         """ast.get_source_segment(self.text, node), with the text split into lines once
@@ -366,6 +424,9 @@ class SourceCache:
         cached = self._files.get(real)
         if cached is not None:
             return cached
+        # Parsing a large file is slow and no evaluator step: a flow that imports many of
+        # them is held to its time budget here (nothing is cached before this point).
+        BUDGET.check()
         src = SourceFile(real, self.rel(real))
         self._files[real] = src
         try:
@@ -597,11 +658,13 @@ class ParamSpec(Opaque):
                 else:
                     result = (evaluate(node, self.scope, sub), sub.tainted)
             except Inexact as exc:
+                if not cacheable_failure():
+                    raise
                 result = exc
             self._values[name] = result
         result = self._values[name]
         if isinstance(result, Inexact):
-            raise result
+            raise result.with_traceback(None)
         if ctx is not None:
             ctx.tainted |= result[1]
         return result[0]
@@ -632,6 +695,71 @@ def is_constant(value):
 UNSET = object()
 
 
+class BudgetExceeded(Inexact):
+    """The current flow's budget (FlowBudget) ran out."""
+
+
+# Cached Inexact objects are raised again and again (`.with_traceback(None)` at each raise):
+# raising the same exception object again prepends to its traceback, which then grows with
+# every reader (thousands of parameters reading one failed binding).
+
+
+class FlowBudget:
+    """What one flow (or one scanned file) may spend, however many bindings it evaluates:
+    steps, wall-clock time and the total weight of the values it builds or reads.  The server
+    is single-threaded and evaluates one flow at a time, so there is one, reset per flow."""
+
+    def __init__(self):
+        self.start()
+
+    def start(self):
+        self.steps = 0
+        self.weight = 0
+        self.deadline = time.monotonic() + MAX_FLOW_SECONDS
+        self.next_check = CLOCK_EVERY_STEPS
+        self.exhausted = None  # the BudgetExceeded, once it ran out: it stays out for this flow
+
+    def check(self):
+        """Raises BudgetExceeded when out of steps or time; EvalCtx.tick calls it every
+        CLOCK_EVERY_STEPS steps, heavy calls after each call."""
+        if self.exhausted is None:
+            if self.steps > MAX_FLOW_STEPS:
+                self.exhaust("more than %d evaluation steps" % MAX_FLOW_STEPS)
+            elif time.monotonic() > self.deadline:
+                self.exhaust("more than %g s on this flow, reading and evaluating its files" % MAX_FLOW_SECONDS)
+            else:
+                self.next_check = self.steps + CLOCK_EVERY_STEPS
+                return
+        raise self.exhausted.with_traceback(None)
+
+    def charge(self, weight):
+        """A value of `weight` was built or read for this flow."""
+        self.weight += weight
+        if self.weight > MAX_FLOW_WEIGHT:
+            self.exhaust("values of a total weight over %d (about characters plus elements)" % MAX_FLOW_WEIGHT)
+        if weight >= 10_000:
+            self.check()  # building it took a while
+
+    def exhaust(self, what):
+        if self.exhausted is None:
+            self.exhausted = BudgetExceeded(
+                "the static compiler's budget for one flow ran out (%s); "
+                "not evaluated further" % what)
+            # Every later step raises at once.
+            self.next_check = 0
+        raise self.exhausted.with_traceback(None)
+
+
+BUDGET = FlowBudget()
+
+
+def cacheable_failure():
+    """Whether an Inexact may be cached (module bindings, class bases...): not once the flow's
+    budget ran out, since that failure belongs to this flow, not to the code evaluated, and
+    the same code is read again by the next flow with a budget of its own."""
+    return BUDGET.exhausted is None
+
+
 class EvalCtx:
     """Per-evaluation bookkeeping: work bound, nesting depth, machine taint."""
 
@@ -646,6 +774,10 @@ class EvalCtx:
         self.steps += 1
         if self.steps > MAX_EVAL_STEPS:
             raise Inexact("expression is too expensive to evaluate statically")
+        budget = BUDGET
+        budget.steps += 1
+        if budget.steps >= budget.next_check:
+            budget.check()
 
 
 class Binding:
@@ -657,27 +789,48 @@ class Binding:
         self._state = 0  # 0 new, 1 evaluating, 2 done
         self._result = None
 
+    # Total weight of the values all bindings keep (see MAX_CACHED_WEIGHT).
+    cached_weight = 0
+
     def get(self, ctx):
         if self._state == 1:
             raise Inexact("circular reference (import cycle?) at line %d" % self.line)
-        if self._state == 0:
-            self._state = 1
-            sub = EvalCtx()
-            try:
-                value = self.compute(sub)
-                self._result = (value, sub.tainted)
-            except Inexact as exc:
-                self._result = exc
-            except RecursionError:
-                self._result = Inexact("nesting too deep at line %d" % self.line)
-            except BaseException:
-                self._state = 0  # an internal error: do not cache a half result
-                raise
+        if self._state == 2:
+            if isinstance(self._result, Inexact):
+                raise self._result.with_traceback(None)
+            # Read again by this flow: it counts toward this flow's budget too, so a flow
+            # cannot read more cached values than it could have built.
+            BUDGET.charge(self._weight)
+            ctx.tainted |= self._result[1]
+            return self._result[0]
+        self._state = 1
+        sub = EvalCtx()
+        try:
+            value = self.compute(sub)
+        except Inexact as exc:
+            result = exc
+        except RecursionError:
+            result = Inexact("nesting too deep at line %d" % self.line)
+        except BaseException:
+            self._state = 0  # an internal error: do not cache a half result
+            raise
+        else:
+            result = (value, sub.tainted)
+        if isinstance(result, Inexact):
+            self._state = 2 if cacheable_failure() else 0
+            self._result = result
+            raise result
+        weight = measure(value)
+        BUDGET.charge(weight)
+        if Binding.cached_weight + weight > MAX_CACHED_WEIGHT:
+            self._state = 0  # computed again when read again, instead of kept
+        else:
+            Binding.cached_weight += weight
             self._state = 2
-        if isinstance(self._result, Inexact):
-            raise self._result
-        ctx.tainted |= self._result[1]
-        return self._result[0]
+            self._result = result
+            self._weight = weight
+        ctx.tainted |= result[1]
+        return value
 
     def compute(self, ctx):
         raise NotImplementedError
@@ -894,7 +1047,7 @@ def bound_names(node):
 
 def has_named_expr(module, node):
     # No `:=` in the file, no assignment expression anywhere in it: no need to walk the tree.
-    return ":=" in module.source.text and any(isinstance(n, ast.NamedExpr) for n in ast.walk(node))
+    return module.source.mentions(":=") and any(isinstance(n, ast.NamedExpr) for n in ast.walk(node))
 
 
 class Namespace:
@@ -1075,7 +1228,7 @@ class Module:
     def rebound(self):
         # Every name lookup asks; without the word `global` in the file nothing is rebound, and
         # the tree walk below is left to the rarer question of in-place changes.
-        if self.tree is None or "global" not in self.source.text:
+        if self.tree is None or not self.source.mentions("global"):
             return frozenset()
         return self._mutation_sets()[1]
 
@@ -1263,9 +1416,11 @@ class ClassInfo:
                                           % (ast.unparse(base), self.name, describe(value)))
                     self._bases = result
                 except Inexact as exc:
+                    if not cacheable_failure():
+                        raise
                     self._bases = exc
         if isinstance(self._bases, Exception):
-            raise self._bases
+            raise self._bases.with_traceback(None)
         return self._bases
 
     def mro(self, depth=0):
@@ -1279,11 +1434,13 @@ class ClassInfo:
             try:
                 self._mro = self._linearize(depth)
             except Inexact as exc:
+                if not cacheable_failure():
+                    raise
                 self._mro = exc
             finally:
                 self._busy = False
         if isinstance(self._mro, Exception):
-            raise self._mro
+            raise self._mro.with_traceback(None)
         return self._mro
 
     def _linearize(self, depth):
@@ -1516,10 +1673,11 @@ def submodule_of(module, name):
 # Expression evaluation (a safe subset of Python)
 # ---------------------------------------------------------------------------
 
-def weight(value, cap=MAX_SEQ_LEN):
+def weight(value, cap=MAX_SEQ_LEN, strict=True):
     """Roughly the size of repr(value): elements plus characters, counted through
     shared references (repr follows them too).  Raises Inexact above `cap`, so
-    every value the evaluator builds stays small enough to print and compare."""
+    every value the evaluator builds stays small enough to print and compare;
+    with strict=False it stops counting there instead."""
     total = 0
     stack = [value]
     while stack:
@@ -1528,22 +1686,42 @@ def weight(value, cap=MAX_SEQ_LEN):
         if isinstance(v, (str, bytes)):
             total += len(v)
         elif isinstance(v, dict):
+            # A hash table entry costs several list slots.
+            total += 2 * len(v)
             stack.extend(v.keys())
             stack.extend(v.values())
-        elif isinstance(v, (list, tuple, set, frozenset)):
+        elif isinstance(v, (set, frozenset)):
+            total += 2 * len(v)
+            stack.extend(v)
+        elif isinstance(v, (list, tuple)):
             stack.extend(v)
         elif isinstance(v, int) and not isinstance(v, bool):
             bits = v.bit_length()
-            if bits > MAX_INT_BITS:
+            if bits > MAX_INT_BITS and strict:
                 raise Inexact("integer is too large to evaluate statically")
             total += bits // 3
+        elif isinstance(v, slice):
+            stack.extend((v.start, v.stop, v.step))
+        elif isinstance(v, BoundMethod):  # `'x' * N .upper` keeps its string
+            stack.append(v.obj)
+        elif isinstance(v, ConfigExpr):
+            stack.extend(v.path)
         if total > cap:
+            if not strict:
+                return total
             raise Inexact("value is too large to evaluate statically")
     return total
 
 
+def measure(value):
+    """weight() of a value that is already there (a literal of a 2 MB file can be over
+    MAX_SEQ_LEN): counted up to the flow's budget, never refused here."""
+    return weight(value, MAX_FLOW_WEIGHT, strict=False)
+
+
 def check_size(value):
-    weight(value)
+    """Every value the evaluator builds passes here: bounded alone, and charged to the flow."""
+    BUDGET.charge(weight(value))
     return value
 
 
@@ -1652,10 +1830,18 @@ def check_format_spec(spec):
     """Largest width/precision in a format spec; Inexact when it is too large."""
     widest = 0
     for number in re.findall(r"\d+", spec):
-        widest = max(widest, int(number))
-        if widest > MAX_FORMAT_WIDTH:
+        # len() first: int() of a long digit string is itself quadratic before Python 3.11.
+        if len(number) > 6 or int(number) > MAX_FORMAT_WIDTH:
             raise Inexact("format width is too large")
+        widest = max(widest, int(number))
     return widest
+
+
+def check_star_width(value):
+    """A `*` width or precision of %-formatting, taken from the arguments."""
+    if isinstance(value, int) and abs(value) > MAX_FORMAT_WIDTH:
+        raise Inexact("format width is too large")
+    return abs(value) if isinstance(value, int) else 0
 
 
 def check_output_bound(fields, args, widest):
@@ -1685,10 +1871,51 @@ def check_format_template(template, args):
 
 
 def check_percent_format(template, right):
-    specs = re.findall(r"%[^a-zA-Z%]*", template if isinstance(template, str) else template.decode("latin-1"))
-    widest = max([check_format_spec(spec) for spec in specs] + [0])
-    args = list(right.values()) if isinstance(right, dict) else (list(right) if isinstance(right, tuple) else [right])
-    check_output_bound(len(specs), args, widest)
+    """`template % right`: every width and precision bounded, `*` ones (taken from the
+    arguments) included, and the output as a whole.  Walks the conversions like Python's
+    own parser (keys with nested parentheses, flags, width, precision, length modifier)."""
+    text = template if isinstance(template, str) else template.decode("latin-1")
+    args = list(right) if isinstance(right, tuple) else [right]
+    fields = widest = 0
+    next_arg = 0
+    i, n = 0, len(text)
+    while True:
+        i = text.find("%", i)
+        if i < 0:
+            break
+        i += 1
+        if i < n and text[i] == "(":
+            depth = 0
+            while i < n:
+                depth += {"(": 1, ")": -1}.get(text[i], 0)
+                i += 1
+                if depth == 0:
+                    break
+        while i < n and text[i] in "-+ #0":
+            i += 1
+        for part in ("width", "precision"):
+            if part == "precision":
+                if i >= n or text[i] != ".":
+                    break
+                i += 1
+            if i < n and text[i] == "*":
+                i += 1
+                if next_arg < len(args):
+                    widest = max(widest, check_star_width(args[next_arg]))
+                next_arg += 1
+            else:
+                start = i
+                while i < n and text[i].isdigit():
+                    i += 1
+                widest = max(widest, check_format_spec(text[start:i]))
+        while i < n and text[i] in "hlL":
+            i += 1
+        if i < n and text[i] != "%":
+            fields += 1
+            next_arg += 1
+        i += 1
+    values = list(right.values()) if isinstance(right, dict) else args
+    check_output_bound(max(fields, 1), values, widest)
 
 
 def binop(op, left, right, ctx):
@@ -1706,6 +1933,7 @@ def binop(op, left, right, ctx):
     if isinstance(op, ast.LShift) and isinstance(right, int) and right > MAX_INT_BITS:
         raise Inexact("shift is too large to evaluate statically")
     if isinstance(op, ast.Mod) and isinstance(left, (str, bytes)):
+        check_order_free([right], "%-formatting")
         check_percent_format(left, right)
     operators = {
         ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
@@ -1771,6 +1999,7 @@ def _eval_joined_str(node, scope, ctx):
             continue
         inner = evaluate(value.value, scope, ctx)
         _constant_args([inner], "f-string")
+        check_order_free([inner], "f-string")
         if value.conversion == ord("r"):
             inner = repr(inner)
         elif value.conversion == ord("s"):
@@ -1827,6 +2056,8 @@ def _eval_compare(node, scope, ctx):
     for op, comp in zip(node.ops, node.comparators):
         right = evaluate(comp, scope, ctx)
         _constant_args([left, right], "comparison")
+        if isinstance(op, (ast.In, ast.NotIn)):
+            check_search(right, left, "`in`")
         ops = {
             ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
             ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
@@ -1856,6 +2087,7 @@ def _eval_elements(elts, scope, ctx):
         if isinstance(elt, ast.Starred):
             value = evaluate(elt.value, scope, ctx)
             _constant_args([value], "*unpacking")
+            check_order_free([value], "*unpacking")
             try:
                 out.extend(value)
             except Exception as exc:
@@ -1936,6 +2168,8 @@ def _eval_comprehension(node, scope, ctx):
         raise Inexact("comprehension target is not supported")
     iterable = evaluate(gen.iter, scope, ctx)  # evaluated in the enclosing scope
     _constant_args([iterable], "comprehension")
+    if not isinstance(node, ast.SetComp):
+        check_order_free([iterable], "comprehension")
     try:
         items = list(iterable)
     except Exception as exc:
@@ -1999,6 +2233,7 @@ def _eval_call(node, scope, ctx):
         if isinstance(arg, ast.Starred):
             value = evaluate(arg.value, scope, ctx)
             _constant_args([value], "*args")
+            check_order_free([value], "*args")
             args.extend(value)
         else:
             args.append(evaluate(arg, scope, ctx))
@@ -2014,57 +2249,125 @@ def _eval_call(node, scope, ctx):
     return call_value(func, args, kwargs, scope, ctx)
 
 
+def check_order_free(values, what):
+    """Python's own iteration order of a set of strings changes with PYTHONHASHSEED (which the
+    static compiler's isolated interpreter does not take), so what is built from it is not known."""
+    for value in values:
+        if hash_order_dependent(value):
+            raise Inexact("%s iterates a set of strings (or other per-run hashed values), whose "
+                          "order depends on PYTHONHASHSEED" % what)
+
+
+def check_codec(encoding, errors, length):
+    """str.encode/bytes.decode/str(b, enc)/bytes(s, enc): allow-listed codecs and error handlers."""
+    if isinstance(encoding, str):
+        # Python's lookup: lower case, non-alphanumerics to "_", then the alias table.
+        norm = encodings.normalize_encoding(encoding).lower()
+        aliases = encodings.aliases.aliases
+        if aliases.get(norm, aliases.get(norm.replace(".", "_"), norm)) not in SAFE_CODECS:
+            raise Inexact("codec %r is not evaluated statically (UTF-8/16/32, ASCII and "
+                          "Latin-1 ones are)" % encoding[:40])
+    if isinstance(errors, str):
+        if errors not in SAFE_CODEC_ERRORS:
+            raise Inexact("error handler %r is not evaluated statically" % errors[:40])
+        if length * SAFE_CODEC_ERRORS[errors] > 4 * MAX_SEQ_LEN:
+            raise Inexact("error handler %r could make the result too large" % errors)
+
+
+def check_search(text, needle, what):
+    if isinstance(text, (str, bytes)) and isinstance(needle, (str, bytes)):
+        if len(text) * len(needle) > MAX_SEARCH_WORK:
+            raise Inexact("%s of a %d-character string in a %d-character one is too expensive "
+                          "to evaluate statically" % (what, len(needle), len(text)))
+
+
+def check_builtin_call(name, args, kwargs):
+    """Bounds of SAFE_BUILTINS calls whose cost is not linear in their arguments' weight."""
+    if name in ("sorted", "min", "max") and "key" in kwargs:
+        raise Inexact("%s() with key=" % name)
+    first = args[0] if args else None
+    if name == "bytes" and isinstance(first, int) and first > MAX_SEQ_LEN:
+        raise Inexact("bytes() is too large")
+    if name == "range":
+        try:
+            if len(range(*args)) > MAX_SEQ_LEN:
+                raise Inexact("range() is too large")
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise python_error(exc, "range()")
+    if name in ("int", "float", "complex") and isinstance(first, (str, bytes)) and len(first) > MAX_INT_DIGITS:
+        # int(): quadratic before Python 3.11 (and refused after 4300 digits since).
+        raise Inexact("%s() of a string of more than %d characters" % (name, MAX_INT_DIGITS))
+    if name in ("str", "bytes") and (len(args) > 1 or kwargs) and isinstance(first, (str, bytes)):
+        check_codec(args[1] if len(args) > 1 else kwargs.get("encoding"),
+                    args[2] if len(args) > 2 else kwargs.get("errors"), len(first))
+    if name == "sorted" and first is not None:
+        try:
+            count = len(first)
+        except TypeError:
+            count = 0
+        if count > MAX_SORT_ITEMS:
+            raise Inexact("sorted() of more than %d items" % MAX_SORT_ITEMS)
+    if name == "format" and len(args) > 1 and isinstance(args[1], str):
+        check_format_spec(args[1])
+    if name == "round" and len(args) > 1 and isinstance(args[1], int) and abs(args[1]) > 1000:
+        raise Inexact("round() precision is too large")
+    if name == "sum" and not all(isinstance(v, (int, float, complex))
+                                 for v in list(first if first is not None else []) + list(args[1:2])):
+        raise Inexact("sum() of non-numbers is not evaluated statically")
+    if name in ("str", "repr", "format", "list", "tuple", "dict"):
+        check_order_free(args, "%s()" % name)
+
+
+def check_method_call(obj, name, args, kwargs):
+    """Bounds of SAFE_METHODS calls whose cost or result is not linear in their arguments."""
+    if name == "format" and isinstance(obj, str):
+        check_order_free(args + list(kwargs.values()), "str.format()")
+        check_format_template(obj, args + list(kwargs.values()))
+    if name == "join" and args:
+        check_order_free(args[:1], "join()")
+        try:
+            count = len(args[0])
+        except TypeError as exc:
+            raise python_error(exc, "join()")
+        if len(obj) * count > MAX_SEQ_LEN:
+            raise Inexact("join() result is too large")
+    if name == "replace" and len(args) > 1 and isinstance(args[1], (str, bytes)):
+        if (len(obj) + 1) * max(1, len(args[1])) > MAX_SEQ_LEN:
+            raise Inexact("replace() result may be too large")
+    if name in ("center", "ljust", "rjust", "zfill") and args and isinstance(args[0], int) and args[0] > MAX_FORMAT_WIDTH:
+        raise Inexact("str.%s width is too large" % name)
+    if name in SEARCH_METHODS:
+        needle = args[0] if args else kwargs.get("sep", kwargs.get("chars"))
+        check_search(obj, needle, "%s()" % name)
+    if name in ("encode", "decode"):
+        check_codec(args[0] if args else kwargs.get("encoding"),
+                    args[1] if len(args) > 1 else kwargs.get("errors"), len(obj))
+
+
 def call_value(func, args, kwargs, scope, ctx):
     what = describe(func)
     if isinstance(func, BuiltinRef) and func.name in SAFE_BUILTINS:
         _constant_args(args + list(kwargs.values()), what)
-        if func.name in ("sorted", "min", "max") and "key" in kwargs:
-            raise Inexact("%s() with key=" % func.name)
-        if func.name == "bytes" and args and isinstance(args[0], int) and args[0] > MAX_SEQ_LEN:
-            raise Inexact("bytes() is too large")
-        if func.name == "range":
-            try:
-                if len(range(*args)) > MAX_SEQ_LEN:
-                    raise Inexact("range() is too large")
-            except (TypeError, ValueError, OverflowError) as exc:
-                raise python_error(exc, "range()")
-        if func.name == "format" and len(args) > 1 and isinstance(args[1], str):
-            check_format_spec(args[1])
-        if func.name == "round" and len(args) > 1 and isinstance(args[1], int) and abs(args[1]) > 1000:
-            raise Inexact("round() precision is too large")
-        if func.name == "sum" and not all(isinstance(v, (int, float, complex))
-                                          for v in list(args[0] if args else []) + list(args[1:2])):
-            raise Inexact("sum() of non-numbers is not evaluated statically")
+        check_builtin_call(func.name, args, kwargs)
         try:
             result = SAFE_BUILTINS[func.name](*args, **kwargs)
         except Exception as exc:
             raise python_error(exc, "%s()" % func.name)
         if func.name in ("reversed",):
             result = list(result)
+        BUDGET.check()  # a call can take long next to a step: look at the clock now
         return check_size(result)
     if isinstance(func, BoundMethod):
         _constant_args(args + list(kwargs.values()), what)
         obj, name = func.obj, func.name
-        if name == "format" and isinstance(obj, str):
-            check_format_template(obj, args + list(kwargs.values()))
-        if name == "join" and args:
-            try:
-                count = len(args[0])
-            except TypeError as exc:
-                raise python_error(exc, "join()")
-            if len(obj) * count > MAX_SEQ_LEN:
-                raise Inexact("join() result is too large")
-        if name == "replace" and len(args) > 1 and isinstance(args[1], (str, bytes)):
-            if (len(obj) + 1) * max(1, len(args[1])) > MAX_SEQ_LEN:
-                raise Inexact("replace() result may be too large")
-        if name in ("center", "ljust", "rjust", "zfill") and args and isinstance(args[0], int) and args[0] > MAX_FORMAT_WIDTH:
-            raise Inexact("str.%s width is too large" % name)
+        check_method_call(obj, name, args, kwargs)
         try:
             result = getattr(obj, name)(*args, **kwargs)
         except Exception as exc:
             raise python_error(exc, "%s.%s()" % (type(obj).__name__, name))
         if isinstance(result, (type({}.keys()), type({}.values()), type({}.items()))):
             result = list(result)
+        BUDGET.check()
         return check_size(result)
     if isinstance(func, ExternalRef) and func.dotted in EXTERNAL_FUNCTIONS:
         return call_external(func.dotted, args, kwargs, scope, ctx)
@@ -2094,6 +2397,13 @@ def call_external(dotted, args, kwargs, scope, ctx):
         separators = kwargs.get("separators")
         if separators is not None and weight(separators) > 200:
             raise Inexact("json.dumps() separators are too large")
+        if dotted == "json.dumps" and args:
+            check_json_output(args[0], indent, separators)
+        if dotted == "json.loads" and args and isinstance(args[0], (str, bytes)):
+            digits = re.search(rb"[0-9]{%d}" % (MAX_INT_DIGITS + 1) if isinstance(args[0], bytes)
+                               else r"[0-9]{%d}" % (MAX_INT_DIGITS + 1), args[0])
+            if digits:
+                raise Inexact("json.loads() of a number of more than %d digits" % MAX_INT_DIGITS)
         fn = json.dumps if dotted == "json.dumps" else json.loads
     else:
         if kwargs:
@@ -2110,9 +2420,32 @@ def call_external(dotted, args, kwargs, scope, ctx):
             fn = {"os.path.join": os.path.join, "os.path.dirname": os.path.dirname,
                   "os.path.basename": os.path.basename, "os.path.normpath": os.path.normpath}[dotted]
     try:
-        return check_size(fn(*args, **kwargs))
+        result = fn(*args, **kwargs)
     except Exception as exc:
         raise python_error(exc, "%s()" % dotted)
+    BUDGET.check()
+    return check_size(result)
+
+
+def check_json_output(value, indent, separators):
+    """json.dumps output is about the value's weight, times \\uXXXX escapes (up to 12
+    characters for one), separators and indentation (once per nesting level on each line)."""
+    size = weight(value)
+    depth, stack = 0, [(value, 1)]
+    while stack:
+        v, level = stack.pop()
+        if isinstance(v, (list, tuple, dict)):
+            depth = max(depth, level)
+            stack.extend((item, level + 1) for item in (v.values() if isinstance(v, dict) else v))
+    per_item = 12
+    if separators is not None:
+        per_item += sum(len(s) for s in separators if isinstance(s, str))
+    if isinstance(indent, int):
+        per_item += max(indent, 0) * depth
+    elif isinstance(indent, str):
+        per_item += len(indent) * depth
+    if size * per_item > 4 * MAX_SEQ_LEN:
+        raise Inexact("json.dumps() output would be too large to evaluate statically")
 
 
 _EVALUATORS = {
@@ -2396,14 +2729,15 @@ class FlowCompiler:
         self.info = info
         self.flow_name = info.name
         self.job_name_arg = job_name_arg
-        self.reasons = []
+        # A dict used as an ordered set: a flow can have a reason per attribute, and a list's
+        # `in` made tens of thousands of them quadratic.
+        self.reasons = {}
         self.params = []  # rendered candidates, in _get_parameters order
         self.dropped = []
         self.job = None
 
     def fail(self, reason):
-        if reason not in self.reasons:
-            self.reasons.append(reason)
+        self.reasons[reason] = None
 
     def run(self):
         """Returns (error FlowError or None)."""
@@ -2591,7 +2925,7 @@ class FlowCompiler:
                 self.fail("class %s defines __init_subclass__" % klass.name)
             self.check_class_body(klass)
         names = [d.name for _, d in self.decorators]
-        for name in set(names):
+        for name in dict.fromkeys(names):  # in order: the reasons must not depend on the hash seed
             if names.count(name) > 1:
                 self.fail("@%s is applied more than once in the class hierarchy" % name)
         self.check_monkeypatching()
@@ -3233,6 +3567,7 @@ class StaticCompiler:
     def scan(self, rel):
         entry = {"file": rel, "error": None, "errorLine": None, "flowClasses": [],
                  "mainClass": None, "mainLine": None, "isFlowFile": False}
+        BUDGET.start()
         try:
             module = self.main_module(rel)
             self.loader.current_flow_dir = os.path.dirname(module.path)
@@ -3249,6 +3584,9 @@ class StaticCompiler:
             entry["error"] = "internal error in the static compiler: nesting too deep"
         except Exception as exc:  # one bad file never stops the others
             entry["error"] = "internal error in the static compiler: %s: %s" % (type(exc).__name__, exc)
+        if BUDGET.exhausted is not None and entry["error"] is None:
+            # What was found may be incomplete (a class base that was not resolved...).
+            entry["error"] = BUDGET.exhausted.reason
         return entry
 
     def compile(self, request):
@@ -3257,6 +3595,7 @@ class StaticCompiler:
                   "exact": False, "reason": None, "error": None, "errorLine": None,
                   "configClass": None, "parameters": []}
         compiler = None
+        BUDGET.start()
         try:
             module = self.main_module(rel)
             self.loader.current_flow_dir = os.path.dirname(module.path)
@@ -3286,6 +3625,12 @@ class StaticCompiler:
             result["error"] = "internal error in the static compiler: %s: %s" % (type(exc).__name__, exc)
             result["reason"] = result["error"]
             traceback.print_exc(file=sys.stderr)
+        budget = BUDGET.exhausted
+        if budget is not None:
+            # A stage that treats "unknown" as "not there" may have swallowed it: never exact.
+            result["exact"] = False
+            if budget.reason not in (result["reason"] or ""):
+                result["reason"] = "; ".join(r for r in (result["reason"], budget.reason) if r)
         return result
 
     def select_class(self, module, name):
@@ -3313,13 +3658,12 @@ class StaticCompiler:
         # Dropped parameters never reach the output, so only rendered ones count.
         # On an error, an inexact parameter could still have failed first in the
         # real compiler: count them too (conservative).
-        reasons = []
+        reasons = {}  # a dict, in order: a list's `in` made thousands of reasons quadratic
         for param in [None] + compiler.params:
             for reason in compiler.reasons if param is None else param.reasons:
                 if param is not None and repr(param.name) not in reason:
                     reason = "parameter %r: %s" % (param.name if param.name is not None else param.attribute, reason)
-                if reason not in reasons:
-                    reasons.append(reason)
+                reasons[reason] = None
         result["exact"] = not reasons
         result["reason"] = "; ".join(reasons) if reasons else None
         result["parameters"] = [p.to_json() for p in compiler.params + compiler.dropped]
@@ -3356,18 +3700,43 @@ def parse_request(raw):
     max_bytes = request.get("maxFileBytes", DEFAULT_MAX_FILE_BYTES)
     if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0:
         raise RequestError("maxFileBytes must be a positive integer")
-    return root, scan, compile_list, max_bytes
+    return root, scan, compile_list, max_bytes, request.get("progress") is True
 
 
-def answer(compiler_for, text):
-    """One request in, one response object out (see the module docstring)."""
-    root, scan, compile_list, max_bytes = parse_request(text)
+class Progress:
+    """`{"protocol": 1, "progress": <entries done>}` lines, at most one a second, while a
+    --serve request runs: the caller's deadline is then one for the next sign of life (every
+    entry has its own bounded budget), not one for the whole request."""
+
+    def __init__(self, out):
+        self.out = out
+        self.done = 0
+        self.last = time.monotonic()
+
+    def __call__(self):
+        self.done += 1
+        now = time.monotonic()
+        if now - self.last >= 1.0:
+            self.last = now
+            self.out.write(json.dumps({"protocol": PROTOCOL, "progress": self.done}) + "\n")
+            self.out.flush()
+
+
+def answer(compiler_for, text, out=None):
+    """One request in, one response object out (see the module docstring); progress lines go
+    to `out` when the request asks for them."""
+    root, scan, compile_list, max_bytes, wants_progress = parse_request(text)
     compiler = compiler_for(root, max_bytes)
-    return {
-        "protocol": PROTOCOL,
-        "files": [compiler.scan(rel) for rel in scan],
-        "results": [compiler.compile(entry) for entry in compile_list],
-    }
+    progress = Progress(out) if wants_progress and out is not None else (lambda: None)
+    files = []
+    for rel in scan:
+        files.append(compiler.scan(rel))
+        progress()
+    results = []
+    for entry in compile_list:
+        results.append(compiler.compile(entry))
+        progress()
+    return {"protocol": PROTOCOL, "files": files, "results": results}
 
 
 def main(argv):
@@ -3403,7 +3772,7 @@ def main(argv):
             if not line.strip():
                 continue
             try:
-                response = answer(compiler_for, line)
+                response = answer(compiler_for, line, sys.stdout)
             except RequestError as exc:
                 response = {"protocol": PROTOCOL, "requestError": str(exc)}
             sys.stdout.write(json.dumps(response, ensure_ascii=True) + "\n")
