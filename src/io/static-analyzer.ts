@@ -9,13 +9,18 @@ import { execa, type ResultPromise } from "execa";
 import { ConfigurationError } from "../core/errors.js";
 import type { CompileRequest, StaticAnalyzer } from "../core/ports.js";
 import { staticHelloSchema, staticResponseSchema } from "../core/static-protocol.js";
+import { childEnvironment } from "./child-env.js";
 import { packageRoot } from "./package-root.js";
 
 export interface StaticAnalyzerOptions {
   root: string;
   python: string;
   maxFileBytes: number;
-  /** Per request. */
+  /**
+   * How long a request may go without a sign of life: the server reports progress at least
+   * every second while it works, and each file or flow has its own budget of a few seconds
+   * (MAX_FLOW_SECONDS in the script), so a healthy server never comes near it.
+   */
   timeoutMs: number;
   /** Python processes for large requests (each file always goes to the same one). Default 1. */
   processes?: number;
@@ -27,6 +32,37 @@ const SPLIT_THRESHOLD = 200;
 export function staticScriptPath(): string {
   return path.join(packageRoot(), "python", "mfdag_static.py");
 }
+
+/**
+ * The environment the static compiler runs with: ours without any PYTHON* variable. `-I`
+ * already makes Python ignore them; dropping them too keeps them from a wrapper (a pyenv shim
+ * is a shell script) and from whatever that wrapper runs.
+ */
+function isolatedEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(childEnvironment()).filter(([name]) => !/^(PYTHON|__PYVENV_LAUNCHER__)/i.test(name)));
+}
+
+/** What one file or flow of a request gets when the server stopped before answering it. */
+function stoppedResults(scan: string[], compile: CompileRequest[], why: string) {
+  return {
+    files: scan.map((file) => ({ file, error: why, errorLine: null, flowClasses: [], mainClass: null, mainLine: null, isFlowFile: false })),
+    results: compile.map((c) => ({
+      flowFile: c.flowFile,
+      flowClass: c.flowClass,
+      job: null,
+      compiler: "static" as const,
+      exact: false,
+      reason: why,
+      error: why,
+      errorLine: null,
+      configClass: null,
+      parameters: [],
+    })),
+  };
+}
+
+/** Raised when a server that had started stopped or went silent in the middle of a request. */
+class ServerStopped extends Error {}
 
 type Refable = { ref?: () => unknown; unref?: () => unknown } | null | undefined;
 
@@ -119,15 +155,20 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
 
   async function start(): Promise<Server> {
     const python = await interpreter();
-    // -S: the static compiler needs nothing but the standard library, so site (and the .pth
-    // files of whatever else is installed) is skipped, a good part of Python's start-up.
-    const child = execa(python, ["-S", "-B", staticScriptPath(), "--serve"], {
+    // The checked repo is hostile: none of its files may be imported by the compiler itself
+    // (a json.py or re.py at its root, with PYTHONPATH=. or an empty PYTHONPATH entry).
+    // -I: no PYTHON* variables, no user site, neither the script's directory nor the working
+    // directory on sys.path. -S: no site, so no .pth files and no sitecustomize/usercustomize
+    // (and a faster start: the compiler needs only the standard library). -B: no __pycache__.
+    // The working directory is the script's own: not the repo (whose files a PATH entry of "."
+    // would find); the script reads the repo only through its own loader, as text.
+    const child = execa(python, ["-I", "-S", "-B", staticScriptPath(), "--serve"], {
       stdin: "pipe",
       buffer: false,
       reject: false,
-      // -B and PYTHONDONTWRITEBYTECODE: nothing (no __pycache__) is written into the checked repo.
-      env: { PYTHONDONTWRITEBYTECODE: "1", PYTHONHASHSEED: "0" },
-      cwd: options.root,
+      env: isolatedEnv(),
+      extendEnv: false,
+      cwd: path.dirname(staticScriptPath()),
     });
     // Idle between requests, the server must not keep Node alive: a caller that forgets close()
     // (or fails before it) would otherwise hang the step. It is held only while a request runs.
@@ -191,22 +232,43 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
       scan,
       compile: compile.map((c) => ({ flowFile: c.flowFile, flowClass: c.flowClass, jobName: c.jobName })),
       maxFileBytes: options.maxFileBytes,
+      progress: true,
     };
+    // A deadline for the next line, pushed back by every progress line: how long the whole
+    // request takes grows with its flows, but no single flow can keep the server silent for long.
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the static compiler did not answer within ${Math.round(options.timeoutMs / 1000)} s`)), options.timeoutMs);
-    });
+    let expire: (error: Error) => void = () => undefined;
+    const timeout = new Promise<never>((_, reject) => (expire = reject));
+    const silent = () => new ServerStopped(`the static compiler gave no sign of life for ${Math.round(options.timeoutMs / 1000)} s`);
+    const rearm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => expire(silent()), options.timeoutMs);
+    };
+    rearm();
     let line: string;
     try {
       line = await held(running, async () => {
         await Promise.race([running.ready, timeout]);
         running.child.stdin?.write(JSON.stringify(body) + "\n");
-        return Promise.race([running.nextLine(), timeout]);
+        for (;;) {
+          const next = await Promise.race([
+            running.nextLine().catch((error: unknown) => {
+              // It had started (it greeted us), so it died while working: say so for each of
+              // this request's files and flows instead of losing the whole report.
+              throw new ServerStopped(error instanceof Error ? error.message.replace(/ Pass --python[^]*$/, "") : String(error));
+            }),
+            timeout,
+          ]);
+          if (!next.startsWith('{"protocol": 1, "progress"')) return next;
+          rearm();
+        }
       });
     } catch (error) {
       running.child.kill("SIGKILL");
       server = null;
-      throw error;
+      if (!(error instanceof ServerStopped)) throw error;
+      const why = `not checked: the static compiler stopped before answering (${error.message}); the ${scan.length + compile.length} file(s) and flow(s) it was checking together get this error`;
+      return stoppedResults(scan, compile, why);
     } finally {
       clearTimeout(timer);
     }
