@@ -113,15 +113,19 @@ describe("attack: a pull request's config file cannot run programs or widen the 
     expect(existsSync(marker2)).toBe(true);
   });
 
-  it("a .mfdag.yml that is a symlink to a file outside the repo is refused without echoing the file", async () => {
+  it("a .mfdag.yml (found, or named by the workflow) that is a symlink to a file outside the repo is refused without echoing the file", async () => {
     const secret = path.join(tempDir(), "secret.txt");
     writeFileSync(secret, "TOKEN=hunter2-not-yaml: [\n");
     const repo = shopRepo();
     symlinkSync(secret, path.join(repo, ".mfdag.yml"));
     const checked = await runCli(["check", "--root", repo]);
     expect(checked.exitCode).toBe(2);
-    expect(checked.stderr).toContain("symbolic link");
+    expect(checked.stderr).toContain("is a symbolic link to a file outside the repo");
     expect(checked.stdout + checked.stderr).not.toContain("hunter2");
+    // The same link named by the workflow (`config:` input, `--config`): it lies in the repo, so it is the PR's.
+    const explicit = await runCli(["check", "--root", repo, "--config", path.join(repo, ".mfdag.yml")]);
+    expect(explicit.exitCode).toBe(2);
+    expect(explicit.stdout + explicit.stderr).not.toContain("hunter2");
   });
 
   it("a .mfdag.yml that is a FIFO does not block the check: exit 2 naming it", async () => {

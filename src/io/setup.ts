@@ -1,5 +1,5 @@
 /** Builds the engine's ports from resolved settings; shared by the CLI and the action. */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CONFIG_FILE_NAMES, EMPTY_REPO_CONFIG, parseRepoConfig, type RepoConfig } from "../core/config-file.js";
@@ -31,21 +31,35 @@ export function checkedRoot(root: string, describe: string, hint = ""): string {
   return root;
 }
 
+/** Whether `inner` is `outer` or below it (both absolute). */
+function isWithin(outer: string, inner: string): boolean {
+  const relative = path.relative(outer, inner);
+  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+}
+
 /**
- * Reads a config file that may be a pull request's: not through a symlink (which could point at
- * a runner file and echo it in the parse error), not waiting on a FIFO, and at most
- * MAX_CONFIG_BYTES. `null` when there is no such file.
+ * Reads a config file that may be a pull request's: a file in the repo is never read through a
+ * symlink that leaves it (the link could point at a runner file and echo it in the parse error),
+ * no file is waited on (a FIFO), and at most MAX_CONFIG_BYTES are read. `null` when there is no
+ * such file.
  */
-function readConfigText(file: string, followLinks: boolean): string | null {
-  const flags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (followLinks ? 0 : (constants.O_NOFOLLOW ?? 0));
-  let fd: number;
+function readConfigText(file: string, root: string): string | null {
+  let real: string;
   try {
-    fd = openSync(file, flags);
+    real = realpathSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return null;
-    if (code === "ELOOP") throw new ConfigurationError(`Config file ${file} is a symbolic link; mfdag reads the repo's config file only as a regular file.`);
     throw new ConfigurationError(`Config file ${file} cannot be read (${code ?? String(error)}).`);
+  }
+  if (isWithin(root, file) && !isWithin(realpathSync(root), real)) {
+    throw new ConfigurationError(`Config file ${file} is a symbolic link to a file outside the repo; mfdag reads a config file in the repo only from the repo.`);
+  }
+  let fd: number;
+  try {
+    fd = openSync(real, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    throw new ConfigurationError(`Config file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`);
   }
   try {
     const stat = fstatSync(fd);
@@ -71,8 +85,8 @@ function readConfigText(file: string, followLinks: boolean): string | null {
 export async function loadRepoConfig(root: string, explicit: string | undefined): Promise<{ config: RepoConfig; file: string | null }> {
   const candidates = explicit ? [path.resolve(explicit)] : CONFIG_FILE_NAMES.map((name) => path.join(root, name));
   for (const file of candidates) {
-    // The workflow author names an explicit file; the ones found in the root are repo content.
-    const text = readConfigText(file, explicit !== undefined);
+    // An explicit file is the workflow author's choice, but when it lies in the repo it is repo content too.
+    const text = readConfigText(file, root);
     if (text === null) {
       if (explicit) throw new ConfigurationError(`Config file ${explicit} cannot be read (ENOENT).`);
       continue;
