@@ -138,7 +138,8 @@ export type OpenPorts = CheckPorts & { close(): Promise<void> };
 
 export function createPorts(settings: PortSettings): OpenPorts {
   const timeoutMs = settings.timeoutSeconds * 1000;
-  // A request covers every flow of the check, so it gets a larger budget than one compile.
+  // A silence deadline: a healthy server writes progress while it works, and each flow has its
+  // own budget inside it; only a server that says nothing this long is taken as stuck.
   const analyzer = createStaticAnalyzer({
     root: settings.root,
     python: settings.python,
