@@ -11,6 +11,7 @@ import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { CompileRequest } from "../src/core/ports.js";
 import { createForkServerCompiler, type ForkServerCompiler } from "../src/io/fork-server.js";
+import { permitMetaflow } from "../src/core/settings.js";
 import { compileTimeoutMessage } from "../src/io/metaflow-compiler.js";
 import { PER_PROCESS_COMPILER, runCli, shopRepo, standInCompiler, tempDir, writeFiles } from "./helpers/repo.js";
 
@@ -112,7 +113,7 @@ afterAll(async () => {
 });
 
 function compilerFor(root: string, extra: Partial<Parameters<typeof createForkServerCompiler>[0]> = {}): ForkServerCompiler {
-  const compiler = createForkServerCompiler({ root, python: "python3", timeoutMs: 30_000, concurrency: 2, preload: "none", ...extra });
+  const compiler = createForkServerCompiler({ root, python: "python3", permit: permitMetaflow({ metaflowForbidden: null }, "The tests"), timeoutMs: 30_000, concurrency: 2, preload: "none", ...extra });
   opened.push(compiler);
   return compiler;
 }

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { normalizeLine } from "../src/core/normalize.js";
 import type { CompileRequest } from "../src/core/ports.js";
 import { createForkServerCompiler, ForkServer, forkServerSupported, type ForkServerCompiler } from "../src/io/fork-server.js";
+import { permitMetaflow } from "../src/core/settings.js";
 import { compileTimeoutMessage, compilerEnv } from "../src/io/metaflow-compiler.js";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { copyCorpusFlows, corpusExpected, REAL_COMPILER_SKIP_REASON, realCompilerAvailable, tempDir, writeFiles } from "./helpers/repo.js";
@@ -15,7 +16,7 @@ afterAll(async () => {
 });
 
 function compilerFor(root: string, extra: Partial<Parameters<typeof createForkServerCompiler>[0]> = {}): ForkServerCompiler {
-  const compiler = createForkServerCompiler({ root, python: "python3", timeoutMs: 30_000, concurrency: 3, preload: "none", ...extra });
+  const compiler = createForkServerCompiler({ root, python: "python3", permit: permitMetaflow({ metaflowForbidden: null }, "The tests"), timeoutMs: 30_000, concurrency: 3, preload: "none", ...extra });
   opened.push(compiler);
   return compiler;
 }

@@ -147,7 +147,7 @@ async function buildForkBundle() {
   // Inside the project, so that the bundle finds python/ the way dist/ does (bench-results/ is gitignored).
   const outfile = path.join(PROJECT, "bench-results/.build/fork-bench.mjs");
   await build({
-    stdin: { contents: 'export { createForkServerCompiler } from "./src/io/fork-server.ts";\nexport { parseDefinitionsFile } from "./src/core/definitions.ts";\n', resolveDir: PROJECT, loader: "ts" },
+    stdin: { contents: 'export { createForkServerCompiler } from "./src/io/fork-server.ts";\nexport { parseDefinitionsFile } from "./src/core/definitions.ts";\nexport { permitMetaflow } from "./src/core/settings.ts";\n', resolveDir: PROJECT, loader: "ts" },
     bundle: true,
     platform: "node",
     target: "node20",

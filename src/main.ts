@@ -78,7 +78,7 @@ async function makePatch(report: ActionReport, inputs: ActionInputs, settings: S
   }
   const root = path.resolve(workspace, inputs.root);
   const { python } = settings;
-  const compiler = createMetaflowCompiler({ root, python, timeoutMs: settings.timeoutSeconds * 1000 });
+  const compiler = createMetaflowCompiler({ root, python, timeoutMs: settings.timeoutSeconds * 1000, permit });
   if (!(await compiler.isAvailable())) {
     warn(`upload-patch: '${python}' cannot import metaflow-dagster, so no patch was made; install it in an earlier step.`);
     return null;

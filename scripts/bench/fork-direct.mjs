@@ -7,9 +7,9 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 
 const [bundle, jobsFile] = process.argv.slice(2);
-const { createForkServerCompiler, parseDefinitionsFile } = await import(pathToFileURL(path.resolve(bundle)).href);
+const { createForkServerCompiler, parseDefinitionsFile, permitMetaflow } = await import(pathToFileURL(path.resolve(bundle)).href);
 const jobs = JSON.parse(readFileSync(jobsFile, "utf8"));
-const compiler = createForkServerCompiler({ root: jobs.root, python: jobs.python, timeoutMs: jobs.timeoutMs, concurrency: jobs.concurrency });
+const compiler = createForkServerCompiler({ root: jobs.root, python: jobs.python, timeoutMs: jobs.timeoutMs, concurrency: jobs.concurrency, permit: permitMetaflow({ metaflowForbidden: null }, "The benchmark") });
 await compiler.ensureAvailable();
 const drift = [];
 const errors = [];

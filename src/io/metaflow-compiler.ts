@@ -13,11 +13,14 @@ import { lastLine, runDagsterCreate } from "./dagster-create.js";
 import { ConfigurationError } from "../core/errors.js";
 import type { CompileRequest, MetaflowCompiler } from "../core/ports.js";
 import type { CompiledConfig } from "../core/types.js";
+import type { MetaflowPermit } from "../core/settings.js";
 
 export interface MetaflowCompilerOptions {
   root: string;
   python: string;
   timeoutMs: number;
+  /** The compiler runs the flow files: it cannot be made without the guard's permit (core/settings.ts). */
+  permit: MetaflowPermit;
 }
 
 /** Environment for every run: repeatable (PYTHONHASHSEED, see the docs) and writing nothing into the repo. */

@@ -153,6 +153,7 @@ export function createPorts(settings: PortSettings): OpenPorts {
   const metaflow = settings.metaflowForbidden
     ? forbiddenMetaflow(settings.metaflowForbidden)
     : createForkServerCompiler({
+        permit: permitMetaflow(settings, "The metaflow compiler"),
     root: settings.root,
     python: settings.python,
     timeoutMs,
