@@ -2,7 +2,7 @@
  * Compares a committed Config class with the one `dagster create` would write now. Pure: lines in,
  * field changes and a unified diff out.
  */
-import { createTwoFilesPatch } from "diff";
+import { createTwoFilesPatch, formatPatch } from "diff";
 import { parseConfigBlock } from "./definitions.js";
 import type { ChangeKind, ConfigClass, ConfigField, FieldChange, FieldValue, Severity } from "./types.js";
 
@@ -69,6 +69,14 @@ export function compareFields(committed: ConfigClass | null, current: ConfigClas
   return changes;
 }
 
+/**
+ * The most added plus removed lines the line diff looks for. Myers' diff costs about
+ * (edits x lines), and both blocks can come from a pull request (a committed block and the block
+ * of a flow with thousands of parameters), so past this it stops and shows the whole block
+ * replaced: still a correct patch, only not the shortest. A real Config class has far fewer lines.
+ */
+export const MAX_DIFF_EDITS = 2000;
+
 /** A unified diff of two Config class blocks, `null` when they are equal. */
 export function configDiff(
   path: string,
@@ -79,9 +87,30 @@ export function configDiff(
   const before = committed && committed.length > 0 ? committed.join("\n") + "\n" : "";
   const after = current && current.length > 0 ? current.join("\n") + "\n" : "";
   if (before === after) return null;
-  const patch = createTwoFilesPatch(`a/${path}`, `b/${path}`, before, after, labels[0], labels[1], { context: 3 });
+  const patch =
+    createTwoFilesPatch(`a/${path}`, `b/${path}`, before, after, labels[0], labels[1], { context: 3, maxEditLength: MAX_DIFF_EDITS }) ??
+    wholeBlockPatch(path, committed ?? [], current ?? [], labels);
   // Drop the `====` banner line: the diff is shown inside a fence that already names the file.
   return patch.replace(/^=+\n/, "");
+}
+
+/** One hunk that removes every committed line and adds every current one, as jsdiff would format it. */
+function wholeBlockPatch(path: string, committed: readonly string[], current: readonly string[], labels: [string, string]): string {
+  return formatPatch({
+    oldFileName: `a/${path}`,
+    newFileName: `b/${path}`,
+    oldHeader: labels[0],
+    newHeader: labels[1],
+    hunks: [
+      {
+        oldStart: 1,
+        oldLines: committed.length,
+        newStart: 1,
+        newLines: current.length,
+        lines: [...committed.map((line) => "-" + line), ...current.map((line) => "+" + line)],
+      },
+    ],
+  });
 }
 
 /** Convenience for callers holding raw lines. */
