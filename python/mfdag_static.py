@@ -158,6 +158,22 @@ MAX_FLOW_WEIGHT = 4 * MAX_SEQ_LEN  # sum of the weights of the values built or r
 # this total a binding's value is recomputed when read instead of kept, so memory stays bounded
 # however many flows each fill their own budget.
 MAX_CACHED_WEIGHT = 4 * MAX_SEQ_LEN
+# Syntax trees are large next to their source: up to about 0.93 KB per token (measured on
+# Python 3.9-3.13 with `a\n`, `a;`, `lambda:0`, calls, slices... repeated), so one 2 MB file of
+# small expressions parses to ~1.9 GB, and parsed files stay cached for the whole check.  What a
+# file may cost is estimated before it is parsed, from its tokens counted by TOKEN_RE (words,
+# other symbols and line breaks, in strings and comments too: an over-count, so however strings
+# and f-strings nest, a file cannot hide tokens from it) plus its characters (its text and
+# constants) at 1/64 of a token each.  Real code has 3.3-3.7 bytes per token (2 for generated
+# tables), so a real file under the 2 MB byte limit stays under MAX_FILE_TOKENS; the benchmark's
+# 1000 flows are 240,000 tokens together, a quarter of MAX_HELD_TOKENS.
+MAX_FILE_TOKENS = 1_000_000  # a file over this is refused before it is parsed
+# What all the cached files of one process may weigh together (~0.9 GB of trees at worst, half
+# that for real code).  Past it the cache is emptied between two flows (a flow's modules are
+# never mixed with modules parsed before the reset); a flow that needs more than this on its
+# own is not exact, naming the limit.
+MAX_HELD_TOKENS = 1_000_000
+TOKEN_RE = re.compile(r"\w+|[^\w\s]|\n", re.ASCII)
 CLOCK_EVERY_STEPS = 64  # time.monotonic() every N steps: cheap next to the steps themselves
 MAX_SORT_ITEMS = 100_000  # sorted() is n log n
 MAX_SEARCH_WORK = 100_000_000  # len(text) * len(needle): substring search is O(n*m) on Python 3.9
@@ -388,13 +404,31 @@ def _within(path, root):
         return False
 
 
+class CacheFull(BaseException):
+    """The next file would take the cached trees over MAX_HELD_TOKENS while the cache still
+    holds files of earlier flows: the current flow (or scan) is run again on an empty cache.
+    A BaseException, so that no `except Exception` on the way turns it into a result."""
+
+
+def file_tokens(text):
+    """What parsing `text` may cost, in tokens (see MAX_FILE_TOKENS): a C-speed count, about
+    a sixth of the time the file takes to parse and compile."""
+    return TOKEN_RE.subn("", text)[1] + len(text) // 64
+
+
 class SourceCache:
-    def __init__(self, root, max_bytes):
+    def __init__(self, root, max_bytes, realpaths=None):
         self.root = root
         self.max_bytes = max_bytes
         self._files = {}
         # realpath() is a syscall per path component; imports ask for the same paths many times.
-        self._real = {}
+        self._real = {} if realpaths is None else realpaths
+        self.held = 0  # file_tokens() of the cached files that have a tree
+        self.held_before = 0  # of those, what earlier flows (or scans) loaded
+
+    def begin(self):
+        """A flow (or scan) starts: what the cache holds now belongs to earlier ones."""
+        self.held_before = self.held
 
     def realpath(self, path):
         real = self._real.get(path)
@@ -428,14 +462,32 @@ class SourceCache:
         # them is held to its time budget here (nothing is cached before this point).
         BUDGET.check()
         src = SourceFile(real, self.rel(real))
-        self._files[real] = src
         try:
-            src.text, src.tree = self._parse(real)
+            text = self._read(real)
+            tokens = file_tokens(text)
+            if tokens > MAX_FILE_TOKENS:
+                # Refused before parsing: parsing it would cost up to ~1 KB per token at once,
+                # even if the tree were dropped right after.
+                raise FileProblem("file has %d tokens (words, symbols and line breaks; 1 per 64 "
+                                  "characters), over the static compiler's limit of %d per file: "
+                                  "its syntax tree could take ~%d MB"
+                                  % (tokens, MAX_FILE_TOKENS, tokens >> 10))
+            if self.held + tokens > MAX_HELD_TOKENS:
+                if self.held_before:
+                    raise CacheFull()
+                # Everything cached was loaded for this flow: it needs too much on its own.  Not
+                # cached, and the flow is never exact (a budget that ran out).
+                BUDGET.exhaust("the files it reads have more than %d tokens together, the most "
+                               "syntax trees the static compiler holds at once; %s is not parsed"
+                               % (MAX_HELD_TOKENS, src.rel))
+            src.text, src.tree = text, self._parse(text, real)
+            self.held += tokens
         except FileProblem as problem:
             src.problem = problem
+        self._files[real] = src
         return src
 
-    def _parse(self, path):
+    def _read(self, path):
         try:
             size = os.path.getsize(path)
             if size > self.max_bytes:
@@ -467,6 +519,9 @@ class SourceCache:
             raise FileProblem("file is not valid %s: %s" % (name, reason), line)
         if text.startswith("\ufeff"):
             text = text[1:]
+        return text
+
+    def _parse(self, text, path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarnings would go to stderr only
             try:
@@ -479,7 +534,7 @@ class SourceCache:
                 raise FileProblem(last, exc.lineno, python_error=True)
             except (RecursionError, MemoryError, ValueError) as exc:
                 raise FileProblem("cannot parse file: %s: %s" % (type(exc).__name__, exc))
-        return text, tree
+        return tree
 
 
 # ---------------------------------------------------------------------------
@@ -3544,9 +3599,46 @@ class RequestError(Exception):
 class StaticCompiler:
     def __init__(self, root, max_bytes):
         self.root = os.path.realpath(root)
+        self.max_bytes = max_bytes
         self.sources = SourceCache(self.root, max_bytes)
         self.loader = Loader(self.sources)
         self.loader.current_flow_dir = self.root
+
+    def reset(self):
+        """Forget every parsed file and module (what a file's path resolves to stays known).
+        All at once, never one module: cached values of one module refer to others (ModuleRef,
+        ClassRef), and a module parsed again next to them would be a second copy of the same
+        classes."""
+        self.sources = SourceCache(self.root, self.max_bytes, self.sources._real)
+        self.loader = Loader(self.sources)
+        self.loader.current_flow_dir = self.root
+        # Modules refer to their bindings and back, and the server runs without the cycle
+        # collector: without this the trees would never be freed.
+        gc.collect()
+
+    def _entry(self, run, arg):
+        """`run(arg)` (one scan or compile) with the cached trees under MAX_HELD_TOKENS: when a
+        file it needs does not fit next to those of earlier entries, it runs again on an empty
+        cache, with a fresh step budget and the same deadline (so its result does not depend on
+        what ran before it in this process)."""
+        BUDGET.start()
+        self.sources.begin()
+        try:
+            return run(arg)
+        except CacheFull:
+            pass
+        deadline = BUDGET.deadline
+        self.reset()
+        BUDGET.start()
+        BUDGET.deadline = deadline
+        self.sources.begin()
+        return run(arg)  # no CacheFull on an empty cache: its own files exhaust the budget
+
+    def scan(self, rel):
+        return self._entry(self._scan, rel)
+
+    def compile(self, request):
+        return self._entry(self._compile, request)
 
     def flow_path(self, rel):
         """Absolute real path of a request path; FileProblem if outside root."""
@@ -3564,10 +3656,9 @@ class StaticCompiler:
             raise module.problem
         return module
 
-    def scan(self, rel):
+    def _scan(self, rel):
         entry = {"file": rel, "error": None, "errorLine": None, "flowClasses": [],
                  "mainClass": None, "mainLine": None, "isFlowFile": False}
-        BUDGET.start()
         try:
             module = self.main_module(rel)
             self.loader.current_flow_dir = os.path.dirname(module.path)
@@ -3589,13 +3680,12 @@ class StaticCompiler:
             entry["error"] = BUDGET.exhausted.reason
         return entry
 
-    def compile(self, request):
+    def _compile(self, request):
         rel = request["flowFile"]
         result = {"flowFile": rel, "flowClass": request.get("flowClass"), "job": None,
                   "exact": False, "reason": None, "error": None, "errorLine": None,
                   "configClass": None, "parameters": []}
         compiler = None
-        BUDGET.start()
         try:
             module = self.main_module(rel)
             self.loader.current_flow_dir = os.path.dirname(module.path)
