@@ -221,6 +221,65 @@ describe("attack: one flow cannot make the static compiler use unbounded memory"
 
 // ---------------------------------------------------------------------------------------------
 
+describe("attack: dense Python files cannot make the static compiler hold gigabytes of syntax trees", () => {
+  let peakFile: string;
+  let run: Awaited<ReturnType<typeof staticCheck>>;
+  // Small comprehensions, tuples and calls: about 0.6 KB of syntax tree per token, 2 KB per line.
+  const DENSE_LINE = "x = [a for a in b if a]; y = (c, d, e, f, g, h, i, j, k, l); z = m.n.o.p(q, r, s, t)\n";
+  const dense = (bytes: number, head: string, tail = "") => `${head}\n${DENSE_LINE.repeat(Math.floor((bytes - head.length - tail.length) / DENSE_LINE.length))}${tail}`;
+
+  beforeAll(async () => {
+    peakFile = path.join(tempDir(), "peak-mb");
+    const files: Record<string, string> = { ...healthyFiles(), "flows/__init__.py": "" };
+    // Ten 1.9 MB files (~1.26 million tokens each, ~0.8 GB of tree each), each a flow with committed
+    // definitions, all imported by one more flow.
+    for (let k = 0; k < 10; k++) {
+      const tail = `class Dense${k}Flow(FlowSpec):\n    @step\n    def start(self):\n        self.next(self.end)\n\n    @step\n    def end(self):\n        pass\n\n\nif __name__ == "__main__":\n    Dense${k}Flow()\n`;
+      files[`flows/dense_${k}.py`] = dense(1_900_000, `from metaflow import FlowSpec, step\nVALUE = ${k}`, tail);
+      files[`dagster/dense_${k}_dagster.py`] = renderDefinitions({ flow: `Dense${k}Flow`, source: `/home/alice/elsewhere/flows/dense_${k}.py`, configClass: null });
+    }
+    Object.assign(files, flowWithDefinitions("ImportsDenseFlow", "flows/imports_dense_flow.py", ['    x = Parameter("x", default=dense_0.VALUE + dense_9.VALUE)'], `from metaflow import FlowSpec, Parameter, step\nfrom flows import ${Array.from({ length: 10 }, (_, k) => `dense_${k}`).join(", ")}`));
+    // Twelve 290 kB modules (~190,000 tokens each: under the per-file limit, 2.3 million together),
+    // one flow importing them all, and a small flow per module reading a value from it: the
+    // cache fills up and is emptied again and again while the flows are checked.
+    for (let k = 0; k < 12; k++) {
+      files[`flows/mid_${k}.py`] = dense(290_000, "VALUE = 1");
+      Object.assign(files, flowWithDefinitions(`ReadsMid${k}Flow`, `flows/reads_mid_${k}_flow.py`, [`    x = Parameter("x", default=mid_${k}.VALUE)`], `from metaflow import FlowSpec, Parameter, step\nfrom flows import mid_${k}`));
+    }
+    Object.assign(files, flowWithDefinitions("ImportsMidFlow", "flows/imports_mid_flow.py", ['    x = Parameter("x", default=mid_0.VALUE + mid_11.VALUE)'], `from metaflow import FlowSpec, Parameter, step\nfrom flows import ${Array.from({ length: 12 }, (_, k) => `mid_${k}`).join(", ")}`));
+    run = await staticCheck(gitRepo(files), { python: measuredPython(1024, peakFile) });
+  }, 240_000);
+
+  it("ten 1.9 MB files of dense expressions imported by one flow (and checked as flows) are refused before they are parsed (over 1,000,000 tokens per file), and the static compiler's peak RSS stays under 500 MB with a 1 GB limit", () => {
+    for (let k = 0; k < 10; k++) {
+      const result = resultFor(run.report, `flows/dense_${k}.py`);
+      expect(result.status).toBe("error");
+      expect(result.error).toMatch(/file has \d+ tokens .*over the static compiler's limit of 1000000 per file/);
+    }
+    const importer = resultFor(run.report, "flows/imports_dense_flow.py");
+    expect(importer.status).toBe("error");
+    expect(importer.error).toMatch(/module flows\/dense_0\.py cannot be read: file has \d+ tokens .*over the static compiler's limit/);
+    expect(JSON.stringify(run.report)).not.toMatch(/MemoryError/);
+    const peaks = readFileSync(peakFile, "utf8").trim().split("\n").map(Number);
+    expect(peaks.length).toBeGreaterThan(0);
+    expect(Math.max(...peaks)).toBeLessThan(500);
+  });
+
+  it("twelve 190,000-token modules imported by one flow are not exact (the trees it needs together are over the 1,000,000 tokens a process holds), and twelve flows reading one each are still up to date while the cache is emptied between them", () => {
+    const importer = resultFor(run.report, "flows/imports_mid_flow.py");
+    expect(importer.status).toBe("error");
+    expect(importer.error).toMatch(/budget for one flow ran out \(the files it reads have more than 1000000 tokens together/);
+    for (let k = 0; k < 12; k++) expect(resultFor(run.report, `flows/reads_mid_${k}_flow.py`)).toMatchObject({ status: "up-to-date", error: null });
+  });
+
+  it("the healthy flow next to them is still up to date", () => {
+    expect(resultFor(run.report, "flows/healthy_flow.py")).toMatchObject({ status: "up-to-date", error: null });
+    expect(run.exitCode).toBe(1);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
 describe("attack: one flow cannot use up the static compiler's time for the whole check", () => {
   let run: Awaited<ReturnType<typeof staticCheck>>;
   let elapsedMs = 0;
