@@ -19,6 +19,7 @@ function splitLines(text: string): string[] {
 }
 
 function headerValue(lines: string[], key: string): string | null {
+  // Anchored, and `\s*` cannot match the `:` after it; `\s?(.*)$` backtracks over the line at most twice.
   const pattern = new RegExp(`^${key}\\s*:\\s?(.*)$`);
   for (const line of lines) {
     const match = pattern.exec(line);
@@ -90,6 +91,7 @@ function checkSource(source: string): string | null {
 function findConfigClass(lines: string[], flow: string | null): { index: number; configClass: ConfigClass } | null {
   const wanted = flow ? `class ${flow}Config(Config):` : null;
   let index = wanted ? lines.findIndex((line) => line.trimEnd() === wanted) : -1;
+  // Anchored: `\w+` gives back at most the line once before `Config(`, so this stays linear per line.
   if (index === -1) index = lines.findIndex((line) => /^class \w+Config\(Config\):\s*$/.test(line));
   if (index === -1) return null;
   const block: string[] = [];
