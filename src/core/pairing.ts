@@ -23,7 +23,7 @@ export interface Pairing {
   problems: string[];
 }
 
-/** `source` with forward slashes; normalized once per file, since a Source can be as long as the file. */
+/** `normalizedSource` has forward slashes already: a Source can be as long as its file, so it is normalized once per file, not per candidate. */
 function endsWithPath(normalizedSource: string, relative: string): boolean {
   return normalizedSource === relative || normalizedSource.endsWith("/" + relative);
 }
