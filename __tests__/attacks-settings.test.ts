@@ -298,13 +298,29 @@ describe("attack: nothing on the CLI's stderr is a workflow command", () => {
   });
 });
 
-describe("attack: config paths stay inside the root", () => {
+describe("attack: the config file's paths stay inside the root, and its globs and lists are bounded", () => {
   it("a config entry `cwd: flows/../..` (which resolves to ..) exits 2 naming the entry", async () => {
     const repo = shopRepo();
     writeFiles(repo, { ".mfdag.yml": "flows:\n  - flow: flows/train_flow.py\n    cwd: flows/../..\n" });
     const checked = await runCli(["check", "--root", repo]);
     expect(checked.exitCode).toBe(2);
     expect(checked.stderr).toContain("flows.0.cwd: must stay inside the repo root");
+  });
+
+  it("an ignore glob `*a*a*a*a*a*a*a*a*c` (a backtracking regex once compiled) is refused naming ignore.0, before any file is matched", async () => {
+    const repo = shopRepo();
+    writeFiles(repo, { ".mfdag.yml": 'ignore: ["*a*a*a*a*a*a*a*a*c", "**/x/**/y/**/z"]\n', [`flows/${"a".repeat(120)}.py`]: "x = 1\n" });
+    const checked = await runCli(["check", "--root", repo], { timeout: 60_000 });
+    expect(checked.exitCode).toBe(2);
+    expect(checked.stderr).toContain("ignore.0: use at most 3 wildcards");
+    expect(checked.stderr).toContain("ignore.1: use at most 2 '**' segments");
+    // Globs of the ordinary kind still work.
+    writeFiles(repo, { ".mfdag.yml": 'ignore: ["flows/*report*.py", "**/legacy/**"]\n' });
+    const listed = await runCli(["list", "--root", repo, "--format", "json"]);
+    expect(listed.exitCode).toBe(0);
+    const flows = (JSON.parse(listed.stdout) as { flows: { path: string }[] }).flows.map((flow) => flow.path);
+    expect(flows).toContain("flows/train_flow.py");
+    expect(flows).not.toContain("flows/report_flow.py");
   });
 
   it("a config file with a 10,000-entry ignore list or a 100 KB glob is refused naming the key, before any glob is compiled", async () => {

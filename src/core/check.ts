@@ -119,7 +119,9 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
   const claimed = new Map<string, DefinitionsFile>();
   const orphaned: DefinitionsFile[] = [];
   for (const file of pairing.orphaned) {
-    const flowPath = [...unreadableByPath.keys()].find((p) => file.source && file.source.replace(/\\/g, "/").endsWith("/" + p));
+    // Normalized once per orphan: a Source is a PR's text and can be megabytes long.
+    const source = file.source ? file.source.replace(/\\/g, "/") : null;
+    const flowPath = source ? [...unreadableByPath.keys()].find((p) => source.endsWith("/" + p)) : undefined;
     if (flowPath && !claimed.has(flowPath)) claimed.set(flowPath, file);
     else orphaned.push(file);
   }

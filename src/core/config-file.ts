@@ -16,6 +16,36 @@ const normalizedRepoPath = (p: string) => path.posix.normalize(p.replace(/\\/g, 
 /** The config file is PR content on pull requests: every string and list in it is bounded. */
 const MAX_STRING = 4096;
 
+/** Wildcards (`*`, `?`, `**` counting once) one path segment of an `ignore` glob may hold. */
+const MAX_SEGMENT_WILDCARDS = 3;
+/** `**` segments one glob may hold. */
+const MAX_GLOBSTARS = 2;
+
+/**
+ * Why an `ignore` glob is refused, or `null`. picomatch turns a glob into a backtracking regex:
+ * matching `*a*a*a*a*a*a*c` against a 60-character name takes seconds and each further `*`
+ * multiplies it, and both the glob and the file names are a pull request's. A few wildcards per
+ * segment keep every match polynomial of low degree in a name's length (at most 255 bytes).
+ */
+function globProblem(glob: string): string | null {
+  const segments = glob.split("/");
+  if (segments.filter((segment) => segment === "**").length > MAX_GLOBSTARS) return `use at most ${MAX_GLOBSTARS} '**' segments`;
+  for (const segment of segments) {
+    const wildcards = segment === "**" ? 1 : (segment.replace(/\*+/g, "*").match(/[*?]/g) ?? []).length;
+    if (wildcards > MAX_SEGMENT_WILDCARDS) return `use at most ${MAX_SEGMENT_WILDCARDS} wildcards (* or ?) in one path segment ('${segment.slice(0, 40)}')`;
+  }
+  return null;
+}
+
+const ignoreGlob = z
+  .string()
+  .min(1)
+  .max(256)
+  .superRefine((glob, ctx) => {
+    const problem = globProblem(glob);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
 // Resolve first, then check: the check on the raw text let `flows/../..` (which is `..`) through.
 const repoPath = z
   .string()
@@ -47,7 +77,7 @@ export const repoConfigSchema = z
     concurrency: z.number().int().positive().max(256).optional(),
     maxFileBytes: z.number().int().positive().optional(),
     // Globs become regexes (picomatch): bounded in length and number, like every PR input.
-    ignore: z.array(z.string().min(1).max(256)).max(200).default([]),
+    ignore: z.array(ignoreGlob).max(200).default([]),
     flows: z.array(flowEntry).max(100_000).default([]),
   })
   .strict();

@@ -126,7 +126,8 @@ export function createRepoReader(rootDir: string, options: { ignore?: readonly s
       const venvDirs = all.filter((file) => file === "pyvenv.cfg" || file.endsWith("/pyvenv.cfg")).map((file) => path.posix.dirname(file).replace(/^\.$/, ""));
       let files = all.filter((file) => file.endsWith(".py") && !inSkippedDir(file, venvDirs));
       if (options.ignore && options.ignore.length > 0) {
-        const ignored = picomatch([...options.ignore], { dot: true });
+        // Extglobs (`+(a|b)`) nest quantifiers; the config file's globs are matched literally there.
+        const ignored = picomatch([...options.ignore], { dot: true, noextglob: true });
         files = files.filter((file) => !ignored(file));
       }
       return files.sort();
