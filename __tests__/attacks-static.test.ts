@@ -326,6 +326,50 @@ describe("attack: one flow cannot use up the static compiler's time for the whol
   it("the healthy flow is still checked and up to date", () => {
     expect(resultFor(run.report, "flows/healthy_flow.py")).toMatchObject({ status: "up-to-date", error: null });
   });
+
+  // Python < 3.12 parses one f-string in time (its fields) x (its length), in one C call that no
+  // budget can interrupt: each of these would hold the python3 of this machine (3.11) for one to
+  // two minutes. They are refused before parsing, so this check takes seconds; the old code ran
+  // into the timeout below instead.
+  let fstrings: Awaited<ReturnType<typeof staticCheck>>;
+  // 285,000 fields of 3 tokens in 2 MB: under the 1,000,000-token limit per file.
+  const manyFields = (bytes: number) => `f"${"{abcde}".repeat(Math.floor(bytes / 7))}"`;
+
+  beforeAll(async () => {
+    const root = gitRepo({
+      ...healthyFiles(),
+      "flows/__init__.py": "",
+      ...flowWithDefinitions("FieldsFlow", "flows/fields_flow.py", [`    x = Parameter("x", default=${manyFields(1_990_000)})`]),
+      // 280,000 fields again, after quotes that would make a scan that only looks for f-string
+      // openers start an f-string inside a comment or a string: it would then take `'f'` in the
+      // literal for the end of one f-string and the start of the next, and count 5,000 fields in
+      // each of 56 pieces.
+      "flows/fields_module.py": ["# it's f\"\"\" and f'", "A = 'f\"\"\"' + \"'\"", `VALUE = "f'" + f"${"{abcde}".repeat(5_000).concat("'f'").repeat(56)}"`, ""].join("\n"),
+      ...flowWithDefinitions("ImportsFieldsFlow", "flows/imports_fields_flow.py", ['    x = Parameter("x", default=fields_module.A)'], "from metaflow import FlowSpec, Parameter, step\nfrom flows import fields_module"),
+      // Few fields in a long literal: 9,000 fields in 1.9 MB, under the per-f-string limit.
+      ...flowWithDefinitions("LongFstringFlow", "flows/long_fstring_flow.py", [`    x = Parameter("x", default=f"${"{a}".concat(" ".repeat(208)).repeat(9_000)}")`]),
+    });
+    fstrings = await staticCheck(root, { timeout: 120_000 });
+  }, 150_000);
+
+  it("a flow whose default is one f-string with 285,000 replacement fields (2 MB, under the token limit) is refused before it is parsed, naming the limit of 10,000 fields per f-string, and the healthy flow next to it is up to date", () => {
+    const flow = resultFor(fstrings.report, "flows/fields_flow.py");
+    expect(flow.status).toBe("error");
+    expect(flow.error).toMatch(/an f-string has 28\d{4} replacement fields, over the static compiler's limit of 10000 per f-string/);
+    expect(resultFor(fstrings.report, "flows/healthy_flow.py")).toMatchObject({ status: "up-to-date", error: null });
+  });
+
+  it("a module with such an f-string, split by `'f'` after an `f'` in a string and `f\"\"\"` in a comment, makes the flow importing it not exact, naming the module and the limit", () => {
+    const importer = resultFor(fstrings.report, "flows/imports_fields_flow.py");
+    expect(importer.status).toBe("error");
+    expect(importer.error).toMatch(/module flows\/fields_module\.py cannot be read: an f-string has 28\d{4} replacement fields, over the static compiler's limit of 10000 per f-string/);
+  });
+
+  it("one f-string of 1.9 MB with 9,000 fields (under the per-f-string limit) is refused too: the file's fields x characters are over the limit of 1,000,000,000", () => {
+    const flow = resultFor(fstrings.report, "flows/long_fstring_flow.py");
+    expect(flow.status).toBe("error");
+    expect(flow.error).toMatch(/the file's f-strings have \d+ replacement fields x characters, over the static compiler's limit of 1000000000 per file/);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -174,6 +174,39 @@ MAX_FILE_TOKENS = 1_000_000  # a file over this is refused before it is parsed
 # own is not exact, naming the limit.
 MAX_HELD_TOKENS = 1_000_000
 TOKEN_RE = re.compile(r"\w+|[^\w\s]|\n", re.ASCII)
+# Python < 3.12 parses an f-string in time (its replacement fields) x (the length of its
+# literal): for each field it searches and scans the whole literal again to place the field's
+# line and column (measured on 3.9-3.11: up to 0.25 ns per field x character; 40,000 `{a}` in
+# one literal take 0.9 s, 10,000 fields in a 1 MB literal 1.6 s, one 2 MB literal of `{a}`
+# minutes, in one C call that holds the GIL: no budget or progress line can interrupt it).
+# Separate literals, even implicitly concatenated, cost each their own length.  So before it is
+# parsed, a file is refused when one f-string has more than MAX_FSTRING_FIELDS fields, or when
+# its f-strings have more than MAX_FSTRING_WORK fields x characters together (0.25 s at worst).
+# Real f-strings have a few fields in a few hundred characters (a 1,000-field template of
+# 100 KB is 10^8).  Refused on every version, though 3.12+ is near-linear: the same file gets
+# the same result whatever Python runs the check.
+MAX_FSTRING_FIELDS = 10_000
+MAX_FSTRING_WORK = 1_000_000_000
+# Comments and string literals as Python <= 3.11 tokenizes them (a string ends at the first
+# unescaped quote of its kind, even in an f-string's expression; a one-quote string at an
+# unescaped line end, where the tokenizer stops with an error, and a three-quote one at the end
+# of the file), each in one match: whatever their content, a quote or `#` inside a comment or a
+# string never starts anything, so the scan cannot be desynchronized on the versions where the
+# cost is quadratic.  (3.12+ f-strings may nest the same quote: the scan then cuts them into
+# pieces, which only moves `{` between literals.)  Group `f` is an f-string prefix that starts
+# a token: not preceded by an ASCII letter or `_` (those make it the end of a longer name).  A
+# non-ASCII letter or a digit before it makes the string counted as an f-string even where
+# Python reads a name (`éf"..."`) or a number: an over-count, which is safe.  Every alternative
+# starts with a distinct character and each loop's branches are disjoint, so the regex never
+# backtracks: one linear pass.
+FSTRING_SCAN_RE = re.compile(r"""
+    \#[^\r\n]*
+  | (?P<f>(?<![A-Za-z_])(?:[fF][rR]?|[rR][fF]))?
+    (?: \'\'\'[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*(?:\'\'\'|\Z)
+      | \"\"\"[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*(?:\"\"\"|\Z)
+      | '[^'\\\r\n]*(?:\\(?:\r\n|[\s\S])[^'\\\r\n]*)*'?
+      | "[^"\\\r\n]*(?:\\(?:\r\n|[\s\S])[^"\\\r\n]*)*"?
+    )""", re.VERBOSE)
 CLOCK_EVERY_STEPS = 64  # time.monotonic() every N steps: cheap next to the steps themselves
 MAX_SORT_ITEMS = 100_000  # sorted() is n log n
 MAX_SEARCH_WORK = 100_000_000  # len(text) * len(needle): substring search is O(n*m) on Python 3.9
@@ -416,6 +449,30 @@ def file_tokens(text):
     return TOKEN_RE.subn("", text)[1] + len(text) // 64
 
 
+def fstring_problem(text):
+    """Why Python < 3.12 would take too long to parse the f-strings of `text` (see
+    MAX_FSTRING_WORK), or None.  Every `{` counts as a field, `{{` too: in a format spec
+    (`f"{a:{{b}}{{b}}}"`) each `{{` does start one.  One match per comment or string: at most
+    one per two tokens, and the file is under MAX_FILE_TOKENS."""
+    work = most = most_at = 0
+    for match in FSTRING_SCAN_RE.finditer(text):
+        if match.group("f") is not None:
+            start, end = match.span()
+            fields = text.count("{", start, end)
+            work += fields * (end - start)
+            if fields > most:
+                most, most_at = fields, start
+    if most > MAX_FSTRING_FIELDS:
+        return FileProblem("an f-string has %d replacement fields, over the static compiler's limit "
+                           "of %d per f-string: Python before 3.12 parses it in quadratic time"
+                           % (most, MAX_FSTRING_FIELDS), text.count("\n", 0, most_at) + 1)
+    if work > MAX_FSTRING_WORK:
+        return FileProblem("the file's f-strings have %d replacement fields x characters, over the "
+                           "static compiler's limit of %d per file: Python before 3.12 parses each "
+                           "in time (its fields) x (its length)" % (work, MAX_FSTRING_WORK))
+    return None
+
+
 class SourceCache:
     def __init__(self, root, max_bytes, realpaths=None):
         self.root = root
@@ -472,6 +529,9 @@ class SourceCache:
                                   "characters), over the static compiler's limit of %d per file: "
                                   "its syntax tree could take ~%d MB"
                                   % (tokens, MAX_FILE_TOKENS, tokens >> 10))
+            problem = fstring_problem(text)
+            if problem is not None:
+                raise problem
             if self.held + tokens > MAX_HELD_TOKENS:
                 if self.held_before:
                     raise CacheFull()
