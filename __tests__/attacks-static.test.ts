@@ -5,13 +5,13 @@
  * `attack:` describes below (scripts/attack-table.mjs).
  */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { execaSync } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckReport, FlowResult } from "../src/core/types.js";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { flowSource, gitRepo, runCli, tempDir } from "./helpers/repo.js";
+import { listener } from "./helpers/listener.js";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -54,21 +54,6 @@ function resultFor(report: CheckReport, flowFile: string): FlowResult {
 /** The interpreter python3 really is (not a shim): hostile stand-ins exec it by absolute path. */
 function realPython(): string {
   return execaSync("python3", ["-c", "import sys; print(sys.executable)"]).stdout.trim();
-}
-
-/** A TCP server on 127.0.0.1 that counts connections: code that must never run phones home to it. */
-async function listener(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
-  let count = 0;
-  const server = net.createServer((socket) => {
-    count++;
-    socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    connections: () => count,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 /** Python that leaves a trace if it ever runs: a line in `marker` and a connection to `port`. */

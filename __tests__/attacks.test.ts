@@ -8,7 +8,6 @@
  * pairing.test.ts, definitions.test.ts, github*.test.ts); these are the whole-program versions.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { execaSync } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +17,7 @@ import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { pullRequestPayload, runAction, type ActionRun } from "./helpers/action-runner.js";
 import { fault, start, type FakeGitHub } from "./helpers/fake-github.js";
 import { flowSource, gitRepo, runCli, shopRepo, snapshotTree, tempDir, writeFiles } from "./helpers/repo.js";
+import { listener } from "./helpers/listener.js";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -58,21 +58,6 @@ function allPaths(root: string, dir = root): string[] {
     const relative = path.relative(root, full);
     return entry.isDirectory() ? [relative, ...allPaths(root, full)] : [relative];
   });
-}
-
-/** A TCP server on 127.0.0.1 that counts connections: flows under attack try to phone home to it. */
-async function listener(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
-  let count = 0;
-  const server = net.createServer((socket) => {
-    count++;
-    socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    connections: () => count,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 /** Python code that, if it ever ran, would leave a trace: a file `marker` and a connection to `port`. */
