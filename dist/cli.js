@@ -21,8 +21,8 @@ var __commonJS = (cb, mod) => function __require2() {
   }
 };
 var __export = (target, all) => {
-  for (var name in all)
-    __defProp(target, name, { get: all[name], enumerable: true });
+  for (var name2 in all)
+    __defProp(target, name2, { get: all[name2], enumerable: true });
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
@@ -47,7 +47,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
-    function checkPathExt(path20, options) {
+    function checkPathExt(path22, options) {
       var pathext = options.pathExt !== void 0 ? options.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -58,25 +58,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path20.substr(-p.length).toLowerCase() === p) {
+        if (p && path22.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat2, path20, options) {
+    function checkStat(stat2, path22, options) {
       if (!stat2.isSymbolicLink() && !stat2.isFile()) {
         return false;
       }
-      return checkPathExt(path20, options);
+      return checkPathExt(path22, options);
     }
-    function isexe(path20, options, cb) {
-      fs.stat(path20, function(er, stat2) {
-        cb(er, er ? false : checkStat(stat2, path20, options));
+    function isexe(path22, options, cb) {
+      fs.stat(path22, function(er, stat2) {
+        cb(er, er ? false : checkStat(stat2, path22, options));
       });
     }
-    function sync(path20, options) {
-      return checkStat(fs.statSync(path20), path20, options);
+    function sync(path22, options) {
+      return checkStat(fs.statSync(path22), path22, options);
     }
   }
 });
@@ -87,13 +87,13 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
-    function isexe(path20, options, cb) {
-      fs.stat(path20, function(er, stat2) {
+    function isexe(path22, options, cb) {
+      fs.stat(path22, function(er, stat2) {
         cb(er, er ? false : checkStat(stat2, options));
       });
     }
-    function sync(path20, options) {
-      return checkStat(fs.statSync(path20), options);
+    function sync(path22, options) {
+      return checkStat(fs.statSync(path22), options);
     }
     function checkStat(stat2, options) {
       return stat2.isFile() && checkMode(stat2, options);
@@ -126,7 +126,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync;
-    function isexe(path20, options, cb) {
+    function isexe(path22, options, cb) {
       if (typeof options === "function") {
         cb = options;
         options = {};
@@ -136,7 +136,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve, reject) {
-          isexe(path20, options || {}, function(er, is) {
+          isexe(path22, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -145,7 +145,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path20, options || {}, function(er, is) {
+      core(path22, options || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options && options.ignoreErrors) {
             er = null;
@@ -155,9 +155,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync(path20, options) {
+    function sync(path22, options) {
       try {
-        return core.sync(path20, options || {});
+        return core.sync(path22, options || {});
       } catch (er) {
         if (options && options.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -173,7 +173,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path20 = __require("path");
+    var path22 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -211,7 +211,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path20.join(pathPart, cmd);
+        const pCmd = path22.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve(subStep(p, i2, 0));
       });
@@ -238,7 +238,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path20.join(pathPart, cmd);
+        const pCmd = path22.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -286,7 +286,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path20 = __require("path");
+    var path22 = __require("path");
     var which = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -304,7 +304,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path20.delimiter : void 0
+          pathExt: withoutPathExt ? path22.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -313,7 +313,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path20.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path22.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -367,8 +367,8 @@ var require_shebang_command = __commonJS({
       if (!match) {
         return null;
       }
-      const [path20, argument] = match[0].replace(/#! ?/, "").split(" ");
-      const binary = path20.split("/").pop();
+      const [path22, argument] = match[0].replace(/#! ?/, "").split(" ");
+      const binary = path22.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -403,7 +403,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path20 = __require("path");
+    var path22 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape = require_escape();
     var readShebang = require_readShebang();
@@ -428,7 +428,7 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path20.normalize(parsed.command);
+        parsed.command = path22.normalize(parsed.command);
         parsed.command = escape.command(parsed.command);
         parsed.args = parsed.args.map((arg) => escape.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
@@ -480,8 +480,8 @@ var require_enoent = __commonJS({
         return;
       }
       const originalEmit = cp.emit;
-      cp.emit = function(name, arg1) {
-        if (name === "exit") {
+      cp.emit = function(name2, arg1) {
+        if (name2 === "exit") {
           const err = verifyENOENT(arg1, parsed);
           if (err) {
             return originalEmit.call(cp, "error", err);
@@ -615,17 +615,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path20) {
-      const ctrl = callVisitor(key, node2, visitor, path20);
+    function visit_(key, node2, visitor, path22) {
+      const ctrl = callVisitor(key, node2, visitor, path22);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path20, ctrl);
-        return visit_(key, ctrl, visitor, path20);
+        replaceNode(key, path22, ctrl);
+        return visit_(key, ctrl, visitor, path22);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path20 = Object.freeze(path20.concat(node2));
+          path22 = Object.freeze(path22.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path20);
+            const ci = visit_(i2, node2.items[i2], visitor, path22);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -636,13 +636,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path20 = Object.freeze(path20.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path20);
+          path22 = Object.freeze(path22.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path22);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path20);
+          const cv = visit_("value", node2.value, visitor, path22);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -663,17 +663,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path20) {
-      const ctrl = await callVisitor(key, node2, visitor, path20);
+    async function visitAsync_(key, node2, visitor, path22) {
+      const ctrl = await callVisitor(key, node2, visitor, path22);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path20, ctrl);
-        return visitAsync_(key, ctrl, visitor, path20);
+        replaceNode(key, path22, ctrl);
+        return visitAsync_(key, ctrl, visitor, path22);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path20 = Object.freeze(path20.concat(node2));
+          path22 = Object.freeze(path22.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path20);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path22);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -684,13 +684,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path20 = Object.freeze(path20.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path20);
+          path22 = Object.freeze(path22.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path22);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path20);
+          const cv = await visitAsync_("value", node2.value, visitor, path22);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -717,23 +717,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path20) {
+    function callVisitor(key, node2, visitor, path22) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path20);
+        return visitor(key, node2, path22);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path20);
+        return visitor.Map?.(key, node2, path22);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path20);
+        return visitor.Seq?.(key, node2, path22);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path20);
+        return visitor.Pair?.(key, node2, path22);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path20);
+        return visitor.Scalar?.(key, node2, path22);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path20);
+        return visitor.Alias?.(key, node2, path22);
       return void 0;
     }
-    function replaceNode(key, path20, node2) {
-      const parent = path20[path20.length - 1];
+    function replaceNode(key, path22, node2) {
+      const parent = path22[path22.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -805,15 +805,15 @@ var require_directives = __commonJS({
        * @param onError - May be called even if the action was successful
        * @returns `true` on success
        */
-      add(line, onError) {
+      add(line2, onError) {
         if (this.atNextDocument) {
           this.yaml = { explicit: _Directives.defaultYaml.explicit, version: "1.1" };
           this.tags = Object.assign({}, _Directives.defaultTags);
           this.atNextDocument = false;
         }
-        const parts = line.trim().split(/[ \t]+/);
-        const name = parts.shift();
-        switch (name) {
+        const parts = line2.trim().split(/[ \t]+/);
+        const name2 = parts.shift();
+        switch (name2) {
           case "%TAG": {
             if (parts.length !== 2) {
               onError(0, "%TAG directive should contain exactly two parts");
@@ -841,7 +841,7 @@ var require_directives = __commonJS({
             }
           }
           default:
-            onError(0, `Unknown directive ${name}`, true);
+            onError(0, `Unknown directive ${name2}`, true);
             return false;
         }
       }
@@ -950,9 +950,9 @@ var require_anchors = __commonJS({
     }
     function findNewAnchor(prefix, exclude) {
       for (let i2 = 1; true; ++i2) {
-        const name = `${prefix}${i2}`;
-        if (!exclude.has(name))
-          return name;
+        const name2 = `${prefix}${i2}`;
+        if (!exclude.has(name2))
+          return name2;
       }
     }
     function createNodeAnchors(doc, prefix) {
@@ -1106,8 +1106,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -1215,13 +1215,13 @@ var require_Alias = __commonJS({
         const anchor2 = anchors2 && source && anchors2.get(source);
         return anchor2 ? anchor2.count * anchor2.aliasCount : 0;
       } else if (identity3.isCollection(node2)) {
-        let count2 = 0;
+        let count3 = 0;
         for (const item of node2.items) {
           const c3 = getAliasCount(doc, item, anchors2);
-          if (c3 > count2)
-            count2 = c3;
+          if (c3 > count3)
+            count3 = c3;
         }
-        return count2;
+        return count3;
       } else if (identity3.isPair(node2)) {
         const kc = getAliasCount(doc, node2.key, anchors2);
         const vc = getAliasCount(doc, node2.value, anchors2);
@@ -1345,10 +1345,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path20, value) {
+    function collectionFromPath(schema, path22, value) {
       let v = value;
-      for (let i2 = path20.length - 1; i2 >= 0; --i2) {
-        const k = path20[i2];
+      for (let i2 = path22.length - 1; i2 >= 0; --i2) {
+        const k = path22[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v;
@@ -1367,7 +1367,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path20) => path20 == null || typeof path20 === "object" && !!path20[Symbol.iterator]().next().done;
+    var isEmptyPath = (path22) => path22 == null || typeof path22 === "object" && !!path22[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -1397,11 +1397,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path20, value) {
-        if (isEmptyPath(path20))
+      addIn(path22, value) {
+        if (isEmptyPath(path22))
           this.add(value);
         else {
-          const [key, ...rest] = path20;
+          const [key, ...rest] = path22;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest, value);
@@ -1415,8 +1415,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path20) {
-        const [key, ...rest] = path20;
+      deleteIn(path22) {
+        const [key, ...rest] = path22;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -1430,8 +1430,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path20, keepScalar) {
-        const [key, ...rest] = path20;
+      getIn(path22, keepScalar) {
+        const [key, ...rest] = path22;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -1449,8 +1449,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path20) {
-        const [key, ...rest] = path20;
+      hasIn(path22) {
+        const [key, ...rest] = path22;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -1460,8 +1460,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path20, value) {
-        const [key, ...rest] = path20;
+      setIn(path22, value) {
+        const [key, ...rest] = path22;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -1505,14 +1505,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text;
+        return text2;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text.length <= endStep)
-        return text;
+      if (text2.length <= endStep)
+        return text2;
       const folds = [];
       const escapedFolds = {};
       let end = lineWidth - indent.length;
@@ -1529,14 +1529,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i2 = consumeMoreIndentedLines(text, i2, indent.length);
+        i2 = consumeMoreIndentedLines(text2, i2, indent.length);
         if (i2 !== -1)
           end = i2 + endStep;
       }
-      for (let ch; ch = text[i2 += 1]; ) {
+      for (let ch; ch = text2[i2 += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i2;
-          switch (text[i2 + 1]) {
+          switch (text2[i2 + 1]) {
             case "x":
               i2 += 3;
               break;
@@ -1553,12 +1553,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i2 = consumeMoreIndentedLines(text, i2, indent.length);
+            i2 = consumeMoreIndentedLines(text2, i2, indent.length);
           end = i2 + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text[i2 + 1];
+            const next = text2[i2 + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split = i2;
           }
@@ -1570,12 +1570,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text[i2 += 1];
+                ch = text2[i2 += 1];
                 overflow = true;
               }
               const j = i2 > escEnd + 1 ? i2 - 2 : escStart - 1;
               if (escapedFolds[j])
-                return text;
+                return text2;
               folds.push(j);
               escapedFolds[j] = true;
               end = j + endStep;
@@ -1590,39 +1590,39 @@ var require_foldFlowLines = __commonJS({
       if (overflow && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text;
+        return text2;
       if (onFold)
         onFold();
-      let res = text.slice(0, folds[0]);
+      let res = text2.slice(0, folds[0]);
       for (let i3 = 0; i3 < folds.length; ++i3) {
         const fold = folds[i3];
-        const end2 = folds[i3 + 1] || text.length;
+        const end2 = folds[i3 + 1] || text2.length;
         if (fold === 0)
           res = `
-${indent}${text.slice(0, end2)}`;
+${indent}${text2.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text[fold]}\\`;
+            res += `${text2[fold]}\\`;
           res += `
-${indent}${text.slice(fold + 1, end2)}`;
+${indent}${text2.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
-    function consumeMoreIndentedLines(text, i2, indent) {
+    function consumeMoreIndentedLines(text2, i2, indent) {
       let end = i2;
       let start = i2 + 1;
-      let ch = text[start];
+      let ch = text2[start];
       while (ch === " " || ch === "	") {
         if (i2 < start + indent) {
-          ch = text[++i2];
+          ch = text2[++i2];
         } else {
           do {
-            ch = text[++i2];
+            ch = text2[++i2];
           } while (ch && ch !== "\n");
           end = i2;
           start = i2 + 1;
-          ch = text[start];
+          ch = text2[start];
         }
       }
       return end;
@@ -1989,8 +1989,8 @@ var require_stringify = __commonJS({
         tagObj = tags.find((t) => t.nodeClass && obj instanceof t.nodeClass);
       }
       if (!tagObj) {
-        const name = obj?.constructor?.name ?? (obj === null ? "null" : typeof obj);
-        throw new Error(`Tag not resolved for ${name} value`);
+        const name2 = obj?.constructor?.name ?? (obj === null ? "null" : typeof obj);
+        throw new Error(`Tag not resolved for ${name2} value`);
       }
       return tagObj;
     }
@@ -2408,9 +2408,9 @@ var require_stringifyCollection = __commonJS({
       } else {
         str = lines[0];
         for (let i2 = 1; i2 < lines.length; ++i2) {
-          const line = lines[i2];
-          str += line ? `
-${indent}${line}` : "\n";
+          const line2 = lines[i2];
+          str += line2 ? `
+${indent}${line2}` : "\n";
         }
       }
       if (comment) {
@@ -2468,7 +2468,7 @@ ${indent}${line}` : "\n";
           str += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
             str += ",";
@@ -2484,14 +2484,14 @@ ${indent}${line}` : "\n";
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
+          const len = lines.reduce((sum, line2) => sum + line2.length + 2, 2);
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
           let str = start;
-          for (const line of lines)
-            str += line ? `
-${indentStep}${indent}${line}` : "\n";
+          for (const line2 of lines)
+            str += line2 ? `
+${indentStep}${indent}${line2}` : "\n";
           return `${str}
 ${indent}${end}`;
         } else {
@@ -3976,9 +3976,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path20, value) {
+      addIn(path22, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path20, value);
+          this.contents.addIn(path22, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3989,11 +3989,11 @@ var require_Document = __commonJS({
        * `name` will be used as a prefix for a new unique anchor.
        * If `name` is undefined, the generated anchor will use 'a' as a prefix.
        */
-      createAlias(node2, name) {
+      createAlias(node2, name2) {
         if (!node2.anchor) {
           const prev = anchors.anchorNames(this);
           node2.anchor = // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
-          !name || prev.has(name) ? anchors.findNewAnchor(name || "a", prev) : name;
+          !name2 || prev.has(name2) ? anchors.findNewAnchor(name2 || "a", prev) : name2;
         }
         return new Alias.Alias(node2.anchor);
       }
@@ -4053,14 +4053,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path20) {
-        if (Collection.isEmptyPath(path20)) {
+      deleteIn(path22) {
+        if (Collection.isEmptyPath(path22)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path20) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path22) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -4075,10 +4075,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path20, keepScalar) {
-        if (Collection.isEmptyPath(path20))
+      getIn(path22, keepScalar) {
+        if (Collection.isEmptyPath(path22))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path20, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path22, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -4089,10 +4089,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path20) {
-        if (Collection.isEmptyPath(path20))
+      hasIn(path22) {
+        if (Collection.isEmptyPath(path22))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path20) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path22) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -4109,13 +4109,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path20, value) {
-        if (Collection.isEmptyPath(path20)) {
+      setIn(path22, value) {
+        if (Collection.isEmptyPath(path22)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path20), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path22), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path20, value);
+          this.contents.setIn(path22, value);
         }
       }
       /**
@@ -4174,8 +4174,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -4212,9 +4212,9 @@ var require_errors = __commonJS({
   "node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
-      constructor(name, pos, code, message) {
+      constructor(name2, pos, code, message) {
         super();
-        this.name = name;
+        this.name = name2;
         this.code = code;
         this.message = message;
         this.pos = pos;
@@ -4234,10 +4234,10 @@ var require_errors = __commonJS({
       if (error62.pos[0] === -1)
         return;
       error62.linePos = error62.pos.map((pos) => lc.linePos(pos));
-      const { line, col } = error62.linePos[0];
-      error62.message += ` at line ${line}, column ${col}`;
+      const { line: line2, col } = error62.linePos[0];
+      error62.message += ` at line ${line2}, column ${col}`;
       let ci = col - 1;
-      let lineStr = src.substring(lc.lineStarts[line - 1], lc.lineStarts[line]).replace(/[\n\r]+$/, "");
+      let lineStr = src.substring(lc.lineStarts[line2 - 1], lc.lineStarts[line2]).replace(/[\n\r]+$/, "");
       if (ci >= 60 && lineStr.length > 80) {
         const trimStart = Math.min(ci - 39, lineStr.length - 79);
         lineStr = "\u2026" + lineStr.substring(trimStart);
@@ -4245,19 +4245,19 @@ var require_errors = __commonJS({
       }
       if (lineStr.length > 80)
         lineStr = lineStr.substring(0, 79) + "\u2026";
-      if (line > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
-        let prev = src.substring(lc.lineStarts[line - 2], lc.lineStarts[line - 1]);
+      if (line2 > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
+        let prev = src.substring(lc.lineStarts[line2 - 2], lc.lineStarts[line2 - 1]);
         if (prev.length > 80)
           prev = prev.substring(0, 79) + "\u2026\n";
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count2 = 1;
+        let count3 = 1;
         const end = error62.linePos[1];
-        if (end?.line === line && end.col > col) {
-          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
+        if (end?.line === line2 && end.col > col) {
+          count3 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count2);
+        const pointer = " ".repeat(ci) + "^".repeat(count3);
         error62.message += `:
 
 ${lineStr}
@@ -4854,8 +4854,8 @@ var require_resolve_flow_collection = __commonJS({
       if (ce?.source === expectedEnd)
         cePos = ce.offset + ce.source.length;
       else {
-        const name = fcName[0].toUpperCase() + fcName.substring(1);
-        const msg = atRoot ? `${name} must end with a ${expectedEnd}` : `${name} in block collection must be sufficiently indented and end with a ${expectedEnd}`;
+        const name2 = fcName[0].toUpperCase() + fcName.substring(1);
+        const msg = atRoot ? `${name2} must end with a ${expectedEnd}` : `${name2} in block collection must be sufficiently indented and end with a ${expectedEnd}`;
         onError(offset, atRoot ? "MISSING_CHAR" : "BAD_INDENT", msg);
         if (ce && ce.source.length !== 1)
           ee.unshift(ce);
@@ -5203,8 +5203,8 @@ var require_resolve_flow_scalar = __commonJS({
       return unfoldLines(source.slice(1, -1)).replace(/''/g, "'");
     }
     function unfoldLines(source) {
-      const line = /(.*?)\r?\n/sy;
-      let match = line.exec(source);
+      const line2 = /(.*?)\r?\n/sy;
+      let match = line2.exec(source);
       if (!match)
         return source;
       let trimEnd, trimBoth;
@@ -5217,8 +5217,8 @@ var require_resolve_flow_scalar = __commonJS({
       }
       let res = match[1].replace(trimEnd, "");
       let sep = " ";
-      let pos = line.lastIndex;
-      while (match = line.exec(source)) {
+      let pos = line2.lastIndex;
+      while (match = line2.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
           if (sep === "\n")
@@ -5229,7 +5229,7 @@ var require_resolve_flow_scalar = __commonJS({
           res += sep + lm;
           sep = " ";
         }
-        pos = line.lastIndex;
+        pos = line2.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
@@ -6076,9 +6076,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path20) => {
+    visit2.itemAtPath = (cst, path22) => {
       let item = cst;
-      for (const [field, index] of path20) {
+      for (const [field, index] of path22) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -6087,23 +6087,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path20) => {
-      const parent = visit2.itemAtPath(cst, path20.slice(0, -1));
-      const field = path20[path20.length - 1][0];
+    visit2.parentCollection = (cst, path22) => {
+      const parent = visit2.itemAtPath(cst, path22.slice(0, -1));
+      const field = path22[path22.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path20, item, visitor) {
-      let ctrl = visitor(item, path20);
+    function _visit(path22, item, visitor) {
+      let ctrl = visitor(item, path22);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path20.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path22.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -6114,10 +6114,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path20);
+            ctrl = ctrl(item, path22);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path20) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path22) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -6359,40 +6359,40 @@ var require_lexer = __commonJS({
         }
       }
       *parseStream() {
-        let line = this.getLine();
-        if (line === null)
+        let line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("stream");
-        if (line[0] === cst.BOM) {
+        if (line2[0] === cst.BOM) {
           yield* this.pushCount(1);
-          line = line.substring(1);
+          line2 = line2.substring(1);
         }
-        if (line[0] === "%") {
-          let dirEnd = line.length;
-          let cs = line.indexOf("#");
+        if (line2[0] === "%") {
+          let dirEnd = line2.length;
+          let cs = line2.indexOf("#");
           while (cs !== -1) {
-            const ch = line[cs - 1];
+            const ch = line2[cs - 1];
             if (ch === " " || ch === "	") {
               dirEnd = cs - 1;
               break;
             } else {
-              cs = line.indexOf("#", cs + 1);
+              cs = line2.indexOf("#", cs + 1);
             }
           }
           while (true) {
-            const ch = line[dirEnd - 1];
+            const ch = line2[dirEnd - 1];
             if (ch === " " || ch === "	")
               dirEnd -= 1;
             else
               break;
           }
           const n2 = (yield* this.pushCount(dirEnd)) + (yield* this.pushSpaces(true));
-          yield* this.pushCount(line.length - n2);
+          yield* this.pushCount(line2.length - n2);
           this.pushNewline();
           return "stream";
         }
         if (this.atLineEnd()) {
           const sp = yield* this.pushSpaces(true);
-          yield* this.pushCount(line.length - sp);
+          yield* this.pushCount(line2.length - sp);
           yield* this.pushNewline();
           return "stream";
         }
@@ -6433,13 +6433,13 @@ var require_lexer = __commonJS({
       }
       *parseDocument() {
         yield* this.pushSpaces(true);
-        const line = this.getLine();
-        if (line === null)
+        const line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("doc");
         let n2 = yield* this.pushIndicators();
-        switch (line[n2]) {
+        switch (line2[n2]) {
           case "#":
-            yield* this.pushCount(line.length - n2);
+            yield* this.pushCount(line2.length - n2);
           // fallthrough
           case void 0:
             yield* this.pushNewline();
@@ -6464,7 +6464,7 @@ var require_lexer = __commonJS({
           case ">":
             n2 += yield* this.parseBlockScalarHeader();
             n2 += yield* this.pushSpaces(true);
-            yield* this.pushCount(line.length - n2);
+            yield* this.pushCount(line2.length - n2);
             yield* this.pushNewline();
             return yield* this.parseBlockScalar();
           default:
@@ -6484,11 +6484,11 @@ var require_lexer = __commonJS({
           }
           sp += yield* this.pushSpaces(true);
         } while (nl + sp > 0);
-        const line = this.getLine();
-        if (line === null)
+        const line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("flow");
-        if (indent !== -1 && indent < this.indentNext && line[0] !== "#" || indent === 0 && (line.startsWith("---") || line.startsWith("...")) && isEmpty(line[3])) {
-          const atFlowEndMarker = indent === this.indentNext - 1 && this.flowLevel === 1 && (line[0] === "]" || line[0] === "}");
+        if (indent !== -1 && indent < this.indentNext && line2[0] !== "#" || indent === 0 && (line2.startsWith("---") || line2.startsWith("...")) && isEmpty(line2[3])) {
+          const atFlowEndMarker = indent === this.indentNext - 1 && this.flowLevel === 1 && (line2[0] === "]" || line2[0] === "}");
           if (!atFlowEndMarker) {
             this.flowLevel = 0;
             yield cst.FLOW_END;
@@ -6496,17 +6496,17 @@ var require_lexer = __commonJS({
           }
         }
         let n2 = 0;
-        while (line[n2] === ",") {
+        while (line2[n2] === ",") {
           n2 += yield* this.pushCount(1);
           n2 += yield* this.pushSpaces(true);
           this.flowKey = false;
         }
         n2 += yield* this.pushIndicators();
-        switch (line[n2]) {
+        switch (line2[n2]) {
           case void 0:
             return "flow";
           case "#":
-            yield* this.pushCount(line.length - n2);
+            yield* this.pushCount(line2.length - n2);
             return "flow";
           case "{":
           case "[":
@@ -6852,15 +6852,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type) {
-      for (let i2 = 0; i2 < list.length; ++i2)
-        if (list[i2].type === type)
+    function includesToken(list2, type) {
+      for (let i2 = 0; i2 < list2.length; ++i2)
+        if (list2[i2].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list) {
-      for (let i2 = 0; i2 < list.length; ++i2) {
-        switch (list[i2].type) {
+    function findNonEmptyIndex(list2) {
+      for (let i2 = 0; i2 < list2.length; ++i2) {
+        switch (list2[i2].type) {
           case "space":
           case "comment":
           case "newline":
@@ -8123,8 +8123,8 @@ var require_utils = __commonJS({
       }
       return output2;
     };
-    exports.basename = (path20, { windows } = {}) => {
-      const segs = path20.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path22, { windows } = {}) => {
+      const segs = path22.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -8476,7 +8476,7 @@ var require_scan = __commonJS({
 var require_parse2 = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants5 = require_constants();
+    var constants7 = require_constants();
     var utils = require_utils();
     var {
       MAX_LENGTH,
@@ -8484,7 +8484,7 @@ var require_parse2 = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants5;
+    } = constants7;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -8693,7 +8693,7 @@ var require_parse2 = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants5.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants7.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -8739,8 +8739,8 @@ var require_parse2 = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants5.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants5.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants7.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants7.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -8804,13 +8804,13 @@ var require_parse2 = __commonJS({
         consume(token.value);
       };
       const negate = () => {
-        let count2 = 1;
+        let count3 = 1;
         while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
           advance();
           state.start++;
-          count2++;
+          count3++;
         }
-        if (count2 % 2 === 0) {
+        if (count3 % 2 === 0) {
           return false;
         }
         state.negated = true;
@@ -8869,16 +8869,16 @@ var require_parse2 = __commonJS({
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open2 = tokens[token.tokensIndex];
-          open2.type = "text";
-          open2.value = literal2;
-          open2.output = safeOutput || utils.escapeRegex(literal2);
+          const open3 = tokens[token.tokensIndex];
+          open3.type = "text";
+          open3.value = literal2;
+          open3.output = safeOutput || utils.escapeRegex(literal2);
           for (let i2 = token.tokensIndex + 1; i2 < tokens.length; i2++) {
             tokens[i2].value = "";
             tokens[i2].output = "";
             delete tokens[i2].suffix;
           }
-          state.output = token.output + open2.output;
+          state.output = token.output + open3.output;
           state.backtrack = true;
           push({ type: "paren", extglob: true, value, output: "" });
           decrement("parens");
@@ -9098,15 +9098,15 @@ var require_parse2 = __commonJS({
         }
         if (value === "{" && opts.nobrace !== true) {
           increment2("braces");
-          const open2 = {
+          const open3 = {
             type: "brace",
             value,
             output: "(",
             outputIndex: state.output.length,
             tokensIndex: state.tokens.length
           };
-          braces.push(open2);
-          push(open2);
+          braces.push(open3);
+          push(open3);
           continue;
         }
         if (value === "}") {
@@ -9436,7 +9436,7 @@ var require_parse2 = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants5.globChars(opts.windows);
+      } = constants7.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -9494,7 +9494,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse3 = require_parse2();
     var utils = require_utils();
-    var constants5 = require_constants();
+    var constants7 = require_constants();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob, options, returnState = false) => {
       if (Array.isArray(glob)) {
@@ -9622,7 +9622,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants5;
+    picomatch2.constants = constants7;
     module.exports = picomatch2;
   }
 });
@@ -9667,11 +9667,11 @@ var require_lib = __commonJS({
     function lookupEscape(ch) {
       return escapeMap[ch];
     }
-    function _prettifyError(path20, withInternals, err) {
+    function _prettifyError(path22, withInternals, err) {
       if (!err.Update) {
         err = new _exports.TemplateError(err);
       }
-      err.Update(path20);
+      err.Update(path22);
       if (!withInternals) {
         var old = err;
         err = new Error(old.message);
@@ -9732,8 +9732,8 @@ var require_lib = __commonJS({
       err.lineno = lineno;
       err.colno = colno;
       err.firstUpdate = true;
-      err.Update = function Update(path20) {
-        var msg = "(" + (path20 || "unknown path") + ")";
+      err.Update = function Update(path22) {
+        var msg = "(" + (path22 || "unknown path") + ")";
         if (this.firstUpdate) {
           if (this.lineno && this.colno) {
             msg += " [Line " + this.lineno + ", Column " + this.colno + "]";
@@ -10607,7 +10607,7 @@ var require_object = __commonJS({
         return res;
       };
     }
-    function extendClass(cls, name, props) {
+    function extendClass(cls, name2, props) {
       props = props || {};
       lib.keys(props).forEach(function(k) {
         props[k] = parentWrap(cls.prototype[k], props[k]);
@@ -10620,7 +10620,7 @@ var require_object = __commonJS({
         _createClass(subclass2, [{
           key: "typename",
           get: function get() {
-            return name;
+            return name2;
           }
         }]);
         return subclass2;
@@ -10635,12 +10635,12 @@ var require_object = __commonJS({
       var _proto = Obj2.prototype;
       _proto.init = function init() {
       };
-      Obj2.extend = function extend2(name, props) {
-        if (typeof name === "object") {
-          props = name;
-          name = "anonymous";
+      Obj2.extend = function extend2(name2, props) {
+        if (typeof name2 === "object") {
+          props = name2;
+          name2 = "anonymous";
         }
-        return extendClass(this, name, props);
+        return extendClass(this, name2, props);
       };
       _createClass(Obj2, [{
         key: "typename",
@@ -10662,12 +10662,12 @@ var require_object = __commonJS({
       var _proto2 = EmitterObj2.prototype;
       _proto2.init = function init() {
       };
-      EmitterObj2.extend = function extend2(name, props) {
-        if (typeof name === "object") {
-          props = name;
-          name = "anonymous";
+      EmitterObj2.extend = function extend2(name2, props) {
+        if (typeof name2 === "object") {
+          props = name2;
+          name2 = "anonymous";
         }
-        return extendClass(this, name, props);
+        return extendClass(this, name2, props);
       };
       _createClass(EmitterObj2, [{
         key: "typename",
@@ -10954,12 +10954,12 @@ var require_nodes = __commonJS({
     var CallExtensionAsync = CallExtension.extend("CallExtensionAsync");
     function print(str, indent, inline) {
       var lines = str.split("\n");
-      lines.forEach(function(line, i2) {
-        if (line && (inline && i2 > 0 || !inline)) {
+      lines.forEach(function(line2, i2) {
+        if (line2 && (inline && i2 > 0 || !inline)) {
           process.stdout.write(" ".repeat(indent));
         }
         var nl = i2 === lines.length - 1 ? "" : "\n";
-        process.stdout.write("" + line + nl);
+        process.stdout.write("" + line2 + nl);
       });
     }
     function printNodes(node2, indent) {
@@ -11169,9 +11169,9 @@ var require_parser2 = __commonJS({
       _proto.skipSymbol = function skipSymbol(val) {
         return this.skipValue(lexer.TOKEN_SYMBOL, val);
       };
-      _proto.advanceAfterBlockEnd = function advanceAfterBlockEnd(name) {
+      _proto.advanceAfterBlockEnd = function advanceAfterBlockEnd(name2) {
         var tok;
-        if (!name) {
+        if (!name2) {
           tok = this.peekToken();
           if (!tok) {
             this.fail("unexpected end of file");
@@ -11179,7 +11179,7 @@ var require_parser2 = __commonJS({
           if (tok.type !== lexer.TOKEN_SYMBOL) {
             this.fail("advanceAfterBlockEnd: expected symbol token or explicit name to be passed");
           }
-          name = this.nextToken().value;
+          name2 = this.nextToken().value;
         }
         tok = this.nextToken();
         if (tok && tok.type === lexer.TOKEN_BLOCK_END) {
@@ -11187,7 +11187,7 @@ var require_parser2 = __commonJS({
             this.dropLeadingWhitespace = true;
           }
         } else {
-          this.fail("expected block end in " + name + " statement");
+          this.fail("expected block end in " + name2 + " statement");
         }
         return tok;
       };
@@ -11248,9 +11248,9 @@ var require_parser2 = __commonJS({
         if (!this.skipSymbol("macro")) {
           this.fail("expected macro");
         }
-        var name = this.parsePrimary(true);
+        var name2 = this.parsePrimary(true);
         var args = this.parseSignature();
-        var node2 = new nodes.Macro(macroTok.lineno, macroTok.colno, name, args);
+        var node2 = new nodes.Macro(macroTok.lineno, macroTok.colno, name2, args);
         this.advanceAfterBlockEnd(macroTok.value);
         node2.body = this.parseUntilBlocks("endmacro");
         this.advanceAfterBlockEnd();
@@ -11332,15 +11332,15 @@ var require_parser2 = __commonJS({
           if (names.children.length > 0 && !this.skip(lexer.TOKEN_COMMA)) {
             this.fail("parseFrom: expected comma", fromTok.lineno, fromTok.colno);
           }
-          var name = this.parsePrimary();
-          if (name.value.charAt(0) === "_") {
-            this.fail("parseFrom: names starting with an underscore cannot be imported", name.lineno, name.colno);
+          var name2 = this.parsePrimary();
+          if (name2.value.charAt(0) === "_") {
+            this.fail("parseFrom: names starting with an underscore cannot be imported", name2.lineno, name2.colno);
           }
           if (this.skipSymbol("as")) {
             var alias = this.parsePrimary();
-            names.addChild(new nodes.Pair(name.lineno, name.colno, name, alias));
+            names.addChild(new nodes.Pair(name2.lineno, name2.colno, name2, alias));
           } else {
-            names.addChild(name);
+            names.addChild(name2);
           }
           withContext = this.parseWithContext();
         }
@@ -11821,11 +11821,11 @@ var require_parser2 = __commonJS({
       };
       _proto.parseFilterName = function parseFilterName() {
         var tok = this.expect(lexer.TOKEN_SYMBOL);
-        var name = tok.value;
+        var name2 = tok.value;
         while (this.skipValue(lexer.TOKEN_OPERATOR, ".")) {
-          name += "." + this.expect(lexer.TOKEN_SYMBOL).value;
+          name2 += "." + this.expect(lexer.TOKEN_SYMBOL).value;
         }
-        return new nodes.Symbol(tok.lineno, tok.colno, name);
+        return new nodes.Symbol(tok.lineno, tok.colno, name2);
       };
       _proto.parseFilterArgs = function parseFilterArgs(node2) {
         if (this.peekToken().type === lexer.TOKEN_LEFT_PAREN) {
@@ -11836,8 +11836,8 @@ var require_parser2 = __commonJS({
       };
       _proto.parseFilter = function parseFilter(node2) {
         while (this.skip(lexer.TOKEN_PIPE)) {
-          var name = this.parseFilterName();
-          node2 = new nodes.Filter(name.lineno, name.colno, name, new nodes.NodeList(name.lineno, name.colno, [node2].concat(this.parseFilterArgs(node2))));
+          var name2 = this.parseFilterName();
+          node2 = new nodes.Filter(name2.lineno, name2.colno, name2, new nodes.NodeList(name2.lineno, name2.colno, [node2].concat(this.parseFilterArgs(node2))));
         }
         return node2;
       };
@@ -11846,13 +11846,13 @@ var require_parser2 = __commonJS({
         if (!this.skipSymbol("filter")) {
           this.fail("parseFilterStatement: expected filter");
         }
-        var name = this.parseFilterName();
-        var args = this.parseFilterArgs(name);
+        var name2 = this.parseFilterName();
+        var args = this.parseFilterArgs(name2);
         this.advanceAfterBlockEnd(filterTok.value);
-        var body = new nodes.Capture(name.lineno, name.colno, this.parseUntilBlocks("endfilter"));
+        var body = new nodes.Capture(name2.lineno, name2.colno, this.parseUntilBlocks("endfilter"));
         this.advanceAfterBlockEnd();
-        var node2 = new nodes.Filter(name.lineno, name.colno, name, new nodes.NodeList(name.lineno, name.colno, [body].concat(args)));
-        return new nodes.Output(name.lineno, name.colno, [node2]);
+        var node2 = new nodes.Filter(name2.lineno, name2.colno, name2, new nodes.NodeList(name2.lineno, name2.colno, [body].concat(args)));
+        return new nodes.Output(name2.lineno, name2.colno, [node2]);
       };
       _proto.parseAggregate = function parseAggregate() {
         var tok = this.nextToken();
@@ -12178,13 +12178,13 @@ var require_runtime = __commonJS({
         this.isolateWrites = isolateWrites;
       }
       var _proto = Frame2.prototype;
-      _proto.set = function set2(name, val, resolveUp) {
-        var parts = name.split(".");
+      _proto.set = function set2(name2, val, resolveUp) {
+        var parts = name2.split(".");
         var obj = this.variables;
         var frame = this;
         if (resolveUp) {
           if (frame = this.resolve(parts[0], true)) {
-            frame.set(name, val);
+            frame.set(name2, val);
             return;
           }
         }
@@ -12197,28 +12197,28 @@ var require_runtime = __commonJS({
         }
         obj[parts[parts.length - 1]] = val;
       };
-      _proto.get = function get(name) {
-        var val = this.variables[name];
+      _proto.get = function get(name2) {
+        var val = this.variables[name2];
         if (val !== void 0) {
           return val;
         }
         return null;
       };
-      _proto.lookup = function lookup(name) {
+      _proto.lookup = function lookup(name2) {
         var p = this.parent;
-        var val = this.variables[name];
+        var val = this.variables[name2];
         if (val !== void 0) {
           return val;
         }
-        return p && p.lookup(name);
+        return p && p.lookup(name2);
       };
-      _proto.resolve = function resolve(name, forWrite) {
+      _proto.resolve = function resolve(name2, forWrite) {
         var p = forWrite && this.isolateWrites ? void 0 : this.parent;
-        var val = this.variables[name];
+        var val = this.variables[name2];
         if (val !== void 0) {
           return this;
         }
-        return p && p.resolve(name);
+        return p && p.resolve(name2);
       };
       _proto.push = function push(isolateWrites) {
         return new Frame2(this, isolateWrites);
@@ -12356,17 +12356,17 @@ var require_runtime = __commonJS({
       }
       return obj[val];
     }
-    function callWrap(obj, name, context, args) {
+    function callWrap(obj, name2, context, args) {
       if (!obj) {
-        throw new Error("Unable to call `" + name + "`, which is undefined or falsey");
+        throw new Error("Unable to call `" + name2 + "`, which is undefined or falsey");
       } else if (typeof obj !== "function") {
-        throw new Error("Unable to call `" + name + "`, which is not a function");
+        throw new Error("Unable to call `" + name2 + "`, which is not a function");
       }
       return obj.apply(context, args);
     }
-    function contextOrFrameLookup(context, frame, name) {
-      var val = frame.lookup(name);
-      return val !== void 0 ? val : context.lookup(name);
+    function contextOrFrameLookup(context, frame, name2) {
+      var val = frame.lookup(name2);
+      return val !== void 0 ? val : context.lookup(name2);
     }
     function handleError(error62, lineno, colno) {
       if (error62.lineno) {
@@ -12563,14 +12563,14 @@ var require_compiler = __commonJS({
         for (var _len = arguments.length, lines = new Array(_len), _key = 0; _key < _len; _key++) {
           lines[_key] = arguments[_key];
         }
-        lines.forEach(function(line) {
-          return _this._emitLine(line);
+        lines.forEach(function(line2) {
+          return _this._emitLine(line2);
         });
       };
-      _proto._emitFuncBegin = function _emitFuncBegin(node2, name) {
+      _proto._emitFuncBegin = function _emitFuncBegin(node2, name2) {
         this.buffer = "output";
         this._scopeClosers = "";
-        this._emitLine("function " + name + "(env, context, frame, runtime, cb) {");
+        this._emitLine("function " + name2 + "(env, context, frame, runtime, cb) {");
         this._emitLine("var lineno = " + node2.lineno + ";");
         this._emitLine("var colno = " + node2.colno + ";");
         this._emitLine("var " + this.buffer + ' = "";');
@@ -12724,12 +12724,12 @@ var require_compiler = __commonJS({
         }
       };
       _proto.compileSymbol = function compileSymbol(node2, frame) {
-        var name = node2.value;
-        var v = frame.lookup(name);
+        var name2 = node2.value;
+        var v = frame.lookup(name2);
         if (v) {
           this._emit(v);
         } else {
-          this._emit('runtime.contextOrFrameLookup(context, frame, "' + name + '")');
+          this._emit('runtime.contextOrFrameLookup(context, frame, "' + name2 + '")');
         }
       };
       _proto.compileGroup = function compileGroup(node2, frame) {
@@ -12876,18 +12876,18 @@ var require_compiler = __commonJS({
         this._emit(")");
       };
       _proto.compileFilter = function compileFilter(node2, frame) {
-        var name = node2.name;
-        this.assertType(name, nodes.Symbol);
-        this._emit('env.getFilter("' + name.value + '").call(context, ');
+        var name2 = node2.name;
+        this.assertType(name2, nodes.Symbol);
+        this._emit('env.getFilter("' + name2.value + '").call(context, ');
         this._compileAggregate(node2.args, frame);
         this._emit(")");
       };
       _proto.compileFilterAsync = function compileFilterAsync(node2, frame) {
-        var name = node2.name;
+        var name2 = node2.name;
         var symbol2 = node2.symbol.value;
-        this.assertType(name, nodes.Symbol);
+        this.assertType(name2, nodes.Symbol);
         frame.set(symbol2, symbol2);
-        this._emit('env.getFilter("' + name.value + '").call(context, ');
+        this._emit('env.getFilter("' + name2.value + '").call(context, ');
         this._compileAggregate(node2.args, frame);
         this._emitLine(", " + this._makeCallback(symbol2));
         this._addScopeLevel();
@@ -12901,8 +12901,8 @@ var require_compiler = __commonJS({
         var _this6 = this;
         var ids = [];
         node2.targets.forEach(function(target) {
-          var name = target.value;
-          var id = frame.lookup(name);
+          var name2 = target.value;
+          var id = frame.lookup(name2);
           if (id === null || id === void 0) {
             id = _this6._tmpid();
             _this6._emitLine("var " + id + ";");
@@ -12920,14 +12920,14 @@ var require_compiler = __commonJS({
         }
         node2.targets.forEach(function(target, i2) {
           var id = ids[i2];
-          var name = target.value;
-          _this6._emitLine('frame.set("' + name + '", ' + id + ", true);");
+          var name2 = target.value;
+          _this6._emitLine('frame.set("' + name2 + '", ' + id + ", true);");
           _this6._emitLine("if(frame.topLevel) {");
-          _this6._emitLine('context.setVariable("' + name + '", ' + id + ");");
+          _this6._emitLine('context.setVariable("' + name2 + '", ' + id + ");");
           _this6._emitLine("}");
-          if (name.charAt(0) !== "_") {
+          if (name2.charAt(0) !== "_") {
             _this6._emitLine("if(frame.topLevel) {");
-            _this6._emitLine('context.addExport("' + name + '", ' + id + ");");
+            _this6._emitLine('context.addExport("' + name2 + '", ' + id + ");");
             _this6._emitLine("}");
           }
         });
@@ -13093,12 +13093,12 @@ var require_compiler = __commonJS({
         if (node2.name instanceof nodes.Array) {
           var arrayLen = node2.name.children.length;
           this._emit("runtime." + asyncMethod + "(" + arr + ", " + arrayLen + ", function(");
-          node2.name.children.forEach(function(name) {
-            _this11._emit(name.value + ",");
+          node2.name.children.forEach(function(name2) {
+            _this11._emit(name2.value + ",");
           });
           this._emit(i2 + "," + len + ",next) {");
-          node2.name.children.forEach(function(name) {
-            var id2 = name.value;
+          node2.name.children.forEach(function(name2) {
+            var id2 = name2.value;
             frame.set(id2, id2);
             _this11._emitLine('frame.set("' + id2 + '", ' + id2 + ");");
           });
@@ -13175,10 +13175,10 @@ var require_compiler = __commonJS({
         });
         if (kwargs) {
           kwargs.children.forEach(function(pair) {
-            var name = pair.key.value;
-            _this12._emit('frame.set("' + name + '", ');
-            _this12._emit('Object.prototype.hasOwnProperty.call(kwargs, "' + name + '")');
-            _this12._emit(' ? kwargs["' + name + '"] : ');
+            var name2 = pair.key.value;
+            _this12._emit('frame.set("' + name2 + '", ');
+            _this12._emit('Object.prototype.hasOwnProperty.call(kwargs, "' + name2 + '")');
+            _this12._emit(' ? kwargs["' + name2 + '"] : ');
             _this12._compileExpression(pair.value, currFrame);
             _this12._emit(");");
           });
@@ -13195,15 +13195,15 @@ var require_compiler = __commonJS({
       };
       _proto.compileMacro = function compileMacro(node2, frame) {
         var funcId = this._compileMacro(node2);
-        var name = node2.name.value;
-        frame.set(name, funcId);
+        var name2 = node2.name.value;
+        frame.set(name2, funcId);
         if (frame.parent) {
-          this._emitLine('frame.set("' + name + '", ' + funcId + ");");
+          this._emitLine('frame.set("' + name2 + '", ' + funcId + ");");
         } else {
           if (node2.name.value.charAt(0) !== "_") {
-            this._emitLine('context.addExport("' + name + '");');
+            this._emitLine('context.addExport("' + name2 + '");');
           }
-          this._emitLine('context.setVariable("' + name + '", ' + funcId + ");");
+          this._emitLine('context.setVariable("' + name2 + '", ' + funcId + ");");
         }
       };
       _proto.compileCaller = function compileCaller(node2, frame) {
@@ -13242,20 +13242,20 @@ var require_compiler = __commonJS({
         this._emitLine(importedId + ".getExported(" + (node2.withContext ? "context.getVariables(), frame, " : "") + this._makeCallback(importedId));
         this._addScopeLevel();
         node2.names.children.forEach(function(nameNode) {
-          var name;
+          var name2;
           var alias;
           var id = _this13._tmpid();
           if (nameNode instanceof nodes.Pair) {
-            name = nameNode.key.value;
+            name2 = nameNode.key.value;
             alias = nameNode.value.value;
           } else {
-            name = nameNode.value;
-            alias = name;
+            name2 = nameNode.value;
+            alias = name2;
           }
-          _this13._emitLine("if(Object.prototype.hasOwnProperty.call(" + importedId + ', "' + name + '")) {');
-          _this13._emitLine("var " + id + " = " + importedId + "." + name + ";");
+          _this13._emitLine("if(Object.prototype.hasOwnProperty.call(" + importedId + ', "' + name2 + '")) {');
+          _this13._emitLine("var " + id + " = " + importedId + "." + name2 + ";");
           _this13._emitLine("} else {");
-          _this13._emitLine(`cb(new Error("cannot import '` + name + `'")); return;`);
+          _this13._emitLine(`cb(new Error("cannot import '` + name2 + `'")); return;`);
           _this13._emitLine("}");
           frame.set(alias, id);
           if (frame.parent) {
@@ -13279,10 +13279,10 @@ var require_compiler = __commonJS({
         this._addScopeLevel();
       };
       _proto.compileSuper = function compileSuper(node2, frame) {
-        var name = node2.blockName.value;
+        var name2 = node2.blockName.value;
         var id = node2.symbol.value;
         var cb = this._makeCallback(id);
-        this._emitLine('context.getSuper(env, "' + name + '", b_' + name + ", frame, runtime, " + cb);
+        this._emitLine('context.getSuper(env, "' + name2 + '", b_' + name2 + ", frame, runtime, " + cb);
         this._emitLine(id + " = runtime.markSafe(" + id + ");");
         this._addScopeLevel();
         frame.set(id, id);
@@ -13375,12 +13375,12 @@ var require_compiler = __commonJS({
         var blockNames = [];
         var blocks = node2.findAll(nodes.Block);
         blocks.forEach(function(block, i2) {
-          var name = block.name.value;
-          if (blockNames.indexOf(name) !== -1) {
-            throw new Error('Block "' + name + '" defined more than once.');
+          var name2 = block.name.value;
+          if (blockNames.indexOf(name2) !== -1) {
+            throw new Error('Block "' + name2 + '" defined more than once.');
           }
-          blockNames.push(name);
-          _this16._emitFuncBegin(block, "b_" + name);
+          blockNames.push(name2);
+          _this16._emitFuncBegin(block, "b_" + name2);
           var tmpFrame = new Frame();
           _this16._emitLine("var frame = frame.push(true);");
           _this16.compile(block.body, tmpFrame);
@@ -13407,11 +13407,11 @@ var require_compiler = __commonJS({
       return Compiler2;
     })(Obj);
     module.exports = {
-      compile: function compile2(src, asyncFilters, extensions, name, opts) {
+      compile: function compile2(src, asyncFilters, extensions, name2, opts) {
         if (opts === void 0) {
           opts = {};
         }
-        var c3 = new Compiler(name, opts.throwOnUndefined);
+        var c3 = new Compiler(name2, opts.throwOnUndefined);
         var preprocessors = (extensions || []).map(function(ext) {
           return ext.preprocess;
         }).filter(function(f) {
@@ -13420,7 +13420,7 @@ var require_compiler = __commonJS({
         var processedSrc = preprocessors.reduce(function(s, processor) {
           return processor(s);
         }, src);
-        c3.compile(transformer.transform(parser.parse(processedSrc, extensions, opts), asyncFilters, name));
+        c3.compile(transformer.transform(parser.parse(processedSrc, extensions, opts), asyncFilters, name2));
         return c3.getCode();
       },
       Compiler
@@ -13600,7 +13600,7 @@ var require_filters = __commonJS({
       return 0;
     }
     _exports.length = lengthFilter;
-    function list(val) {
+    function list2(val) {
       if (lib.isString(val)) {
         return val.split("");
       } else if (lib.isObject(val)) {
@@ -13617,7 +13617,7 @@ var require_filters = __commonJS({
         throw new lib.TemplateError("list filter: type not iterable");
       }
     }
-    _exports.list = list;
+    _exports.list = list2;
     function lower(str) {
       str = normalize(str, "");
       return str.toLowerCase();
@@ -13690,11 +13690,11 @@ var require_filters = __commonJS({
         return str;
       }
       var pos = 0;
-      var count2 = 0;
-      while (nextIndex > -1 && (maxCount === -1 || count2 < maxCount)) {
+      var count3 = 0;
+      while (nextIndex > -1 && (maxCount === -1 || count3 < maxCount)) {
         res += str.substring(pos, nextIndex) + new_;
         pos = nextIndex + old.length;
-        count2++;
+        count3++;
         nextIndex = str.indexOf(old, pos);
       }
       if (pos < str.length) {
@@ -13706,7 +13706,7 @@ var require_filters = __commonJS({
     function reverse(val) {
       var arr;
       if (lib.isString(val)) {
-        arr = list(val);
+        arr = list2(val);
       } else {
         arr = lib.map(val, function(v) {
           return v;
@@ -13933,7 +13933,7 @@ var require_loader = __commonJS({
       };
       return _setPrototypeOf(o2, p);
     }
-    var path20 = __require("path");
+    var path22 = __require("path");
     var _require = require_object();
     var EmitterObj = _require.EmitterObj;
     module.exports = /* @__PURE__ */ (function(_EmitterObj) {
@@ -13943,7 +13943,7 @@ var require_loader = __commonJS({
       }
       var _proto = Loader.prototype;
       _proto.resolve = function resolve(from, to) {
-        return path20.resolve(path20.dirname(from), to);
+        return path22.resolve(path22.dirname(from), to);
       };
       _proto.isRelative = function isRelative(filename) {
         return filename.indexOf("./") === 0 || filename.indexOf("../") === 0;
@@ -13979,14 +13979,14 @@ var require_precompiled_loader = __commonJS({
         return _this;
       }
       var _proto = PrecompiledLoader2.prototype;
-      _proto.getSource = function getSource(name) {
-        if (this.precompiled[name]) {
+      _proto.getSource = function getSource(name2) {
+        if (this.precompiled[name2]) {
           return {
             src: {
               type: "code",
-              obj: this.precompiled[name]
+              obj: this.precompiled[name2]
             },
-            path: name
+            path: name2
           };
         }
         return null;
@@ -14016,7 +14016,7 @@ var require_node_loaders = __commonJS({
       return _setPrototypeOf(o2, p);
     }
     var fs = __require("fs");
-    var path20 = __require("path");
+    var path22 = __require("path");
     var Loader = require_loader();
     var _require = require_precompiled_loader();
     var PrecompiledLoader = _require.PrecompiledLoader;
@@ -14034,7 +14034,7 @@ var require_node_loaders = __commonJS({
         _this.noCache = !!opts.noCache;
         if (searchPaths) {
           searchPaths = Array.isArray(searchPaths) ? searchPaths : [searchPaths];
-          _this.searchPaths = searchPaths.map(path20.normalize);
+          _this.searchPaths = searchPaths.map(path22.normalize);
         } else {
           _this.searchPaths = ["."];
         }
@@ -14047,7 +14047,7 @@ var require_node_loaders = __commonJS({
           var paths = _this.searchPaths.filter(fs.existsSync);
           var watcher = chokidar.watch(paths);
           watcher.on("all", function(event, fullname) {
-            fullname = path20.resolve(fullname);
+            fullname = path22.resolve(fullname);
             if (event === "change" && fullname in _this.pathsToNames) {
               _this.emit("update", _this.pathsToNames[fullname], fullname);
             }
@@ -14059,12 +14059,12 @@ var require_node_loaders = __commonJS({
         return _this;
       }
       var _proto = FileSystemLoader2.prototype;
-      _proto.getSource = function getSource(name) {
+      _proto.getSource = function getSource(name2) {
         var fullpath = null;
         var paths = this.searchPaths;
         for (var i2 = 0; i2 < paths.length; i2++) {
-          var basePath = path20.resolve(paths[i2]);
-          var p = path20.resolve(paths[i2], name);
+          var basePath = path22.resolve(paths[i2]);
+          var p = path22.resolve(paths[i2], name2);
           if (p.indexOf(basePath) === 0 && fs.existsSync(p)) {
             fullpath = p;
             break;
@@ -14073,13 +14073,13 @@ var require_node_loaders = __commonJS({
         if (!fullpath) {
           return null;
         }
-        this.pathsToNames[fullpath] = name;
+        this.pathsToNames[fullpath] = name2;
         var source = {
           src: fs.readFileSync(fullpath, "utf-8"),
           path: fullpath,
           noCache: this.noCache
         };
-        this.emit("load", name, source);
+        this.emit("load", name2, source);
         return source;
       };
       return FileSystemLoader2;
@@ -14105,33 +14105,33 @@ var require_node_loaders = __commonJS({
           _this2.watcher.on("error", function(error62) {
             console.log("Watcher error: " + error62);
           });
-          _this2.on("load", function(name, source) {
+          _this2.on("load", function(name2, source) {
             _this2.watcher.add(source.path);
           });
         }
         return _this2;
       }
       var _proto2 = NodeResolveLoader2.prototype;
-      _proto2.getSource = function getSource(name) {
-        if (/^\.?\.?(\/|\\)/.test(name)) {
+      _proto2.getSource = function getSource(name2) {
+        if (/^\.?\.?(\/|\\)/.test(name2)) {
           return null;
         }
-        if (/^[A-Z]:/.test(name)) {
+        if (/^[A-Z]:/.test(name2)) {
           return null;
         }
         var fullpath;
         try {
-          fullpath = __require.resolve(name);
+          fullpath = __require.resolve(name2);
         } catch (e) {
           return null;
         }
-        this.pathsToNames[fullpath] = name;
+        this.pathsToNames[fullpath] = name2;
         var source = {
           src: fs.readFileSync(fullpath, "utf-8"),
           path: fullpath,
           noCache: this.noCache
         };
-        this.emit("load", name, source);
+        this.emit("load", name2, source);
         return source;
       };
       return NodeResolveLoader2;
@@ -14330,13 +14330,13 @@ var require_globals = __commonJS({
 var require_express_app = __commonJS({
   "node_modules/nunjucks/src/express-app.js"(exports, module) {
     "use strict";
-    var path20 = __require("path");
+    var path22 = __require("path");
     module.exports = function express(env, app) {
-      function NunjucksView(name, opts) {
-        this.name = name;
-        this.path = name;
+      function NunjucksView(name2, opts) {
+        this.name = name2;
+        this.path = name2;
         this.defaultEngine = opts.defaultEngine;
-        this.ext = path20.extname(name);
+        this.ext = path22.extname(name2);
         if (!this.ext && !this.defaultEngine) {
           throw new Error("No default engine was specified and no extension was provided.");
         }
@@ -14440,12 +14440,12 @@ var require_environment = __commonJS({
         this.extensions = {};
         this.extensionsList = [];
         lib._entries(filters).forEach(function(_ref) {
-          var name = _ref[0], filter = _ref[1];
-          return _this.addFilter(name, filter);
+          var name2 = _ref[0], filter = _ref[1];
+          return _this.addFilter(name2, filter);
         });
         lib._entries(tests).forEach(function(_ref2) {
-          var name = _ref2[0], test = _ref2[1];
-          return _this.addTest(name, test);
+          var name2 = _ref2[0], test = _ref2[1];
+          return _this.addTest(name2, test);
         });
       };
       _proto._initLoaders = function _initLoaders() {
@@ -14453,12 +14453,12 @@ var require_environment = __commonJS({
         this.loaders.forEach(function(loader) {
           loader.cache = {};
           if (typeof loader.on === "function") {
-            loader.on("update", function(name, fullname) {
-              loader.cache[name] = null;
-              _this2.emit("update", name, fullname, loader);
+            loader.on("update", function(name2, fullname) {
+              loader.cache[name2] = null;
+              _this2.emit("update", name2, fullname, loader);
             });
-            loader.on("load", function(name, source) {
-              _this2.emit("load", name, source, loader);
+            loader.on("load", function(name2, source) {
+              _this2.emit("load", name2, source, loader);
             });
           }
         });
@@ -14468,70 +14468,70 @@ var require_environment = __commonJS({
           loader.cache = {};
         });
       };
-      _proto.addExtension = function addExtension(name, extension) {
-        extension.__name = name;
-        this.extensions[name] = extension;
+      _proto.addExtension = function addExtension(name2, extension) {
+        extension.__name = name2;
+        this.extensions[name2] = extension;
         this.extensionsList.push(extension);
         return this;
       };
-      _proto.removeExtension = function removeExtension(name) {
-        var extension = this.getExtension(name);
+      _proto.removeExtension = function removeExtension(name2) {
+        var extension = this.getExtension(name2);
         if (!extension) {
           return;
         }
         this.extensionsList = lib.without(this.extensionsList, extension);
-        delete this.extensions[name];
+        delete this.extensions[name2];
       };
-      _proto.getExtension = function getExtension(name) {
-        return this.extensions[name];
+      _proto.getExtension = function getExtension(name2) {
+        return this.extensions[name2];
       };
-      _proto.hasExtension = function hasExtension(name) {
-        return !!this.extensions[name];
+      _proto.hasExtension = function hasExtension(name2) {
+        return !!this.extensions[name2];
       };
-      _proto.addGlobal = function addGlobal(name, value) {
-        this.globals[name] = value;
+      _proto.addGlobal = function addGlobal(name2, value) {
+        this.globals[name2] = value;
         return this;
       };
-      _proto.getGlobal = function getGlobal(name) {
-        if (typeof this.globals[name] === "undefined") {
-          throw new Error("global not found: " + name);
+      _proto.getGlobal = function getGlobal(name2) {
+        if (typeof this.globals[name2] === "undefined") {
+          throw new Error("global not found: " + name2);
         }
-        return this.globals[name];
+        return this.globals[name2];
       };
-      _proto.addFilter = function addFilter(name, func, async) {
+      _proto.addFilter = function addFilter(name2, func, async) {
         var wrapped = func;
         if (async) {
-          this.asyncFilters.push(name);
+          this.asyncFilters.push(name2);
         }
-        this.filters[name] = wrapped;
+        this.filters[name2] = wrapped;
         return this;
       };
-      _proto.getFilter = function getFilter(name) {
-        if (!this.filters[name]) {
-          throw new Error("filter not found: " + name);
+      _proto.getFilter = function getFilter(name2) {
+        if (!this.filters[name2]) {
+          throw new Error("filter not found: " + name2);
         }
-        return this.filters[name];
+        return this.filters[name2];
       };
-      _proto.addTest = function addTest(name, func) {
-        this.tests[name] = func;
+      _proto.addTest = function addTest(name2, func) {
+        this.tests[name2] = func;
         return this;
       };
-      _proto.getTest = function getTest(name) {
-        if (!this.tests[name]) {
-          throw new Error("test not found: " + name);
+      _proto.getTest = function getTest(name2) {
+        if (!this.tests[name2]) {
+          throw new Error("test not found: " + name2);
         }
-        return this.tests[name];
+        return this.tests[name2];
       };
       _proto.resolveTemplate = function resolveTemplate(loader, parentName, filename) {
         var isRelative = loader.isRelative && parentName ? loader.isRelative(filename) : false;
         return isRelative && loader.resolve ? loader.resolve(parentName, filename) : filename;
       };
-      _proto.getTemplate = function getTemplate(name, eagerCompile, parentName, ignoreMissing, cb) {
+      _proto.getTemplate = function getTemplate(name2, eagerCompile, parentName, ignoreMissing, cb) {
         var _this3 = this;
         var that = this;
         var tmpl = null;
-        if (name && name.raw) {
-          name = name.raw;
+        if (name2 && name2.raw) {
+          name2 = name2.raw;
         }
         if (lib.isFunction(parentName)) {
           cb = parentName;
@@ -14542,14 +14542,14 @@ var require_environment = __commonJS({
           cb = eagerCompile;
           eagerCompile = false;
         }
-        if (name instanceof Template) {
-          tmpl = name;
-        } else if (typeof name !== "string") {
-          throw new Error("template names must be a string: " + name);
+        if (name2 instanceof Template) {
+          tmpl = name2;
+        } else if (typeof name2 !== "string") {
+          throw new Error("template names must be a string: " + name2);
         } else {
           for (var i2 = 0; i2 < this.loaders.length; i2++) {
             var loader = this.loaders[i2];
-            tmpl = loader.cache[this.resolveTemplate(loader, parentName, name)];
+            tmpl = loader.cache[this.resolveTemplate(loader, parentName, name2)];
             if (tmpl) {
               break;
             }
@@ -14569,7 +14569,7 @@ var require_environment = __commonJS({
         var syncResult;
         var createTemplate = function createTemplate2(err, info) {
           if (!info && !err && !ignoreMissing) {
-            err = new Error("template not found: " + name);
+            err = new Error("template not found: " + name2);
           }
           if (err) {
             if (cb) {
@@ -14585,7 +14585,7 @@ var require_environment = __commonJS({
           } else {
             newTmpl = new Template(info.src, _this3, info.path, eagerCompile);
             if (!info.noCache) {
-              info.loader.cache[name] = newTmpl;
+              info.loader.cache[name2] = newTmpl;
             }
           }
           if (cb) {
@@ -14605,11 +14605,11 @@ var require_environment = __commonJS({
               next();
             }
           }
-          name = that.resolveTemplate(loader2, parentName, name);
+          name2 = that.resolveTemplate(loader2, parentName, name2);
           if (loader2.async) {
-            loader2.getSource(name, handle);
+            loader2.getSource(name2, handle);
           } else {
-            handle(null, loader2.getSource(name));
+            handle(null, loader2.getSource(name2));
           }
         }, createTemplate);
         return syncResult;
@@ -14617,13 +14617,13 @@ var require_environment = __commonJS({
       _proto.express = function express(app) {
         return expressApp(this, app);
       };
-      _proto.render = function render(name, ctx, cb) {
+      _proto.render = function render(name2, ctx, cb) {
         if (lib.isFunction(ctx)) {
           cb = ctx;
           ctx = null;
         }
         var syncResult = null;
-        this.getTemplate(name, function(err, tmpl) {
+        this.getTemplate(name2, function(err, tmpl) {
           if (err && cb) {
             callbackAsap(cb, err);
           } else if (err) {
@@ -14660,51 +14660,51 @@ var require_environment = __commonJS({
         this.ctx = lib.extend({}, ctx);
         this.blocks = {};
         this.exported = [];
-        lib.keys(blocks).forEach(function(name) {
-          _this4.addBlock(name, blocks[name]);
+        lib.keys(blocks).forEach(function(name2) {
+          _this4.addBlock(name2, blocks[name2]);
         });
       };
-      _proto2.lookup = function lookup(name) {
-        if (name in this.env.globals && !(name in this.ctx)) {
-          return this.env.globals[name];
+      _proto2.lookup = function lookup(name2) {
+        if (name2 in this.env.globals && !(name2 in this.ctx)) {
+          return this.env.globals[name2];
         } else {
-          return this.ctx[name];
+          return this.ctx[name2];
         }
       };
-      _proto2.setVariable = function setVariable(name, val) {
-        this.ctx[name] = val;
+      _proto2.setVariable = function setVariable(name2, val) {
+        this.ctx[name2] = val;
       };
       _proto2.getVariables = function getVariables() {
         return this.ctx;
       };
-      _proto2.addBlock = function addBlock(name, block) {
-        this.blocks[name] = this.blocks[name] || [];
-        this.blocks[name].push(block);
+      _proto2.addBlock = function addBlock(name2, block) {
+        this.blocks[name2] = this.blocks[name2] || [];
+        this.blocks[name2].push(block);
         return this;
       };
-      _proto2.getBlock = function getBlock(name) {
-        if (!this.blocks[name]) {
-          throw new Error('unknown block "' + name + '"');
+      _proto2.getBlock = function getBlock(name2) {
+        if (!this.blocks[name2]) {
+          throw new Error('unknown block "' + name2 + '"');
         }
-        return this.blocks[name][0];
+        return this.blocks[name2][0];
       };
-      _proto2.getSuper = function getSuper(env, name, block, frame, runtime, cb) {
-        var idx = lib.indexOf(this.blocks[name] || [], block);
-        var blk = this.blocks[name][idx + 1];
+      _proto2.getSuper = function getSuper(env, name2, block, frame, runtime, cb) {
+        var idx = lib.indexOf(this.blocks[name2] || [], block);
+        var blk = this.blocks[name2][idx + 1];
         var context = this;
         if (idx === -1 || !blk) {
-          throw new Error('no super block available for "' + name + '"');
+          throw new Error('no super block available for "' + name2 + '"');
         }
         blk(env, context, frame, runtime, cb);
       };
-      _proto2.addExport = function addExport(name) {
-        this.exported.push(name);
+      _proto2.addExport = function addExport(name2) {
+        this.exported.push(name2);
       };
       _proto2.getExported = function getExported() {
         var _this5 = this;
         var exported = {};
-        this.exported.forEach(function(name) {
-          exported[name] = _this5.ctx[name];
+        this.exported.forEach(function(name2) {
+          exported[name2] = _this5.ctx[name2];
         });
         return exported;
       };
@@ -14716,7 +14716,7 @@ var require_environment = __commonJS({
         return _Obj2.apply(this, arguments) || this;
       }
       var _proto3 = Template2.prototype;
-      _proto3.init = function init(src, env, path20, eagerCompile) {
+      _proto3.init = function init(src, env, path22, eagerCompile) {
         this.env = env || new Environment();
         if (lib.isObject(src)) {
           switch (src.type) {
@@ -14734,7 +14734,7 @@ var require_environment = __commonJS({
         } else {
           throw new Error("src must be a string or an object describing the source");
         }
-        this.path = path20;
+        this.path = path22;
         if (eagerCompile) {
           try {
             this._compile();
@@ -14866,11 +14866,11 @@ var require_precompile_global = __commonJS({
       var out = "";
       opts = opts || {};
       for (var i2 = 0; i2 < templates.length; i2++) {
-        var name = JSON.stringify(templates[i2].name);
+        var name2 = JSON.stringify(templates[i2].name);
         var template = templates[i2].template;
-        out += "(function() {(window.nunjucksPrecompiled = window.nunjucksPrecompiled || {})[" + name + "] = (function() {\n" + template + "\n})();\n";
+        out += "(function() {(window.nunjucksPrecompiled = window.nunjucksPrecompiled || {})[" + name2 + "] = (function() {\n" + template + "\n})();\n";
         if (opts.asFunction) {
-          out += "return function(ctx, cb) { return nunjucks.render(" + name + ", ctx, cb); }\n";
+          out += "return function(ctx, cb) { return nunjucks.render(" + name2 + ", ctx, cb); }\n";
         }
         out += "})();\n";
       }
@@ -14885,7 +14885,7 @@ var require_precompile = __commonJS({
   "node_modules/nunjucks/src/precompile.js"(exports, module) {
     "use strict";
     var fs = __require("fs");
-    var path20 = __require("path");
+    var path22 = __require("path");
     var _require = require_lib();
     var _prettifyError = _require._prettifyError;
     var compiler = require_compiler();
@@ -14922,8 +14922,8 @@ var require_precompile = __commonJS({
       var templates = [];
       function addTemplates(dir) {
         fs.readdirSync(dir).forEach(function(file2) {
-          var filepath = path20.join(dir, file2);
-          var subpath = filepath.substr(path20.join(input2, "/").length);
+          var filepath = path22.join(dir, file2);
+          var subpath = filepath.substr(path22.join(input2, "/").length);
           var stat2 = fs.statSync(filepath);
           if (stat2 && stat2.isDirectory()) {
             subpath += "/";
@@ -14940,9 +14940,9 @@ var require_precompile = __commonJS({
       } else if (pathStats.isDirectory()) {
         addTemplates(input2);
         for (var i2 = 0; i2 < templates.length; i2++) {
-          var name = templates[i2].replace(path20.join(input2, "/"), "");
+          var name2 = templates[i2].replace(path22.join(input2, "/"), "");
           try {
-            precompiled.push(_precompile(fs.readFileSync(templates[i2], "utf-8"), name, env));
+            precompiled.push(_precompile(fs.readFileSync(templates[i2], "utf-8"), name2, env));
           } catch (e) {
             if (opts.force) {
               console.error(e);
@@ -14954,19 +14954,19 @@ var require_precompile = __commonJS({
       }
       return wrapper(precompiled, opts);
     }
-    function _precompile(str, name, env) {
+    function _precompile(str, name2, env) {
       env = env || new Environment([]);
       var asyncFilters = env.asyncFilters;
       var extensions = env.extensionsList;
       var template;
-      name = name.replace(/\\/g, "/");
+      name2 = name2.replace(/\\/g, "/");
       try {
-        template = compiler.compile(str, asyncFilters, extensions, name, env.opts);
+        template = compiler.compile(str, asyncFilters, extensions, name2, env.opts);
       } catch (err) {
-        throw _prettifyError(name, false, err);
+        throw _prettifyError(name2, false, err);
       }
       return {
-        name,
+        name: name2,
         template
       };
     }
@@ -15158,14 +15158,14 @@ var require_jinja_compat = __commonJS({
           }
           throw new Error("ValueError");
         },
-        count: function count2(element) {
-          var count3 = 0;
+        count: function count3(element) {
+          var count4 = 0;
           for (var i2 = 0; i2 < this.length; i2++) {
             if (this[i2] === element) {
-              count3++;
+              count4++;
             }
           }
-          return count3;
+          return count4;
         },
         index: function index(element) {
           var i2;
@@ -15319,17 +15319,17 @@ var require_nunjucks = __commonJS({
       reset: function reset2() {
         e = void 0;
       },
-      compile: function compile2(src, env, path20, eagerCompile) {
+      compile: function compile2(src, env, path22, eagerCompile) {
         if (!e) {
           configure();
         }
-        return new Template(src, env, path20, eagerCompile);
+        return new Template(src, env, path22, eagerCompile);
       },
-      render: function render(name, ctx, cb) {
+      render: function render(name2, ctx, cb) {
         if (!e) {
           configure();
         }
-        return e.render(name, ctx, cb);
+        return e.render(name2, ctx, cb);
       },
       renderString: function renderString(src, ctx, cb) {
         if (!e) {
@@ -15350,9 +15350,9 @@ var require_picocolors = __commonJS({
     var argv = p.argv || [];
     var env = p.env || {};
     var isColorSupported = !(!!env.NO_COLOR || argv.includes("--no-color")) && (!!env.FORCE_COLOR || argv.includes("--color") || p.platform === "win32" || (p.stdout || {}).isTTY && env.TERM !== "dumb" || !!env.CI);
-    var formatter = (open2, close, replace = open2) => (input2) => {
-      let string4 = "" + input2, index = string4.indexOf(close, open2.length);
-      return ~index ? open2 + replaceClose(string4, close, replace, index) + close : open2 + string4 + close;
+    var formatter = (open3, close, replace = open3) => (input2) => {
+      let string4 = "" + input2, index = string4.indexOf(close, open3.length);
+      return ~index ? open3 + replaceClose(string4, close, replace, index) + close : open3 + string4 + close;
     };
     var replaceClose = (string4, close, replace, index) => {
       let result = "", cursor = 0;
@@ -15417,8 +15417,9 @@ var require_picocolors = __commonJS({
 
 // src/cli.ts
 import { execFileSync } from "node:child_process";
+import { constants as constants6, statSync as statSync4 } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import path19 from "node:path";
+import path21 from "node:path";
 
 // src/cli-args.ts
 import os from "node:os";
@@ -16241,10 +16242,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path20) {
-  if (!path20)
+function getElementAtPath(obj, path22) {
+  if (!path22)
     return obj;
-  return path20.reduce((acc, key) => acc?.[key], obj);
+  return path22.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -16543,12 +16544,12 @@ function merge(a2, b) {
   });
   return clone(a2, def);
 }
-function partial(Class2, schema, mask, name = "partial") {
+function partial(Class2, schema, mask, name2 = "partial") {
   const currDef = schema._zod.def;
   const checks = currDef.checks;
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
-    throw new Error(`.${name}() cannot be used on object schemas containing refinements`);
+    throw new Error(`.${name2}() cannot be used on object schemas containing refinements`);
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
@@ -16584,11 +16585,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path20, issues) {
+function prefixIssues(path22, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path20);
+    iss.path.unshift(path22);
     return iss;
   });
 }
@@ -16651,14 +16652,14 @@ function codePointLength(str) {
   const units = str.length;
   if (!highSurrogate.test(str))
     return units;
-  let count2 = units;
+  let count3 = units;
   for (let i2 = 0; i2 < units - 1; i2++) {
     if ((str.charCodeAt(i2) & 64512) === 55296 && (str.charCodeAt(i2 + 1) & 64512) === 56320) {
-      count2--;
+      count3--;
       i2++;
     }
   }
-  return count2;
+  return count3;
 }
 function getLengthableOrigin(input2) {
   if (Array.isArray(input2))
@@ -16888,7 +16889,7 @@ function newError(Definition) {
   return new Definition();
 }
 // @__NO_SIDE_EFFECTS__
-function $constructor(name, initializer3, proto, params) {
+function $constructor(name2, initializer3, proto, params) {
   const zodProto = {};
   function Internals(def) {
     this.def = def;
@@ -16906,10 +16907,10 @@ function $constructor(name, initializer3, proto, params) {
       } finally {
         _zodDesc.value = void 0;
       }
-    } else if (inst._zod.traits.has(name)) {
+    } else if (inst._zod.traits.has(name2)) {
       return;
     }
-    inst._zod.traits.add(name);
+    inst._zod.traits.add(name2);
     initializer3(inst, def);
     if (initialized) {
       const own2 = Object.getPrototypeOf(inst);
@@ -16935,7 +16936,7 @@ function $constructor(name, initializer3, proto, params) {
   const Parent = params?.Parent ?? Object;
   class Definition extends Parent {
   }
-  Object.defineProperty(Definition, "name", { value: name });
+  Object.defineProperty(Definition, "name", { value: name2 });
   function _(def) {
     const inst = params?.Parent ? newError(Definition) : this;
     init(inst, def);
@@ -16956,10 +16957,10 @@ function $constructor(name, initializer3, proto, params) {
     value: (inst) => {
       if (params?.Parent && inst instanceof params.Parent)
         return true;
-      return inst?._zod?.traits?.has(name);
+      return inst?._zod?.traits?.has(name2);
     }
   });
-  Object.defineProperty(_, "name", { value: name });
+  Object.defineProperty(_, "name", { value: name2 });
   return _;
 }
 var $brand = /* @__PURE__ */ Symbol("zod_brand");
@@ -16969,8 +16970,8 @@ var $ZodAsyncError = class extends Error {
   }
 };
 var $ZodEncodeError = class extends Error {
-  constructor(name) {
-    super(`Encountered unidirectional transform during encode: ${name}`);
+  constructor(name2) {
+    super(`Encountered unidirectional transform during encode: ${name2}`);
     this.name = "ZodEncodeError";
   }
 };
@@ -17050,16 +17051,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path20 = []) => {
+  const processError = (error63, path22 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path20, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path20, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path20, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
       } else {
-        const fullpath = [...path20, ...issue2.path];
+        const fullpath = [...path22, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -17098,17 +17099,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path20 = []) => {
+  const processError = (error63, path22 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path20, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path20, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path20, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
       } else {
-        const fullpath = [...path20, ...issue2.path];
+        const fullpath = [...path22, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -17147,8 +17148,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path20 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path20) {
+  const path22 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path22) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -18009,8 +18010,8 @@ var Doc = class {
     const lines = content.split("\n").filter((x) => x);
     const minIndent = Math.min(...lines.map((x) => x.length - x.trimStart().length));
     const dedented = lines.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
-    for (const line of dedented) {
-      this.content.push(line);
+    for (const line2 of dedented) {
+      this.content.push(line2);
     }
   }
   compile() {
@@ -21041,8 +21042,8 @@ function az_default() {
 }
 
 // node_modules/zod/v4/locales/be.js
-function getBelarusianPlural(count2, one, few, many) {
-  const absCount = Math.abs(count2);
+function getBelarusianPlural(count3, one, few, many) {
+  const absCount = Math.abs(count3);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -23689,8 +23690,8 @@ function hu_default() {
 }
 
 // node_modules/zod/v4/locales/hy.js
-function getArmenianPlural(count2, one, many) {
-  return Math.abs(count2) === 1 ? one : many;
+function getArmenianPlural(count3, one, many) {
+  return Math.abs(count3) === 1 ? one : many;
 }
 function withDefiniteArticle(word) {
   if (!word)
@@ -24774,8 +24775,8 @@ function ko_default() {
 }
 
 // node_modules/zod/v4/locales/lt.js
-var capitalizeFirstCharacter = (text) => {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+var capitalizeFirstCharacter = (text2) => {
+  return text2.charAt(0).toUpperCase() + text2.slice(1);
 };
 function getUnitTypeFromNumber(number4) {
   const abs = Math.abs(number4);
@@ -26428,8 +26429,8 @@ function ro_default() {
 }
 
 // node_modules/zod/v4/locales/ru.js
-function getRussianPlural(count2, one, few, many) {
-  const absCount = Math.abs(count2);
+function getRussianPlural(count3, one, few, many) {
+  const absCount = Math.abs(count3);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -28497,13 +28498,13 @@ ${code}
   return fn;
 }
 function addConstant(ctx, value) {
-  for (const [name2, v] of ctx.constants) {
+  for (const [name3, v] of ctx.constants) {
     if (v === value)
-      return name2;
+      return name3;
   }
-  const name = `c${ctx.constantCounter++}`;
-  ctx.constants.set(name, value);
-  return name;
+  const name2 = `c${ctx.constantCounter++}`;
+  ctx.constants.set(name2, value);
+  return name2;
 }
 function addUserConstant(ctx, fn) {
   ctx.definite = false;
@@ -31629,8 +31630,8 @@ var contributors = {
 function aggregateChecks(schema) {
   const agg = {};
   const def = schema._zod.def;
-  const list = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
-  for (const ch of list)
+  const list2 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
+  for (const ch of list2)
     contributors[ch._zod.def.check]?.(agg, ch._zod.def);
   const bag = schema._zod.bag;
   if (bag.minimum !== void 0)
@@ -34286,13 +34287,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path20 = ref.slice(1).split("/").filter(Boolean);
-  if (path20.length === 0) {
+  const path22 = ref.slice(1).split("/").filter(Boolean);
+  if (path22.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path20[0] === defsKey) {
-    const key = path20[1] === void 0 ? void 0 : decodeJSONPointerSegment(path20[1]);
+  if (path22[0] === defsKey) {
+    const key = path22[1] === void 0 ? void 0 : decodeJSONPointerSegment(path22[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -35153,18 +35154,27 @@ var REPORT_BUG_URL = "https://github.com/org/mfdag-action/issues";
 // src/core/types.ts
 var FAIL_ON = ["never", "type-change", "breaking", "drift"];
 var COMPILERS = ["auto", "static", "metaflow"];
+var CHANGE_KINDS = ["added", "removed", "type-changed", "default-changed", "help-changed", "reordered"];
+var STATUSES = ["up-to-date", "drift", "missing-definitions", "orphaned-definitions", "error"];
 
 // src/cli-args.ts
 var USAGE = `Usage:
   mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
                [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
                [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
+               [--allow-empty] [--untrusted]
   mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH] [--format text|json]
   mfdag list   [--root DIR] [--format text|json] [--config FILE]
   mfdag merge  REPORT.json... [--format text|json|markdown]
                combines the JSON reports of \`check --shard k/n\` runs into one verdict
   mfdag fix    [--root DIR] [--python PATH] [--flow FILE]... [--patch FILE] [--config FILE]
                regenerates stale definitions files with the real compiler (or writes a patch)
+
+The root defaults to the git top level of the current directory (of FLOW_FILE for config).
+--allow-empty    a root without flows and definitions files passes (otherwise exit 2)
+--untrusted      the checkout is not trusted (a pull request's): the config file may not set
+                 python, maxFileBytes, timeout or concurrency, and the metaflow compiler never
+                 runs. Automatic on GitHub Actions pull request events (see SECURITY.md).
 
 Exit codes: 0 checked and the policy holds, 1 the policy is violated, 2 could not check.`;
 var emptyToUndefined = (value) => value === "" ? void 0 : value;
@@ -35193,6 +35203,8 @@ var optionsSchema = external_exports.object({
   patch: external_exports.preprocess(emptyToUndefined, external_exports.string().optional()),
   shard: external_exports.preprocess(emptyToUndefined, external_exports.string().optional()),
   color: external_exports.boolean().optional(),
+  "allow-empty": external_exports.boolean().optional(),
+  untrusted: external_exports.boolean().optional(),
   help: external_exports.boolean().optional(),
   version: external_exports.boolean().optional()
 });
@@ -35217,6 +35229,8 @@ function parseCommandLine(argv) {
         patch: { type: "string" },
         shard: { type: "string" },
         color: { type: "boolean" },
+        "allow-empty": { type: "boolean" },
+        untrusted: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" }
       }
@@ -35241,6 +35255,9 @@ ${USAGE}`);
 
 ${USAGE}`);
   if (command === "merge" && positionals.length === 0) throw new ConfigurationError(`mfdag merge takes the JSON reports to merge.
+
+${USAGE}`);
+  if (command !== "check" && command !== "fix" && options["allow-empty"]) throw new ConfigurationError(`--allow-empty belongs to mfdag check.
 
 ${USAGE}`);
   if (command !== "check" && options.shard) throw new ConfigurationError(`--shard belongs to mfdag check.
@@ -35363,16 +35380,16 @@ var Diff = class {
       }
     }
   }
-  addToPath(path20, added, removed, oldPosInc, options) {
-    const last = path20.lastComponent;
+  addToPath(path22, added, removed, oldPosInc, options) {
+    const last = path22.lastComponent;
     if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
       return {
-        oldPos: path20.oldPos + oldPosInc,
+        oldPos: path22.oldPos + oldPosInc,
         lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
       };
     } else {
       return {
-        oldPos: path20.oldPos + oldPosInc,
+        oldPos: path22.oldPos + oldPosInc,
         lastComponent: { count: 1, added, removed, previousComponent: last }
       };
     }
@@ -35503,11 +35520,11 @@ function tokenize(value, options) {
     linesAndNewlines.pop();
   }
   for (let i2 = 0; i2 < linesAndNewlines.length; i2++) {
-    const line = linesAndNewlines[i2];
+    const line2 = linesAndNewlines[i2];
     if (i2 % 2 && !options.newlineIsToken) {
-      retLines[retLines.length - 1] += line;
+      retLines[retLines.length - 1] += line2;
     } else {
-      retLines.push(line);
+      retLines.push(line2);
     }
   }
   return retLines;
@@ -35570,8 +35587,8 @@ function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, ne
             newRangeStart -= curRange.length;
           }
         }
-        for (const line of lines) {
-          curRange.push((current.added ? "+" : "-") + line);
+        for (const line2 of lines) {
+          curRange.push((current.added ? "+" : "-") + line2);
         }
         if (current.added) {
           newLine += lines.length;
@@ -35581,13 +35598,13 @@ function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, ne
       } else {
         if (oldRangeStart) {
           if (lines.length <= context * 2 && i2 < diff.length - 2) {
-            for (const line of contextLines(lines)) {
-              curRange.push(line);
+            for (const line2 of contextLines(lines)) {
+              curRange.push(line2);
             }
           } else {
             const contextSize = Math.min(lines.length, context);
-            for (const line of contextLines(lines.slice(0, contextSize))) {
-              curRange.push(line);
+            for (const line2 of contextLines(lines.slice(0, contextSize))) {
+              curRange.push(line2);
             }
             const hunk = {
               oldStart: oldRangeStart,
@@ -35655,8 +35672,8 @@ function formatPatch(patch, headerOptions) {
       hunk.newStart -= 1;
     }
     ret.push("@@ -" + hunk.oldStart + "," + hunk.oldLines + " +" + hunk.newStart + "," + hunk.newLines + " @@");
-    for (const line of hunk.lines) {
-      ret.push(line);
+    for (const line2 of hunk.lines) {
+      ret.push(line2);
     }
   }
   return ret.join("\n") + "\n";
@@ -35682,9 +35699,9 @@ function createTwoFilesPatch(oldFileName, newFileName, oldStr, newStr, oldHeader
     } }));
   }
 }
-function splitLines(text) {
-  const hasTrailingNl = text.endsWith("\n");
-  const result = text.split("\n").map((line) => line + "\n");
+function splitLines(text2) {
+  const hasTrailingNl = text2.endsWith("\n");
+  const result = text2.split("\n").map((line2) => line2 + "\n");
   if (hasTrailingNl) {
     result.pop();
   } else {
@@ -35695,26 +35712,26 @@ function splitLines(text) {
 
 // src/core/definitions.ts
 var HEADER_FIRST_LINE = "Dagster definitions generated by metaflow-dagster.";
-function isDefinitionsText(text) {
-  const start = text.replace(/^\uFEFF/, "").trimStart();
+function isDefinitionsText(text2) {
+  const start = text2.replace(/^\uFEFF/, "").trimStart();
   if (!start.startsWith('"""')) return false;
   return start.slice(3).trimStart().startsWith(HEADER_FIRST_LINE);
 }
-function splitLines2(text) {
-  return text.split(/\r?\n/);
+function splitLines2(text2) {
+  return text2.split(/\r?\n/);
 }
 function headerValue(lines, key) {
   const pattern = new RegExp(`^${key}\\s*:\\s?(.*)$`);
-  for (const line of lines) {
-    const match = pattern.exec(line);
+  for (const line2 of lines) {
+    const match = pattern.exec(line2);
     if (match) return match[1].trim() || null;
   }
   return null;
 }
-function parseDefinitionsFile(path20, text) {
-  if (!isDefinitionsText(text)) return null;
-  const lines = splitLines2(text.replace(/^\uFEFF/, ""));
-  const openIndex = lines.findIndex((line) => line.includes('"""'));
+function parseDefinitionsFile(path22, text2) {
+  if (!isDefinitionsText(text2)) return null;
+  const lines = splitLines2(text2.replace(/^\uFEFF/, ""));
+  const openIndex = lines.findIndex((line2) => line2.includes('"""'));
   let closeIndex = -1;
   for (let i2 = openIndex + 1; i2 < lines.length; i2++) {
     if (lines[i2].includes('"""')) {
@@ -35732,14 +35749,14 @@ function parseDefinitionsFile(path20, text) {
   const sourceProblem = source ? checkSource(source) : null;
   if (sourceProblem) problems.push(sourceProblem);
   const found = findConfigClass(lines, flow);
-  if (!found && flow && text.includes(`config: ${flow}Config`)) {
+  if (!found && flow && text2.includes(`config: ${flow}Config`)) {
     problems.push(`\`${flow}Config\` is used but its class is missing (file truncated or edited?)`);
   }
-  if (!/^defs = Definitions\(/m.test(text)) {
+  if (!/^defs = Definitions\(/m.test(text2)) {
     problems.push("there is no `defs = Definitions(...)` (file truncated?)");
   }
   return {
-    path: path20,
+    path: path22,
     flow,
     job,
     source,
@@ -35757,8 +35774,8 @@ function checkSource(source) {
 }
 function findConfigClass(lines, flow) {
   const wanted = flow ? `class ${flow}Config(Config):` : null;
-  let index = wanted ? lines.findIndex((line) => line.trimEnd() === wanted) : -1;
-  if (index === -1) index = lines.findIndex((line) => /^class \w+Config\(Config\):\s*$/.test(line));
+  let index = wanted ? lines.findIndex((line2) => line2.trimEnd() === wanted) : -1;
+  if (index === -1) index = lines.findIndex((line2) => /^class \w+Config\(Config\):\s*$/.test(line2));
   if (index === -1) return null;
   const block = [];
   for (let i2 = index; i2 < lines.length && lines[i2] !== ""; i2++) block.push(lines[i2]);
@@ -35770,27 +35787,44 @@ function parseConfigBlock(lines) {
   const fields = [];
   const unparsed = [];
   for (let i2 = 1; i2 < lines.length; i2++) {
-    const line = lines[i2];
-    const field = parseFieldLine(line, i2 - 1);
+    const line2 = lines[i2];
+    const field = parseFieldLine(line2, i2 - 1);
     if (field) {
       fields.push(field);
       continue;
     }
     const previous = fields[fields.length - 1];
-    if (previous && !line.startsWith("    ")) {
-      previous.help += "\n" + line;
+    if (previous && !line2.startsWith("    ")) {
+      previous.help += "\n" + line2;
     } else {
-      unparsed.push(line);
+      unparsed.push(line2);
     }
   }
   return { className, lines: [...lines], fields, unparsed };
 }
-var FIELD = /^ {4}([\s\S]+?): ([^=]+?) = ([\s\S]*)$/;
-function parseFieldLine(line, index) {
-  const match = FIELD.exec(line);
-  if (!match) return null;
-  const [value, help] = splitValueAndHelp(match[3]);
-  return { name: match[1], type: match[2].trim(), default: value, help, index };
+var SPACE = 32;
+function splitFieldLine(line2) {
+  if (!line2.startsWith("    ")) return null;
+  let colon = line2.indexOf(": ", 5);
+  let equals = -1;
+  while (colon !== -1) {
+    const typeStart = colon + 2;
+    if (equals < typeStart) {
+      equals = line2.indexOf("=", typeStart);
+      if (equals === -1) return null;
+    }
+    if (equals >= typeStart + 2 && line2.charCodeAt(equals - 1) === SPACE && line2.charCodeAt(equals + 1) === SPACE) {
+      return { name: line2.slice(4, colon), type: line2.slice(typeStart, equals - 1), rest: line2.slice(equals + 2) };
+    }
+    colon = line2.indexOf(": ", Math.max(colon + 1, equals - 1));
+  }
+  return null;
+}
+function parseFieldLine(line2, index) {
+  const parts = splitFieldLine(line2);
+  if (!parts) return null;
+  const [value, help] = splitValueAndHelp(parts.rest);
+  return { name: parts.name, type: parts.type.trim(), default: value, help, index };
 }
 function splitValueAndHelp(rest) {
   let quote = null;
@@ -35840,34 +35874,52 @@ function compareFields(committed, current) {
   const before = new Map((committed?.fields ?? []).map((field) => [field.name, field]));
   const after = new Map((current?.fields ?? []).map((field) => [field.name, field]));
   const changes = [];
-  for (const [name, now] of after) {
-    const then = before.get(name);
+  for (const [name2, now] of after) {
+    const then = before.get(name2);
     if (!then) {
-      changes.push(change("added", name, null, now));
+      changes.push(change("added", name2, null, now));
       continue;
     }
-    if (then.type !== now.type) changes.push(change("type-changed", name, then, now));
-    else if (then.default !== now.default) changes.push(change("default-changed", name, then, now));
-    if (then.help !== now.help) changes.push(change("help-changed", name, then, now));
+    if (then.type !== now.type) changes.push(change("type-changed", name2, then, now));
+    else if (then.default !== now.default) changes.push(change("default-changed", name2, then, now));
+    if (then.help !== now.help) changes.push(change("help-changed", name2, then, now));
   }
-  for (const [name, then] of before) {
-    if (!after.has(name)) changes.push(change("removed", name, then, null));
+  for (const [name2, then] of before) {
+    if (!after.has(name2)) changes.push(change("removed", name2, then, null));
   }
-  const kept = [...after.keys()].filter((name) => before.has(name));
-  const keptBefore = [...before.keys()].filter((name) => after.has(name));
+  const kept = [...after.keys()].filter((name2) => before.has(name2));
+  const keptBefore = [...before.keys()].filter((name2) => after.has(name2));
   if (changes.length === 0 && kept.join("\0") !== keptBefore.join("\0")) {
-    for (const [i2, name] of kept.entries()) {
-      if (keptBefore[i2] !== name) changes.push(change("reordered", name, before.get(name), after.get(name)));
+    for (const [i2, name2] of kept.entries()) {
+      if (keptBefore[i2] !== name2) changes.push(change("reordered", name2, before.get(name2), after.get(name2)));
     }
   }
   return changes;
 }
-function configDiff(path20, committed, current, labels = ["committed", "dagster create now"]) {
+var MAX_DIFF_EDITS = 2e3;
+function configDiff(path22, committed, current, labels = ["committed", "dagster create now"]) {
   const before = committed && committed.length > 0 ? committed.join("\n") + "\n" : "";
   const after = current && current.length > 0 ? current.join("\n") + "\n" : "";
   if (before === after) return null;
-  const patch = createTwoFilesPatch(`a/${path20}`, `b/${path20}`, before, after, labels[0], labels[1], { context: 3 });
+  const patch = createTwoFilesPatch(`a/${path22}`, `b/${path22}`, before, after, labels[0], labels[1], { context: 3, maxEditLength: MAX_DIFF_EDITS }) ?? wholeBlockPatch(path22, committed ?? [], current ?? [], labels);
   return patch.replace(/^=+\n/, "");
+}
+function wholeBlockPatch(path22, committed, current, labels) {
+  return formatPatch({
+    oldFileName: `a/${path22}`,
+    newFileName: `b/${path22}`,
+    oldHeader: labels[0],
+    newHeader: labels[1],
+    hunks: [
+      {
+        oldStart: 1,
+        oldLines: committed.length,
+        newStart: 1,
+        newLines: current.length,
+        lines: [...committed.map((line2) => "-" + line2), ...current.map((line2) => "+" + line2)]
+      }
+    ]
+  });
 }
 function parseConfigLines(lines) {
   return lines && lines.length > 0 ? parseConfigBlock(lines) : null;
@@ -35897,8 +35949,8 @@ function decodeText(bytes) {
     return null;
   }
 }
-function mightBeFlow(text) {
-  return text.includes("__main__") || text.includes("FlowSpec");
+function mightBeFlow(text2) {
+  return text2.includes("__main__") || text2.includes("FlowSpec");
 }
 function unreadableReason(file2, bytes, size, maxFileBytes) {
   const loose = bytes.toString("latin1");
@@ -35911,14 +35963,14 @@ var READ_CONCURRENCY = 16;
 async function classify(repo, file2, maxFileBytes) {
   const read = await repo.read(file2, maxFileBytes);
   if ("error" in read) return { kind: "unreadable", entry: { path: file2, error: read.error, line: null } };
-  const text = read.size > read.bytes.length ? null : decodeText(read.bytes);
-  if (text === null) {
+  const text2 = read.size > read.bytes.length ? null : decodeText(read.bytes);
+  if (text2 === null) {
     const reason = unreadableReason(file2, read.bytes, read.size, maxFileBytes);
     return reason ? { kind: "unreadable", entry: { path: file2, error: reason, line: null } } : { kind: "skip" };
   }
-  const parsed = parseDefinitionsFile(file2, text);
+  const parsed = parseDefinitionsFile(file2, text2);
   if (parsed) return { kind: "definitions", file: parsed };
-  return mightBeFlow(text) ? { kind: "candidate" } : { kind: "skip" };
+  return mightBeFlow(text2) ? { kind: "candidate" } : { kind: "skip" };
 }
 async function discover(repo, analyzer, maxFileBytes) {
   const files = await repo.listPythonFiles();
@@ -35945,8 +35997,8 @@ async function discover(repo, analyzer, maxFileBytes) {
 }
 
 // src/core/lints/index.ts
-function finding(lint, message, file2, line, parameter) {
-  return { lint, message, file: file2, line, parameter };
+function finding(lint, message, file2, line2, parameter) {
+  return { lint, message, file: file2, line: line2, parameter };
 }
 var droppedParameter = {
   id: "dropped-parameter",
@@ -36005,34 +36057,95 @@ function runLints(compiled, lints = LINTS) {
 // src/core/normalize.ts
 var SYSROOT = "<SYSROOT>";
 var ROOT = "<ROOT>";
-var INCLUDE_URL = /local:\/\/[^"'\s]*\/data\/([^/"'\s]+)\/([0-9a-f]{40})/g;
-function normalizeLine(line, context) {
-  let out = line.replace(INCLUDE_URL, (_m, flow, sha) => `local://${SYSROOT}/data/${flow}/${sha}`);
-  const root = context.root?.replace(/\/+$/, "");
-  if (root && root.length > 1) out = out.split(root + "/").join(ROOT + "/");
+function normalizeLine(line2, context) {
+  let out = normalizeIncludeUrls(line2);
+  const needle = rootNeedle(context.root);
+  if (needle && needle.length <= out.length) out = out.split(needle).join(ROOT + "/");
   return out;
 }
+var URL_SCHEME = "local://";
+var DATA_DIR = "/data/";
+var SHA1_HEX_LENGTH = 40;
+var SLASH = 47;
+function normalizeIncludeUrls(line2) {
+  let start = line2.indexOf(URL_SCHEME);
+  if (start === -1) return line2;
+  let out = "";
+  let copied = 0;
+  while (start !== -1) {
+    const sysrootStart = start + URL_SCHEME.length;
+    let runEnd = sysrootStart;
+    while (runEnd < line2.length && !endsUrl(line2.charCodeAt(runEnd))) runEnd++;
+    const tail = lastDatastoreTail(line2, sysrootStart, runEnd);
+    if (tail) {
+      out += `${line2.slice(copied, start)}${URL_SCHEME}${SYSROOT}${DATA_DIR}${tail.flow}/${tail.sha}`;
+      copied = tail.end;
+    }
+    start = line2.indexOf(URL_SCHEME, runEnd);
+  }
+  return out + line2.slice(copied);
+}
+function endsUrl(code) {
+  if (code === 34 || code === 39 || code === 32) return true;
+  if (code < 160) return code >= 9 && code <= 13;
+  return code === 160 || code === 5760 || code >= 8192 && code <= 8202 || code === 8232 || code === 8233 || code === 8239 || code === 8287 || code === 12288 || code === 65279;
+}
+function isLowerHex(code) {
+  return code >= 48 && code <= 57 || code >= 97 && code <= 102;
+}
+function lastDatastoreTail(line2, from, runEnd) {
+  for (let at = runEnd - 1; at >= from; at--) {
+    if (line2.charCodeAt(at) !== SLASH || !line2.startsWith(DATA_DIR, at)) continue;
+    const flowStart = at + DATA_DIR.length;
+    let flowEnd = flowStart;
+    while (flowEnd < runEnd && line2.charCodeAt(flowEnd) !== SLASH) flowEnd++;
+    if (flowEnd === flowStart || flowEnd >= runEnd) continue;
+    const shaStart = flowEnd + 1;
+    const end = shaStart + SHA1_HEX_LENGTH;
+    if (end > runEnd) continue;
+    let hex3 = true;
+    for (let i2 = shaStart; i2 < end && hex3; i2++) hex3 = isLowerHex(line2.charCodeAt(i2));
+    if (hex3) return { flow: line2.slice(flowStart, flowEnd), sha: line2.slice(shaStart, end), end };
+  }
+  return null;
+}
+var cachedRoot;
+var cachedNeedle = null;
+function rootNeedle(root) {
+  if (root === cachedRoot) return cachedNeedle;
+  let end = root?.length ?? 0;
+  while (end > 0 && root.charCodeAt(end - 1) === SLASH) end--;
+  cachedRoot = root;
+  cachedNeedle = root && end > 1 ? root.slice(0, end) + "/" : null;
+  return cachedNeedle;
+}
+var cachedSource = null;
+var cachedFlowFile = "";
+var cachedMachineRoot = null;
 function machineRoot(source, flowFile) {
   if (!source) return null;
+  if (source === cachedSource && flowFile === cachedFlowFile) return cachedMachineRoot;
   const normalized = source.replace(/\\/g, "/");
   const suffix = "/" + flowFile;
-  return normalized.endsWith(suffix) ? normalized.slice(0, -suffix.length) || "/" : null;
+  cachedSource = source;
+  cachedFlowFile = flowFile;
+  cachedMachineRoot = normalized.endsWith(suffix) ? normalized.slice(0, -suffix.length) || "/" : null;
+  return cachedMachineRoot;
 }
 
 // src/core/pairing.ts
 import path from "node:path";
-function endsWithPath(source, relative) {
-  const normalized = source.replace(/\\/g, "/");
-  return normalized === relative || normalized.endsWith("/" + relative);
+function endsWithPath(normalizedSource, relative) {
+  return normalizedSource === relative || normalizedSource.endsWith("/" + relative);
 }
 function pairFlows(flows, definitions, config2) {
   const flowByPath = new Map(flows.map((flow) => [flow.path, flow]));
   const definitionsByPath = new Map(definitions.map((file2) => [file2.path, file2]));
   const flowsByClass = /* @__PURE__ */ new Map();
   for (const flow of flows) {
-    const list = flowsByClass.get(flow.flowClass) ?? [];
-    list.push(flow);
-    flowsByClass.set(flow.flowClass, list);
+    const list2 = flowsByClass.get(flow.flowClass) ?? [];
+    list2.push(flow);
+    flowsByClass.set(flow.flowClass, list2);
   }
   const pairs = [];
   const problems = [];
@@ -36060,7 +36173,7 @@ function pairFlows(flows, definitions, config2) {
   for (const file2 of definitions) {
     if (pairedDefinitions.has(file2.path)) continue;
     const candidates = (file2.flow ? flowsByClass.get(file2.flow) : void 0) ?? [];
-    const source = file2.source;
+    const source = file2.source?.replace(/\\/g, "/");
     const matching = source ? candidates.filter((flow2) => endsWithPath(source, flow2.path)) : [];
     matching.sort((a2, b) => b.path.length - a2.path.length);
     const flow = matching[0];
@@ -36095,19 +36208,19 @@ function violatesPolicy(result, failOn) {
 
 // src/core/shard.ts
 import { createHash } from "node:crypto";
-function parseShard(text) {
-  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+function parseShard(text2) {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text2);
   const index = match ? Number(match[1]) : NaN;
-  const count2 = match ? Number(match[2]) : NaN;
-  if (!match || !Number.isSafeInteger(index) || !Number.isSafeInteger(count2) || index < 1 || index > count2) {
-    throw new ConfigurationError(`--shard: expected k/n with 1 \u2264 k \u2264 n, got '${text}'`);
+  const count3 = match ? Number(match[2]) : NaN;
+  if (!match || !Number.isSafeInteger(index) || !Number.isSafeInteger(count3) || index < 1 || index > count3) {
+    throw new ConfigurationError(`--shard: expected k/n with 1 \u2264 k \u2264 n, got '${text2}'`);
   }
-  return { index, count: count2 };
+  return { index, count: count3 };
 }
-function shardOf(file2, count2) {
+function shardOf(file2, count3) {
   const key = file2.replace(/\\/g, "/").replace(/^(\.\/)+/, "");
   const digest = createHash("sha1").update(key, "utf8").digest("hex");
-  return Number(BigInt(`0x${digest}`) % BigInt(count2));
+  return Number(BigInt(`0x${digest}`) % BigInt(count3));
 }
 function inShard(file2, shard) {
   return shard.count === 1 || shardOf(file2, shard.count) === shard.index - 1;
@@ -36172,14 +36285,17 @@ function suggestedDefinitionsPath(flowFile) {
   const parsed = path2.posix.parse(flowFile);
   return path2.posix.join(parsed.dir, `${parsed.name}_dagster.py`);
 }
+function pathArgument(p) {
+  return p.startsWith("-") ? `./${p}` : p;
+}
 function regenerateCommand(flowFile, definitionsFile, cwd, jobName, args) {
-  const relFlow = path2.posix.relative(cwd, flowFile) || flowFile;
-  const relOut = path2.posix.relative(cwd, definitionsFile) || definitionsFile;
+  const relFlow = pathArgument(path2.posix.relative(cwd, flowFile) || flowFile);
+  const relOut = pathArgument(path2.posix.relative(cwd, definitionsFile) || definitionsFile);
   const words = ["python", relFlow, "dagster", "create", relOut];
   if (jobName) words.push("--name", jobName);
   words.push(...args);
   const command = words.map(shellQuote).join(" ");
-  return cwd === "." || cwd === "" ? command : `cd ${shellQuote(cwd)} && ${command}`;
+  return cwd === "." || cwd === "" ? command : `cd ${shellQuote(pathArgument(cwd))} && ${command}`;
 }
 
 // src/core/check.ts
@@ -36190,6 +36306,11 @@ async function check2(options, ports) {
     logger.info(`${result.flows.length} flow file(s), ${result.definitions.length} definitions file(s) in ${result.scanned} Python file(s)`);
     return result;
   });
+  if (!options.allowEmpty && found.flows.length === 0 && found.definitions.length === 0 && found.unreadable.length === 0) {
+    throw new ConfigurationError(
+      `No flow file and no definitions file under ${repo.root} (${found.scanned} Python file(s) looked at), so nothing was checked. Check the root (and, in a workflow, that actions/checkout runs first), or allow an empty root with --allow-empty (action input allow-empty: true).`
+    );
+  }
   const pairing = pairFlows(found.flows, found.definitions, options.config);
   if (pairing.problems.length > 0) {
     throw new ConfigurationError(`The config file names files that are not there:
@@ -36233,7 +36354,7 @@ ${pairing.problems.join("\n")}`);
         ...notCompared(),
         regenerate: regenerateCommand(job.request.flowFile, suggestedDefinitionsPath(job.request.flowFile), job.request.cwd, job.request.jobName, job.request.args),
         dagsterCreate: dagsterCreateOf(job.request),
-        warnings,
+        warnings: [...compileFailure(job.request, current, staticResult), ...warnings],
         currentConfig: current.error || !current.exact ? null : current.configClass
       });
     }
@@ -36242,7 +36363,8 @@ ${pairing.problems.join("\n")}`);
   const claimed = /* @__PURE__ */ new Map();
   const orphaned = [];
   for (const file2 of pairing.orphaned) {
-    const flowPath = [...unreadableByPath.keys()].find((p) => file2.source && file2.source.replace(/\\/g, "/").endsWith("/" + p));
+    const source = file2.source ? file2.source.replace(/\\/g, "/") : null;
+    const flowPath = source ? [...unreadableByPath.keys()].find((p) => source.endsWith("/" + p)) : void 0;
     if (flowPath && !claimed.has(flowPath)) claimed.set(flowPath, file2);
     else orphaned.push(file2);
   }
@@ -36317,6 +36439,12 @@ async function compileAll(jobs, options, ports) {
     return staticVerdict(result);
   });
 }
+function compileFailure(request, current, staticResult) {
+  const error62 = current.compiler === "metaflow" ? current.error : staticResult.error;
+  if (!error62) return [];
+  const line2 = current.compiler === "metaflow" ? current.errorLine : staticResult.errorLine;
+  return [{ lint: "compile-error", message: `this flow does not compile, so no definitions file can be generated for it: ${error62}`, file: request.flowFile, line: line2, parameter: null }];
+}
 function notReached(job) {
   return { ...job.static, compiler: "metaflow", error: "not checked: the time budget ran out before this flow's turn (raise the budget, or shard the check)", configClass: null };
 }
@@ -36343,8 +36471,8 @@ function compareWithCommitted(pair, request, current, staticResult, localRoot) {
     const where = current.errorLine ? `${pair.flow.path}:${current.errorLine}: ` : "";
     return { ...base, status: "error", error: `${where}${current.error}`, currentConfig: null };
   }
-  const committedLines = (file2.configClass?.lines ?? []).map((line) => normalizeLine(line, { root: machineRoot(file2.source, pair.flow.path) }));
-  const currentLines = (current.configClass ?? []).map((line) => normalizeLine(line, { root: localRoot }));
+  const committedLines = (file2.configClass?.lines ?? []).map((line2) => normalizeLine(line2, { root: machineRoot(file2.source, pair.flow.path) }));
+  const currentLines = (current.configClass ?? []).map((line2) => normalizeLine(line2, { root: localRoot }));
   const changes = compareFields(parseConfigLines(committedLines), parseConfigLines(currentLines));
   const definitionsFields = new Map((file2.configClass?.fields ?? []).map((field) => [field.name, field]));
   const parameterLines = new Map(staticResult.parameters.filter((p) => !p.dropped).map((p) => [p.name, p]));
@@ -36376,16 +36504,16 @@ function dagsterCreateOf(request) {
   return { cwd: request.cwd, name: request.jobName, args: [...request.args] };
 }
 function summarize(results) {
-  const count2 = (status) => results.filter((result) => result.status === status).length;
+  const count3 = (status) => results.filter((result) => result.status === status).length;
   return {
     flows: results.length,
-    upToDate: count2("up-to-date"),
-    drift: count2("drift"),
+    upToDate: count3("up-to-date"),
+    drift: count3("drift"),
     typeChanges: results.reduce((n2, result) => n2 + result.changes.filter((change2) => change2.kind === "type-changed").length, 0),
     breaking: results.reduce((n2, result) => n2 + result.changes.filter((change2) => change2.severity === "breaking").length + (result.jobChange ? 1 : 0), 0),
-    missing: count2("missing-definitions"),
-    orphaned: count2("orphaned-definitions"),
-    errors: count2("error"),
+    missing: count3("missing-definitions"),
+    orphaned: count3("orphaned-definitions"),
+    errors: count3("error"),
     warnings: results.reduce((n2, result) => n2 + result.warnings.length, 0)
   };
 }
@@ -36404,30 +36532,136 @@ function patchFor(file2, before, after) {
 }
 
 // src/io/report-file.ts
-import { readFile } from "node:fs/promises";
-var storedReportSchema = external_exports.object({
+import { open as open2 } from "node:fs/promises";
+
+// src/core/report-schema.ts
+var REPORT_LIMITS = {
+  /** Characters of a repo path (PATH_MAX on Linux). */
+  path: 4096,
+  /** Characters of a name: a parameter, class, job or lint. */
+  name: 1024,
+  /** Characters of a message, type, default, help or command. */
+  text: 1e5,
+  /** Characters of a whole Config diff. */
+  diff: 1e7,
+  /** Entries of any list (flows, changes, warnings, lines, arguments). */
+  items: 1e5
+};
+var path4 = external_exports.string().max(REPORT_LIMITS.path);
+var name = external_exports.string().max(REPORT_LIMITS.name);
+var text = external_exports.string().max(REPORT_LIMITS.text);
+var count = external_exports.number().int().nonnegative();
+var line = external_exports.number().int().nonnegative();
+var list = (item) => external_exports.array(item).max(REPORT_LIMITS.items);
+var fieldValueSchema = external_exports.strictObject({ type: text, default: text, help: text });
+var fieldChangeSchema = external_exports.strictObject({
+  parameter: name,
+  kind: external_exports.enum(CHANGE_KINDS),
+  severity: external_exports.enum(["breaking", "non-breaking"]),
+  committed: fieldValueSchema.nullable(),
+  current: fieldValueSchema.nullable(),
+  declaredIn: path4.nullable(),
+  flowLine: line.nullable(),
+  definitionsLine: line.nullable()
+});
+var jobChangeSchema = external_exports.strictObject({ committed: name, current: name });
+var findingSchema = external_exports.strictObject({
+  lint: name,
+  message: text,
+  file: path4,
+  line: line.nullable(),
+  parameter: name.nullable()
+});
+var flowResultSchema = external_exports.strictObject({
+  flowFile: path4,
+  flowClass: name.nullable(),
+  definitionsFile: path4.nullable(),
+  status: external_exports.enum(STATUSES),
+  compiler: external_exports.enum(["static", "metaflow"]).nullable(),
+  error: text.nullable(),
+  changes: list(fieldChangeSchema),
+  jobChange: jobChangeSchema.nullable(),
+  configDiff: external_exports.string().max(REPORT_LIMITS.diff).nullable(),
+  regenerate: text,
+  dagsterCreate: external_exports.strictObject({ cwd: path4, name: name.nullable(), args: list(text) }).nullable(),
+  warnings: list(findingSchema),
+  currentConfig: list(text).nullable()
+});
+var summarySchema = external_exports.strictObject({
+  flows: count,
+  upToDate: count,
+  drift: count,
+  typeChanges: count,
+  breaking: count,
+  missing: count,
+  orphaned: count,
+  errors: count,
+  warnings: count
+});
+var contractChangeSchema = external_exports.strictObject({
+  definitionsFile: path4,
+  flow: name.nullable(),
+  status: external_exports.enum(["added", "removed", "changed"]),
+  changes: list(fieldChangeSchema),
+  jobChange: jobChangeSchema.nullable(),
+  configDiff: external_exports.string().max(REPORT_LIMITS.diff).nullable()
+});
+var pullRequestSchema = external_exports.strictObject({
+  owner: external_exports.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "not a GitHub owner name"),
+  repo: external_exports.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "not a GitHub repository name"),
+  number: external_exports.number().int().positive(),
+  baseSha: external_exports.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, "not a commit SHA"),
+  headSha: external_exports.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, "not a commit SHA")
+});
+var checkReportShape = {
   schemaVersion: external_exports.literal(1),
-  root: external_exports.string(),
+  root: path4,
   failed: external_exports.boolean(),
-  failOn: external_exports.string(),
-  compiler: external_exports.string(),
-  summary: external_exports.object({ drift: external_exports.number(), typeChanges: external_exports.number(), errors: external_exports.number() }).loose(),
-  flows: external_exports.array(external_exports.object({ flowFile: external_exports.string(), status: external_exports.string() }).loose())
-}).loose();
+  failOn: external_exports.enum(FAIL_ON),
+  compiler: external_exports.enum(COMPILERS),
+  summary: summarySchema,
+  flows: list(flowResultSchema)
+};
+var checkReportSchema = external_exports.strictObject(checkReportShape);
+var storedReportSchema = external_exports.strictObject({
+  ...checkReportShape,
+  pullRequest: pullRequestSchema.nullable().optional(),
+  contract: list(contractChangeSchema).nullable().optional()
+});
+function jsonPath(path22) {
+  return "$" + path22.map((key) => typeof key === "number" ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(String(key))}]`).join("");
+}
+
+// src/io/report-file.ts
+var MAX_REPORT_BYTES = 64 * 1024 * 1024;
+async function readBounded(file2) {
+  const handle = await open2(file2, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_REPORT_BYTES) throw new Error(`${size} bytes, over the ${MAX_REPORT_BYTES} bytes a report can have`);
+    return await handle.readFile("utf8");
+  } finally {
+    await handle.close();
+  }
+}
 async function readReportFile(file2, label = file2) {
   let json2;
   try {
-    json2 = JSON.parse(await readFile(file2, "utf8"));
+    json2 = JSON.parse(await readBounded(file2));
   } catch (error62) {
     throw new ConfigurationError(`${label}: ${file2} cannot be read as JSON (${error62.message}); pass a report that mfdag check --format json (or the action's report output) wrote.`);
   }
   const parsed = storedReportSchema.safeParse(json2);
-  if (!parsed.success) throw new ConfigurationError(`${label}: ${file2} is not an mfdag report (${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}).`);
+  if (!parsed.success) {
+    const issue2 = parsed.error.issues[0];
+    const [where, what] = issue2.code === "unrecognized_keys" ? [[...issue2.path, issue2.keys[0]], "not a field of an mfdag report"] : [issue2.path, issue2.message];
+    throw new ConfigurationError(`${label}: ${file2} is not a valid mfdag report: ${jsonPath(where)}: ${what}. Pass a report that this version of mfdag wrote.`);
+  }
   return parsed.data;
 }
 
 // src/core/inspect.ts
-import path4 from "node:path";
+import path5 from "node:path";
 async function listRepo(config2, maxFileBytes, ports) {
   const found = await discover(ports.repo, ports.analyzer, maxFileBytes);
   const pairing = pairFlows(found.flows, found.definitions, config2);
@@ -36445,7 +36679,7 @@ async function listRepo(config2, maxFileBytes, ports) {
   };
 }
 async function configOf(flowFile, compiler, ports) {
-  const request = { flowFile, flowClass: null, jobName: null, args: [], cwd: path4.posix.dirname(flowFile) };
+  const request = { flowFile, flowClass: null, jobName: null, args: [], cwd: path5.posix.dirname(flowFile) };
   const { files, results } = await ports.analyzer.analyze([flowFile], [request]);
   const scanned = files[0];
   const result = results[0];
@@ -36457,15 +36691,19 @@ async function configOf(flowFile, compiler, ports) {
   return { ...real, parameters: result.parameters };
 }
 function repoRelative(root, file2) {
-  const relative = path4.relative(root, path4.resolve(file2));
-  if (relative.startsWith("..") || path4.isAbsolute(relative)) throw new ConfigurationError(`${file2} is outside the root ${root}; pass --root with a directory that contains it.`);
-  return relative.split(path4.sep).join("/");
+  const relative = path5.relative(root, path5.resolve(file2));
+  if (relative.startsWith("..") || path5.isAbsolute(relative)) throw new ConfigurationError(`${file2} is outside the root ${root}; pass --root with a directory that contains it.`);
+  return relative.split(path5.sep).join("/");
 }
 
 // src/io/fixer.ts
-import { mkdtemp, readFile as readFile2, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os3 from "node:os";
+import path13 from "node:path";
+
+// src/io/dagster-create.ts
 import os2 from "node:os";
-import path10 from "node:path";
+import path12 from "node:path";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject2(value) {
@@ -36478,10 +36716,10 @@ function isPlainObject2(value) {
 
 // node_modules/execa/lib/arguments/file-url.js
 import { fileURLToPath } from "node:url";
-var safeNormalizeFileUrl = (file2, name) => {
+var safeNormalizeFileUrl = (file2, name2) => {
   const fileString = normalizeFileUrl(normalizeDenoExecPath(file2));
   if (typeof fileString !== "string") {
-    throw new TypeError(`${name} must be a string or a file URL: ${fileString}.`);
+    throw new TypeError(`${name2} must be a string or a file URL: ${fileString}.`);
   }
   return fileString;
 };
@@ -36767,8 +37005,8 @@ var joinCommand = (filePath, rawArguments) => {
   const escapedCommand = fileAndArguments.map((fileAndArgument) => quoteString(escapeControlCharacters(fileAndArgument))).join(" ");
   return { command, escapedCommand };
 };
-var escapeLines = (lines) => stripVTControlCharacters(lines).split("\n").map((line) => escapeControlCharacters(line)).join("\n");
-var escapeControlCharacters = (line) => line.replaceAll(SPECIAL_CHAR_REGEXP, (character) => escapeControlCharacter(character));
+var escapeLines = (lines) => stripVTControlCharacters(lines).split("\n").map((line2) => escapeControlCharacters(line2)).join("\n");
+var escapeControlCharacters = (line2) => line2.replaceAll(SPECIAL_CHAR_REGEXP, (character) => escapeControlCharacter(character));
 var escapeControlCharacter = (character) => {
   const commonEscape = COMMON_ESCAPES[character];
   if (commonEscape !== void 0) {
@@ -37093,11 +37331,11 @@ var replacements = Object.entries(specialMainSymbols);
 // node_modules/yoctocolors/base.js
 import tty from "node:tty";
 var hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
-var format = (open2, close) => {
+var format = (open3, close) => {
   if (!hasColors) {
     return (input2) => input2;
   }
-  const openCode = `\x1B[${open2}m`;
+  const openCode = `\x1B[${open3}m`;
   const closeCode = `\x1B[${close}m`;
   return (input2) => {
     const string4 = input2 + "";
@@ -37332,12 +37570,12 @@ var handleCommand = (filePath, rawArguments, rawOptions) => {
 
 // node_modules/execa/lib/arguments/options.js
 var import_cross_spawn = __toESM(require_cross_spawn(), 1);
-import path9 from "node:path";
+import path10 from "node:path";
 import process6 from "node:process";
 
 // node_modules/npm-run-path/index.js
 import process4 from "node:process";
-import path6 from "node:path";
+import path7 from "node:path";
 
 // node_modules/npm-run-path/node_modules/path-key/index.js
 function pathKey(options = {}) {
@@ -37354,7 +37592,7 @@ function pathKey(options = {}) {
 // node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
-import path5 from "node:path";
+import path6 from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 var execFileOriginal = promisify(execFileCallback);
 function toPath(urlOrPath) {
@@ -37363,12 +37601,12 @@ function toPath(urlOrPath) {
 function traversePathUp(startPath) {
   return {
     *[Symbol.iterator]() {
-      let currentPath = path5.resolve(toPath(startPath));
+      let currentPath = path6.resolve(toPath(startPath));
       let previousPath;
       while (previousPath !== currentPath) {
         yield currentPath;
         previousPath = currentPath;
-        currentPath = path5.resolve(currentPath, "..");
+        currentPath = path6.resolve(currentPath, "..");
       }
     }
   };
@@ -37383,27 +37621,27 @@ var npmRunPath = ({
   execPath: execPath2 = process4.execPath,
   addExecPath = true
 } = {}) => {
-  const cwdPath = path6.resolve(toPath(cwd));
+  const cwdPath = path7.resolve(toPath(cwd));
   const result = [];
-  const pathParts = pathOption.split(path6.delimiter);
+  const pathParts = pathOption.split(path7.delimiter);
   if (preferLocal) {
     applyPreferLocal(result, pathParts, cwdPath);
   }
   if (addExecPath) {
     applyExecPath(result, pathParts, execPath2, cwdPath);
   }
-  return pathOption === "" || pathOption === path6.delimiter ? `${result.join(path6.delimiter)}${pathOption}` : [...result, pathOption].join(path6.delimiter);
+  return pathOption === "" || pathOption === path7.delimiter ? `${result.join(path7.delimiter)}${pathOption}` : [...result, pathOption].join(path7.delimiter);
 };
 var applyPreferLocal = (result, pathParts, cwdPath) => {
   for (const directory of traversePathUp(cwdPath)) {
-    const pathPart = path6.join(directory, "node_modules/.bin");
+    const pathPart = path7.join(directory, "node_modules/.bin");
     if (!pathParts.includes(pathPart)) {
       result.push(pathPart);
     }
   }
 };
 var applyExecPath = (result, pathParts, execPath2, cwdPath) => {
-  const pathPart = path6.resolve(cwdPath, toPath(execPath2), "..");
+  const pathPart = path7.resolve(cwdPath, toPath(execPath2), "..");
   if (!pathParts.includes(pathPart)) {
     result.push(pathPart);
   }
@@ -37755,7 +37993,7 @@ var getSignals = () => {
   return signals2;
 };
 var normalizeSignal = ({
-  name,
+  name: name2,
   number: defaultNumber,
   description,
   action,
@@ -37763,11 +38001,11 @@ var normalizeSignal = ({
   standard
 }) => {
   const {
-    signals: { [name]: constantSignal }
+    signals: { [name2]: constantSignal }
   } = constants;
   const supported = constantSignal !== void 0;
   const number4 = supported ? constantSignal : defaultNumber;
-  return { name, number: number4, description, supported, action, forced, standard };
+  return { name: name2, number: number4, description, supported, action, forced, standard };
 };
 
 // node_modules/human-signals/build/src/main.js
@@ -37776,14 +38014,14 @@ var getSignalsByName = () => {
   return Object.fromEntries(signals2.map(getSignalByName));
 };
 var getSignalByName = ({
-  name,
+  name: name2,
   number: number4,
   description,
   supported,
   action,
   forced,
   standard
-}) => [name, { name, number: number4, description, supported, action, forced, standard }];
+}) => [name2, { name: name2, number: number4, description, supported, action, forced, standard }];
 var signalsByName = getSignalsByName();
 var getSignalsByNumber = () => {
   const signals2 = getSignals();
@@ -37799,10 +38037,10 @@ var getSignalByNumber = (number4, signals2) => {
   if (signal === void 0) {
     return {};
   }
-  const { name, description, supported, action, forced, standard } = signal;
+  const { name: name2, description, supported, action, forced, standard } = signal;
   return {
     [number4]: {
-      name,
+      name: name2,
       number: number4,
       description,
       supported,
@@ -37813,7 +38051,7 @@ var getSignalByNumber = (number4, signals2) => {
   };
 };
 var findSignalByNumber = (number4, signals2) => {
-  const signal = signals2.find(({ name }) => constants2.signals[name] === number4);
+  const signal = signals2.find(({ name: name2 }) => constants2.signals[name2] === number4);
   if (signal !== void 0) {
     return signal;
   }
@@ -38262,13 +38500,13 @@ var handleSendStrict = ({ anyProcess, channel, isSubprocess, message, strict }) 
   const ipcEmitter = getIpcEmitter(anyProcess, channel, isSubprocess);
   const hasListeners = hasMessageListeners(anyProcess, ipcEmitter);
   return {
-    id: count++,
+    id: count2++,
     type: REQUEST_TYPE,
     message,
     hasListeners
   };
 };
-var count = 0n;
+var count2 = 0n;
 var validateStrictDeadlock = (outgoingMessages, wrappedMessage) => {
   if (wrappedMessage?.type !== REQUEST_TYPE || wrappedMessage.hasListeners) {
     return;
@@ -38558,7 +38796,7 @@ var killAfterTimeout = async (subprocess, timeout, context, { signal }) => {
 
 // node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
-import path7 from "node:path";
+import path8 from "node:path";
 var mapNode = ({ options }) => {
   if (options.node === false) {
     throw new TypeError('The "node" option cannot be false with `execaNode()`.');
@@ -38577,7 +38815,7 @@ var handleNodeOption = (file2, commandArguments, {
     throw new TypeError('The "execPath" option has been removed. Please use the "nodePath" option instead.');
   }
   const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-  const resolvedNodePath = path7.resolve(cwd, normalizedNodePath);
+  const resolvedNodePath = path8.resolve(cwd, normalizedNodePath);
   const newOptions = {
     ...options,
     nodePath: resolvedNodePath,
@@ -38587,7 +38825,7 @@ var handleNodeOption = (file2, commandArguments, {
   if (!shouldHandleNode) {
     return [file2, commandArguments, newOptions];
   }
-  if (path7.basename(file2, ".exe") === "node") {
+  if (path8.basename(file2, ".exe") === "node") {
     throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
   }
   return [
@@ -38677,11 +38915,11 @@ var serializeEncoding = (encoding) => typeof encoding === "string" ? `"${encodin
 
 // node_modules/execa/lib/arguments/cwd.js
 import { statSync } from "node:fs";
-import path8 from "node:path";
+import path9 from "node:path";
 import process5 from "node:process";
 var normalizeCwd = (cwd = getDefaultCwd()) => {
   const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-  return path8.resolve(cwdString);
+  return path9.resolve(cwdString);
 };
 var getDefaultCwd = () => {
   try {
@@ -38728,7 +38966,7 @@ var normalizeOptions = (filePath, rawArguments, rawOptions) => {
   options.killSignal = normalizeKillSignal(options.killSignal);
   options.forceKillAfterDelay = normalizeForceKillAfterDelay(options.forceKillAfterDelay);
   options.lines = options.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
-  if (process6.platform === "win32" && path9.basename(file2, ".exe") === "cmd") {
+  if (process6.platform === "win32" && path10.basename(file2, ".exe") === "cmd") {
     commandArguments.unshift("/q");
   }
   return { file: file2, commandArguments, options };
@@ -39566,7 +39804,7 @@ function parseMilliseconds(milliseconds) {
 
 // node_modules/pretty-ms/index.js
 var isZero = (value) => value === 0 || value === 0n;
-var pluralize = (word, count2) => count2 === 1 || count2 === 1n ? word : `${word}s`;
+var pluralize = (word, count3) => count3 === 1 || count3 === 1n ? word : `${word}s`;
 var SECOND_ROUNDING_EPSILON = 1e-7;
 var ONE_DAY_IN_MILLISECONDS = 24n * 60n * 60n * 1000n;
 function prettyMilliseconds(milliseconds, options) {
@@ -40450,12 +40688,12 @@ var splitGenerator = function* (state, preserveNewlines, chunk) {
   for (let end = 0; end < chunk.length; end += 1) {
     if (chunk[end] === "\n") {
       const newlineLength = getNewlineLength(chunk, end, preserveNewlines, state);
-      let line = chunk.slice(start + 1, end + 1 - newlineLength);
+      let line2 = chunk.slice(start + 1, end + 1 - newlineLength);
       if (previousChunks.length > 0) {
-        line = concatString(previousChunks, line);
+        line2 = concatString(previousChunks, line2);
         previousChunks = "";
       }
-      yield line;
+      yield line2;
       start = end;
     }
   }
@@ -40755,20 +40993,20 @@ var shouldLogOutput = ({ stdioItems, encoding, verboseInfo, fdNumber }) => fdNum
 var fdUsesVerbose = (fdNumber) => fdNumber === 1 || fdNumber === 2;
 var PIPED_STDIO_VALUES = /* @__PURE__ */ new Set(["pipe", "overlapped"]);
 var logLines = async (linesIterable, stream, fdNumber, verboseInfo) => {
-  for await (const line of linesIterable) {
+  for await (const line2 of linesIterable) {
     if (!isPipingStream(stream)) {
-      logLine(line, fdNumber, verboseInfo);
+      logLine(line2, fdNumber, verboseInfo);
     }
   }
 };
 var logLinesSync = (linesArray, fdNumber, verboseInfo) => {
-  for (const line of linesArray) {
-    logLine(line, fdNumber, verboseInfo);
+  for (const line2 of linesArray) {
+    logLine(line2, fdNumber, verboseInfo);
   }
 };
 var isPipingStream = (stream) => stream._readableState.pipes.length > 0;
-var logLine = (line, fdNumber, verboseInfo) => {
-  const verboseMessage = serializeVerboseMessage(line);
+var logLine = (line2, fdNumber, verboseInfo) => {
+  const verboseMessage = serializeVerboseMessage(line2);
   verboseLog({
     type: "output",
     verboseMessage,
@@ -40869,13 +41107,13 @@ var logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding,
   }
 };
 var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-  for (const { path: path20, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-    const pathString = typeof path20 === "string" ? path20 : path20.toString();
+  for (const { path: path22, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+    const pathString = typeof path22 === "string" ? path22 : path22.toString();
     if (append || outputFiles.has(pathString)) {
-      appendFileSync(path20, serializedResult);
+      appendFileSync(path22, serializedResult);
     } else {
       outputFiles.add(pathString);
-      writeFileSync(path20, serializedResult);
+      writeFileSync(path22, serializedResult);
     }
   }
 };
@@ -41733,15 +41971,15 @@ var Emitter = class {
     this.listeners[ev].push(fn);
   }
   removeListener(ev, fn) {
-    const list = this.listeners[ev];
-    const i2 = list.indexOf(fn);
+    const list2 = this.listeners[ev];
+    const i2 = list2.indexOf(fn);
     if (i2 === -1) {
       return;
     }
-    if (i2 === 0 && list.length === 1) {
-      list.length = 0;
+    if (i2 === 0 && list2.length === 1) {
+      list2.length = 0;
     } else {
-      list.splice(i2, 1);
+      list2.splice(i2, 1);
     }
   }
   emit(ev, code, signal) {
@@ -41803,12 +42041,12 @@ var SignalExit = class extends SignalExitBase {
     for (const sig of signals) {
       this.#sigListeners[sig] = () => {
         const listeners = this.#process.listeners(sig);
-        let { count: count2 } = this.#emitter;
+        let { count: count3 } = this.#emitter;
         const p = process10;
         if (typeof p.__signal_exit_emitter__ === "object" && typeof p.__signal_exit_emitter__.count === "number") {
-          count2 += p.__signal_exit_emitter__.count;
+          count3 += p.__signal_exit_emitter__.count;
         }
-        if (listeners.length === count2) {
+        if (listeners.length === count3) {
           this.unload();
           const ret = this.#emitter.emit("exit", null, sig);
           const s = sig === "SIGHUP" ? this.#hupSig : sig;
@@ -43268,7 +43506,38 @@ var {
   getCancelSignal: getCancelSignal2
 } = getIpcExport();
 
+// src/io/child-env.ts
+var WITHHELD = /^(INPUT_|ACTIONS_RUNTIME_TOKEN$|ACTIONS_RUNTIME_URL$|ACTIONS_RESULTS_URL$|ACTIONS_CACHE_URL$|ACTIONS_ID_TOKEN_REQUEST_(TOKEN|URL)$|GITHUB_TOKEN$|GH_TOKEN$)/i;
+function childEnvironment(base = process.env) {
+  const out = {};
+  for (const [name2, value] of Object.entries(base)) if (value !== void 0 && !WITHHELD.test(name2)) out[name2] = value;
+  return out;
+}
+
+// src/io/package-root.ts
+import { existsSync } from "node:fs";
+import path11 from "node:path";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
+var cached2 = null;
+function packageRoot() {
+  if (cached2) return cached2;
+  let dir = path11.dirname(fileURLToPath3(import.meta.url));
+  for (; ; ) {
+    if (existsSync(path11.join(dir, "python", "mfdag_static.py")) && existsSync(path11.join(dir, "templates"))) return cached2 = dir;
+    const parent = path11.dirname(dir);
+    if (parent === dir) throw new Error(`mfdag is installed incompletely: no python/ and templates/ above ${fileURLToPath3(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
 // src/io/dagster-create.ts
+var KEEPER_GRACE_MS = 3e3;
+function containScriptPath() {
+  return path12.join(packageRoot(), "python", "mfdag_contain.py");
+}
+function containmentSupported(platform2 = process.platform) {
+  return platform2 === "linux";
+}
 function killGroup(pid) {
   if (!pid) return;
   try {
@@ -43276,36 +43545,76 @@ function killGroup(pid) {
   } catch {
   }
 }
+function stopKeeper(pid) {
+  if (!pid) return () => {
+  };
+  for (const signal of ["SIGTERM", "SIGCONT"]) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return () => {
+      };
+    }
+  }
+  const timer = setTimeout(() => killGroup(pid), KEEPER_GRACE_MS).unref();
+  return () => clearTimeout(timer);
+}
+var launcherInterpreters = /* @__PURE__ */ new Map();
+function launcherInterpreter(python) {
+  let found = launcherInterpreters.get(python);
+  if (!found) {
+    found = execa(python, ["-I", "-S", "-B", "-c", "import sys; print(sys.executable)"], { reject: false, timeout: 3e4, stdin: "ignore", cwd: os2.tmpdir() }).then(
+      (result) => {
+        const executable = result.exitCode === 0 ? result.stdout.trim() : "";
+        return path12.isAbsolute(executable) ? executable : python;
+      },
+      () => python
+    );
+    launcherInterpreters.set(python, found);
+  }
+  return found;
+}
+var LAUNCH_FAILED = /^mfdag: cannot run .*: No such file or directory\s*$/;
 async function runDagsterCreate(run2) {
   const args = ["-B", run2.flowPath, "dagster", "create", run2.out];
   if (run2.jobName) args.push("--name", run2.jobName);
   args.push(...run2.args);
-  const child = execa(run2.python, args, { cwd: run2.cwd, env: run2.env, extendEnv: run2.extendEnv, reject: false, all: true, detached: true, stdin: "ignore" });
+  const contained = containmentSupported();
+  const [file2, argv] = contained ? [await launcherInterpreter(run2.python), ["-I", "-S", "-B", containScriptPath(), "--", run2.python, ...args]] : [run2.python, args];
+  const env = run2.extendEnv ? { ...childEnvironment(), ...run2.env } : run2.env;
+  const child = execa(file2, argv, { cwd: run2.cwd, env, extendEnv: false, reject: false, all: true, detached: true, stdin: "ignore" });
   let timedOut = false;
+  let cancelKill = () => {
+  };
   const timer = setTimeout(() => {
     timedOut = true;
-    killGroup(child.pid);
+    if (contained) cancelKill = stopKeeper(child.pid);
+    else killGroup(child.pid);
   }, run2.timeoutMs);
   const result = await child;
   clearTimeout(timer);
+  cancelKill();
   killGroup(child.pid);
-  if (result.code === "ENOENT") throw new ConfigurationError(`Python interpreter '${run2.python}' was not found: pass --python with the path of one.`);
-  return { exitCode: timedOut ? null : result.exitCode ?? null, signal: result.signal ?? null, output: result.all ?? "", timedOut };
+  const output2 = result.all ?? "";
+  if (result.code === "ENOENT" || contained && result.exitCode === 127 && LAUNCH_FAILED.test(output2)) {
+    throw new ConfigurationError(`Python interpreter '${run2.python}' was not found: pass --python with the path of one.`);
+  }
+  return { exitCode: timedOut ? null : result.exitCode ?? null, signal: result.signal ?? null, output: output2, timedOut };
 }
-function lastLine(text) {
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+function lastLine(text2) {
+  const lines = text2.split(/\r?\n/).map((line2) => line2.trim()).filter(Boolean);
   return lines[lines.length - 1] ?? "";
 }
 
 // src/io/fixer.ts
 async function regenerateDefinitions(target, options) {
-  const temp = await mkdtemp(path10.join(os2.tmpdir(), "mfdag-fix-"));
+  const temp = await mkdtemp(path13.join(os3.tmpdir(), "mfdag-fix-"));
   try {
-    const out = path10.join(temp, path10.basename(target.definitionsFile));
+    const out = path13.join(temp, path13.basename(target.definitionsFile));
     const outcome = await runDagsterCreate({
       python: options.python,
-      flowPath: path10.join(options.root, target.flowFile),
-      cwd: path10.join(options.root, target.dagsterCreate.cwd),
+      flowPath: path13.join(options.root, target.flowFile),
+      cwd: path13.join(options.root, target.dagsterCreate.cwd),
       out,
       jobName: target.dagsterCreate.name,
       args: target.dagsterCreate.args,
@@ -43315,7 +43624,7 @@ async function regenerateDefinitions(target, options) {
     });
     if (outcome.timedOut) return { error: `dagster create did not finish within ${Math.round(options.timeoutMs / 1e3)} s` };
     if (outcome.exitCode !== 0) return { error: lastLine(outcome.output) || `dagster create exited with ${outcome.exitCode}` };
-    return { text: await readFile2(out, "utf8") };
+    return { text: await readFile(out, "utf8") };
   } catch (error62) {
     return { error: error62.message };
   } finally {
@@ -43325,7 +43634,7 @@ async function regenerateDefinitions(target, options) {
 async function regenerateTargets(targets, options) {
   const out = [];
   for (const target of targets) {
-    const committed = await readFile2(path10.join(options.root, target.definitionsFile), "utf8");
+    const committed = await readFile(path13.join(options.root, target.definitionsFile), "utf8");
     const result = await regenerateDefinitions(target, options);
     out.push("error" in result ? { target, text: null, error: result.error, committed } : { target, text: result.text, error: null, committed });
   }
@@ -43333,31 +43642,52 @@ async function regenerateTargets(targets, options) {
 }
 
 // src/io/setup.ts
-import { readFile as readFile4 } from "node:fs/promises";
-import os5 from "node:os";
-import path17 from "node:path";
+import { closeSync as closeSync2, constants as constants5, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
+import os6 from "node:os";
+import path19 from "node:path";
 
 // src/core/config-file.ts
 var import_yaml = __toESM(require_dist(), 1);
-import path11 from "node:path";
+import path14 from "node:path";
 var CONFIG_FILE_NAMES = [".mfdag.yml", ".mfdag.yaml", "mfdag.config.json"];
-var repoPath = external_exports.string().min(1).refine((p) => !path11.posix.isAbsolute(p) && !path11.win32.isAbsolute(p), "must be a path relative to the repo root").refine((p) => !path11.posix.normalize(p.replace(/\\/g, "/")).startsWith("../"), "must stay inside the repo root").transform((p) => path11.posix.normalize(p.replace(/\\/g, "/")));
+var normalizedRepoPath = (p) => path14.posix.normalize(p.replace(/\\/g, "/"));
+var MAX_STRING = 4096;
+var MAX_SEGMENT_WILDCARDS = 3;
+var MAX_GLOBSTARS = 2;
+function globProblem(glob) {
+  const segments = glob.split("/");
+  if (segments.filter((segment) => segment === "**").length > MAX_GLOBSTARS) return `use at most ${MAX_GLOBSTARS} '**' segments`;
+  for (const segment of segments) {
+    const wildcards = segment === "**" ? 1 : (segment.replace(/\*+/g, "*").match(/[*?]/g) ?? []).length;
+    if (wildcards > MAX_SEGMENT_WILDCARDS) return `use at most ${MAX_SEGMENT_WILDCARDS} wildcards (* or ?) in one path segment ('${segment.slice(0, 40)}')`;
+  }
+  return null;
+}
+var ignoreGlob = external_exports.string().min(1).max(256).superRefine((glob, ctx) => {
+  const problem = globProblem(glob);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+var repoPath = external_exports.string().min(1).max(MAX_STRING).refine((p) => !path14.posix.isAbsolute(p) && !path14.win32.isAbsolute(p), "must be a path relative to the repo root").refine((p) => {
+  const normalized = normalizedRepoPath(p);
+  return normalized !== ".." && !normalized.startsWith("../");
+}, "must stay inside the repo root").transform(normalizedRepoPath);
 var flowEntry = external_exports.object({
   flow: repoPath,
   definitions: repoPath.optional(),
-  name: external_exports.string().min(1).optional(),
-  args: external_exports.array(external_exports.string()).default([]),
+  name: external_exports.string().min(1).max(MAX_STRING).optional(),
+  args: external_exports.array(external_exports.string().max(MAX_STRING)).max(100).default([]),
   cwd: repoPath.optional()
 }).strict();
 var repoConfigSchema = external_exports.object({
   compiler: external_exports.enum(COMPILERS).optional(),
-  python: external_exports.string().min(1).optional(),
+  python: external_exports.string().min(1).max(MAX_STRING).optional(),
   failOn: external_exports.enum(FAIL_ON).optional(),
   timeout: external_exports.number().positive().max(3600).optional(),
   concurrency: external_exports.number().int().positive().max(256).optional(),
   maxFileBytes: external_exports.number().int().positive().optional(),
-  ignore: external_exports.array(external_exports.string()).default([]),
-  flows: external_exports.array(flowEntry).default([])
+  // Globs become regexes (picomatch): bounded in length and number, like every PR input.
+  ignore: external_exports.array(ignoreGlob).max(200).default([]),
+  flows: external_exports.array(flowEntry).max(1e5).default([])
 }).strict();
 var EMPTY_REPO_CONFIG = repoConfigSchema.parse({});
 function describeIssues(file2, error62) {
@@ -43366,10 +43696,10 @@ function describeIssues(file2, error62) {
     return `${file2}: ${key}: ${issue2.message}`;
   }).join("\n");
 }
-function parseRepoConfig(file2, text) {
+function parseRepoConfig(file2, text2) {
   let raw;
   try {
-    raw = file2.endsWith(".json") ? JSON.parse(text) : (0, import_yaml.parse)(text);
+    raw = file2.endsWith(".json") ? JSON.parse(text2) : (0, import_yaml.parse)(text2);
   } catch (error62) {
     throw new ConfigurationError(`${file2}: not valid ${file2.endsWith(".json") ? "JSON" : "YAML"}: ${error62.message}`);
   }
@@ -43378,18 +43708,85 @@ function parseRepoConfig(file2, text) {
   return result.data;
 }
 
+// src/core/settings.ts
+var DEFAULT_SETTINGS = {
+  python: "python3",
+  timeoutSeconds: 120,
+  maxFileBytes: 2e6
+};
+var TRUSTED_ONLY_CONFIG_KEYS = ["python", "maxFileBytes", "timeout", "concurrency"];
+var TRUSTED = { event: null, untrustedContent: false, metaflowForbidden: null };
+var PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set(["pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment"]);
+var WRITE_TOKEN_WHY = (event) => `on ${event} the token can write to the repository and the checkout may be a pull request's code, which the metaflow compiler would run`;
+function trustOfEvent(event, payload) {
+  if (payload === null && (event === "issue_comment" || event === "workflow_run")) {
+    return { event, untrustedContent: true, metaflowForbidden: WRITE_TOKEN_WHY(`${event} (its payload could not be read)`) };
+  }
+  const p = payload ?? {};
+  if (event === "pull_request_target") return { event, untrustedContent: true, metaflowForbidden: WRITE_TOKEN_WHY(event) };
+  if (PULL_REQUEST_EVENTS.has(event)) return { event, untrustedContent: true, metaflowForbidden: null };
+  if (event === "issue_comment" && p.issue?.pull_request) return { event, untrustedContent: true, metaflowForbidden: WRITE_TOKEN_WHY(`${event} on a pull request`) };
+  if (event === "workflow_run" && typeof p.workflow_run?.event === "string" && PULL_REQUEST_EVENTS.has(p.workflow_run.event)) {
+    return { event, untrustedContent: true, metaflowForbidden: WRITE_TOKEN_WHY(`workflow_run of a ${p.workflow_run.event} run`) };
+  }
+  return { event, untrustedContent: false, metaflowForbidden: null };
+}
+var UNTRUSTED_BY_FLAG = {
+  event: null,
+  untrustedContent: true,
+  metaflowForbidden: "--untrusted was given: the checked-out code is not trusted, and the metaflow compiler would run it"
+};
+function resolveSettings(input2) {
+  const { explicit, config: config2, trust } = input2;
+  const notices = [];
+  const ignored = trust.untrustedContent ? TRUSTED_ONLY_CONFIG_KEYS.filter((key) => config2[key] !== void 0) : [];
+  if (ignored.length > 0) {
+    notices.push(
+      `${input2.configFile ?? "The config file"}: ${ignored.join(", ")} ignored on ${trust.event ?? "this untrusted run"}: the config file may be a pull request's, and these settings run programs or raise mfdag's bounds. Set them in the workflow instead (SECURITY.md).`
+    );
+  }
+  const fromConfig = (key) => ignored.includes(key) ? void 0 : config2[key];
+  let compiler = explicit.compiler ?? config2.compiler ?? "auto";
+  if (trust.metaflowForbidden) {
+    if (compiler === "metaflow" && explicit.compiler === "metaflow") {
+      throw new ConfigurationError(
+        `${input2.explicitName("compiler")}: metaflow runs the flow files, and ${trust.metaflowForbidden}. Use compiler static, or the workflow_run pattern (README, "Pull requests from forks").`
+      );
+    }
+    if (compiler !== "static") {
+      notices.push(`${trust.event ?? "untrusted run"}: mfdag uses only the static compiler, which never runs the flows (see SECURITY.md).`);
+      compiler = "static";
+    }
+  }
+  return {
+    compiler,
+    python: explicit.python ?? fromConfig("python") ?? DEFAULT_SETTINGS.python,
+    failOn: explicit.failOn ?? (input2.audit ? "never" : config2.failOn ?? "type-change"),
+    timeoutSeconds: explicit.timeout ?? fromConfig("timeout") ?? DEFAULT_SETTINGS.timeoutSeconds,
+    concurrency: explicit.concurrency ?? fromConfig("concurrency") ?? input2.defaultConcurrency,
+    maxFileBytes: fromConfig("maxFileBytes") ?? DEFAULT_SETTINGS.maxFileBytes,
+    ignore: config2.ignore,
+    metaflowForbidden: trust.metaflowForbidden,
+    notices
+  };
+}
+function permitMetaflow(settings, purpose) {
+  if (settings.metaflowForbidden) throw new ConfigurationError(`${purpose} needs the metaflow compiler, which runs the flow files, and ${settings.metaflowForbidden}. See SECURITY.md.`);
+  return {};
+}
+
 // src/io/fork-server.ts
 import { spawn as spawn2 } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { mkdtemp as mkdtemp3, rm as rm3 } from "node:fs/promises";
-import os4 from "node:os";
-import path14 from "node:path";
+import os5 from "node:os";
+import path16 from "node:path";
 import { createInterface } from "node:readline";
 
 // src/io/metaflow-compiler.ts
-import { mkdtemp as mkdtemp2, readFile as readFile3, rm as rm2 } from "node:fs/promises";
-import os3 from "node:os";
-import path12 from "node:path";
+import { mkdtemp as mkdtemp2, readFile as readFile2, rm as rm2 } from "node:fs/promises";
+import os4 from "node:os";
+import path15 from "node:path";
 function compilerEnv(datastore) {
   return {
     METAFLOW_DATASTORE_SYSROOT_LOCAL: datastore,
@@ -43412,23 +43809,27 @@ async function compiledFromRun(request, run2, out) {
   if (run2.exitCode !== 0) {
     return { ...base, job: null, configClass: null, error: lastLine(run2.output) || `dagster create exited with ${run2.exitCode ?? run2.signal}` };
   }
-  const text = await readFile3(out, "utf8").catch(() => null);
-  const parsed = text === null ? null : parseDefinitionsFile(request.flowFile, text);
+  const text2 = await readFile2(out, "utf8").catch(() => null);
+  const parsed = text2 === null ? null : parseDefinitionsFile(request.flowFile, text2);
   if (!parsed) return { ...base, job: null, configClass: null, error: "dagster create exited 0 but wrote no definitions file" };
   return { ...base, flowClass: parsed.flow ?? request.flowClass, job: parsed.job, configClass: parsed.configClass?.lines ?? null, error: null };
 }
 function createMetaflowCompiler(options) {
   let probe = null;
-  const check3 = () => probe ??= execa(options.python, ["-B", "-c", "import metaflow, metaflow_extensions.dagster"], {
-    reject: false,
-    timeout: 6e4,
-    env: { PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" },
-    cwd: os3.tmpdir()
-  }).then((child) => {
-    if (child.exitCode === 0) return { ok: true };
-    const why = child.code === "ENOENT" ? "the interpreter was not found" : lastLine(child.stderr) || `exit code ${child.exitCode}`;
-    return { ok: false, why };
-  });
+  const check3 = () => probe ??= mkdtemp2(path15.join(os4.tmpdir(), "mfdag-probe-")).then(
+    (cwd) => execa(options.python, ["-B", "-c", "import metaflow, metaflow_extensions.dagster"], {
+      reject: false,
+      timeout: 6e4,
+      env: { ...childEnvironment(), PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" },
+      extendEnv: false,
+      stdin: "ignore",
+      cwd
+    }).then((child) => {
+      if (child.exitCode === 0) return { ok: true };
+      const why = child.code === "ENOENT" ? "the interpreter was not found" : lastLine(child.stderr) || `exit code ${child.exitCode}`;
+      return { ok: false, why };
+    }).finally(() => rm2(cwd, { recursive: true, force: true }))
+  );
   return {
     async isAvailable() {
       return (await check3()).ok;
@@ -43438,18 +43839,18 @@ function createMetaflowCompiler(options) {
       if (!result.ok) throw metaflowUnavailableError(options.python, result.why, purpose);
     },
     async compile(request) {
-      const temp = await mkdtemp2(path12.join(os3.tmpdir(), "mfdag-compile-"));
-      const out = path12.join(temp, "definitions.py");
+      const temp = await mkdtemp2(path15.join(os4.tmpdir(), "mfdag-compile-"));
+      const out = path15.join(temp, "definitions.py");
       const base = { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow", parameters: [], exact: true, reason: null, errorLine: null };
       try {
         const run2 = await runDagsterCreate({
           python: options.python,
-          flowPath: path12.join(options.root, request.flowFile),
-          cwd: path12.join(options.root, request.cwd),
+          flowPath: path15.join(options.root, request.flowFile),
+          cwd: path15.join(options.root, request.cwd),
           out,
           jobName: request.jobName,
           args: request.args,
-          env: compilerEnv(path12.join(temp, "datastore")),
+          env: compilerEnv(path15.join(temp, "datastore")),
           extendEnv: true,
           timeoutMs: options.timeoutMs
         });
@@ -43462,25 +43863,9 @@ function createMetaflowCompiler(options) {
   };
 }
 
-// src/io/package-root.ts
-import { existsSync } from "node:fs";
-import path13 from "node:path";
-import { fileURLToPath as fileURLToPath3 } from "node:url";
-var cached2 = null;
-function packageRoot() {
-  if (cached2) return cached2;
-  let dir = path13.dirname(fileURLToPath3(import.meta.url));
-  for (; ; ) {
-    if (existsSync(path13.join(dir, "python", "mfdag_static.py")) && existsSync(path13.join(dir, "templates"))) return cached2 = dir;
-    const parent = path13.dirname(dir);
-    if (parent === dir) throw new Error(`mfdag is installed incompletely: no python/ and templates/ above ${fileURLToPath3(import.meta.url)}`);
-    dir = parent;
-  }
-}
-
 // src/io/fork-server.ts
 function forkServerScriptPath() {
-  return path14.join(packageRoot(), "python", "mfdag_forkserver.py");
+  return path16.join(packageRoot(), "python", "mfdag_forkserver.py");
 }
 function forkServerSupported(platform2 = process.platform) {
   return platform2 !== "win32";
@@ -43488,14 +43873,14 @@ function forkServerSupported(platform2 = process.platform) {
 var ForkServer = class {
   constructor(options) {
     this.options = options;
-    this.home = mkdtempSync(path14.join(os4.tmpdir(), "mfdag-forkserver-"));
+    this.home = mkdtempSync(path16.join(os5.tmpdir(), "mfdag-forkserver-"));
     let settle2;
     this.ready = new Promise((resolve) => settle2 = resolve);
     let child;
     try {
       child = spawn2(options.python, ["-B", forkServerScriptPath(), "--concurrency", String(Math.max(1, options.concurrency)), "--preload", options.preload], {
         cwd: this.home,
-        env: { ...process.env, ...compilerEnv(path14.join(this.home, "datastore")) },
+        env: { ...childEnvironment(), ...compilerEnv(path16.join(this.home, "datastore")) },
         stdio: ["pipe", "pipe", "pipe"]
       });
     } catch (error62) {
@@ -43513,12 +43898,12 @@ var ForkServer = class {
       this.stderrTail = (this.stderrTail + chunk).slice(-8192);
     });
     const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
-    lines.on("line", (line) => {
+    lines.on("line", (line2) => {
       let message;
       try {
-        message = JSON.parse(line);
+        message = JSON.parse(line2);
       } catch {
-        this.stderrTail = (this.stderrTail + line + "\n").slice(-8192);
+        this.stderrTail = (this.stderrTail + line2 + "\n").slice(-8192);
         return;
       }
       if (message.event === "ready") settle2({ ok: true, preloaded: message.preloaded ?? [] });
@@ -43676,16 +44061,16 @@ function createForkServerCompiler(options) {
         if (got.ready.fatal === "no-metaflow") throw metaflowUnavailableError(options.python, got.ready.why);
         return failed(request, `the fork server could not start: ${got.ready.why}`);
       }
-      const temp = await mkdtemp3(path14.join(os4.tmpdir(), "mfdag-compile-"));
-      const out = path14.join(temp, "definitions.py");
+      const temp = await mkdtemp3(path16.join(os5.tmpdir(), "mfdag-compile-"));
+      const out = path16.join(temp, "definitions.py");
       try {
         const args = request.jobName ? ["--name", request.jobName, ...request.args] : [...request.args];
         const result = await got.server.run({
-          flowPath: path14.join(options.root, request.flowFile),
-          cwd: path14.join(options.root, request.cwd),
+          flowPath: path16.join(options.root, request.flowFile),
+          cwd: path16.join(options.root, request.cwd),
           out,
           args,
-          datastore: path14.join(temp, "datastore"),
+          datastore: path16.join(temp, "datastore"),
           timeoutMs: options.timeoutMs
         });
         if (result.fallback) return await perProcess.compile(request);
@@ -43713,7 +44098,7 @@ function failed(request, error62) {
 // src/io/repo.ts
 import { closeSync, constants as constants4, fstatSync, openSync, readSync, realpathSync, statSync as statSync2 } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
-import path15 from "node:path";
+import path17 from "node:path";
 var import_picomatch = __toESM(require_picomatch2(), 1);
 var SKIPPED_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "venv", ".venv", "site-packages", "__pycache__", ".tox", ".nox", ".metaflow"]);
 function inSkippedDir(file2, venvDirs) {
@@ -43721,10 +44106,11 @@ function inSkippedDir(file2, venvDirs) {
   if (parts.slice(0, -1).some((part) => SKIPPED_DIRS.has(part))) return true;
   return venvDirs.some((dir) => dir === "" || file2.startsWith(dir + "/"));
 }
+var GIT_TIMEOUT_MS = 12e4;
 async function gitFiles(root) {
-  const inside = await execa("git", ["-C", root, "rev-parse", "--is-inside-work-tree"], { reject: false });
+  const inside = await execa("git", ["-C", root, "rev-parse", "--is-inside-work-tree"], { reject: false, timeout: GIT_TIMEOUT_MS, stdin: "ignore" });
   if (inside.exitCode !== 0 || inside.stdout.trim() !== "true") return null;
-  const listed = await execa("git", ["-C", root, "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "."], { reject: false, stripFinalNewline: false });
+  const listed = await execa("git", ["-C", root, "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "."], { reject: false, stripFinalNewline: false, timeout: GIT_TIMEOUT_MS, stdin: "ignore" });
   if (listed.exitCode !== 0) return null;
   return [...new Set(listed.stdout.split("\0").filter(Boolean))];
 }
@@ -43735,7 +44121,7 @@ async function walkFiles(root) {
     const dir = pending.pop();
     let entries;
     try {
-      entries = await readdir(path15.join(root, dir), { withFileTypes: true });
+      entries = await readdir(path17.join(root, dir), { withFileTypes: true });
     } catch {
       continue;
     }
@@ -43760,21 +44146,21 @@ function openUnlessLink(file2, flags) {
   }
 }
 function createRepoReader(rootDir, options = {}) {
-  const root = path15.resolve(rootDir);
+  const root = path17.resolve(rootDir);
   let realRoot = null;
   const realDirs = /* @__PURE__ */ new Map();
   const inRoot = (real) => {
     realRoot ??= realpathSync(root);
-    return real === realRoot || real.startsWith(realRoot + path15.sep);
+    return real === realRoot || real.startsWith(realRoot + path17.sep);
   };
   function readInside(file2, maxBytes) {
-    const absolute = path15.join(root, file2);
+    const absolute = path17.join(root, file2);
     const outside = { error: `${file2} is a link to a file outside the repo root; it is not checked` };
-    const dir = path15.dirname(absolute);
+    const dir = path17.dirname(absolute);
     let realDir = realDirs.get(dir);
     if (realDir === void 0) realDirs.set(dir, realDir = realpathSync(dir));
     if (!inRoot(realDir)) return outside;
-    let fd = NO_FOLLOW === void 0 ? null : openUnlessLink(path15.join(realDir, path15.basename(absolute)), NO_FOLLOW);
+    let fd = NO_FOLLOW === void 0 ? null : openUnlessLink(path17.join(realDir, path17.basename(absolute)), NO_FOLLOW);
     if (fd === null) {
       const real = realpathSync(absolute);
       if (!inRoot(real)) return outside;
@@ -43801,10 +44187,10 @@ function createRepoReader(rootDir, options = {}) {
     root,
     async listPythonFiles() {
       const all = await gitFiles(root) ?? await walkFiles(root);
-      const venvDirs = all.filter((file2) => file2 === "pyvenv.cfg" || file2.endsWith("/pyvenv.cfg")).map((file2) => path15.posix.dirname(file2).replace(/^\.$/, ""));
+      const venvDirs = all.filter((file2) => file2 === "pyvenv.cfg" || file2.endsWith("/pyvenv.cfg")).map((file2) => path17.posix.dirname(file2).replace(/^\.$/, ""));
       let files = all.filter((file2) => file2.endsWith(".py") && !inSkippedDir(file2, venvDirs));
       if (options.ignore && options.ignore.length > 0) {
-        const ignored = (0, import_picomatch.default)([...options.ignore], { dot: true });
+        const ignored = (0, import_picomatch.default)([...options.ignore], { dot: true, noextglob: true });
         files = files.filter((file2) => !ignored(file2));
       }
       return files.sort();
@@ -43818,7 +44204,7 @@ function createRepoReader(rootDir, options = {}) {
     },
     async exists(file2) {
       try {
-        await stat(path15.join(root, file2));
+        await stat(path17.join(root, file2));
         return true;
       } catch {
         return false;
@@ -43828,7 +44214,7 @@ function createRepoReader(rootDir, options = {}) {
 }
 
 // src/io/static-analyzer.ts
-import path16 from "node:path";
+import path18 from "node:path";
 import { createInterface as createInterface2 } from "node:readline";
 
 // src/core/static-protocol.ts
@@ -43880,8 +44266,30 @@ var staticHelloSchema = external_exports.object({
 // src/io/static-analyzer.ts
 var SPLIT_THRESHOLD = 200;
 function staticScriptPath() {
-  return path16.join(packageRoot(), "python", "mfdag_static.py");
+  return path18.join(packageRoot(), "python", "mfdag_static.py");
 }
+function isolatedEnv() {
+  return Object.fromEntries(Object.entries(childEnvironment()).filter(([name2]) => !/^(PYTHON|__PYVENV_LAUNCHER__)/i.test(name2)));
+}
+function stoppedResults(scan, compile2, why) {
+  return {
+    files: scan.map((file2) => ({ file: file2, error: why, errorLine: null, flowClasses: [], mainClass: null, mainLine: null, isFlowFile: false })),
+    results: compile2.map((c3) => ({
+      flowFile: c3.flowFile,
+      flowClass: c3.flowClass,
+      job: null,
+      compiler: "static",
+      exact: false,
+      reason: why,
+      error: why,
+      errorLine: null,
+      configClass: null,
+      parameters: []
+    }))
+  };
+}
+var ServerStopped = class extends Error {
+};
 function setRef(child, keepAlive) {
   for (const handle of [child, child.stdin, child.stdout, child.stderr]) {
     if (keepAlive) handle?.ref?.();
@@ -43932,18 +44340,18 @@ function createStaticAnalyzer(options) {
 function createStaticWorker(options, interpreter) {
   let server = null;
   let queue = Promise.resolve();
-  function notStaticCompiler(line) {
-    return new ConfigurationError(`'${options.python}' did not answer like the static compiler (it wrote: ${line.slice(0, 120)}). Pass --python (action input: python) with a Python 3.9 or newer.`);
+  function notStaticCompiler(line2) {
+    return new ConfigurationError(`'${options.python}' did not answer like the static compiler (it wrote: ${line2.slice(0, 120)}). Pass --python (action input: python) with a Python 3.9 or newer.`);
   }
   async function start() {
     const python = await interpreter();
-    const child = execa(python, ["-S", "-B", staticScriptPath(), "--serve"], {
+    const child = execa(python, ["-I", "-S", "-B", staticScriptPath(), "--serve"], {
       stdin: "pipe",
       buffer: false,
       reject: false,
-      // -B and PYTHONDONTWRITEBYTECODE: nothing (no __pycache__) is written into the checked repo.
-      env: { PYTHONDONTWRITEBYTECODE: "1", PYTHONHASHSEED: "0" },
-      cwd: options.root
+      env: isolatedEnv(),
+      extendEnv: false,
+      cwd: path18.dirname(staticScriptPath())
     });
     setRef(child, false);
     const stderr = [];
@@ -43952,8 +44360,8 @@ function createStaticWorker(options, interpreter) {
     const ended = child.then((result) => ({ result, stderr: stderr.join("") }));
     async function nextLine() {
       const next = lines.next().then((item) => item.done ? null : item.value);
-      const line = await Promise.race([next, ended.then(() => next)]);
-      if (line !== null) return line;
+      const line2 = await Promise.race([next, ended.then(() => next)]);
+      if (line2 !== null) return line2;
       const { result, stderr: err } = await ended;
       if (result.code === "ENOENT") {
         throw new ConfigurationError(`Python interpreter '${options.python}' was not found. Install Python 3, or pass --python with the path of one (action input: python).`);
@@ -43964,14 +44372,14 @@ function createStaticWorker(options, interpreter) {
         `'${options.python}' could not run the static compiler (exit ${result.exitCode ?? result.signal}${err.trim() ? `: ${err.trim().split("\n").slice(-3).join(" / ")}` : ""}). Pass --python (action input: python) with a Python 3.9 or newer; if it is one, this is a bug in mfdag: please report it.`
       );
     }
-    const ready = nextLine().then((line) => {
+    const ready = nextLine().then((line2) => {
       let hello;
       try {
-        hello = staticHelloSchema.safeParse(JSON.parse(line));
+        hello = staticHelloSchema.safeParse(JSON.parse(line2));
       } catch {
-        throw notStaticCompiler(line);
+        throw notStaticCompiler(line2);
       }
-      if (!hello.success) throw notStaticCompiler(line);
+      if (!hello.success) throw notStaticCompiler(line2);
       return hello.data.executable || python;
     });
     ready.catch(() => void 0);
@@ -43998,31 +44406,48 @@ function createStaticWorker(options, interpreter) {
       root: options.root,
       scan,
       compile: compile2.map((c3) => ({ flowFile: c3.flowFile, flowClass: c3.flowClass, jobName: c3.jobName })),
-      maxFileBytes: options.maxFileBytes
+      maxFileBytes: options.maxFileBytes,
+      progress: true
     };
     let timer;
-    const timeout = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the static compiler did not answer within ${Math.round(options.timeoutMs / 1e3)} s`)), options.timeoutMs);
-    });
-    let line;
+    let expire = () => void 0;
+    const timeout = new Promise((_, reject) => expire = reject);
+    const silent = () => new ServerStopped(`the static compiler gave no sign of life for ${Math.round(options.timeoutMs / 1e3)} s`);
+    const rearm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => expire(silent()), options.timeoutMs);
+    };
+    rearm();
+    let line2;
     try {
-      line = await held(running, async () => {
+      line2 = await held(running, async () => {
         await Promise.race([running.ready, timeout]);
         running.child.stdin?.write(JSON.stringify(body) + "\n");
-        return Promise.race([running.nextLine(), timeout]);
+        for (; ; ) {
+          const next = await Promise.race([
+            running.nextLine().catch((error62) => {
+              throw new ServerStopped(error62 instanceof Error ? error62.message.replace(/ Pass --python[^]*$/, "") : String(error62));
+            }),
+            timeout
+          ]);
+          if (!next.startsWith('{"protocol": 1, "progress"')) return next;
+          rearm();
+        }
       });
     } catch (error62) {
       running.child.kill("SIGKILL");
       server = null;
-      throw error62;
+      if (!(error62 instanceof ServerStopped)) throw error62;
+      const why = `not checked: the static compiler stopped before answering (${error62.message}); the ${scan.length + compile2.length} file(s) and flow(s) it was checking together get this error`;
+      return stoppedResults(scan, compile2, why);
     } finally {
       clearTimeout(timer);
     }
     let json2;
     try {
-      json2 = JSON.parse(line);
+      json2 = JSON.parse(line2);
     } catch {
-      throw notStaticCompiler(line);
+      throw notStaticCompiler(line2);
     }
     const parsed = staticResponseSchema.safeParse(json2);
     if (!parsed.success) throw new Error(`the static compiler's answer has an unexpected shape: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
@@ -44057,24 +44482,86 @@ function createStaticWorker(options, interpreter) {
 }
 
 // src/io/setup.ts
-var DEFAULTS = {
-  python: "python3",
-  timeoutSeconds: 120,
-  maxFileBytes: 2e6
-};
+var MAX_CONFIG_BYTES = 1e6;
+function checkedRoot(root, describe3, hint = "") {
+  let stat2;
+  try {
+    stat2 = statSync3(root);
+  } catch {
+    throw new ConfigurationError(`${describe3}: ${root} does not exist${hint}.`);
+  }
+  if (!stat2.isDirectory()) throw new ConfigurationError(`${describe3}: ${root} is not a directory${hint}.`);
+  return root;
+}
+function isWithin(outer, inner) {
+  const relative = path19.relative(outer, inner);
+  return relative === "" || !relative.startsWith("..") && !path19.isAbsolute(relative);
+}
+function readConfigText(file2, root) {
+  let real;
+  try {
+    real = realpathSync2(file2);
+  } catch (error62) {
+    const code = error62.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    throw new ConfigurationError(`Config file ${file2} cannot be read (${code ?? String(error62)}).`);
+  }
+  if (isWithin(root, file2) && !isWithin(realpathSync2(root), real)) {
+    throw new ConfigurationError(`Config file ${file2} is a symbolic link to a file outside the repo; mfdag reads a config file in the repo only from the repo.`);
+  }
+  let fd;
+  try {
+    fd = openSync2(real, constants5.O_RDONLY | (constants5.O_NONBLOCK ?? 0));
+  } catch (error62) {
+    throw new ConfigurationError(`Config file ${file2} cannot be read (${error62.code ?? String(error62)}).`);
+  }
+  try {
+    const stat2 = fstatSync2(fd);
+    if (!stat2.isFile()) throw new ConfigurationError(`Config file ${file2} is not a regular file.`);
+    if (stat2.size > MAX_CONFIG_BYTES) throw new ConfigurationError(`Config file ${file2} is ${stat2.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}.`);
+    const buffer = Buffer.alloc(stat2.size);
+    let read = 0;
+    while (read < buffer.length) {
+      const n2 = readSync2(fd, buffer, read, buffer.length - read, read);
+      if (n2 === 0) break;
+      read += n2;
+    }
+    return buffer.subarray(0, read).toString("utf8");
+  } finally {
+    closeSync2(fd);
+  }
+}
 async function loadRepoConfig(root, explicit) {
-  const candidates = explicit ? [path17.resolve(explicit)] : CONFIG_FILE_NAMES.map((name) => path17.join(root, name));
+  const candidates = explicit ? [path19.resolve(explicit)] : CONFIG_FILE_NAMES.map((name2) => path19.join(root, name2));
   for (const file2 of candidates) {
-    let text;
-    try {
-      text = await readFile4(file2, "utf8");
-    } catch (error62) {
-      if (explicit) throw new ConfigurationError(`Config file ${explicit} cannot be read (${error62.code ?? String(error62)}).`);
+    const text2 = readConfigText(file2, root);
+    if (text2 === null) {
+      if (explicit) throw new ConfigurationError(`Config file ${explicit} cannot be read (ENOENT).`);
       continue;
     }
-    return { config: parseRepoConfig(path17.relative(process.cwd(), file2) || file2, text), file: file2 };
+    const name2 = path19.relative(process.cwd(), file2) || file2;
+    return { config: parseRepoConfig(name2, text2), file: name2 };
   }
   return { config: EMPTY_REPO_CONFIG, file: null };
+}
+function forbiddenMetaflow(why) {
+  const refuse = (purpose) => {
+    permitMetaflow({ metaflowForbidden: why }, purpose ?? "This check");
+    throw new ConfigurationError(why);
+  };
+  return {
+    async isAvailable() {
+      return false;
+    },
+    async ensureAvailable(purpose) {
+      refuse(purpose);
+    },
+    async compile() {
+      return refuse();
+    },
+    async close() {
+    }
+  };
 }
 function createPorts(settings) {
   const timeoutMs = settings.timeoutSeconds * 1e3;
@@ -44083,9 +44570,10 @@ function createPorts(settings) {
     python: settings.python,
     maxFileBytes: settings.maxFileBytes,
     timeoutMs: Math.max(timeoutMs, 3e5),
-    processes: Math.min(settings.concurrency, os5.availableParallelism())
+    processes: Math.min(settings.concurrency, os6.availableParallelism())
   });
-  const metaflow = createForkServerCompiler({
+  const metaflow = settings.metaflowForbidden ? forbiddenMetaflow(settings.metaflowForbidden) : createForkServerCompiler({
+    permit: permitMetaflow(settings, "The metaflow compiler"),
     root: settings.root,
     python: settings.python,
     timeoutMs,
@@ -44103,32 +44591,104 @@ function createPorts(settings) {
   };
 }
 
+// src/io/github-event.ts
+import { closeSync as closeSync3, fstatSync as fstatSync3, openSync as openSync3, readSync as readSync3 } from "node:fs";
+var MAX_EVENT_BYTES = 64 * 1024 * 1024;
+function readEventPayload(file2) {
+  if (!file2) return null;
+  try {
+    const fd = openSync3(file2, "r");
+    try {
+      const size = fstatSync3(fd).size;
+      if (size > MAX_EVENT_BYTES) return null;
+      const buffer = Buffer.alloc(size);
+      readSync3(fd, buffer, 0, size, 0);
+      return JSON.parse(buffer.toString("utf8"));
+    } finally {
+      closeSync3(fd);
+    }
+  } catch {
+    return null;
+  }
+}
+function trustFromEnvironment(env = process.env) {
+  if (env.GITHUB_ACTIONS !== "true" || !env.GITHUB_EVENT_NAME) return TRUSTED;
+  return trustOfEvent(env.GITHUB_EVENT_NAME, readEventPayload(env.GITHUB_EVENT_PATH));
+}
+
 // src/render/index.ts
 var import_nunjucks = __toESM(require_nunjucks(), 1);
 var import_picocolors = __toESM(require_picocolors(), 1);
-import path18 from "node:path";
-function longestBacktickRun(text) {
+import path20 from "node:path";
+
+// src/render/escape.ts
+var LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/g;
+var HIDDEN = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f\u202a-\u202e\u2066-\u2069]/g;
+var ZWSP = "\u200B";
+function visibleControl(ch) {
+  const code = ch.charCodeAt(0);
+  if (code < 32) return String.fromCharCode(9216 + code);
+  if (code === 127) return "\u2421";
+  return "\uFFFD";
+}
+function plainText(value, lineBreak = "\n") {
+  return String(value).replace(LINE_BREAK, lineBreak).replace(HIDDEN, visibleControl);
+}
+var ENTITIES = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "|": "&#124;",
+  "`": "&#96;",
+  "\\": "&#92;",
+  "*": "&#42;",
+  "_": "&#95;",
+  "~": "&#126;",
+  "[": "&#91;",
+  "]": "&#93;",
+  $: "&#36;"
+};
+var SPECIAL = /[&<>"|`\\*~[\]$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g;
+function unlink(text2) {
+  return text2.replace(/@(?=[A-Za-z0-9])/g, `@${ZWSP}`).replace(/#(?=\d)/g, `#${ZWSP}`).replace(/:(?=\/\/)/g, `:${ZWSP}`).replace(/(www)(?=\.)/gi, `$1${ZWSP}`);
+}
+function markdownText(value, lineBreak = " \u23CE ") {
+  return unlink(plainText(value, "\n")).replace(SPECIAL, (ch) => ENTITIES[ch]).replace(/\n/g, lineBreak);
+}
+function escapeHtml(value) {
+  return markdownText(value);
+}
+function inlineCode(value) {
+  return `<code>${markdownText(value, "\u23CE")}</code>`;
+}
+function tableCell(value) {
+  return markdownText(value, " \u23CE ");
+}
+function longestBacktickRun(text2) {
   let longest = 0;
-  for (const match of text.matchAll(/`+/g)) longest = Math.max(longest, match[0].length);
+  for (const match of text2.matchAll(/`+/g)) longest = Math.max(longest, match[0].length);
   return longest;
 }
-function fence(text, lang = "") {
-  const ticks = "`".repeat(Math.max(3, longestBacktickRun(text) + 1));
-  const body = lang === "suggestion" ? text : text.replace(/<!--/g, "<\u200B!--");
+function fence(value, lang = "") {
+  const text2 = String(value);
+  const ticks = "`".repeat(Math.max(3, longestBacktickRun(text2) + 1));
+  const body = lang === "suggestion" ? text2 : plainText(text2).replace(/<!--/g, `<${ZWSP}!--`);
   return `${ticks}${lang}
 ${body.replace(/\n$/, "")}
 ${ticks}`;
 }
-var HTML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
-function escapeHtml(text) {
-  return text.replace(/[&<>"]/g, (ch) => HTML_ESCAPES[ch]);
+function linkUrl(value) {
+  const url2 = String(value);
+  if (!/^https?:\/\//i.test(url2)) return "#";
+  return url2.replace(/[\u0000-\u0020\u007f-\u009f()<>\\"'`\u2028\u2029]/g, (ch) => encodeURIComponent(ch).replace(/[()'`]/g, (c3) => `%${c3.charCodeAt(0).toString(16).toUpperCase()}`));
 }
-function inlineCode(text) {
-  return `<code>${escapeHtml(text).replace(/\|/g, "&#124;").replace(/`/g, "&#96;").replace(/\r?\n/g, "\u23CE")}</code>`;
+function neutralizeWorkflowCommands(text2) {
+  return text2.replace(/^([\s\u0085]*):(?=:)/gm, `$1:${ZWSP}`).replace(/##\[/g, `##${ZWSP}[`);
 }
-function tableCell(text) {
-  return escapeHtml(text).replace(/\|/g, "\\|").replace(/\r?\n/g, " \u23CE ");
-}
+
+// src/render/index.ts
+var EXACT_TEMPLATES = /* @__PURE__ */ new Set(["review-suggestion.md.njk"]);
 var COLORS2 = {
   red: import_picocolors.default.red,
   green: import_picocolors.default.green,
@@ -44136,29 +44696,32 @@ var COLORS2 = {
   cyan: import_picocolors.default.cyan,
   dim: import_picocolors.default.dim,
   bold: import_picocolors.default.bold,
-  plain: (text) => text
+  plain: (text2) => text2
 };
 function createRenderer(options = {}) {
-  const env = new import_nunjucks.default.Environment(new import_nunjucks.default.FileSystemLoader(path18.join(packageRoot(), "templates")), {
+  const env = new import_nunjucks.default.Environment(new import_nunjucks.default.FileSystemLoader(path20.join(packageRoot(), "templates")), {
     autoescape: false,
     throwOnUndefined: true,
     trimBlocks: true,
     lstripBlocks: true
   });
-  env.addFilter("fence", (text, lang) => fence(String(text), lang ?? ""));
-  env.addFilter("code", (text) => inlineCode(String(text)));
-  env.addFilter("cell", (text) => tableCell(String(text)));
-  env.addFilter("html", (text) => escapeHtml(String(text)));
-  env.addFilter("color", (text, name) => options.color ? COLORS2[name](String(text)) : String(text));
-  env.addFilter(
-    "indent_lines",
-    (text, width) => String(text).replace(/\n$/, "").split("\n").map((line) => " ".repeat(width) + line).join("\n")
-  );
-  env.addFilter("plural", (count2, singular, plural2) => `${count2} ${count2 === 1 ? singular : plural2 ?? singular + "s"}`);
+  env.addFilter("md", (value) => markdownText(value));
+  env.addFilter("cell", (value) => tableCell(value));
+  env.addFilter("code", (value) => inlineCode(value));
+  env.addFilter("html", (value) => escapeHtml(value));
+  env.addFilter("fence", (value, lang) => fence(value, lang ?? ""));
+  env.addFilter("url", (value) => linkUrl(value));
+  env.addFilter("text", (value) => plainText(value));
+  env.addFilter("color", (value, name2) => {
+    const text2 = plainText(value);
+    return options.color ? (COLORS2[name2] ?? COLORS2.plain)(text2) : text2;
+  });
+  env.addFilter("plural", (count3, singular, plural2) => `${String(count3)} ${count3 === 1 ? singular : plural2 ?? singular + "s"}`);
   env.addFilter("json", (value) => JSON.stringify(value));
   return {
     render(template, context) {
-      return env.render(template, context).trimEnd() + "\n";
+      const text2 = env.render(template, context).trimEnd() + "\n";
+      return EXACT_TEMPLATES.has(template) ? text2 : neutralizeWorkflowCommands(text2);
     }
   };
 }
@@ -44176,12 +44739,15 @@ function checkView(report) {
 
 // src/cli.ts
 var EXIT = { ok: 0, policy: 1, couldNotCheck: 2 };
+var WRITE_NO_FOLLOW = constants6.O_WRONLY | constants6.O_TRUNC | (constants6.O_NOFOLLOW ?? 0);
 var VERSION = "0.1.0";
 var terminalLogger = {
-  info: (message) => process.env.MFDAG_VERBOSE && process.stderr.write(`${message}
-`),
-  warning: (message) => process.stderr.write(`warning: ${message}
-`),
+  // Everything on stderr can carry PR content (file names, compiler messages), and a `run:` step's
+  // stderr is read for workflow commands like its stdout.
+  info: (message) => process.env.MFDAG_VERBOSE && process.stderr.write(neutralizeWorkflowCommands(`${message}
+`)),
+  warning: (message) => process.stderr.write(neutralizeWorkflowCommands(`warning: ${message}
+`)),
   debug: () => {
   },
   // With MFDAG_VERBOSE, each phase says how long it took: the first thing to look at when a check is slow.
@@ -44198,44 +44764,65 @@ var terminalLogger = {
 };
 function defaultRoot(dir) {
   try {
-    return execFileSync("git", ["-C", dir, "rev-parse", "--show-toplevel"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync("git", ["-C", dir, "rev-parse", "--show-toplevel"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 3e4 }).trim() || dir;
   } catch {
     return dir;
   }
 }
+function existingFlowFile(file2) {
+  let stat2;
+  try {
+    stat2 = statSync4(file2);
+  } catch {
+    throw new ConfigurationError(`${file2} does not exist; pass the path of a flow file.`);
+  }
+  if (!stat2.isFile()) throw new ConfigurationError(`${file2} is not a file; pass the path of a flow file.`);
+  return file2;
+}
 async function run(cli) {
   const { options } = cli;
-  const write = (text) => process.stdout.write(text);
+  const write = (text2) => process.stdout.write(text2);
   if (cli.command === "help") return write(`${USAGE}
 `), EXIT.ok;
   if (cli.command === "version") return write(`${VERSION}
 `), EXIT.ok;
   if (cli.command === "merge") return mergeCommand(cli);
-  const flowArg = cli.command === "config" ? cli.positionals[0] : null;
-  const root = path19.resolve(options.root ?? (flowArg ? defaultRoot(path19.dirname(path19.resolve(flowArg))) : process.cwd()));
-  const { config: config2 } = await loadRepoConfig(root, options.config);
+  const flowArg = cli.command === "config" ? existingFlowFile(cli.positionals[0]) : null;
+  const root = options.root ? checkedRoot(path21.resolve(options.root), "--root") : checkedRoot(defaultRoot(flowArg ? path21.dirname(path21.resolve(flowArg)) : process.cwd()), "The root");
+  const { config: config2, file: configFile } = await loadRepoConfig(root, options.config);
+  const resolved = resolveSettings({
+    explicit: { compiler: options.compiler, python: options.python, failOn: options["fail-on"], timeout: options.timeout, concurrency: options.concurrency },
+    config: config2,
+    configFile,
+    trust: options.untrusted ? UNTRUSTED_BY_FLAG : trustFromEnvironment(),
+    defaultConcurrency: defaultConcurrency(),
+    explicitName: (setting) => `--${setting}`
+  });
+  for (const notice of resolved.notices) terminalLogger.warning(notice);
   const settings = {
     root,
-    python: options.python ?? config2.python ?? DEFAULTS.python,
-    timeoutSeconds: options.timeout ?? config2.timeout ?? DEFAULTS.timeoutSeconds,
-    maxFileBytes: config2.maxFileBytes ?? DEFAULTS.maxFileBytes,
-    ignore: config2.ignore,
+    python: resolved.python,
+    timeoutSeconds: resolved.timeoutSeconds,
+    maxFileBytes: resolved.maxFileBytes,
+    ignore: resolved.ignore,
     logger: terminalLogger,
-    concurrency: options.concurrency ?? config2.concurrency ?? defaultConcurrency()
+    concurrency: resolved.concurrency,
+    metaflowForbidden: resolved.metaflowForbidden
   };
+  const permit = cli.command === "fix" ? permitMetaflow(resolved, "mfdag fix") : null;
   const ports = createPorts(settings);
   try {
-    return await runWith(cli, root, config2, settings, ports, flowArg);
+    return await runWith(cli, root, config2, resolved, settings, ports, flowArg, permit);
   } finally {
     await ports.close();
   }
 }
-async function runWith(cli, root, config2, settings, ports, flowArg) {
+async function runWith(cli, root, config2, resolved, settings, ports, flowArg, permit) {
   const { options } = cli;
-  const write = (text) => process.stdout.write(text);
+  const write = (text2) => process.stdout.write(text2);
   const color = options.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
   const renderer = createRenderer({ color });
-  const compiler = options.compiler ?? config2.compiler ?? "auto";
+  const compiler = resolved.compiler;
   if (cli.command === "list") {
     const listing = await listRepo(config2, settings.maxFileBytes, ports);
     write(options.format === "json" ? JSON.stringify(listing, null, 2) + "\n" : renderer.render("list.txt.njk", { listing }));
@@ -44251,30 +44838,40 @@ async function runWith(cli, root, config2, settings, ports, flowArg) {
     }
     return result.error ? EXIT.policy : EXIT.ok;
   }
-  if (cli.command === "fix") {
+  if (cli.command === "fix" && permit) {
     await ports.metaflow.ensureAvailable("mfdag fix regenerates files with the real compiler, so it");
     const only = options.flow?.map((file2) => repoRelative(root, file2)) ?? null;
-    const report2 = await check2({ compiler: "auto", failOn: "never", concurrency: settings.concurrency, maxFileBytes: settings.maxFileBytes, config: config2 }, ports);
+    const report2 = await check2({ compiler: "auto", failOn: "never", concurrency: settings.concurrency, maxFileBytes: settings.maxFileBytes, config: config2, allowEmpty: options["allow-empty"] ?? false }, ports);
     const unknown2 = only?.filter((file2) => !report2.flows.some((flow) => flow.flowFile === file2)) ?? [];
     if (unknown2.length > 0) throw new ConfigurationError(`--flow: ${unknown2.join(", ")} is not a flow file that mfdag found under ${root} (see mfdag list).`);
-    const outcomes = await regenerateTargets(fixTargets(report2, only), { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1e3 });
+    const outcomes = await regenerateTargets(fixTargets(report2, only), { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1e3, permit });
     const patches = [];
     for (const outcome of outcomes) {
       if (outcome.text === null) continue;
-      if (options.patch) patches.push(patchFor(outcome.target.definitionsFile, outcome.committed, outcome.text));
-      else await writeFile(path19.join(root, outcome.target.definitionsFile), outcome.text);
+      if (options.patch) {
+        patches.push(patchFor(outcome.target.definitionsFile, outcome.committed, outcome.text));
+        continue;
+      }
+      try {
+        await writeFile(path21.join(root, outcome.target.definitionsFile), outcome.text, { flag: WRITE_NO_FOLLOW });
+      } catch (error62) {
+        const code = error62.code;
+        outcome.error = code === "ELOOP" ? `${outcome.target.definitionsFile} is a symbolic link; mfdag fix writes only regular files` : `could not write ${outcome.target.definitionsFile} (${code ?? String(error62)})`;
+        outcome.text = null;
+      }
     }
-    if (options.patch && patches.length > 0) await writeFile(path19.resolve(options.patch), patches.join(""));
+    if (options.patch && patches.length > 0) await writeFile(path21.resolve(options.patch), patches.join(""));
     write(renderer.render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patches.length, skipped: report2.flows.filter((flow) => flow.status === "error") }));
     return outcomes.some((outcome) => outcome.error) ? EXIT.policy : EXIT.ok;
   }
   const report = await check2(
     {
       compiler,
-      failOn: options["fail-on"] ?? config2.failOn ?? "type-change",
+      failOn: resolved.failOn,
       concurrency: settings.concurrency,
       maxFileBytes: settings.maxFileBytes,
       config: config2,
+      allowEmpty: options["allow-empty"] ?? false,
       ...options.shard ? { shard: parseShard(options.shard) } : {}
     },
     ports
@@ -44297,12 +44894,12 @@ async function main(argv) {
     return await run(parseCommandLine(argv));
   } catch (error62) {
     if (isConfigurationError(error62)) {
-      process.stderr.write(`mfdag: ${error62.message}
-`);
+      process.stderr.write(neutralizeWorkflowCommands(`mfdag: ${error62.message}
+`));
     } else {
-      process.stderr.write(`mfdag: internal error: ${error62?.stack ?? String(error62)}
+      process.stderr.write(neutralizeWorkflowCommands(`mfdag: internal error: ${error62?.stack ?? String(error62)}
 This is a bug in mfdag; please report it at ${REPORT_BUG_URL} with the command you ran.
-`);
+`));
     }
     return EXIT.couldNotCheck;
   }
