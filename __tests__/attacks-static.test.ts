@@ -202,6 +202,19 @@ describe("attack: one flow cannot make the static compiler use unbounded memory"
     expect(resultFor(run.report, "flows/healthy_flow.py")).toMatchObject({ status: "up-to-date", error: null });
     expect(run.exitCode).toBe(1);
   });
+
+  it("a Config whose default file is 40 MB of JSON objects (gigabytes once parsed) is not exact, over maxFileBytes, and Python stays far below its 1 GB limit", async () => {
+    const peaks = path.join(tempDir(), "peak-mb");
+    const root = gitRepo({
+      ...healthyFiles(),
+      "flows/big.json": `[${"{},".repeat(13_000_000)}{}]`,
+      ...flowWithDefinitions("ConfigFlow", "flows/config_flow.py", ['    cfg = Config("cfg", default="big.json")'], "from metaflow import Config, FlowSpec, Parameter, step"),
+    });
+    const checked = await staticCheck(root, { python: measuredPython(1024, peaks) });
+    expect(resultFor(checked.report, "flows/config_flow.py")).toMatchObject({ status: "error", error: expect.stringContaining("Config 'cfg' default file is over the 2000000-byte limit (maxFileBytes)") });
+    expect(resultFor(checked.report, "flows/healthy_flow.py")).toMatchObject({ status: "up-to-date" });
+    expect(Math.max(...readFileSync(peaks, "utf8").trim().split("\n").map(Number))).toBeLessThan(300);
+  }, 240_000);
 });
 
 // ---------------------------------------------------------------------------------------------

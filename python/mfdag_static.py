@@ -3222,9 +3222,16 @@ class FlowCompiler:
             if not isinstance(default, str):
                 raise Inexact("Config %r default path is not a string" % name)
             path = self.resolve_path(default, "Config %r default file" % name)
+            # The file is a pull request's: parsed JSON takes many times its size in memory, so
+            # it is held to the same limit as every source file (maxFileBytes).
+            limit = self.loader.sources.max_bytes
             try:
+                if os.path.isfile(path) and os.path.getsize(path) > limit:
+                    raise Inexact("Config %r default file is over the %d-byte limit (maxFileBytes)" % (name, limit))
                 with open(path, "r", encoding="utf-8") as fh:
-                    text = fh.read()
+                    text = fh.read(limit + 1)
+                if len(text) > limit:
+                    raise Inexact("Config %r default file is over the %d-byte limit (maxFileBytes)" % (name, limit))
             except OSError:
                 return "default configuration file '%s' could not be read for '%s'" % (default, name)
             except UnicodeDecodeError:
