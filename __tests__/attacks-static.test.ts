@@ -374,17 +374,17 @@ describe("attack: one flow cannot use up the static compiler's time for the whol
 
 describe("attack: a static compiler that dies in the middle of a check does not lose the report", () => {
   it("a Python killed while it works (1 s of CPU) gives each of its flows an error saying so, and the report is still written", { timeout: 240_000 }, async () => {
-    // Busy enough to outlast one CPU second; the kernel then kills the interpreter (SIGKILL
-    // after SIGXCPU), as an out-of-memory killer would.
-    const root = gitRepo({
-      ...healthyFiles(),
-      ...flowWithDefinitions("BusyFlow", "flows/busy_flow.py", Array.from({ length: 3000 }, (_, i) => `    p${i} = Parameter("p${i}", default=sum([i * 2 for i in range(10000)]))`)),
-    });
+    // Busy enough to outlast one CPU second whatever the per-flow budgets allow: twenty flows
+    // that each run until their own step budget is spent. The kernel then kills the interpreter
+    // (SIGKILL after SIGXCPU), as an out-of-memory killer would.
+    const busy = Array.from({ length: 3000 }, (_, i) => `    p${i} = Parameter("p${i}", default=sum([i * 2 for i in range(10000)]))`);
+    const busyFlows = Array.from({ length: 20 }, (_, k) => flowWithDefinitions(`Busy${k}Flow`, `flows/busy_${k}_flow.py`, busy));
+    const root = gitRepo(Object.assign({ ...healthyFiles() }, ...busyFlows));
     const python = path.join(tempDir(), "python-cpu-limited");
     writeFileSync(python, `#!/bin/sh\nulimit -t 1\nexec ${JSON.stringify(realPython())} "$@"\n`, { mode: 0o755 });
     const { exitCode, report } = await staticCheck(root, { python });
     expect(exitCode).toBe(1);
-    expect(report.flows.map((f) => f.flowFile).sort()).toEqual(["flows/busy_flow.py", "flows/healthy_flow.py"]);
+    expect(report.flows.map((f) => f.flowFile).sort()).toEqual([...Array.from({ length: 20 }, (_, k) => `flows/busy_${k}_flow.py`), "flows/healthy_flow.py"].sort());
     for (const flow of report.flows) expect(flow).toMatchObject({ status: "error", error: expect.stringMatching(/not checked: the static compiler stopped before answering/) });
   });
 });
