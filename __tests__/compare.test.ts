@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compareFields, configDiff, parseConfigLines } from "../src/core/compare.js";
+import { compareFields, configDiff } from "../src/core/compare.js";
+import { parseConfigLines } from "../src/core/definitions.js";
 import { machineRoot, normalizeLine } from "../src/core/normalize.js";
 
 const block = (...fields: string[]) => parseConfigLines(["class FConfig(Config):", ...fields]);

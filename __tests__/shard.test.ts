@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { summarize } from "../src/core/check.js";
+import { summarize } from "../src/core/report.js";
 import { inShard, mergeReports, parseShard, resultShardPath, shardOf, type Shard } from "../src/core/shard.js";
 import type { CheckReport, FlowResult } from "../src/core/types.js";
 

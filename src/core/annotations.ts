@@ -3,7 +3,22 @@
  * drift at the Parameter's line in the flow and at the field's line in the definitions file,
  * compile errors at the flow, lints at the Parameter.
  */
+import { BREAKING_CHANGE_DESCRIPTIONS } from "./compare.js";
+import { compileError, FINDING_KINDS, type FindingKind } from "./lints/index.js";
 import type { CheckReport, FieldChange, FlowResult } from "./types.js";
+
+/** The rule of an annotation for a Dagster job that `dagster create` now names differently. */
+const jobRenamed: FindingKind = { id: "job-renamed", description: "dagster create now names the job differently." };
+
+/**
+ * Every rule an annotation is filed under (`mfdag/<id>`) with its one-line description, from the
+ * registries that define them: the finding kinds (lints and compile errors), the breaking change
+ * kinds, and the job rename. SARIF lists these.
+ */
+export const ANNOTATION_RULES: ReadonlyMap<string, string> = new Map([
+  ...[...FINDING_KINDS, jobRenamed].map((kind): [string, string] => [`mfdag/${kind.id}`, kind.description]),
+  ...Object.entries(BREAKING_CHANGE_DESCRIPTIONS).map(([kind, description]): [string, string] => [`mfdag/${kind}`, description]),
+]);
 
 export interface Annotation {
   level: "error" | "warning" | "notice";
@@ -32,13 +47,13 @@ function describeChange(change: FieldChange): string {
 function flowAnnotations(flow: FlowResult): Annotation[] {
   const out: Annotation[] = [];
   if (flow.status === "error" && flow.error) {
-    out.push({ level: "error", rule: "mfdag/compile-error", title: "mfdag: cannot check this flow", message: flow.error, file: flow.flowFile, line: null });
+    out.push({ level: "error", rule: `mfdag/${compileError.id}`, title: "mfdag: cannot check this flow", message: flow.error, file: flow.flowFile, line: null });
   }
   const regenerate = flow.regenerate ? ` Regenerate: ${flow.regenerate}` : "";
   if (flow.jobChange && flow.definitionsFile) {
     out.push({
       level: "error",
-      rule: "mfdag/job-renamed",
+      rule: `mfdag/${jobRenamed.id}`,
       title: "mfdag: Dagster job renamed",
       message: `The committed job is ${flow.jobChange.committed}; dagster create now names it ${flow.jobChange.current}.${regenerate}`,
       file: flow.definitionsFile,

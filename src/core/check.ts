@@ -3,19 +3,26 @@
  * the file system and processes are reached only through the ports it is given.
  */
 import path from "node:path";
-import { compareFields, configDiff, parseConfigLines } from "./compare.js";
+import { compareFields, configDiff } from "./compare.js";
 import type { RepoConfig } from "./config-file.js";
+import { parseConfigLines } from "./definitions.js";
 import { discover } from "./discovery.js";
 import { ConfigurationError } from "./errors.js";
-import { runLints } from "./lints/index.js";
-import { machineRoot, normalizeLine } from "./normalize.js";
+import { COMPILE_ERROR_LINT, runLints } from "./lints/index.js";
+import { machineRoot, normalizeConfigClass } from "./normalize.js";
 import { compileCwd, pairFlows, type Pair } from "./pairing.js";
 import { violatesPolicy } from "./policy.js";
-import { compareResults, inShard, resultShardPath, type Shard } from "./shard.js";
+import { inShard, resultShardPath, type Shard } from "./shard.js";
 import { mapLimit } from "./pool.js";
-import type { CompileRequest, Logger, MetaflowCompiler, RepoReader, StaticAnalyzer } from "./ports.js";
+import type { CheckPorts, CompileRequest } from "./ports.js";
 import { jobNameArgument, regenerateCommand, suggestedDefinitionsPath } from "./regenerate.js";
-import type { CheckReport, CheckSummary, CompiledConfig, DagsterCreateArgs, CompilerChoice, DefinitionsFile, FailOn, FlowResult } from "./types.js";
+import { compareResults, summarize } from "./report.js";
+import type { CheckReport, CompiledConfig, DagsterCreateArgs, CompilerChoice, DefinitionsFile, FailOn, FlowResult } from "./types.js";
+
+// Moved: CheckPorts lives in ports.ts, summarize in report.ts. Re-exported here until every
+// importer imports them from there.
+export type { CheckPorts } from "./ports.js";
+export { summarize } from "./report.js";
 
 export interface CheckOptions {
   compiler: CompilerChoice;
@@ -37,14 +44,11 @@ export interface CheckOptions {
   allowEmpty?: boolean;
 }
 
-export interface CheckPorts {
-  repo: RepoReader;
-  analyzer: StaticAnalyzer;
-  metaflow: MetaflowCompiler;
-  logger: Logger;
-}
-
-interface Job {
+/**
+ * One flow to compile: the request for the compilers, the committed definitions file it is
+ * compared with (`null` for a flow without one), and the static compiler's answer once it is in.
+ */
+interface CompileUnit {
   request: CompileRequest;
   pair: Pair | null;
   static: CompiledConfig | null;
@@ -69,7 +73,7 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
   }
 
   const mine = (file: string) => !options.shard || inShard(file, options.shard);
-  const jobs: Job[] = [
+  const units: CompileUnit[] = [
     ...pairing.pairs.filter((pair) => mine(pair.flow.path)).map((pair) => ({
       pair,
       static: null,
@@ -88,27 +92,27 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
     })),
   ];
 
-  const compiled = await logger.group(`Compile ${jobs.length} flow(s) with the ${options.compiler} compiler`, () => compileAll(jobs, options, ports));
+  const compiled = await logger.group(`Compile ${units.length} flow(s) with the ${options.compiler} compiler`, () => compileAll(units, options, ports));
 
   const results: FlowResult[] = [];
-  for (const [i, job] of jobs.entries()) {
-    const staticResult = job.static!;
+  for (const [i, unit] of units.entries()) {
+    const staticResult = unit.static!;
     const current = compiled[i]!;
     const warnings = runLints(staticResult);
-    if (job.pair) {
-      results.push({ ...compareWithCommitted(job.pair, job.request, current, staticResult, repo.root), warnings });
+    if (unit.pair) {
+      results.push({ ...compareWithCommitted(unit.pair, unit.request, current, staticResult, repo.root), warnings });
     } else {
       results.push({
-        flowFile: job.request.flowFile,
-        flowClass: job.request.flowClass,
+        flowFile: unit.request.flowFile,
+        flowClass: unit.request.flowClass,
         definitionsFile: null,
         status: "missing-definitions",
         compiler: current.compiler,
         error: null,
         ...notCompared(),
-        regenerate: regenerateCommand(job.request.flowFile, suggestedDefinitionsPath(job.request.flowFile), job.request.cwd, job.request.jobName, job.request.args),
-        dagsterCreate: dagsterCreateOf(job.request),
-        warnings: [...compileFailure(job.request, current, staticResult), ...warnings],
+        regenerate: regenerateCommand(unit.request.flowFile, suggestedDefinitionsPath(unit.request.flowFile), unit.request.cwd, unit.request.jobName, unit.request.args),
+        dagsterCreate: dagsterCreateOf(unit.request),
+        warnings: [...compileFailure(unit.request, current, staticResult), ...warnings],
         currentConfig: current.error || !current.exact ? null : current.configClass,
       });
     }
@@ -163,17 +167,17 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
   return { schemaVersion: 1, root: repo.root, failed, failOn: options.failOn, compiler: options.compiler, summary: summarize(kept), flows: kept };
 }
 
-async function compileAll(jobs: Job[], options: CheckOptions, ports: CheckPorts): Promise<CompiledConfig[]> {
+async function compileAll(units: CompileUnit[], options: CheckOptions, ports: CheckPorts): Promise<CompiledConfig[]> {
   // The static analysis always runs: it is cheap, and its parameter lines feed the lints and
   // annotations even when the real compiler produces the Config class.
-  const { results: staticResults } = jobs.length > 0 ? await ports.analyzer.analyze([], jobs.map((job) => job.request)) : { results: [] };
-  jobs.forEach((job, i) => (job.static = staticResults[i]!));
+  const { results: staticResults } = units.length > 0 ? await ports.analyzer.analyze([], units.map((unit) => unit.request)) : { results: [] };
+  units.forEach((unit, i) => (unit.static = staticResults[i]!));
 
-  if (options.compiler === "static") return jobs.map((job) => staticVerdict(job.static!));
+  if (options.compiler === "static") return units.map((unit) => staticVerdict(unit.static!));
 
-  const needsMetaflow = (job: Job) => options.compiler === "metaflow" || (!job.static!.exact && !job.static!.error);
+  const needsMetaflow = (unit: CompileUnit) => options.compiler === "metaflow" || (!unit.static!.exact && !unit.static!.error);
   // Flows without definitions are only compiled for their lints; the real compiler would not add to that.
-  const wanted = jobs.filter((job) => job.pair !== null && needsMetaflow(job));
+  const wanted = units.filter((unit) => unit.pair !== null && needsMetaflow(unit));
   let available = false;
   if (options.compiler === "metaflow") {
     await ports.metaflow.ensureAvailable();
@@ -183,18 +187,18 @@ async function compileAll(jobs: Job[], options: CheckOptions, ports: CheckPorts)
     if (!available) ports.logger.info(`${wanted.length} flow(s) need the metaflow compiler, which this Python cannot import`);
   }
 
-  const real = new Map<Job, CompiledConfig>();
+  const real = new Map<CompileUnit, CompiledConfig>();
   if (available) {
-    const outputs = await mapLimit(wanted, options.concurrency, (job) =>
-      options.deadline !== undefined && Date.now() >= options.deadline ? Promise.resolve(notReached(job)) : ports.metaflow.compile(job.request),
+    const outputs = await mapLimit(wanted, options.concurrency, (unit) =>
+      options.deadline !== undefined && Date.now() >= options.deadline ? Promise.resolve(notReached(unit)) : ports.metaflow.compile(unit.request),
     );
-    wanted.forEach((job, i) => real.set(job, { ...outputs[i]!, parameters: job.static!.parameters }));
+    wanted.forEach((unit, i) => real.set(unit, { ...outputs[i]!, parameters: unit.static!.parameters }));
   }
-  return jobs.map((job) => {
-    const fromMetaflow = real.get(job);
+  return units.map((unit) => {
+    const fromMetaflow = real.get(unit);
     if (fromMetaflow) return fromMetaflow;
-    const result = job.static!;
-    if (options.compiler === "auto" && !result.exact && !result.error && job.pair) {
+    const result = unit.static!;
+    if (options.compiler === "auto" && !result.exact && !result.error && unit.pair) {
       return {
         ...result,
         error: `needs the metaflow compiler: ${result.reason ?? "the static compiler cannot reproduce this flow exactly"}. Install metaflow-dagster for the Python given with --python (python input).`,
@@ -214,11 +218,11 @@ function compileFailure(request: CompileRequest, current: CompiledConfig, static
   const error = current.compiler === "metaflow" ? current.error : staticResult.error;
   if (!error) return [];
   const line = current.compiler === "metaflow" ? current.errorLine : staticResult.errorLine;
-  return [{ lint: "compile-error", message: `this flow does not compile, so no definitions file can be generated for it: ${error}`, file: request.flowFile, line, parameter: null }];
+  return [{ lint: COMPILE_ERROR_LINT, message: `this flow does not compile, so no definitions file can be generated for it: ${error}`, file: request.flowFile, line, parameter: null }];
 }
 
-function notReached(job: Job): CompiledConfig {
-  return { ...job.static!, compiler: "metaflow", error: "not checked: the time budget ran out before this flow's turn (raise the budget, or shard the check)", configClass: null };
+function notReached(unit: CompileUnit): CompiledConfig {
+  return { ...unit.static!, compiler: "metaflow", error: "not checked: the time budget ran out before this flow's turn (raise the budget, or shard the check)", configClass: null };
 }
 
 /** With `--compiler static`, an inexact result is an error: comparing a guess would mislead. */
@@ -247,9 +251,10 @@ function compareWithCommitted(pair: Pair, request: CompileRequest, current: Comp
     return { ...base, status: "error", error: `${where}${current.error}`, currentConfig: null };
   }
 
-  const committedLines = (file.configClass?.lines ?? []).map((line) => normalizeLine(line, { root: machineRoot(file.source, pair.flow.path) }));
-  const currentLines = (current.configClass ?? []).map((line) => normalizeLine(line, { root: localRoot }));
-  const changes = compareFields(parseConfigLines(committedLines), parseConfigLines(currentLines));
+  // The committed class was parsed with its file; the compiler's answer is lines.
+  const committed = normalizeConfigClass(file.configClass, { root: machineRoot(file.source, pair.flow.path) });
+  const now = normalizeConfigClass(parseConfigLines(current.configClass), { root: localRoot });
+  const changes = compareFields(committed, now);
   const definitionsFields = new Map((file.configClass?.fields ?? []).map((field) => [field.name, field]));
   const parameterLines = new Map(staticResult.parameters.filter((p) => !p.dropped).map((p) => [p.name, p]));
   for (const change of changes) {
@@ -262,7 +267,7 @@ function compareWithCommitted(pair: Pair, request: CompileRequest, current: Comp
     }
   }
   const jobChange = current.job && file.job && current.job !== file.job ? { committed: file.job, current: current.job } : null;
-  const diff = configDiff(file.path, committedLines, currentLines);
+  const diff = configDiff(file.path, committed?.lines ?? [], now?.lines ?? []);
   return {
     ...base,
     status: diff || jobChange ? "drift" : "up-to-date",
@@ -281,19 +286,4 @@ function notCompared(): Pick<FlowResult, "changes" | "jobChange" | "configDiff">
 
 function dagsterCreateOf(request: CompileRequest): DagsterCreateArgs {
   return { cwd: request.cwd, name: request.jobName, args: [...request.args] };
-}
-
-export function summarize(results: readonly FlowResult[]): CheckSummary {
-  const count = (status: FlowResult["status"]) => results.filter((result) => result.status === status).length;
-  return {
-    flows: results.length,
-    upToDate: count("up-to-date"),
-    drift: count("drift"),
-    typeChanges: results.reduce((n, result) => n + result.changes.filter((change) => change.kind === "type-changed").length, 0),
-    breaking: results.reduce((n, result) => n + result.changes.filter((change) => change.severity === "breaking").length + (result.jobChange ? 1 : 0), 0),
-    missing: count("missing-definitions"),
-    orphaned: count("orphaned-definitions"),
-    errors: count("error"),
-    warnings: results.reduce((n, result) => n + result.warnings.length, 0),
-  };
 }

@@ -1,9 +1,8 @@
 /**
- * Compares a committed Config class with the one `dagster create` would write now. Pure: lines in,
- * field changes and a unified diff out.
+ * Compares a committed Config class with the one `dagster create` would write now. Pure: parsed
+ * classes (definitions.ts) in, field changes out; lines in, a unified diff out.
  */
 import { createTwoFilesPatch, formatPatch } from "diff";
-import { parseConfigBlock } from "./definitions.js";
 import type { ChangeKind, ConfigClass, ConfigField, FieldChange, FieldValue, Severity } from "./types.js";
 
 const SEVERITY: Record<ChangeKind, Severity> = {
@@ -14,6 +13,16 @@ const SEVERITY: Record<ChangeKind, Severity> = {
   "help-changed": "non-breaking",
   reordered: "non-breaking",
 };
+
+/**
+ * What each breaking kind of change means, in the one line code scanning shows for its rule
+ * (`mfdag/<kind>`): only breaking changes become annotations.
+ */
+export const BREAKING_CHANGE_DESCRIPTIONS = {
+  "type-changed": "A Parameter's type changed but the committed Dagster definitions were not regenerated.",
+  added: "A Parameter is missing from the committed Dagster Config class.",
+  removed: "The committed Dagster Config class offers a Parameter the flow no longer has.",
+} as const satisfies Partial<Record<ChangeKind, string>>;
 
 export function severityOf(kind: ChangeKind): Severity {
   return SEVERITY[kind];
@@ -111,9 +120,4 @@ function wholeBlockPatch(path: string, committed: readonly string[], current: re
       },
     ],
   });
-}
-
-/** Convenience for callers holding raw lines. */
-export function parseConfigLines(lines: readonly string[] | null): ConfigClass | null {
-  return lines && lines.length > 0 ? parseConfigBlock(lines) : null;
 }

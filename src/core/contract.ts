@@ -2,19 +2,12 @@
  * What reviewers care about in a PR: how the committed Config classes (what the Dagster launchpad
  * will offer after merge) differ between the PR's base and head, whether or not anything is stale.
  */
-import { compareFields, configDiff, parseConfigLines } from "./compare.js";
+import { compareFields, configDiff } from "./compare.js";
 import { parseDefinitionsFile } from "./definitions.js";
-import { normalizeLine } from "./normalize.js";
-import type { DefinitionsFile, FieldChange, JobChange } from "./types.js";
+import { normalizeConfigClass } from "./normalize.js";
+import type { ConfigClass, ContractChange, DefinitionsFile } from "./types.js";
 
-export interface ContractChange {
-  definitionsFile: string;
-  flow: string | null;
-  status: "added" | "removed" | "changed";
-  changes: FieldChange[];
-  jobChange: JobChange | null;
-  configDiff: string | null;
-}
+export type { ContractChange };
 
 export interface DefinitionsVersions {
   path: string;
@@ -25,9 +18,9 @@ export interface DefinitionsVersions {
 }
 
 /** The generating machine's repo root cannot be known here, so only the Source's directory is cut. */
-function configLines(file: DefinitionsFile | null): string[] {
+function normalizedConfig(file: DefinitionsFile | null): ConfigClass | null {
   const sourceDir = file?.source ? file.source.replace(/\\/g, "/").replace(/\/[^/]*$/, "") : null;
-  return (file?.configClass?.lines ?? []).map((line) => normalizeLine(line, { root: sourceDir }));
+  return normalizeConfigClass(file?.configClass ?? null, { root: sourceDir });
 }
 
 /** Contract changes between base and head, for the files that are definitions files on either side. */
@@ -37,11 +30,11 @@ export function diffContracts(versions: readonly DefinitionsVersions[]): Contrac
     const base = version.base === null ? null : parseDefinitionsFile(version.path, version.base);
     const head = version.head === null ? null : parseDefinitionsFile(version.path, version.head);
     if (!base && !head) continue;
-    const before = configLines(base);
-    const after = configLines(head);
-    const changes = compareFields(parseConfigLines(before), parseConfigLines(after));
+    const before = normalizedConfig(base);
+    const after = normalizedConfig(head);
+    const changes = compareFields(before, after);
     const jobChange = base?.job && head?.job && base.job !== head.job ? { committed: base.job, current: head.job } : null;
-    const diff = configDiff(version.path, before, after, ["base", "head"]);
+    const diff = configDiff(version.path, before?.lines ?? [], after?.lines ?? [], ["base", "head"]);
     if (base && head && !diff && !jobChange) continue;
     out.push({ definitionsFile: version.path, flow: head?.flow ?? base?.flow ?? null, status: !base ? "added" : !head ? "removed" : "changed", changes, jobChange, configDiff: diff });
   }

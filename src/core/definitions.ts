@@ -126,6 +126,15 @@ export function parseConfigBlock(lines: readonly string[]): ConfigClass {
   return { className, lines: [...lines], fields, unparsed };
 }
 
+/**
+ * A Config class from its lines (class line first), or `null` for none: a flow without parameters
+ * has no Config class. The one way lines that did not come from a definitions file (a compiler's
+ * answer, a report's `currentConfig`) become a ConfigClass.
+ */
+export function parseConfigLines(lines: readonly string[] | null): ConfigClass | null {
+  return lines && lines.length > 0 ? parseConfigBlock(lines) : null;
+}
+
 /** The parts of a line shaped like `    <name>: <type> = <rest>`. */
 interface FieldParts {
   name: string;

@@ -4,7 +4,7 @@ import type { RepoConfig } from "./config-file.js";
 import { discover } from "./discovery.js";
 import { ConfigurationError } from "./errors.js";
 import { pairFlows } from "./pairing.js";
-import type { CheckPorts } from "./check.js";
+import type { CheckPorts } from "./ports.js";
 import type { CompilerChoice, CompiledConfig, DefinitionsFile, UnreadableFlowFile } from "./types.js";
 
 export interface Listing {

@@ -6,6 +6,8 @@
  * Every line here can come from a pull request (up to maxFileBytes long), so each step is a single
  * pass: no backtracking regex, and nothing derived from the header is recomputed per line.
  */
+import { parseConfigBlock } from "./definitions.js";
+import type { ConfigClass } from "./types.js";
 
 export const SYSROOT = "<SYSROOT>";
 export const ROOT = "<ROOT>";
@@ -21,6 +23,17 @@ export function normalizeLine(line: string, context: NormalizeContext): string {
   const needle = rootNeedle(context.root);
   if (needle && needle.length <= out.length) out = out.split(needle).join(ROOT + "/");
   return out;
+}
+
+/**
+ * A Config class with every line normalized: the class itself when no line changes (the usual
+ * case), else its normalized lines read again by the one parser, since a replaced root can fall
+ * anywhere in a line (inside a name, a default or a help text).
+ */
+export function normalizeConfigClass(configClass: ConfigClass | null, context: NormalizeContext): ConfigClass | null {
+  if (!configClass) return null;
+  const lines = configClass.lines.map((line) => normalizeLine(line, context));
+  return lines.every((line, i) => line === configClass.lines[i]) ? configClass : parseConfigBlock(lines);
 }
 
 const URL_SCHEME = "local://";

@@ -2,7 +2,9 @@
  * The engine's only ways to touch the outside world. Edges (`cli.ts`, `main.ts`) pass real
  * implementations from `src/io/`; the engine stays testable and free of process/file-system calls.
  */
-import type { CompiledConfig } from "./types.js";
+import type { CompiledConfig, StaticScanEntry } from "./types.js";
+
+export type { StaticScanEntry };
 
 /** Read access to the checked repo. Paths are repo-relative POSIX paths. */
 export interface RepoReader {
@@ -15,16 +17,6 @@ export interface RepoReader {
    */
   read(file: string, maxBytes: number): Promise<{ bytes: Buffer; size: number } | { error: string }>;
   exists(file: string): Promise<boolean>;
-}
-
-export interface StaticScanEntry {
-  file: string;
-  error: string | null;
-  errorLine: number | null;
-  flowClasses: { name: string; line: number }[];
-  mainClass: string | null;
-  mainLine: number | null;
-  isFlowFile: boolean;
 }
 
 export interface CompileRequest {
@@ -65,6 +57,14 @@ export interface Logger {
   warning(message: string): void;
   debug(message: string): void;
   group<T>(title: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** Everything check() (and `mfdag list`/`config`) reaches the outside world through. */
+export interface CheckPorts {
+  repo: RepoReader;
+  analyzer: StaticAnalyzer;
+  metaflow: MetaflowCompiler;
+  logger: Logger;
 }
 
 export const silentLogger: Logger = {

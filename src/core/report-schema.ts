@@ -1,15 +1,30 @@
 /**
- * The whole shape of a stored report (`mfdag check --format json`, the action's report output),
- * for the places that read one back: `merge`, and `mode: publish`, where the report comes from a
- * run of untrusted code and is posted with a write token. Every field is checked: enums for every
- * kind, status and choice, non-negative integers for counts and lines, bounded strings and arrays,
- * no unknown keys. The types in types.ts stay the vocabulary of the engine; the assertions at the
- * end make the build fail when the two disagree, so a field added there must be added here.
+ * The whole shape of a report, and the one definition of its types: `mfdag check --format json`,
+ * the action's report output, and what `merge` and `mode: publish` read back. The types are
+ * inferred from the schemas (types.ts re-exports them as the engine's vocabulary), so the report
+ * the engine builds and the report a reader accepts cannot drift apart. A stored report comes from
+ * a run of untrusted code and is posted with a write token, so every field is checked: enums for
+ * every kind, status and choice, non-negative integers for counts and lines, bounded strings and
+ * arrays, no unknown keys.
  */
 import { z } from "zod";
-import type { PullRequestRef } from "../github/publish.js";
-import type { ContractChange } from "./contract.js";
-import { CHANGE_KINDS, COMPILERS, FAIL_ON, STATUSES, type CheckReport } from "./types.js";
+
+export const FAIL_ON = ["never", "type-change", "breaking", "drift"] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+export const COMPILERS = ["auto", "static", "metaflow"] as const;
+export type CompilerChoice = (typeof COMPILERS)[number];
+/** The compilers that actually produce a result (`auto` resolves to one of these). */
+export const COMPILER_NAMES = ["static", "metaflow"] as const;
+export type CompilerName = (typeof COMPILER_NAMES)[number];
+
+export const CHANGE_KINDS = ["added", "removed", "type-changed", "default-changed", "help-changed", "reordered"] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+export const SEVERITIES = ["breaking", "non-breaking"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const STATUSES = ["up-to-date", "drift", "missing-definitions", "orphaned-definitions", "error"] as const;
+export type FlowStatus = (typeof STATUSES)[number];
 
 /**
  * Bounds well above anything a real check writes (a flow with 5000 parameters stays far below
@@ -41,11 +56,14 @@ const fieldValueSchema = z.strictObject({ type: text, default: text, help: text 
 const fieldChangeSchema = z.strictObject({
   parameter: name,
   kind: z.enum(CHANGE_KINDS),
-  severity: z.enum(["breaking", "non-breaking"]),
+  severity: z.enum(SEVERITIES),
   committed: fieldValueSchema.nullable(),
   current: fieldValueSchema.nullable(),
+  /** The file that declares the parameter (the flow file, or a base class's module), when known. */
   declaredIn: path.nullable(),
+  /** Line of the `Parameter(...)` in `declaredIn`, when known. */
   flowLine: line.nullable(),
+  /** 1-based line of the field in the committed definitions file, when it exists there. */
   definitionsLine: line.nullable(),
 });
 
@@ -59,19 +77,29 @@ const findingSchema = z.strictObject({
   parameter: name.nullable(),
 });
 
+const dagsterCreateSchema = z.strictObject({
+  /** Repo-relative working directory. */
+  cwd: path,
+  /** `--name`, when the job name is not the default one. */
+  name: name.nullable(),
+  args: list(text),
+});
+
 const flowResultSchema = z.strictObject({
   flowFile: path,
   flowClass: name.nullable(),
   definitionsFile: path.nullable(),
   status: z.enum(STATUSES),
-  compiler: z.enum(["static", "metaflow"]).nullable(),
+  compiler: z.enum(COMPILER_NAMES).nullable(),
   error: text.nullable(),
   changes: list(fieldChangeSchema),
   jobChange: jobChangeSchema.nullable(),
   configDiff: z.string().max(REPORT_LIMITS.diff).nullable(),
   regenerate: text,
-  dagsterCreate: z.strictObject({ cwd: path, name: name.nullable(), args: list(text) }).nullable(),
+  /** The `dagster create` invocation behind `regenerate`, for `mfdag fix`; `null` when there is none. */
+  dagsterCreate: dagsterCreateSchema.nullable(),
   warnings: list(findingSchema),
+  /** The Config class lines `dagster create` would write now, when known. */
   currentConfig: list(text).nullable(),
 });
 
@@ -128,17 +156,20 @@ export const storedReportSchema = z.strictObject({
   contract: list(contractChangeSchema).nullable().optional(),
 });
 
+export type FieldValue = z.infer<typeof fieldValueSchema>;
+export type FieldChange = z.infer<typeof fieldChangeSchema>;
+export type JobChange = z.infer<typeof jobChangeSchema>;
+export type Finding = z.infer<typeof findingSchema>;
+export type DagsterCreateArgs = z.infer<typeof dagsterCreateSchema>;
+export type FlowResult = z.infer<typeof flowResultSchema>;
+export type CheckSummary = z.infer<typeof summarySchema>;
+export type CheckReport = z.infer<typeof checkReportSchema>;
+/** How a committed Config class differs between a pull request's base and head. */
+export type ContractChange = z.infer<typeof contractChangeSchema>;
+export type PullRequestRef = z.infer<typeof pullRequestSchema>;
 export type StoredReport = z.infer<typeof storedReportSchema>;
 
 /** `$.flows[0].changes[1].kind`: where in the file the first bad field is. */
 export function jsonPath(path: readonly PropertyKey[]): string {
   return "$" + path.map((key) => (typeof key === "number" ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(String(key))}]`)).join("");
 }
-
-// The schema and the types must describe the same data: each assertion fails to compile when a
-// field is added, removed or retyped on one side only.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const reportMatchesTypes: Same<z.infer<typeof checkReportSchema>, CheckReport> = true;
-const contractMatchesTypes: Same<z.infer<typeof contractChangeSchema>, ContractChange> = true;
-const pullRequestMatchesTypes: Same<z.infer<typeof pullRequestSchema>, PullRequestRef> = true;
-void [reportMatchesTypes, contractMatchesTypes, pullRequestMatchesTypes];

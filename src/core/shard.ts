@@ -4,8 +4,8 @@
  * moves another one to a different shard.
  */
 import { createHash } from "node:crypto";
-import { summarize } from "./check.js";
 import { ConfigurationError } from "./errors.js";
+import { compareResults, summarize } from "./report.js";
 import type { CheckReport, FlowResult } from "./types.js";
 
 export interface Shard {
@@ -46,11 +46,6 @@ export function inShard(file: string, shard: Shard): boolean {
  */
 export function resultShardPath(result: Pick<FlowResult, "status" | "flowFile" | "definitionsFile">): string {
   return result.status === "orphaned-definitions" && result.definitionsFile ? result.definitionsFile : result.flowFile;
-}
-
-/** The order check() reports flows in. */
-export function compareResults(a: FlowResult, b: FlowResult): number {
-  return a.flowFile.localeCompare(b.flowFile) || (a.definitionsFile ?? "").localeCompare(b.definitionsFile ?? "");
 }
 
 /**

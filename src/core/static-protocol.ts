@@ -1,9 +1,13 @@
 /**
  * The JSON that python/mfdag_static.py writes, validated at the boundary: a malformed answer is a
- * bug to report, never something to trust.
+ * bug to report, never something to trust. The types of what it answers (`ParameterInfo`,
+ * `StaticScanEntry`, `CompiledConfig`) are inferred from these schemas; types.ts and ports.ts
+ * re-export them.
  */
 import { z } from "zod";
+import { COMPILER_NAMES } from "./report-schema.js";
 
+/** What the compiler knows about one `Parameter`/`IncludeFile`/`Config` attribute of a flow. */
 const parameterSchema = z.object({
   attribute: z.string(),
   name: z.string(),
@@ -19,6 +23,7 @@ const parameterSchema = z.object({
   reason: z.string().nullable(),
 });
 
+/** What the scan found in one Python file. */
 const scanEntrySchema = z.object({
   file: z.string(),
   error: z.string().nullable(),
@@ -29,7 +34,8 @@ const scanEntrySchema = z.object({
   isFlowFile: z.boolean(),
 });
 
-const resultSchema = z.object({
+/** The answer to one CompileRequest: what `dagster create` would write now for one flow. */
+const compileResultSchema = z.object({
   flowFile: z.string(),
   flowClass: z.string().nullable(),
   job: z.string().nullable(),
@@ -38,13 +44,21 @@ const resultSchema = z.object({
   error: z.string().nullable(),
   errorLine: z.number().int().nullable(),
   configClass: z.array(z.string()).nullable(),
+  /** Parameter details from the static analysis; empty when unknown. */
   parameters: z.array(parameterSchema),
 });
+
+/**
+ * What a compiler (this one, or metaflow-dagster through `dagster create`) says `dagster create`
+ * would write now for one flow: the static compiler's answer plus which compiler gave it. Only
+ * the answer part crosses a process boundary as JSON and is validated; this schema is the type.
+ */
+const compiledConfigSchema = compileResultSchema.extend({ compiler: z.enum(COMPILER_NAMES) });
 
 export const staticResponseSchema = z.object({
   protocol: z.literal(1),
   files: z.array(scanEntrySchema),
-  results: z.array(resultSchema),
+  results: z.array(compileResultSchema),
 });
 
 /** The first line a `--serve` process writes: the interpreter itself, without any wrapper. */
@@ -54,4 +68,7 @@ export const staticHelloSchema = z.object({
   executable: z.string().nullable(),
 });
 
+export type ParameterInfo = z.infer<typeof parameterSchema>;
+export type StaticScanEntry = z.infer<typeof scanEntrySchema>;
+export type CompiledConfig = z.infer<typeof compiledConfigSchema>;
 export type StaticResponse = z.infer<typeof staticResponseSchema>;

@@ -5,8 +5,8 @@
  */
 import path from "node:path";
 import { diffContracts, type ContractChange, type DefinitionsVersions } from "../core/contract.js";
-import { isDefinitionsText } from "../core/definitions.js";
-import type { CheckReport, FieldChange } from "../core/types.js";
+import { isDefinitionsText, parseConfigLines } from "../core/definitions.js";
+import type { CheckReport, FieldChange, PullRequestRef } from "../core/types.js";
 import type { Renderer } from "../render/index.js";
 import { checkView } from "../render/views.js";
 import type { Octokit } from "./octokit.js";
@@ -14,13 +14,8 @@ import { getFileAtRef, listPullRequestFiles } from "./pull-request.js";
 import { postReview } from "./review.js";
 import { upsertStickyComment } from "./sticky-comment.js";
 
-export interface PullRequestRef {
-  owner: string;
-  repo: string;
-  number: number;
-  baseSha: string;
-  headSha: string;
-}
+// Defined with the report it is stored in (core/report-schema.ts); re-exported for importers of this module.
+export type { PullRequestRef };
 
 export type CommentMode = "always" | "on-change" | "never";
 
@@ -76,11 +71,9 @@ export function planReviewComments(report: CheckReport, files: PullRequestFiles,
   const planned: PlannedComment[] = [];
   for (const flow of report.flows) {
     if (flow.status !== "drift") continue;
-    const currentFields = new Map<string, string>();
-    for (const line of flow.currentConfig ?? []) {
-      const name = /^ {4}([^:]+?): /.exec(line)?.[1];
-      if (name) currentFields.set(name, line);
-    }
+    // The report carries the lines; the one Config parser says which line is which field.
+    const currentLines = flow.currentConfig ?? [];
+    const currentFields = new Map((parseConfigLines(currentLines)?.fields ?? []).map((field) => [field.name, currentLines[field.index + 1]!]));
     for (const change of flow.changes as FieldChange[]) {
       if (change.kind === "reordered" || change.kind === "removed") continue;
       if (change.declaredIn && change.flowLine) {

@@ -1,12 +1,17 @@
 /**
  * Lints on what `dagster create` generates: things that are legal Metaflow but surprise people in
- * the Dagster launchpad. Each lint is a small unit with an id and a pure `check`.
+ * the Dagster launchpad. Each lint is a small unit with an id, a pure `check`, and the one-line
+ * description code scanning shows for its rule (`mfdag/<id>`).
  */
 import type { CompiledConfig, Finding } from "../types.js";
 
-export interface Lint {
+/** A kind of Finding: its `lint` id, and what it means in one line (the SARIF rule's description). */
+export interface FindingKind {
   id: string;
   description: string;
+}
+
+export interface Lint extends FindingKind {
   check(compiled: CompiledConfig): Finding[];
 }
 
@@ -16,7 +21,7 @@ function finding(lint: string, message: string, file: string, line: number | nul
 
 export const droppedParameter: Lint = {
   id: "dropped-parameter",
-  description: "A Parameter that metaflow-dagster silently leaves out of the Config class.",
+  description: "metaflow-dagster silently leaves this Parameter out of the Config class.",
   check: (compiled) =>
     compiled.parameters
       .filter((p) => p.dropped)
@@ -36,7 +41,7 @@ const SIMPLE_TYPES = new Set(["int", "float", "str", "bool"]);
 
 export const declaredTypeMismatch: Lint = {
   id: "declared-type-mismatch",
-  description: "A declared `type=` that differs from the annotation Dagster will show.",
+  description: "The declared type= differs from the type Dagster shows.",
   check: (compiled) =>
     compiled.parameters
       .filter((p) => !p.dropped && p.declaredType && SIMPLE_TYPES.has(p.declaredType) && p.annotation && p.annotation !== p.declaredType)
@@ -55,7 +60,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const invalidPython: Lint = {
   id: "invalid-python",
-  description: "A parameter whose generated field line is not valid Python.",
+  description: "The generated definitions file would not be valid Python.",
   check: (compiled) => {
     const findings: Finding[] = [];
     for (const p of compiled.parameters) {
@@ -76,6 +81,19 @@ export const invalidPython: Lint = {
 };
 
 export const LINTS: readonly Lint[] = [droppedParameter, declaredTypeMismatch, invalidPython];
+
+/**
+ * Not a lint of compiled output: the finding check() adds itself when a flow without a definitions
+ * file does not compile (and the rule of an annotation for any flow it could not check).
+ */
+export const compileError: FindingKind = {
+  id: "compile-error",
+  description: "The flow could not be compiled, so its definitions cannot be checked.",
+};
+export const COMPILE_ERROR_LINT = compileError.id;
+
+/** Every kind of Finding a check reports. */
+export const FINDING_KINDS: readonly FindingKind[] = [...LINTS, compileError];
 
 export function runLints(compiled: CompiledConfig, lints: readonly Lint[] = LINTS): Finding[] {
   return lints.flatMap((lint) => lint.check(compiled));
