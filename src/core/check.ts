@@ -14,7 +14,7 @@ import { violatesPolicy } from "./policy.js";
 import { compareResults, inShard, resultShardPath, type Shard } from "./shard.js";
 import { mapLimit } from "./pool.js";
 import type { CompileRequest, Logger, MetaflowCompiler, RepoReader, StaticAnalyzer } from "./ports.js";
-import { jobNameArgument, regenerateCommand, suggestedDefinitionsPath } from "./regenerate.js";
+import { jobNameArgument, regenerateCommand, suggestedDefinitionsPath } from "./regenerate-command.js";
 import type { CheckReport, CheckSummary, CompiledConfig, DagsterCreateArgs, CompilerChoice, DefinitionsFile, FailOn, FlowResult } from "./types.js";
 
 export interface CheckOptions {
