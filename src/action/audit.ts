@@ -15,6 +15,15 @@ function renderLine(renderer: Renderer, template: string, context: object): stri
   return renderer.render(template, context).slice(0, -1);
 }
 
+/** The tracking issue's title, and the comments that close and reopen it, linking the audit run. */
+export function trackingIssueTexts(renderer: Renderer, trackingId: string, runUrl: string | null): { title: string; closeComment: string; reopenComment: string } {
+  return {
+    title: renderLine(renderer, "tracking-issue-title.txt.njk", { commentId: trackingId }),
+    closeComment: renderLine(renderer, "tracking-issue-closed.md.njk", { runUrl }),
+    reopenComment: renderLine(renderer, "tracking-issue-reopened.md.njk", { runUrl }),
+  };
+}
+
 /** Opens, updates, closes or reopens the tracking issue; its number, or null. Best effort, like publishing. */
 async function updateTrackingIssue(action: ActionContext, report: ActionReport, token: string, patchArtifact: string | null, notes: string[]): Promise<number | null> {
   const { inputs } = action;
@@ -23,16 +32,17 @@ async function updateTrackingIssue(action: ActionContext, report: ActionReport, 
   const runUrl = runUrlOf();
   try {
     const { owner, repo } = repositoryOf();
+    const { title, closeComment, reopenComment } = trackingIssueTexts(renderer, inputs.commentId, runUrl);
     const outcome = await syncTrackingIssue(octokit, {
       owner,
       repo,
       trackingId: inputs.commentId,
-      title: renderLine(renderer, "tracking-issue-title.txt.njk", { commentId: inputs.commentId }),
+      title,
       body: renderer.render("audit-issue.md.njk", { report, view: checkView(report), contract: null, notes: [], runUrl, patchArtifact }),
       labels: inputs.labels,
       problems: report.summary.drift > 0 || report.summary.errors > 0,
-      closeComment: renderLine(renderer, "tracking-issue-closed.md.njk", { runUrl }),
-      reopenComment: renderLine(renderer, "tracking-issue-reopened.md.njk", { runUrl }),
+      closeComment,
+      reopenComment,
     });
     core.info(`Tracking issue: ${outcome.action}${outcome.number ? ` #${outcome.number}` : ""}`);
     if (outcome.skippedLabels.length > 0) core.warning(`mfdag could not create the label(s) ${outcome.skippedLabels.join(", ")}; the issue was filed without them.`);
