@@ -8,6 +8,8 @@ import { bundledPackages } from "./bundled-packages.mjs";
 
 // `node scripts/build.mjs [OUTDIR]`: OUTDIR (default dist) lets the dist check build elsewhere and compare.
 const outdir = process.argv[2] ?? "dist";
+// The version `mfdag --version` prints and the SARIF names: package.json's, never a second literal.
+const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
 const common = {
   bundle: true,
@@ -17,6 +19,7 @@ const common = {
   sourcemap: false,
   legalComments: "none",
   logLevel: "warning",
+  define: { __MFDAG_VERSION__: JSON.stringify(version) },
   // Some CommonJS dependencies (nunjucks) call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __mfdagCreateRequire } from 'node:module';\nconst require = __mfdagCreateRequire(import.meta.url);",

@@ -8,25 +8,52 @@ import { z } from "zod";
 import { ConfigurationError } from "./core/errors.js";
 import { COMPILERS, FAIL_ON } from "./core/types.js";
 
-export const USAGE = `Usage:
-  mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
+export const COMMANDS = ["check", "config", "list", "merge", "fix"] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** Each command's lines of the usage, in the order `mfdag --help` lists them. */
+const COMMAND_USAGE: Record<CommandName, string> = {
+  check: `  mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
                [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
                [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
-               [--allow-empty] [--untrusted]
-  mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH] [--format text|json]
-  mfdag list   [--root DIR] [--format text|json] [--config FILE]
-  mfdag merge  REPORT.json... [--format text|json|markdown]
-               combines the JSON reports of \`check --shard k/n\` runs into one verdict
-  mfdag fix    [--root DIR] [--python PATH] [--flow FILE]... [--patch FILE] [--config FILE]
-               regenerates stale definitions files with the real compiler (or writes a patch)
+               [--allow-empty] [--untrusted]`,
+  config: `  mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH] [--format text|json]`,
+  list: `  mfdag list   [--root DIR] [--format text|json] [--config FILE]`,
+  merge: `  mfdag merge  REPORT.json... [--format text|json|markdown]
+               combines the JSON reports of \`check --shard k/n\` runs into one verdict`,
+  fix: `  mfdag fix    [--root DIR] [--python PATH] [--flow FILE]... [--patch FILE] [--config FILE]
+               regenerates stale definitions files with the real compiler (or writes a patch)`,
+};
 
-The root defaults to the git top level of the current directory (of FLOW_FILE for config).
---allow-empty    a root without flows and definitions files passes (otherwise exit 2)
---untrusted      the checkout is not trusted (a pull request's): the config file may not set
+const ROOT_NOTE = "The root defaults to the git top level of the current directory (of FLOW_FILE for config).";
+const ALLOW_EMPTY_NOTE = "--allow-empty    a root without flows and definitions files passes (otherwise exit 2)";
+const UNTRUSTED_NOTE = `--untrusted      the checkout is not trusted (a pull request's): the config file may not set
                  python, maxFileBytes, timeout or concurrency, and the metaflow compiler never
-                 runs. Automatic on GitHub Actions pull request events (see SECURITY.md).
+                 runs. Automatic on GitHub Actions pull request events (see SECURITY.md).`;
+const EXIT_CODES_NOTE = "Exit codes: 0 checked and the policy holds, 1 the policy is violated, 2 could not check.";
 
-Exit codes: 0 checked and the policy holds, 1 the policy is violated, 2 could not check.`;
+/** The notes under a command's usage: those of the options its usage lines name. */
+const COMMAND_NOTES: Record<CommandName, string[]> = {
+  check: [ROOT_NOTE, ALLOW_EMPTY_NOTE, UNTRUSTED_NOTE],
+  config: [ROOT_NOTE],
+  list: [ROOT_NOTE],
+  merge: [],
+  fix: [ROOT_NOTE],
+};
+
+/** `mfdag --help`: every command. */
+export const USAGE = `Usage:
+${COMMANDS.map((command) => COMMAND_USAGE[command]).join("\n")}
+
+${[ROOT_NOTE, ALLOW_EMPTY_NOTE, UNTRUSTED_NOTE].join("\n")}
+
+${EXIT_CODES_NOTE}`;
+
+/** `mfdag COMMAND --help`: that command's usage and notes only. */
+export function usageOf(command: CommandName): string {
+  const notes = COMMAND_NOTES[command];
+  return `Usage:\n${COMMAND_USAGE[command]}\n\n${notes.length > 0 ? `${notes.join("\n")}\n\n` : ""}${EXIT_CODES_NOTE}`;
+}
 
 const emptyToUndefined = (value: unknown) => (value === "" ? undefined : value);
 
@@ -71,10 +98,14 @@ const optionsSchema = z.object({
 export type CliOptions = z.infer<typeof optionsSchema>;
 
 export interface CliCommand {
-  command: "check" | "config" | "list" | "fix" | "merge" | "help" | "version";
+  command: CommandName | "help" | "version";
   positionals: string[];
   options: CliOptions;
+  /** For `help`: the command whose usage was asked for (`mfdag check --help`, `mfdag help check`); none for all. */
+  helpTopic?: CommandName;
 }
+
+const isCommand = (word: string | undefined): word is CommandName => (COMMANDS as readonly string[]).includes(word ?? "");
 
 export function parseCommandLine(argv: readonly string[]): CliCommand {
   let parsed;
@@ -110,9 +141,12 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (!result.success) throw new ConfigurationError(result.error.issues.map((issue) => issue.message).join("\n"));
   const options = result.data;
   const [command, ...positionals] = parsed.positionals;
-  if (options.help || command === "help") return { command: "help", positionals, options };
+  if (options.help || command === "help") {
+    const topic = command === "help" ? positionals[0] : command;
+    return { command: "help", positionals, options, ...(isCommand(topic) ? { helpTopic: topic } : {}) };
+  }
   if (options.version) return { command: "version", positionals, options };
-  if (command !== "check" && command !== "config" && command !== "list" && command !== "fix" && command !== "merge") {
+  if (!isCommand(command)) {
     throw new ConfigurationError(`${command ? `Unknown command '${command}'.` : "No command given."}\n\n${USAGE}`);
   }
   if (command === "config" && positionals.length !== 1) throw new ConfigurationError(`mfdag config takes exactly one FLOW_FILE.\n\n${USAGE}`);

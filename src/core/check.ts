@@ -15,14 +15,9 @@ import { violatesPolicy } from "./policy.js";
 import { inShard, resultShardPath, type Shard } from "./shard.js";
 import { mapLimit } from "./pool.js";
 import type { CheckPorts, CompileRequest } from "./ports.js";
-import { jobNameArgument, regenerateCommand, suggestedDefinitionsPath } from "./regenerate.js";
+import { jobNameArgument, regenerateCommand, suggestedDefinitionsPath } from "./regenerate-command.js";
 import { compareResults, summarize } from "./report.js";
 import type { CheckReport, CompiledConfig, DagsterCreateArgs, CompilerChoice, DefinitionsFile, FailOn, FlowResult } from "./types.js";
-
-// Moved: CheckPorts lives in ports.ts, summarize in report.ts. Re-exported here until every
-// importer imports them from there.
-export type { CheckPorts } from "./ports.js";
-export { summarize } from "./report.js";
 
 export interface CheckOptions {
   compiler: CompilerChoice;

@@ -1,0 +1,19 @@
+/** `mode: merge`: the reports of a matrix of `shard: k/n` jobs, as one report and one verdict. */
+import path from "node:path";
+import { mergeReports } from "../core/shard.js";
+import { readReportFile } from "../io/report-file.js";
+import { createRenderer } from "../render/index.js";
+import { pullRequestOf, type ActionContext } from "./context.js";
+import { publishReport } from "./pull-request.js";
+import type { ModeResult } from "./result.js";
+
+export async function mergeMode(action: ActionContext): Promise<ModeResult> {
+  const { inputs, workspace } = action;
+  const files = inputs.reports.map((file) => path.resolve(workspace, file));
+  const merged = mergeReports(await Promise.all(files.map((file) => readReportFile(file, "Input 'reports'"))), inputs.reports);
+  const report = { ...merged, pullRequest: pullRequestOf(), contract: null };
+  const rootPrefix = path.relative(workspace, path.resolve(workspace, inputs.root)).split(path.sep).join("/");
+  const notes: string[] = [];
+  await publishReport(action, report, createRenderer(), notes, { pr: pullRequestOf(), rootPrefix });
+  return { report, rootPrefix, notes, patch: null, issueNumber: null, failsStep: true };
+}

@@ -1,0 +1,44 @@
+/**
+ * `mode: publish`, the trusted half of the workflow_run pattern: posts a report made by a run of
+ * untrusted code, on the pull request it names once that is checked to be this repository's and
+ * at the commit that run checked.
+ */
+import path from "node:path";
+import { ConfigurationError } from "../core/errors.js";
+import type { Octokit } from "../github/octokit.js";
+import type { PullRequestRef } from "../github/publish.js";
+import { readReportFile } from "../io/report-file.js";
+import { createRenderer } from "../render/index.js";
+import { repositoryOf, triggeringRunHead, type ActionContext } from "./context.js";
+import { publishReport } from "./pull-request.js";
+import type { ActionReport, ModeResult } from "./result.js";
+
+async function readStoredReport(file: string): Promise<ActionReport> {
+  const report = (await readReportFile(file, "Input 'report-file'")) as unknown as ActionReport;
+  return { ...report, pullRequest: report.pullRequest ?? null, contract: report.contract ?? null };
+}
+
+/**
+ * In publish mode the report comes from a run of untrusted code. Its pull request must be one of
+ * this repository's, and its head must be the commit the triggering run checked.
+ */
+async function verifyReportPullRequest(octokit: Octokit, pr: PullRequestRef): Promise<PullRequestRef> {
+  const refuse = (why: string) => new ConfigurationError(`Input 'report-file': refusing to publish: ${why}.`);
+  const { owner, repo } = repositoryOf();
+  if (pr.owner !== owner || pr.repo !== repo) throw refuse(`the report is for ${pr.owner}/${pr.repo}, not ${owner}/${repo}`);
+  const runHead = triggeringRunHead();
+  if (runHead && runHead !== pr.headSha) throw refuse(`the report was made for commit ${pr.headSha}, but the triggering run checked ${runHead}`);
+  const { data } = await octokit.rest.pulls.get({ owner, repo, pull_number: pr.number });
+  if (data.head.sha !== pr.headSha) throw refuse(`pull request #${pr.number} is at ${data.head.sha}, not at the report's ${pr.headSha}`);
+  // The base comes from GitHub, not from the report: it chooses the commit the contract diff reads.
+  return { ...pr, baseSha: data.base.sha };
+}
+
+export async function publishMode(action: ActionContext): Promise<ModeResult> {
+  const report = await readStoredReport(path.resolve(action.workspace, action.inputs.reportFile!));
+  const notes: string[] = [];
+  // The report's paths are already relative to the workspace.
+  await publishReport(action, report, createRenderer(), notes, { pr: report.pullRequest, rootPrefix: "", verify: verifyReportPullRequest });
+  // The check run already carries the verdict; failing here again is noise.
+  return { report, rootPrefix: "", notes, patch: null, issueNumber: null, failsStep: false };
+}

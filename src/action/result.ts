@@ -1,0 +1,89 @@
+/**
+ * The end of every mode: the report and SARIF files, the job summary, the annotations, the
+ * outputs and the verdict; and, when the action could not check, the tool failure instead.
+ */
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import * as core from "@actions/core";
+import { annotationsFor } from "../core/annotations.js";
+import type { ContractChange } from "../core/contract.js";
+import { isConfigurationError, REPORT_BUG_URL } from "../core/errors.js";
+import { staleFilesOutput } from "../core/outputs.js";
+import { toSarif } from "../core/sarif.js";
+import type { CheckReport } from "../core/types.js";
+import type { PullRequestRef } from "../github/publish.js";
+import { createRenderer } from "../render/index.js";
+import { checkView } from "../render/views.js";
+import { VERSION } from "../version.js";
+import type { ActionContext } from "./context.js";
+
+/** As in the CLI: 1 means the policy is violated, 2 that mfdag could not check. */
+const EXIT_COULD_NOT_CHECK = 2;
+
+/** The report file the action writes: the engine's report plus the pull request it was made for. */
+export type ActionReport = CheckReport & { pullRequest: PullRequestRef | null; contract: ContractChange[] | null };
+
+/** The patch of `upload-patch`: where it was written, and the artifact it is attached as (null when it could not be). */
+export interface MadePatch {
+  path: string;
+  artifact: string | null;
+}
+
+/** What a mode did, for the outputs and the summary. */
+export interface ModeResult {
+  report: ActionReport;
+  /** The checked root's path from the workspace, for annotations and `stale-files`. */
+  rootPrefix: string;
+  /** What went wrong on the way (publishing, the patch, the issue), for the summary. */
+  notes: string[];
+  patch: MadePatch | null;
+  issueNumber: number | null;
+  /** A failed report fails the step, but in publish mode, where the check run already carries the verdict. */
+  failsStep: boolean;
+}
+
+function annotate(report: ActionReport, rootPrefix: string): void {
+  for (const a of annotationsFor(report)) {
+    const properties = { title: a.title, file: rootPrefix ? path.posix.join(rootPrefix, a.file) : a.file, ...(a.line ? { startLine: a.line } : {}) };
+    if (a.level === "error") core.error(a.message, properties);
+    else if (a.level === "warning") core.warning(a.message, properties);
+    else core.notice(a.message, properties);
+  }
+}
+
+/** Writes the report and the SARIF, the job summary and the annotations; sets the outputs and the verdict. */
+export async function setResult(action: ActionContext, { report, rootPrefix, notes, patch, issueNumber, failsStep }: ModeResult): Promise<void> {
+  const reportPath = path.join(action.outDir, "mfdag-report.json");
+  const sarifPath = path.join(action.outDir, "mfdag.sarif");
+  await writeFile(reportPath, JSON.stringify(report, null, 2));
+  await writeFile(sarifPath, JSON.stringify(toSarif(annotationsFor(report), VERSION), null, 2));
+
+  if (patch?.artifact) notes.push(`The regenerated definitions are attached to this run as the artifact ${patch.artifact}: download it and git apply it.`);
+  const markdown = createRenderer().render("check.md.njk", { report, view: checkView(report), contract: report.contract, notes });
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
+  if (action.inputs.annotations) annotate(report, rootPrefix);
+
+  core.setOutput("drift", String(report.summary.drift > 0));
+  core.setOutput("type-changes", String(report.summary.typeChanges));
+  core.setOutput("failed", String(report.failed));
+  core.setOutput("verdict", report.failed ? "fail" : "pass");
+  core.setOutput("report", reportPath);
+  core.setOutput("sarif", sarifPath);
+  core.setOutput("issue-number", issueNumber === null ? "" : String(issueNumber));
+  core.setOutput("patch", patch?.path ?? "");
+  core.setOutput("stale-files", staleFilesOutput(report, rootPrefix));
+  if (report.failed && failsStep) core.setFailed(`mfdag: the committed definitions violate fail-on ${report.failOn}; see the job summary for the Config diffs.`);
+}
+
+/** A tool failure must not look like a policy failure: its own verdict, summary and exit code. */
+export async function setToolFailure(error: unknown): Promise<void> {
+  const message = isConfigurationError(error) ? error.message : `mfdag internal error: ${(error as Error)?.stack ?? String(error)}\nPlease report it at ${REPORT_BUG_URL}.`;
+  core.setOutput("verdict", "error");
+  core.setFailed(message);
+  try {
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(createRenderer().render("tool-failure.md.njk", { message, configuration: isConfigurationError(error) })).write();
+  } catch {
+    // The summary is a courtesy; the failure itself is already reported.
+  }
+  process.exitCode = EXIT_COULD_NOT_CHECK;
+}

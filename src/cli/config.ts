@@ -1,0 +1,34 @@
+/** `mfdag config FLOW_FILE`: the Config class the compiler makes of one flow file. */
+import { statSync } from "node:fs";
+import type { CliCommand } from "../cli-args.js";
+import { ConfigurationError } from "../core/errors.js";
+import { configOf, repoRelative } from "../core/inspect.js";
+import { openRepo, withPorts } from "./repo.js";
+import { EXIT, terminalRenderer, write } from "./terminal.js";
+
+/** A file that is not there is a missing input (exit 2), not a broken flow. */
+function existingFlowFile(file: string): string {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new ConfigurationError(`${file} does not exist; pass the path of a flow file.`);
+  }
+  if (!stat.isFile()) throw new ConfigurationError(`${file} is not a file; pass the path of a flow file.`);
+  return file;
+}
+
+export async function configCommand({ options, positionals }: CliCommand): Promise<number> {
+  const flowFile = existingFlowFile(positionals[0]!);
+  const repo = await openRepo(options, flowFile);
+  return withPorts(repo, async (ports) => {
+    const result = await configOf(repoRelative(repo.root, flowFile), repo.settings.compiler, ports);
+    if (options.format === "json") {
+      const { flowFile, flowClass, job, compiler: used, exact, reason, error, configClass, parameters } = result;
+      write(JSON.stringify({ flowFile, flowClass, job, compiler: used, exact, reason, error, configClass, parameters }, null, 2) + "\n");
+    } else {
+      write(terminalRenderer(options).render("config.txt.njk", { result }));
+    }
+    return result.error ? EXIT.policy : EXIT.ok;
+  });
+}
