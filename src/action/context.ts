@@ -9,7 +9,7 @@ import { context } from "@actions/github";
 import type { Logger } from "../core/ports.js";
 import { trustOfEvent, type Trust } from "../core/settings.js";
 import { createOctokit, type Octokit } from "../github/octokit.js";
-import type { PullRequestRef } from "../github/publish.js";
+import type { PullRequestRef } from "../core/types.js";
 import { parseActionInputs, type ActionInputs } from "../inputs.js";
 
 const STARTED = Date.now();

@@ -6,7 +6,7 @@
 import path from "node:path";
 import { ConfigurationError } from "../core/errors.js";
 import type { Octokit } from "../github/octokit.js";
-import type { PullRequestRef } from "../github/publish.js";
+import type { PullRequestRef } from "../core/types.js";
 import { readReportFile } from "../io/report-file.js";
 import { createRenderer } from "../render/index.js";
 import { repositoryOf, triggeringRunHead, type ActionContext } from "./context.js";

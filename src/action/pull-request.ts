@@ -1,7 +1,8 @@
 /** Posting a report to its pull request: the sticky comment and the review, best effort. */
 import * as core from "@actions/core";
 import type { Octokit } from "../github/octokit.js";
-import { publishToPullRequest, type PullRequestRef } from "../github/publish.js";
+import type { PullRequestRef } from "../core/types.js";
+import { publishToPullRequest } from "../github/publish.js";
 import type { Renderer } from "../render/index.js";
 import { githubClient, runUrlOf, type ActionContext } from "./context.js";
 import type { ActionReport } from "./result.js";

@@ -7,8 +7,6 @@ import { parseDefinitionsFile } from "./definitions.js";
 import { normalizeConfigClass } from "./normalize.js";
 import type { ConfigClass, ContractChange, DefinitionsFile } from "./types.js";
 
-export type { ContractChange };
-
 export interface DefinitionsVersions {
   path: string;
   /** The file's text at the PR's base, `null` when it did not exist there. */

@@ -4,8 +4,6 @@
  */
 import type { CompiledConfig, StaticScanEntry } from "./types.js";
 
-export type { StaticScanEntry };
-
 /** Read access to the checked repo. Paths are repo-relative POSIX paths. */
 export interface RepoReader {
   readonly root: string;

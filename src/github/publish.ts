@@ -4,18 +4,15 @@
  * check's verdict; they come back as one-line warnings.
  */
 import path from "node:path";
-import { diffContracts, type ContractChange, type DefinitionsVersions } from "../core/contract.js";
+import { diffContracts, type DefinitionsVersions } from "../core/contract.js";
 import { isDefinitionsText, parseConfigLines } from "../core/definitions.js";
-import type { CheckReport, FieldChange, PullRequestRef } from "../core/types.js";
+import type { CheckReport, ContractChange, FieldChange, PullRequestRef } from "../core/types.js";
 import type { Renderer } from "../render/index.js";
 import { checkView } from "../render/views.js";
 import type { Octokit } from "./octokit.js";
 import { getFileAtRef, listPullRequestFiles } from "./pull-request.js";
 import { postReview } from "./review.js";
 import { upsertStickyComment } from "./sticky-comment.js";
-
-// Defined with the report it is stored in (core/report-schema.ts); re-exported for importers of this module.
-export type { PullRequestRef };
 
 export type CommentMode = "always" | "on-change" | "never";
 
