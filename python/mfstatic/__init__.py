@@ -32,19 +32,20 @@ Response::
 
     {"protocol": 1,
      "files": [            # one per "scan" entry, same order
-       {"file", "error", "errorLine",
+       {"file", "error", "errorKind", "errorLine",  # errorKind only with an error
         "flowClasses": [{"name", "line"}],  # classes deriving from metaflow.FlowSpec
         "mainClass", "mainLine",            # FlowSpec subclass called under __main__
         "isFlowFile"}],                     # mainClass is not null
      "results": [          # one per "compile" entry, same order
-       {"flowFile", "flowClass", "job", "exact", "reason",
-        "error", "errorLine",               # the real compiler's last output line
+       {"flowFile", "flowClass", "job", "exact", "reason", "reasonKind",
+        "error", "errorKind", "errorLine",  # the real compiler's last output line
         "configClass": null | [lines],      # null when no parameters or on error
         "parameters": [{"attribute", "name", "kind", "file", "line",
                         "declaredType", "annotation", "value", "help",
-                        "dropped", "exact", "reason"}]}]}
+                        "dropped", "exact", "reason", "reasonKind"}]}]}
 
-Fields: `errorLine` is a line of the flow file (null when the error is in
+Fields: `reasonKind` / `errorKind` name the kind (outcomes.OutcomeKind: "budget", "limit",
+"unsupported"...) of the first reason / of the error, null when there is none.  `errorLine` is a line of the flow file (null when the error is in
 another file); `flowClass` in a result is the class actually compiled;
 `parameters` lists every Parameter/IncludeFile/Config class attribute found in
 the MRO -- the rendered ones in Config-class order, then the `dropped` ones

@@ -2,7 +2,7 @@
 
 import time
 
-from .outcomes import BudgetExceeded, Inexact
+from .outcomes import BudgetExceeded, Inexact, OutcomeKind
 from .values import BoundMethod, ConfigExpr
 
 
@@ -171,7 +171,7 @@ class EvalCtx:
     def tick(self):
         self.steps += 1
         if self.steps > MAX_EVAL_STEPS:
-            raise Inexact("expression is too expensive to evaluate statically")
+            raise Inexact("expression is too expensive to evaluate statically", OutcomeKind.LIMIT)
         budget = BUDGET
         budget.steps += 1
         if budget.steps >= budget.next_check:
@@ -203,7 +203,7 @@ def weight(value, cap=MAX_SEQ_LEN, strict=True):
         elif isinstance(v, int) and not isinstance(v, bool):
             bits = v.bit_length()
             if bits > MAX_INT_BITS and strict:
-                raise Inexact("integer is too large to evaluate statically")
+                raise Inexact("integer is too large to evaluate statically", OutcomeKind.LIMIT)
             total += bits // 3
         elif isinstance(v, slice):
             stack.extend((v.start, v.stop, v.step))
@@ -214,7 +214,7 @@ def weight(value, cap=MAX_SEQ_LEN, strict=True):
         if total > cap:
             if not strict:
                 return total
-            raise Inexact("value is too large to evaluate statically")
+            raise Inexact("value is too large to evaluate statically", OutcomeKind.LIMIT)
     return total
 
 

@@ -12,7 +12,7 @@ from .facts import (
     RESERVED_PARAM_NAMES,
     VALID_JOB_NAME_CHARS,
 )
-from .outcomes import FlowError, Inexact
+from .outcomes import FlowError, Inexact, OutcomeKind
 from .values import (
     ClassRef,
     ConfigExpr,
@@ -43,23 +43,23 @@ class FlowChecks:
             try:
                 decos = klass.check_decorators(EvalCtx())
             except Inexact as exc:
-                self.fail(exc.reason)
+                self.fail(exc.reason, exc.kind)
                 continue
             if decos and not klass.is_flowspec():
-                self.fail("flow decorator on %s, which is not a FlowSpec (error at import)" % klass.name)
+                self.fail("flow decorator on %s, which is not a FlowSpec (error at import)" % klass.name, OutcomeKind.DECORATOR)
             for deco in decos:
                 self.decorators.append((klass, deco))
                 if deco.name in ENV_FLOW_DECORATORS:
-                    self.fail(ENV_FLOW_DECORATORS[deco.name])
+                    self.fail(ENV_FLOW_DECORATORS[deco.name], OutcomeKind.DECORATOR)
             if klass.nested:
-                self.fail("class %s is not defined at module level" % klass.name)
+                self.fail("class %s is not defined at module level" % klass.name, OutcomeKind.UNSUPPORTED)
             if klass.namespace.latest("__init_subclass__", None) is not None:
-                self.fail("class %s defines __init_subclass__" % klass.name)
+                self.fail("class %s defines __init_subclass__" % klass.name, OutcomeKind.UNSUPPORTED)
             self.check_class_body(klass)
         names = [d.name for _, d in self.decorators]
         for name in dict.fromkeys(names):  # in order: the reasons must not depend on the hash seed
             if names.count(name) > 1:
-                self.fail("@%s is applied more than once in the class hierarchy" % name)
+                self.fail("@%s is applied more than once in the class hierarchy" % name, OutcomeKind.DECORATOR)
         self.check_monkeypatching()
 
 
@@ -68,7 +68,7 @@ class FlowChecks:
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 func = stmt.value.func
                 if isinstance(func, ast.Name) and func.id in ("locals", "vars", "exec", "eval", "setattr", "globals"):
-                    self.fail("class body of %s calls %s()" % (klass.name, func.id))
+                    self.fail("class body of %s calls %s()" % (klass.name, func.id), OutcomeKind.UNSUPPORTED)
             if isinstance(stmt, ast.FunctionDef):
                 self.check_step_decorators(klass, stmt)
 
@@ -86,12 +86,12 @@ class FlowChecks:
         for deco, name in zip(fn.decorator_list, names):
             if name is None:
                 self.fail("step %s has decorator @%s, which is not a known Metaflow step decorator "
-                          "(it could be a StepMutator)" % (fn.name, ast.unparse(deco)))
+                          "(it could be a StepMutator)" % (fn.name, ast.unparse(deco)), OutcomeKind.DECORATOR)
             elif name in ENV_STEP_DECORATORS:
                 self.fail("step %s uses @%s, which depends on the deploy environment "
-                          "(fails with the default local configuration)" % (fn.name, name))
+                          "(fails with the default local configuration)" % (fn.name, name), OutcomeKind.DECORATOR)
             elif name not in HARMLESS_STEP_DECORATORS:
-                self.fail("step %s uses @%s, not reproduced statically" % (fn.name, name))
+                self.fail("step %s uses @%s, not reproduced statically" % (fn.name, name), OutcomeKind.DECORATOR)
 
 
     def check_monkeypatching(self):
@@ -117,7 +117,7 @@ class FlowChecks:
                             continue
                         if isinstance(value, ClassRef) and id(value.info) in classes:
                             self.fail("%s:%d modifies class %s at import"
-                                      % (module.rel, node.lineno, value.info.name))
+                                      % (module.rel, node.lineno, value.info.name), OutcomeKind.NOT_REPRODUCED)
 
 
     # -- stage: Parameter.init() at CLI start -------------------------------
@@ -140,7 +140,7 @@ class FlowChecks:
                     return FlowError(strip_stars("Parameter *%s*: Separator is only allowed for string "
                                                  "parameters." % name), param.line)
             except Inexact as exc:
-                param.fail(exc.reason)
+                param.fail(exc.reason, exc.kind)
         return None
 
 
@@ -152,18 +152,18 @@ class FlowChecks:
             try:
                 attrs = self._decorator_attributes(deco)
             except Inexact as exc:
-                self.fail("@project: %s" % exc.reason)
+                self.fail("@project: %s" % exc.reason, exc.kind)
                 continue
             unknown = set(attrs) - {"name", "branch", "production"}
             if unknown:
-                self.fail("@project gets unsupported attributes %s (error at import)" % sorted(unknown))
+                self.fail("@project gets unsupported attributes %s (error at import)" % sorted(unknown), OutcomeKind.DECORATOR)
                 continue
             name = attrs.get("name")
             line = klass.line
             if not name:
                 return FlowError("@project needs a name. Try @project(name='some_name')", line)
             if not isinstance(name, str):
-                self.fail("@project name is not a string")
+                self.fail("@project name is not a string", OutcomeKind.DECORATOR)
                 continue
             if PROJECT_INVALID_RE.search(name):
                 return FlowError("The @project name must contain only lowercase alphanumeric "
@@ -173,7 +173,7 @@ class FlowChecks:
             branch = attrs.get("branch")
             if branch:
                 if not isinstance(branch, str):
-                    self.fail("@project branch is not a string")
+                    self.fail("@project branch is not a string", OutcomeKind.DECORATOR)
                 elif PROJECT_INVALID_RE.search(branch):
                     return FlowError("The branch name must contain only lowercase alphanumeric "
                                      "characters and underscores.", line)
@@ -188,16 +188,16 @@ class FlowChecks:
         if deco.call is None:
             return {}
         if deco.call.args:
-            raise Inexact("positional decorator arguments")
+            raise Inexact("positional decorator arguments", OutcomeKind.DECORATOR)
         attrs = {}
         for kw in deco.call.keywords:
             if kw.arg is None:
-                raise Inexact("**kwargs in decorator arguments")
+                raise Inexact("**kwargs in decorator arguments", OutcomeKind.DECORATOR)
             value = evaluate(kw.value, deco.scope, EvalCtx())
             if isinstance(value, ConfigExpr):
                 value = self.config_lookup(value)
             elif not is_constant(value):
-                raise Inexact("decorator argument %s is %s" % (kw.arg, describe(value)))
+                raise Inexact("decorator argument %s is %s" % (kw.arg, describe(value)), OutcomeKind.DECORATOR)
             attrs[kw.arg] = value
         return attrs
 
@@ -215,7 +215,7 @@ class FlowChecks:
         for name in ("start", "end"):
             if name not in steps:
                 self.fail("no @step named %r: the real compiler's graph validation "
-                          "fails (not reproduced)" % name)
+                          "fails (not reproduced)" % name, OutcomeKind.NOT_REPRODUCED)
         return None
 
 

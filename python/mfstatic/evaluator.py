@@ -22,7 +22,7 @@ from .facts import (
     METAFLOW_SUBMODULE_EXPORTS,
     PARAM_SIGNATURES,
 )
-from .outcomes import ImportProblem, Inexact
+from .outcomes import ImportProblem, Inexact, OutcomeKind
 from .values import (
     BoundMethod,
     BuiltinRef,
@@ -139,28 +139,28 @@ class ParamSpec(Opaque):
             if isinstance(arg, ast.Starred):
                 values = evaluate(arg.value, self.scope, EvalCtx())
                 if not isinstance(values, (list, tuple)):
-                    raise Inexact("*args of %s() cannot be evaluated" % self.kind)
+                    raise Inexact("*args of %s() cannot be evaluated" % self.kind, OutcomeKind.UNSUPPORTED)
                 positional.extend(("value", v) for v in values)
             else:
                 positional.append(arg)
         if len(positional) > len(signature):
-            raise Inexact("%s() is called with too many positional arguments" % self.kind)
+            raise Inexact("%s() is called with too many positional arguments" % self.kind, OutcomeKind.PYTHON_ERROR)
         for name, node in zip(signature, positional):
             bound[name] = node
         for kw in self.call.keywords:
             if kw.arg is None:
                 values = evaluate(kw.value, self.scope, EvalCtx())
                 if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
-                    raise Inexact("**kwargs of %s() cannot be evaluated" % self.kind)
+                    raise Inexact("**kwargs of %s() cannot be evaluated" % self.kind, OutcomeKind.UNSUPPORTED)
                 items = [(k, ("value", v)) for k, v in values.items()]
             else:
                 items = [(kw.arg, kw.value)]
             for name, node in items:
                 if name in bound:
-                    raise Inexact("%s() gets argument %r twice (TypeError at import)" % (self.kind, name))
+                    raise Inexact("%s() gets argument %r twice (TypeError at import)" % (self.kind, name), OutcomeKind.PYTHON_ERROR)
                 bound[name] = node
         if "name" not in bound:
-            raise Inexact("%s() is called without a name (TypeError at import)" % self.kind)
+            raise Inexact("%s() is called without a name (TypeError at import)" % self.kind, OutcomeKind.PYTHON_ERROR)
         return bound
 
     def value(self, name, default=None, ctx=None):
@@ -199,7 +199,7 @@ class ParamSpec(Opaque):
     def name(self):
         value = self.value("name")
         if not isinstance(value, str):
-            raise Inexact("the name of a %s is not a string" % self.kind)
+            raise Inexact("the name of a %s is not a string" % self.kind, OutcomeKind.UNSUPPORTED)
         return value
 
 
@@ -211,11 +211,11 @@ def builtin_value(name, module, ctx):
         return module.qualname
     if name in SAFE_BUILTINS or name in OTHER_BUILTINS:
         return BuiltinRef(name)
-    raise Inexact("name %r is not defined in %s (NameError at import?)" % (name, module.rel))
+    raise Inexact("name %r is not defined in %s (NameError at import?)" % (name, module.rel), OutcomeKind.UNRESOLVED_NAME)
 
 
 def python_error(exc, what):
-    return Inexact("%s raises %s: %s" % (what, type(exc).__name__, exc))
+    return Inexact("%s raises %s: %s" % (what, type(exc).__name__, exc), OutcomeKind.PYTHON_ERROR)
 
 
 def getattr_value(obj, attr, ctx):
@@ -225,7 +225,7 @@ def getattr_value(obj, attr, ctx):
     if isinstance(obj, NamespacePackage):
         sub = obj.submodule(attr)
         if sub is None:
-            raise Inexact("namespace package %s has no module %r" % (obj.qualname, attr))
+            raise Inexact("namespace package %s has no module %r" % (obj.qualname, attr), OutcomeKind.UNRESOLVED_NAME)
         return sub if isinstance(sub, Opaque) else ModuleRef(sub)
     if isinstance(obj, MetaflowModuleRef):
         if obj.dotted == "metaflow":
@@ -234,13 +234,13 @@ def getattr_value(obj, attr, ctx):
             sub = "metaflow." + attr
             if sub in METAFLOW_SUBMODULE_EXPORTS:
                 return MetaflowModuleRef(sub)
-            raise Inexact("metaflow.%s is not understood by the static compiler" % attr)
+            raise Inexact("metaflow.%s is not understood by the static compiler" % attr, OutcomeKind.UNSUPPORTED)
         exports = METAFLOW_SUBMODULE_EXPORTS.get(obj.dotted, {})
         if attr in exports:
             return MetaflowRef(exports[attr])
         if (obj.dotted + "." + attr) in METAFLOW_SUBMODULE_EXPORTS:
             return MetaflowModuleRef(obj.dotted + "." + attr)
-        raise Inexact("%s.%s is not understood by the static compiler" % (obj.dotted, attr))
+        raise Inexact("%s.%s is not understood by the static compiler" % (obj.dotted, attr), OutcomeKind.UNSUPPORTED)
     if isinstance(obj, ExternalRef):
         return ExternalRef(obj.dotted + "." + attr)
     if isinstance(obj, ClassRef):
@@ -249,25 +249,25 @@ def getattr_value(obj, attr, ctx):
         if attr == "name":
             return obj.name()
         if attr in CONFIG_OBJECT_ATTRIBUTES or attr.startswith("_"):
-            raise Inexact("Config.%s is not evaluated statically" % attr)
+            raise Inexact("Config.%s is not evaluated statically" % attr, OutcomeKind.CONFIG)
         return ConfigExpr(obj, [attr])
     if isinstance(obj, ConfigExpr):
         if attr in DELAY_EVALUATOR_ATTRIBUTES or attr.startswith("_"):
-            raise Inexact("config expression .%s is not evaluated statically" % attr)
+            raise Inexact("config expression .%s is not evaluated statically" % attr, OutcomeKind.CONFIG)
         return ConfigExpr(obj.spec, obj.path + [attr])
     if isinstance(obj, CtxRef):
         if attr == "flow_name":
             return obj.flow_name
         if attr == "parameter_name":
             return obj.parameter_name
-        raise Inexact("deploy-time function reads ctx.%s, which depends on the deploy environment" % attr)
+        raise Inexact("deploy-time function reads ctx.%s, which depends on the deploy environment" % attr, OutcomeKind.ENVIRONMENT)
     if is_constant(obj):
         methods = SAFE_METHODS.get(type(obj))
         if methods and attr in methods:
             return BoundMethod(obj, attr)
         if isinstance(obj, complex) and attr in ("real", "imag"):
             return getattr(obj, attr)
-    raise Inexact("attribute %r of %s cannot be evaluated statically" % (attr, describe(obj)))
+    raise Inexact("attribute %r of %s cannot be evaluated statically" % (attr, describe(obj)), OutcomeKind.UNSUPPORTED)
 
 
 def module_attribute(module, attr, ctx):
@@ -282,28 +282,28 @@ def module_attribute(module, attr, ctx):
         return sub if isinstance(sub, Opaque) else ModuleRef(sub)
     if attr in ("__file__", "__name__"):
         return builtin_value(attr, module, ctx)
-    raise Inexact("%s has no attribute %r (ImportError/AttributeError?)" % (module.qualname, attr))
+    raise Inexact("%s has no attribute %r (ImportError/AttributeError?)" % (module.qualname, attr), OutcomeKind.UNRESOLVED_NAME)
 
 
 def module_problem(module):
     problem = module.problem
     if problem.python_error:
         return ImportProblem(problem.message, module)
-    return Inexact("module %s cannot be read: %s" % (module.rel, problem.message))
+    return Inexact("module %s cannot be read: %s" % (module.rel, problem.message), problem.kind)
 
 
 def class_attribute(info, attr, ctx):
     for klass in info.mro():
         if klass is FLOWSPEC:
             if attr in FLOWSPEC_ATTRIBUTES:
-                raise Inexact("FlowSpec.%s cannot be evaluated statically" % attr)
+                raise Inexact("FlowSpec.%s cannot be evaluated statically" % attr, OutcomeKind.UNSUPPORTED)
             continue
         if klass is OBJECT:
             break
         binding = klass.namespace.latest(attr, None)
         if binding is not None:
             return binding.get(ctx)
-    raise Inexact("class %s has no attribute %r" % (info.name, attr))
+    raise Inexact("class %s has no attribute %r" % (info.name, attr), OutcomeKind.UNRESOLVED_NAME)
 
 
 def check_format_spec(spec):
@@ -312,7 +312,7 @@ def check_format_spec(spec):
     for number in re.findall(r"\d+", spec):
         # len() first: int() of a long digit string is itself quadratic before Python 3.11.
         if len(number) > 6 or int(number) > MAX_FORMAT_WIDTH:
-            raise Inexact("format width is too large")
+            raise Inexact("format width is too large", OutcomeKind.LIMIT)
         widest = max(widest, int(number))
     return widest
 
@@ -320,7 +320,7 @@ def check_format_spec(spec):
 def check_star_width(value):
     """A `*` width or precision of %-formatting, taken from the arguments."""
     if isinstance(value, int) and abs(value) > MAX_FORMAT_WIDTH:
-        raise Inexact("format width is too large")
+        raise Inexact("format width is too large", OutcomeKind.LIMIT)
     return abs(value) if isinstance(value, int) else 0
 
 
@@ -328,7 +328,7 @@ def check_output_bound(fields, args, widest):
     """A template with `fields` fields formatting `args` stays small enough."""
     largest = max([weight(a) for a in args] + [0])
     if fields * (largest + widest) > MAX_SEQ_LEN:
-        raise Inexact("formatted string would be too large to evaluate statically")
+        raise Inexact("formatted string would be too large to evaluate statically", OutcomeKind.LIMIT)
 
 
 def check_format_template(template, args):
@@ -340,10 +340,10 @@ def check_format_template(template, args):
                 continue
             fields += 1
             if any(ch in field for ch in ".["):
-                raise Inexact("format field with attribute/index access")
+                raise Inexact("format field with attribute/index access", OutcomeKind.UNSUPPORTED)
             if spec:
                 if "{" in spec:
-                    raise Inexact("nested format fields")
+                    raise Inexact("nested format fields", OutcomeKind.UNSUPPORTED)
                 widest = max(widest, check_format_spec(spec))
     except ValueError as exc:
         raise python_error(exc, "str.format")
@@ -400,18 +400,18 @@ def check_percent_format(template, right):
 
 def binop(op, left, right, ctx):
     if not (is_constant(left) and is_constant(right)):
-        raise Inexact("operator %s on %s and %s" % (type(op).__name__, describe(left), describe(right)))
+        raise Inexact("operator %s on %s and %s" % (type(op).__name__, describe(left), describe(right)), OutcomeKind.UNSUPPORTED)
     ctx.tick()
     seq_types = (str, bytes, list, tuple)
     if isinstance(op, ast.Pow) and isinstance(left, int) and isinstance(right, int):
         if abs(left) > 1 and right > 0 and left.bit_length() * right > MAX_INT_BITS:
-            raise Inexact("power is too large to evaluate statically")
+            raise Inexact("power is too large to evaluate statically", OutcomeKind.LIMIT)
     if isinstance(op, ast.Mult):
         for a, b in ((left, right), (right, left)):
             if isinstance(a, seq_types) and isinstance(b, int) and len(a) * max(b, 0) > MAX_SEQ_LEN:
-                raise Inexact("repeated sequence is too large to evaluate statically")
+                raise Inexact("repeated sequence is too large to evaluate statically", OutcomeKind.LIMIT)
     if isinstance(op, ast.LShift) and isinstance(right, int) and right > MAX_INT_BITS:
-        raise Inexact("shift is too large to evaluate statically")
+        raise Inexact("shift is too large to evaluate statically", OutcomeKind.LIMIT)
     if isinstance(op, ast.Mod) and isinstance(left, (str, bytes)):
         check_order_free([right], "%-formatting")
         check_percent_format(left, right)
@@ -425,7 +425,7 @@ def binop(op, left, right, ctx):
     }
     fn = operators.get(type(op))
     if fn is None:
-        raise Inexact("operator %s is not supported" % type(op).__name__)
+        raise Inexact("operator %s is not supported" % type(op).__name__, OutcomeKind.UNSUPPORTED)
     try:
         result = fn(left, right)
     except Exception as exc:  # the real import would fail with this error
@@ -437,12 +437,12 @@ def evaluate(node, scope, ctx):
     ctx.depth += 1
     try:
         if ctx.depth > MAX_EVAL_DEPTH:
-            raise Inexact("expression nesting is too deep")
+            raise Inexact("expression nesting is too deep", OutcomeKind.LIMIT)
         ctx.tick()
         method = _EVALUATORS.get(type(node))
         if method is None:
             raise Inexact("%s expressions are not evaluated statically (line %d)"
-                          % (type(node).__name__, getattr(node, "lineno", 0)))
+                          % (type(node).__name__, getattr(node, "lineno", 0)), OutcomeKind.UNSUPPORTED)
         return method(node, scope, ctx)
     finally:
         ctx.depth -= 1
@@ -463,7 +463,7 @@ def _eval_attribute(node, scope, ctx):
 def _constant_args(values, what):
     for v in values:
         if not is_constant(v):
-            raise Inexact("%s gets %s, which is not a constant" % (what, describe(v)))
+            raise Inexact("%s gets %s, which is not a constant" % (what, describe(v)), OutcomeKind.UNSUPPORTED)
     return values
 
 
@@ -472,7 +472,7 @@ def _eval_joined_str(node, scope, ctx):
     length = 0
     for value in node.values:
         if length > MAX_SEQ_LEN:
-            raise Inexact("f-string is too large to evaluate statically")
+            raise Inexact("f-string is too large to evaluate statically", OutcomeKind.LIMIT)
         if isinstance(value, ast.Constant):
             parts.append(value.value)
             length += len(value.value)
@@ -506,7 +506,7 @@ def _eval_unaryop(node, scope, ctx):
     operand = evaluate(node.operand, scope, ctx)
     if isinstance(node.op, ast.Not):
         if not is_constant(operand):
-            raise Inexact("`not` on %s" % describe(operand))
+            raise Inexact("`not` on %s" % describe(operand), OutcomeKind.UNSUPPORTED)
         return not operand
     _constant_args([operand], "unary operator")
     try:
@@ -599,7 +599,7 @@ def _eval_dict(node, scope, ctx):
         if key_node is None:
             value = evaluate(value_node, scope, ctx)
             if not isinstance(value, dict):
-                raise Inexact("**unpacking of %s" % describe(value))
+                raise Inexact("**unpacking of %s" % describe(value), OutcomeKind.UNSUPPORTED)
             out.update(value)
             continue
         key = evaluate(key_node, scope, ctx)
@@ -642,10 +642,10 @@ def _eval_lambda(node, scope, ctx):
 
 def _eval_comprehension(node, scope, ctx):
     if len(node.generators) != 1:
-        raise Inexact("comprehension with several `for` clauses")
+        raise Inexact("comprehension with several `for` clauses", OutcomeKind.UNSUPPORTED)
     gen = node.generators[0]
     if gen.is_async or not isinstance(gen.target, (ast.Name, ast.Tuple)):
-        raise Inexact("comprehension target is not supported")
+        raise Inexact("comprehension target is not supported", OutcomeKind.UNSUPPORTED)
     iterable = evaluate(gen.iter, scope, ctx)  # evaluated in the enclosing scope
     _constant_args([iterable], "comprehension")
     if not isinstance(node, ast.SetComp):
@@ -655,7 +655,7 @@ def _eval_comprehension(node, scope, ctx):
     except Exception as exc:
         raise python_error(exc, "comprehension")
     if len(items) > 10_000:
-        raise Inexact("comprehension is too long to evaluate statically")
+        raise Inexact("comprehension is too long to evaluate statically", OutcomeKind.LIMIT)
     parent = scope.function_parent()
     results = []
     for item in items:
@@ -665,13 +665,13 @@ def _eval_comprehension(node, scope, ctx):
         else:
             names = gen.target.elts
             if not all(isinstance(n, ast.Name) for n in names):
-                raise Inexact("comprehension target is not supported")
+                raise Inexact("comprehension target is not supported", OutcomeKind.UNSUPPORTED)
             try:
                 unpacked = list(item)
             except Exception as exc:
                 raise python_error(exc, "comprehension")
             if len(unpacked) != len(names):
-                raise Inexact("comprehension unpacking fails (ValueError)")
+                raise Inexact("comprehension unpacking fails (ValueError)", OutcomeKind.PYTHON_ERROR)
             for n, v in zip(names, unpacked):
                 values[n.id] = v
         local = LocalScope(values, parent)
@@ -697,7 +697,7 @@ def _eval_comprehension(node, scope, ctx):
             return check_size(dict(results))
     except TypeError as exc:
         raise python_error(exc, "comprehension")
-    raise Inexact("generator expressions are not evaluated statically")
+    raise Inexact("generator expressions are not evaluated statically", OutcomeKind.UNSUPPORTED)
 
 
 def _eval_call(node, scope, ctx):
@@ -707,7 +707,7 @@ def _eval_call(node, scope, ctx):
             return ParamSpec(func.name, node, scope, scope.module)
         if func.name in METAFLOW_FLOW_DECORATORS or func.name in METAFLOW_STEP_DECORATORS:
             return DecoratorCall(func.name, node, scope)
-        raise Inexact("call to metaflow.%s is not evaluated statically" % func.name)
+        raise Inexact("call to metaflow.%s is not evaluated statically" % func.name, OutcomeKind.UNSUPPORTED)
     args = []
     for arg in node.args:
         if isinstance(arg, ast.Starred):
@@ -722,7 +722,7 @@ def _eval_call(node, scope, ctx):
         value = evaluate(kw.value, scope, ctx)
         if kw.arg is None:
             if not isinstance(value, dict):
-                raise Inexact("**kwargs of %s" % describe(value))
+                raise Inexact("**kwargs of %s" % describe(value), OutcomeKind.UNSUPPORTED)
             kwargs.update(value)
         else:
             kwargs[kw.arg] = value
@@ -735,7 +735,7 @@ def check_order_free(values, what):
     for value in values:
         if hash_order_dependent(value):
             raise Inexact("%s iterates a set of strings (or other per-run hashed values), whose "
-                          "order depends on PYTHONHASHSEED" % what)
+                          "order depends on PYTHONHASHSEED" % what, OutcomeKind.ENVIRONMENT)
 
 
 def check_codec(encoding, errors, length):
@@ -746,37 +746,37 @@ def check_codec(encoding, errors, length):
         aliases = encodings.aliases.aliases
         if aliases.get(norm, aliases.get(norm.replace(".", "_"), norm)) not in SAFE_CODECS:
             raise Inexact("codec %r is not evaluated statically (UTF-8/16/32, ASCII and "
-                          "Latin-1 ones are)" % encoding[:40])
+                          "Latin-1 ones are)" % encoding[:40], OutcomeKind.UNSUPPORTED)
     if isinstance(errors, str):
         if errors not in SAFE_CODEC_ERRORS:
-            raise Inexact("error handler %r is not evaluated statically" % errors[:40])
+            raise Inexact("error handler %r is not evaluated statically" % errors[:40], OutcomeKind.UNSUPPORTED)
         if length * SAFE_CODEC_ERRORS[errors] > 4 * MAX_SEQ_LEN:
-            raise Inexact("error handler %r could make the result too large" % errors)
+            raise Inexact("error handler %r could make the result too large" % errors, OutcomeKind.LIMIT)
 
 
 def check_search(text, needle, what):
     if isinstance(text, (str, bytes)) and isinstance(needle, (str, bytes)):
         if len(text) * len(needle) > MAX_SEARCH_WORK:
             raise Inexact("%s of a %d-character string in a %d-character one is too expensive "
-                          "to evaluate statically" % (what, len(needle), len(text)))
+                          "to evaluate statically" % (what, len(needle), len(text)), OutcomeKind.LIMIT)
 
 
 def check_builtin_call(name, args, kwargs):
     """Bounds of SAFE_BUILTINS calls whose cost is not linear in their arguments' weight."""
     if name in ("sorted", "min", "max") and "key" in kwargs:
-        raise Inexact("%s() with key=" % name)
+        raise Inexact("%s() with key=" % name, OutcomeKind.UNSUPPORTED)
     first = args[0] if args else None
     if name == "bytes" and isinstance(first, int) and first > MAX_SEQ_LEN:
-        raise Inexact("bytes() is too large")
+        raise Inexact("bytes() is too large", OutcomeKind.LIMIT)
     if name == "range":
         try:
             if len(range(*args)) > MAX_SEQ_LEN:
-                raise Inexact("range() is too large")
+                raise Inexact("range() is too large", OutcomeKind.LIMIT)
         except (TypeError, ValueError, OverflowError) as exc:
             raise python_error(exc, "range()")
     if name in ("int", "float", "complex") and isinstance(first, (str, bytes)) and len(first) > MAX_INT_DIGITS:
         # int(): quadratic before Python 3.11 (and refused after 4300 digits since).
-        raise Inexact("%s() of a string of more than %d characters" % (name, MAX_INT_DIGITS))
+        raise Inexact("%s() of a string of more than %d characters" % (name, MAX_INT_DIGITS), OutcomeKind.LIMIT)
     if name in ("str", "bytes") and (len(args) > 1 or kwargs) and isinstance(first, (str, bytes)):
         check_codec(args[1] if len(args) > 1 else kwargs.get("encoding"),
                     args[2] if len(args) > 2 else kwargs.get("errors"), len(first))
@@ -786,14 +786,14 @@ def check_builtin_call(name, args, kwargs):
         except TypeError:
             count = 0
         if count > MAX_SORT_ITEMS:
-            raise Inexact("sorted() of more than %d items" % MAX_SORT_ITEMS)
+            raise Inexact("sorted() of more than %d items" % MAX_SORT_ITEMS, OutcomeKind.LIMIT)
     if name == "format" and len(args) > 1 and isinstance(args[1], str):
         check_format_spec(args[1])
     if name == "round" and len(args) > 1 and isinstance(args[1], int) and abs(args[1]) > 1000:
-        raise Inexact("round() precision is too large")
+        raise Inexact("round() precision is too large", OutcomeKind.LIMIT)
     if name == "sum" and not all(isinstance(v, (int, float, complex))
                                  for v in list(first if first is not None else []) + list(args[1:2])):
-        raise Inexact("sum() of non-numbers is not evaluated statically")
+        raise Inexact("sum() of non-numbers is not evaluated statically", OutcomeKind.UNSUPPORTED)
     if name in ("str", "repr", "format", "list", "tuple", "dict"):
         check_order_free(args, "%s()" % name)
 
@@ -810,12 +810,12 @@ def check_method_call(obj, name, args, kwargs):
         except TypeError as exc:
             raise python_error(exc, "join()")
         if len(obj) * count > MAX_SEQ_LEN:
-            raise Inexact("join() result is too large")
+            raise Inexact("join() result is too large", OutcomeKind.LIMIT)
     if name == "replace" and len(args) > 1 and isinstance(args[1], (str, bytes)):
         if (len(obj) + 1) * max(1, len(args[1])) > MAX_SEQ_LEN:
-            raise Inexact("replace() result may be too large")
+            raise Inexact("replace() result may be too large", OutcomeKind.LIMIT)
     if name in ("center", "ljust", "rjust", "zfill") and args and isinstance(args[0], int) and args[0] > MAX_FORMAT_WIDTH:
-        raise Inexact("str.%s width is too large" % name)
+        raise Inexact("str.%s width is too large" % name, OutcomeKind.LIMIT)
     if name in SEARCH_METHODS:
         needle = args[0] if args else kwargs.get("sep", kwargs.get("chars"))
         check_search(obj, needle, "%s()" % name)
@@ -852,13 +852,13 @@ def call_value(func, args, kwargs, scope, ctx):
     if isinstance(func, ExternalRef) and func.dotted in EXTERNAL_FUNCTIONS:
         return call_external(func.dotted, args, kwargs, scope, ctx)
     if isinstance(func, ExternalRef) and func.dotted in ("os.environ.get", "os.getenv"):
-        raise Inexact("value depends on an environment variable (%s)" % func.dotted)
+        raise Inexact("value depends on an environment variable (%s)" % func.dotted, OutcomeKind.ENVIRONMENT)
     if isinstance(func, FunctionRef):
         try:
             return call_function(func, args, kwargs, scope, ctx)
         except Inexact as exc:
-            raise Inexact("call to %s: %s" % (what, exc.reason))
-    raise Inexact("call to %s is not evaluated statically" % what)
+            raise Inexact("call to %s: %s" % (what, exc.reason), exc.kind)
+    raise Inexact("call to %s is not evaluated statically" % what, OutcomeKind.UNSUPPORTED)
 
 
 def call_external(dotted, args, kwargs, scope, ctx):
@@ -870,26 +870,26 @@ def call_external(dotted, args, kwargs, scope, ctx):
     if dotted in ("json.dumps", "json.loads"):
         allowed = {"indent", "sort_keys", "separators", "ensure_ascii"} if dotted == "json.dumps" else set()
         if set(kwargs) - allowed:
-            raise Inexact("%s() with unsupported keyword arguments" % dotted)
+            raise Inexact("%s() with unsupported keyword arguments" % dotted, OutcomeKind.UNSUPPORTED)
         indent = kwargs.get("indent")
         if (isinstance(indent, int) and indent > 100) or (isinstance(indent, str) and len(indent) > 100):
-            raise Inexact("json.dumps() indent is too large")
+            raise Inexact("json.dumps() indent is too large", OutcomeKind.LIMIT)
         separators = kwargs.get("separators")
         if separators is not None and weight(separators) > 200:
-            raise Inexact("json.dumps() separators are too large")
+            raise Inexact("json.dumps() separators are too large", OutcomeKind.LIMIT)
         if dotted == "json.dumps" and args:
             check_json_output(args[0], indent, separators)
         if dotted == "json.loads" and args and isinstance(args[0], (str, bytes)):
             digits = re.search(rb"[0-9]{%d}" % (MAX_INT_DIGITS + 1) if isinstance(args[0], bytes)
                                else r"[0-9]{%d}" % (MAX_INT_DIGITS + 1), args[0])
             if digits:
-                raise Inexact("json.loads() of a number of more than %d digits" % MAX_INT_DIGITS)
+                raise Inexact("json.loads() of a number of more than %d digits" % MAX_INT_DIGITS, OutcomeKind.LIMIT)
         fn = json.dumps if dotted == "json.dumps" else json.loads
     else:
         if kwargs:
-            raise Inexact("%s() with keyword arguments" % dotted)
+            raise Inexact("%s() with keyword arguments" % dotted, OutcomeKind.UNSUPPORTED)
         if not all(isinstance(a, str) for a in args):
-            raise Inexact("%s() with non-string arguments" % dotted)
+            raise Inexact("%s() with non-string arguments" % dotted, OutcomeKind.UNSUPPORTED)
         if dotted in ("os.path.abspath", "os.path.realpath"):
             ctx.tainted = True
             base = scope.module.loader.current_flow_dir
@@ -925,7 +925,7 @@ def check_json_output(value, indent, separators):
     elif isinstance(indent, str):
         per_item += len(indent) * depth
     if size * per_item > 4 * MAX_SEQ_LEN:
-        raise Inexact("json.dumps() output would be too large to evaluate statically")
+        raise Inexact("json.dumps() output would be too large to evaluate statically", OutcomeKind.LIMIT)
 
 
 _EVALUATORS = {
@@ -971,10 +971,10 @@ def bind_arguments(func, args, kwargs, ctx):
     """Parameter name -> value for a call of `func`, like Python (no *args/**kwargs)."""
     a = func.node.args
     if a.vararg or a.kwarg:
-        raise Inexact("%s takes *args/**kwargs" % func.describe())
+        raise Inexact("%s takes *args/**kwargs" % func.describe(), OutcomeKind.UNSUPPORTED)
     positional = list(getattr(a, "posonlyargs", [])) + list(a.args)
     if len(args) > len(positional):
-        raise Inexact("%s gets too many positional arguments (TypeError)" % func.describe())
+        raise Inexact("%s gets too many positional arguments (TypeError)" % func.describe(), OutcomeKind.PYTHON_ERROR)
     values = {}
     for param, value in zip(positional, args):
         values[param.arg] = value
@@ -982,7 +982,7 @@ def bind_arguments(func, args, kwargs, ctx):
     allowed = {p.arg for p in positional} | {p.arg for p in a.kwonlyargs}
     for name, value in kwargs.items():
         if name in values or name not in allowed or name in posonly:
-            raise Inexact("%s gets an unexpected or repeated argument %r (TypeError)" % (func.describe(), name))
+            raise Inexact("%s gets an unexpected or repeated argument %r (TypeError)" % (func.describe(), name), OutcomeKind.PYTHON_ERROR)
         values[name] = value
     # Defaults were evaluated where the function was defined.
     defaults = dict(zip([p.arg for p in positional][len(positional) - len(a.defaults):], a.defaults))
@@ -990,7 +990,7 @@ def bind_arguments(func, args, kwargs, ctx):
     for param in positional + list(a.kwonlyargs):
         if param.arg not in values:
             if param.arg not in defaults:
-                raise Inexact("%s misses argument %r (TypeError)" % (func.describe(), param.arg))
+                raise Inexact("%s misses argument %r (TypeError)" % (func.describe(), param.arg), OutcomeKind.PYTHON_ERROR)
             values[param.arg] = evaluate(defaults[param.arg], func.scope, ctx)
     return values
 
@@ -1006,11 +1006,11 @@ def call_function(func, args, kwargs, caller_scope, ctx):
     if/else on constants, return).  Globals are seen as they are at the time of
     the call: a call during import sees only what is bound so far."""
     if not isinstance(func, FunctionRef):
-        raise Inexact("call to %s is not evaluated statically" % describe(func))
+        raise Inexact("call to %s is not evaluated statically" % describe(func), OutcomeKind.UNSUPPORTED)
     if func.nested:
-        raise Inexact("%s is not a module-level function" % func.describe())
+        raise Inexact("%s is not a module-level function" % func.describe(), OutcomeKind.UNSUPPORTED)
     if ctx.depth > MAX_EVAL_DEPTH // 2:
-        raise Inexact("calls nest too deeply (recursion?)")
+        raise Inexact("calls nest too deeply (recursion?)", OutcomeKind.LIMIT)
     module, before = position(caller_scope)
     globals_scope = ModuleScope(func.module, before if module is func.module else None)
     values = bind_arguments(func, args, kwargs, ctx)
@@ -1055,7 +1055,7 @@ def run_statements(body, scope, ctx):
             run_import(stmt, scope, ctx)
         else:
             raise Inexact("function body uses a %s statement (line %d), not evaluated statically"
-                          % (type(stmt).__name__.lower(), stmt.lineno))
+                          % (type(stmt).__name__.lower(), stmt.lineno), OutcomeKind.UNSUPPORTED)
 
 
 def run_import(stmt, scope, ctx):
@@ -1071,7 +1071,7 @@ def run_import(stmt, scope, ctx):
                 value = loader.import_module(alias.name.split(".")[0], module)
             scope.values[alias.asname or alias.name.split(".")[0]] = value
         elif alias.name == "*":
-            raise Inexact("`import *` inside a function")
+            raise Inexact("`import *` inside a function", OutcomeKind.UNSUPPORTED)
         else:
             base = loader.import_module(stmt.module or "", module, stmt.level)
             scope.values[alias.asname or alias.name] = getattr_value(base, alias.name, ctx)
@@ -1082,7 +1082,7 @@ def call_deploy_time_function(func, flow_name, param_name):
     fun(ctx, True), falling back to fun(ctx) on TypeError.  It runs after the
     flow module was imported, so it sees the final globals."""
     if not isinstance(func, FunctionRef):
-        raise Inexact("default of %r is %s, evaluated at deploy time" % (param_name, describe(func)))
+        raise Inexact("default of %r is %s, evaluated at deploy time" % (param_name, describe(func)), OutcomeKind.DEPLOY_TIME)
     label = "a lambda" if isinstance(func.node, ast.Lambda) else "%s" % func.describe()
     why = "default of %r is %s evaluated at deploy time" % (param_name, label)
     a = func.node.args
@@ -1095,16 +1095,16 @@ def call_deploy_time_function(func, flow_name, param_name):
     elif required <= 1 and positional:
         args = [ctx_value]
     else:
-        raise Inexact(why + " (it cannot be called with the context: TypeError)")
+        raise Inexact(why + " (it cannot be called with the context: TypeError)", OutcomeKind.PYTHON_ERROR)
     ctx = EvalCtx()
     try:
         value = call_function(func, args, {}, ModuleScope(func.module, None), ctx)
     except Inexact as exc:
-        raise Inexact(why + " (%s)" % exc.reason)
+        raise Inexact(why + " (%s)" % exc.reason, exc.kind)
     if not is_constant(value):
-        raise Inexact(why + " (returns %s)" % describe(value))
+        raise Inexact(why + " (returns %s)" % describe(value), OutcomeKind.DEPLOY_TIME)
     if ctx.tainted:
-        raise Inexact(why + " (depends on the machine's file paths)")
+        raise Inexact(why + " (depends on the machine's file paths)", OutcomeKind.ENVIRONMENT)
     return value
 
 

@@ -13,7 +13,7 @@ from .facts import (
     RESERVED_PARAM_NAMES,
     SYSROOT_PLACEHOLDER,
 )
-from .outcomes import FlowError, Inexact
+from .outcomes import FlowError, Inexact, OutcomeKind
 from .values import (
     BuiltinRef,
     ConfigExpr,
@@ -59,17 +59,19 @@ class ParamInfo:
             self.declared_type = spec.source("type") if spec.kind == "Parameter" else None
         except Inexact as exc:
             self.declared_type = None
-            self.fail(exc.reason)
+            self.fail(exc.reason, exc.kind)
         self.annotation = None
         self.value = None
         self.help = None
         self.dropped = None
-        self.reasons = []
+        self.reasons = []  # messages, in order
+        self.kinds = []  # the OutcomeKind of each
         self.default = UNSET  # deploy-time default as the real compiler sees it
 
-    def fail(self, reason):
+    def fail(self, reason, kind):
         if reason not in self.reasons:
             self.reasons.append(reason)
+            self.kinds.append(kind)
 
     def to_json(self):
         return {
@@ -80,6 +82,7 @@ class ParamInfo:
             "annotation": self.annotation, "value": self.value, "help": self.help,
             "dropped": self.dropped, "exact": not self.reasons,
             "reason": "; ".join(self.reasons) if self.reasons else None,
+            "reasonKind": self.kinds[0].value if self.kinds else None,
         }
 
 
@@ -99,16 +102,16 @@ class FlowCompiler(FlowChecks):
         self.info = info
         self.flow_name = info.name
         self.job_name_arg = job_name_arg
-        # A dict used as an ordered set: a flow can have a reason per attribute, and a list's
-        # `in` made tens of thousands of them quadratic.
+        # Reason -> its OutcomeKind, in order (a dict: a flow can have a reason per attribute, and
+        # a list's `in` made tens of thousands of them quadratic).
         self.reasons = {}
         self.params = []  # rendered candidates, in _get_parameters order
         self.dropped = []
         self.job = None
 
 
-    def fail(self, reason):
-        self.reasons[reason] = None
+    def fail(self, reason, kind):
+        self.reasons.setdefault(reason, kind)
 
 
     def run(self):
@@ -119,7 +122,7 @@ class FlowCompiler(FlowChecks):
             return error
         mro = info.mro()
         if FLOWSPEC not in mro:
-            raise Inexact("class %s does not derive from metaflow.FlowSpec" % info.name)
+            raise Inexact("class %s does not derive from metaflow.FlowSpec" % info.name, OutcomeKind.NO_FLOW)
         self.mro = [c for c in mro if isinstance(c, ClassInfo)]
         self.check_classes()
         self.collect_parameters()
@@ -157,8 +160,8 @@ class FlowCompiler(FlowChecks):
         if module.problem is not None:
             if module.problem.python_error:
                 # errorLine is a line of the flow file; this error is in another file.
-                return FlowError(module.problem.message, None)
-            self.fail("module %s cannot be read: %s" % (module.rel, module.problem.message))
+                return FlowError(module.problem.message, None, OutcomeKind.SYNTAX)
+            self.fail("module %s cannot be read: %s" % (module.rel, module.problem.message), module.problem.kind)
             return None
         for index, stmt in enumerate(module.tree.body):
             self._executing[id(module)] = index
@@ -186,7 +189,7 @@ class FlowCompiler(FlowChecks):
             if module.qualname == "__main__":
                 return FlowError("ImportError: attempted relative import with no known parent package",
                                  stmt.lineno)
-            self.fail("relative import in %s, which is not in a package" % module.rel)
+            self.fail("relative import in %s, which is not in a package" % module.rel, OutcomeKind.PYTHON_ERROR)
             return None
         if isinstance(stmt, ast.Import):
             targets = [(a.name, None) for a in stmt.names]
@@ -198,7 +201,7 @@ class FlowCompiler(FlowChecks):
             except _ImportFailed as failed:
                 return failed.error
             except Inexact as exc:
-                self.fail("%s:%d: %s" % (module.rel, stmt.lineno, exc.reason))
+                self.fail("%s:%d: %s" % (module.rel, stmt.lineno, exc.reason), exc.kind)
                 continue
             if isinstance(ref, ModuleRef) and names:
                 for name in names:
@@ -209,7 +212,7 @@ class FlowCompiler(FlowChecks):
                 for name in names:
                     if name != "*" and name not in METAFLOW_TOPLEVEL_NAMES:
                         self.fail("%s:%d: metaflow has no name %r (ImportError at import)"
-                                  % (module.rel, stmt.lineno, name))
+                                  % (module.rel, stmt.lineno, name), OutcomeKind.UNRESOLVED_NAME)
         return None
 
 
@@ -239,12 +242,12 @@ class FlowCompiler(FlowChecks):
         try:
             sub = submodule_of(target, name)
         except Inexact as exc:
-            self.fail(exc.reason)
+            self.fail(exc.reason, exc.kind)
             return None
         if sub is None:
             cycle = " (circular import)" if partial is not None else ""
             self.fail("%s:%d: cannot import name %r from %s%s (ImportError at import)"
-                      % (module.rel, stmt.lineno, name, target.qualname, cycle))
+                      % (module.rel, stmt.lineno, name, target.qualname, cycle), OutcomeKind.UNRESOLVED_NAME)
         elif isinstance(sub, Module):
             return self._walk_module(sub, visited)
         return None
@@ -281,7 +284,7 @@ class FlowCompiler(FlowChecks):
                                  "reserved word. Please use a different name for your parameter."
                                  % name, line)
         except Inexact as exc:
-            self.fail("Config at %s:%d: %s" % (module.rel, stmt.lineno, exc.reason))
+            self.fail("Config at %s:%d: %s" % (module.rel, stmt.lineno, exc.reason), exc.kind)
         return None
 
 
@@ -316,7 +319,7 @@ class FlowCompiler(FlowChecks):
                 value = binding.get(EvalCtx())
             except Inexact as exc:
                 if skipped is None and not self._cannot_be_parameter(binding):
-                    self.fail("attribute %r of %s: %s" % (attr, klass.name, exc.reason))
+                    self.fail("attribute %r of %s: %s" % (attr, klass.name, exc.reason), exc.kind)
                 continue
             if isinstance(value, DecoratedFunction) and value.harmless:
                 continue
@@ -324,7 +327,7 @@ class FlowCompiler(FlowChecks):
                 continue  # a standard-library object is never a metaflow Parameter
             if isinstance(value, (ExternalRef, DecoratedFunction)) and skipped is None:
                 self.fail("attribute %r of %s is %s, which could be a Parameter"
-                          % (attr, klass.name, describe(value)))
+                          % (attr, klass.name, describe(value)), OutcomeKind.UNSUPPORTED)
                 continue
             if not isinstance(value, ParamSpec):
                 continue
@@ -332,7 +335,7 @@ class FlowCompiler(FlowChecks):
             try:
                 param.name = value.name()
             except Inexact as exc:
-                param.fail(exc.reason)
+                param.fail(exc.reason, exc.kind)
             if skipped:
                 param.dropped = skipped
                 self.dropped.append(param)
@@ -381,7 +384,7 @@ class FlowCompiler(FlowChecks):
             try:
                 message = self._config_value(param)
             except Inexact as exc:
-                param.fail(exc.reason)
+                param.fail(exc.reason, exc.kind)
                 continue
             if message:
                 messages.append((param, message))
@@ -390,7 +393,7 @@ class FlowCompiler(FlowChecks):
             return FlowError("Error: Bad values passed for configuration options: " + message, param.line)
         if messages:
             for param, _ in messages:
-                param.fail("several Config values are invalid; the real message order is not reproduced")
+                param.fail("several Config values are invalid; the real message order is not reproduced", OutcomeKind.NOT_REPRODUCED)
         return None
 
 
@@ -403,38 +406,38 @@ class FlowCompiler(FlowChecks):
         default_value = spec.value("default_value")
         plain = spec.value("plain", False)
         if spec.value("parser") is not None:
-            raise Inexact("Config %r uses a parser" % name)
+            raise Inexact("Config %r uses a parser" % name, OutcomeKind.CONFIG)
         if is_callable_value(default) or is_callable_value(default_value):
-            raise Inexact("Config %r has a default computed by a function" % name)
+            raise Inexact("Config %r has a default computed by a function" % name, OutcomeKind.CONFIG)
         param.config_value = UNSET
         if default is not None:
             if not isinstance(default, str):
-                raise Inexact("Config %r default path is not a string" % name)
+                raise Inexact("Config %r default path is not a string" % name, OutcomeKind.CONFIG)
             path = self.resolve_path(default, "Config %r default file" % name)
             # The file is a pull request's: parsed JSON takes many times its size in memory, so
             # it is held to the same limit as every source file (maxFileBytes).
             limit = self.loader.sources.max_bytes
             try:
                 if os.path.isfile(path) and os.path.getsize(path) > limit:
-                    raise Inexact("Config %r default file is over the %d-byte limit (maxFileBytes)" % (name, limit))
+                    raise Inexact("Config %r default file is over the %d-byte limit (maxFileBytes)" % (name, limit), OutcomeKind.LIMIT)
                 with open(path, "r", encoding="utf-8") as fh:
                     text = fh.read(limit + 1)
                 if len(text) > limit:
-                    raise Inexact("Config %r default file is over the %d-byte limit (maxFileBytes)" % (name, limit))
+                    raise Inexact("Config %r default file is over the %d-byte limit (maxFileBytes)" % (name, limit), OutcomeKind.LIMIT)
             except OSError:
                 return "default configuration file '%s' could not be read for '%s'" % (default, name)
             except UnicodeDecodeError:
-                raise Inexact("Config %r file is not UTF-8" % name)
+                raise Inexact("Config %r file is not UTF-8" % name, OutcomeKind.IO)
         elif default_value is not None:
             if isinstance(default_value, dict):
                 try:
                     text = json.dumps(default_value)
                 except (TypeError, ValueError):
-                    raise Inexact("Config %r default is not JSON-serializable" % name)
+                    raise Inexact("Config %r default is not JSON-serializable" % name, OutcomeKind.CONFIG)
             elif isinstance(default_value, str):
                 text = default_value
             else:
-                raise Inexact("Config %r default_value is %s" % (name, describe(default_value)))
+                raise Inexact("Config %r default_value is %s" % (name, describe(default_value)), OutcomeKind.CONFIG)
         else:
             if spec.value("required"):
                 return "missing configuration for '%s'" % name
@@ -447,7 +450,7 @@ class FlowCompiler(FlowChecks):
         except json.JSONDecodeError as exc:
             return "configuration value for '%s' is not valid JSON: %s" % (name, exc)
         if not isinstance(parsed, dict):
-            raise Inexact("Config %r value is not a JSON object" % name)
+            raise Inexact("Config %r value is not a JSON object" % name, OutcomeKind.CONFIG)
         param.config_value = parsed
         return None
 
@@ -455,11 +458,11 @@ class FlowCompiler(FlowChecks):
     def resolve_path(self, path, what):
         """A file path as the real compiler opens it (cwd = the flow's directory)."""
         if path.startswith("~"):
-            raise Inexact("%s %r depends on the home directory" % (what, path))
+            raise Inexact("%s %r depends on the home directory" % (what, path), OutcomeKind.ENVIRONMENT)
         full = path if os.path.isabs(path) else os.path.join(os.path.dirname(self.info.module.path), path)
         real = self.loader.sources.inside(full)
         if real is None:
-            raise Inexact("%s %r is outside the repository root" % (what, path))
+            raise Inexact("%s %r is outside the repository root" % (what, path), OutcomeKind.IO)
         return real
 
 
@@ -495,7 +498,7 @@ class FlowCompiler(FlowChecks):
         if isinstance(value, ConfigExpr):
             return self.config_lookup(value)
         if isinstance(value, ParamSpec):
-            raise Inexact("%s of %r is a %s object" % (field, param.name, value.kind))
+            raise Inexact("%s of %r is a %s object" % (field, param.name, value.kind), OutcomeKind.UNSUPPORTED)
         return value
 
 
@@ -506,16 +509,16 @@ class FlowCompiler(FlowChecks):
             if candidate.spec is spec:
                 config = candidate
         if config is None:
-            raise Inexact("Config expression refers to a Config that is not part of the flow")
+            raise Inexact("Config expression refers to a Config that is not part of the flow", OutcomeKind.CONFIG)
         value = getattr(config, "config_value", UNSET)
         if value is UNSET or isinstance(value, str):
-            raise Inexact("Config expression on Config %r, whose value is not known" % config.name)
+            raise Inexact("Config expression on Config %r, whose value is not known" % config.name, OutcomeKind.CONFIG)
         for key in expr.path:
             if isinstance(value, dict) and key in value:
                 value = value[key]
             else:
                 raise Inexact("Config expression %s.%s cannot be resolved"
-                              % (config.name, ".".join(map(str, expr.path))))
+                              % (config.name, ".".join(map(str, expr.path))), OutcomeKind.CONFIG)
         return value  # already plain JSON types: ConfigValue.to_dict() gives the same
 
 
@@ -533,7 +536,7 @@ class FlowCompiler(FlowChecks):
                 else:
                     default = self._resolved("default", param)
             except Inexact as exc:
-                param.fail(exc.reason)
+                param.fail(exc.reason, exc.kind)
                 continue
             if default is None:
                 return FlowError("Parameter %s does not have a default value. A default value is "
@@ -549,7 +552,7 @@ class FlowCompiler(FlowChecks):
             try:
                 error = self._deploy_time_value(param)
             except Inexact as exc:
-                param.fail(exc.reason)
+                param.fail(exc.reason, exc.kind)
                 continue
             if error:
                 return error
@@ -574,16 +577,16 @@ class FlowCompiler(FlowChecks):
                 default = self.config_lookup(default)
         if isinstance(default, ExternalRef):
             raise Inexact("default of %r is %s, which is not evaluated statically"
-                          % (param.name, describe(default)))
+                          % (param.name, describe(default)), OutcomeKind.UNSUPPORTED)
         if is_callable_value(default):
             # DeployTimeField returns str(...) or JSON: best effort until evaluated.
             param.annotation = "str"
             value = call_deploy_time_function(default, self.flow_name, param.name)
             return self._check_deploy_time_type(param, value)
         if not is_constant(default):
-            raise Inexact("default of %r is %s" % (param.name, describe(default)))
+            raise Inexact("default of %r is %s" % (param.name, describe(default)), OutcomeKind.UNSUPPORTED)
         if ctx.tainted:
-            raise Inexact("default of %r depends on the machine's file paths" % param.name)
+            raise Inexact("default of %r depends on the machine's file paths" % param.name, OutcomeKind.ENVIRONMENT)
         param.default = default
         return None
 
@@ -603,7 +606,7 @@ class FlowCompiler(FlowChecks):
             try:
                 value = json.dumps(value)
             except (TypeError, ValueError):
-                raise Inexact("deploy-time default of %r is not JSON-serializable" % param.name)
+                raise Inexact("deploy-time default of %r is not JSON-serializable" % param.name, OutcomeKind.DEPLOY_TIME)
         param.default = value
         return None
 
@@ -612,21 +615,21 @@ class FlowCompiler(FlowChecks):
         """IncludeFile: the default file is uploaded and rendered as its descriptor."""
         name = param.name
         if is_callable_value(default):
-            raise Inexact("IncludeFile %r default is computed by a function at deploy time" % name)
+            raise Inexact("IncludeFile %r default is computed by a function at deploy time" % name, OutcomeKind.DEPLOY_TIME)
         if not isinstance(default, str):
-            raise Inexact("IncludeFile %r default is %s" % (name, describe(default)))
+            raise Inexact("IncludeFile %r default is %s" % (name, describe(default)), OutcomeKind.UNSUPPORTED)
         if default.startswith("{") or default.startswith('"{'):
-            raise Inexact("IncludeFile %r default is an upload descriptor" % name)
+            raise Inexact("IncludeFile %r default is an upload descriptor" % name, OutcomeKind.DEPLOY_TIME)
         if default.find("://") > 0:
-            raise Inexact("IncludeFile %r default is a URL (rejected by Metaflow)" % name)
+            raise Inexact("IncludeFile %r default is a URL (rejected by Metaflow)" % name, OutcomeKind.UNSUPPORTED)
         path = self.resolve_path(default, "IncludeFile %r default" % name)
         if not os.path.exists(path) or os.path.isdir(path):
             return FlowError("metaflow._vendor.click.exceptions.BadParameter: IncludeFile: could not "
                              "open file '%s' for reading" % default, param.line)
         if not os.path.isfile(path) or not os.access(path, os.R_OK):
-            raise Inexact("IncludeFile %r default is not a readable regular file" % name)
+            raise Inexact("IncludeFile %r default is not a readable regular file" % name, OutcomeKind.IO)
         if os.path.getsize(path) > MAX_INCLUDE_BYTES:
-            raise Inexact("IncludeFile %r default is too large to hash here" % name)
+            raise Inexact("IncludeFile %r default is too large to hash here" % name, OutcomeKind.LIMIT)
         is_text = param.spec.value("is_text")
         encoding = param.spec.value("encoding")
         digest = hashlib.sha1()
@@ -646,7 +649,7 @@ class FlowCompiler(FlowChecks):
         try:
             param.default = json.dumps(descriptor)
         except (TypeError, ValueError):
-            raise Inexact("IncludeFile %r is_text/encoding are not JSON-serializable" % name)
+            raise Inexact("IncludeFile %r is_text/encoding are not JSON-serializable" % name, OutcomeKind.UNSUPPORTED)
         return None
 
 
@@ -662,7 +665,7 @@ class FlowCompiler(FlowChecks):
         text = "\n".join(lines)
         if "\n\n" in text:
             self.fail("a help text contains an empty line, so the Config block cannot be "
-                      "delimited by the first empty line")
+                      "delimited by the first empty line", OutcomeKind.NOT_REPRODUCED)
         return text.split("\n")
 
 
@@ -672,21 +675,21 @@ class FlowCompiler(FlowChecks):
             if isinstance(help_value, ConfigExpr):
                 help_value = self.config_lookup(help_value)
             if not is_constant(help_value):
-                raise Inexact("help of %r is %s" % (param.name, describe(help_value)))
+                raise Inexact("help of %r is %s" % (param.name, describe(help_value)), OutcomeKind.UNSUPPORTED)
             # f"  # {p['help']}" -> format(help, "")
             param.help = format(help_value, "") if help_value else None
         except Inexact as exc:
-            param.fail(exc.reason)
+            param.fail(exc.reason, exc.kind)
             param.help = "<unknown>"
         default = param.default
         if default is UNSET:
             return
         if hash_order_dependent(default):
-            param.fail("default of %r is a set of strings; its order depends on PYTHONHASHSEED" % param.name)
+            param.fail("default of %r is a set of strings; its order depends on PYTHONHASHSEED" % param.name, OutcomeKind.ENVIRONMENT)
         annotation = type(default).__name__ if default is not None else "str"
         value = default if annotation != "str" else (str(default) if default is not None else "")
         param.annotation = annotation
         try:
             param.value = repr(value)
         except ValueError as exc:  # e.g. int too large to print
-            param.fail("repr() of the default fails: %s" % exc)
+            param.fail("repr() of the default fails: %s" % exc, OutcomeKind.PYTHON_ERROR)

@@ -8,7 +8,7 @@ import os
 import sys
 
 from .facts import METAFLOW_FLOW_DECORATORS, METAFLOW_STEP_DECORATORS, METAFLOW_TOPLEVEL_NAMES
-from .outcomes import Inexact
+from .outcomes import Inexact, OutcomeKind
 from .values import (
     BuiltinRef,
     ClassRef,
@@ -42,7 +42,7 @@ class Binding:
 
     def get(self, ctx):
         if self._state == 1:
-            raise Inexact("circular reference (import cycle?) at line %d" % self.line)
+            raise Inexact("circular reference (import cycle?) at line %d" % self.line, OutcomeKind.UNRESOLVED_NAME)
         if self._state == 2:
             if isinstance(self._result, Inexact):
                 raise self._result.with_traceback(None)
@@ -58,7 +58,7 @@ class Binding:
         except Inexact as exc:
             result = exc
         except RecursionError:
-            result = Inexact("nesting too deep at line %d" % self.line)
+            result = Inexact("nesting too deep at line %d" % self.line, OutcomeKind.LIMIT)
         except BaseException:
             self._state = 0  # an internal error: do not cache a half result
             raise
@@ -107,7 +107,7 @@ class UnpackBinding(Binding):
     def compute(self, ctx):
         value = evaluate(self.node, self.scope, ctx)
         if not isinstance(value, (tuple, list)) or len(value) != self.count:
-            raise Inexact("tuple unpacking at line %d cannot be evaluated" % self.line)
+            raise Inexact("tuple unpacking at line %d cannot be evaluated" % self.line, OutcomeKind.UNSUPPORTED)
         return value[self.position]
 
 
@@ -163,7 +163,7 @@ class ImportFromBinding(Binding):
                 return value
             sub = submodule_of(self.module, self.name)
             if sub is None:
-                raise Inexact("cannot import name %r from %s" % (self.name, self.module.qualname))
+                raise Inexact("cannot import name %r from %s" % (self.name, self.module.qualname), OutcomeKind.UNRESOLVED_NAME)
             return sub if isinstance(sub, Opaque) else ModuleRef(sub)
         return getattr_value(base, self.name, ctx)
 
@@ -214,7 +214,7 @@ class UnknownBinding(Binding):
         self.reason = reason
 
     def compute(self, ctx):
-        raise Inexact(self.reason)
+        raise Inexact(self.reason, OutcomeKind.UNSUPPORTED)
 
 
 class StarImport:
@@ -230,7 +230,7 @@ class StarImport:
         target = self.module.loader.import_module(self.dotted, self.module, self.level)
         if isinstance(target, MetaflowModuleRef):
             if target.dotted != "metaflow":
-                raise Inexact("`from %s import *` is not understood" % target.dotted)
+                raise Inexact("`from %s import *` is not understood" % target.dotted, OutcomeKind.UNSUPPORTED)
             if name.startswith("_") or name not in METAFLOW_TOPLEVEL_NAMES:
                 return UNSET  # metaflow has no __all__: every public name
             if name in ("os", "sys"):
@@ -247,7 +247,7 @@ class StarImport:
                 return UNSET
             return ModuleScope(module, None).lookup(name, ctx, builtins_fallback=False)
         raise Inexact("name %r may come from `from %s import *` (outside the repository)"
-                      % (name, self.dotted))
+                      % (name, self.dotted), OutcomeKind.UNRESOLVED_NAME)
 
 
 def bound_names(node):
@@ -491,7 +491,7 @@ class Module:
         except Inexact:
             value = None
         if not (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):
-            raise Inexact("__all__ of %s is not static" % self.qualname)
+            raise Inexact("__all__ of %s is not static" % self.qualname, OutcomeKind.UNSUPPORTED)
         return set(value)
 
 
@@ -501,7 +501,7 @@ def guard_mutation(module, name, value):
     FlowCompiler.check_monkeypatching; modules are not constants."""
     if isinstance(value, (list, dict, set, ParamSpec)) and name in module.mutated:
         raise Inexact("%r is modified in place in %s, which is not evaluated statically"
-                      % (name, module.rel))
+                      % (name, module.rel), OutcomeKind.UNSUPPORTED)
     return value
 
 
@@ -524,7 +524,7 @@ class ModuleScope:
     def lookup(self, name, ctx, builtins_fallback=True):
         ns = self.module.namespace
         if name in self.module.rebound:
-            raise Inexact("%r is rebound by a function (global %s) in %s" % (name, name, self.module.rel))
+            raise Inexact("%r is rebound by a function (global %s) in %s" % (name, name, self.module.rel), OutcomeKind.UNSUPPORTED)
         binding = ns.latest(name, self.before)
         for star in reversed(ns.stars):
             if self.before is not None and star.index >= self.before:
@@ -567,7 +567,7 @@ class ClassScope:
         if binding is not None:
             return guard_mutation(self.info.module, name, binding.get(ctx))
         if self.info.namespace.stars:
-            raise Inexact("star import inside class %s" % self.info.name)
+            raise Inexact("star import inside class %s" % self.info.name, OutcomeKind.UNSUPPORTED)
         return self.info.outer_scope.lookup(name, ctx)
 
 
@@ -613,7 +613,7 @@ class ClassInfo:
         """Base classes: ClassRef, FLOWSPEC or OBJECT; Inexact otherwise."""
         if self._bases is None:
             if self.node.keywords:
-                self._bases = Inexact("class %s uses class keywords (metaclass=...)" % self.name)
+                self._bases = Inexact("class %s uses class keywords (metaclass=...)" % self.name, OutcomeKind.UNSUPPORTED)
             else:
                 result = []
                 try:
@@ -627,7 +627,7 @@ class ClassInfo:
                             result.append(OBJECT)
                         else:
                             raise Inexact("base class %s of %s cannot be resolved (%s)"
-                                          % (ast.unparse(base), self.name, describe(value)))
+                                          % (ast.unparse(base), self.name, describe(value)), OutcomeKind.UNRESOLVED_NAME)
                     self._bases = result
                 except Inexact as exc:
                     if not cacheable_failure():
@@ -641,9 +641,9 @@ class ClassInfo:
         """C3 linearization: list of ClassInfo / FLOWSPEC / OBJECT."""
         if self._mro is None:
             if self._busy:
-                raise Inexact("inheritance cycle involving class %s" % self.name)
+                raise Inexact("inheritance cycle involving class %s" % self.name, OutcomeKind.PYTHON_ERROR)
             if depth > MAX_CLASS_DEPTH:
-                raise Inexact("inheritance chain is longer than %d classes" % MAX_CLASS_DEPTH)
+                raise Inexact("inheritance chain is longer than %d classes" % MAX_CLASS_DEPTH, OutcomeKind.LIMIT)
             self._busy = True
             try:
                 self._mro = self._linearize(depth)
@@ -681,13 +681,13 @@ class ClassInfo:
                     break
             else:
                 raise Inexact("no consistent method resolution order for class %s "
-                              "(TypeError at import)" % self.name)
+                              "(TypeError at import)" % self.name, OutcomeKind.PYTHON_ERROR)
             result.append(head)
             for s in sequences:
                 if s[0] is head:
                     del s[0]
         if len(result) > MAX_CLASS_DEPTH:
-            raise Inexact("inheritance chain of %s is longer than %d classes" % (self.name, MAX_CLASS_DEPTH))
+            raise Inexact("inheritance chain of %s is longer than %d classes" % (self.name, MAX_CLASS_DEPTH), OutcomeKind.LIMIT)
         return result
 
     def is_flowspec(self):
@@ -704,7 +704,7 @@ class ClassInfo:
         if isinstance(value, DecoratorCall) and value.name in METAFLOW_FLOW_DECORATORS:
             return value
         raise Inexact("class decorator @%s on %s is not a known Metaflow flow decorator "
-                      "(it could be a FlowMutator)" % (ast.unparse(node), self.name))
+                      "(it could be a FlowMutator)" % (ast.unparse(node), self.name), OutcomeKind.DECORATOR)
 
 
 def _stdlib_names():
@@ -764,10 +764,10 @@ class Loader:
         if level:
             package = importer.package
             if not package:
-                raise Inexact("relative import in %s, which is not in a package" % importer.rel)
+                raise Inexact("relative import in %s, which is not in a package" % importer.rel, OutcomeKind.PYTHON_ERROR)
             parts = package.split(".")
             if level - 1 > len(parts) - 1:
-                raise Inexact("relative import beyond the top-level package in %s" % importer.rel)
+                raise Inexact("relative import beyond the top-level package in %s" % importer.rel, OutcomeKind.PYTHON_ERROR)
             base = parts[: len(parts) - (level - 1)]
             dotted = ".".join(base + ([dotted] if dotted else []))
         top = dotted.split(".")[0]
@@ -782,18 +782,18 @@ class Loader:
             # A namespace directory never wins over a regular (stdlib) package.
             return ExternalRef(dotted)
         if parts[0] in STDLIB:
-            raise Inexact("repository module %s shadows the standard library module" % parts[0])
+            raise Inexact("repository module %s shadows the standard library module" % parts[0], OutcomeKind.NOT_REPRODUCED)
         qualname = parts[0]
         current = found
         for part in parts[1:]:
             kind, location = current
             if kind == "module":
-                raise Inexact("%s is a module, not a package (cannot import %s)" % (qualname, dotted))
+                raise Inexact("%s is a module, not a package (cannot import %s)" % (qualname, dotted), OutcomeKind.UNRESOLVED_NAME)
             dirs = location[1] if kind == "package" else location
             nxt = self._find_in(part, dirs)
             qualname += "." + part
             if nxt is None:
-                raise Inexact("module %s not found in the repository" % qualname)
+                raise Inexact("module %s not found in the repository" % qualname, OutcomeKind.UNRESOLVED_NAME)
             current = nxt
         return ModuleRef(self._materialize(current, qualname, search_paths))
 
@@ -827,18 +827,18 @@ class Loader:
             if os.path.isfile(init):
                 real = self.sources.inside(init)
                 if real is None:
-                    raise Inexact("package %s resolves outside the repository root" % name)
+                    raise Inexact("package %s resolves outside the repository root" % name, OutcomeKind.IO)
                 return ("package", (real, [os.path.dirname(real)]))
             mod = os.path.join(d, name + ".py")
             if os.path.isfile(mod):
                 real = self.sources.inside(mod)
                 if real is None:
-                    raise Inexact("module %s resolves outside the repository root" % name)
+                    raise Inexact("module %s resolves outside the repository root" % name, OutcomeKind.IO)
                 return ("module", real)
             if os.path.isdir(pkg):
                 real = self.sources.inside(pkg)
                 if real is None:
-                    raise Inexact("package %s resolves outside the repository root" % name)
+                    raise Inexact("package %s resolves outside the repository root" % name, OutcomeKind.IO)
                 portions.append(real)
         if portions:
             return ("namespace", portions)
@@ -885,7 +885,7 @@ class FunctionScope(LocalScope):
         if name in self.values:
             return self.values[name]
         if name in self.local_names:
-            raise Inexact("local variable %r is read before assignment (UnboundLocalError)" % name)
+            raise Inexact("local variable %r is read before assignment (UnboundLocalError)" % name, OutcomeKind.PYTHON_ERROR)
         return self.parent.lookup(name, ctx)
 
 

@@ -7,7 +7,7 @@ import sys
 import time
 import traceback
 
-from .outcomes import CacheFull, FileProblem, FlowProblem, Inexact
+from .outcomes import CacheFull, FileProblem, FlowProblem, Inexact, OutcomeKind
 from .values import ClassRef
 from .bounds import BUDGET, DEFAULT_MAX_FILE_BYTES, EvalCtx
 from .sources import SourceCache
@@ -70,11 +70,11 @@ class StaticCompiler:
     def flow_path(self, rel):
         """Absolute real path of a request path; FileProblem if outside root."""
         if os.path.isabs(rel):
-            raise FileProblem("path must be relative to root")
+            raise FileProblem("path must be relative to root", kind=OutcomeKind.IO)
         full = os.path.join(self.root, rel)
         real = self.sources.inside(full)
         if real is None:
-            raise FileProblem("path is outside the root (or a symlink leading out of it)")
+            raise FileProblem("path is outside the root (or a symlink leading out of it)", kind=OutcomeKind.IO)
         return real
 
     def main_module(self, rel):
@@ -86,6 +86,7 @@ class StaticCompiler:
     def _scan(self, rel):
         entry = {"file": rel, "error": None, "errorLine": None, "flowClasses": [],
                  "mainClass": None, "mainLine": None, "isFlowFile": False}
+        kind = None
         try:
             module = self.main_module(rel)
             self.loader.current_flow_dir = os.path.dirname(module.path)
@@ -97,20 +98,28 @@ class StaticCompiler:
                 entry["isFlowFile"] = True
         except FileProblem as problem:
             entry["error"] = problem.message
+            kind = problem.kind.value
             entry["errorLine"] = problem.line
         except RecursionError:
             entry["error"] = "internal error in the static compiler: nesting too deep"
+            kind = OutcomeKind.COMPILER_ERROR.value
         except Exception as exc:  # one bad file never stops the others
             entry["error"] = "internal error in the static compiler: %s: %s" % (type(exc).__name__, exc)
+            kind = OutcomeKind.COMPILER_ERROR.value
         if BUDGET.exhausted is not None and entry["error"] is None:
             # What was found may be incomplete (a class base that was not resolved...).
             entry["error"] = BUDGET.exhausted.reason
+            kind = OutcomeKind.BUDGET.value
+        if kind is not None:
+            # Only next to an error: an entry without one keeps exactly its old fields.
+            entry = dict(entry, errorKind=kind)
         return entry
 
     def _compile(self, request):
         rel = request["flowFile"]
         result = {"flowFile": rel, "flowClass": request.get("flowClass"), "job": None,
-                  "exact": False, "reason": None, "error": None, "errorLine": None,
+                  "exact": False, "reason": None, "reasonKind": None, "error": None, "errorKind": None,
+                  "errorLine": None,
                   "configClass": None, "parameters": []}
         compiler = None
         try:
@@ -123,24 +132,30 @@ class StaticCompiler:
             self.finish(result, compiler, error)
         except FlowProblem as problem:
             result["error"] = problem.message
+            result["errorKind"] = result["reasonKind"] = problem.kind.value
             result["reason"] = "not a real compiler message: " + problem.message
         except FileProblem as problem:
             result["error"] = problem.message
+            result["errorKind"] = problem.kind.value
             result["errorLine"] = problem.line
             result["exact"] = problem.python_error
             if not problem.python_error:
                 result["reason"] = "the real compiler's message for this file is not reproduced"
+                result["reasonKind"] = OutcomeKind.NOT_REPRODUCED.value
         except Inexact as exc:
             result["reason"] = exc.reason
+            result["reasonKind"] = exc.kind.value
             result["exact"] = False
             if compiler is not None:
                 result["parameters"] = [p.to_json() for p in compiler.params + compiler.dropped]
         except RecursionError:
             result["error"] = "internal error in the static compiler: nesting too deep"
             result["reason"] = result["error"]
+            result["errorKind"] = result["reasonKind"] = OutcomeKind.COMPILER_ERROR.value
         except Exception as exc:
             result["error"] = "internal error in the static compiler: %s: %s" % (type(exc).__name__, exc)
             result["reason"] = result["error"]
+            result["errorKind"] = result["reasonKind"] = OutcomeKind.COMPILER_ERROR.value
             traceback.print_exc(file=sys.stderr)
         budget = BUDGET.exhausted
         if budget is not None:
@@ -148,6 +163,7 @@ class StaticCompiler:
             result["exact"] = False
             if budget.reason not in (result["reason"] or ""):
                 result["reason"] = "; ".join(r for r in (result["reason"], budget.reason) if r)
+                result["reasonKind"] = result["reasonKind"] or OutcomeKind.BUDGET.value
         return result
 
     def select_class(self, module, name):
@@ -167,6 +183,7 @@ class StaticCompiler:
     def finish(self, result, compiler, error):
         if error is not None:
             result["error"] = error.message
+            result["errorKind"] = error.kind.value
             result["errorLine"] = error.line
         else:
             result["job"] = compiler.job
@@ -177,12 +194,14 @@ class StaticCompiler:
         # real compiler: count them too (conservative).
         reasons = {}  # a dict, in order: a list's `in` made thousands of reasons quadratic
         for param in [None] + compiler.params:
-            for reason in compiler.reasons if param is None else param.reasons:
+            pairs = compiler.reasons.items() if param is None else zip(param.reasons, param.kinds)
+            for reason, kind in pairs:
                 if param is not None and repr(param.name) not in reason:
                     reason = "parameter %r: %s" % (param.name if param.name is not None else param.attribute, reason)
-                reasons[reason] = None
+                reasons.setdefault(reason, kind)
         result["exact"] = not reasons
         result["reason"] = "; ".join(reasons) if reasons else None
+        result["reasonKind"] = next(iter(reasons.values())).value if reasons else None
         result["parameters"] = [p.to_json() for p in compiler.params + compiler.dropped]
 
 

@@ -8,7 +8,7 @@ import tokenize
 import traceback
 import warnings
 
-from .outcomes import CacheFull, FileProblem
+from .outcomes import CacheFull, FileProblem, OutcomeKind
 from .bounds import BUDGET, MAX_FILE_TOKENS, MAX_FSTRING_FIELDS, MAX_FSTRING_WORK, MAX_HELD_TOKENS
 
 
@@ -109,11 +109,11 @@ def fstring_problem(text):
     if most > MAX_FSTRING_FIELDS:
         return FileProblem("an f-string has %d replacement fields, over the static compiler's limit "
                            "of %d per f-string: Python before 3.12 parses it in quadratic time"
-                           % (most, MAX_FSTRING_FIELDS), text.count("\n", 0, most_at) + 1)
+                           % (most, MAX_FSTRING_FIELDS), text.count("\n", 0, most_at) + 1, kind=OutcomeKind.LIMIT)
     if work > MAX_FSTRING_WORK:
         return FileProblem("the file's f-strings have %d replacement fields x characters, over the "
                            "static compiler's limit of %d per file: Python before 3.12 parses each "
-                           "in time (its fields) x (its length)" % (work, MAX_FSTRING_WORK))
+                           "in time (its fields) x (its length)" % (work, MAX_FSTRING_WORK), kind=OutcomeKind.LIMIT)
     return None
 
 
@@ -172,7 +172,7 @@ class SourceCache:
                 raise FileProblem("file has %d tokens (words, symbols and line breaks; 1 per 64 "
                                   "characters), over the static compiler's limit of %d per file: "
                                   "its syntax tree could take ~%d MB"
-                                  % (tokens, MAX_FILE_TOKENS, tokens >> 10))
+                                  % (tokens, MAX_FILE_TOKENS, tokens >> 10), kind=OutcomeKind.LIMIT)
             problem = fstring_problem(text)
             if problem is not None:
                 raise problem
@@ -195,15 +195,15 @@ class SourceCache:
         try:
             size = os.path.getsize(path)
             if size > self.max_bytes:
-                raise FileProblem("file is %d bytes, over the %d-byte limit" % (size, self.max_bytes))
+                raise FileProblem("file is %d bytes, over the %d-byte limit" % (size, self.max_bytes), kind=OutcomeKind.LIMIT)
             with open(path, "rb") as fh:
                 data = fh.read(self.max_bytes + 1)
         except OSError as exc:
-            raise FileProblem("cannot read file: %s" % (exc.strerror or exc))
+            raise FileProblem("cannot read file: %s" % (exc.strerror or exc), kind=OutcomeKind.IO)
         if len(data) > self.max_bytes:
-            raise FileProblem("file is over the %d-byte limit" % self.max_bytes)
+            raise FileProblem("file is over the %d-byte limit" % self.max_bytes, kind=OutcomeKind.LIMIT)
         if b"\x00" in data:
-            raise FileProblem("file contains NUL bytes (binary file?)", data[: data.index(b"\x00")].count(b"\n") + 1)
+            raise FileProblem("file contains NUL bytes (binary file?)", data[: data.index(b"\x00")].count(b"\n") + 1, kind=OutcomeKind.IO)
         try:
             # UTF-8 unless a PEP 263 coding cookie (or a BOM) says otherwise, like Python.
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
@@ -213,14 +213,14 @@ class SourceCache:
             except UnicodeDecodeError:
                 encoding = "utf-8"  # the first lines are not UTF-8: reported below
             else:
-                raise FileProblem("invalid encoding declaration: %s" % exc.msg, exc.lineno)
+                raise FileProblem("invalid encoding declaration: %s" % exc.msg, exc.lineno, kind=OutcomeKind.IO)
         try:
             text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError) as exc:
             line = data[: exc.start].count(b"\n") + 1 if isinstance(exc, UnicodeDecodeError) else None
             name = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
             reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
-            raise FileProblem("file is not valid %s: %s" % (name, reason), line)
+            raise FileProblem("file is not valid %s: %s" % (name, reason), line, kind=OutcomeKind.IO)
         if text.startswith("\ufeff"):
             text = text[1:]
         return text
@@ -235,7 +235,7 @@ class SourceCache:
                 compile(tree, path, "exec", dont_inherit=True)
             except SyntaxError as exc:
                 last = traceback.format_exception_only(type(exc), exc)[-1].rstrip("\n")
-                raise FileProblem(last, exc.lineno, python_error=True)
+                raise FileProblem(last, exc.lineno, python_error=True, kind=OutcomeKind.SYNTAX)
             except (RecursionError, MemoryError, ValueError) as exc:
-                raise FileProblem("cannot parse file: %s: %s" % (type(exc).__name__, exc))
+                raise FileProblem("cannot parse file: %s: %s" % (type(exc).__name__, exc), kind=OutcomeKind.LIMIT)
         return tree
