@@ -4,7 +4,11 @@ Each entry says where it was observed (file of the tool, or `dir()` in the versi
 
 import re
 
+# The versions every fact below was observed in (`python flow.py dagster create OUT.py`).
+METAFLOW_VERSION = "2.19.38"
+METAFLOW_DAGSTER_VERSION = "0.3.7"
 
+# What an IncludeFile's datastore URL shows in place of $METAFLOW_DATASTORE_SYSROOT_LOCAL.
 SYSROOT_PLACEHOLDER = "<SYSROOT>"
 
 
