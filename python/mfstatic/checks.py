@@ -34,7 +34,8 @@ def strip_stars(message):
 
 class FlowChecks:
     """The checks of FlowCompiler that stop or doubt a flow: its classes and decorators,
-    Parameter.init(), @project, the graph lint and the job name."""
+    Parameter.init(), @project, the graph lint and the job name.  A base class of FlowCompiler
+    (flows.py), whose state they read: mro, params, fail(), config_lookup(), _is_string_type()."""
 
     # -- class-level checks -------------------------------------------------
     def check_classes(self):
