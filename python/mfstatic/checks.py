@@ -1,0 +1,246 @@
+"""Flow checks: the stages of FlowCompiler that check classes, decorators and names, stopping
+with the real compiler's error or making the flow inexact."""
+
+import ast
+
+from .facts import (
+    ENV_FLOW_DECORATORS,
+    ENV_STEP_DECORATORS,
+    HARMLESS_STEP_DECORATORS,
+    PROJECT_INVALID_RE,
+    PROJECT_MAX_LEN,
+    RESERVED_PARAM_NAMES,
+    VALID_JOB_NAME_CHARS,
+)
+from .outcomes import FlowError, Inexact, OutcomeKind
+from .values import (
+    ClassRef,
+    ConfigExpr,
+    DecoratorCall,
+    MetaflowRef,
+    describe,
+    is_callable_value,
+    is_constant,
+)
+from .bounds import EvalCtx
+from .loader import ModuleScope
+from .evaluator import evaluate
+
+
+def strip_stars(message):
+    """Metaflow's echo renders *x* as bold x; the printed text has no stars."""
+    return message.replace("*", "")
+
+
+class FlowChecks:
+    """The checks of FlowCompiler that stop or doubt a flow: its classes and decorators,
+    Parameter.init(), @project, the graph lint and the job name.  A base class of FlowCompiler
+    (flows.py), whose state they read: mro, params, fail(), config_lookup(), _is_string_type()."""
+
+    # -- class-level checks -------------------------------------------------
+    def check_classes(self):
+        self.decorators = []
+        for klass in self.mro:
+            try:
+                decos = klass.check_decorators(EvalCtx())
+            except Inexact as exc:
+                self.fail(exc.reason, exc.kind)
+                continue
+            if decos and not klass.is_flowspec():
+                self.fail("flow decorator on %s, which is not a FlowSpec (error at import)" % klass.name, OutcomeKind.DECORATOR)
+            for deco in decos:
+                self.decorators.append((klass, deco))
+                if deco.name in ENV_FLOW_DECORATORS:
+                    self.fail(ENV_FLOW_DECORATORS[deco.name], OutcomeKind.DECORATOR)
+            if klass.nested:
+                self.fail("class %s is not defined at module level" % klass.name, OutcomeKind.UNSUPPORTED)
+            if klass.namespace.latest("__init_subclass__", None) is not None:
+                self.fail("class %s defines __init_subclass__" % klass.name, OutcomeKind.UNSUPPORTED)
+            self.check_class_body(klass)
+        names = [d.name for _, d in self.decorators]
+        for name in dict.fromkeys(names):  # in order: the reasons must not depend on the hash seed
+            if names.count(name) > 1:
+                self.fail("@%s is applied more than once in the class hierarchy" % name, OutcomeKind.DECORATOR)
+        self.check_monkeypatching()
+
+
+    def check_class_body(self, klass):
+        for stmt in klass.node.body:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                func = stmt.value.func
+                if isinstance(func, ast.Name) and func.id in ("locals", "vars", "exec", "eval", "setattr", "globals"):
+                    self.fail("class body of %s calls %s()" % (klass.name, func.id), OutcomeKind.UNSUPPORTED)
+            if isinstance(stmt, ast.FunctionDef):
+                self.check_step_decorators(klass, stmt)
+
+
+    def check_step_decorators(self, klass, fn):
+        values = []
+        for deco in fn.decorator_list:
+            try:
+                values.append(evaluate(deco, klass.scope(), EvalCtx()))
+            except Inexact:
+                values.append(None)
+        names = [v.name if isinstance(v, (MetaflowRef, DecoratorCall)) else None for v in values]
+        if "step" not in names:
+            return
+        for deco, name in zip(fn.decorator_list, names):
+            if name is None:
+                self.fail("step %s has decorator @%s, which is not a known Metaflow step decorator "
+                          "(it could be a StepMutator)" % (fn.name, ast.unparse(deco)), OutcomeKind.DECORATOR)
+            elif name in ENV_STEP_DECORATORS:
+                self.fail("step %s uses @%s, which depends on the deploy environment "
+                          "(fails with the default local configuration)" % (fn.name, name), OutcomeKind.DECORATOR)
+            elif name not in HARMLESS_STEP_DECORATORS:
+                self.fail("step %s uses @%s, not reproduced statically" % (fn.name, name), OutcomeKind.DECORATOR)
+
+
+    def check_monkeypatching(self):
+        """Module code that assigns attributes of a class in the MRO changes it."""
+        modules = {id(c.module): c.module for c in self.mro}
+        modules[id(self.info.module)] = self.info.module
+        classes = {id(c) for c in self.mro}
+        for module in modules.values():
+            for stmt in module.tree.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    continue
+                for node in ast.walk(stmt):
+                    target = None
+                    if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                        target = node.value
+                    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                            and node.func.id in ("setattr", "delattr") and node.args:
+                        target = node.args[0]
+                    if isinstance(target, ast.Name):
+                        try:
+                            value = ModuleScope(module, None).lookup(target.id, EvalCtx())
+                        except Inexact:
+                            continue
+                        if isinstance(value, ClassRef) and id(value.info) in classes:
+                            self.fail("%s:%d modifies class %s at import"
+                                      % (module.rel, node.lineno, value.info.name), OutcomeKind.NOT_REPRODUCED)
+
+
+    # -- stage: Parameter.init() at CLI start -------------------------------
+    def parameter_init_errors(self):
+        for param in self.params:
+            if param.reasons or param.kind == "Config":
+                continue
+            spec = param.spec
+            name = param.name
+            try:
+                if name in RESERVED_PARAM_NAMES:
+                    return FlowError("Parameter name '%s' is a reserved word. Please use a different "
+                                     "name for your parameter." % name, param.line)
+                for field in ("show_default", "separator", "required"):
+                    if is_callable_value(spec.value(field)):
+                        return FlowError("Parameter %s: Field '%s' cannot have a function as its value"
+                                         % (name, field), param.line)
+                separator = spec.value("separator")
+                if separator and not self._is_string_type(param):
+                    return FlowError(strip_stars("Parameter *%s*: Separator is only allowed for string "
+                                                 "parameters." % name), param.line)
+            except Inexact as exc:
+                param.fail(exc.reason, exc.kind)
+        return None
+
+
+    # -- stage: flow decorators initialised at CLI start ----------------------
+    def flow_decorator_errors(self):
+        for klass, deco in self.decorators:
+            if deco.name != "project":
+                continue
+            try:
+                attrs = self._decorator_attributes(deco)
+            except Inexact as exc:
+                self.fail("@project: %s" % exc.reason, exc.kind)
+                continue
+            unknown = set(attrs) - {"name", "branch", "production"}
+            if unknown:
+                self.fail("@project gets unsupported attributes %s (error at import)" % sorted(unknown), OutcomeKind.DECORATOR)
+                continue
+            name = attrs.get("name")
+            line = klass.line
+            if not name:
+                return FlowError("@project needs a name. Try @project(name='some_name')", line)
+            if not isinstance(name, str):
+                self.fail("@project name is not a string", OutcomeKind.DECORATOR)
+                continue
+            if PROJECT_INVALID_RE.search(name):
+                return FlowError("The @project name must contain only lowercase alphanumeric "
+                                 "characters and underscores.", line)
+            if len(name) > PROJECT_MAX_LEN:
+                return FlowError("The @project name must be shorter than %d characters." % PROJECT_MAX_LEN, line)
+            branch = attrs.get("branch")
+            if branch:
+                if not isinstance(branch, str):
+                    self.fail("@project branch is not a string", OutcomeKind.DECORATOR)
+                elif PROJECT_INVALID_RE.search(branch):
+                    return FlowError("The branch name must contain only lowercase alphanumeric "
+                                     "characters and underscores.", line)
+                elif len(branch) > PROJECT_MAX_LEN:
+                    return FlowError("Branch name is too long. The maximum is %d characters."
+                                     % PROJECT_MAX_LEN, line)
+            self.project_name = name
+        return None
+
+
+    def _decorator_attributes(self, deco):
+        if deco.call is None:
+            return {}
+        if deco.call.args:
+            raise Inexact("positional decorator arguments", OutcomeKind.DECORATOR)
+        attrs = {}
+        for kw in deco.call.keywords:
+            if kw.arg is None:
+                raise Inexact("**kwargs in decorator arguments", OutcomeKind.DECORATOR)
+            value = evaluate(kw.value, deco.scope, EvalCtx())
+            if isinstance(value, ConfigExpr):
+                value = self.config_lookup(value)
+            elif not is_constant(value):
+                raise Inexact("decorator argument %s is %s" % (kw.arg, describe(value)), OutcomeKind.DECORATOR)
+            attrs[kw.arg] = value
+        return attrs
+
+
+    # -- stage: graph lint (only the start/end requirement) -------------------
+    def lint_checks(self):
+        """Only the start/end requirement of Metaflow's graph lint is checked.
+        metaflow-dagster looks the steps up by name: @step(start=True) on a
+        step with another name fails there (KeyError: 'start')."""
+        steps = set()
+        for klass in self.mro:
+            for stmt in klass.node.body:
+                if isinstance(stmt, ast.FunctionDef) and self._is_step(klass, stmt):
+                    steps.add(stmt.name)
+        for name in ("start", "end"):
+            if name not in steps:
+                self.fail("no @step named %r: the real compiler's graph validation "
+                          "fails (not reproduced)" % name, OutcomeKind.NOT_REPRODUCED)
+        return None
+
+
+    @staticmethod
+    def _is_step(klass, fn):
+        for deco in fn.decorator_list:
+            try:
+                value = evaluate(deco, klass.scope(), EvalCtx())
+            except Inexact:
+                continue
+            if isinstance(value, (MetaflowRef, DecoratorCall)) and value.name == "step":
+                return True
+        return False
+
+
+    # -- stage: dagster create: job name ------------------------------------
+    def job_name(self):
+        if self.job_name_arg:
+            if not all(c in VALID_JOB_NAME_CHARS for c in self.job_name_arg):
+                return FlowError("Job name %r contains invalid characters. Use only letters, digits "
+                                 "and underscores." % self.job_name_arg)
+            self.job = self.job_name_arg
+        elif getattr(self, "project_name", None):
+            self.job = "%s_%s" % (self.project_name, self.flow_name)
+        else:
+            self.job = self.flow_name
+        return None

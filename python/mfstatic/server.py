@@ -1,0 +1,318 @@
+"""The protocol: one JSON request in, one JSON response out (one-shot or --serve), see __init__.py."""
+
+import gc
+import json
+import os
+import sys
+import time
+import traceback
+
+from .outcomes import CacheFull, FileProblem, FlowProblem, Inexact, OutcomeKind
+from .values import ClassRef
+from .bounds import BUDGET, DEFAULT_MAX_FILE_BYTES, EvalCtx
+from .sources import SourceCache
+from .loader import Loader, ModuleScope
+from .scan import find_main_call, flow_classes
+from .flows import FlowCompiler
+
+
+PROTOCOL = 1
+
+
+class RequestError(Exception):
+    pass
+
+
+class StaticCompiler:
+    def __init__(self, root, max_bytes):
+        self.root = os.path.realpath(root)
+        self.max_bytes = max_bytes
+        self.sources = SourceCache(self.root, max_bytes)
+        self.loader = Loader(self.sources)
+        self.loader.current_flow_dir = self.root
+
+    def reset(self):
+        """Forget every parsed file and module (what a file's path resolves to stays known).
+        All at once, never one module: cached values of one module refer to others (ModuleRef,
+        ClassRef), and a module parsed again next to them would be a second copy of the same
+        classes."""
+        self.sources = SourceCache(self.root, self.max_bytes, self.sources._real)
+        self.loader = Loader(self.sources)
+        self.loader.current_flow_dir = self.root
+        # Modules refer to their bindings and back, and the server runs without the cycle
+        # collector: without this the trees would never be freed.
+        gc.collect()
+
+    def _entry(self, run, arg):
+        """`run(arg)` (one scan or compile) with the cached trees under MAX_HELD_TOKENS: when a
+        file it needs does not fit next to those of earlier entries, it runs again on an empty
+        cache, with a fresh step budget and the same deadline (so its result does not depend on
+        what ran before it in this process)."""
+        BUDGET.start()
+        self.sources.begin()
+        try:
+            return run(arg)
+        except CacheFull:
+            pass
+        deadline = BUDGET.deadline
+        self.reset()
+        BUDGET.start()
+        BUDGET.deadline = deadline
+        self.sources.begin()
+        return run(arg)  # no CacheFull on an empty cache: its own files exhaust the budget
+
+    def scan(self, rel):
+        return self._entry(self._scan, rel)
+
+    def compile(self, request):
+        return self._entry(self._compile, request)
+
+    def flow_path(self, rel):
+        """Absolute real path of a request path; FileProblem if outside root."""
+        if os.path.isabs(rel):
+            raise FileProblem("path must be relative to root", kind=OutcomeKind.IO)
+        full = os.path.join(self.root, rel)
+        real = self.sources.inside(full)
+        if real is None:
+            raise FileProblem("path is outside the root (or a symlink leading out of it)", kind=OutcomeKind.IO)
+        return real
+
+    def main_module(self, rel):
+        module = self.loader.main_module(self.flow_path(rel))
+        if module.problem is not None:
+            raise module.problem
+        return module
+
+    def _scan(self, rel):
+        entry = {"file": rel, "error": None, "errorLine": None, "flowClasses": [],
+                 "mainClass": None, "mainLine": None, "isFlowFile": False}
+        kind = None
+        try:
+            module = self.main_module(rel)
+            self.loader.current_flow_dir = os.path.dirname(module.path)
+            entry["flowClasses"] = flow_classes(module)
+            info, line, _doubt = find_main_call(module)
+            if info is not None:
+                entry["mainClass"] = info.name
+                entry["mainLine"] = line
+                entry["isFlowFile"] = True
+        except FileProblem as problem:
+            entry["error"] = problem.message
+            kind = problem.kind.value
+            entry["errorLine"] = problem.line
+        except RecursionError:
+            entry["error"] = "internal error in the static compiler: nesting too deep"
+            kind = OutcomeKind.COMPILER_ERROR.value
+        except Exception as exc:  # one bad file never stops the others
+            entry["error"] = "internal error in the static compiler: %s: %s" % (type(exc).__name__, exc)
+            kind = OutcomeKind.COMPILER_ERROR.value
+        if BUDGET.exhausted is not None and entry["error"] is None:
+            # What was found may be incomplete (a class base that was not resolved...).
+            entry["error"] = BUDGET.exhausted.reason
+            kind = OutcomeKind.BUDGET.value
+        if kind is not None:
+            # Only next to an error: an entry without one keeps exactly its old fields.
+            entry = dict(entry, errorKind=kind)
+        return entry
+
+    def _compile(self, request):
+        rel = request["flowFile"]
+        result = {"flowFile": rel, "flowClass": request.get("flowClass"), "job": None,
+                  "exact": False, "reason": None, "reasonKind": None, "error": None, "errorKind": None,
+                  "errorLine": None,
+                  "configClass": None, "parameters": []}
+        compiler = None
+        try:
+            module = self.main_module(rel)
+            self.loader.current_flow_dir = os.path.dirname(module.path)
+            info = self.select_class(module, request.get("flowClass"))
+            result["flowClass"] = info.name
+            compiler = FlowCompiler(self.loader, info, request.get("jobName"))
+            error = compiler.run()
+            self.finish(result, compiler, error)
+        except FlowProblem as problem:
+            result["error"] = problem.message
+            result["errorKind"] = result["reasonKind"] = problem.kind.value
+            result["reason"] = "not a real compiler message: " + problem.message
+        except FileProblem as problem:
+            result["error"] = problem.message
+            result["errorKind"] = problem.kind.value
+            result["errorLine"] = problem.line
+            result["exact"] = problem.python_error
+            if not problem.python_error:
+                result["reason"] = "the real compiler's message for this file is not reproduced"
+                result["reasonKind"] = OutcomeKind.NOT_REPRODUCED.value
+        except Inexact as exc:
+            result["reason"] = exc.reason
+            result["reasonKind"] = exc.kind.value
+            result["exact"] = False
+            if compiler is not None:
+                result["parameters"] = [p.to_json() for p in compiler.params + compiler.dropped]
+        except RecursionError:
+            result["error"] = "internal error in the static compiler: nesting too deep"
+            result["reason"] = result["error"]
+            result["errorKind"] = result["reasonKind"] = OutcomeKind.COMPILER_ERROR.value
+        except Exception as exc:
+            result["error"] = "internal error in the static compiler: %s: %s" % (type(exc).__name__, exc)
+            result["reason"] = result["error"]
+            result["errorKind"] = result["reasonKind"] = OutcomeKind.COMPILER_ERROR.value
+            traceback.print_exc(file=sys.stderr)
+        budget = BUDGET.exhausted
+        if budget is not None:
+            # A stage that treats "unknown" as "not there" may have swallowed it: never exact.
+            result["exact"] = False
+            if budget.reason not in (result["reason"] or ""):
+                result["reason"] = "; ".join(r for r in (result["reason"], budget.reason) if r)
+                result["reasonKind"] = result["reasonKind"] or OutcomeKind.BUDGET.value
+        return result
+
+    def select_class(self, module, name):
+        if name is None:
+            info, _, _doubt = find_main_call(module)
+            if info is None:
+                raise FlowProblem('no FlowSpec subclass is run under if __name__ == "__main__"')
+            return info
+        try:
+            value = ModuleScope(module, None).lookup(name, EvalCtx())
+        except Inexact as exc:
+            raise FlowProblem("class %s not found in %s: %s" % (name, module.rel, exc.reason))
+        if not isinstance(value, ClassRef):
+            raise FlowProblem("%s in %s is not a class" % (name, module.rel))
+        return value.info
+
+    def finish(self, result, compiler, error):
+        if error is not None:
+            result["error"] = error.message
+            result["errorKind"] = error.kind.value
+            result["errorLine"] = error.line
+        else:
+            result["job"] = compiler.job
+            if compiler.params:
+                result["configClass"] = compiler.render()
+        # Dropped parameters never reach the output, so only rendered ones count.
+        # On an error, an inexact parameter could still have failed first in the
+        # real compiler: count them too (conservative).
+        reasons = {}  # a dict, in order: a list's `in` made thousands of reasons quadratic
+        for param in [None] + compiler.params:
+            pairs = compiler.reasons.items() if param is None else zip(param.reasons, param.kinds)
+            for reason, kind in pairs:
+                if param is not None and repr(param.name) not in reason:
+                    reason = "parameter %r: %s" % (param.name if param.name is not None else param.attribute, reason)
+                reasons.setdefault(reason, kind)
+        result["exact"] = not reasons
+        result["reason"] = "; ".join(reasons) if reasons else None
+        result["reasonKind"] = next(iter(reasons.values())).value if reasons else None
+        result["parameters"] = [p.to_json() for p in compiler.params + compiler.dropped]
+
+
+def parse_request(raw):
+    try:
+        request = json.loads(raw)
+    except ValueError as exc:
+        raise RequestError("request is not valid JSON: %s" % exc)
+    if not isinstance(request, dict):
+        raise RequestError("request must be a JSON object")
+    root = request.get("root")
+    if not isinstance(root, str) or not os.path.isabs(root):
+        raise RequestError("root must be an absolute path")
+    if not os.path.isdir(root):
+        raise RequestError("root is not a directory: %s" % root)
+    scan = request.get("scan", [])
+    if not isinstance(scan, list) or not all(isinstance(s, str) for s in scan):
+        raise RequestError("scan must be a list of paths")
+    compile_list = request.get("compile", [])
+    if not isinstance(compile_list, list):
+        raise RequestError("compile must be a list")
+    for entry in compile_list:
+        if not isinstance(entry, dict) or not isinstance(entry.get("flowFile"), str):
+            raise RequestError("each compile entry needs a flowFile string")
+        for key in ("flowClass", "jobName"):
+            if entry.get(key) is not None and not isinstance(entry.get(key), str):
+                raise RequestError("%s must be a string or null" % key)
+    max_bytes = request.get("maxFileBytes", DEFAULT_MAX_FILE_BYTES)
+    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0:
+        raise RequestError("maxFileBytes must be a positive integer")
+    return root, scan, compile_list, max_bytes, request.get("progress") is True
+
+
+class Progress:
+    """`{"protocol": 1, "progress": <entries done>}` lines, at most one a second, while a
+    --serve request runs: the caller's deadline is then one for the next sign of life (every
+    entry has its own bounded budget), not one for the whole request."""
+
+    def __init__(self, out):
+        self.out = out
+        self.done = 0
+        self.last = time.monotonic()
+
+    def __call__(self):
+        self.done += 1
+        now = time.monotonic()
+        if now - self.last >= 1.0:
+            self.last = now
+            self.out.write(json.dumps({"protocol": PROTOCOL, "progress": self.done}) + "\n")
+            self.out.flush()
+
+
+def answer(compiler_for, text, out=None):
+    """One request in, one response object out (see the module docstring); progress lines go
+    to `out` when the request asks for them."""
+    root, scan, compile_list, max_bytes, wants_progress = parse_request(text)
+    compiler = compiler_for(root, max_bytes)
+    progress = Progress(out) if wants_progress and out is not None else (lambda: None)
+    files = []
+    for rel in scan:
+        files.append(compiler.scan(rel))
+        progress()
+    results = []
+    for entry in compile_list:
+        results.append(compiler.compile(entry))
+        progress()
+    return {"protocol": PROTOCOL, "files": files, "results": results}
+
+
+def main(argv):
+    # Deep (but bounded) hierarchies and import chains recurse; stay well below
+    # what the C stack allows.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    compilers = {}
+
+    def compiler_for(root, max_bytes):
+        # --serve keeps one compiler per root, so a file parsed for discovery is
+        # not read and parsed again when the same process compiles it.
+        key = (root, max_bytes)
+        if key not in compilers:
+            compilers[key] = StaticCompiler(root, max_bytes)
+        return compilers[key]
+
+    if "--serve" in argv:
+        # One JSON request per line in, one JSON response per line out, until EOF.
+        # No cycle collection in a server: it lives for one check, and a request builds
+        # thousands of syntax trees that stay cached, which every full collection walked again
+        # (a third of a 1000-flow request's time, and half a second per collection after it).
+        # The trees hold no cycles; the little cyclic garbage there is goes with the process.
+        gc.disable()
+        sys.stdout.write(json.dumps({"protocol": PROTOCOL, "ready": True, "executable": sys.executable or None}) + "\n")
+        sys.stdout.flush()
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                response = answer(compiler_for, line, sys.stdout)
+            except RequestError as exc:
+                response = {"protocol": PROTOCOL, "requestError": str(exc)}
+            sys.stdout.write(json.dumps(response, ensure_ascii=True) + "\n")
+            sys.stdout.flush()
+        # Tearing down the cached trees one object at a time takes longer than a request; the
+        # answers are written and flushed, and nothing else is open.
+        sys.stderr.flush()
+        os._exit(0)
+    try:
+        response = answer(compiler_for, sys.stdin.read())
+    except RequestError as exc:
+        sys.stderr.write("mfdag_static: %s\n" % exc)
+        return 2
+    sys.stdout.write(json.dumps(response, ensure_ascii=True))
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    return 0

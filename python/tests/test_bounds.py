@@ -1,0 +1,67 @@
+"""Bounds: values, files and flows over the static compiler's limits are refused by name."""
+
+from unittest import mock
+
+from mfstatic import bounds
+from mfstatic.outcomes import OutcomeKind
+from mfstatic.server import StaticCompiler
+
+from .support import StaticTestCase, flow
+
+
+class ValueLimits(StaticTestCase):
+    def test_a_repeated_string_over_the_length_bound(self):
+        self.inexact(flow('s = Parameter("s", default="x" * 10**7)'), OutcomeKind.LIMIT,
+                     "repeated sequence is too large to evaluate statically")
+
+    def test_a_power_over_the_integer_bound(self):
+        self.inexact(flow('n = Parameter("n", default=7 ** 100000)'), OutcomeKind.LIMIT,
+                     "power is too large to evaluate statically")
+
+    def test_a_format_width_over_the_bound(self):
+        self.inexact(flow('s = Parameter("s", default=format(1, "99999999d"))'), OutcomeKind.LIMIT,
+                     "format width is too large")
+
+    def test_deep_recursion_in_a_repository_function(self):
+        self.inexact(flow('n = Parameter("n", default=f(1))', head="def f(x):\n    return f(x)"),
+                     OutcomeKind.LIMIT, "calls nest too deeply (recursion?)")
+
+
+class FileLimits(StaticTestCase):
+    max_bytes = 1000
+
+    def test_a_flow_file_over_max_file_bytes(self):
+        result = self.refused(flow("pass") + "#" * 2000, "bytes, over the 1000-byte limit", kind=OutcomeKind.LIMIT)
+        self.assertEqual(result["reasonKind"], "not-reproduced")
+
+    def test_an_imported_module_over_max_file_bytes(self):
+        self.inexact(flow("pass", head="import big"), OutcomeKind.LIMIT, "module big.py cannot be read: file is",
+                     files={"big.py": "X = 1\n" + "#" * 2000})
+
+    def test_too_many_fstring_fields(self):
+        with mock.patch.object(bounds, "MAX_FSTRING_FIELDS", 3), mock.patch("mfstatic.sources.MAX_FSTRING_FIELDS", 3):
+            self.refused(flow('s = Parameter("s", default=f"{1}{2}{3}{4}")'), "an f-string has 4 replacement fields",
+                         kind=OutcomeKind.LIMIT)
+
+
+class FlowBudget(StaticTestCase):
+    def test_running_out_of_steps_names_the_budget(self):
+        with mock.patch.object(bounds, "MAX_FLOW_STEPS", 50):
+            self.inexact(flow('n = Parameter("n", default=[i for i in range(100)])'), OutcomeKind.BUDGET,
+                         "the static compiler's budget for one flow ran out (more than 50 evaluation steps)")
+
+    def test_the_next_flow_gets_a_fresh_budget(self):
+        compiler = StaticCompiler(self.root, self.max_bytes)
+        self.write({"slow.py": flow('n = Parameter("n", default=[i for i in range(3000)])', name="SlowFlow"),
+                    "fast.py": flow('n = Parameter("n", default=1)', name="FastFlow")})
+        with mock.patch.object(bounds, "MAX_FLOW_STEPS", 1000):
+            slow = compiler.compile({"flowFile": "slow.py", "flowClass": None, "jobName": None})
+            fast = compiler.compile({"flowFile": "fast.py", "flowClass": None, "jobName": None})
+        self.assertEqual((slow["exact"], slow["reasonKind"]), (False, "budget"))
+        self.assertEqual((fast["exact"], fast["reasonKind"]), (True, None))
+
+    def test_a_scan_that_runs_out_reports_the_budget_as_its_error(self):
+        with mock.patch.object(bounds, "MAX_FLOW_STEPS", 1), mock.patch.object(bounds, "CLOCK_EVERY_STEPS", 1):
+            entry = self.scan(flow("pass"))
+        self.assertEqual(entry.get("errorKind"), "budget", entry)
+        self.assertIn("the static compiler's budget for one flow ran out", entry["error"])
