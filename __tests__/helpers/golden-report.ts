@@ -24,7 +24,7 @@ export const TRAIN_CHANGES: FieldChange[] = [
   change("seed", "reordered", "non-breaking", { type: "int", default: "7", help: "" }, { type: "int", default: "7", help: "" }, { flowLine: 16, definitionsLine: 33 }),
 ];
 
-const notCompared = { changes: [], jobChange: null, configDiff: null } as const;
+const notCompared: Pick<FlowResult, "changes" | "jobChange" | "configDiff"> = { changes: [], jobChange: null, configDiff: null };
 
 export const GOLDEN_FLOWS: FlowResult[] = [
   {
