@@ -1,0 +1,88 @@
+/**
+ * One golden file per template: each template in templates/ rendered with fixed, representative
+ * contexts (built from the report in helpers/golden-report.ts) must give exactly the text in
+ * __tests__/golden/<template>.txt. A template change shows up here as a diff of what people read;
+ * `npm run golden` (scripts/golden.mjs) rewrites the goldens to review and commit.
+ *
+ * A new template needs one line in CASES below, then `npm run golden`.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { fixTargets } from "../src/core/fix.js";
+import type { CheckReport } from "../src/core/types.js";
+import { createRenderer } from "../src/render/index.js";
+import { checkView } from "../src/render/views.js";
+import { CLEAN_REPORT, CONTRACT, DRIFTING_REPORT, FAILING_REPORT, GOLDEN_FLOWS, TRAIN_CHANGES } from "./helpers/golden-report.js";
+
+const PROJECT = path.resolve(import.meta.dirname, "..");
+const TEMPLATES = path.join(PROJECT, "templates");
+const GOLDEN = path.join(PROJECT, "__tests__/golden");
+/** Set by scripts/golden.mjs: write the goldens instead of comparing with them. */
+const UPDATE = process.env.MFDAG_UPDATE_GOLDEN === "1";
+
+/** The context every report template gets, as the CLI and the action build it. */
+const reportContext = (report: CheckReport, more: object = {}) => ({ report, view: checkView(report), contract: null, notes: [], ...more });
+
+const train = GOLDEN_FLOWS.find((flow) => flow.flowClass === "TrainFlow")!;
+const [regenerated, failedTarget] = fixTargets({ ...FAILING_REPORT, flows: [train, { ...train, flowFile: "flows/eval_flow.py", definitionsFile: "dagster/eval_dagster.py" }] }, null);
+const fixContext = { outcomes: [{ target: regenerated!, text: "...", error: null, committed: "..." }, { target: failedTarget!, text: null, error: "dagster create exited with code 1: ModuleNotFoundError: No module named 'torch'", committed: "..." }], skipped: FAILING_REPORT.flows.filter((flow) => flow.status === "error") };
+const compiled = { flowFile: "flows/train_flow.py", flowClass: "TrainFlow", job: "TrainFlow", compiler: "static", exact: true, reason: null, error: null, errorLine: null, configClass: train.currentConfig, parameters: [] };
+const listing = {
+  root: "/home/ci/shop",
+  flows: [{ path: "flows/etl_flow.py", flowClass: "EtlFlow", line: 12, definitions: ["dagster/etl_dagster.py", "dagster/etl_copy_dagster.py"] }, { path: "flows/score_flow.py", flowClass: "ScoreFlow", line: 30, definitions: [] }],
+  definitions: [],
+  orphaned: [{ path: "dagster/old_dagster.py", flow: "OldFlow", job: "OldFlow", source: "/home/ci/shop/flows/old_flow.py", configLine: null, configClass: null, problem: null }, { path: "dagster/anon_dagster.py", flow: null, job: null, source: null, configLine: null, configClass: null, problem: null }],
+  unreadable: [{ path: "flows/broken_flow.py", error: "flows/broken_flow.py:4: '(' was never closed", line: 4 }],
+  definitionsCount: 4,
+};
+const [added, , , typeChanged] = TRAIN_CHANGES;
+
+/** Per template (file name in templates/), its cases: a name and the context it is rendered with. */
+const CASES: Record<string, Record<string, object>> = {
+  "audit-issue.md.njk": { "with the run's link and a patch artifact": reportContext(FAILING_REPORT, { runUrl: "https://github.com/org/shop/actions/runs/42", patchArtifact: "mfdag-patch" }), "without either": reportContext(FAILING_REPORT, { runUrl: null, patchArtifact: null }) },
+  "check.md.njk": { "failing, with the PR's contract and a note": reportContext(FAILING_REPORT, { contract: CONTRACT, notes: ["The regenerated definitions are attached to this run as the artifact mfdag-patch: download it and git apply it."] }), "drift that does not fail, a PR that changes no Config class": reportContext(DRIFTING_REPORT, { contract: [] }), "all up to date, outside a PR": reportContext(CLEAN_REPORT) },
+  "check.txt.njk": { failing: reportContext(FAILING_REPORT), "all up to date": reportContext(CLEAN_REPORT) },
+  "config.txt.njk": { exact: { result: compiled }, "not exact, from the metaflow compiler": { result: { ...compiled, compiler: "metaflow", exact: false, reason: "a default computed at import time" } }, "no parameters": { result: { ...compiled, configClass: null } }, error: { result: { ...compiled, error: "flows/train_flow.py:4: invalid syntax" } } },
+  "fix.txt.njk": { "regenerated in place": { ...fixContext, patch: null, written: 0 }, "written to a patch": { ...fixContext, patch: "mfdag.patch", written: 1 }, "nothing stale": { outcomes: [], patch: null, written: 0, skipped: [] } },
+  "list.txt.njk": { "flows, orphans and an unreadable file": { listing } },
+  "review-parameter.md.njk": { "an added field": { change: added, definitionsFile: train.definitionsFile, regenerate: train.regenerate }, "a type change": { change: typeChanged, definitionsFile: train.definitionsFile, regenerate: train.regenerate } },
+  "review-suggestion.md.njk": { "a type change": { change: typeChanged, line: "    learning_rate: str = '0.001'  # Step size", regenerate: train.regenerate } },
+  "tool-failure.md.njk": { "the user's configuration": { message: "No flow file and no definitions file under /home/runner/work/shop/shop", configuration: true }, "a bug in mfdag": { message: "TypeError: Cannot read properties of undefined (reading 'flows')\n    at check (dist/index.js:1:2)", configuration: false } },
+};
+
+/** `check.md.njk` → `check.md.txt`. */
+const goldenName = (template: string) => template.replace(/\.njk$/, ".txt");
+
+/** Partials (`_macros.njk`) are not rendered alone; the templates that import them cover them. */
+const templates = () => readdirSync(TEMPLATES).filter((file) => file.endsWith(".njk") && !file.startsWith("_")).sort();
+
+function renderCases(template: string): string {
+  const renderer = createRenderer();
+  return Object.entries(CASES[template]!)
+    .map(([name, context]) => `===== ${template}: ${name} =====\n${renderer.render(template, context)}`)
+    .join("\n");
+}
+
+describe("template goldens (npm run golden rewrites them)", () => {
+  if (UPDATE) {
+    mkdirSync(GOLDEN, { recursive: true });
+    for (const file of readdirSync(GOLDEN)) if (!Object.keys(CASES).map(goldenName).includes(file)) rmSync(path.join(GOLDEN, file));
+    for (const template of Object.keys(CASES)) writeFileSync(path.join(GOLDEN, goldenName(template)), renderCases(template));
+  }
+
+  it("every template in templates/ has cases and a golden, and every golden a template", () => {
+    expect(Object.keys(CASES).sort(), "CASES in __tests__/golden.test.ts must name every template in templates/ (but partials, _*.njk), and nothing else").toEqual(templates());
+    const goldens = readdirSync(GOLDEN).sort();
+    expect(goldens, "__tests__/golden/ must hold one golden per template: run npm run golden").toEqual(templates().map(goldenName).sort());
+  });
+
+  for (const template of Object.keys(CASES).sort()) {
+    it(`templates/${template} renders as __tests__/golden/${goldenName(template)}`, () => {
+      const actual = renderCases(template);
+      const file = path.join(GOLDEN, goldenName(template));
+      expect(existsSync(file), `__tests__/golden/${goldenName(template)} is missing: run npm run golden, review it, and commit it`).toBe(true);
+      expect(actual, `templates/${template} no longer renders as __tests__/golden/${goldenName(template)}: if the change is intended, run npm run golden and commit the new golden`).toBe(readFileSync(file, "utf8"));
+    });
+  }
+});
