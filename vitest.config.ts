@@ -14,6 +14,7 @@ import { defineConfig } from "vitest/config";
  * end-to-end, the safe default.
  */
 export const UNIT = [
+  "__tests__/architecture.test.ts",
   "__tests__/check-engine.test.ts",
   "__tests__/compare.test.ts",
   "__tests__/definitions.test.ts",
@@ -22,7 +23,9 @@ export const UNIT = [
   "__tests__/pairing.test.ts",
   "__tests__/python-unit.test.ts",
   "__tests__/render.test.ts",
+  "__tests__/sarif-rules.test.ts",
   "__tests__/shard.test.ts",
+  "__tests__/tracking-issue-text.test.ts",
 ];
 
 /** End-to-end files whose assertions compare CPU timings, or that fill the static compiler's 10 s budget for one flow. */

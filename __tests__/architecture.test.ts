@@ -114,3 +114,14 @@ describe("the import graph of src/", () => {
     expect(specifiers(text)).toEqual(["./a.js", "./c.js", "./d.js", "./e.js", "./f.js"]);
   });
 });
+
+describe("one vocabulary across the Python/TypeScript line", () => {
+  it("the outcome kinds the TypeScript side validates are exactly python/mfstatic/outcomes.py's OutcomeKind", async () => {
+    const { OUTCOME_KINDS } = await import("../src/core/static-protocol.js");
+    const python = readFileSync(path.join(import.meta.dirname, "../python/mfstatic/outcomes.py"), "utf8");
+    const enumBody = python.split("class OutcomeKind")[1]!.split("\nclass ")[0]!;
+    const values = [...enumBody.matchAll(/^ {4}[A-Z_]+ = "([a-z-]+)"$/gm)].map((match) => match[1]);
+    expect(values.length).toBeGreaterThan(5);
+    expect([...OUTCOME_KINDS]).toEqual(values);
+  });
+});

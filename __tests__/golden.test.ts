@@ -48,6 +48,9 @@ const CASES: Record<string, Record<string, object>> = {
   "list.txt.njk": { "flows, orphans and an unreadable file": { listing } },
   "review-parameter.md.njk": { "an added field": { change: added, definitionsFile: train.definitionsFile, regenerate: train.regenerate }, "a type change": { change: typeChanged, definitionsFile: train.definitionsFile, regenerate: train.regenerate } },
   "review-suggestion.md.njk": { "a type change": { change: typeChanged, line: "    learning_rate: str = '0.001'  # Step size", regenerate: train.regenerate } },
+  "tracking-issue-closed.md.njk": { "with the audit run's link": { runUrl: "https://github.com/org/shop/actions/runs/42" }, "without it": { runUrl: null } },
+  "tracking-issue-reopened.md.njk": { "with the audit run's link": { runUrl: "https://github.com/org/shop/actions/runs/42" }, "without it": { runUrl: null } },
+  "tracking-issue-title.txt.njk": { "the default comment-id": { commentId: "default" }, "a named one": { commentId: "nightly_ml.v2" } },
   "tool-failure.md.njk": { "the user's configuration": { message: "No flow file and no definitions file under /home/runner/work/shop/shop", configuration: true }, "a bug in mfdag": { message: "TypeError: Cannot read properties of undefined (reading 'flows')\n    at check (dist/index.js:1:2)", configuration: false } },
 };
 

@@ -3,7 +3,7 @@
  * without running user code. Checked against the recorded corpus and, when metaflow and
  * metaflow-dagster are importable, against the real compiler on extra flows.
  */
-import type { StaticResponse } from "../src/core/static-protocol.js";
+import { staticResponseSchema, type StaticResponse } from "../src/core/static-protocol.js";
 import { CORPUS, corpusExpected, FLOW_STEPS, flowSource as sharedFlowSource, PROJECT, REAL_COMPILER_SKIP_REASON, realCompilerAvailable, snapshotTree, tempDir, writeFiles } from "./helpers/repo.js";
 import { readFileSync, statSync } from "node:fs";
 import net from "node:net";
@@ -346,6 +346,10 @@ describe("static compiler rules", () => {
     expect(results[1]!.reason).toMatch(/FlowMutator/);
     expect(results[2]!.reason).toMatch(/PYTHONHASHSEED/);
     expect(results[3]!.reason).toMatch(/user_name/);
+    // Each reason has its named kind, which the TypeScript side validates (static-protocol.ts).
+    const parsed = staticResponseSchema.parse({ protocol: 1, files: [], results });
+    expect(parsed.results.map((r) => r.reasonKind)).toEqual(["environment", "decorator", "environment", "environment"]);
+    expect(parsed.results.map((r) => r.errorKind)).toEqual([null, null, null, null]);
     // A best-effort class is still given; unknown parts are marked.
     expect(results[3]!.configClass).toEqual(["class UserFlowConfig(Config):", "    x: str = <unknown>"]);
   });

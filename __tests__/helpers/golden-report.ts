@@ -3,8 +3,7 @@
  * flow of each status, every change kind, a job rename, a Config diff, warnings, and a contract.
  * Written out as data, so the goldens change only when a template (or this fixture) does.
  */
-import type { ContractChange } from "../../src/core/contract.js";
-import type { CheckReport, FieldChange, FlowResult } from "../../src/core/types.js";
+import type { CheckReport, ContractChange, FieldChange, FlowResult } from "../../src/core/types.js";
 
 const TRAIN_DIFF =
   "--- a/dagster/train_dagster.py\tcommitted\n+++ b/dagster/train_dagster.py\tdagster create now\n@@ -1,4 +1,4 @@\n class TrainFlowConfig(Config):\n" +

@@ -7,6 +7,30 @@
 import { z } from "zod";
 import { COMPILER_NAMES } from "./report-schema.js";
 
+/**
+ * Why a result is not exact, or what kind of error it has: python/mfstatic/outcomes.py's
+ * OutcomeKind, written as `reasonKind` next to `reason` and `errorKind` next to `error`. The
+ * messages stay free text for people; code decides on the kind.
+ */
+export const OUTCOME_KINDS = [
+  "budget",
+  "limit",
+  "unsupported",
+  "unresolved-name",
+  "python-error",
+  "decorator",
+  "config",
+  "deploy-time",
+  "environment",
+  "io",
+  "syntax",
+  "not-reproduced",
+  "flow-error",
+  "no-flow",
+  "compiler-error",
+] as const;
+export type OutcomeKind = (typeof OUTCOME_KINDS)[number];
+
 /** What the compiler knows about one `Parameter`/`IncludeFile`/`Config` attribute of a flow. */
 const parameterSchema = z.object({
   attribute: z.string(),
@@ -41,7 +65,10 @@ const compileResultSchema = z.object({
   job: z.string().nullable(),
   exact: z.boolean(),
   reason: z.string().nullable(),
+  /** Absent where the answer is not the static compiler's (the metaflow compiler's results). */
+  reasonKind: z.enum(OUTCOME_KINDS).nullable().optional(),
   error: z.string().nullable(),
+  errorKind: z.enum(OUTCOME_KINDS).nullable().optional(),
   errorLine: z.number().int().nullable(),
   configClass: z.array(z.string()).nullable(),
   /** Parameter details from the static analysis; empty when unknown. */
