@@ -41,500 +41,5774 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// node_modules/isexe/windows.js
-var require_windows = __commonJS({
-  "node_modules/isexe/windows.js"(exports, module) {
-    module.exports = isexe;
-    isexe.sync = sync;
-    var fs = __require("fs");
-    function checkPathExt(path22, options) {
-      var pathext = options.pathExt !== void 0 ? options.pathExt : process.env.PATHEXT;
-      if (!pathext) {
-        return true;
+// node_modules/nunjucks/src/lib.js
+var require_lib = __commonJS({
+  "node_modules/nunjucks/src/lib.js"(exports, module) {
+    "use strict";
+    var ArrayProto = Array.prototype;
+    var ObjProto = Object.prototype;
+    var escapeMap = {
+      "&": "&amp;",
+      '"': "&quot;",
+      "'": "&#39;",
+      "<": "&lt;",
+      ">": "&gt;",
+      "\\": "&#92;"
+    };
+    var escapeRegex2 = /[&"'<>\\]/g;
+    var _exports = module.exports = {};
+    function hasOwnProp(obj, k) {
+      return ObjProto.hasOwnProperty.call(obj, k);
+    }
+    _exports.hasOwnProp = hasOwnProp;
+    function lookupEscape(ch) {
+      return escapeMap[ch];
+    }
+    function _prettifyError(path24, withInternals, err) {
+      if (!err.Update) {
+        err = new _exports.TemplateError(err);
       }
-      pathext = pathext.split(";");
-      if (pathext.indexOf("") !== -1) {
-        return true;
+      err.Update(path24);
+      if (!withInternals) {
+        var old = err;
+        err = new Error(old.message);
+        err.name = old.name;
       }
-      for (var i2 = 0; i2 < pathext.length; i2++) {
-        var p = pathext[i2].toLowerCase();
-        if (p && path22.substr(-p.length).toLowerCase() === p) {
-          return true;
+      return err;
+    }
+    _exports._prettifyError = _prettifyError;
+    function TemplateError(message, lineno, colno) {
+      var err;
+      var cause;
+      if (message instanceof Error) {
+        cause = message;
+        message = cause.name + ": " + cause.message;
+      }
+      if (Object.setPrototypeOf) {
+        err = new Error(message);
+        Object.setPrototypeOf(err, TemplateError.prototype);
+      } else {
+        err = this;
+        Object.defineProperty(err, "message", {
+          enumerable: false,
+          writable: true,
+          value: message
+        });
+      }
+      Object.defineProperty(err, "name", {
+        value: "Template render error"
+      });
+      if (Error.captureStackTrace) {
+        Error.captureStackTrace(err, this.constructor);
+      }
+      var getStack;
+      if (cause) {
+        var stackDescriptor = Object.getOwnPropertyDescriptor(cause, "stack");
+        getStack = stackDescriptor && (stackDescriptor.get || function() {
+          return stackDescriptor.value;
+        });
+        if (!getStack) {
+          getStack = function getStack2() {
+            return cause.stack;
+          };
         }
+      } else {
+        var stack = new Error(message).stack;
+        getStack = function getStack2() {
+          return stack;
+        };
       }
-      return false;
-    }
-    function checkStat(stat2, path22, options) {
-      if (!stat2.isSymbolicLink() && !stat2.isFile()) {
-        return false;
-      }
-      return checkPathExt(path22, options);
-    }
-    function isexe(path22, options, cb) {
-      fs.stat(path22, function(er, stat2) {
-        cb(er, er ? false : checkStat(stat2, path22, options));
+      Object.defineProperty(err, "stack", {
+        get: function get() {
+          return getStack.call(err);
+        }
       });
-    }
-    function sync(path22, options) {
-      return checkStat(fs.statSync(path22), path22, options);
-    }
-  }
-});
-
-// node_modules/isexe/mode.js
-var require_mode = __commonJS({
-  "node_modules/isexe/mode.js"(exports, module) {
-    module.exports = isexe;
-    isexe.sync = sync;
-    var fs = __require("fs");
-    function isexe(path22, options, cb) {
-      fs.stat(path22, function(er, stat2) {
-        cb(er, er ? false : checkStat(stat2, options));
+      Object.defineProperty(err, "cause", {
+        value: cause
       });
+      err.lineno = lineno;
+      err.colno = colno;
+      err.firstUpdate = true;
+      err.Update = function Update(path24) {
+        var msg = "(" + (path24 || "unknown path") + ")";
+        if (this.firstUpdate) {
+          if (this.lineno && this.colno) {
+            msg += " [Line " + this.lineno + ", Column " + this.colno + "]";
+          } else if (this.lineno) {
+            msg += " [Line " + this.lineno + "]";
+          }
+        }
+        msg += "\n ";
+        if (this.firstUpdate) {
+          msg += " ";
+        }
+        this.message = msg + (this.message || "");
+        this.firstUpdate = false;
+        return this;
+      };
+      return err;
     }
-    function sync(path22, options) {
-      return checkStat(fs.statSync(path22), options);
-    }
-    function checkStat(stat2, options) {
-      return stat2.isFile() && checkMode(stat2, options);
-    }
-    function checkMode(stat2, options) {
-      var mod = stat2.mode;
-      var uid = stat2.uid;
-      var gid = stat2.gid;
-      var myUid = options.uid !== void 0 ? options.uid : process.getuid && process.getuid();
-      var myGid = options.gid !== void 0 ? options.gid : process.getgid && process.getgid();
-      var u2 = parseInt("100", 8);
-      var g = parseInt("010", 8);
-      var o2 = parseInt("001", 8);
-      var ug = u2 | g;
-      var ret = mod & o2 || mod & g && gid === myGid || mod & u2 && uid === myUid || mod & ug && myUid === 0;
-      return ret;
-    }
-  }
-});
-
-// node_modules/isexe/index.js
-var require_isexe = __commonJS({
-  "node_modules/isexe/index.js"(exports, module) {
-    var fs = __require("fs");
-    var core;
-    if (process.platform === "win32" || global.TESTING_WINDOWS) {
-      core = require_windows();
+    if (Object.setPrototypeOf) {
+      Object.setPrototypeOf(TemplateError.prototype, Error.prototype);
     } else {
-      core = require_mode();
-    }
-    module.exports = isexe;
-    isexe.sync = sync;
-    function isexe(path22, options, cb) {
-      if (typeof options === "function") {
-        cb = options;
-        options = {};
-      }
-      if (!cb) {
-        if (typeof Promise !== "function") {
-          throw new TypeError("callback not provided");
+      TemplateError.prototype = Object.create(Error.prototype, {
+        constructor: {
+          value: TemplateError
         }
-        return new Promise(function(resolve, reject) {
-          isexe(path22, options || {}, function(er, is) {
-            if (er) {
-              reject(er);
-            } else {
-              resolve(is);
-            }
-          });
-        });
-      }
-      core(path22, options || {}, function(er, is) {
-        if (er) {
-          if (er.code === "EACCES" || options && options.ignoreErrors) {
-            er = null;
-            is = false;
-          }
-        }
-        cb(er, is);
       });
     }
-    function sync(path22, options) {
-      try {
-        return core.sync(path22, options || {});
-      } catch (er) {
-        if (options && options.ignoreErrors || er.code === "EACCES") {
-          return false;
-        } else {
-          throw er;
-        }
-      }
+    _exports.TemplateError = TemplateError;
+    function escape(val) {
+      return val.replace(escapeRegex2, lookupEscape);
     }
-  }
-});
-
-// node_modules/which/which.js
-var require_which = __commonJS({
-  "node_modules/which/which.js"(exports, module) {
-    var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path22 = __require("path");
-    var COLON = isWindows ? ";" : ":";
-    var isexe = require_isexe();
-    var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
-    var getPathInfo = (cmd, opt) => {
-      const colon = opt.colon || COLON;
-      const pathEnv = cmd.match(/\//) || isWindows && cmd.match(/\\/) ? [""] : [
-        // windows always checks the cwd first
-        ...isWindows ? [process.cwd()] : [],
-        ...(opt.path || process.env.PATH || /* istanbul ignore next: very unusual */
-        "").split(colon)
-      ];
-      const pathExtExe = isWindows ? opt.pathExt || process.env.PATHEXT || ".EXE;.CMD;.BAT;.COM" : "";
-      const pathExt = isWindows ? pathExtExe.split(colon) : [""];
-      if (isWindows) {
-        if (cmd.indexOf(".") !== -1 && pathExt[0] !== "")
-          pathExt.unshift("");
+    _exports.escape = escape;
+    function isFunction(obj) {
+      return ObjProto.toString.call(obj) === "[object Function]";
+    }
+    _exports.isFunction = isFunction;
+    function isArray(obj) {
+      return ObjProto.toString.call(obj) === "[object Array]";
+    }
+    _exports.isArray = isArray;
+    function isString(obj) {
+      return ObjProto.toString.call(obj) === "[object String]";
+    }
+    _exports.isString = isString;
+    function isObject3(obj) {
+      return ObjProto.toString.call(obj) === "[object Object]";
+    }
+    _exports.isObject = isObject3;
+    function _prepareAttributeParts(attr) {
+      if (!attr) {
+        return [];
       }
-      return {
-        pathEnv,
-        pathExt,
-        pathExtExe
-      };
-    };
-    var which = (cmd, opt, cb) => {
-      if (typeof opt === "function") {
-        cb = opt;
-        opt = {};
+      if (typeof attr === "string") {
+        return attr.split(".");
       }
-      if (!opt)
-        opt = {};
-      const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
-      const found = [];
-      const step = (i2) => new Promise((resolve, reject) => {
-        if (i2 === pathEnv.length)
-          return opt.all && found.length ? resolve(found) : reject(getNotFoundError(cmd));
-        const ppRaw = pathEnv[i2];
-        const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path22.join(pathPart, cmd);
-        const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
-        resolve(subStep(p, i2, 0));
-      });
-      const subStep = (p, i2, ii) => new Promise((resolve, reject) => {
-        if (ii === pathExt.length)
-          return resolve(step(i2 + 1));
-        const ext = pathExt[ii];
-        isexe(p + ext, { pathExt: pathExtExe }, (er, is) => {
-          if (!er && is) {
-            if (opt.all)
-              found.push(p + ext);
-            else
-              return resolve(p + ext);
-          }
-          return resolve(subStep(p, i2, ii + 1));
-        });
-      });
-      return cb ? step(0).then((res) => cb(null, res), cb) : step(0);
-    };
-    var whichSync = (cmd, opt) => {
-      opt = opt || {};
-      const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
-      const found = [];
-      for (let i2 = 0; i2 < pathEnv.length; i2++) {
-        const ppRaw = pathEnv[i2];
-        const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path22.join(pathPart, cmd);
-        const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
-        for (let j = 0; j < pathExt.length; j++) {
-          const cur = p + pathExt[j];
-          try {
-            const is = isexe.sync(cur, { pathExt: pathExtExe });
-            if (is) {
-              if (opt.all)
-                found.push(cur);
-              else
-                return cur;
-            }
-          } catch (ex) {
+      return [attr];
+    }
+    function getAttrGetter(attribute) {
+      var parts = _prepareAttributeParts(attribute);
+      return function attrGetter(item) {
+        var _item = item;
+        for (var i2 = 0; i2 < parts.length; i2++) {
+          var part = parts[i2];
+          if (hasOwnProp(_item, part)) {
+            _item = _item[part];
+          } else {
+            return void 0;
           }
         }
-      }
-      if (opt.all && found.length)
-        return found;
-      if (opt.nothrow)
-        return null;
-      throw getNotFoundError(cmd);
-    };
-    module.exports = which;
-    which.sync = whichSync;
-  }
-});
-
-// node_modules/path-key/index.js
-var require_path_key = __commonJS({
-  "node_modules/path-key/index.js"(exports, module) {
-    "use strict";
-    var pathKey2 = (options = {}) => {
-      const environment = options.env || process.env;
-      const platform2 = options.platform || process.platform;
-      if (platform2 !== "win32") {
-        return "PATH";
-      }
-      return Object.keys(environment).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
-    };
-    module.exports = pathKey2;
-    module.exports.default = pathKey2;
-  }
-});
-
-// node_modules/cross-spawn/lib/util/resolveCommand.js
-var require_resolveCommand = __commonJS({
-  "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
-    "use strict";
-    var path22 = __require("path");
-    var which = require_which();
-    var getPathKey = require_path_key();
-    function resolveCommandAttempt(parsed, withoutPathExt) {
-      const env = parsed.options.env || process.env;
-      const cwd = process.cwd();
-      const hasCustomCwd = parsed.options.cwd != null;
-      const shouldSwitchCwd = hasCustomCwd && process.chdir !== void 0 && !process.chdir.disabled;
-      if (shouldSwitchCwd) {
-        try {
-          process.chdir(parsed.options.cwd);
-        } catch (err) {
-        }
-      }
-      let resolved;
-      try {
-        resolved = which.sync(parsed.command, {
-          path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path22.delimiter : void 0
-        });
-      } catch (e) {
-      } finally {
-        if (shouldSwitchCwd) {
-          process.chdir(cwd);
-        }
-      }
-      if (resolved) {
-        resolved = path22.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
-      }
-      return resolved;
-    }
-    function resolveCommand(parsed) {
-      return resolveCommandAttempt(parsed) || resolveCommandAttempt(parsed, true);
-    }
-    module.exports = resolveCommand;
-  }
-});
-
-// node_modules/cross-spawn/lib/util/escape.js
-var require_escape = __commonJS({
-  "node_modules/cross-spawn/lib/util/escape.js"(exports, module) {
-    "use strict";
-    var metaCharsRegExp = /([()\][%!^"`<>&|;, *?])/g;
-    function escapeCommand(arg) {
-      arg = arg.replace(metaCharsRegExp, "^$1");
-      return arg;
-    }
-    function escapeArgument(arg, doubleEscapeMetaChars) {
-      arg = `${arg}`;
-      arg = arg.replace(/(?=(\\+?)?)\1"/g, '$1$1\\"');
-      arg = arg.replace(/(?=(\\+?)?)\1$/, "$1$1");
-      arg = `"${arg}"`;
-      arg = arg.replace(metaCharsRegExp, "^$1");
-      if (doubleEscapeMetaChars) {
-        arg = arg.replace(metaCharsRegExp, "^$1");
-      }
-      return arg;
-    }
-    module.exports.command = escapeCommand;
-    module.exports.argument = escapeArgument;
-  }
-});
-
-// node_modules/shebang-regex/index.js
-var require_shebang_regex = __commonJS({
-  "node_modules/shebang-regex/index.js"(exports, module) {
-    "use strict";
-    module.exports = /^#!(.*)/;
-  }
-});
-
-// node_modules/shebang-command/index.js
-var require_shebang_command = __commonJS({
-  "node_modules/shebang-command/index.js"(exports, module) {
-    "use strict";
-    var shebangRegex = require_shebang_regex();
-    module.exports = (string4 = "") => {
-      const match = string4.match(shebangRegex);
-      if (!match) {
-        return null;
-      }
-      const [path22, argument] = match[0].replace(/#! ?/, "").split(" ");
-      const binary = path22.split("/").pop();
-      if (binary === "env") {
-        return argument;
-      }
-      return argument ? `${binary} ${argument}` : binary;
-    };
-  }
-});
-
-// node_modules/cross-spawn/lib/util/readShebang.js
-var require_readShebang = __commonJS({
-  "node_modules/cross-spawn/lib/util/readShebang.js"(exports, module) {
-    "use strict";
-    var fs = __require("fs");
-    var shebangCommand = require_shebang_command();
-    function readShebang(command) {
-      const size = 150;
-      const buffer = Buffer.alloc(size);
-      let fd;
-      try {
-        fd = fs.openSync(command, "r");
-        fs.readSync(fd, buffer, 0, size, 0);
-        fs.closeSync(fd);
-      } catch (e) {
-      }
-      return shebangCommand(buffer.toString());
-    }
-    module.exports = readShebang;
-  }
-});
-
-// node_modules/cross-spawn/lib/parse.js
-var require_parse = __commonJS({
-  "node_modules/cross-spawn/lib/parse.js"(exports, module) {
-    "use strict";
-    var path22 = __require("path");
-    var resolveCommand = require_resolveCommand();
-    var escape = require_escape();
-    var readShebang = require_readShebang();
-    var isWin = process.platform === "win32";
-    var isExecutableRegExp = /\.(?:com|exe)$/i;
-    var isCmdShimRegExp = /node_modules[\\/].bin[\\/][^\\/]+\.cmd$/i;
-    function detectShebang(parsed) {
-      parsed.file = resolveCommand(parsed);
-      const shebang = parsed.file && readShebang(parsed.file);
-      if (shebang) {
-        parsed.args.unshift(parsed.file);
-        parsed.command = shebang;
-        return resolveCommand(parsed);
-      }
-      return parsed.file;
-    }
-    function parseNonShell(parsed) {
-      if (!isWin) {
-        return parsed;
-      }
-      const commandFile = detectShebang(parsed);
-      const needsShell = !isExecutableRegExp.test(commandFile);
-      if (parsed.options.forceShell || needsShell) {
-        const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path22.normalize(parsed.command);
-        parsed.command = escape.command(parsed.command);
-        parsed.args = parsed.args.map((arg) => escape.argument(arg, needsDoubleEscapeMetaChars));
-        const shellCommand = [parsed.command].concat(parsed.args).join(" ");
-        parsed.args = ["/d", "/s", "/c", `"${shellCommand}"`];
-        parsed.command = process.env.comspec || "cmd.exe";
-        parsed.options.windowsVerbatimArguments = true;
-      }
-      return parsed;
-    }
-    function parse3(command, args, options) {
-      if (args && !Array.isArray(args)) {
-        options = args;
-        args = null;
-      }
-      args = args ? args.slice(0) : [];
-      options = Object.assign({}, options);
-      const parsed = {
-        command,
-        args,
-        options,
-        file: void 0,
-        original: {
-          command,
-          args
-        }
-      };
-      return options.shell ? parsed : parseNonShell(parsed);
-    }
-    module.exports = parse3;
-  }
-});
-
-// node_modules/cross-spawn/lib/enoent.js
-var require_enoent = __commonJS({
-  "node_modules/cross-spawn/lib/enoent.js"(exports, module) {
-    "use strict";
-    var isWin = process.platform === "win32";
-    function notFoundError(original, syscall) {
-      return Object.assign(new Error(`${syscall} ${original.command} ENOENT`), {
-        code: "ENOENT",
-        errno: "ENOENT",
-        syscall: `${syscall} ${original.command}`,
-        path: original.command,
-        spawnargs: original.args
-      });
-    }
-    function hookChildProcess(cp, parsed) {
-      if (!isWin) {
-        return;
-      }
-      const originalEmit = cp.emit;
-      cp.emit = function(name2, arg1) {
-        if (name2 === "exit") {
-          const err = verifyENOENT(arg1, parsed);
-          if (err) {
-            return originalEmit.call(cp, "error", err);
-          }
-        }
-        return originalEmit.apply(cp, arguments);
+        return _item;
       };
     }
-    function verifyENOENT(status, parsed) {
-      if (isWin && status === 1 && !parsed.file) {
-        return notFoundError(parsed.original, "spawn");
+    _exports.getAttrGetter = getAttrGetter;
+    function groupBy(obj, val, throwOnUndefined) {
+      var result = {};
+      var iterator = isFunction(val) ? val : getAttrGetter(val);
+      for (var i2 = 0; i2 < obj.length; i2++) {
+        var value = obj[i2];
+        var key = iterator(value, i2);
+        if (key === void 0 && throwOnUndefined === true) {
+          throw new TypeError('groupby: attribute "' + val + '" resolved to undefined');
+        }
+        (result[key] || (result[key] = [])).push(value);
       }
-      return null;
-    }
-    function verifyENOENTSync(status, parsed) {
-      if (isWin && status === 1 && !parsed.file) {
-        return notFoundError(parsed.original, "spawnSync");
-      }
-      return null;
-    }
-    module.exports = {
-      hookChildProcess,
-      verifyENOENT,
-      verifyENOENTSync,
-      notFoundError
-    };
-  }
-});
-
-// node_modules/cross-spawn/index.js
-var require_cross_spawn = __commonJS({
-  "node_modules/cross-spawn/index.js"(exports, module) {
-    "use strict";
-    var cp = __require("child_process");
-    var parse3 = require_parse();
-    var enoent = require_enoent();
-    function spawn3(command, args, options) {
-      const parsed = parse3(command, args, options);
-      const spawned = cp.spawn(parsed.command, parsed.args, parsed.options);
-      enoent.hookChildProcess(spawned, parsed);
-      return spawned;
-    }
-    function spawnSync2(command, args, options) {
-      const parsed = parse3(command, args, options);
-      const result = cp.spawnSync(parsed.command, parsed.args, parsed.options);
-      result.error = result.error || enoent.verifyENOENTSync(result.status, parsed);
       return result;
     }
-    module.exports = spawn3;
-    module.exports.spawn = spawn3;
-    module.exports.sync = spawnSync2;
-    module.exports._parse = parse3;
-    module.exports._enoent = enoent;
+    _exports.groupBy = groupBy;
+    function toArray(obj) {
+      return Array.prototype.slice.call(obj);
+    }
+    _exports.toArray = toArray;
+    function without(array2) {
+      var result = [];
+      if (!array2) {
+        return result;
+      }
+      var length = array2.length;
+      var contains = toArray(arguments).slice(1);
+      var index = -1;
+      while (++index < length) {
+        if (indexOf(contains, array2[index]) === -1) {
+          result.push(array2[index]);
+        }
+      }
+      return result;
+    }
+    _exports.without = without;
+    function repeat(char_, n2) {
+      var str = "";
+      for (var i2 = 0; i2 < n2; i2++) {
+        str += char_;
+      }
+      return str;
+    }
+    _exports.repeat = repeat;
+    function each(obj, func, context) {
+      if (obj == null) {
+        return;
+      }
+      if (ArrayProto.forEach && obj.forEach === ArrayProto.forEach) {
+        obj.forEach(func, context);
+      } else if (obj.length === +obj.length) {
+        for (var i2 = 0, l = obj.length; i2 < l; i2++) {
+          func.call(context, obj[i2], i2, obj);
+        }
+      }
+    }
+    _exports.each = each;
+    function map2(obj, func) {
+      var results = [];
+      if (obj == null) {
+        return results;
+      }
+      if (ArrayProto.map && obj.map === ArrayProto.map) {
+        return obj.map(func);
+      }
+      for (var i2 = 0; i2 < obj.length; i2++) {
+        results[results.length] = func(obj[i2], i2);
+      }
+      if (obj.length === +obj.length) {
+        results.length = obj.length;
+      }
+      return results;
+    }
+    _exports.map = map2;
+    function asyncIter(arr, iter, cb) {
+      var i2 = -1;
+      function next() {
+        i2++;
+        if (i2 < arr.length) {
+          iter(arr[i2], i2, next, cb);
+        } else {
+          cb();
+        }
+      }
+      next();
+    }
+    _exports.asyncIter = asyncIter;
+    function asyncFor(obj, iter, cb) {
+      var keys = keys_(obj || {});
+      var len = keys.length;
+      var i2 = -1;
+      function next() {
+        i2++;
+        var k = keys[i2];
+        if (i2 < len) {
+          iter(k, obj[k], i2, len, next);
+        } else {
+          cb();
+        }
+      }
+      next();
+    }
+    _exports.asyncFor = asyncFor;
+    function indexOf(arr, searchElement, fromIndex) {
+      return Array.prototype.indexOf.call(arr || [], searchElement, fromIndex);
+    }
+    _exports.indexOf = indexOf;
+    function keys_(obj) {
+      var arr = [];
+      for (var k in obj) {
+        if (hasOwnProp(obj, k)) {
+          arr.push(k);
+        }
+      }
+      return arr;
+    }
+    _exports.keys = keys_;
+    function _entries(obj) {
+      return keys_(obj).map(function(k) {
+        return [k, obj[k]];
+      });
+    }
+    _exports._entries = _entries;
+    function _values(obj) {
+      return keys_(obj).map(function(k) {
+        return obj[k];
+      });
+    }
+    _exports._values = _values;
+    function extend2(obj1, obj2) {
+      obj1 = obj1 || {};
+      keys_(obj2).forEach(function(k) {
+        obj1[k] = obj2[k];
+      });
+      return obj1;
+    }
+    _exports._assign = _exports.extend = extend2;
+    function inOperator(key, val) {
+      if (isArray(val) || isString(val)) {
+        return val.indexOf(key) !== -1;
+      } else if (isObject3(val)) {
+        return key in val;
+      }
+      throw new Error('Cannot use "in" operator to search for "' + key + '" in unexpected types.');
+    }
+    _exports.inOperator = inOperator;
+  }
+});
+
+// node_modules/asap/raw.js
+var require_raw = __commonJS({
+  "node_modules/asap/raw.js"(exports, module) {
+    "use strict";
+    var domain2;
+    var hasSetImmediate = typeof setImmediate === "function";
+    module.exports = rawAsap;
+    function rawAsap(task) {
+      if (!queue.length) {
+        requestFlush();
+        flushing = true;
+      }
+      queue[queue.length] = task;
+    }
+    var queue = [];
+    var flushing = false;
+    var index = 0;
+    var capacity = 1024;
+    function flush() {
+      while (index < queue.length) {
+        var currentIndex = index;
+        index = index + 1;
+        queue[currentIndex].call();
+        if (index > capacity) {
+          for (var scan = 0, newLength = queue.length - index; scan < newLength; scan++) {
+            queue[scan] = queue[scan + index];
+          }
+          queue.length -= index;
+          index = 0;
+        }
+      }
+      queue.length = 0;
+      index = 0;
+      flushing = false;
+    }
+    rawAsap.requestFlush = requestFlush;
+    function requestFlush() {
+      var parentDomain = process.domain;
+      if (parentDomain) {
+        if (!domain2) {
+          domain2 = __require("domain");
+        }
+        domain2.active = process.domain = null;
+      }
+      if (flushing && hasSetImmediate) {
+        setImmediate(flush);
+      } else {
+        process.nextTick(flush);
+      }
+      if (parentDomain) {
+        domain2.active = process.domain = parentDomain;
+      }
+    }
+  }
+});
+
+// node_modules/asap/asap.js
+var require_asap = __commonJS({
+  "node_modules/asap/asap.js"(exports, module) {
+    "use strict";
+    var rawAsap = require_raw();
+    var freeTasks = [];
+    module.exports = asap;
+    function asap(task) {
+      var rawTask;
+      if (freeTasks.length) {
+        rawTask = freeTasks.pop();
+      } else {
+        rawTask = new RawTask();
+      }
+      rawTask.task = task;
+      rawTask.domain = process.domain;
+      rawAsap(rawTask);
+    }
+    function RawTask() {
+      this.task = null;
+      this.domain = null;
+    }
+    RawTask.prototype.call = function() {
+      if (this.domain) {
+        this.domain.enter();
+      }
+      var threw = true;
+      try {
+        this.task.call();
+        threw = false;
+        if (this.domain) {
+          this.domain.exit();
+        }
+      } finally {
+        if (threw) {
+          rawAsap.requestFlush();
+        }
+        this.task = null;
+        this.domain = null;
+        freeTasks.push(this);
+      }
+    };
+  }
+});
+
+// node_modules/a-sync-waterfall/index.js
+var require_a_sync_waterfall = __commonJS({
+  "node_modules/a-sync-waterfall/index.js"(exports, module) {
+    (function(globals) {
+      "use strict";
+      var executeSync = function() {
+        var args = Array.prototype.slice.call(arguments);
+        if (typeof args[0] === "function") {
+          args[0].apply(null, args.splice(1));
+        }
+      };
+      var executeAsync = function(fn) {
+        if (typeof setImmediate === "function") {
+          setImmediate(fn);
+        } else if (typeof process !== "undefined" && process.nextTick) {
+          process.nextTick(fn);
+        } else {
+          setTimeout(fn, 0);
+        }
+      };
+      var makeIterator = function(tasks) {
+        var makeCallback = function(index) {
+          var fn = function() {
+            if (tasks.length) {
+              tasks[index].apply(null, arguments);
+            }
+            return fn.next();
+          };
+          fn.next = function() {
+            return index < tasks.length - 1 ? makeCallback(index + 1) : null;
+          };
+          return fn;
+        };
+        return makeCallback(0);
+      };
+      var _isArray = Array.isArray || function(maybeArray) {
+        return Object.prototype.toString.call(maybeArray) === "[object Array]";
+      };
+      var waterfall = function(tasks, callback, forceAsync) {
+        var nextTick = forceAsync ? executeAsync : executeSync;
+        callback = callback || function() {
+        };
+        if (!_isArray(tasks)) {
+          var err = new Error("First argument to waterfall must be an array of functions");
+          return callback(err);
+        }
+        if (!tasks.length) {
+          return callback();
+        }
+        var wrapIterator = function(iterator) {
+          return function(err2) {
+            if (err2) {
+              callback.apply(null, arguments);
+              callback = function() {
+              };
+            } else {
+              var args = Array.prototype.slice.call(arguments, 1);
+              var next = iterator.next();
+              if (next) {
+                args.push(wrapIterator(next));
+              } else {
+                args.push(callback);
+              }
+              nextTick(function() {
+                iterator.apply(null, args);
+              });
+            }
+          };
+        };
+        wrapIterator(makeIterator(tasks))();
+      };
+      if (typeof define !== "undefined" && define.amd) {
+        define([], function() {
+          return waterfall;
+        });
+      } else if (typeof module !== "undefined" && module.exports) {
+        module.exports = waterfall;
+      } else {
+        globals.waterfall = waterfall;
+      }
+    })(exports);
+  }
+});
+
+// node_modules/nunjucks/src/lexer.js
+var require_lexer = __commonJS({
+  "node_modules/nunjucks/src/lexer.js"(exports, module) {
+    "use strict";
+    var lib = require_lib();
+    var whitespaceChars = " \n	\r\xA0";
+    var delimChars = "()[]{}%*-+~/#,:|.<>=!";
+    var intChars = "0123456789";
+    var BLOCK_START = "{%";
+    var BLOCK_END = "%}";
+    var VARIABLE_START = "{{";
+    var VARIABLE_END = "}}";
+    var COMMENT_START = "{#";
+    var COMMENT_END = "#}";
+    var TOKEN_STRING = "string";
+    var TOKEN_WHITESPACE = "whitespace";
+    var TOKEN_DATA = "data";
+    var TOKEN_BLOCK_START = "block-start";
+    var TOKEN_BLOCK_END = "block-end";
+    var TOKEN_VARIABLE_START = "variable-start";
+    var TOKEN_VARIABLE_END = "variable-end";
+    var TOKEN_COMMENT = "comment";
+    var TOKEN_LEFT_PAREN = "left-paren";
+    var TOKEN_RIGHT_PAREN = "right-paren";
+    var TOKEN_LEFT_BRACKET = "left-bracket";
+    var TOKEN_RIGHT_BRACKET = "right-bracket";
+    var TOKEN_LEFT_CURLY = "left-curly";
+    var TOKEN_RIGHT_CURLY = "right-curly";
+    var TOKEN_OPERATOR = "operator";
+    var TOKEN_COMMA = "comma";
+    var TOKEN_COLON = "colon";
+    var TOKEN_TILDE = "tilde";
+    var TOKEN_PIPE = "pipe";
+    var TOKEN_INT = "int";
+    var TOKEN_FLOAT = "float";
+    var TOKEN_BOOLEAN = "boolean";
+    var TOKEN_NONE = "none";
+    var TOKEN_SYMBOL = "symbol";
+    var TOKEN_SPECIAL = "special";
+    var TOKEN_REGEX = "regex";
+    function token(type, value, lineno, colno) {
+      return {
+        type,
+        value,
+        lineno,
+        colno
+      };
+    }
+    var Tokenizer = /* @__PURE__ */ (function() {
+      function Tokenizer2(str, opts) {
+        this.str = str;
+        this.index = 0;
+        this.len = str.length;
+        this.lineno = 0;
+        this.colno = 0;
+        this.in_code = false;
+        opts = opts || {};
+        var tags = opts.tags || {};
+        this.tags = {
+          BLOCK_START: tags.blockStart || BLOCK_START,
+          BLOCK_END: tags.blockEnd || BLOCK_END,
+          VARIABLE_START: tags.variableStart || VARIABLE_START,
+          VARIABLE_END: tags.variableEnd || VARIABLE_END,
+          COMMENT_START: tags.commentStart || COMMENT_START,
+          COMMENT_END: tags.commentEnd || COMMENT_END
+        };
+        this.trimBlocks = !!opts.trimBlocks;
+        this.lstripBlocks = !!opts.lstripBlocks;
+      }
+      var _proto = Tokenizer2.prototype;
+      _proto.nextToken = function nextToken() {
+        var lineno = this.lineno;
+        var colno = this.colno;
+        var tok;
+        if (this.in_code) {
+          var cur = this.current();
+          if (this.isFinished()) {
+            return null;
+          } else if (cur === '"' || cur === "'") {
+            return token(TOKEN_STRING, this._parseString(cur), lineno, colno);
+          } else if (tok = this._extract(whitespaceChars)) {
+            return token(TOKEN_WHITESPACE, tok, lineno, colno);
+          } else if ((tok = this._extractString(this.tags.BLOCK_END)) || (tok = this._extractString("-" + this.tags.BLOCK_END))) {
+            this.in_code = false;
+            if (this.trimBlocks) {
+              cur = this.current();
+              if (cur === "\n") {
+                this.forward();
+              } else if (cur === "\r") {
+                this.forward();
+                cur = this.current();
+                if (cur === "\n") {
+                  this.forward();
+                } else {
+                  this.back();
+                }
+              }
+            }
+            return token(TOKEN_BLOCK_END, tok, lineno, colno);
+          } else if ((tok = this._extractString(this.tags.VARIABLE_END)) || (tok = this._extractString("-" + this.tags.VARIABLE_END))) {
+            this.in_code = false;
+            return token(TOKEN_VARIABLE_END, tok, lineno, colno);
+          } else if (cur === "r" && this.str.charAt(this.index + 1) === "/") {
+            this.forwardN(2);
+            var regexBody = "";
+            while (!this.isFinished()) {
+              if (this.current() === "/" && this.previous() !== "\\") {
+                this.forward();
+                break;
+              } else {
+                regexBody += this.current();
+                this.forward();
+              }
+            }
+            var POSSIBLE_FLAGS = ["g", "i", "m", "y"];
+            var regexFlags = "";
+            while (!this.isFinished()) {
+              var isCurrentAFlag = POSSIBLE_FLAGS.indexOf(this.current()) !== -1;
+              if (isCurrentAFlag) {
+                regexFlags += this.current();
+                this.forward();
+              } else {
+                break;
+              }
+            }
+            return token(TOKEN_REGEX, {
+              body: regexBody,
+              flags: regexFlags
+            }, lineno, colno);
+          } else if (delimChars.indexOf(cur) !== -1) {
+            this.forward();
+            var complexOps = ["==", "===", "!=", "!==", "<=", ">=", "//", "**"];
+            var curComplex = cur + this.current();
+            var type;
+            if (lib.indexOf(complexOps, curComplex) !== -1) {
+              this.forward();
+              cur = curComplex;
+              if (lib.indexOf(complexOps, curComplex + this.current()) !== -1) {
+                cur = curComplex + this.current();
+                this.forward();
+              }
+            }
+            switch (cur) {
+              case "(":
+                type = TOKEN_LEFT_PAREN;
+                break;
+              case ")":
+                type = TOKEN_RIGHT_PAREN;
+                break;
+              case "[":
+                type = TOKEN_LEFT_BRACKET;
+                break;
+              case "]":
+                type = TOKEN_RIGHT_BRACKET;
+                break;
+              case "{":
+                type = TOKEN_LEFT_CURLY;
+                break;
+              case "}":
+                type = TOKEN_RIGHT_CURLY;
+                break;
+              case ",":
+                type = TOKEN_COMMA;
+                break;
+              case ":":
+                type = TOKEN_COLON;
+                break;
+              case "~":
+                type = TOKEN_TILDE;
+                break;
+              case "|":
+                type = TOKEN_PIPE;
+                break;
+              default:
+                type = TOKEN_OPERATOR;
+            }
+            return token(type, cur, lineno, colno);
+          } else {
+            tok = this._extractUntil(whitespaceChars + delimChars);
+            if (tok.match(/^[-+]?[0-9]+$/)) {
+              if (this.current() === ".") {
+                this.forward();
+                var dec = this._extract(intChars);
+                return token(TOKEN_FLOAT, tok + "." + dec, lineno, colno);
+              } else {
+                return token(TOKEN_INT, tok, lineno, colno);
+              }
+            } else if (tok.match(/^(true|false)$/)) {
+              return token(TOKEN_BOOLEAN, tok, lineno, colno);
+            } else if (tok === "none") {
+              return token(TOKEN_NONE, tok, lineno, colno);
+            } else if (tok === "null") {
+              return token(TOKEN_NONE, tok, lineno, colno);
+            } else if (tok) {
+              return token(TOKEN_SYMBOL, tok, lineno, colno);
+            } else {
+              throw new Error("Unexpected value while parsing: " + tok);
+            }
+          }
+        } else {
+          var beginChars = this.tags.BLOCK_START.charAt(0) + this.tags.VARIABLE_START.charAt(0) + this.tags.COMMENT_START.charAt(0) + this.tags.COMMENT_END.charAt(0);
+          if (this.isFinished()) {
+            return null;
+          } else if ((tok = this._extractString(this.tags.BLOCK_START + "-")) || (tok = this._extractString(this.tags.BLOCK_START))) {
+            this.in_code = true;
+            return token(TOKEN_BLOCK_START, tok, lineno, colno);
+          } else if ((tok = this._extractString(this.tags.VARIABLE_START + "-")) || (tok = this._extractString(this.tags.VARIABLE_START))) {
+            this.in_code = true;
+            return token(TOKEN_VARIABLE_START, tok, lineno, colno);
+          } else {
+            tok = "";
+            var data;
+            var inComment = false;
+            if (this._matches(this.tags.COMMENT_START)) {
+              inComment = true;
+              tok = this._extractString(this.tags.COMMENT_START);
+            }
+            while ((data = this._extractUntil(beginChars)) !== null) {
+              tok += data;
+              if ((this._matches(this.tags.BLOCK_START) || this._matches(this.tags.VARIABLE_START) || this._matches(this.tags.COMMENT_START)) && !inComment) {
+                if (this.lstripBlocks && this._matches(this.tags.BLOCK_START) && this.colno > 0 && this.colno <= tok.length) {
+                  var lastLine2 = tok.slice(-this.colno);
+                  if (/^\s+$/.test(lastLine2)) {
+                    tok = tok.slice(0, -this.colno);
+                    if (!tok.length) {
+                      return this.nextToken();
+                    }
+                  }
+                }
+                break;
+              } else if (this._matches(this.tags.COMMENT_END)) {
+                if (!inComment) {
+                  throw new Error("unexpected end of comment");
+                }
+                tok += this._extractString(this.tags.COMMENT_END);
+                break;
+              } else {
+                tok += this.current();
+                this.forward();
+              }
+            }
+            if (data === null && inComment) {
+              throw new Error("expected end of comment, got end of file");
+            }
+            return token(inComment ? TOKEN_COMMENT : TOKEN_DATA, tok, lineno, colno);
+          }
+        }
+      };
+      _proto._parseString = function _parseString(delimiter) {
+        this.forward();
+        var str = "";
+        while (!this.isFinished() && this.current() !== delimiter) {
+          var cur = this.current();
+          if (cur === "\\") {
+            this.forward();
+            switch (this.current()) {
+              case "n":
+                str += "\n";
+                break;
+              case "t":
+                str += "	";
+                break;
+              case "r":
+                str += "\r";
+                break;
+              default:
+                str += this.current();
+            }
+            this.forward();
+          } else {
+            str += cur;
+            this.forward();
+          }
+        }
+        this.forward();
+        return str;
+      };
+      _proto._matches = function _matches(str) {
+        if (this.index + str.length > this.len) {
+          return null;
+        }
+        var m = this.str.slice(this.index, this.index + str.length);
+        return m === str;
+      };
+      _proto._extractString = function _extractString(str) {
+        if (this._matches(str)) {
+          this.forwardN(str.length);
+          return str;
+        }
+        return null;
+      };
+      _proto._extractUntil = function _extractUntil(charString) {
+        return this._extractMatching(true, charString || "");
+      };
+      _proto._extract = function _extract(charString) {
+        return this._extractMatching(false, charString);
+      };
+      _proto._extractMatching = function _extractMatching(breakOnMatch, charString) {
+        if (this.isFinished()) {
+          return null;
+        }
+        var first = charString.indexOf(this.current());
+        if (breakOnMatch && first === -1 || !breakOnMatch && first !== -1) {
+          var t = this.current();
+          this.forward();
+          var idx = charString.indexOf(this.current());
+          while ((breakOnMatch && idx === -1 || !breakOnMatch && idx !== -1) && !this.isFinished()) {
+            t += this.current();
+            this.forward();
+            idx = charString.indexOf(this.current());
+          }
+          return t;
+        }
+        return "";
+      };
+      _proto._extractRegex = function _extractRegex(regex) {
+        var matches = this.currentStr().match(regex);
+        if (!matches) {
+          return null;
+        }
+        this.forwardN(matches[0].length);
+        return matches;
+      };
+      _proto.isFinished = function isFinished() {
+        return this.index >= this.len;
+      };
+      _proto.forwardN = function forwardN(n2) {
+        for (var i2 = 0; i2 < n2; i2++) {
+          this.forward();
+        }
+      };
+      _proto.forward = function forward() {
+        this.index++;
+        if (this.previous() === "\n") {
+          this.lineno++;
+          this.colno = 0;
+        } else {
+          this.colno++;
+        }
+      };
+      _proto.backN = function backN(n2) {
+        for (var i2 = 0; i2 < n2; i2++) {
+          this.back();
+        }
+      };
+      _proto.back = function back() {
+        this.index--;
+        if (this.current() === "\n") {
+          this.lineno--;
+          var idx = this.src.lastIndexOf("\n", this.index - 1);
+          if (idx === -1) {
+            this.colno = this.index;
+          } else {
+            this.colno = this.index - idx;
+          }
+        } else {
+          this.colno--;
+        }
+      };
+      _proto.current = function current() {
+        if (!this.isFinished()) {
+          return this.str.charAt(this.index);
+        }
+        return "";
+      };
+      _proto.currentStr = function currentStr() {
+        if (!this.isFinished()) {
+          return this.str.substr(this.index);
+        }
+        return "";
+      };
+      _proto.previous = function previous() {
+        return this.str.charAt(this.index - 1);
+      };
+      return Tokenizer2;
+    })();
+    module.exports = {
+      lex: function lex(src, opts) {
+        return new Tokenizer(src, opts);
+      },
+      TOKEN_STRING,
+      TOKEN_WHITESPACE,
+      TOKEN_DATA,
+      TOKEN_BLOCK_START,
+      TOKEN_BLOCK_END,
+      TOKEN_VARIABLE_START,
+      TOKEN_VARIABLE_END,
+      TOKEN_COMMENT,
+      TOKEN_LEFT_PAREN,
+      TOKEN_RIGHT_PAREN,
+      TOKEN_LEFT_BRACKET,
+      TOKEN_RIGHT_BRACKET,
+      TOKEN_LEFT_CURLY,
+      TOKEN_RIGHT_CURLY,
+      TOKEN_OPERATOR,
+      TOKEN_COMMA,
+      TOKEN_COLON,
+      TOKEN_TILDE,
+      TOKEN_PIPE,
+      TOKEN_INT,
+      TOKEN_FLOAT,
+      TOKEN_BOOLEAN,
+      TOKEN_NONE,
+      TOKEN_SYMBOL,
+      TOKEN_SPECIAL,
+      TOKEN_REGEX
+    };
+  }
+});
+
+// node_modules/nunjucks/src/object.js
+var require_object = __commonJS({
+  "node_modules/nunjucks/src/object.js"(exports, module) {
+    "use strict";
+    function _defineProperties(target, props) {
+      for (var i2 = 0; i2 < props.length; i2++) {
+        var descriptor = props[i2];
+        descriptor.enumerable = descriptor.enumerable || false;
+        descriptor.configurable = true;
+        if ("value" in descriptor) descriptor.writable = true;
+        Object.defineProperty(target, _toPropertyKey(descriptor.key), descriptor);
+      }
+    }
+    function _createClass(Constructor, protoProps, staticProps) {
+      if (protoProps) _defineProperties(Constructor.prototype, protoProps);
+      if (staticProps) _defineProperties(Constructor, staticProps);
+      Object.defineProperty(Constructor, "prototype", { writable: false });
+      return Constructor;
+    }
+    function _toPropertyKey(arg) {
+      var key = _toPrimitive(arg, "string");
+      return typeof key === "symbol" ? key : String(key);
+    }
+    function _toPrimitive(input2, hint) {
+      if (typeof input2 !== "object" || input2 === null) return input2;
+      var prim = input2[Symbol.toPrimitive];
+      if (prim !== void 0) {
+        var res = prim.call(input2, hint || "default");
+        if (typeof res !== "object") return res;
+        throw new TypeError("@@toPrimitive must return a primitive value.");
+      }
+      return (hint === "string" ? String : Number)(input2);
+    }
+    function _inheritsLoose(subClass, superClass) {
+      subClass.prototype = Object.create(superClass.prototype);
+      subClass.prototype.constructor = subClass;
+      _setPrototypeOf(subClass, superClass);
+    }
+    function _setPrototypeOf(o2, p) {
+      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
+        o3.__proto__ = p2;
+        return o3;
+      };
+      return _setPrototypeOf(o2, p);
+    }
+    var EventEmitter2 = __require("events");
+    var lib = require_lib();
+    function parentWrap(parent, prop) {
+      if (typeof parent !== "function" || typeof prop !== "function") {
+        return prop;
+      }
+      return function wrap() {
+        var tmp = this.parent;
+        this.parent = parent;
+        var res = prop.apply(this, arguments);
+        this.parent = tmp;
+        return res;
+      };
+    }
+    function extendClass(cls, name2, props) {
+      props = props || {};
+      lib.keys(props).forEach(function(k) {
+        props[k] = parentWrap(cls.prototype[k], props[k]);
+      });
+      var subclass = /* @__PURE__ */ (function(_cls) {
+        _inheritsLoose(subclass2, _cls);
+        function subclass2() {
+          return _cls.apply(this, arguments) || this;
+        }
+        _createClass(subclass2, [{
+          key: "typename",
+          get: function get() {
+            return name2;
+          }
+        }]);
+        return subclass2;
+      })(cls);
+      lib._assign(subclass.prototype, props);
+      return subclass;
+    }
+    var Obj = /* @__PURE__ */ (function() {
+      function Obj2() {
+        this.init.apply(this, arguments);
+      }
+      var _proto = Obj2.prototype;
+      _proto.init = function init() {
+      };
+      Obj2.extend = function extend2(name2, props) {
+        if (typeof name2 === "object") {
+          props = name2;
+          name2 = "anonymous";
+        }
+        return extendClass(this, name2, props);
+      };
+      _createClass(Obj2, [{
+        key: "typename",
+        get: function get() {
+          return this.constructor.name;
+        }
+      }]);
+      return Obj2;
+    })();
+    var EmitterObj = /* @__PURE__ */ (function(_EventEmitter) {
+      _inheritsLoose(EmitterObj2, _EventEmitter);
+      function EmitterObj2() {
+        var _this2;
+        var _this;
+        _this = _EventEmitter.call(this) || this;
+        (_this2 = _this).init.apply(_this2, arguments);
+        return _this;
+      }
+      var _proto2 = EmitterObj2.prototype;
+      _proto2.init = function init() {
+      };
+      EmitterObj2.extend = function extend2(name2, props) {
+        if (typeof name2 === "object") {
+          props = name2;
+          name2 = "anonymous";
+        }
+        return extendClass(this, name2, props);
+      };
+      _createClass(EmitterObj2, [{
+        key: "typename",
+        get: function get() {
+          return this.constructor.name;
+        }
+      }]);
+      return EmitterObj2;
+    })(EventEmitter2);
+    module.exports = {
+      Obj,
+      EmitterObj
+    };
+  }
+});
+
+// node_modules/nunjucks/src/nodes.js
+var require_nodes = __commonJS({
+  "node_modules/nunjucks/src/nodes.js"(exports, module) {
+    "use strict";
+    function _defineProperties(target, props) {
+      for (var i2 = 0; i2 < props.length; i2++) {
+        var descriptor = props[i2];
+        descriptor.enumerable = descriptor.enumerable || false;
+        descriptor.configurable = true;
+        if ("value" in descriptor) descriptor.writable = true;
+        Object.defineProperty(target, _toPropertyKey(descriptor.key), descriptor);
+      }
+    }
+    function _createClass(Constructor, protoProps, staticProps) {
+      if (protoProps) _defineProperties(Constructor.prototype, protoProps);
+      if (staticProps) _defineProperties(Constructor, staticProps);
+      Object.defineProperty(Constructor, "prototype", { writable: false });
+      return Constructor;
+    }
+    function _toPropertyKey(arg) {
+      var key = _toPrimitive(arg, "string");
+      return typeof key === "symbol" ? key : String(key);
+    }
+    function _toPrimitive(input2, hint) {
+      if (typeof input2 !== "object" || input2 === null) return input2;
+      var prim = input2[Symbol.toPrimitive];
+      if (prim !== void 0) {
+        var res = prim.call(input2, hint || "default");
+        if (typeof res !== "object") return res;
+        throw new TypeError("@@toPrimitive must return a primitive value.");
+      }
+      return (hint === "string" ? String : Number)(input2);
+    }
+    function _inheritsLoose(subClass, superClass) {
+      subClass.prototype = Object.create(superClass.prototype);
+      subClass.prototype.constructor = subClass;
+      _setPrototypeOf(subClass, superClass);
+    }
+    function _setPrototypeOf(o2, p) {
+      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
+        o3.__proto__ = p2;
+        return o3;
+      };
+      return _setPrototypeOf(o2, p);
+    }
+    var _require = require_object();
+    var Obj = _require.Obj;
+    function traverseAndCheck(obj, type, results) {
+      if (obj instanceof type) {
+        results.push(obj);
+      }
+      if (obj instanceof Node) {
+        obj.findAll(type, results);
+      }
+    }
+    var Node = /* @__PURE__ */ (function(_Obj) {
+      _inheritsLoose(Node2, _Obj);
+      function Node2() {
+        return _Obj.apply(this, arguments) || this;
+      }
+      var _proto = Node2.prototype;
+      _proto.init = function init(lineno, colno) {
+        var _arguments = arguments, _this = this;
+        for (var _len = arguments.length, args = new Array(_len > 2 ? _len - 2 : 0), _key = 2; _key < _len; _key++) {
+          args[_key - 2] = arguments[_key];
+        }
+        this.lineno = lineno;
+        this.colno = colno;
+        this.fields.forEach(function(field, i2) {
+          var val = _arguments[i2 + 2];
+          if (val === void 0) {
+            val = null;
+          }
+          _this[field] = val;
+        });
+      };
+      _proto.findAll = function findAll(type, results) {
+        var _this2 = this;
+        results = results || [];
+        if (this instanceof NodeList) {
+          this.children.forEach(function(child) {
+            return traverseAndCheck(child, type, results);
+          });
+        } else {
+          this.fields.forEach(function(field) {
+            return traverseAndCheck(_this2[field], type, results);
+          });
+        }
+        return results;
+      };
+      _proto.iterFields = function iterFields(func) {
+        var _this3 = this;
+        this.fields.forEach(function(field) {
+          func(_this3[field], field);
+        });
+      };
+      return Node2;
+    })(Obj);
+    var Value = /* @__PURE__ */ (function(_Node) {
+      _inheritsLoose(Value2, _Node);
+      function Value2() {
+        return _Node.apply(this, arguments) || this;
+      }
+      _createClass(Value2, [{
+        key: "typename",
+        get: function get() {
+          return "Value";
+        }
+      }, {
+        key: "fields",
+        get: function get() {
+          return ["value"];
+        }
+      }]);
+      return Value2;
+    })(Node);
+    var NodeList = /* @__PURE__ */ (function(_Node2) {
+      _inheritsLoose(NodeList2, _Node2);
+      function NodeList2() {
+        return _Node2.apply(this, arguments) || this;
+      }
+      var _proto2 = NodeList2.prototype;
+      _proto2.init = function init(lineno, colno, nodes) {
+        _Node2.prototype.init.call(this, lineno, colno, nodes || []);
+      };
+      _proto2.addChild = function addChild(node2) {
+        this.children.push(node2);
+      };
+      _createClass(NodeList2, [{
+        key: "typename",
+        get: function get() {
+          return "NodeList";
+        }
+      }, {
+        key: "fields",
+        get: function get() {
+          return ["children"];
+        }
+      }]);
+      return NodeList2;
+    })(Node);
+    var Root = NodeList.extend("Root");
+    var Literal = Value.extend("Literal");
+    var _Symbol = Value.extend("Symbol");
+    var Group = NodeList.extend("Group");
+    var ArrayNode = NodeList.extend("Array");
+    var Pair = Node.extend("Pair", {
+      fields: ["key", "value"]
+    });
+    var Dict = NodeList.extend("Dict");
+    var LookupVal = Node.extend("LookupVal", {
+      fields: ["target", "val"]
+    });
+    var If = Node.extend("If", {
+      fields: ["cond", "body", "else_"]
+    });
+    var IfAsync = If.extend("IfAsync");
+    var InlineIf = Node.extend("InlineIf", {
+      fields: ["cond", "body", "else_"]
+    });
+    var For = Node.extend("For", {
+      fields: ["arr", "name", "body", "else_"]
+    });
+    var AsyncEach = For.extend("AsyncEach");
+    var AsyncAll = For.extend("AsyncAll");
+    var Macro = Node.extend("Macro", {
+      fields: ["name", "args", "body"]
+    });
+    var Caller = Macro.extend("Caller");
+    var Import = Node.extend("Import", {
+      fields: ["template", "target", "withContext"]
+    });
+    var FromImport = /* @__PURE__ */ (function(_Node3) {
+      _inheritsLoose(FromImport2, _Node3);
+      function FromImport2() {
+        return _Node3.apply(this, arguments) || this;
+      }
+      var _proto3 = FromImport2.prototype;
+      _proto3.init = function init(lineno, colno, template, names, withContext) {
+        _Node3.prototype.init.call(this, lineno, colno, template, names || new NodeList(), withContext);
+      };
+      _createClass(FromImport2, [{
+        key: "typename",
+        get: function get() {
+          return "FromImport";
+        }
+      }, {
+        key: "fields",
+        get: function get() {
+          return ["template", "names", "withContext"];
+        }
+      }]);
+      return FromImport2;
+    })(Node);
+    var FunCall = Node.extend("FunCall", {
+      fields: ["name", "args"]
+    });
+    var Filter = FunCall.extend("Filter");
+    var FilterAsync = Filter.extend("FilterAsync", {
+      fields: ["name", "args", "symbol"]
+    });
+    var KeywordArgs = Dict.extend("KeywordArgs");
+    var Block = Node.extend("Block", {
+      fields: ["name", "body"]
+    });
+    var Super = Node.extend("Super", {
+      fields: ["blockName", "symbol"]
+    });
+    var TemplateRef = Node.extend("TemplateRef", {
+      fields: ["template"]
+    });
+    var Extends = TemplateRef.extend("Extends");
+    var Include = Node.extend("Include", {
+      fields: ["template", "ignoreMissing"]
+    });
+    var Set2 = Node.extend("Set", {
+      fields: ["targets", "value"]
+    });
+    var Switch = Node.extend("Switch", {
+      fields: ["expr", "cases", "default"]
+    });
+    var Case = Node.extend("Case", {
+      fields: ["cond", "body"]
+    });
+    var Output = NodeList.extend("Output");
+    var Capture = Node.extend("Capture", {
+      fields: ["body"]
+    });
+    var TemplateData = Literal.extend("TemplateData");
+    var UnaryOp = Node.extend("UnaryOp", {
+      fields: ["target"]
+    });
+    var BinOp = Node.extend("BinOp", {
+      fields: ["left", "right"]
+    });
+    var In = BinOp.extend("In");
+    var Is = BinOp.extend("Is");
+    var Or = BinOp.extend("Or");
+    var And = BinOp.extend("And");
+    var Not = UnaryOp.extend("Not");
+    var Add = BinOp.extend("Add");
+    var Concat = BinOp.extend("Concat");
+    var Sub = BinOp.extend("Sub");
+    var Mul = BinOp.extend("Mul");
+    var Div = BinOp.extend("Div");
+    var FloorDiv = BinOp.extend("FloorDiv");
+    var Mod = BinOp.extend("Mod");
+    var Pow = BinOp.extend("Pow");
+    var Neg = UnaryOp.extend("Neg");
+    var Pos = UnaryOp.extend("Pos");
+    var Compare = Node.extend("Compare", {
+      fields: ["expr", "ops"]
+    });
+    var CompareOperand = Node.extend("CompareOperand", {
+      fields: ["expr", "type"]
+    });
+    var CallExtension = Node.extend("CallExtension", {
+      init: function init(ext, prop, args, contentArgs) {
+        this.parent();
+        this.extName = ext.__name || ext;
+        this.prop = prop;
+        this.args = args || new NodeList();
+        this.contentArgs = contentArgs || [];
+        this.autoescape = ext.autoescape;
+      },
+      fields: ["extName", "prop", "args", "contentArgs"]
+    });
+    var CallExtensionAsync = CallExtension.extend("CallExtensionAsync");
+    function print(str, indent, inline) {
+      var lines = str.split("\n");
+      lines.forEach(function(line2, i2) {
+        if (line2 && (inline && i2 > 0 || !inline)) {
+          process.stdout.write(" ".repeat(indent));
+        }
+        var nl = i2 === lines.length - 1 ? "" : "\n";
+        process.stdout.write("" + line2 + nl);
+      });
+    }
+    function printNodes(node2, indent) {
+      indent = indent || 0;
+      print(node2.typename + ": ", indent);
+      if (node2 instanceof NodeList) {
+        print("\n");
+        node2.children.forEach(function(n2) {
+          printNodes(n2, indent + 2);
+        });
+      } else if (node2 instanceof CallExtension) {
+        print(node2.extName + "." + node2.prop + "\n");
+        if (node2.args) {
+          printNodes(node2.args, indent + 2);
+        }
+        if (node2.contentArgs) {
+          node2.contentArgs.forEach(function(n2) {
+            printNodes(n2, indent + 2);
+          });
+        }
+      } else {
+        var nodes = [];
+        var props = null;
+        node2.iterFields(function(val, fieldName) {
+          if (val instanceof Node) {
+            nodes.push([fieldName, val]);
+          } else {
+            props = props || {};
+            props[fieldName] = val;
+          }
+        });
+        if (props) {
+          print(JSON.stringify(props, null, 2) + "\n", null, true);
+        } else {
+          print("\n");
+        }
+        nodes.forEach(function(_ref) {
+          var fieldName = _ref[0], n2 = _ref[1];
+          print("[" + fieldName + "] =>", indent + 2);
+          printNodes(n2, indent + 4);
+        });
+      }
+    }
+    module.exports = {
+      Node,
+      Root,
+      NodeList,
+      Value,
+      Literal,
+      Symbol: _Symbol,
+      Group,
+      Array: ArrayNode,
+      Pair,
+      Dict,
+      Output,
+      Capture,
+      TemplateData,
+      If,
+      IfAsync,
+      InlineIf,
+      For,
+      AsyncEach,
+      AsyncAll,
+      Macro,
+      Caller,
+      Import,
+      FromImport,
+      FunCall,
+      Filter,
+      FilterAsync,
+      KeywordArgs,
+      Block,
+      Super,
+      Extends,
+      Include,
+      Set: Set2,
+      Switch,
+      Case,
+      LookupVal,
+      BinOp,
+      In,
+      Is,
+      Or,
+      And,
+      Not,
+      Add,
+      Concat,
+      Sub,
+      Mul,
+      Div,
+      FloorDiv,
+      Mod,
+      Pow,
+      Neg,
+      Pos,
+      Compare,
+      CompareOperand,
+      CallExtension,
+      CallExtensionAsync,
+      printNodes
+    };
+  }
+});
+
+// node_modules/nunjucks/src/parser.js
+var require_parser = __commonJS({
+  "node_modules/nunjucks/src/parser.js"(exports, module) {
+    "use strict";
+    function _inheritsLoose(subClass, superClass) {
+      subClass.prototype = Object.create(superClass.prototype);
+      subClass.prototype.constructor = subClass;
+      _setPrototypeOf(subClass, superClass);
+    }
+    function _setPrototypeOf(o2, p) {
+      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
+        o3.__proto__ = p2;
+        return o3;
+      };
+      return _setPrototypeOf(o2, p);
+    }
+    var lexer = require_lexer();
+    var nodes = require_nodes();
+    var Obj = require_object().Obj;
+    var lib = require_lib();
+    var Parser = /* @__PURE__ */ (function(_Obj) {
+      _inheritsLoose(Parser2, _Obj);
+      function Parser2() {
+        return _Obj.apply(this, arguments) || this;
+      }
+      var _proto = Parser2.prototype;
+      _proto.init = function init(tokens) {
+        this.tokens = tokens;
+        this.peeked = null;
+        this.breakOnBlocks = null;
+        this.dropLeadingWhitespace = false;
+        this.extensions = [];
+      };
+      _proto.nextToken = function nextToken(withWhitespace) {
+        var tok;
+        if (this.peeked) {
+          if (!withWhitespace && this.peeked.type === lexer.TOKEN_WHITESPACE) {
+            this.peeked = null;
+          } else {
+            tok = this.peeked;
+            this.peeked = null;
+            return tok;
+          }
+        }
+        tok = this.tokens.nextToken();
+        if (!withWhitespace) {
+          while (tok && tok.type === lexer.TOKEN_WHITESPACE) {
+            tok = this.tokens.nextToken();
+          }
+        }
+        return tok;
+      };
+      _proto.peekToken = function peekToken() {
+        this.peeked = this.peeked || this.nextToken();
+        return this.peeked;
+      };
+      _proto.pushToken = function pushToken(tok) {
+        if (this.peeked) {
+          throw new Error("pushToken: can only push one token on between reads");
+        }
+        this.peeked = tok;
+      };
+      _proto.error = function error62(msg, lineno, colno) {
+        if (lineno === void 0 || colno === void 0) {
+          var tok = this.peekToken() || {};
+          lineno = tok.lineno;
+          colno = tok.colno;
+        }
+        if (lineno !== void 0) {
+          lineno += 1;
+        }
+        if (colno !== void 0) {
+          colno += 1;
+        }
+        return new lib.TemplateError(msg, lineno, colno);
+      };
+      _proto.fail = function fail(msg, lineno, colno) {
+        throw this.error(msg, lineno, colno);
+      };
+      _proto.skip = function skip(type) {
+        var tok = this.nextToken();
+        if (!tok || tok.type !== type) {
+          this.pushToken(tok);
+          return false;
+        }
+        return true;
+      };
+      _proto.expect = function expect(type) {
+        var tok = this.nextToken();
+        if (tok.type !== type) {
+          this.fail("expected " + type + ", got " + tok.type, tok.lineno, tok.colno);
+        }
+        return tok;
+      };
+      _proto.skipValue = function skipValue(type, val) {
+        var tok = this.nextToken();
+        if (!tok || tok.type !== type || tok.value !== val) {
+          this.pushToken(tok);
+          return false;
+        }
+        return true;
+      };
+      _proto.skipSymbol = function skipSymbol(val) {
+        return this.skipValue(lexer.TOKEN_SYMBOL, val);
+      };
+      _proto.advanceAfterBlockEnd = function advanceAfterBlockEnd(name2) {
+        var tok;
+        if (!name2) {
+          tok = this.peekToken();
+          if (!tok) {
+            this.fail("unexpected end of file");
+          }
+          if (tok.type !== lexer.TOKEN_SYMBOL) {
+            this.fail("advanceAfterBlockEnd: expected symbol token or explicit name to be passed");
+          }
+          name2 = this.nextToken().value;
+        }
+        tok = this.nextToken();
+        if (tok && tok.type === lexer.TOKEN_BLOCK_END) {
+          if (tok.value.charAt(0) === "-") {
+            this.dropLeadingWhitespace = true;
+          }
+        } else {
+          this.fail("expected block end in " + name2 + " statement");
+        }
+        return tok;
+      };
+      _proto.advanceAfterVariableEnd = function advanceAfterVariableEnd() {
+        var tok = this.nextToken();
+        if (tok && tok.type === lexer.TOKEN_VARIABLE_END) {
+          this.dropLeadingWhitespace = tok.value.charAt(tok.value.length - this.tokens.tags.VARIABLE_END.length - 1) === "-";
+        } else {
+          this.pushToken(tok);
+          this.fail("expected variable end");
+        }
+      };
+      _proto.parseFor = function parseFor() {
+        var forTok = this.peekToken();
+        var node2;
+        var endBlock;
+        if (this.skipSymbol("for")) {
+          node2 = new nodes.For(forTok.lineno, forTok.colno);
+          endBlock = "endfor";
+        } else if (this.skipSymbol("asyncEach")) {
+          node2 = new nodes.AsyncEach(forTok.lineno, forTok.colno);
+          endBlock = "endeach";
+        } else if (this.skipSymbol("asyncAll")) {
+          node2 = new nodes.AsyncAll(forTok.lineno, forTok.colno);
+          endBlock = "endall";
+        } else {
+          this.fail("parseFor: expected for{Async}", forTok.lineno, forTok.colno);
+        }
+        node2.name = this.parsePrimary();
+        if (!(node2.name instanceof nodes.Symbol)) {
+          this.fail("parseFor: variable name expected for loop");
+        }
+        var type = this.peekToken().type;
+        if (type === lexer.TOKEN_COMMA) {
+          var key = node2.name;
+          node2.name = new nodes.Array(key.lineno, key.colno);
+          node2.name.addChild(key);
+          while (this.skip(lexer.TOKEN_COMMA)) {
+            var prim = this.parsePrimary();
+            node2.name.addChild(prim);
+          }
+        }
+        if (!this.skipSymbol("in")) {
+          this.fail('parseFor: expected "in" keyword for loop', forTok.lineno, forTok.colno);
+        }
+        node2.arr = this.parseExpression();
+        this.advanceAfterBlockEnd(forTok.value);
+        node2.body = this.parseUntilBlocks(endBlock, "else");
+        if (this.skipSymbol("else")) {
+          this.advanceAfterBlockEnd("else");
+          node2.else_ = this.parseUntilBlocks(endBlock);
+        }
+        this.advanceAfterBlockEnd();
+        return node2;
+      };
+      _proto.parseMacro = function parseMacro() {
+        var macroTok = this.peekToken();
+        if (!this.skipSymbol("macro")) {
+          this.fail("expected macro");
+        }
+        var name2 = this.parsePrimary(true);
+        var args = this.parseSignature();
+        var node2 = new nodes.Macro(macroTok.lineno, macroTok.colno, name2, args);
+        this.advanceAfterBlockEnd(macroTok.value);
+        node2.body = this.parseUntilBlocks("endmacro");
+        this.advanceAfterBlockEnd();
+        return node2;
+      };
+      _proto.parseCall = function parseCall() {
+        var callTok = this.peekToken();
+        if (!this.skipSymbol("call")) {
+          this.fail("expected call");
+        }
+        var callerArgs = this.parseSignature(true) || new nodes.NodeList();
+        var macroCall = this.parsePrimary();
+        this.advanceAfterBlockEnd(callTok.value);
+        var body = this.parseUntilBlocks("endcall");
+        this.advanceAfterBlockEnd();
+        var callerName = new nodes.Symbol(callTok.lineno, callTok.colno, "caller");
+        var callerNode = new nodes.Caller(callTok.lineno, callTok.colno, callerName, callerArgs, body);
+        var args = macroCall.args.children;
+        if (!(args[args.length - 1] instanceof nodes.KeywordArgs)) {
+          args.push(new nodes.KeywordArgs());
+        }
+        var kwargs = args[args.length - 1];
+        kwargs.addChild(new nodes.Pair(callTok.lineno, callTok.colno, callerName, callerNode));
+        return new nodes.Output(callTok.lineno, callTok.colno, [macroCall]);
+      };
+      _proto.parseWithContext = function parseWithContext() {
+        var tok = this.peekToken();
+        var withContext = null;
+        if (this.skipSymbol("with")) {
+          withContext = true;
+        } else if (this.skipSymbol("without")) {
+          withContext = false;
+        }
+        if (withContext !== null) {
+          if (!this.skipSymbol("context")) {
+            this.fail("parseFrom: expected context after with/without", tok.lineno, tok.colno);
+          }
+        }
+        return withContext;
+      };
+      _proto.parseImport = function parseImport() {
+        var importTok = this.peekToken();
+        if (!this.skipSymbol("import")) {
+          this.fail("parseImport: expected import", importTok.lineno, importTok.colno);
+        }
+        var template = this.parseExpression();
+        if (!this.skipSymbol("as")) {
+          this.fail('parseImport: expected "as" keyword', importTok.lineno, importTok.colno);
+        }
+        var target = this.parseExpression();
+        var withContext = this.parseWithContext();
+        var node2 = new nodes.Import(importTok.lineno, importTok.colno, template, target, withContext);
+        this.advanceAfterBlockEnd(importTok.value);
+        return node2;
+      };
+      _proto.parseFrom = function parseFrom() {
+        var fromTok = this.peekToken();
+        if (!this.skipSymbol("from")) {
+          this.fail("parseFrom: expected from");
+        }
+        var template = this.parseExpression();
+        if (!this.skipSymbol("import")) {
+          this.fail("parseFrom: expected import", fromTok.lineno, fromTok.colno);
+        }
+        var names = new nodes.NodeList();
+        var withContext;
+        while (1) {
+          var nextTok = this.peekToken();
+          if (nextTok.type === lexer.TOKEN_BLOCK_END) {
+            if (!names.children.length) {
+              this.fail("parseFrom: Expected at least one import name", fromTok.lineno, fromTok.colno);
+            }
+            if (nextTok.value.charAt(0) === "-") {
+              this.dropLeadingWhitespace = true;
+            }
+            this.nextToken();
+            break;
+          }
+          if (names.children.length > 0 && !this.skip(lexer.TOKEN_COMMA)) {
+            this.fail("parseFrom: expected comma", fromTok.lineno, fromTok.colno);
+          }
+          var name2 = this.parsePrimary();
+          if (name2.value.charAt(0) === "_") {
+            this.fail("parseFrom: names starting with an underscore cannot be imported", name2.lineno, name2.colno);
+          }
+          if (this.skipSymbol("as")) {
+            var alias = this.parsePrimary();
+            names.addChild(new nodes.Pair(name2.lineno, name2.colno, name2, alias));
+          } else {
+            names.addChild(name2);
+          }
+          withContext = this.parseWithContext();
+        }
+        return new nodes.FromImport(fromTok.lineno, fromTok.colno, template, names, withContext);
+      };
+      _proto.parseBlock = function parseBlock() {
+        var tag = this.peekToken();
+        if (!this.skipSymbol("block")) {
+          this.fail("parseBlock: expected block", tag.lineno, tag.colno);
+        }
+        var node2 = new nodes.Block(tag.lineno, tag.colno);
+        node2.name = this.parsePrimary();
+        if (!(node2.name instanceof nodes.Symbol)) {
+          this.fail("parseBlock: variable name expected", tag.lineno, tag.colno);
+        }
+        this.advanceAfterBlockEnd(tag.value);
+        node2.body = this.parseUntilBlocks("endblock");
+        this.skipSymbol("endblock");
+        this.skipSymbol(node2.name.value);
+        var tok = this.peekToken();
+        if (!tok) {
+          this.fail("parseBlock: expected endblock, got end of file");
+        }
+        this.advanceAfterBlockEnd(tok.value);
+        return node2;
+      };
+      _proto.parseExtends = function parseExtends() {
+        var tagName = "extends";
+        var tag = this.peekToken();
+        if (!this.skipSymbol(tagName)) {
+          this.fail("parseTemplateRef: expected " + tagName);
+        }
+        var node2 = new nodes.Extends(tag.lineno, tag.colno);
+        node2.template = this.parseExpression();
+        this.advanceAfterBlockEnd(tag.value);
+        return node2;
+      };
+      _proto.parseInclude = function parseInclude() {
+        var tagName = "include";
+        var tag = this.peekToken();
+        if (!this.skipSymbol(tagName)) {
+          this.fail("parseInclude: expected " + tagName);
+        }
+        var node2 = new nodes.Include(tag.lineno, tag.colno);
+        node2.template = this.parseExpression();
+        if (this.skipSymbol("ignore") && this.skipSymbol("missing")) {
+          node2.ignoreMissing = true;
+        }
+        this.advanceAfterBlockEnd(tag.value);
+        return node2;
+      };
+      _proto.parseIf = function parseIf() {
+        var tag = this.peekToken();
+        var node2;
+        if (this.skipSymbol("if") || this.skipSymbol("elif") || this.skipSymbol("elseif")) {
+          node2 = new nodes.If(tag.lineno, tag.colno);
+        } else if (this.skipSymbol("ifAsync")) {
+          node2 = new nodes.IfAsync(tag.lineno, tag.colno);
+        } else {
+          this.fail("parseIf: expected if, elif, or elseif", tag.lineno, tag.colno);
+        }
+        node2.cond = this.parseExpression();
+        this.advanceAfterBlockEnd(tag.value);
+        node2.body = this.parseUntilBlocks("elif", "elseif", "else", "endif");
+        var tok = this.peekToken();
+        switch (tok && tok.value) {
+          case "elseif":
+          case "elif":
+            node2.else_ = this.parseIf();
+            break;
+          case "else":
+            this.advanceAfterBlockEnd();
+            node2.else_ = this.parseUntilBlocks("endif");
+            this.advanceAfterBlockEnd();
+            break;
+          case "endif":
+            node2.else_ = null;
+            this.advanceAfterBlockEnd();
+            break;
+          default:
+            this.fail("parseIf: expected elif, else, or endif, got end of file");
+        }
+        return node2;
+      };
+      _proto.parseSet = function parseSet() {
+        var tag = this.peekToken();
+        if (!this.skipSymbol("set")) {
+          this.fail("parseSet: expected set", tag.lineno, tag.colno);
+        }
+        var node2 = new nodes.Set(tag.lineno, tag.colno, []);
+        var target;
+        while (target = this.parsePrimary()) {
+          node2.targets.push(target);
+          if (!this.skip(lexer.TOKEN_COMMA)) {
+            break;
+          }
+        }
+        if (!this.skipValue(lexer.TOKEN_OPERATOR, "=")) {
+          if (!this.skip(lexer.TOKEN_BLOCK_END)) {
+            this.fail("parseSet: expected = or block end in set tag", tag.lineno, tag.colno);
+          } else {
+            node2.body = new nodes.Capture(tag.lineno, tag.colno, this.parseUntilBlocks("endset"));
+            node2.value = null;
+            this.advanceAfterBlockEnd();
+          }
+        } else {
+          node2.value = this.parseExpression();
+          this.advanceAfterBlockEnd(tag.value);
+        }
+        return node2;
+      };
+      _proto.parseSwitch = function parseSwitch() {
+        var switchStart = "switch";
+        var switchEnd = "endswitch";
+        var caseStart = "case";
+        var caseDefault = "default";
+        var tag = this.peekToken();
+        if (!this.skipSymbol(switchStart) && !this.skipSymbol(caseStart) && !this.skipSymbol(caseDefault)) {
+          this.fail('parseSwitch: expected "switch," "case" or "default"', tag.lineno, tag.colno);
+        }
+        var expr = this.parseExpression();
+        this.advanceAfterBlockEnd(switchStart);
+        this.parseUntilBlocks(caseStart, caseDefault, switchEnd);
+        var tok = this.peekToken();
+        var cases = [];
+        var defaultCase;
+        do {
+          this.skipSymbol(caseStart);
+          var cond = this.parseExpression();
+          this.advanceAfterBlockEnd(switchStart);
+          var body = this.parseUntilBlocks(caseStart, caseDefault, switchEnd);
+          cases.push(new nodes.Case(tok.line, tok.col, cond, body));
+          tok = this.peekToken();
+        } while (tok && tok.value === caseStart);
+        switch (tok.value) {
+          case caseDefault:
+            this.advanceAfterBlockEnd();
+            defaultCase = this.parseUntilBlocks(switchEnd);
+            this.advanceAfterBlockEnd();
+            break;
+          case switchEnd:
+            this.advanceAfterBlockEnd();
+            break;
+          default:
+            this.fail('parseSwitch: expected "case," "default" or "endswitch," got EOF.');
+        }
+        return new nodes.Switch(tag.lineno, tag.colno, expr, cases, defaultCase);
+      };
+      _proto.parseStatement = function parseStatement() {
+        var tok = this.peekToken();
+        var node2;
+        if (tok.type !== lexer.TOKEN_SYMBOL) {
+          this.fail("tag name expected", tok.lineno, tok.colno);
+        }
+        if (this.breakOnBlocks && lib.indexOf(this.breakOnBlocks, tok.value) !== -1) {
+          return null;
+        }
+        switch (tok.value) {
+          case "raw":
+            return this.parseRaw();
+          case "verbatim":
+            return this.parseRaw("verbatim");
+          case "if":
+          case "ifAsync":
+            return this.parseIf();
+          case "for":
+          case "asyncEach":
+          case "asyncAll":
+            return this.parseFor();
+          case "block":
+            return this.parseBlock();
+          case "extends":
+            return this.parseExtends();
+          case "include":
+            return this.parseInclude();
+          case "set":
+            return this.parseSet();
+          case "macro":
+            return this.parseMacro();
+          case "call":
+            return this.parseCall();
+          case "import":
+            return this.parseImport();
+          case "from":
+            return this.parseFrom();
+          case "filter":
+            return this.parseFilterStatement();
+          case "switch":
+            return this.parseSwitch();
+          default:
+            if (this.extensions.length) {
+              for (var i2 = 0; i2 < this.extensions.length; i2++) {
+                var ext = this.extensions[i2];
+                if (lib.indexOf(ext.tags || [], tok.value) !== -1) {
+                  return ext.parse(this, nodes, lexer);
+                }
+              }
+            }
+            this.fail("unknown block tag: " + tok.value, tok.lineno, tok.colno);
+        }
+        return node2;
+      };
+      _proto.parseRaw = function parseRaw(tagName) {
+        tagName = tagName || "raw";
+        var endTagName = "end" + tagName;
+        var rawBlockRegex = new RegExp("([\\s\\S]*?){%\\s*(" + tagName + "|" + endTagName + ")\\s*(?=%})%}");
+        var rawLevel = 1;
+        var str = "";
+        var matches = null;
+        var begun = this.advanceAfterBlockEnd();
+        while ((matches = this.tokens._extractRegex(rawBlockRegex)) && rawLevel > 0) {
+          var all = matches[0];
+          var pre = matches[1];
+          var blockName = matches[2];
+          if (blockName === tagName) {
+            rawLevel += 1;
+          } else if (blockName === endTagName) {
+            rawLevel -= 1;
+          }
+          if (rawLevel === 0) {
+            str += pre;
+            this.tokens.backN(all.length - pre.length);
+          } else {
+            str += all;
+          }
+        }
+        return new nodes.Output(begun.lineno, begun.colno, [new nodes.TemplateData(begun.lineno, begun.colno, str)]);
+      };
+      _proto.parsePostfix = function parsePostfix(node2) {
+        var lookup;
+        var tok = this.peekToken();
+        while (tok) {
+          if (tok.type === lexer.TOKEN_LEFT_PAREN) {
+            node2 = new nodes.FunCall(tok.lineno, tok.colno, node2, this.parseSignature());
+          } else if (tok.type === lexer.TOKEN_LEFT_BRACKET) {
+            lookup = this.parseAggregate();
+            if (lookup.children.length > 1) {
+              this.fail("invalid index");
+            }
+            node2 = new nodes.LookupVal(tok.lineno, tok.colno, node2, lookup.children[0]);
+          } else if (tok.type === lexer.TOKEN_OPERATOR && tok.value === ".") {
+            this.nextToken();
+            var val = this.nextToken();
+            if (val.type !== lexer.TOKEN_SYMBOL) {
+              this.fail("expected name as lookup value, got " + val.value, val.lineno, val.colno);
+            }
+            lookup = new nodes.Literal(val.lineno, val.colno, val.value);
+            node2 = new nodes.LookupVal(tok.lineno, tok.colno, node2, lookup);
+          } else {
+            break;
+          }
+          tok = this.peekToken();
+        }
+        return node2;
+      };
+      _proto.parseExpression = function parseExpression2() {
+        var node2 = this.parseInlineIf();
+        return node2;
+      };
+      _proto.parseInlineIf = function parseInlineIf() {
+        var node2 = this.parseOr();
+        if (this.skipSymbol("if")) {
+          var condNode = this.parseOr();
+          var bodyNode = node2;
+          node2 = new nodes.InlineIf(node2.lineno, node2.colno);
+          node2.body = bodyNode;
+          node2.cond = condNode;
+          if (this.skipSymbol("else")) {
+            node2.else_ = this.parseOr();
+          } else {
+            node2.else_ = null;
+          }
+        }
+        return node2;
+      };
+      _proto.parseOr = function parseOr() {
+        var node2 = this.parseAnd();
+        while (this.skipSymbol("or")) {
+          var node22 = this.parseAnd();
+          node2 = new nodes.Or(node2.lineno, node2.colno, node2, node22);
+        }
+        return node2;
+      };
+      _proto.parseAnd = function parseAnd() {
+        var node2 = this.parseNot();
+        while (this.skipSymbol("and")) {
+          var node22 = this.parseNot();
+          node2 = new nodes.And(node2.lineno, node2.colno, node2, node22);
+        }
+        return node2;
+      };
+      _proto.parseNot = function parseNot() {
+        var tok = this.peekToken();
+        if (this.skipSymbol("not")) {
+          return new nodes.Not(tok.lineno, tok.colno, this.parseNot());
+        }
+        return this.parseIn();
+      };
+      _proto.parseIn = function parseIn() {
+        var node2 = this.parseIs();
+        while (1) {
+          var tok = this.nextToken();
+          if (!tok) {
+            break;
+          }
+          var invert = tok.type === lexer.TOKEN_SYMBOL && tok.value === "not";
+          if (!invert) {
+            this.pushToken(tok);
+          }
+          if (this.skipSymbol("in")) {
+            var node22 = this.parseIs();
+            node2 = new nodes.In(node2.lineno, node2.colno, node2, node22);
+            if (invert) {
+              node2 = new nodes.Not(node2.lineno, node2.colno, node2);
+            }
+          } else {
+            if (invert) {
+              this.pushToken(tok);
+            }
+            break;
+          }
+        }
+        return node2;
+      };
+      _proto.parseIs = function parseIs() {
+        var node2 = this.parseCompare();
+        if (this.skipSymbol("is")) {
+          var not = this.skipSymbol("not");
+          var node22 = this.parseCompare();
+          node2 = new nodes.Is(node2.lineno, node2.colno, node2, node22);
+          if (not) {
+            node2 = new nodes.Not(node2.lineno, node2.colno, node2);
+          }
+        }
+        return node2;
+      };
+      _proto.parseCompare = function parseCompare() {
+        var compareOps = ["==", "===", "!=", "!==", "<", ">", "<=", ">="];
+        var expr = this.parseConcat();
+        var ops = [];
+        while (1) {
+          var tok = this.nextToken();
+          if (!tok) {
+            break;
+          } else if (compareOps.indexOf(tok.value) !== -1) {
+            ops.push(new nodes.CompareOperand(tok.lineno, tok.colno, this.parseConcat(), tok.value));
+          } else {
+            this.pushToken(tok);
+            break;
+          }
+        }
+        if (ops.length) {
+          return new nodes.Compare(ops[0].lineno, ops[0].colno, expr, ops);
+        } else {
+          return expr;
+        }
+      };
+      _proto.parseConcat = function parseConcat() {
+        var node2 = this.parseAdd();
+        while (this.skipValue(lexer.TOKEN_TILDE, "~")) {
+          var node22 = this.parseAdd();
+          node2 = new nodes.Concat(node2.lineno, node2.colno, node2, node22);
+        }
+        return node2;
+      };
+      _proto.parseAdd = function parseAdd() {
+        var node2 = this.parseSub();
+        while (this.skipValue(lexer.TOKEN_OPERATOR, "+")) {
+          var node22 = this.parseSub();
+          node2 = new nodes.Add(node2.lineno, node2.colno, node2, node22);
+        }
+        return node2;
+      };
+      _proto.parseSub = function parseSub() {
+        var node2 = this.parseMul();
+        while (this.skipValue(lexer.TOKEN_OPERATOR, "-")) {
+          var node22 = this.parseMul();
+          node2 = new nodes.Sub(node2.lineno, node2.colno, node2, node22);
+        }
+        return node2;
+      };
+      _proto.parseMul = function parseMul() {
+        var node2 = this.parseDiv();
+        while (this.skipValue(lexer.TOKEN_OPERATOR, "*")) {
+          var node22 = this.parseDiv();
+          node2 = new nodes.Mul(node2.lineno, node2.colno, node2, node22);
+        }
+        return node2;
+      };
+      _proto.parseDiv = function parseDiv() {
+        var node2 = this.parseFloorDiv();
+        while (this.skipValue(lexer.TOKEN_OPERATOR, "/")) {
+          var node22 = this.parseFloorDiv();
+          node2 = new nodes.Div(node2.lineno, node2.colno, node2, node22);
+        }
+        return node2;
+      };
+      _proto.parseFloorDiv = function parseFloorDiv() {
+        var node2 = this.parseMod();
+        while (this.skipValue(lexer.TOKEN_OPERATOR, "//")) {
+          var node22 = this.parseMod();
+          node2 = new nodes.FloorDiv(node2.lineno, node2.colno, node2, node22);
+        }
+        return node2;
+      };
+      _proto.parseMod = function parseMod() {
+        var node2 = this.parsePow();
+        while (this.skipValue(lexer.TOKEN_OPERATOR, "%")) {
+          var node22 = this.parsePow();
+          node2 = new nodes.Mod(node2.lineno, node2.colno, node2, node22);
+        }
+        return node2;
+      };
+      _proto.parsePow = function parsePow() {
+        var node2 = this.parseUnary();
+        while (this.skipValue(lexer.TOKEN_OPERATOR, "**")) {
+          var node22 = this.parseUnary();
+          node2 = new nodes.Pow(node2.lineno, node2.colno, node2, node22);
+        }
+        return node2;
+      };
+      _proto.parseUnary = function parseUnary(noFilters) {
+        var tok = this.peekToken();
+        var node2;
+        if (this.skipValue(lexer.TOKEN_OPERATOR, "-")) {
+          node2 = new nodes.Neg(tok.lineno, tok.colno, this.parseUnary(true));
+        } else if (this.skipValue(lexer.TOKEN_OPERATOR, "+")) {
+          node2 = new nodes.Pos(tok.lineno, tok.colno, this.parseUnary(true));
+        } else {
+          node2 = this.parsePrimary();
+        }
+        if (!noFilters) {
+          node2 = this.parseFilter(node2);
+        }
+        return node2;
+      };
+      _proto.parsePrimary = function parsePrimary(noPostfix) {
+        var tok = this.nextToken();
+        var val;
+        var node2 = null;
+        if (!tok) {
+          this.fail("expected expression, got end of file");
+        } else if (tok.type === lexer.TOKEN_STRING) {
+          val = tok.value;
+        } else if (tok.type === lexer.TOKEN_INT) {
+          val = parseInt(tok.value, 10);
+        } else if (tok.type === lexer.TOKEN_FLOAT) {
+          val = parseFloat(tok.value);
+        } else if (tok.type === lexer.TOKEN_BOOLEAN) {
+          if (tok.value === "true") {
+            val = true;
+          } else if (tok.value === "false") {
+            val = false;
+          } else {
+            this.fail("invalid boolean: " + tok.value, tok.lineno, tok.colno);
+          }
+        } else if (tok.type === lexer.TOKEN_NONE) {
+          val = null;
+        } else if (tok.type === lexer.TOKEN_REGEX) {
+          val = new RegExp(tok.value.body, tok.value.flags);
+        }
+        if (val !== void 0) {
+          node2 = new nodes.Literal(tok.lineno, tok.colno, val);
+        } else if (tok.type === lexer.TOKEN_SYMBOL) {
+          node2 = new nodes.Symbol(tok.lineno, tok.colno, tok.value);
+        } else {
+          this.pushToken(tok);
+          node2 = this.parseAggregate();
+        }
+        if (!noPostfix) {
+          node2 = this.parsePostfix(node2);
+        }
+        if (node2) {
+          return node2;
+        } else {
+          throw this.error("unexpected token: " + tok.value, tok.lineno, tok.colno);
+        }
+      };
+      _proto.parseFilterName = function parseFilterName() {
+        var tok = this.expect(lexer.TOKEN_SYMBOL);
+        var name2 = tok.value;
+        while (this.skipValue(lexer.TOKEN_OPERATOR, ".")) {
+          name2 += "." + this.expect(lexer.TOKEN_SYMBOL).value;
+        }
+        return new nodes.Symbol(tok.lineno, tok.colno, name2);
+      };
+      _proto.parseFilterArgs = function parseFilterArgs(node2) {
+        if (this.peekToken().type === lexer.TOKEN_LEFT_PAREN) {
+          var call = this.parsePostfix(node2);
+          return call.args.children;
+        }
+        return [];
+      };
+      _proto.parseFilter = function parseFilter(node2) {
+        while (this.skip(lexer.TOKEN_PIPE)) {
+          var name2 = this.parseFilterName();
+          node2 = new nodes.Filter(name2.lineno, name2.colno, name2, new nodes.NodeList(name2.lineno, name2.colno, [node2].concat(this.parseFilterArgs(node2))));
+        }
+        return node2;
+      };
+      _proto.parseFilterStatement = function parseFilterStatement() {
+        var filterTok = this.peekToken();
+        if (!this.skipSymbol("filter")) {
+          this.fail("parseFilterStatement: expected filter");
+        }
+        var name2 = this.parseFilterName();
+        var args = this.parseFilterArgs(name2);
+        this.advanceAfterBlockEnd(filterTok.value);
+        var body = new nodes.Capture(name2.lineno, name2.colno, this.parseUntilBlocks("endfilter"));
+        this.advanceAfterBlockEnd();
+        var node2 = new nodes.Filter(name2.lineno, name2.colno, name2, new nodes.NodeList(name2.lineno, name2.colno, [body].concat(args)));
+        return new nodes.Output(name2.lineno, name2.colno, [node2]);
+      };
+      _proto.parseAggregate = function parseAggregate() {
+        var tok = this.nextToken();
+        var node2;
+        switch (tok.type) {
+          case lexer.TOKEN_LEFT_PAREN:
+            node2 = new nodes.Group(tok.lineno, tok.colno);
+            break;
+          case lexer.TOKEN_LEFT_BRACKET:
+            node2 = new nodes.Array(tok.lineno, tok.colno);
+            break;
+          case lexer.TOKEN_LEFT_CURLY:
+            node2 = new nodes.Dict(tok.lineno, tok.colno);
+            break;
+          default:
+            return null;
+        }
+        while (1) {
+          var type = this.peekToken().type;
+          if (type === lexer.TOKEN_RIGHT_PAREN || type === lexer.TOKEN_RIGHT_BRACKET || type === lexer.TOKEN_RIGHT_CURLY) {
+            this.nextToken();
+            break;
+          }
+          if (node2.children.length > 0) {
+            if (!this.skip(lexer.TOKEN_COMMA)) {
+              this.fail("parseAggregate: expected comma after expression", tok.lineno, tok.colno);
+            }
+          }
+          if (node2 instanceof nodes.Dict) {
+            var key = this.parsePrimary();
+            if (!this.skip(lexer.TOKEN_COLON)) {
+              this.fail("parseAggregate: expected colon after dict key", tok.lineno, tok.colno);
+            }
+            var value = this.parseExpression();
+            node2.addChild(new nodes.Pair(key.lineno, key.colno, key, value));
+          } else {
+            var expr = this.parseExpression();
+            node2.addChild(expr);
+          }
+        }
+        return node2;
+      };
+      _proto.parseSignature = function parseSignature(tolerant, noParens) {
+        var tok = this.peekToken();
+        if (!noParens && tok.type !== lexer.TOKEN_LEFT_PAREN) {
+          if (tolerant) {
+            return null;
+          } else {
+            this.fail("expected arguments", tok.lineno, tok.colno);
+          }
+        }
+        if (tok.type === lexer.TOKEN_LEFT_PAREN) {
+          tok = this.nextToken();
+        }
+        var args = new nodes.NodeList(tok.lineno, tok.colno);
+        var kwargs = new nodes.KeywordArgs(tok.lineno, tok.colno);
+        var checkComma = false;
+        while (1) {
+          tok = this.peekToken();
+          if (!noParens && tok.type === lexer.TOKEN_RIGHT_PAREN) {
+            this.nextToken();
+            break;
+          } else if (noParens && tok.type === lexer.TOKEN_BLOCK_END) {
+            break;
+          }
+          if (checkComma && !this.skip(lexer.TOKEN_COMMA)) {
+            this.fail("parseSignature: expected comma after expression", tok.lineno, tok.colno);
+          } else {
+            var arg = this.parseExpression();
+            if (this.skipValue(lexer.TOKEN_OPERATOR, "=")) {
+              kwargs.addChild(new nodes.Pair(arg.lineno, arg.colno, arg, this.parseExpression()));
+            } else {
+              args.addChild(arg);
+            }
+          }
+          checkComma = true;
+        }
+        if (kwargs.children.length) {
+          args.addChild(kwargs);
+        }
+        return args;
+      };
+      _proto.parseUntilBlocks = function parseUntilBlocks() {
+        var prev = this.breakOnBlocks;
+        for (var _len = arguments.length, blockNames = new Array(_len), _key = 0; _key < _len; _key++) {
+          blockNames[_key] = arguments[_key];
+        }
+        this.breakOnBlocks = blockNames;
+        var ret = this.parse();
+        this.breakOnBlocks = prev;
+        return ret;
+      };
+      _proto.parseNodes = function parseNodes() {
+        var tok;
+        var buf = [];
+        while (tok = this.nextToken()) {
+          if (tok.type === lexer.TOKEN_DATA) {
+            var data = tok.value;
+            var nextToken = this.peekToken();
+            var nextVal = nextToken && nextToken.value;
+            if (this.dropLeadingWhitespace) {
+              data = data.replace(/^\s*/, "");
+              this.dropLeadingWhitespace = false;
+            }
+            if (nextToken && (nextToken.type === lexer.TOKEN_BLOCK_START && nextVal.charAt(nextVal.length - 1) === "-" || nextToken.type === lexer.TOKEN_VARIABLE_START && nextVal.charAt(this.tokens.tags.VARIABLE_START.length) === "-" || nextToken.type === lexer.TOKEN_COMMENT && nextVal.charAt(this.tokens.tags.COMMENT_START.length) === "-")) {
+              data = data.replace(/\s*$/, "");
+            }
+            buf.push(new nodes.Output(tok.lineno, tok.colno, [new nodes.TemplateData(tok.lineno, tok.colno, data)]));
+          } else if (tok.type === lexer.TOKEN_BLOCK_START) {
+            this.dropLeadingWhitespace = false;
+            var n2 = this.parseStatement();
+            if (!n2) {
+              break;
+            }
+            buf.push(n2);
+          } else if (tok.type === lexer.TOKEN_VARIABLE_START) {
+            var e = this.parseExpression();
+            this.dropLeadingWhitespace = false;
+            this.advanceAfterVariableEnd();
+            buf.push(new nodes.Output(tok.lineno, tok.colno, [e]));
+          } else if (tok.type === lexer.TOKEN_COMMENT) {
+            this.dropLeadingWhitespace = tok.value.charAt(tok.value.length - this.tokens.tags.COMMENT_END.length - 1) === "-";
+          } else {
+            this.fail("Unexpected token at top-level: " + tok.type, tok.lineno, tok.colno);
+          }
+        }
+        return buf;
+      };
+      _proto.parse = function parse3() {
+        return new nodes.NodeList(0, 0, this.parseNodes());
+      };
+      _proto.parseAsRoot = function parseAsRoot() {
+        return new nodes.Root(0, 0, this.parseNodes());
+      };
+      return Parser2;
+    })(Obj);
+    module.exports = {
+      parse: function parse3(src, extensions, opts) {
+        var p = new Parser(lexer.lex(src, opts));
+        if (extensions !== void 0) {
+          p.extensions = extensions;
+        }
+        return p.parseAsRoot();
+      },
+      Parser
+    };
+  }
+});
+
+// node_modules/nunjucks/src/transformer.js
+var require_transformer = __commonJS({
+  "node_modules/nunjucks/src/transformer.js"(exports, module) {
+    "use strict";
+    var nodes = require_nodes();
+    var lib = require_lib();
+    var sym = 0;
+    function gensym() {
+      return "hole_" + sym++;
+    }
+    function mapCOW(arr, func) {
+      var res = null;
+      for (var i2 = 0; i2 < arr.length; i2++) {
+        var item = func(arr[i2]);
+        if (item !== arr[i2]) {
+          if (!res) {
+            res = arr.slice();
+          }
+          res[i2] = item;
+        }
+      }
+      return res || arr;
+    }
+    function walk(ast, func, depthFirst) {
+      if (!(ast instanceof nodes.Node)) {
+        return ast;
+      }
+      if (!depthFirst) {
+        var astT = func(ast);
+        if (astT && astT !== ast) {
+          return astT;
+        }
+      }
+      if (ast instanceof nodes.NodeList) {
+        var children = mapCOW(ast.children, function(node2) {
+          return walk(node2, func, depthFirst);
+        });
+        if (children !== ast.children) {
+          ast = new nodes[ast.typename](ast.lineno, ast.colno, children);
+        }
+      } else if (ast instanceof nodes.CallExtension) {
+        var args = walk(ast.args, func, depthFirst);
+        var contentArgs = mapCOW(ast.contentArgs, function(node2) {
+          return walk(node2, func, depthFirst);
+        });
+        if (args !== ast.args || contentArgs !== ast.contentArgs) {
+          ast = new nodes[ast.typename](ast.extName, ast.prop, args, contentArgs);
+        }
+      } else {
+        var props = ast.fields.map(function(field) {
+          return ast[field];
+        });
+        var propsT = mapCOW(props, function(prop) {
+          return walk(prop, func, depthFirst);
+        });
+        if (propsT !== props) {
+          ast = new nodes[ast.typename](ast.lineno, ast.colno);
+          propsT.forEach(function(prop, i2) {
+            ast[ast.fields[i2]] = prop;
+          });
+        }
+      }
+      return depthFirst ? func(ast) || ast : ast;
+    }
+    function depthWalk(ast, func) {
+      return walk(ast, func, true);
+    }
+    function _liftFilters(node2, asyncFilters, prop) {
+      var children = [];
+      var walked = depthWalk(prop ? node2[prop] : node2, function(descNode) {
+        var symbol2;
+        if (descNode instanceof nodes.Block) {
+          return descNode;
+        } else if (descNode instanceof nodes.Filter && lib.indexOf(asyncFilters, descNode.name.value) !== -1 || descNode instanceof nodes.CallExtensionAsync) {
+          symbol2 = new nodes.Symbol(descNode.lineno, descNode.colno, gensym());
+          children.push(new nodes.FilterAsync(descNode.lineno, descNode.colno, descNode.name, descNode.args, symbol2));
+        }
+        return symbol2;
+      });
+      if (prop) {
+        node2[prop] = walked;
+      } else {
+        node2 = walked;
+      }
+      if (children.length) {
+        children.push(node2);
+        return new nodes.NodeList(node2.lineno, node2.colno, children);
+      } else {
+        return node2;
+      }
+    }
+    function liftFilters(ast, asyncFilters) {
+      return depthWalk(ast, function(node2) {
+        if (node2 instanceof nodes.Output) {
+          return _liftFilters(node2, asyncFilters);
+        } else if (node2 instanceof nodes.Set) {
+          return _liftFilters(node2, asyncFilters, "value");
+        } else if (node2 instanceof nodes.For) {
+          return _liftFilters(node2, asyncFilters, "arr");
+        } else if (node2 instanceof nodes.If) {
+          return _liftFilters(node2, asyncFilters, "cond");
+        } else if (node2 instanceof nodes.CallExtension) {
+          return _liftFilters(node2, asyncFilters, "args");
+        } else {
+          return void 0;
+        }
+      });
+    }
+    function liftSuper(ast) {
+      return walk(ast, function(blockNode) {
+        if (!(blockNode instanceof nodes.Block)) {
+          return;
+        }
+        var hasSuper = false;
+        var symbol2 = gensym();
+        blockNode.body = walk(blockNode.body, function(node2) {
+          if (node2 instanceof nodes.FunCall && node2.name.value === "super") {
+            hasSuper = true;
+            return new nodes.Symbol(node2.lineno, node2.colno, symbol2);
+          }
+        });
+        if (hasSuper) {
+          blockNode.body.children.unshift(new nodes.Super(0, 0, blockNode.name, new nodes.Symbol(0, 0, symbol2)));
+        }
+      });
+    }
+    function convertStatements(ast) {
+      return depthWalk(ast, function(node2) {
+        if (!(node2 instanceof nodes.If) && !(node2 instanceof nodes.For)) {
+          return void 0;
+        }
+        var async = false;
+        walk(node2, function(child) {
+          if (child instanceof nodes.FilterAsync || child instanceof nodes.IfAsync || child instanceof nodes.AsyncEach || child instanceof nodes.AsyncAll || child instanceof nodes.CallExtensionAsync) {
+            async = true;
+            return child;
+          }
+          return void 0;
+        });
+        if (async) {
+          if (node2 instanceof nodes.If) {
+            return new nodes.IfAsync(node2.lineno, node2.colno, node2.cond, node2.body, node2.else_);
+          } else if (node2 instanceof nodes.For && !(node2 instanceof nodes.AsyncAll)) {
+            return new nodes.AsyncEach(node2.lineno, node2.colno, node2.arr, node2.name, node2.body, node2.else_);
+          }
+        }
+        return void 0;
+      });
+    }
+    function cps(ast, asyncFilters) {
+      return convertStatements(liftSuper(liftFilters(ast, asyncFilters)));
+    }
+    function transform2(ast, asyncFilters) {
+      return cps(ast, asyncFilters || []);
+    }
+    module.exports = {
+      transform: transform2
+    };
+  }
+});
+
+// node_modules/nunjucks/src/runtime.js
+var require_runtime = __commonJS({
+  "node_modules/nunjucks/src/runtime.js"(exports, module) {
+    "use strict";
+    var lib = require_lib();
+    var arrayFrom = Array.from;
+    var supportsIterators = typeof Symbol === "function" && Symbol.iterator && typeof arrayFrom === "function";
+    var Frame = /* @__PURE__ */ (function() {
+      function Frame2(parent, isolateWrites) {
+        this.variables = /* @__PURE__ */ Object.create(null);
+        this.parent = parent;
+        this.topLevel = false;
+        this.isolateWrites = isolateWrites;
+      }
+      var _proto = Frame2.prototype;
+      _proto.set = function set2(name2, val, resolveUp) {
+        var parts = name2.split(".");
+        var obj = this.variables;
+        var frame = this;
+        if (resolveUp) {
+          if (frame = this.resolve(parts[0], true)) {
+            frame.set(name2, val);
+            return;
+          }
+        }
+        for (var i2 = 0; i2 < parts.length - 1; i2++) {
+          var id = parts[i2];
+          if (!obj[id]) {
+            obj[id] = {};
+          }
+          obj = obj[id];
+        }
+        obj[parts[parts.length - 1]] = val;
+      };
+      _proto.get = function get(name2) {
+        var val = this.variables[name2];
+        if (val !== void 0) {
+          return val;
+        }
+        return null;
+      };
+      _proto.lookup = function lookup(name2) {
+        var p = this.parent;
+        var val = this.variables[name2];
+        if (val !== void 0) {
+          return val;
+        }
+        return p && p.lookup(name2);
+      };
+      _proto.resolve = function resolve(name2, forWrite) {
+        var p = forWrite && this.isolateWrites ? void 0 : this.parent;
+        var val = this.variables[name2];
+        if (val !== void 0) {
+          return this;
+        }
+        return p && p.resolve(name2);
+      };
+      _proto.push = function push(isolateWrites) {
+        return new Frame2(this, isolateWrites);
+      };
+      _proto.pop = function pop() {
+        return this.parent;
+      };
+      return Frame2;
+    })();
+    function makeMacro(argNames, kwargNames, func) {
+      return function macro() {
+        for (var _len = arguments.length, macroArgs = new Array(_len), _key = 0; _key < _len; _key++) {
+          macroArgs[_key] = arguments[_key];
+        }
+        var argCount = numArgs(macroArgs);
+        var args;
+        var kwargs = getKeywordArgs(macroArgs);
+        if (argCount > argNames.length) {
+          args = macroArgs.slice(0, argNames.length);
+          macroArgs.slice(args.length, argCount).forEach(function(val, i3) {
+            if (i3 < kwargNames.length) {
+              kwargs[kwargNames[i3]] = val;
+            }
+          });
+          args.push(kwargs);
+        } else if (argCount < argNames.length) {
+          args = macroArgs.slice(0, argCount);
+          for (var i2 = argCount; i2 < argNames.length; i2++) {
+            var arg = argNames[i2];
+            args.push(kwargs[arg]);
+            delete kwargs[arg];
+          }
+          args.push(kwargs);
+        } else {
+          args = macroArgs;
+        }
+        return func.apply(this, args);
+      };
+    }
+    function makeKeywordArgs(obj) {
+      obj.__keywords = true;
+      return obj;
+    }
+    function isKeywordArgs(obj) {
+      return obj && Object.prototype.hasOwnProperty.call(obj, "__keywords");
+    }
+    function getKeywordArgs(args) {
+      var len = args.length;
+      if (len) {
+        var lastArg = args[len - 1];
+        if (isKeywordArgs(lastArg)) {
+          return lastArg;
+        }
+      }
+      return {};
+    }
+    function numArgs(args) {
+      var len = args.length;
+      if (len === 0) {
+        return 0;
+      }
+      var lastArg = args[len - 1];
+      if (isKeywordArgs(lastArg)) {
+        return len - 1;
+      } else {
+        return len;
+      }
+    }
+    function SafeString(val) {
+      if (typeof val !== "string") {
+        return val;
+      }
+      this.val = val;
+      this.length = val.length;
+    }
+    SafeString.prototype = Object.create(String.prototype, {
+      length: {
+        writable: true,
+        configurable: true,
+        value: 0
+      }
+    });
+    SafeString.prototype.valueOf = function valueOf2() {
+      return this.val;
+    };
+    SafeString.prototype.toString = function toString2() {
+      return this.val;
+    };
+    function copySafeness(dest, target) {
+      if (dest instanceof SafeString) {
+        return new SafeString(target);
+      }
+      return target.toString();
+    }
+    function markSafe(val) {
+      var type = typeof val;
+      if (type === "string") {
+        return new SafeString(val);
+      } else if (type !== "function") {
+        return val;
+      } else {
+        return function wrapSafe(args) {
+          var ret = val.apply(this, arguments);
+          if (typeof ret === "string") {
+            return new SafeString(ret);
+          }
+          return ret;
+        };
+      }
+    }
+    function suppressValue(val, autoescape) {
+      val = val !== void 0 && val !== null ? val : "";
+      if (autoescape && !(val instanceof SafeString)) {
+        val = lib.escape(val.toString());
+      }
+      return val;
+    }
+    function ensureDefined(val, lineno, colno) {
+      if (val === null || val === void 0) {
+        throw new lib.TemplateError("attempted to output null or undefined value", lineno + 1, colno + 1);
+      }
+      return val;
+    }
+    function memberLookup(obj, val) {
+      if (obj === void 0 || obj === null) {
+        return void 0;
+      }
+      if (typeof obj[val] === "function") {
+        return function() {
+          for (var _len2 = arguments.length, args = new Array(_len2), _key2 = 0; _key2 < _len2; _key2++) {
+            args[_key2] = arguments[_key2];
+          }
+          return obj[val].apply(obj, args);
+        };
+      }
+      return obj[val];
+    }
+    function callWrap(obj, name2, context, args) {
+      if (!obj) {
+        throw new Error("Unable to call `" + name2 + "`, which is undefined or falsey");
+      } else if (typeof obj !== "function") {
+        throw new Error("Unable to call `" + name2 + "`, which is not a function");
+      }
+      return obj.apply(context, args);
+    }
+    function contextOrFrameLookup(context, frame, name2) {
+      var val = frame.lookup(name2);
+      return val !== void 0 ? val : context.lookup(name2);
+    }
+    function handleError(error62, lineno, colno) {
+      if (error62.lineno) {
+        return error62;
+      } else {
+        return new lib.TemplateError(error62, lineno, colno);
+      }
+    }
+    function asyncEach(arr, dimen, iter, cb) {
+      if (lib.isArray(arr)) {
+        var len = arr.length;
+        lib.asyncIter(arr, function iterCallback(item, i2, next) {
+          switch (dimen) {
+            case 1:
+              iter(item, i2, len, next);
+              break;
+            case 2:
+              iter(item[0], item[1], i2, len, next);
+              break;
+            case 3:
+              iter(item[0], item[1], item[2], i2, len, next);
+              break;
+            default:
+              item.push(i2, len, next);
+              iter.apply(this, item);
+          }
+        }, cb);
+      } else {
+        lib.asyncFor(arr, function iterCallback(key, val, i2, len2, next) {
+          iter(key, val, i2, len2, next);
+        }, cb);
+      }
+    }
+    function asyncAll(arr, dimen, func, cb) {
+      var finished7 = 0;
+      var len;
+      var outputArr;
+      function done(i3, output2) {
+        finished7++;
+        outputArr[i3] = output2;
+        if (finished7 === len) {
+          cb(null, outputArr.join(""));
+        }
+      }
+      if (lib.isArray(arr)) {
+        len = arr.length;
+        outputArr = new Array(len);
+        if (len === 0) {
+          cb(null, "");
+        } else {
+          for (var i2 = 0; i2 < arr.length; i2++) {
+            var item = arr[i2];
+            switch (dimen) {
+              case 1:
+                func(item, i2, len, done);
+                break;
+              case 2:
+                func(item[0], item[1], i2, len, done);
+                break;
+              case 3:
+                func(item[0], item[1], item[2], i2, len, done);
+                break;
+              default:
+                item.push(i2, len, done);
+                func.apply(this, item);
+            }
+          }
+        }
+      } else {
+        var keys = lib.keys(arr || {});
+        len = keys.length;
+        outputArr = new Array(len);
+        if (len === 0) {
+          cb(null, "");
+        } else {
+          for (var _i = 0; _i < keys.length; _i++) {
+            var k = keys[_i];
+            func(k, arr[k], _i, len, done);
+          }
+        }
+      }
+    }
+    function fromIterator(arr) {
+      if (typeof arr !== "object" || arr === null || lib.isArray(arr)) {
+        return arr;
+      } else if (supportsIterators && Symbol.iterator in arr) {
+        return arrayFrom(arr);
+      } else {
+        return arr;
+      }
+    }
+    module.exports = {
+      Frame,
+      makeMacro,
+      makeKeywordArgs,
+      numArgs,
+      suppressValue,
+      ensureDefined,
+      memberLookup,
+      contextOrFrameLookup,
+      callWrap,
+      handleError,
+      isArray: lib.isArray,
+      keys: lib.keys,
+      SafeString,
+      copySafeness,
+      markSafe,
+      asyncEach,
+      asyncAll,
+      inOperator: lib.inOperator,
+      fromIterator
+    };
+  }
+});
+
+// node_modules/nunjucks/src/compiler.js
+var require_compiler = __commonJS({
+  "node_modules/nunjucks/src/compiler.js"(exports, module) {
+    "use strict";
+    function _inheritsLoose(subClass, superClass) {
+      subClass.prototype = Object.create(superClass.prototype);
+      subClass.prototype.constructor = subClass;
+      _setPrototypeOf(subClass, superClass);
+    }
+    function _setPrototypeOf(o2, p) {
+      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
+        o3.__proto__ = p2;
+        return o3;
+      };
+      return _setPrototypeOf(o2, p);
+    }
+    var parser = require_parser();
+    var transformer = require_transformer();
+    var nodes = require_nodes();
+    var _require = require_lib();
+    var TemplateError = _require.TemplateError;
+    var _require2 = require_runtime();
+    var Frame = _require2.Frame;
+    var _require3 = require_object();
+    var Obj = _require3.Obj;
+    var compareOps = {
+      "==": "==",
+      "===": "===",
+      "!=": "!=",
+      "!==": "!==",
+      "<": "<",
+      ">": ">",
+      "<=": "<=",
+      ">=": ">="
+    };
+    var Compiler = /* @__PURE__ */ (function(_Obj) {
+      _inheritsLoose(Compiler2, _Obj);
+      function Compiler2() {
+        return _Obj.apply(this, arguments) || this;
+      }
+      var _proto = Compiler2.prototype;
+      _proto.init = function init(templateName, throwOnUndefined) {
+        this.templateName = templateName;
+        this.codebuf = [];
+        this.lastId = 0;
+        this.buffer = null;
+        this.bufferStack = [];
+        this._scopeClosers = "";
+        this.inBlock = false;
+        this.throwOnUndefined = throwOnUndefined;
+      };
+      _proto.fail = function fail(msg, lineno, colno) {
+        if (lineno !== void 0) {
+          lineno += 1;
+        }
+        if (colno !== void 0) {
+          colno += 1;
+        }
+        throw new TemplateError(msg, lineno, colno);
+      };
+      _proto._pushBuffer = function _pushBuffer() {
+        var id = this._tmpid();
+        this.bufferStack.push(this.buffer);
+        this.buffer = id;
+        this._emit("var " + this.buffer + ' = "";');
+        return id;
+      };
+      _proto._popBuffer = function _popBuffer() {
+        this.buffer = this.bufferStack.pop();
+      };
+      _proto._emit = function _emit(code) {
+        this.codebuf.push(code);
+      };
+      _proto._emitLine = function _emitLine(code) {
+        this._emit(code + "\n");
+      };
+      _proto._emitLines = function _emitLines() {
+        var _this = this;
+        for (var _len = arguments.length, lines = new Array(_len), _key = 0; _key < _len; _key++) {
+          lines[_key] = arguments[_key];
+        }
+        lines.forEach(function(line2) {
+          return _this._emitLine(line2);
+        });
+      };
+      _proto._emitFuncBegin = function _emitFuncBegin(node2, name2) {
+        this.buffer = "output";
+        this._scopeClosers = "";
+        this._emitLine("function " + name2 + "(env, context, frame, runtime, cb) {");
+        this._emitLine("var lineno = " + node2.lineno + ";");
+        this._emitLine("var colno = " + node2.colno + ";");
+        this._emitLine("var " + this.buffer + ' = "";');
+        this._emitLine("try {");
+      };
+      _proto._emitFuncEnd = function _emitFuncEnd(noReturn) {
+        if (!noReturn) {
+          this._emitLine("cb(null, " + this.buffer + ");");
+        }
+        this._closeScopeLevels();
+        this._emitLine("} catch (e) {");
+        this._emitLine("  cb(runtime.handleError(e, lineno, colno));");
+        this._emitLine("}");
+        this._emitLine("}");
+        this.buffer = null;
+      };
+      _proto._addScopeLevel = function _addScopeLevel() {
+        this._scopeClosers += "})";
+      };
+      _proto._closeScopeLevels = function _closeScopeLevels() {
+        this._emitLine(this._scopeClosers + ";");
+        this._scopeClosers = "";
+      };
+      _proto._withScopedSyntax = function _withScopedSyntax(func) {
+        var _scopeClosers = this._scopeClosers;
+        this._scopeClosers = "";
+        func.call(this);
+        this._closeScopeLevels();
+        this._scopeClosers = _scopeClosers;
+      };
+      _proto._makeCallback = function _makeCallback(res) {
+        var err = this._tmpid();
+        return "function(" + err + (res ? "," + res : "") + ") {\nif(" + err + ") { cb(" + err + "); return; }";
+      };
+      _proto._tmpid = function _tmpid() {
+        this.lastId++;
+        return "t_" + this.lastId;
+      };
+      _proto._templateName = function _templateName() {
+        return this.templateName == null ? "undefined" : JSON.stringify(this.templateName);
+      };
+      _proto._compileChildren = function _compileChildren(node2, frame) {
+        var _this2 = this;
+        node2.children.forEach(function(child) {
+          _this2.compile(child, frame);
+        });
+      };
+      _proto._compileAggregate = function _compileAggregate(node2, frame, startChar, endChar) {
+        var _this3 = this;
+        if (startChar) {
+          this._emit(startChar);
+        }
+        node2.children.forEach(function(child, i2) {
+          if (i2 > 0) {
+            _this3._emit(",");
+          }
+          _this3.compile(child, frame);
+        });
+        if (endChar) {
+          this._emit(endChar);
+        }
+      };
+      _proto._compileExpression = function _compileExpression(node2, frame) {
+        this.assertType(node2, nodes.Literal, nodes.Symbol, nodes.Group, nodes.Array, nodes.Dict, nodes.FunCall, nodes.Caller, nodes.Filter, nodes.LookupVal, nodes.Compare, nodes.InlineIf, nodes.In, nodes.Is, nodes.And, nodes.Or, nodes.Not, nodes.Add, nodes.Concat, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Pow, nodes.Neg, nodes.Pos, nodes.Compare, nodes.NodeList);
+        this.compile(node2, frame);
+      };
+      _proto.assertType = function assertType(node2) {
+        for (var _len2 = arguments.length, types = new Array(_len2 > 1 ? _len2 - 1 : 0), _key2 = 1; _key2 < _len2; _key2++) {
+          types[_key2 - 1] = arguments[_key2];
+        }
+        if (!types.some(function(t) {
+          return node2 instanceof t;
+        })) {
+          this.fail("assertType: invalid type: " + node2.typename, node2.lineno, node2.colno);
+        }
+      };
+      _proto.compileCallExtension = function compileCallExtension(node2, frame, async) {
+        var _this4 = this;
+        var args = node2.args;
+        var contentArgs = node2.contentArgs;
+        var autoescape = typeof node2.autoescape === "boolean" ? node2.autoescape : true;
+        if (!async) {
+          this._emit(this.buffer + " += runtime.suppressValue(");
+        }
+        this._emit('env.getExtension("' + node2.extName + '")["' + node2.prop + '"](');
+        this._emit("context");
+        if (args || contentArgs) {
+          this._emit(",");
+        }
+        if (args) {
+          if (!(args instanceof nodes.NodeList)) {
+            this.fail("compileCallExtension: arguments must be a NodeList, use `parser.parseSignature`");
+          }
+          args.children.forEach(function(arg, i2) {
+            _this4._compileExpression(arg, frame);
+            if (i2 !== args.children.length - 1 || contentArgs.length) {
+              _this4._emit(",");
+            }
+          });
+        }
+        if (contentArgs.length) {
+          contentArgs.forEach(function(arg, i2) {
+            if (i2 > 0) {
+              _this4._emit(",");
+            }
+            if (arg) {
+              _this4._emitLine("function(cb) {");
+              _this4._emitLine("if(!cb) { cb = function(err) { if(err) { throw err; }}}");
+              var id = _this4._pushBuffer();
+              _this4._withScopedSyntax(function() {
+                _this4.compile(arg, frame);
+                _this4._emitLine("cb(null, " + id + ");");
+              });
+              _this4._popBuffer();
+              _this4._emitLine("return " + id + ";");
+              _this4._emitLine("}");
+            } else {
+              _this4._emit("null");
+            }
+          });
+        }
+        if (async) {
+          var res = this._tmpid();
+          this._emitLine(", " + this._makeCallback(res));
+          this._emitLine(this.buffer + " += runtime.suppressValue(" + res + ", " + autoescape + " && env.opts.autoescape);");
+          this._addScopeLevel();
+        } else {
+          this._emit(")");
+          this._emit(", " + autoescape + " && env.opts.autoescape);\n");
+        }
+      };
+      _proto.compileCallExtensionAsync = function compileCallExtensionAsync(node2, frame) {
+        this.compileCallExtension(node2, frame, true);
+      };
+      _proto.compileNodeList = function compileNodeList(node2, frame) {
+        this._compileChildren(node2, frame);
+      };
+      _proto.compileLiteral = function compileLiteral(node2) {
+        if (typeof node2.value === "string") {
+          var val = node2.value.replace(/\\/g, "\\\\");
+          val = val.replace(/"/g, '\\"');
+          val = val.replace(/\n/g, "\\n");
+          val = val.replace(/\r/g, "\\r");
+          val = val.replace(/\t/g, "\\t");
+          val = val.replace(/\u2028/g, "\\u2028");
+          this._emit('"' + val + '"');
+        } else if (node2.value === null) {
+          this._emit("null");
+        } else {
+          this._emit(node2.value.toString());
+        }
+      };
+      _proto.compileSymbol = function compileSymbol(node2, frame) {
+        var name2 = node2.value;
+        var v = frame.lookup(name2);
+        if (v) {
+          this._emit(v);
+        } else {
+          this._emit('runtime.contextOrFrameLookup(context, frame, "' + name2 + '")');
+        }
+      };
+      _proto.compileGroup = function compileGroup(node2, frame) {
+        this._compileAggregate(node2, frame, "(", ")");
+      };
+      _proto.compileArray = function compileArray(node2, frame) {
+        this._compileAggregate(node2, frame, "[", "]");
+      };
+      _proto.compileDict = function compileDict(node2, frame) {
+        this._compileAggregate(node2, frame, "{", "}");
+      };
+      _proto.compilePair = function compilePair(node2, frame) {
+        var key = node2.key;
+        var val = node2.value;
+        if (key instanceof nodes.Symbol) {
+          key = new nodes.Literal(key.lineno, key.colno, key.value);
+        } else if (!(key instanceof nodes.Literal && typeof key.value === "string")) {
+          this.fail("compilePair: Dict keys must be strings or names", key.lineno, key.colno);
+        }
+        this.compile(key, frame);
+        this._emit(": ");
+        this._compileExpression(val, frame);
+      };
+      _proto.compileInlineIf = function compileInlineIf(node2, frame) {
+        this._emit("(");
+        this.compile(node2.cond, frame);
+        this._emit("?");
+        this.compile(node2.body, frame);
+        this._emit(":");
+        if (node2.else_ !== null) {
+          this.compile(node2.else_, frame);
+        } else {
+          this._emit('""');
+        }
+        this._emit(")");
+      };
+      _proto.compileIn = function compileIn(node2, frame) {
+        this._emit("runtime.inOperator(");
+        this.compile(node2.left, frame);
+        this._emit(",");
+        this.compile(node2.right, frame);
+        this._emit(")");
+      };
+      _proto.compileIs = function compileIs(node2, frame) {
+        var right = node2.right.name ? node2.right.name.value : node2.right.value;
+        this._emit('env.getTest("' + right + '").call(context, ');
+        this.compile(node2.left, frame);
+        if (node2.right.args) {
+          this._emit(",");
+          this.compile(node2.right.args, frame);
+        }
+        this._emit(") === true");
+      };
+      _proto._binOpEmitter = function _binOpEmitter(node2, frame, str) {
+        this.compile(node2.left, frame);
+        this._emit(str);
+        this.compile(node2.right, frame);
+      };
+      _proto.compileOr = function compileOr(node2, frame) {
+        return this._binOpEmitter(node2, frame, " || ");
+      };
+      _proto.compileAnd = function compileAnd(node2, frame) {
+        return this._binOpEmitter(node2, frame, " && ");
+      };
+      _proto.compileAdd = function compileAdd(node2, frame) {
+        return this._binOpEmitter(node2, frame, " + ");
+      };
+      _proto.compileConcat = function compileConcat(node2, frame) {
+        return this._binOpEmitter(node2, frame, ' + "" + ');
+      };
+      _proto.compileSub = function compileSub(node2, frame) {
+        return this._binOpEmitter(node2, frame, " - ");
+      };
+      _proto.compileMul = function compileMul(node2, frame) {
+        return this._binOpEmitter(node2, frame, " * ");
+      };
+      _proto.compileDiv = function compileDiv(node2, frame) {
+        return this._binOpEmitter(node2, frame, " / ");
+      };
+      _proto.compileMod = function compileMod(node2, frame) {
+        return this._binOpEmitter(node2, frame, " % ");
+      };
+      _proto.compileNot = function compileNot(node2, frame) {
+        this._emit("!");
+        this.compile(node2.target, frame);
+      };
+      _proto.compileFloorDiv = function compileFloorDiv(node2, frame) {
+        this._emit("Math.floor(");
+        this.compile(node2.left, frame);
+        this._emit(" / ");
+        this.compile(node2.right, frame);
+        this._emit(")");
+      };
+      _proto.compilePow = function compilePow(node2, frame) {
+        this._emit("Math.pow(");
+        this.compile(node2.left, frame);
+        this._emit(", ");
+        this.compile(node2.right, frame);
+        this._emit(")");
+      };
+      _proto.compileNeg = function compileNeg(node2, frame) {
+        this._emit("-");
+        this.compile(node2.target, frame);
+      };
+      _proto.compilePos = function compilePos(node2, frame) {
+        this._emit("+");
+        this.compile(node2.target, frame);
+      };
+      _proto.compileCompare = function compileCompare(node2, frame) {
+        var _this5 = this;
+        this.compile(node2.expr, frame);
+        node2.ops.forEach(function(op) {
+          _this5._emit(" " + compareOps[op.type] + " ");
+          _this5.compile(op.expr, frame);
+        });
+      };
+      _proto.compileLookupVal = function compileLookupVal(node2, frame) {
+        this._emit("runtime.memberLookup((");
+        this._compileExpression(node2.target, frame);
+        this._emit("),");
+        this._compileExpression(node2.val, frame);
+        this._emit(")");
+      };
+      _proto._getNodeName = function _getNodeName(node2) {
+        switch (node2.typename) {
+          case "Symbol":
+            return node2.value;
+          case "FunCall":
+            return "the return value of (" + this._getNodeName(node2.name) + ")";
+          case "LookupVal":
+            return this._getNodeName(node2.target) + '["' + this._getNodeName(node2.val) + '"]';
+          case "Literal":
+            return node2.value.toString();
+          default:
+            return "--expression--";
+        }
+      };
+      _proto.compileFunCall = function compileFunCall(node2, frame) {
+        this._emit("(lineno = " + node2.lineno + ", colno = " + node2.colno + ", ");
+        this._emit("runtime.callWrap(");
+        this._compileExpression(node2.name, frame);
+        this._emit(', "' + this._getNodeName(node2.name).replace(/"/g, '\\"') + '", context, ');
+        this._compileAggregate(node2.args, frame, "[", "])");
+        this._emit(")");
+      };
+      _proto.compileFilter = function compileFilter(node2, frame) {
+        var name2 = node2.name;
+        this.assertType(name2, nodes.Symbol);
+        this._emit('env.getFilter("' + name2.value + '").call(context, ');
+        this._compileAggregate(node2.args, frame);
+        this._emit(")");
+      };
+      _proto.compileFilterAsync = function compileFilterAsync(node2, frame) {
+        var name2 = node2.name;
+        var symbol2 = node2.symbol.value;
+        this.assertType(name2, nodes.Symbol);
+        frame.set(symbol2, symbol2);
+        this._emit('env.getFilter("' + name2.value + '").call(context, ');
+        this._compileAggregate(node2.args, frame);
+        this._emitLine(", " + this._makeCallback(symbol2));
+        this._addScopeLevel();
+      };
+      _proto.compileKeywordArgs = function compileKeywordArgs(node2, frame) {
+        this._emit("runtime.makeKeywordArgs(");
+        this.compileDict(node2, frame);
+        this._emit(")");
+      };
+      _proto.compileSet = function compileSet(node2, frame) {
+        var _this6 = this;
+        var ids = [];
+        node2.targets.forEach(function(target) {
+          var name2 = target.value;
+          var id = frame.lookup(name2);
+          if (id === null || id === void 0) {
+            id = _this6._tmpid();
+            _this6._emitLine("var " + id + ";");
+          }
+          ids.push(id);
+        });
+        if (node2.value) {
+          this._emit(ids.join(" = ") + " = ");
+          this._compileExpression(node2.value, frame);
+          this._emitLine(";");
+        } else {
+          this._emit(ids.join(" = ") + " = ");
+          this.compile(node2.body, frame);
+          this._emitLine(";");
+        }
+        node2.targets.forEach(function(target, i2) {
+          var id = ids[i2];
+          var name2 = target.value;
+          _this6._emitLine('frame.set("' + name2 + '", ' + id + ", true);");
+          _this6._emitLine("if(frame.topLevel) {");
+          _this6._emitLine('context.setVariable("' + name2 + '", ' + id + ");");
+          _this6._emitLine("}");
+          if (name2.charAt(0) !== "_") {
+            _this6._emitLine("if(frame.topLevel) {");
+            _this6._emitLine('context.addExport("' + name2 + '", ' + id + ");");
+            _this6._emitLine("}");
+          }
+        });
+      };
+      _proto.compileSwitch = function compileSwitch(node2, frame) {
+        var _this7 = this;
+        this._emit("switch (");
+        this.compile(node2.expr, frame);
+        this._emit(") {");
+        node2.cases.forEach(function(c3, i2) {
+          _this7._emit("case ");
+          _this7.compile(c3.cond, frame);
+          _this7._emit(": ");
+          _this7.compile(c3.body, frame);
+          if (c3.body.children.length) {
+            _this7._emitLine("break;");
+          }
+        });
+        if (node2.default) {
+          this._emit("default:");
+          this.compile(node2.default, frame);
+        }
+        this._emit("}");
+      };
+      _proto.compileIf = function compileIf(node2, frame, async) {
+        var _this8 = this;
+        this._emit("if(");
+        this._compileExpression(node2.cond, frame);
+        this._emitLine(") {");
+        this._withScopedSyntax(function() {
+          _this8.compile(node2.body, frame);
+          if (async) {
+            _this8._emit("cb()");
+          }
+        });
+        if (node2.else_) {
+          this._emitLine("}\nelse {");
+          this._withScopedSyntax(function() {
+            _this8.compile(node2.else_, frame);
+            if (async) {
+              _this8._emit("cb()");
+            }
+          });
+        } else if (async) {
+          this._emitLine("}\nelse {");
+          this._emit("cb()");
+        }
+        this._emitLine("}");
+      };
+      _proto.compileIfAsync = function compileIfAsync(node2, frame) {
+        this._emit("(function(cb) {");
+        this.compileIf(node2, frame, true);
+        this._emit("})(" + this._makeCallback());
+        this._addScopeLevel();
+      };
+      _proto._emitLoopBindings = function _emitLoopBindings(node2, arr, i2, len) {
+        var _this9 = this;
+        var bindings = [{
+          name: "index",
+          val: i2 + " + 1"
+        }, {
+          name: "index0",
+          val: i2
+        }, {
+          name: "revindex",
+          val: len + " - " + i2
+        }, {
+          name: "revindex0",
+          val: len + " - " + i2 + " - 1"
+        }, {
+          name: "first",
+          val: i2 + " === 0"
+        }, {
+          name: "last",
+          val: i2 + " === " + len + " - 1"
+        }, {
+          name: "length",
+          val: len
+        }];
+        bindings.forEach(function(b) {
+          _this9._emitLine('frame.set("loop.' + b.name + '", ' + b.val + ");");
+        });
+      };
+      _proto.compileFor = function compileFor(node2, frame) {
+        var _this10 = this;
+        var i2 = this._tmpid();
+        var len = this._tmpid();
+        var arr = this._tmpid();
+        frame = frame.push();
+        this._emitLine("frame = frame.push();");
+        this._emit("var " + arr + " = ");
+        this._compileExpression(node2.arr, frame);
+        this._emitLine(";");
+        this._emit("if(" + arr + ") {");
+        this._emitLine(arr + " = runtime.fromIterator(" + arr + ");");
+        if (node2.name instanceof nodes.Array) {
+          this._emitLine("var " + i2 + ";");
+          this._emitLine("if(runtime.isArray(" + arr + ")) {");
+          this._emitLine("var " + len + " = " + arr + ".length;");
+          this._emitLine("for(" + i2 + "=0; " + i2 + " < " + arr + ".length; " + i2 + "++) {");
+          node2.name.children.forEach(function(child, u2) {
+            var tid = _this10._tmpid();
+            _this10._emitLine("var " + tid + " = " + arr + "[" + i2 + "][" + u2 + "];");
+            _this10._emitLine('frame.set("' + child + '", ' + arr + "[" + i2 + "][" + u2 + "]);");
+            frame.set(node2.name.children[u2].value, tid);
+          });
+          this._emitLoopBindings(node2, arr, i2, len);
+          this._withScopedSyntax(function() {
+            _this10.compile(node2.body, frame);
+          });
+          this._emitLine("}");
+          this._emitLine("} else {");
+          var _node$name$children = node2.name.children, key = _node$name$children[0], val = _node$name$children[1];
+          var k = this._tmpid();
+          var v = this._tmpid();
+          frame.set(key.value, k);
+          frame.set(val.value, v);
+          this._emitLine(i2 + " = -1;");
+          this._emitLine("var " + len + " = runtime.keys(" + arr + ").length;");
+          this._emitLine("for(var " + k + " in " + arr + ") {");
+          this._emitLine(i2 + "++;");
+          this._emitLine("var " + v + " = " + arr + "[" + k + "];");
+          this._emitLine('frame.set("' + key.value + '", ' + k + ");");
+          this._emitLine('frame.set("' + val.value + '", ' + v + ");");
+          this._emitLoopBindings(node2, arr, i2, len);
+          this._withScopedSyntax(function() {
+            _this10.compile(node2.body, frame);
+          });
+          this._emitLine("}");
+          this._emitLine("}");
+        } else {
+          var _v = this._tmpid();
+          frame.set(node2.name.value, _v);
+          this._emitLine("var " + len + " = " + arr + ".length;");
+          this._emitLine("for(var " + i2 + "=0; " + i2 + " < " + arr + ".length; " + i2 + "++) {");
+          this._emitLine("var " + _v + " = " + arr + "[" + i2 + "];");
+          this._emitLine('frame.set("' + node2.name.value + '", ' + _v + ");");
+          this._emitLoopBindings(node2, arr, i2, len);
+          this._withScopedSyntax(function() {
+            _this10.compile(node2.body, frame);
+          });
+          this._emitLine("}");
+        }
+        this._emitLine("}");
+        if (node2.else_) {
+          this._emitLine("if (!" + len + ") {");
+          this.compile(node2.else_, frame);
+          this._emitLine("}");
+        }
+        this._emitLine("frame = frame.pop();");
+      };
+      _proto._compileAsyncLoop = function _compileAsyncLoop(node2, frame, parallel) {
+        var _this11 = this;
+        var i2 = this._tmpid();
+        var len = this._tmpid();
+        var arr = this._tmpid();
+        var asyncMethod = parallel ? "asyncAll" : "asyncEach";
+        frame = frame.push();
+        this._emitLine("frame = frame.push();");
+        this._emit("var " + arr + " = runtime.fromIterator(");
+        this._compileExpression(node2.arr, frame);
+        this._emitLine(");");
+        if (node2.name instanceof nodes.Array) {
+          var arrayLen = node2.name.children.length;
+          this._emit("runtime." + asyncMethod + "(" + arr + ", " + arrayLen + ", function(");
+          node2.name.children.forEach(function(name2) {
+            _this11._emit(name2.value + ",");
+          });
+          this._emit(i2 + "," + len + ",next) {");
+          node2.name.children.forEach(function(name2) {
+            var id2 = name2.value;
+            frame.set(id2, id2);
+            _this11._emitLine('frame.set("' + id2 + '", ' + id2 + ");");
+          });
+        } else {
+          var id = node2.name.value;
+          this._emitLine("runtime." + asyncMethod + "(" + arr + ", 1, function(" + id + ", " + i2 + ", " + len + ",next) {");
+          this._emitLine('frame.set("' + id + '", ' + id + ");");
+          frame.set(id, id);
+        }
+        this._emitLoopBindings(node2, arr, i2, len);
+        this._withScopedSyntax(function() {
+          var buf;
+          if (parallel) {
+            buf = _this11._pushBuffer();
+          }
+          _this11.compile(node2.body, frame);
+          _this11._emitLine("next(" + i2 + (buf ? "," + buf : "") + ");");
+          if (parallel) {
+            _this11._popBuffer();
+          }
+        });
+        var output2 = this._tmpid();
+        this._emitLine("}, " + this._makeCallback(output2));
+        this._addScopeLevel();
+        if (parallel) {
+          this._emitLine(this.buffer + " += " + output2 + ";");
+        }
+        if (node2.else_) {
+          this._emitLine("if (!" + arr + ".length) {");
+          this.compile(node2.else_, frame);
+          this._emitLine("}");
+        }
+        this._emitLine("frame = frame.pop();");
+      };
+      _proto.compileAsyncEach = function compileAsyncEach(node2, frame) {
+        this._compileAsyncLoop(node2, frame);
+      };
+      _proto.compileAsyncAll = function compileAsyncAll(node2, frame) {
+        this._compileAsyncLoop(node2, frame, true);
+      };
+      _proto._compileMacro = function _compileMacro(node2, frame) {
+        var _this12 = this;
+        var args = [];
+        var kwargs = null;
+        var funcId = "macro_" + this._tmpid();
+        var keepFrame = frame !== void 0;
+        node2.args.children.forEach(function(arg, i2) {
+          if (i2 === node2.args.children.length - 1 && arg instanceof nodes.Dict) {
+            kwargs = arg;
+          } else {
+            _this12.assertType(arg, nodes.Symbol);
+            args.push(arg);
+          }
+        });
+        var realNames = [].concat(args.map(function(n2) {
+          return "l_" + n2.value;
+        }), ["kwargs"]);
+        var argNames = args.map(function(n2) {
+          return '"' + n2.value + '"';
+        });
+        var kwargNames = (kwargs && kwargs.children || []).map(function(n2) {
+          return '"' + n2.key.value + '"';
+        });
+        var currFrame;
+        if (keepFrame) {
+          currFrame = frame.push(true);
+        } else {
+          currFrame = new Frame();
+        }
+        this._emitLines("var " + funcId + " = runtime.makeMacro(", "[" + argNames.join(", ") + "], ", "[" + kwargNames.join(", ") + "], ", "function (" + realNames.join(", ") + ") {", "var callerFrame = frame;", "frame = " + (keepFrame ? "frame.push(true);" : "new runtime.Frame();"), "kwargs = kwargs || {};", 'if (Object.prototype.hasOwnProperty.call(kwargs, "caller")) {', 'frame.set("caller", kwargs.caller); }');
+        args.forEach(function(arg) {
+          _this12._emitLine('frame.set("' + arg.value + '", l_' + arg.value + ");");
+          currFrame.set(arg.value, "l_" + arg.value);
+        });
+        if (kwargs) {
+          kwargs.children.forEach(function(pair) {
+            var name2 = pair.key.value;
+            _this12._emit('frame.set("' + name2 + '", ');
+            _this12._emit('Object.prototype.hasOwnProperty.call(kwargs, "' + name2 + '")');
+            _this12._emit(' ? kwargs["' + name2 + '"] : ');
+            _this12._compileExpression(pair.value, currFrame);
+            _this12._emit(");");
+          });
+        }
+        var bufferId = this._pushBuffer();
+        this._withScopedSyntax(function() {
+          _this12.compile(node2.body, currFrame);
+        });
+        this._emitLine("frame = " + (keepFrame ? "frame.pop();" : "callerFrame;"));
+        this._emitLine("return new runtime.SafeString(" + bufferId + ");");
+        this._emitLine("});");
+        this._popBuffer();
+        return funcId;
+      };
+      _proto.compileMacro = function compileMacro(node2, frame) {
+        var funcId = this._compileMacro(node2);
+        var name2 = node2.name.value;
+        frame.set(name2, funcId);
+        if (frame.parent) {
+          this._emitLine('frame.set("' + name2 + '", ' + funcId + ");");
+        } else {
+          if (node2.name.value.charAt(0) !== "_") {
+            this._emitLine('context.addExport("' + name2 + '");');
+          }
+          this._emitLine('context.setVariable("' + name2 + '", ' + funcId + ");");
+        }
+      };
+      _proto.compileCaller = function compileCaller(node2, frame) {
+        this._emit("(function (){");
+        var funcId = this._compileMacro(node2, frame);
+        this._emit("return " + funcId + ";})()");
+      };
+      _proto._compileGetTemplate = function _compileGetTemplate(node2, frame, eagerCompile, ignoreMissing) {
+        var parentTemplateId = this._tmpid();
+        var parentName = this._templateName();
+        var cb = this._makeCallback(parentTemplateId);
+        var eagerCompileArg = eagerCompile ? "true" : "false";
+        var ignoreMissingArg = ignoreMissing ? "true" : "false";
+        this._emit("env.getTemplate(");
+        this._compileExpression(node2.template, frame);
+        this._emitLine(", " + eagerCompileArg + ", " + parentName + ", " + ignoreMissingArg + ", " + cb);
+        return parentTemplateId;
+      };
+      _proto.compileImport = function compileImport(node2, frame) {
+        var target = node2.target.value;
+        var id = this._compileGetTemplate(node2, frame, false, false);
+        this._addScopeLevel();
+        this._emitLine(id + ".getExported(" + (node2.withContext ? "context.getVariables(), frame, " : "") + this._makeCallback(id));
+        this._addScopeLevel();
+        frame.set(target, id);
+        if (frame.parent) {
+          this._emitLine('frame.set("' + target + '", ' + id + ");");
+        } else {
+          this._emitLine('context.setVariable("' + target + '", ' + id + ");");
+        }
+      };
+      _proto.compileFromImport = function compileFromImport(node2, frame) {
+        var _this13 = this;
+        var importedId = this._compileGetTemplate(node2, frame, false, false);
+        this._addScopeLevel();
+        this._emitLine(importedId + ".getExported(" + (node2.withContext ? "context.getVariables(), frame, " : "") + this._makeCallback(importedId));
+        this._addScopeLevel();
+        node2.names.children.forEach(function(nameNode) {
+          var name2;
+          var alias;
+          var id = _this13._tmpid();
+          if (nameNode instanceof nodes.Pair) {
+            name2 = nameNode.key.value;
+            alias = nameNode.value.value;
+          } else {
+            name2 = nameNode.value;
+            alias = name2;
+          }
+          _this13._emitLine("if(Object.prototype.hasOwnProperty.call(" + importedId + ', "' + name2 + '")) {');
+          _this13._emitLine("var " + id + " = " + importedId + "." + name2 + ";");
+          _this13._emitLine("} else {");
+          _this13._emitLine(`cb(new Error("cannot import '` + name2 + `'")); return;`);
+          _this13._emitLine("}");
+          frame.set(alias, id);
+          if (frame.parent) {
+            _this13._emitLine('frame.set("' + alias + '", ' + id + ");");
+          } else {
+            _this13._emitLine('context.setVariable("' + alias + '", ' + id + ");");
+          }
+        });
+      };
+      _proto.compileBlock = function compileBlock(node2) {
+        var id = this._tmpid();
+        if (!this.inBlock) {
+          this._emit('(parentTemplate ? function(e, c, f, r, cb) { cb(""); } : ');
+        }
+        this._emit('context.getBlock("' + node2.name.value + '")');
+        if (!this.inBlock) {
+          this._emit(")");
+        }
+        this._emitLine("(env, context, frame, runtime, " + this._makeCallback(id));
+        this._emitLine(this.buffer + " += " + id + ";");
+        this._addScopeLevel();
+      };
+      _proto.compileSuper = function compileSuper(node2, frame) {
+        var name2 = node2.blockName.value;
+        var id = node2.symbol.value;
+        var cb = this._makeCallback(id);
+        this._emitLine('context.getSuper(env, "' + name2 + '", b_' + name2 + ", frame, runtime, " + cb);
+        this._emitLine(id + " = runtime.markSafe(" + id + ");");
+        this._addScopeLevel();
+        frame.set(id, id);
+      };
+      _proto.compileExtends = function compileExtends(node2, frame) {
+        var k = this._tmpid();
+        var parentTemplateId = this._compileGetTemplate(node2, frame, true, false);
+        this._emitLine("parentTemplate = " + parentTemplateId);
+        this._emitLine("for(var " + k + " in parentTemplate.blocks) {");
+        this._emitLine("context.addBlock(" + k + ", parentTemplate.blocks[" + k + "]);");
+        this._emitLine("}");
+        this._addScopeLevel();
+      };
+      _proto.compileInclude = function compileInclude(node2, frame) {
+        this._emitLine("var tasks = [];");
+        this._emitLine("tasks.push(");
+        this._emitLine("function(callback) {");
+        var id = this._compileGetTemplate(node2, frame, false, node2.ignoreMissing);
+        this._emitLine("callback(null," + id + ");});");
+        this._emitLine("});");
+        var id2 = this._tmpid();
+        this._emitLine("tasks.push(");
+        this._emitLine("function(template, callback){");
+        this._emitLine("template.render(context.getVariables(), frame, " + this._makeCallback(id2));
+        this._emitLine("callback(null," + id2 + ");});");
+        this._emitLine("});");
+        this._emitLine("tasks.push(");
+        this._emitLine("function(result, callback){");
+        this._emitLine(this.buffer + " += result;");
+        this._emitLine("callback(null);");
+        this._emitLine("});");
+        this._emitLine("env.waterfall(tasks, function(){");
+        this._addScopeLevel();
+      };
+      _proto.compileTemplateData = function compileTemplateData(node2, frame) {
+        this.compileLiteral(node2, frame);
+      };
+      _proto.compileCapture = function compileCapture(node2, frame) {
+        var _this14 = this;
+        var buffer = this.buffer;
+        this.buffer = "output";
+        this._emitLine("(function() {");
+        this._emitLine('var output = "";');
+        this._withScopedSyntax(function() {
+          _this14.compile(node2.body, frame);
+        });
+        this._emitLine("return output;");
+        this._emitLine("})()");
+        this.buffer = buffer;
+      };
+      _proto.compileOutput = function compileOutput(node2, frame) {
+        var _this15 = this;
+        var children = node2.children;
+        children.forEach(function(child) {
+          if (child instanceof nodes.TemplateData) {
+            if (child.value) {
+              _this15._emit(_this15.buffer + " += ");
+              _this15.compileLiteral(child, frame);
+              _this15._emitLine(";");
+            }
+          } else {
+            _this15._emit(_this15.buffer + " += runtime.suppressValue(");
+            if (_this15.throwOnUndefined) {
+              _this15._emit("runtime.ensureDefined(");
+            }
+            _this15.compile(child, frame);
+            if (_this15.throwOnUndefined) {
+              _this15._emit("," + node2.lineno + "," + node2.colno + ")");
+            }
+            _this15._emit(", env.opts.autoescape);\n");
+          }
+        });
+      };
+      _proto.compileRoot = function compileRoot(node2, frame) {
+        var _this16 = this;
+        if (frame) {
+          this.fail("compileRoot: root node can't have frame");
+        }
+        frame = new Frame();
+        this._emitFuncBegin(node2, "root");
+        this._emitLine("var parentTemplate = null;");
+        this._compileChildren(node2, frame);
+        this._emitLine("if(parentTemplate) {");
+        this._emitLine("parentTemplate.rootRenderFunc(env, context, frame, runtime, cb);");
+        this._emitLine("} else {");
+        this._emitLine("cb(null, " + this.buffer + ");");
+        this._emitLine("}");
+        this._emitFuncEnd(true);
+        this.inBlock = true;
+        var blockNames = [];
+        var blocks = node2.findAll(nodes.Block);
+        blocks.forEach(function(block, i2) {
+          var name2 = block.name.value;
+          if (blockNames.indexOf(name2) !== -1) {
+            throw new Error('Block "' + name2 + '" defined more than once.');
+          }
+          blockNames.push(name2);
+          _this16._emitFuncBegin(block, "b_" + name2);
+          var tmpFrame = new Frame();
+          _this16._emitLine("var frame = frame.push(true);");
+          _this16.compile(block.body, tmpFrame);
+          _this16._emitFuncEnd();
+        });
+        this._emitLine("return {");
+        blocks.forEach(function(block, i2) {
+          var blockName = "b_" + block.name.value;
+          _this16._emitLine(blockName + ": " + blockName + ",");
+        });
+        this._emitLine("root: root\n};");
+      };
+      _proto.compile = function compile2(node2, frame) {
+        var _compile = this["compile" + node2.typename];
+        if (_compile) {
+          _compile.call(this, node2, frame);
+        } else {
+          this.fail("compile: Cannot compile node: " + node2.typename, node2.lineno, node2.colno);
+        }
+      };
+      _proto.getCode = function getCode() {
+        return this.codebuf.join("");
+      };
+      return Compiler2;
+    })(Obj);
+    module.exports = {
+      compile: function compile2(src, asyncFilters, extensions, name2, opts) {
+        if (opts === void 0) {
+          opts = {};
+        }
+        var c3 = new Compiler(name2, opts.throwOnUndefined);
+        var preprocessors = (extensions || []).map(function(ext) {
+          return ext.preprocess;
+        }).filter(function(f) {
+          return !!f;
+        });
+        var processedSrc = preprocessors.reduce(function(s, processor) {
+          return processor(s);
+        }, src);
+        c3.compile(transformer.transform(parser.parse(processedSrc, extensions, opts), asyncFilters, name2));
+        return c3.getCode();
+      },
+      Compiler
+    };
+  }
+});
+
+// node_modules/nunjucks/src/filters.js
+var require_filters = __commonJS({
+  "node_modules/nunjucks/src/filters.js"(exports, module) {
+    "use strict";
+    var lib = require_lib();
+    var r = require_runtime();
+    var _exports = module.exports = {};
+    function normalize(value, defaultValue) {
+      if (value === null || value === void 0 || value === false) {
+        return defaultValue;
+      }
+      return value;
+    }
+    _exports.abs = Math.abs;
+    function isNaN2(num) {
+      return num !== num;
+    }
+    function batch(arr, linecount, fillWith) {
+      var i2;
+      var res = [];
+      var tmp = [];
+      for (i2 = 0; i2 < arr.length; i2++) {
+        if (i2 % linecount === 0 && tmp.length) {
+          res.push(tmp);
+          tmp = [];
+        }
+        tmp.push(arr[i2]);
+      }
+      if (tmp.length) {
+        if (fillWith) {
+          for (i2 = tmp.length; i2 < linecount; i2++) {
+            tmp.push(fillWith);
+          }
+        }
+        res.push(tmp);
+      }
+      return res;
+    }
+    _exports.batch = batch;
+    function capitalize(str) {
+      str = normalize(str, "");
+      var ret = str.toLowerCase();
+      return r.copySafeness(str, ret.charAt(0).toUpperCase() + ret.slice(1));
+    }
+    _exports.capitalize = capitalize;
+    function center(str, width) {
+      str = normalize(str, "");
+      width = width || 80;
+      if (str.length >= width) {
+        return str;
+      }
+      var spaces = width - str.length;
+      var pre = lib.repeat(" ", spaces / 2 - spaces % 2);
+      var post = lib.repeat(" ", spaces / 2);
+      return r.copySafeness(str, pre + str + post);
+    }
+    _exports.center = center;
+    function default_(val, def, bool) {
+      if (bool) {
+        return val || def;
+      } else {
+        return val !== void 0 ? val : def;
+      }
+    }
+    _exports["default"] = default_;
+    function dictsort(val, caseSensitive, by) {
+      if (!lib.isObject(val)) {
+        throw new lib.TemplateError("dictsort filter: val must be an object");
+      }
+      var array2 = [];
+      for (var k in val) {
+        array2.push([k, val[k]]);
+      }
+      var si;
+      if (by === void 0 || by === "key") {
+        si = 0;
+      } else if (by === "value") {
+        si = 1;
+      } else {
+        throw new lib.TemplateError("dictsort filter: You can only sort by either key or value");
+      }
+      array2.sort(function(t1, t2) {
+        var a2 = t1[si];
+        var b = t2[si];
+        if (!caseSensitive) {
+          if (lib.isString(a2)) {
+            a2 = a2.toUpperCase();
+          }
+          if (lib.isString(b)) {
+            b = b.toUpperCase();
+          }
+        }
+        return a2 > b ? 1 : a2 === b ? 0 : -1;
+      });
+      return array2;
+    }
+    _exports.dictsort = dictsort;
+    function dump(obj, spaces) {
+      return JSON.stringify(obj, null, spaces);
+    }
+    _exports.dump = dump;
+    function escape(str) {
+      if (str instanceof r.SafeString) {
+        return str;
+      }
+      str = str === null || str === void 0 ? "" : str;
+      return r.markSafe(lib.escape(str.toString()));
+    }
+    _exports.escape = escape;
+    function safe(str) {
+      if (str instanceof r.SafeString) {
+        return str;
+      }
+      str = str === null || str === void 0 ? "" : str;
+      return r.markSafe(str.toString());
+    }
+    _exports.safe = safe;
+    function first(arr) {
+      return arr[0];
+    }
+    _exports.first = first;
+    function forceescape(str) {
+      str = str === null || str === void 0 ? "" : str;
+      return r.markSafe(lib.escape(str.toString()));
+    }
+    _exports.forceescape = forceescape;
+    function groupby(arr, attr) {
+      return lib.groupBy(arr, attr, this.env.opts.throwOnUndefined);
+    }
+    _exports.groupby = groupby;
+    function indent(str, width, indentfirst) {
+      str = normalize(str, "");
+      if (str === "") {
+        return "";
+      }
+      width = width || 4;
+      var lines = str.split("\n");
+      var sp = lib.repeat(" ", width);
+      var res = lines.map(function(l, i2) {
+        return i2 === 0 && !indentfirst ? l : "" + sp + l;
+      }).join("\n");
+      return r.copySafeness(str, res);
+    }
+    _exports.indent = indent;
+    function join(arr, del, attr) {
+      del = del || "";
+      if (attr) {
+        arr = lib.map(arr, function(v) {
+          return v[attr];
+        });
+      }
+      return arr.join(del);
+    }
+    _exports.join = join;
+    function last(arr) {
+      return arr[arr.length - 1];
+    }
+    _exports.last = last;
+    function lengthFilter(val) {
+      var value = normalize(val, "");
+      if (value !== void 0) {
+        if (typeof Map === "function" && value instanceof Map || typeof Set === "function" && value instanceof Set) {
+          return value.size;
+        }
+        if (lib.isObject(value) && !(value instanceof r.SafeString)) {
+          return lib.keys(value).length;
+        }
+        return value.length;
+      }
+      return 0;
+    }
+    _exports.length = lengthFilter;
+    function list2(val) {
+      if (lib.isString(val)) {
+        return val.split("");
+      } else if (lib.isObject(val)) {
+        return lib._entries(val || {}).map(function(_ref) {
+          var key = _ref[0], value = _ref[1];
+          return {
+            key,
+            value
+          };
+        });
+      } else if (lib.isArray(val)) {
+        return val;
+      } else {
+        throw new lib.TemplateError("list filter: type not iterable");
+      }
+    }
+    _exports.list = list2;
+    function lower(str) {
+      str = normalize(str, "");
+      return str.toLowerCase();
+    }
+    _exports.lower = lower;
+    function nl2br(str) {
+      if (str === null || str === void 0) {
+        return "";
+      }
+      return r.copySafeness(str, str.replace(/\r\n|\n/g, "<br />\n"));
+    }
+    _exports.nl2br = nl2br;
+    function random(arr) {
+      return arr[Math.floor(Math.random() * arr.length)];
+    }
+    _exports.random = random;
+    function getSelectOrReject(expectedTestResult) {
+      function filter(arr, testName, secondArg) {
+        if (testName === void 0) {
+          testName = "truthy";
+        }
+        var context = this;
+        var test = context.env.getTest(testName);
+        return lib.toArray(arr).filter(function examineTestResult(item) {
+          return test.call(context, item, secondArg) === expectedTestResult;
+        });
+      }
+      return filter;
+    }
+    _exports.reject = getSelectOrReject(false);
+    function rejectattr(arr, attr) {
+      return arr.filter(function(item) {
+        return !item[attr];
+      });
+    }
+    _exports.rejectattr = rejectattr;
+    _exports.select = getSelectOrReject(true);
+    function selectattr(arr, attr) {
+      return arr.filter(function(item) {
+        return !!item[attr];
+      });
+    }
+    _exports.selectattr = selectattr;
+    function replace(str, old, new_, maxCount) {
+      var originalStr = str;
+      if (old instanceof RegExp) {
+        return str.replace(old, new_);
+      }
+      if (typeof maxCount === "undefined") {
+        maxCount = -1;
+      }
+      var res = "";
+      if (typeof old === "number") {
+        old = "" + old;
+      } else if (typeof old !== "string") {
+        return str;
+      }
+      if (typeof str === "number") {
+        str = "" + str;
+      }
+      if (typeof str !== "string" && !(str instanceof r.SafeString)) {
+        return str;
+      }
+      if (old === "") {
+        res = new_ + str.split("").join(new_) + new_;
+        return r.copySafeness(str, res);
+      }
+      var nextIndex = str.indexOf(old);
+      if (maxCount === 0 || nextIndex === -1) {
+        return str;
+      }
+      var pos = 0;
+      var count3 = 0;
+      while (nextIndex > -1 && (maxCount === -1 || count3 < maxCount)) {
+        res += str.substring(pos, nextIndex) + new_;
+        pos = nextIndex + old.length;
+        count3++;
+        nextIndex = str.indexOf(old, pos);
+      }
+      if (pos < str.length) {
+        res += str.substring(pos);
+      }
+      return r.copySafeness(originalStr, res);
+    }
+    _exports.replace = replace;
+    function reverse(val) {
+      var arr;
+      if (lib.isString(val)) {
+        arr = list2(val);
+      } else {
+        arr = lib.map(val, function(v) {
+          return v;
+        });
+      }
+      arr.reverse();
+      if (lib.isString(val)) {
+        return r.copySafeness(val, arr.join(""));
+      }
+      return arr;
+    }
+    _exports.reverse = reverse;
+    function round(val, precision, method) {
+      precision = precision || 0;
+      var factor = Math.pow(10, precision);
+      var rounder;
+      if (method === "ceil") {
+        rounder = Math.ceil;
+      } else if (method === "floor") {
+        rounder = Math.floor;
+      } else {
+        rounder = Math.round;
+      }
+      return rounder(val * factor) / factor;
+    }
+    _exports.round = round;
+    function slice(arr, slices, fillWith) {
+      var sliceLength = Math.floor(arr.length / slices);
+      var extra = arr.length % slices;
+      var res = [];
+      var offset = 0;
+      for (var i2 = 0; i2 < slices; i2++) {
+        var start = offset + i2 * sliceLength;
+        if (i2 < extra) {
+          offset++;
+        }
+        var end = offset + (i2 + 1) * sliceLength;
+        var currSlice = arr.slice(start, end);
+        if (fillWith && i2 >= extra) {
+          currSlice.push(fillWith);
+        }
+        res.push(currSlice);
+      }
+      return res;
+    }
+    _exports.slice = slice;
+    function sum(arr, attr, start) {
+      if (start === void 0) {
+        start = 0;
+      }
+      if (attr) {
+        arr = lib.map(arr, function(v) {
+          return v[attr];
+        });
+      }
+      return start + arr.reduce(function(a2, b) {
+        return a2 + b;
+      }, 0);
+    }
+    _exports.sum = sum;
+    _exports.sort = r.makeMacro(["value", "reverse", "case_sensitive", "attribute"], [], function sortFilter(arr, reversed, caseSens, attr) {
+      var _this = this;
+      var array2 = lib.map(arr, function(v) {
+        return v;
+      });
+      var getAttribute = lib.getAttrGetter(attr);
+      array2.sort(function(a2, b) {
+        var x = attr ? getAttribute(a2) : a2;
+        var y = attr ? getAttribute(b) : b;
+        if (_this.env.opts.throwOnUndefined && attr && (x === void 0 || y === void 0)) {
+          throw new TypeError('sort: attribute "' + attr + '" resolved to undefined');
+        }
+        if (!caseSens && lib.isString(x) && lib.isString(y)) {
+          x = x.toLowerCase();
+          y = y.toLowerCase();
+        }
+        if (x < y) {
+          return reversed ? 1 : -1;
+        } else if (x > y) {
+          return reversed ? -1 : 1;
+        } else {
+          return 0;
+        }
+      });
+      return array2;
+    });
+    function string4(obj) {
+      return r.copySafeness(obj, obj);
+    }
+    _exports.string = string4;
+    function striptags(input2, preserveLinebreaks) {
+      input2 = normalize(input2, "");
+      var tags = /<\/?([a-z][a-z0-9]*)\b[^>]*>|<!--[\s\S]*?-->/gi;
+      var trimmedInput = trim(input2.replace(tags, ""));
+      var res = "";
+      if (preserveLinebreaks) {
+        res = trimmedInput.replace(/^ +| +$/gm, "").replace(/ +/g, " ").replace(/(\r\n)/g, "\n").replace(/\n\n\n+/g, "\n\n");
+      } else {
+        res = trimmedInput.replace(/\s+/gi, " ");
+      }
+      return r.copySafeness(input2, res);
+    }
+    _exports.striptags = striptags;
+    function title(str) {
+      str = normalize(str, "");
+      var words = str.split(" ").map(function(word) {
+        return capitalize(word);
+      });
+      return r.copySafeness(str, words.join(" "));
+    }
+    _exports.title = title;
+    function trim(str) {
+      return r.copySafeness(str, str.replace(/^\s*|\s*$/g, ""));
+    }
+    _exports.trim = trim;
+    function truncate(input2, length, killwords, end) {
+      var orig = input2;
+      input2 = normalize(input2, "");
+      length = length || 255;
+      if (input2.length <= length) {
+        return input2;
+      }
+      if (killwords) {
+        input2 = input2.substring(0, length);
+      } else {
+        var idx = input2.lastIndexOf(" ", length);
+        if (idx === -1) {
+          idx = length;
+        }
+        input2 = input2.substring(0, idx);
+      }
+      input2 += end !== void 0 && end !== null ? end : "...";
+      return r.copySafeness(orig, input2);
+    }
+    _exports.truncate = truncate;
+    function upper(str) {
+      str = normalize(str, "");
+      return str.toUpperCase();
+    }
+    _exports.upper = upper;
+    function urlencode(obj) {
+      var enc = encodeURIComponent;
+      if (lib.isString(obj)) {
+        return enc(obj);
+      } else {
+        var keyvals = lib.isArray(obj) ? obj : lib._entries(obj);
+        return keyvals.map(function(_ref2) {
+          var k = _ref2[0], v = _ref2[1];
+          return enc(k) + "=" + enc(v);
+        }).join("&");
+      }
+    }
+    _exports.urlencode = urlencode;
+    var puncRe = /^(?:\(|<|&lt;)?(.*?)(?:\.|,|\)|\n|&gt;)?$/;
+    var emailRe = /^[\w.!#$%&'*+\-\/=?\^`{|}~]+@[a-z\d\-]+(\.[a-z\d\-]+)+$/i;
+    var httpHttpsRe = /^https?:\/\/.*$/;
+    var wwwRe = /^www\./;
+    var tldRe = /\.(?:org|net|com)(?:\:|\/|$)/;
+    function urlize(str, length, nofollow) {
+      if (isNaN2(length)) {
+        length = Infinity;
+      }
+      var noFollowAttr = nofollow === true ? ' rel="nofollow"' : "";
+      var words = str.split(/(\s+)/).filter(function(word) {
+        return word && word.length;
+      }).map(function(word) {
+        var matches = word.match(puncRe);
+        var possibleUrl = matches ? matches[1] : word;
+        var shortUrl = possibleUrl.substr(0, length);
+        if (httpHttpsRe.test(possibleUrl)) {
+          return '<a href="' + possibleUrl + '"' + noFollowAttr + ">" + shortUrl + "</a>";
+        }
+        if (wwwRe.test(possibleUrl)) {
+          return '<a href="http://' + possibleUrl + '"' + noFollowAttr + ">" + shortUrl + "</a>";
+        }
+        if (emailRe.test(possibleUrl)) {
+          return '<a href="mailto:' + possibleUrl + '">' + possibleUrl + "</a>";
+        }
+        if (tldRe.test(possibleUrl)) {
+          return '<a href="http://' + possibleUrl + '"' + noFollowAttr + ">" + shortUrl + "</a>";
+        }
+        return word;
+      });
+      return words.join("");
+    }
+    _exports.urlize = urlize;
+    function wordcount(str) {
+      str = normalize(str, "");
+      var words = str ? str.match(/\w+/g) : null;
+      return words ? words.length : null;
+    }
+    _exports.wordcount = wordcount;
+    function float(val, def) {
+      var res = parseFloat(val);
+      return isNaN2(res) ? def : res;
+    }
+    _exports.float = float;
+    var intFilter = r.makeMacro(["value", "default", "base"], [], function doInt(value, defaultValue, base) {
+      if (base === void 0) {
+        base = 10;
+      }
+      var res = parseInt(value, base);
+      return isNaN2(res) ? defaultValue : res;
+    });
+    _exports.int = intFilter;
+    _exports.d = _exports.default;
+    _exports.e = _exports.escape;
+  }
+});
+
+// node_modules/nunjucks/src/loader.js
+var require_loader = __commonJS({
+  "node_modules/nunjucks/src/loader.js"(exports, module) {
+    "use strict";
+    function _inheritsLoose(subClass, superClass) {
+      subClass.prototype = Object.create(superClass.prototype);
+      subClass.prototype.constructor = subClass;
+      _setPrototypeOf(subClass, superClass);
+    }
+    function _setPrototypeOf(o2, p) {
+      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
+        o3.__proto__ = p2;
+        return o3;
+      };
+      return _setPrototypeOf(o2, p);
+    }
+    var path24 = __require("path");
+    var _require = require_object();
+    var EmitterObj = _require.EmitterObj;
+    module.exports = /* @__PURE__ */ (function(_EmitterObj) {
+      _inheritsLoose(Loader, _EmitterObj);
+      function Loader() {
+        return _EmitterObj.apply(this, arguments) || this;
+      }
+      var _proto = Loader.prototype;
+      _proto.resolve = function resolve(from, to) {
+        return path24.resolve(path24.dirname(from), to);
+      };
+      _proto.isRelative = function isRelative(filename) {
+        return filename.indexOf("./") === 0 || filename.indexOf("../") === 0;
+      };
+      return Loader;
+    })(EmitterObj);
+  }
+});
+
+// node_modules/nunjucks/src/precompiled-loader.js
+var require_precompiled_loader = __commonJS({
+  "node_modules/nunjucks/src/precompiled-loader.js"(exports, module) {
+    "use strict";
+    function _inheritsLoose(subClass, superClass) {
+      subClass.prototype = Object.create(superClass.prototype);
+      subClass.prototype.constructor = subClass;
+      _setPrototypeOf(subClass, superClass);
+    }
+    function _setPrototypeOf(o2, p) {
+      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
+        o3.__proto__ = p2;
+        return o3;
+      };
+      return _setPrototypeOf(o2, p);
+    }
+    var Loader = require_loader();
+    var PrecompiledLoader = /* @__PURE__ */ (function(_Loader) {
+      _inheritsLoose(PrecompiledLoader2, _Loader);
+      function PrecompiledLoader2(compiledTemplates) {
+        var _this;
+        _this = _Loader.call(this) || this;
+        _this.precompiled = compiledTemplates || {};
+        return _this;
+      }
+      var _proto = PrecompiledLoader2.prototype;
+      _proto.getSource = function getSource(name2) {
+        if (this.precompiled[name2]) {
+          return {
+            src: {
+              type: "code",
+              obj: this.precompiled[name2]
+            },
+            path: name2
+          };
+        }
+        return null;
+      };
+      return PrecompiledLoader2;
+    })(Loader);
+    module.exports = {
+      PrecompiledLoader
+    };
+  }
+});
+
+// node_modules/nunjucks/src/node-loaders.js
+var require_node_loaders = __commonJS({
+  "node_modules/nunjucks/src/node-loaders.js"(exports, module) {
+    "use strict";
+    function _inheritsLoose(subClass, superClass) {
+      subClass.prototype = Object.create(superClass.prototype);
+      subClass.prototype.constructor = subClass;
+      _setPrototypeOf(subClass, superClass);
+    }
+    function _setPrototypeOf(o2, p) {
+      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
+        o3.__proto__ = p2;
+        return o3;
+      };
+      return _setPrototypeOf(o2, p);
+    }
+    var fs = __require("fs");
+    var path24 = __require("path");
+    var Loader = require_loader();
+    var _require = require_precompiled_loader();
+    var PrecompiledLoader = _require.PrecompiledLoader;
+    var chokidar;
+    var FileSystemLoader = /* @__PURE__ */ (function(_Loader) {
+      _inheritsLoose(FileSystemLoader2, _Loader);
+      function FileSystemLoader2(searchPaths, opts) {
+        var _this;
+        _this = _Loader.call(this) || this;
+        if (typeof opts === "boolean") {
+          console.log("[nunjucks] Warning: you passed a boolean as the second argument to FileSystemLoader, but it now takes an options object. See http://mozilla.github.io/nunjucks/api.html#filesystemloader");
+        }
+        opts = opts || {};
+        _this.pathsToNames = {};
+        _this.noCache = !!opts.noCache;
+        if (searchPaths) {
+          searchPaths = Array.isArray(searchPaths) ? searchPaths : [searchPaths];
+          _this.searchPaths = searchPaths.map(path24.normalize);
+        } else {
+          _this.searchPaths = ["."];
+        }
+        if (opts.watch) {
+          try {
+            chokidar = __require("chokidar");
+          } catch (e) {
+            throw new Error("watch requires chokidar to be installed");
+          }
+          var paths = _this.searchPaths.filter(fs.existsSync);
+          var watcher = chokidar.watch(paths);
+          watcher.on("all", function(event, fullname) {
+            fullname = path24.resolve(fullname);
+            if (event === "change" && fullname in _this.pathsToNames) {
+              _this.emit("update", _this.pathsToNames[fullname], fullname);
+            }
+          });
+          watcher.on("error", function(error62) {
+            console.log("Watcher error: " + error62);
+          });
+        }
+        return _this;
+      }
+      var _proto = FileSystemLoader2.prototype;
+      _proto.getSource = function getSource(name2) {
+        var fullpath = null;
+        var paths = this.searchPaths;
+        for (var i2 = 0; i2 < paths.length; i2++) {
+          var basePath = path24.resolve(paths[i2]);
+          var p = path24.resolve(paths[i2], name2);
+          if (p.indexOf(basePath) === 0 && fs.existsSync(p)) {
+            fullpath = p;
+            break;
+          }
+        }
+        if (!fullpath) {
+          return null;
+        }
+        this.pathsToNames[fullpath] = name2;
+        var source = {
+          src: fs.readFileSync(fullpath, "utf-8"),
+          path: fullpath,
+          noCache: this.noCache
+        };
+        this.emit("load", name2, source);
+        return source;
+      };
+      return FileSystemLoader2;
+    })(Loader);
+    var NodeResolveLoader = /* @__PURE__ */ (function(_Loader2) {
+      _inheritsLoose(NodeResolveLoader2, _Loader2);
+      function NodeResolveLoader2(opts) {
+        var _this2;
+        _this2 = _Loader2.call(this) || this;
+        opts = opts || {};
+        _this2.pathsToNames = {};
+        _this2.noCache = !!opts.noCache;
+        if (opts.watch) {
+          try {
+            chokidar = __require("chokidar");
+          } catch (e) {
+            throw new Error("watch requires chokidar to be installed");
+          }
+          _this2.watcher = chokidar.watch();
+          _this2.watcher.on("change", function(fullname) {
+            _this2.emit("update", _this2.pathsToNames[fullname], fullname);
+          });
+          _this2.watcher.on("error", function(error62) {
+            console.log("Watcher error: " + error62);
+          });
+          _this2.on("load", function(name2, source) {
+            _this2.watcher.add(source.path);
+          });
+        }
+        return _this2;
+      }
+      var _proto2 = NodeResolveLoader2.prototype;
+      _proto2.getSource = function getSource(name2) {
+        if (/^\.?\.?(\/|\\)/.test(name2)) {
+          return null;
+        }
+        if (/^[A-Z]:/.test(name2)) {
+          return null;
+        }
+        var fullpath;
+        try {
+          fullpath = __require.resolve(name2);
+        } catch (e) {
+          return null;
+        }
+        this.pathsToNames[fullpath] = name2;
+        var source = {
+          src: fs.readFileSync(fullpath, "utf-8"),
+          path: fullpath,
+          noCache: this.noCache
+        };
+        this.emit("load", name2, source);
+        return source;
+      };
+      return NodeResolveLoader2;
+    })(Loader);
+    module.exports = {
+      FileSystemLoader,
+      PrecompiledLoader,
+      NodeResolveLoader
+    };
+  }
+});
+
+// node_modules/nunjucks/src/loaders.js
+var require_loaders = __commonJS({
+  "node_modules/nunjucks/src/loaders.js"(exports, module) {
+    "use strict";
+    module.exports = require_node_loaders();
+  }
+});
+
+// node_modules/nunjucks/src/tests.js
+var require_tests = __commonJS({
+  "node_modules/nunjucks/src/tests.js"(exports) {
+    "use strict";
+    var SafeString = require_runtime().SafeString;
+    function callable(value) {
+      return typeof value === "function";
+    }
+    exports.callable = callable;
+    function defined(value) {
+      return value !== void 0;
+    }
+    exports.defined = defined;
+    function divisibleby(one, two) {
+      return one % two === 0;
+    }
+    exports.divisibleby = divisibleby;
+    function escaped(value) {
+      return value instanceof SafeString;
+    }
+    exports.escaped = escaped;
+    function equalto(one, two) {
+      return one === two;
+    }
+    exports.equalto = equalto;
+    exports.eq = exports.equalto;
+    exports.sameas = exports.equalto;
+    function even(value) {
+      return value % 2 === 0;
+    }
+    exports.even = even;
+    function falsy(value) {
+      return !value;
+    }
+    exports.falsy = falsy;
+    function ge(one, two) {
+      return one >= two;
+    }
+    exports.ge = ge;
+    function greaterthan(one, two) {
+      return one > two;
+    }
+    exports.greaterthan = greaterthan;
+    exports.gt = exports.greaterthan;
+    function le(one, two) {
+      return one <= two;
+    }
+    exports.le = le;
+    function lessthan(one, two) {
+      return one < two;
+    }
+    exports.lessthan = lessthan;
+    exports.lt = exports.lessthan;
+    function lower(value) {
+      return value.toLowerCase() === value;
+    }
+    exports.lower = lower;
+    function ne(one, two) {
+      return one !== two;
+    }
+    exports.ne = ne;
+    function nullTest(value) {
+      return value === null;
+    }
+    exports.null = nullTest;
+    function number4(value) {
+      return typeof value === "number";
+    }
+    exports.number = number4;
+    function odd(value) {
+      return value % 2 === 1;
+    }
+    exports.odd = odd;
+    function string4(value) {
+      return typeof value === "string";
+    }
+    exports.string = string4;
+    function truthy(value) {
+      return !!value;
+    }
+    exports.truthy = truthy;
+    function undefinedTest(value) {
+      return value === void 0;
+    }
+    exports.undefined = undefinedTest;
+    function upper(value) {
+      return value.toUpperCase() === value;
+    }
+    exports.upper = upper;
+    function iterable(value) {
+      if (typeof Symbol !== "undefined") {
+        return !!value[Symbol.iterator];
+      } else {
+        return Array.isArray(value) || typeof value === "string";
+      }
+    }
+    exports.iterable = iterable;
+    function mapping(value) {
+      var bool = value !== null && value !== void 0 && typeof value === "object" && !Array.isArray(value);
+      if (Set) {
+        return bool && !(value instanceof Set);
+      } else {
+        return bool;
+      }
+    }
+    exports.mapping = mapping;
+  }
+});
+
+// node_modules/nunjucks/src/globals.js
+var require_globals = __commonJS({
+  "node_modules/nunjucks/src/globals.js"(exports, module) {
+    "use strict";
+    function _cycler(items) {
+      var index = -1;
+      return {
+        current: null,
+        reset: function reset2() {
+          index = -1;
+          this.current = null;
+        },
+        next: function next() {
+          index++;
+          if (index >= items.length) {
+            index = 0;
+          }
+          this.current = items[index];
+          return this.current;
+        }
+      };
+    }
+    function _joiner(sep) {
+      sep = sep || ",";
+      var first = true;
+      return function() {
+        var val = first ? "" : sep;
+        first = false;
+        return val;
+      };
+    }
+    function globals() {
+      return {
+        range: function range(start, stop, step) {
+          if (typeof stop === "undefined") {
+            stop = start;
+            start = 0;
+            step = 1;
+          } else if (!step) {
+            step = 1;
+          }
+          var arr = [];
+          if (step > 0) {
+            for (var i2 = start; i2 < stop; i2 += step) {
+              arr.push(i2);
+            }
+          } else {
+            for (var _i = start; _i > stop; _i += step) {
+              arr.push(_i);
+            }
+          }
+          return arr;
+        },
+        cycler: function cycler() {
+          return _cycler(Array.prototype.slice.call(arguments));
+        },
+        joiner: function joiner(sep) {
+          return _joiner(sep);
+        }
+      };
+    }
+    module.exports = globals;
+  }
+});
+
+// node_modules/nunjucks/src/express-app.js
+var require_express_app = __commonJS({
+  "node_modules/nunjucks/src/express-app.js"(exports, module) {
+    "use strict";
+    var path24 = __require("path");
+    module.exports = function express(env, app) {
+      function NunjucksView(name2, opts) {
+        this.name = name2;
+        this.path = name2;
+        this.defaultEngine = opts.defaultEngine;
+        this.ext = path24.extname(name2);
+        if (!this.ext && !this.defaultEngine) {
+          throw new Error("No default engine was specified and no extension was provided.");
+        }
+        if (!this.ext) {
+          this.name += this.ext = (this.defaultEngine[0] !== "." ? "." : "") + this.defaultEngine;
+        }
+      }
+      NunjucksView.prototype.render = function render(opts, cb) {
+        env.render(this.name, opts, cb);
+      };
+      app.set("view", NunjucksView);
+      app.set("nunjucksEnv", env);
+      return env;
+    };
+  }
+});
+
+// node_modules/nunjucks/src/environment.js
+var require_environment = __commonJS({
+  "node_modules/nunjucks/src/environment.js"(exports, module) {
+    "use strict";
+    function _inheritsLoose(subClass, superClass) {
+      subClass.prototype = Object.create(superClass.prototype);
+      subClass.prototype.constructor = subClass;
+      _setPrototypeOf(subClass, superClass);
+    }
+    function _setPrototypeOf(o2, p) {
+      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
+        o3.__proto__ = p2;
+        return o3;
+      };
+      return _setPrototypeOf(o2, p);
+    }
+    var asap = require_asap();
+    var _waterfall = require_a_sync_waterfall();
+    var lib = require_lib();
+    var compiler = require_compiler();
+    var filters = require_filters();
+    var _require = require_loaders();
+    var FileSystemLoader = _require.FileSystemLoader;
+    var WebLoader = _require.WebLoader;
+    var PrecompiledLoader = _require.PrecompiledLoader;
+    var tests = require_tests();
+    var globals = require_globals();
+    var _require2 = require_object();
+    var Obj = _require2.Obj;
+    var EmitterObj = _require2.EmitterObj;
+    var globalRuntime = require_runtime();
+    var handleError = globalRuntime.handleError;
+    var Frame = globalRuntime.Frame;
+    var expressApp = require_express_app();
+    function callbackAsap(cb, err, res) {
+      asap(function() {
+        cb(err, res);
+      });
+    }
+    var noopTmplSrc = {
+      type: "code",
+      obj: {
+        root: function root(env, context, frame, runtime, cb) {
+          try {
+            cb(null, "");
+          } catch (e) {
+            cb(handleError(e, null, null));
+          }
+        }
+      }
+    };
+    var Environment = /* @__PURE__ */ (function(_EmitterObj) {
+      _inheritsLoose(Environment2, _EmitterObj);
+      function Environment2() {
+        return _EmitterObj.apply(this, arguments) || this;
+      }
+      var _proto = Environment2.prototype;
+      _proto.init = function init(loaders, opts) {
+        var _this = this;
+        opts = this.opts = opts || {};
+        this.opts.dev = !!opts.dev;
+        this.opts.autoescape = opts.autoescape != null ? opts.autoescape : true;
+        this.opts.throwOnUndefined = !!opts.throwOnUndefined;
+        this.opts.trimBlocks = !!opts.trimBlocks;
+        this.opts.lstripBlocks = !!opts.lstripBlocks;
+        this.loaders = [];
+        if (!loaders) {
+          if (FileSystemLoader) {
+            this.loaders = [new FileSystemLoader("views")];
+          } else if (WebLoader) {
+            this.loaders = [new WebLoader("/views")];
+          }
+        } else {
+          this.loaders = lib.isArray(loaders) ? loaders : [loaders];
+        }
+        if (typeof window !== "undefined" && window.nunjucksPrecompiled) {
+          this.loaders.unshift(new PrecompiledLoader(window.nunjucksPrecompiled));
+        }
+        this._initLoaders();
+        this.globals = globals();
+        this.filters = {};
+        this.tests = {};
+        this.asyncFilters = [];
+        this.extensions = {};
+        this.extensionsList = [];
+        lib._entries(filters).forEach(function(_ref) {
+          var name2 = _ref[0], filter = _ref[1];
+          return _this.addFilter(name2, filter);
+        });
+        lib._entries(tests).forEach(function(_ref2) {
+          var name2 = _ref2[0], test = _ref2[1];
+          return _this.addTest(name2, test);
+        });
+      };
+      _proto._initLoaders = function _initLoaders() {
+        var _this2 = this;
+        this.loaders.forEach(function(loader) {
+          loader.cache = {};
+          if (typeof loader.on === "function") {
+            loader.on("update", function(name2, fullname) {
+              loader.cache[name2] = null;
+              _this2.emit("update", name2, fullname, loader);
+            });
+            loader.on("load", function(name2, source) {
+              _this2.emit("load", name2, source, loader);
+            });
+          }
+        });
+      };
+      _proto.invalidateCache = function invalidateCache() {
+        this.loaders.forEach(function(loader) {
+          loader.cache = {};
+        });
+      };
+      _proto.addExtension = function addExtension(name2, extension) {
+        extension.__name = name2;
+        this.extensions[name2] = extension;
+        this.extensionsList.push(extension);
+        return this;
+      };
+      _proto.removeExtension = function removeExtension(name2) {
+        var extension = this.getExtension(name2);
+        if (!extension) {
+          return;
+        }
+        this.extensionsList = lib.without(this.extensionsList, extension);
+        delete this.extensions[name2];
+      };
+      _proto.getExtension = function getExtension(name2) {
+        return this.extensions[name2];
+      };
+      _proto.hasExtension = function hasExtension(name2) {
+        return !!this.extensions[name2];
+      };
+      _proto.addGlobal = function addGlobal(name2, value) {
+        this.globals[name2] = value;
+        return this;
+      };
+      _proto.getGlobal = function getGlobal(name2) {
+        if (typeof this.globals[name2] === "undefined") {
+          throw new Error("global not found: " + name2);
+        }
+        return this.globals[name2];
+      };
+      _proto.addFilter = function addFilter(name2, func, async) {
+        var wrapped = func;
+        if (async) {
+          this.asyncFilters.push(name2);
+        }
+        this.filters[name2] = wrapped;
+        return this;
+      };
+      _proto.getFilter = function getFilter(name2) {
+        if (!this.filters[name2]) {
+          throw new Error("filter not found: " + name2);
+        }
+        return this.filters[name2];
+      };
+      _proto.addTest = function addTest(name2, func) {
+        this.tests[name2] = func;
+        return this;
+      };
+      _proto.getTest = function getTest(name2) {
+        if (!this.tests[name2]) {
+          throw new Error("test not found: " + name2);
+        }
+        return this.tests[name2];
+      };
+      _proto.resolveTemplate = function resolveTemplate(loader, parentName, filename) {
+        var isRelative = loader.isRelative && parentName ? loader.isRelative(filename) : false;
+        return isRelative && loader.resolve ? loader.resolve(parentName, filename) : filename;
+      };
+      _proto.getTemplate = function getTemplate(name2, eagerCompile, parentName, ignoreMissing, cb) {
+        var _this3 = this;
+        var that = this;
+        var tmpl = null;
+        if (name2 && name2.raw) {
+          name2 = name2.raw;
+        }
+        if (lib.isFunction(parentName)) {
+          cb = parentName;
+          parentName = null;
+          eagerCompile = eagerCompile || false;
+        }
+        if (lib.isFunction(eagerCompile)) {
+          cb = eagerCompile;
+          eagerCompile = false;
+        }
+        if (name2 instanceof Template) {
+          tmpl = name2;
+        } else if (typeof name2 !== "string") {
+          throw new Error("template names must be a string: " + name2);
+        } else {
+          for (var i2 = 0; i2 < this.loaders.length; i2++) {
+            var loader = this.loaders[i2];
+            tmpl = loader.cache[this.resolveTemplate(loader, parentName, name2)];
+            if (tmpl) {
+              break;
+            }
+          }
+        }
+        if (tmpl) {
+          if (eagerCompile) {
+            tmpl.compile();
+          }
+          if (cb) {
+            cb(null, tmpl);
+            return void 0;
+          } else {
+            return tmpl;
+          }
+        }
+        var syncResult;
+        var createTemplate = function createTemplate2(err, info) {
+          if (!info && !err && !ignoreMissing) {
+            err = new Error("template not found: " + name2);
+          }
+          if (err) {
+            if (cb) {
+              cb(err);
+              return;
+            } else {
+              throw err;
+            }
+          }
+          var newTmpl;
+          if (!info) {
+            newTmpl = new Template(noopTmplSrc, _this3, "", eagerCompile);
+          } else {
+            newTmpl = new Template(info.src, _this3, info.path, eagerCompile);
+            if (!info.noCache) {
+              info.loader.cache[name2] = newTmpl;
+            }
+          }
+          if (cb) {
+            cb(null, newTmpl);
+          } else {
+            syncResult = newTmpl;
+          }
+        };
+        lib.asyncIter(this.loaders, function(loader2, i3, next, done) {
+          function handle(err, src) {
+            if (err) {
+              done(err);
+            } else if (src) {
+              src.loader = loader2;
+              done(null, src);
+            } else {
+              next();
+            }
+          }
+          name2 = that.resolveTemplate(loader2, parentName, name2);
+          if (loader2.async) {
+            loader2.getSource(name2, handle);
+          } else {
+            handle(null, loader2.getSource(name2));
+          }
+        }, createTemplate);
+        return syncResult;
+      };
+      _proto.express = function express(app) {
+        return expressApp(this, app);
+      };
+      _proto.render = function render(name2, ctx, cb) {
+        if (lib.isFunction(ctx)) {
+          cb = ctx;
+          ctx = null;
+        }
+        var syncResult = null;
+        this.getTemplate(name2, function(err, tmpl) {
+          if (err && cb) {
+            callbackAsap(cb, err);
+          } else if (err) {
+            throw err;
+          } else {
+            syncResult = tmpl.render(ctx, cb);
+          }
+        });
+        return syncResult;
+      };
+      _proto.renderString = function renderString(src, ctx, opts, cb) {
+        if (lib.isFunction(opts)) {
+          cb = opts;
+          opts = {};
+        }
+        opts = opts || {};
+        var tmpl = new Template(src, this, opts.path);
+        return tmpl.render(ctx, cb);
+      };
+      _proto.waterfall = function waterfall(tasks, callback, forceAsync) {
+        return _waterfall(tasks, callback, forceAsync);
+      };
+      return Environment2;
+    })(EmitterObj);
+    var Context = /* @__PURE__ */ (function(_Obj) {
+      _inheritsLoose(Context2, _Obj);
+      function Context2() {
+        return _Obj.apply(this, arguments) || this;
+      }
+      var _proto2 = Context2.prototype;
+      _proto2.init = function init(ctx, blocks, env) {
+        var _this4 = this;
+        this.env = env || new Environment();
+        this.ctx = lib.extend({}, ctx);
+        this.blocks = {};
+        this.exported = [];
+        lib.keys(blocks).forEach(function(name2) {
+          _this4.addBlock(name2, blocks[name2]);
+        });
+      };
+      _proto2.lookup = function lookup(name2) {
+        if (name2 in this.env.globals && !(name2 in this.ctx)) {
+          return this.env.globals[name2];
+        } else {
+          return this.ctx[name2];
+        }
+      };
+      _proto2.setVariable = function setVariable(name2, val) {
+        this.ctx[name2] = val;
+      };
+      _proto2.getVariables = function getVariables() {
+        return this.ctx;
+      };
+      _proto2.addBlock = function addBlock(name2, block) {
+        this.blocks[name2] = this.blocks[name2] || [];
+        this.blocks[name2].push(block);
+        return this;
+      };
+      _proto2.getBlock = function getBlock(name2) {
+        if (!this.blocks[name2]) {
+          throw new Error('unknown block "' + name2 + '"');
+        }
+        return this.blocks[name2][0];
+      };
+      _proto2.getSuper = function getSuper(env, name2, block, frame, runtime, cb) {
+        var idx = lib.indexOf(this.blocks[name2] || [], block);
+        var blk = this.blocks[name2][idx + 1];
+        var context = this;
+        if (idx === -1 || !blk) {
+          throw new Error('no super block available for "' + name2 + '"');
+        }
+        blk(env, context, frame, runtime, cb);
+      };
+      _proto2.addExport = function addExport(name2) {
+        this.exported.push(name2);
+      };
+      _proto2.getExported = function getExported() {
+        var _this5 = this;
+        var exported = {};
+        this.exported.forEach(function(name2) {
+          exported[name2] = _this5.ctx[name2];
+        });
+        return exported;
+      };
+      return Context2;
+    })(Obj);
+    var Template = /* @__PURE__ */ (function(_Obj2) {
+      _inheritsLoose(Template2, _Obj2);
+      function Template2() {
+        return _Obj2.apply(this, arguments) || this;
+      }
+      var _proto3 = Template2.prototype;
+      _proto3.init = function init(src, env, path24, eagerCompile) {
+        this.env = env || new Environment();
+        if (lib.isObject(src)) {
+          switch (src.type) {
+            case "code":
+              this.tmplProps = src.obj;
+              break;
+            case "string":
+              this.tmplStr = src.obj;
+              break;
+            default:
+              throw new Error("Unexpected template object type " + src.type + "; expected 'code', or 'string'");
+          }
+        } else if (lib.isString(src)) {
+          this.tmplStr = src;
+        } else {
+          throw new Error("src must be a string or an object describing the source");
+        }
+        this.path = path24;
+        if (eagerCompile) {
+          try {
+            this._compile();
+          } catch (err) {
+            throw lib._prettifyError(this.path, this.env.opts.dev, err);
+          }
+        } else {
+          this.compiled = false;
+        }
+      };
+      _proto3.render = function render(ctx, parentFrame, cb) {
+        var _this6 = this;
+        if (typeof ctx === "function") {
+          cb = ctx;
+          ctx = {};
+        } else if (typeof parentFrame === "function") {
+          cb = parentFrame;
+          parentFrame = null;
+        }
+        var forceAsync = !parentFrame;
+        try {
+          this.compile();
+        } catch (e) {
+          var err = lib._prettifyError(this.path, this.env.opts.dev, e);
+          if (cb) {
+            return callbackAsap(cb, err);
+          } else {
+            throw err;
+          }
+        }
+        var context = new Context(ctx || {}, this.blocks, this.env);
+        var frame = parentFrame ? parentFrame.push(true) : new Frame();
+        frame.topLevel = true;
+        var syncResult = null;
+        var didError = false;
+        this.rootRenderFunc(this.env, context, frame, globalRuntime, function(err2, res) {
+          if (didError && cb && typeof res !== "undefined") {
+            return;
+          }
+          if (err2) {
+            err2 = lib._prettifyError(_this6.path, _this6.env.opts.dev, err2);
+            didError = true;
+          }
+          if (cb) {
+            if (forceAsync) {
+              callbackAsap(cb, err2, res);
+            } else {
+              cb(err2, res);
+            }
+          } else {
+            if (err2) {
+              throw err2;
+            }
+            syncResult = res;
+          }
+        });
+        return syncResult;
+      };
+      _proto3.getExported = function getExported(ctx, parentFrame, cb) {
+        if (typeof ctx === "function") {
+          cb = ctx;
+          ctx = {};
+        }
+        if (typeof parentFrame === "function") {
+          cb = parentFrame;
+          parentFrame = null;
+        }
+        try {
+          this.compile();
+        } catch (e) {
+          if (cb) {
+            return cb(e);
+          } else {
+            throw e;
+          }
+        }
+        var frame = parentFrame ? parentFrame.push() : new Frame();
+        frame.topLevel = true;
+        var context = new Context(ctx || {}, this.blocks, this.env);
+        this.rootRenderFunc(this.env, context, frame, globalRuntime, function(err) {
+          if (err) {
+            cb(err, null);
+          } else {
+            cb(null, context.getExported());
+          }
+        });
+      };
+      _proto3.compile = function compile2() {
+        if (!this.compiled) {
+          this._compile();
+        }
+      };
+      _proto3._compile = function _compile() {
+        var props;
+        if (this.tmplProps) {
+          props = this.tmplProps;
+        } else {
+          var source = compiler.compile(this.tmplStr, this.env.asyncFilters, this.env.extensionsList, this.path, this.env.opts);
+          var func = new Function(source);
+          props = func();
+        }
+        this.blocks = this._getBlocks(props);
+        this.rootRenderFunc = props.root;
+        this.compiled = true;
+      };
+      _proto3._getBlocks = function _getBlocks(props) {
+        var blocks = {};
+        lib.keys(props).forEach(function(k) {
+          if (k.slice(0, 2) === "b_") {
+            blocks[k.slice(2)] = props[k];
+          }
+        });
+        return blocks;
+      };
+      return Template2;
+    })(Obj);
+    module.exports = {
+      Environment,
+      Template
+    };
+  }
+});
+
+// node_modules/nunjucks/src/precompile-global.js
+var require_precompile_global = __commonJS({
+  "node_modules/nunjucks/src/precompile-global.js"(exports, module) {
+    "use strict";
+    function precompileGlobal(templates, opts) {
+      var out = "";
+      opts = opts || {};
+      for (var i2 = 0; i2 < templates.length; i2++) {
+        var name2 = JSON.stringify(templates[i2].name);
+        var template = templates[i2].template;
+        out += "(function() {(window.nunjucksPrecompiled = window.nunjucksPrecompiled || {})[" + name2 + "] = (function() {\n" + template + "\n})();\n";
+        if (opts.asFunction) {
+          out += "return function(ctx, cb) { return nunjucks.render(" + name2 + ", ctx, cb); }\n";
+        }
+        out += "})();\n";
+      }
+      return out;
+    }
+    module.exports = precompileGlobal;
+  }
+});
+
+// node_modules/nunjucks/src/precompile.js
+var require_precompile = __commonJS({
+  "node_modules/nunjucks/src/precompile.js"(exports, module) {
+    "use strict";
+    var fs = __require("fs");
+    var path24 = __require("path");
+    var _require = require_lib();
+    var _prettifyError = _require._prettifyError;
+    var compiler = require_compiler();
+    var _require2 = require_environment();
+    var Environment = _require2.Environment;
+    var precompileGlobal = require_precompile_global();
+    function match(filename, patterns) {
+      if (!Array.isArray(patterns)) {
+        return false;
+      }
+      return patterns.some(function(pattern) {
+        return filename.match(pattern);
+      });
+    }
+    function precompileString(str, opts) {
+      opts = opts || {};
+      opts.isString = true;
+      var env = opts.env || new Environment([]);
+      var wrapper = opts.wrapper || precompileGlobal;
+      if (!opts.name) {
+        throw new Error('the "name" option is required when compiling a string');
+      }
+      return wrapper([_precompile(str, opts.name, env)], opts);
+    }
+    function precompile(input2, opts) {
+      opts = opts || {};
+      var env = opts.env || new Environment([]);
+      var wrapper = opts.wrapper || precompileGlobal;
+      if (opts.isString) {
+        return precompileString(input2, opts);
+      }
+      var pathStats = fs.existsSync(input2) && fs.statSync(input2);
+      var precompiled = [];
+      var templates = [];
+      function addTemplates(dir) {
+        fs.readdirSync(dir).forEach(function(file2) {
+          var filepath = path24.join(dir, file2);
+          var subpath = filepath.substr(path24.join(input2, "/").length);
+          var stat2 = fs.statSync(filepath);
+          if (stat2 && stat2.isDirectory()) {
+            subpath += "/";
+            if (!match(subpath, opts.exclude)) {
+              addTemplates(filepath);
+            }
+          } else if (match(subpath, opts.include)) {
+            templates.push(filepath);
+          }
+        });
+      }
+      if (pathStats.isFile()) {
+        precompiled.push(_precompile(fs.readFileSync(input2, "utf-8"), opts.name || input2, env));
+      } else if (pathStats.isDirectory()) {
+        addTemplates(input2);
+        for (var i2 = 0; i2 < templates.length; i2++) {
+          var name2 = templates[i2].replace(path24.join(input2, "/"), "");
+          try {
+            precompiled.push(_precompile(fs.readFileSync(templates[i2], "utf-8"), name2, env));
+          } catch (e) {
+            if (opts.force) {
+              console.error(e);
+            } else {
+              throw e;
+            }
+          }
+        }
+      }
+      return wrapper(precompiled, opts);
+    }
+    function _precompile(str, name2, env) {
+      env = env || new Environment([]);
+      var asyncFilters = env.asyncFilters;
+      var extensions = env.extensionsList;
+      var template;
+      name2 = name2.replace(/\\/g, "/");
+      try {
+        template = compiler.compile(str, asyncFilters, extensions, name2, env.opts);
+      } catch (err) {
+        throw _prettifyError(name2, false, err);
+      }
+      return {
+        name: name2,
+        template
+      };
+    }
+    module.exports = {
+      precompile,
+      precompileString
+    };
+  }
+});
+
+// node_modules/nunjucks/src/jinja-compat.js
+var require_jinja_compat = __commonJS({
+  "node_modules/nunjucks/src/jinja-compat.js"(exports, module) {
+    "use strict";
+    function installCompat() {
+      "use strict";
+      var runtime = this.runtime;
+      var lib = this.lib;
+      var Compiler = this.compiler.Compiler;
+      var Parser = this.parser.Parser;
+      var nodes = this.nodes;
+      var lexer = this.lexer;
+      var orig_contextOrFrameLookup = runtime.contextOrFrameLookup;
+      var orig_memberLookup = runtime.memberLookup;
+      var orig_Compiler_assertType;
+      var orig_Parser_parseAggregate;
+      if (Compiler) {
+        orig_Compiler_assertType = Compiler.prototype.assertType;
+      }
+      if (Parser) {
+        orig_Parser_parseAggregate = Parser.prototype.parseAggregate;
+      }
+      function uninstall() {
+        runtime.contextOrFrameLookup = orig_contextOrFrameLookup;
+        runtime.memberLookup = orig_memberLookup;
+        if (Compiler) {
+          Compiler.prototype.assertType = orig_Compiler_assertType;
+        }
+        if (Parser) {
+          Parser.prototype.parseAggregate = orig_Parser_parseAggregate;
+        }
+      }
+      runtime.contextOrFrameLookup = function contextOrFrameLookup(context, frame, key) {
+        var val = orig_contextOrFrameLookup.apply(this, arguments);
+        if (val !== void 0) {
+          return val;
+        }
+        switch (key) {
+          case "True":
+            return true;
+          case "False":
+            return false;
+          case "None":
+            return null;
+          default:
+            return void 0;
+        }
+      };
+      function getTokensState(tokens) {
+        return {
+          index: tokens.index,
+          lineno: tokens.lineno,
+          colno: tokens.colno
+        };
+      }
+      if (process.env.BUILD_TYPE !== "SLIM" && nodes && Compiler && Parser) {
+        var Slice = nodes.Node.extend("Slice", {
+          fields: ["start", "stop", "step"],
+          init: function init(lineno, colno, start, stop, step) {
+            start = start || new nodes.Literal(lineno, colno, null);
+            stop = stop || new nodes.Literal(lineno, colno, null);
+            step = step || new nodes.Literal(lineno, colno, 1);
+            this.parent(lineno, colno, start, stop, step);
+          }
+        });
+        Compiler.prototype.assertType = function assertType(node2) {
+          if (node2 instanceof Slice) {
+            return;
+          }
+          orig_Compiler_assertType.apply(this, arguments);
+        };
+        Compiler.prototype.compileSlice = function compileSlice(node2, frame) {
+          this._emit("(");
+          this._compileExpression(node2.start, frame);
+          this._emit("),(");
+          this._compileExpression(node2.stop, frame);
+          this._emit("),(");
+          this._compileExpression(node2.step, frame);
+          this._emit(")");
+        };
+        Parser.prototype.parseAggregate = function parseAggregate() {
+          var _this = this;
+          var origState = getTokensState(this.tokens);
+          origState.colno--;
+          origState.index--;
+          try {
+            return orig_Parser_parseAggregate.apply(this);
+          } catch (e) {
+            var errState = getTokensState(this.tokens);
+            var rethrow = function rethrow2() {
+              lib._assign(_this.tokens, errState);
+              return e;
+            };
+            lib._assign(this.tokens, origState);
+            this.peeked = false;
+            var tok = this.peekToken();
+            if (tok.type !== lexer.TOKEN_LEFT_BRACKET) {
+              throw rethrow();
+            } else {
+              this.nextToken();
+            }
+            var node2 = new Slice(tok.lineno, tok.colno);
+            var isSlice = false;
+            for (var i2 = 0; i2 <= node2.fields.length; i2++) {
+              if (this.skip(lexer.TOKEN_RIGHT_BRACKET)) {
+                break;
+              }
+              if (i2 === node2.fields.length) {
+                if (isSlice) {
+                  this.fail("parseSlice: too many slice components", tok.lineno, tok.colno);
+                } else {
+                  break;
+                }
+              }
+              if (this.skip(lexer.TOKEN_COLON)) {
+                isSlice = true;
+              } else {
+                var field = node2.fields[i2];
+                node2[field] = this.parseExpression();
+                isSlice = this.skip(lexer.TOKEN_COLON) || isSlice;
+              }
+            }
+            if (!isSlice) {
+              throw rethrow();
+            }
+            return new nodes.Array(tok.lineno, tok.colno, [node2]);
+          }
+        };
+      }
+      function sliceLookup(obj, start, stop, step) {
+        obj = obj || [];
+        if (start === null) {
+          start = step < 0 ? obj.length - 1 : 0;
+        }
+        if (stop === null) {
+          stop = step < 0 ? -1 : obj.length;
+        } else if (stop < 0) {
+          stop += obj.length;
+        }
+        if (start < 0) {
+          start += obj.length;
+        }
+        var results = [];
+        for (var i2 = start; ; i2 += step) {
+          if (i2 < 0 || i2 > obj.length) {
+            break;
+          }
+          if (step > 0 && i2 >= stop) {
+            break;
+          }
+          if (step < 0 && i2 <= stop) {
+            break;
+          }
+          results.push(runtime.memberLookup(obj, i2));
+        }
+        return results;
+      }
+      function hasOwnProp(obj, key) {
+        return Object.prototype.hasOwnProperty.call(obj, key);
+      }
+      var ARRAY_MEMBERS = {
+        pop: function pop(index) {
+          if (index === void 0) {
+            return this.pop();
+          }
+          if (index >= this.length || index < 0) {
+            throw new Error("KeyError");
+          }
+          return this.splice(index, 1);
+        },
+        append: function append(element) {
+          return this.push(element);
+        },
+        remove: function remove(element) {
+          for (var i2 = 0; i2 < this.length; i2++) {
+            if (this[i2] === element) {
+              return this.splice(i2, 1);
+            }
+          }
+          throw new Error("ValueError");
+        },
+        count: function count3(element) {
+          var count4 = 0;
+          for (var i2 = 0; i2 < this.length; i2++) {
+            if (this[i2] === element) {
+              count4++;
+            }
+          }
+          return count4;
+        },
+        index: function index(element) {
+          var i2;
+          if ((i2 = this.indexOf(element)) === -1) {
+            throw new Error("ValueError");
+          }
+          return i2;
+        },
+        find: function find(element) {
+          return this.indexOf(element);
+        },
+        insert: function insert(index, elem) {
+          return this.splice(index, 0, elem);
+        }
+      };
+      var OBJECT_MEMBERS = {
+        items: function items() {
+          return lib._entries(this);
+        },
+        values: function values() {
+          return lib._values(this);
+        },
+        keys: function keys() {
+          return lib.keys(this);
+        },
+        get: function get(key, def) {
+          var output2 = this[key];
+          if (output2 === void 0) {
+            output2 = def;
+          }
+          return output2;
+        },
+        has_key: function has_key(key) {
+          return hasOwnProp(this, key);
+        },
+        pop: function pop(key, def) {
+          var output2 = this[key];
+          if (output2 === void 0 && def !== void 0) {
+            output2 = def;
+          } else if (output2 === void 0) {
+            throw new Error("KeyError");
+          } else {
+            delete this[key];
+          }
+          return output2;
+        },
+        popitem: function popitem() {
+          var keys = lib.keys(this);
+          if (!keys.length) {
+            throw new Error("KeyError");
+          }
+          var k = keys[0];
+          var val = this[k];
+          delete this[k];
+          return [k, val];
+        },
+        setdefault: function setdefault(key, def) {
+          if (def === void 0) {
+            def = null;
+          }
+          if (!(key in this)) {
+            this[key] = def;
+          }
+          return this[key];
+        },
+        update: function update(kwargs) {
+          lib._assign(this, kwargs);
+          return null;
+        }
+      };
+      OBJECT_MEMBERS.iteritems = OBJECT_MEMBERS.items;
+      OBJECT_MEMBERS.itervalues = OBJECT_MEMBERS.values;
+      OBJECT_MEMBERS.iterkeys = OBJECT_MEMBERS.keys;
+      runtime.memberLookup = function memberLookup(obj, val, autoescape) {
+        if (arguments.length === 4) {
+          return sliceLookup.apply(this, arguments);
+        }
+        obj = obj || {};
+        if (lib.isArray(obj) && hasOwnProp(ARRAY_MEMBERS, val)) {
+          return ARRAY_MEMBERS[val].bind(obj);
+        }
+        if (lib.isObject(obj) && hasOwnProp(OBJECT_MEMBERS, val)) {
+          return OBJECT_MEMBERS[val].bind(obj);
+        }
+        return orig_memberLookup.apply(this, arguments);
+      };
+      return uninstall;
+    }
+    module.exports = installCompat;
+  }
+});
+
+// node_modules/nunjucks/index.js
+var require_nunjucks = __commonJS({
+  "node_modules/nunjucks/index.js"(exports, module) {
+    "use strict";
+    var lib = require_lib();
+    var _require = require_environment();
+    var Environment = _require.Environment;
+    var Template = _require.Template;
+    var Loader = require_loader();
+    var loaders = require_loaders();
+    var precompile = require_precompile();
+    var compiler = require_compiler();
+    var parser = require_parser();
+    var lexer = require_lexer();
+    var runtime = require_runtime();
+    var nodes = require_nodes();
+    var installJinjaCompat = require_jinja_compat();
+    var e;
+    function configure(templatesPath, opts) {
+      opts = opts || {};
+      if (lib.isObject(templatesPath)) {
+        opts = templatesPath;
+        templatesPath = null;
+      }
+      var TemplateLoader;
+      if (loaders.FileSystemLoader) {
+        TemplateLoader = new loaders.FileSystemLoader(templatesPath, {
+          watch: opts.watch,
+          noCache: opts.noCache
+        });
+      } else if (loaders.WebLoader) {
+        TemplateLoader = new loaders.WebLoader(templatesPath, {
+          useCache: opts.web && opts.web.useCache,
+          async: opts.web && opts.web.async
+        });
+      }
+      e = new Environment(TemplateLoader, opts);
+      if (opts && opts.express) {
+        e.express(opts.express);
+      }
+      return e;
+    }
+    module.exports = {
+      Environment,
+      Template,
+      Loader,
+      FileSystemLoader: loaders.FileSystemLoader,
+      NodeResolveLoader: loaders.NodeResolveLoader,
+      PrecompiledLoader: loaders.PrecompiledLoader,
+      WebLoader: loaders.WebLoader,
+      compiler,
+      parser,
+      lexer,
+      runtime,
+      lib,
+      nodes,
+      installJinjaCompat,
+      configure,
+      reset: function reset2() {
+        e = void 0;
+      },
+      compile: function compile2(src, env, path24, eagerCompile) {
+        if (!e) {
+          configure();
+        }
+        return new Template(src, env, path24, eagerCompile);
+      },
+      render: function render(name2, ctx, cb) {
+        if (!e) {
+          configure();
+        }
+        return e.render(name2, ctx, cb);
+      },
+      renderString: function renderString(src, ctx, cb) {
+        if (!e) {
+          configure();
+        }
+        return e.renderString(src, ctx, cb);
+      },
+      precompile: precompile ? precompile.precompile : void 0,
+      precompileString: precompile ? precompile.precompileString : void 0
+    };
+  }
+});
+
+// node_modules/picocolors/picocolors.js
+var require_picocolors = __commonJS({
+  "node_modules/picocolors/picocolors.js"(exports, module) {
+    var p = process || {};
+    var argv = p.argv || [];
+    var env = p.env || {};
+    var isColorSupported = !(!!env.NO_COLOR || argv.includes("--no-color")) && (!!env.FORCE_COLOR || argv.includes("--color") || p.platform === "win32" || (p.stdout || {}).isTTY && env.TERM !== "dumb" || !!env.CI);
+    var formatter = (open3, close, replace = open3) => (input2) => {
+      let string4 = "" + input2, index = string4.indexOf(close, open3.length);
+      return ~index ? open3 + replaceClose(string4, close, replace, index) + close : open3 + string4 + close;
+    };
+    var replaceClose = (string4, close, replace, index) => {
+      let result = "", cursor = 0;
+      do {
+        result += string4.substring(cursor, index) + replace;
+        cursor = index + close.length;
+        index = string4.indexOf(close, cursor);
+      } while (~index);
+      return result + string4.substring(cursor);
+    };
+    var createColors = (enabled = isColorSupported) => {
+      let f = enabled ? formatter : () => String;
+      return {
+        isColorSupported: enabled,
+        reset: f("\x1B[0m", "\x1B[0m"),
+        bold: f("\x1B[1m", "\x1B[22m", "\x1B[22m\x1B[1m"),
+        dim: f("\x1B[2m", "\x1B[22m", "\x1B[22m\x1B[2m"),
+        italic: f("\x1B[3m", "\x1B[23m"),
+        underline: f("\x1B[4m", "\x1B[24m"),
+        inverse: f("\x1B[7m", "\x1B[27m"),
+        hidden: f("\x1B[8m", "\x1B[28m"),
+        strikethrough: f("\x1B[9m", "\x1B[29m"),
+        black: f("\x1B[30m", "\x1B[39m"),
+        red: f("\x1B[31m", "\x1B[39m"),
+        green: f("\x1B[32m", "\x1B[39m"),
+        yellow: f("\x1B[33m", "\x1B[39m"),
+        blue: f("\x1B[34m", "\x1B[39m"),
+        magenta: f("\x1B[35m", "\x1B[39m"),
+        cyan: f("\x1B[36m", "\x1B[39m"),
+        white: f("\x1B[37m", "\x1B[39m"),
+        gray: f("\x1B[90m", "\x1B[39m"),
+        bgBlack: f("\x1B[40m", "\x1B[49m"),
+        bgRed: f("\x1B[41m", "\x1B[49m"),
+        bgGreen: f("\x1B[42m", "\x1B[49m"),
+        bgYellow: f("\x1B[43m", "\x1B[49m"),
+        bgBlue: f("\x1B[44m", "\x1B[49m"),
+        bgMagenta: f("\x1B[45m", "\x1B[49m"),
+        bgCyan: f("\x1B[46m", "\x1B[49m"),
+        bgWhite: f("\x1B[47m", "\x1B[49m"),
+        blackBright: f("\x1B[90m", "\x1B[39m"),
+        redBright: f("\x1B[91m", "\x1B[39m"),
+        greenBright: f("\x1B[92m", "\x1B[39m"),
+        yellowBright: f("\x1B[93m", "\x1B[39m"),
+        blueBright: f("\x1B[94m", "\x1B[39m"),
+        magentaBright: f("\x1B[95m", "\x1B[39m"),
+        cyanBright: f("\x1B[96m", "\x1B[39m"),
+        whiteBright: f("\x1B[97m", "\x1B[39m"),
+        bgBlackBright: f("\x1B[100m", "\x1B[49m"),
+        bgRedBright: f("\x1B[101m", "\x1B[49m"),
+        bgGreenBright: f("\x1B[102m", "\x1B[49m"),
+        bgYellowBright: f("\x1B[103m", "\x1B[49m"),
+        bgBlueBright: f("\x1B[104m", "\x1B[49m"),
+        bgMagentaBright: f("\x1B[105m", "\x1B[49m"),
+        bgCyanBright: f("\x1B[106m", "\x1B[49m"),
+        bgWhiteBright: f("\x1B[107m", "\x1B[49m")
+      };
+    };
+    module.exports = createColors();
+    module.exports.createColors = createColors;
   }
 });
 
@@ -615,17 +5889,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path22) {
-      const ctrl = callVisitor(key, node2, visitor, path22);
+    function visit_(key, node2, visitor, path24) {
+      const ctrl = callVisitor(key, node2, visitor, path24);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path22, ctrl);
-        return visit_(key, ctrl, visitor, path22);
+        replaceNode(key, path24, ctrl);
+        return visit_(key, ctrl, visitor, path24);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
+          path24 = Object.freeze(path24.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path22);
+            const ci = visit_(i2, node2.items[i2], visitor, path24);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -636,13 +5910,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path22);
+          path24 = Object.freeze(path24.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path24);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path22);
+          const cv = visit_("value", node2.value, visitor, path24);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -663,17 +5937,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path22) {
-      const ctrl = await callVisitor(key, node2, visitor, path22);
+    async function visitAsync_(key, node2, visitor, path24) {
+      const ctrl = await callVisitor(key, node2, visitor, path24);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path22, ctrl);
-        return visitAsync_(key, ctrl, visitor, path22);
+        replaceNode(key, path24, ctrl);
+        return visitAsync_(key, ctrl, visitor, path24);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
+          path24 = Object.freeze(path24.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path22);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path24);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -684,13 +5958,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path22 = Object.freeze(path22.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path22);
+          path24 = Object.freeze(path24.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path24);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path22);
+          const cv = await visitAsync_("value", node2.value, visitor, path24);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -717,23 +5991,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path22) {
+    function callVisitor(key, node2, visitor, path24) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path22);
+        return visitor(key, node2, path24);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path22);
+        return visitor.Map?.(key, node2, path24);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path22);
+        return visitor.Seq?.(key, node2, path24);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path22);
+        return visitor.Pair?.(key, node2, path24);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path22);
+        return visitor.Scalar?.(key, node2, path24);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path22);
+        return visitor.Alias?.(key, node2, path24);
       return void 0;
     }
-    function replaceNode(key, path22, node2) {
-      const parent = path22[path22.length - 1];
+    function replaceNode(key, path24, node2) {
+      const parent = path24[path24.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -1345,10 +6619,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path22, value) {
+    function collectionFromPath(schema, path24, value) {
       let v = value;
-      for (let i2 = path22.length - 1; i2 >= 0; --i2) {
-        const k = path22[i2];
+      for (let i2 = path24.length - 1; i2 >= 0; --i2) {
+        const k = path24[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v;
@@ -1367,7 +6641,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path22) => path22 == null || typeof path22 === "object" && !!path22[Symbol.iterator]().next().done;
+    var isEmptyPath = (path24) => path24 == null || typeof path24 === "object" && !!path24[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -1397,11 +6671,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path22, value) {
-        if (isEmptyPath(path22))
+      addIn(path24, value) {
+        if (isEmptyPath(path24))
           this.add(value);
         else {
-          const [key, ...rest] = path22;
+          const [key, ...rest] = path24;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest, value);
@@ -1415,8 +6689,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path22) {
-        const [key, ...rest] = path22;
+      deleteIn(path24) {
+        const [key, ...rest] = path24;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -1430,8 +6704,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path22, keepScalar) {
-        const [key, ...rest] = path22;
+      getIn(path24, keepScalar) {
+        const [key, ...rest] = path24;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -1449,8 +6723,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path22) {
-        const [key, ...rest] = path22;
+      hasIn(path24) {
+        const [key, ...rest] = path24;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -1460,8 +6734,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path22, value) {
-        const [key, ...rest] = path22;
+      setIn(path24, value) {
+        const [key, ...rest] = path24;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -3976,9 +9250,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path22, value) {
+      addIn(path24, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path22, value);
+          this.contents.addIn(path24, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -4053,14 +9327,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path22) {
-        if (Collection.isEmptyPath(path22)) {
+      deleteIn(path24) {
+        if (Collection.isEmptyPath(path24)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path22) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path24) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -4075,10 +9349,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path22, keepScalar) {
-        if (Collection.isEmptyPath(path22))
+      getIn(path24, keepScalar) {
+        if (Collection.isEmptyPath(path24))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path22, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path24, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -4089,10 +9363,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path22) {
-        if (Collection.isEmptyPath(path22))
+      hasIn(path24) {
+        if (Collection.isEmptyPath(path24))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path22) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path24) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -4109,13 +9383,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path22, value) {
-        if (Collection.isEmptyPath(path22)) {
+      setIn(path24, value) {
+        if (Collection.isEmptyPath(path24)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path22), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path24), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path22, value);
+          this.contents.setIn(path24, value);
         }
       }
       /**
@@ -6076,9 +11350,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path22) => {
+    visit2.itemAtPath = (cst, path24) => {
       let item = cst;
-      for (const [field, index] of path22) {
+      for (const [field, index] of path24) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -6087,23 +11361,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path22) => {
-      const parent = visit2.itemAtPath(cst, path22.slice(0, -1));
-      const field = path22[path22.length - 1][0];
+    visit2.parentCollection = (cst, path24) => {
+      const parent = visit2.itemAtPath(cst, path24.slice(0, -1));
+      const field = path24[path24.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path22, item, visitor) {
-      let ctrl = visitor(item, path22);
+    function _visit(path24, item, visitor) {
+      let ctrl = visitor(item, path24);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path22.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path24.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -6114,10 +11388,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path22);
+            ctrl = ctrl(item, path24);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path22) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path24) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -6226,7 +11500,7 @@ var require_cst = __commonJS({
 });
 
 // node_modules/yaml/dist/parse/lexer.js
-var require_lexer = __commonJS({
+var require_lexer2 = __commonJS({
   "node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
@@ -6846,12 +12120,12 @@ var require_line_counter = __commonJS({
 });
 
 // node_modules/yaml/dist/parse/parser.js
-var require_parser = __commonJS({
+var require_parser2 = __commonJS({
   "node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
-    var lexer = require_lexer();
+    var lexer = require_lexer2();
     function includesToken(list2, type) {
       for (let i2 = 0; i2 < list2.length; ++i2)
         if (list2[i2].type === type)
@@ -7729,7 +13003,7 @@ var require_public_api = __commonJS({
     var log = require_log();
     var identity3 = require_identity();
     var lineCounter = require_line_counter();
-    var parser = require_parser();
+    var parser = require_parser2();
     function parseOptions(options) {
       const prettyErrors = options.prettyErrors !== false;
       const lineCounter$1 = options.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
@@ -7831,9 +13105,9 @@ var require_dist = __commonJS({
     var YAMLMap = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var cst = require_cst();
-    var lexer = require_lexer();
+    var lexer = require_lexer2();
     var lineCounter = require_line_counter();
-    var parser = require_parser();
+    var parser = require_parser2();
     var publicApi = require_public_api();
     var visit2 = require_visit();
     exports.Composer = composer.Composer;
@@ -7865,6 +13139,503 @@ var require_dist = __commonJS({
     exports.stringify = publicApi.stringify;
     exports.visit = visit2.visit;
     exports.visitAsync = visit2.visitAsync;
+  }
+});
+
+// node_modules/isexe/windows.js
+var require_windows = __commonJS({
+  "node_modules/isexe/windows.js"(exports, module) {
+    module.exports = isexe;
+    isexe.sync = sync;
+    var fs = __require("fs");
+    function checkPathExt(path24, options) {
+      var pathext = options.pathExt !== void 0 ? options.pathExt : process.env.PATHEXT;
+      if (!pathext) {
+        return true;
+      }
+      pathext = pathext.split(";");
+      if (pathext.indexOf("") !== -1) {
+        return true;
+      }
+      for (var i2 = 0; i2 < pathext.length; i2++) {
+        var p = pathext[i2].toLowerCase();
+        if (p && path24.substr(-p.length).toLowerCase() === p) {
+          return true;
+        }
+      }
+      return false;
+    }
+    function checkStat(stat2, path24, options) {
+      if (!stat2.isSymbolicLink() && !stat2.isFile()) {
+        return false;
+      }
+      return checkPathExt(path24, options);
+    }
+    function isexe(path24, options, cb) {
+      fs.stat(path24, function(er, stat2) {
+        cb(er, er ? false : checkStat(stat2, path24, options));
+      });
+    }
+    function sync(path24, options) {
+      return checkStat(fs.statSync(path24), path24, options);
+    }
+  }
+});
+
+// node_modules/isexe/mode.js
+var require_mode = __commonJS({
+  "node_modules/isexe/mode.js"(exports, module) {
+    module.exports = isexe;
+    isexe.sync = sync;
+    var fs = __require("fs");
+    function isexe(path24, options, cb) {
+      fs.stat(path24, function(er, stat2) {
+        cb(er, er ? false : checkStat(stat2, options));
+      });
+    }
+    function sync(path24, options) {
+      return checkStat(fs.statSync(path24), options);
+    }
+    function checkStat(stat2, options) {
+      return stat2.isFile() && checkMode(stat2, options);
+    }
+    function checkMode(stat2, options) {
+      var mod = stat2.mode;
+      var uid = stat2.uid;
+      var gid = stat2.gid;
+      var myUid = options.uid !== void 0 ? options.uid : process.getuid && process.getuid();
+      var myGid = options.gid !== void 0 ? options.gid : process.getgid && process.getgid();
+      var u2 = parseInt("100", 8);
+      var g = parseInt("010", 8);
+      var o2 = parseInt("001", 8);
+      var ug = u2 | g;
+      var ret = mod & o2 || mod & g && gid === myGid || mod & u2 && uid === myUid || mod & ug && myUid === 0;
+      return ret;
+    }
+  }
+});
+
+// node_modules/isexe/index.js
+var require_isexe = __commonJS({
+  "node_modules/isexe/index.js"(exports, module) {
+    var fs = __require("fs");
+    var core;
+    if (process.platform === "win32" || global.TESTING_WINDOWS) {
+      core = require_windows();
+    } else {
+      core = require_mode();
+    }
+    module.exports = isexe;
+    isexe.sync = sync;
+    function isexe(path24, options, cb) {
+      if (typeof options === "function") {
+        cb = options;
+        options = {};
+      }
+      if (!cb) {
+        if (typeof Promise !== "function") {
+          throw new TypeError("callback not provided");
+        }
+        return new Promise(function(resolve, reject) {
+          isexe(path24, options || {}, function(er, is) {
+            if (er) {
+              reject(er);
+            } else {
+              resolve(is);
+            }
+          });
+        });
+      }
+      core(path24, options || {}, function(er, is) {
+        if (er) {
+          if (er.code === "EACCES" || options && options.ignoreErrors) {
+            er = null;
+            is = false;
+          }
+        }
+        cb(er, is);
+      });
+    }
+    function sync(path24, options) {
+      try {
+        return core.sync(path24, options || {});
+      } catch (er) {
+        if (options && options.ignoreErrors || er.code === "EACCES") {
+          return false;
+        } else {
+          throw er;
+        }
+      }
+    }
+  }
+});
+
+// node_modules/which/which.js
+var require_which = __commonJS({
+  "node_modules/which/which.js"(exports, module) {
+    var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
+    var path24 = __require("path");
+    var COLON = isWindows ? ";" : ":";
+    var isexe = require_isexe();
+    var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
+    var getPathInfo = (cmd, opt) => {
+      const colon = opt.colon || COLON;
+      const pathEnv = cmd.match(/\//) || isWindows && cmd.match(/\\/) ? [""] : [
+        // windows always checks the cwd first
+        ...isWindows ? [process.cwd()] : [],
+        ...(opt.path || process.env.PATH || /* istanbul ignore next: very unusual */
+        "").split(colon)
+      ];
+      const pathExtExe = isWindows ? opt.pathExt || process.env.PATHEXT || ".EXE;.CMD;.BAT;.COM" : "";
+      const pathExt = isWindows ? pathExtExe.split(colon) : [""];
+      if (isWindows) {
+        if (cmd.indexOf(".") !== -1 && pathExt[0] !== "")
+          pathExt.unshift("");
+      }
+      return {
+        pathEnv,
+        pathExt,
+        pathExtExe
+      };
+    };
+    var which = (cmd, opt, cb) => {
+      if (typeof opt === "function") {
+        cb = opt;
+        opt = {};
+      }
+      if (!opt)
+        opt = {};
+      const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
+      const found = [];
+      const step = (i2) => new Promise((resolve, reject) => {
+        if (i2 === pathEnv.length)
+          return opt.all && found.length ? resolve(found) : reject(getNotFoundError(cmd));
+        const ppRaw = pathEnv[i2];
+        const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
+        const pCmd = path24.join(pathPart, cmd);
+        const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
+        resolve(subStep(p, i2, 0));
+      });
+      const subStep = (p, i2, ii) => new Promise((resolve, reject) => {
+        if (ii === pathExt.length)
+          return resolve(step(i2 + 1));
+        const ext = pathExt[ii];
+        isexe(p + ext, { pathExt: pathExtExe }, (er, is) => {
+          if (!er && is) {
+            if (opt.all)
+              found.push(p + ext);
+            else
+              return resolve(p + ext);
+          }
+          return resolve(subStep(p, i2, ii + 1));
+        });
+      });
+      return cb ? step(0).then((res) => cb(null, res), cb) : step(0);
+    };
+    var whichSync = (cmd, opt) => {
+      opt = opt || {};
+      const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
+      const found = [];
+      for (let i2 = 0; i2 < pathEnv.length; i2++) {
+        const ppRaw = pathEnv[i2];
+        const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
+        const pCmd = path24.join(pathPart, cmd);
+        const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
+        for (let j = 0; j < pathExt.length; j++) {
+          const cur = p + pathExt[j];
+          try {
+            const is = isexe.sync(cur, { pathExt: pathExtExe });
+            if (is) {
+              if (opt.all)
+                found.push(cur);
+              else
+                return cur;
+            }
+          } catch (ex) {
+          }
+        }
+      }
+      if (opt.all && found.length)
+        return found;
+      if (opt.nothrow)
+        return null;
+      throw getNotFoundError(cmd);
+    };
+    module.exports = which;
+    which.sync = whichSync;
+  }
+});
+
+// node_modules/path-key/index.js
+var require_path_key = __commonJS({
+  "node_modules/path-key/index.js"(exports, module) {
+    "use strict";
+    var pathKey2 = (options = {}) => {
+      const environment = options.env || process.env;
+      const platform2 = options.platform || process.platform;
+      if (platform2 !== "win32") {
+        return "PATH";
+      }
+      return Object.keys(environment).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
+    };
+    module.exports = pathKey2;
+    module.exports.default = pathKey2;
+  }
+});
+
+// node_modules/cross-spawn/lib/util/resolveCommand.js
+var require_resolveCommand = __commonJS({
+  "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
+    "use strict";
+    var path24 = __require("path");
+    var which = require_which();
+    var getPathKey = require_path_key();
+    function resolveCommandAttempt(parsed, withoutPathExt) {
+      const env = parsed.options.env || process.env;
+      const cwd = process.cwd();
+      const hasCustomCwd = parsed.options.cwd != null;
+      const shouldSwitchCwd = hasCustomCwd && process.chdir !== void 0 && !process.chdir.disabled;
+      if (shouldSwitchCwd) {
+        try {
+          process.chdir(parsed.options.cwd);
+        } catch (err) {
+        }
+      }
+      let resolved;
+      try {
+        resolved = which.sync(parsed.command, {
+          path: env[getPathKey({ env })],
+          pathExt: withoutPathExt ? path24.delimiter : void 0
+        });
+      } catch (e) {
+      } finally {
+        if (shouldSwitchCwd) {
+          process.chdir(cwd);
+        }
+      }
+      if (resolved) {
+        resolved = path24.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+      }
+      return resolved;
+    }
+    function resolveCommand(parsed) {
+      return resolveCommandAttempt(parsed) || resolveCommandAttempt(parsed, true);
+    }
+    module.exports = resolveCommand;
+  }
+});
+
+// node_modules/cross-spawn/lib/util/escape.js
+var require_escape = __commonJS({
+  "node_modules/cross-spawn/lib/util/escape.js"(exports, module) {
+    "use strict";
+    var metaCharsRegExp = /([()\][%!^"`<>&|;, *?])/g;
+    function escapeCommand(arg) {
+      arg = arg.replace(metaCharsRegExp, "^$1");
+      return arg;
+    }
+    function escapeArgument(arg, doubleEscapeMetaChars) {
+      arg = `${arg}`;
+      arg = arg.replace(/(?=(\\+?)?)\1"/g, '$1$1\\"');
+      arg = arg.replace(/(?=(\\+?)?)\1$/, "$1$1");
+      arg = `"${arg}"`;
+      arg = arg.replace(metaCharsRegExp, "^$1");
+      if (doubleEscapeMetaChars) {
+        arg = arg.replace(metaCharsRegExp, "^$1");
+      }
+      return arg;
+    }
+    module.exports.command = escapeCommand;
+    module.exports.argument = escapeArgument;
+  }
+});
+
+// node_modules/shebang-regex/index.js
+var require_shebang_regex = __commonJS({
+  "node_modules/shebang-regex/index.js"(exports, module) {
+    "use strict";
+    module.exports = /^#!(.*)/;
+  }
+});
+
+// node_modules/shebang-command/index.js
+var require_shebang_command = __commonJS({
+  "node_modules/shebang-command/index.js"(exports, module) {
+    "use strict";
+    var shebangRegex = require_shebang_regex();
+    module.exports = (string4 = "") => {
+      const match = string4.match(shebangRegex);
+      if (!match) {
+        return null;
+      }
+      const [path24, argument] = match[0].replace(/#! ?/, "").split(" ");
+      const binary = path24.split("/").pop();
+      if (binary === "env") {
+        return argument;
+      }
+      return argument ? `${binary} ${argument}` : binary;
+    };
+  }
+});
+
+// node_modules/cross-spawn/lib/util/readShebang.js
+var require_readShebang = __commonJS({
+  "node_modules/cross-spawn/lib/util/readShebang.js"(exports, module) {
+    "use strict";
+    var fs = __require("fs");
+    var shebangCommand = require_shebang_command();
+    function readShebang(command) {
+      const size = 150;
+      const buffer = Buffer.alloc(size);
+      let fd;
+      try {
+        fd = fs.openSync(command, "r");
+        fs.readSync(fd, buffer, 0, size, 0);
+        fs.closeSync(fd);
+      } catch (e) {
+      }
+      return shebangCommand(buffer.toString());
+    }
+    module.exports = readShebang;
+  }
+});
+
+// node_modules/cross-spawn/lib/parse.js
+var require_parse = __commonJS({
+  "node_modules/cross-spawn/lib/parse.js"(exports, module) {
+    "use strict";
+    var path24 = __require("path");
+    var resolveCommand = require_resolveCommand();
+    var escape = require_escape();
+    var readShebang = require_readShebang();
+    var isWin = process.platform === "win32";
+    var isExecutableRegExp = /\.(?:com|exe)$/i;
+    var isCmdShimRegExp = /node_modules[\\/].bin[\\/][^\\/]+\.cmd$/i;
+    function detectShebang(parsed) {
+      parsed.file = resolveCommand(parsed);
+      const shebang = parsed.file && readShebang(parsed.file);
+      if (shebang) {
+        parsed.args.unshift(parsed.file);
+        parsed.command = shebang;
+        return resolveCommand(parsed);
+      }
+      return parsed.file;
+    }
+    function parseNonShell(parsed) {
+      if (!isWin) {
+        return parsed;
+      }
+      const commandFile = detectShebang(parsed);
+      const needsShell = !isExecutableRegExp.test(commandFile);
+      if (parsed.options.forceShell || needsShell) {
+        const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
+        parsed.command = path24.normalize(parsed.command);
+        parsed.command = escape.command(parsed.command);
+        parsed.args = parsed.args.map((arg) => escape.argument(arg, needsDoubleEscapeMetaChars));
+        const shellCommand = [parsed.command].concat(parsed.args).join(" ");
+        parsed.args = ["/d", "/s", "/c", `"${shellCommand}"`];
+        parsed.command = process.env.comspec || "cmd.exe";
+        parsed.options.windowsVerbatimArguments = true;
+      }
+      return parsed;
+    }
+    function parse3(command, args, options) {
+      if (args && !Array.isArray(args)) {
+        options = args;
+        args = null;
+      }
+      args = args ? args.slice(0) : [];
+      options = Object.assign({}, options);
+      const parsed = {
+        command,
+        args,
+        options,
+        file: void 0,
+        original: {
+          command,
+          args
+        }
+      };
+      return options.shell ? parsed : parseNonShell(parsed);
+    }
+    module.exports = parse3;
+  }
+});
+
+// node_modules/cross-spawn/lib/enoent.js
+var require_enoent = __commonJS({
+  "node_modules/cross-spawn/lib/enoent.js"(exports, module) {
+    "use strict";
+    var isWin = process.platform === "win32";
+    function notFoundError(original, syscall) {
+      return Object.assign(new Error(`${syscall} ${original.command} ENOENT`), {
+        code: "ENOENT",
+        errno: "ENOENT",
+        syscall: `${syscall} ${original.command}`,
+        path: original.command,
+        spawnargs: original.args
+      });
+    }
+    function hookChildProcess(cp, parsed) {
+      if (!isWin) {
+        return;
+      }
+      const originalEmit = cp.emit;
+      cp.emit = function(name2, arg1) {
+        if (name2 === "exit") {
+          const err = verifyENOENT(arg1, parsed);
+          if (err) {
+            return originalEmit.call(cp, "error", err);
+          }
+        }
+        return originalEmit.apply(cp, arguments);
+      };
+    }
+    function verifyENOENT(status, parsed) {
+      if (isWin && status === 1 && !parsed.file) {
+        return notFoundError(parsed.original, "spawn");
+      }
+      return null;
+    }
+    function verifyENOENTSync(status, parsed) {
+      if (isWin && status === 1 && !parsed.file) {
+        return notFoundError(parsed.original, "spawnSync");
+      }
+      return null;
+    }
+    module.exports = {
+      hookChildProcess,
+      verifyENOENT,
+      verifyENOENTSync,
+      notFoundError
+    };
+  }
+});
+
+// node_modules/cross-spawn/index.js
+var require_cross_spawn = __commonJS({
+  "node_modules/cross-spawn/index.js"(exports, module) {
+    "use strict";
+    var cp = __require("child_process");
+    var parse3 = require_parse();
+    var enoent = require_enoent();
+    function spawn3(command, args, options) {
+      const parsed = parse3(command, args, options);
+      const spawned = cp.spawn(parsed.command, parsed.args, parsed.options);
+      enoent.hookChildProcess(spawned, parsed);
+      return spawned;
+    }
+    function spawnSync2(command, args, options) {
+      const parsed = parse3(command, args, options);
+      const result = cp.spawnSync(parsed.command, parsed.args, parsed.options);
+      result.error = result.error || enoent.verifyENOENTSync(result.status, parsed);
+      return result;
+    }
+    module.exports = spawn3;
+    module.exports.spawn = spawn3;
+    module.exports.sync = spawnSync2;
+    module.exports._parse = parse3;
+    module.exports._enoent = enoent;
   }
 });
 
@@ -8123,8 +13894,8 @@ var require_utils = __commonJS({
       }
       return output2;
     };
-    exports.basename = (path22, { windows } = {}) => {
-      const segs = path22.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path24, { windows } = {}) => {
+      const segs = path24.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -9644,5783 +15415,6 @@ var require_picomatch2 = __commonJS({
   }
 });
 
-// node_modules/nunjucks/src/lib.js
-var require_lib = __commonJS({
-  "node_modules/nunjucks/src/lib.js"(exports, module) {
-    "use strict";
-    var ArrayProto = Array.prototype;
-    var ObjProto = Object.prototype;
-    var escapeMap = {
-      "&": "&amp;",
-      '"': "&quot;",
-      "'": "&#39;",
-      "<": "&lt;",
-      ">": "&gt;",
-      "\\": "&#92;"
-    };
-    var escapeRegex2 = /[&"'<>\\]/g;
-    var _exports = module.exports = {};
-    function hasOwnProp(obj, k) {
-      return ObjProto.hasOwnProperty.call(obj, k);
-    }
-    _exports.hasOwnProp = hasOwnProp;
-    function lookupEscape(ch) {
-      return escapeMap[ch];
-    }
-    function _prettifyError(path22, withInternals, err) {
-      if (!err.Update) {
-        err = new _exports.TemplateError(err);
-      }
-      err.Update(path22);
-      if (!withInternals) {
-        var old = err;
-        err = new Error(old.message);
-        err.name = old.name;
-      }
-      return err;
-    }
-    _exports._prettifyError = _prettifyError;
-    function TemplateError(message, lineno, colno) {
-      var err;
-      var cause;
-      if (message instanceof Error) {
-        cause = message;
-        message = cause.name + ": " + cause.message;
-      }
-      if (Object.setPrototypeOf) {
-        err = new Error(message);
-        Object.setPrototypeOf(err, TemplateError.prototype);
-      } else {
-        err = this;
-        Object.defineProperty(err, "message", {
-          enumerable: false,
-          writable: true,
-          value: message
-        });
-      }
-      Object.defineProperty(err, "name", {
-        value: "Template render error"
-      });
-      if (Error.captureStackTrace) {
-        Error.captureStackTrace(err, this.constructor);
-      }
-      var getStack;
-      if (cause) {
-        var stackDescriptor = Object.getOwnPropertyDescriptor(cause, "stack");
-        getStack = stackDescriptor && (stackDescriptor.get || function() {
-          return stackDescriptor.value;
-        });
-        if (!getStack) {
-          getStack = function getStack2() {
-            return cause.stack;
-          };
-        }
-      } else {
-        var stack = new Error(message).stack;
-        getStack = function getStack2() {
-          return stack;
-        };
-      }
-      Object.defineProperty(err, "stack", {
-        get: function get() {
-          return getStack.call(err);
-        }
-      });
-      Object.defineProperty(err, "cause", {
-        value: cause
-      });
-      err.lineno = lineno;
-      err.colno = colno;
-      err.firstUpdate = true;
-      err.Update = function Update(path22) {
-        var msg = "(" + (path22 || "unknown path") + ")";
-        if (this.firstUpdate) {
-          if (this.lineno && this.colno) {
-            msg += " [Line " + this.lineno + ", Column " + this.colno + "]";
-          } else if (this.lineno) {
-            msg += " [Line " + this.lineno + "]";
-          }
-        }
-        msg += "\n ";
-        if (this.firstUpdate) {
-          msg += " ";
-        }
-        this.message = msg + (this.message || "");
-        this.firstUpdate = false;
-        return this;
-      };
-      return err;
-    }
-    if (Object.setPrototypeOf) {
-      Object.setPrototypeOf(TemplateError.prototype, Error.prototype);
-    } else {
-      TemplateError.prototype = Object.create(Error.prototype, {
-        constructor: {
-          value: TemplateError
-        }
-      });
-    }
-    _exports.TemplateError = TemplateError;
-    function escape(val) {
-      return val.replace(escapeRegex2, lookupEscape);
-    }
-    _exports.escape = escape;
-    function isFunction(obj) {
-      return ObjProto.toString.call(obj) === "[object Function]";
-    }
-    _exports.isFunction = isFunction;
-    function isArray(obj) {
-      return ObjProto.toString.call(obj) === "[object Array]";
-    }
-    _exports.isArray = isArray;
-    function isString(obj) {
-      return ObjProto.toString.call(obj) === "[object String]";
-    }
-    _exports.isString = isString;
-    function isObject3(obj) {
-      return ObjProto.toString.call(obj) === "[object Object]";
-    }
-    _exports.isObject = isObject3;
-    function _prepareAttributeParts(attr) {
-      if (!attr) {
-        return [];
-      }
-      if (typeof attr === "string") {
-        return attr.split(".");
-      }
-      return [attr];
-    }
-    function getAttrGetter(attribute) {
-      var parts = _prepareAttributeParts(attribute);
-      return function attrGetter(item) {
-        var _item = item;
-        for (var i2 = 0; i2 < parts.length; i2++) {
-          var part = parts[i2];
-          if (hasOwnProp(_item, part)) {
-            _item = _item[part];
-          } else {
-            return void 0;
-          }
-        }
-        return _item;
-      };
-    }
-    _exports.getAttrGetter = getAttrGetter;
-    function groupBy(obj, val, throwOnUndefined) {
-      var result = {};
-      var iterator = isFunction(val) ? val : getAttrGetter(val);
-      for (var i2 = 0; i2 < obj.length; i2++) {
-        var value = obj[i2];
-        var key = iterator(value, i2);
-        if (key === void 0 && throwOnUndefined === true) {
-          throw new TypeError('groupby: attribute "' + val + '" resolved to undefined');
-        }
-        (result[key] || (result[key] = [])).push(value);
-      }
-      return result;
-    }
-    _exports.groupBy = groupBy;
-    function toArray(obj) {
-      return Array.prototype.slice.call(obj);
-    }
-    _exports.toArray = toArray;
-    function without(array2) {
-      var result = [];
-      if (!array2) {
-        return result;
-      }
-      var length = array2.length;
-      var contains = toArray(arguments).slice(1);
-      var index = -1;
-      while (++index < length) {
-        if (indexOf(contains, array2[index]) === -1) {
-          result.push(array2[index]);
-        }
-      }
-      return result;
-    }
-    _exports.without = without;
-    function repeat(char_, n2) {
-      var str = "";
-      for (var i2 = 0; i2 < n2; i2++) {
-        str += char_;
-      }
-      return str;
-    }
-    _exports.repeat = repeat;
-    function each(obj, func, context) {
-      if (obj == null) {
-        return;
-      }
-      if (ArrayProto.forEach && obj.forEach === ArrayProto.forEach) {
-        obj.forEach(func, context);
-      } else if (obj.length === +obj.length) {
-        for (var i2 = 0, l = obj.length; i2 < l; i2++) {
-          func.call(context, obj[i2], i2, obj);
-        }
-      }
-    }
-    _exports.each = each;
-    function map2(obj, func) {
-      var results = [];
-      if (obj == null) {
-        return results;
-      }
-      if (ArrayProto.map && obj.map === ArrayProto.map) {
-        return obj.map(func);
-      }
-      for (var i2 = 0; i2 < obj.length; i2++) {
-        results[results.length] = func(obj[i2], i2);
-      }
-      if (obj.length === +obj.length) {
-        results.length = obj.length;
-      }
-      return results;
-    }
-    _exports.map = map2;
-    function asyncIter(arr, iter, cb) {
-      var i2 = -1;
-      function next() {
-        i2++;
-        if (i2 < arr.length) {
-          iter(arr[i2], i2, next, cb);
-        } else {
-          cb();
-        }
-      }
-      next();
-    }
-    _exports.asyncIter = asyncIter;
-    function asyncFor(obj, iter, cb) {
-      var keys = keys_(obj || {});
-      var len = keys.length;
-      var i2 = -1;
-      function next() {
-        i2++;
-        var k = keys[i2];
-        if (i2 < len) {
-          iter(k, obj[k], i2, len, next);
-        } else {
-          cb();
-        }
-      }
-      next();
-    }
-    _exports.asyncFor = asyncFor;
-    function indexOf(arr, searchElement, fromIndex) {
-      return Array.prototype.indexOf.call(arr || [], searchElement, fromIndex);
-    }
-    _exports.indexOf = indexOf;
-    function keys_(obj) {
-      var arr = [];
-      for (var k in obj) {
-        if (hasOwnProp(obj, k)) {
-          arr.push(k);
-        }
-      }
-      return arr;
-    }
-    _exports.keys = keys_;
-    function _entries(obj) {
-      return keys_(obj).map(function(k) {
-        return [k, obj[k]];
-      });
-    }
-    _exports._entries = _entries;
-    function _values(obj) {
-      return keys_(obj).map(function(k) {
-        return obj[k];
-      });
-    }
-    _exports._values = _values;
-    function extend2(obj1, obj2) {
-      obj1 = obj1 || {};
-      keys_(obj2).forEach(function(k) {
-        obj1[k] = obj2[k];
-      });
-      return obj1;
-    }
-    _exports._assign = _exports.extend = extend2;
-    function inOperator(key, val) {
-      if (isArray(val) || isString(val)) {
-        return val.indexOf(key) !== -1;
-      } else if (isObject3(val)) {
-        return key in val;
-      }
-      throw new Error('Cannot use "in" operator to search for "' + key + '" in unexpected types.');
-    }
-    _exports.inOperator = inOperator;
-  }
-});
-
-// node_modules/asap/raw.js
-var require_raw = __commonJS({
-  "node_modules/asap/raw.js"(exports, module) {
-    "use strict";
-    var domain2;
-    var hasSetImmediate = typeof setImmediate === "function";
-    module.exports = rawAsap;
-    function rawAsap(task) {
-      if (!queue.length) {
-        requestFlush();
-        flushing = true;
-      }
-      queue[queue.length] = task;
-    }
-    var queue = [];
-    var flushing = false;
-    var index = 0;
-    var capacity = 1024;
-    function flush() {
-      while (index < queue.length) {
-        var currentIndex = index;
-        index = index + 1;
-        queue[currentIndex].call();
-        if (index > capacity) {
-          for (var scan = 0, newLength = queue.length - index; scan < newLength; scan++) {
-            queue[scan] = queue[scan + index];
-          }
-          queue.length -= index;
-          index = 0;
-        }
-      }
-      queue.length = 0;
-      index = 0;
-      flushing = false;
-    }
-    rawAsap.requestFlush = requestFlush;
-    function requestFlush() {
-      var parentDomain = process.domain;
-      if (parentDomain) {
-        if (!domain2) {
-          domain2 = __require("domain");
-        }
-        domain2.active = process.domain = null;
-      }
-      if (flushing && hasSetImmediate) {
-        setImmediate(flush);
-      } else {
-        process.nextTick(flush);
-      }
-      if (parentDomain) {
-        domain2.active = process.domain = parentDomain;
-      }
-    }
-  }
-});
-
-// node_modules/asap/asap.js
-var require_asap = __commonJS({
-  "node_modules/asap/asap.js"(exports, module) {
-    "use strict";
-    var rawAsap = require_raw();
-    var freeTasks = [];
-    module.exports = asap;
-    function asap(task) {
-      var rawTask;
-      if (freeTasks.length) {
-        rawTask = freeTasks.pop();
-      } else {
-        rawTask = new RawTask();
-      }
-      rawTask.task = task;
-      rawTask.domain = process.domain;
-      rawAsap(rawTask);
-    }
-    function RawTask() {
-      this.task = null;
-      this.domain = null;
-    }
-    RawTask.prototype.call = function() {
-      if (this.domain) {
-        this.domain.enter();
-      }
-      var threw = true;
-      try {
-        this.task.call();
-        threw = false;
-        if (this.domain) {
-          this.domain.exit();
-        }
-      } finally {
-        if (threw) {
-          rawAsap.requestFlush();
-        }
-        this.task = null;
-        this.domain = null;
-        freeTasks.push(this);
-      }
-    };
-  }
-});
-
-// node_modules/a-sync-waterfall/index.js
-var require_a_sync_waterfall = __commonJS({
-  "node_modules/a-sync-waterfall/index.js"(exports, module) {
-    (function(globals) {
-      "use strict";
-      var executeSync = function() {
-        var args = Array.prototype.slice.call(arguments);
-        if (typeof args[0] === "function") {
-          args[0].apply(null, args.splice(1));
-        }
-      };
-      var executeAsync = function(fn) {
-        if (typeof setImmediate === "function") {
-          setImmediate(fn);
-        } else if (typeof process !== "undefined" && process.nextTick) {
-          process.nextTick(fn);
-        } else {
-          setTimeout(fn, 0);
-        }
-      };
-      var makeIterator = function(tasks) {
-        var makeCallback = function(index) {
-          var fn = function() {
-            if (tasks.length) {
-              tasks[index].apply(null, arguments);
-            }
-            return fn.next();
-          };
-          fn.next = function() {
-            return index < tasks.length - 1 ? makeCallback(index + 1) : null;
-          };
-          return fn;
-        };
-        return makeCallback(0);
-      };
-      var _isArray = Array.isArray || function(maybeArray) {
-        return Object.prototype.toString.call(maybeArray) === "[object Array]";
-      };
-      var waterfall = function(tasks, callback, forceAsync) {
-        var nextTick = forceAsync ? executeAsync : executeSync;
-        callback = callback || function() {
-        };
-        if (!_isArray(tasks)) {
-          var err = new Error("First argument to waterfall must be an array of functions");
-          return callback(err);
-        }
-        if (!tasks.length) {
-          return callback();
-        }
-        var wrapIterator = function(iterator) {
-          return function(err2) {
-            if (err2) {
-              callback.apply(null, arguments);
-              callback = function() {
-              };
-            } else {
-              var args = Array.prototype.slice.call(arguments, 1);
-              var next = iterator.next();
-              if (next) {
-                args.push(wrapIterator(next));
-              } else {
-                args.push(callback);
-              }
-              nextTick(function() {
-                iterator.apply(null, args);
-              });
-            }
-          };
-        };
-        wrapIterator(makeIterator(tasks))();
-      };
-      if (typeof define !== "undefined" && define.amd) {
-        define([], function() {
-          return waterfall;
-        });
-      } else if (typeof module !== "undefined" && module.exports) {
-        module.exports = waterfall;
-      } else {
-        globals.waterfall = waterfall;
-      }
-    })(exports);
-  }
-});
-
-// node_modules/nunjucks/src/lexer.js
-var require_lexer2 = __commonJS({
-  "node_modules/nunjucks/src/lexer.js"(exports, module) {
-    "use strict";
-    var lib = require_lib();
-    var whitespaceChars = " \n	\r\xA0";
-    var delimChars = "()[]{}%*-+~/#,:|.<>=!";
-    var intChars = "0123456789";
-    var BLOCK_START = "{%";
-    var BLOCK_END = "%}";
-    var VARIABLE_START = "{{";
-    var VARIABLE_END = "}}";
-    var COMMENT_START = "{#";
-    var COMMENT_END = "#}";
-    var TOKEN_STRING = "string";
-    var TOKEN_WHITESPACE = "whitespace";
-    var TOKEN_DATA = "data";
-    var TOKEN_BLOCK_START = "block-start";
-    var TOKEN_BLOCK_END = "block-end";
-    var TOKEN_VARIABLE_START = "variable-start";
-    var TOKEN_VARIABLE_END = "variable-end";
-    var TOKEN_COMMENT = "comment";
-    var TOKEN_LEFT_PAREN = "left-paren";
-    var TOKEN_RIGHT_PAREN = "right-paren";
-    var TOKEN_LEFT_BRACKET = "left-bracket";
-    var TOKEN_RIGHT_BRACKET = "right-bracket";
-    var TOKEN_LEFT_CURLY = "left-curly";
-    var TOKEN_RIGHT_CURLY = "right-curly";
-    var TOKEN_OPERATOR = "operator";
-    var TOKEN_COMMA = "comma";
-    var TOKEN_COLON = "colon";
-    var TOKEN_TILDE = "tilde";
-    var TOKEN_PIPE = "pipe";
-    var TOKEN_INT = "int";
-    var TOKEN_FLOAT = "float";
-    var TOKEN_BOOLEAN = "boolean";
-    var TOKEN_NONE = "none";
-    var TOKEN_SYMBOL = "symbol";
-    var TOKEN_SPECIAL = "special";
-    var TOKEN_REGEX = "regex";
-    function token(type, value, lineno, colno) {
-      return {
-        type,
-        value,
-        lineno,
-        colno
-      };
-    }
-    var Tokenizer = /* @__PURE__ */ (function() {
-      function Tokenizer2(str, opts) {
-        this.str = str;
-        this.index = 0;
-        this.len = str.length;
-        this.lineno = 0;
-        this.colno = 0;
-        this.in_code = false;
-        opts = opts || {};
-        var tags = opts.tags || {};
-        this.tags = {
-          BLOCK_START: tags.blockStart || BLOCK_START,
-          BLOCK_END: tags.blockEnd || BLOCK_END,
-          VARIABLE_START: tags.variableStart || VARIABLE_START,
-          VARIABLE_END: tags.variableEnd || VARIABLE_END,
-          COMMENT_START: tags.commentStart || COMMENT_START,
-          COMMENT_END: tags.commentEnd || COMMENT_END
-        };
-        this.trimBlocks = !!opts.trimBlocks;
-        this.lstripBlocks = !!opts.lstripBlocks;
-      }
-      var _proto = Tokenizer2.prototype;
-      _proto.nextToken = function nextToken() {
-        var lineno = this.lineno;
-        var colno = this.colno;
-        var tok;
-        if (this.in_code) {
-          var cur = this.current();
-          if (this.isFinished()) {
-            return null;
-          } else if (cur === '"' || cur === "'") {
-            return token(TOKEN_STRING, this._parseString(cur), lineno, colno);
-          } else if (tok = this._extract(whitespaceChars)) {
-            return token(TOKEN_WHITESPACE, tok, lineno, colno);
-          } else if ((tok = this._extractString(this.tags.BLOCK_END)) || (tok = this._extractString("-" + this.tags.BLOCK_END))) {
-            this.in_code = false;
-            if (this.trimBlocks) {
-              cur = this.current();
-              if (cur === "\n") {
-                this.forward();
-              } else if (cur === "\r") {
-                this.forward();
-                cur = this.current();
-                if (cur === "\n") {
-                  this.forward();
-                } else {
-                  this.back();
-                }
-              }
-            }
-            return token(TOKEN_BLOCK_END, tok, lineno, colno);
-          } else if ((tok = this._extractString(this.tags.VARIABLE_END)) || (tok = this._extractString("-" + this.tags.VARIABLE_END))) {
-            this.in_code = false;
-            return token(TOKEN_VARIABLE_END, tok, lineno, colno);
-          } else if (cur === "r" && this.str.charAt(this.index + 1) === "/") {
-            this.forwardN(2);
-            var regexBody = "";
-            while (!this.isFinished()) {
-              if (this.current() === "/" && this.previous() !== "\\") {
-                this.forward();
-                break;
-              } else {
-                regexBody += this.current();
-                this.forward();
-              }
-            }
-            var POSSIBLE_FLAGS = ["g", "i", "m", "y"];
-            var regexFlags = "";
-            while (!this.isFinished()) {
-              var isCurrentAFlag = POSSIBLE_FLAGS.indexOf(this.current()) !== -1;
-              if (isCurrentAFlag) {
-                regexFlags += this.current();
-                this.forward();
-              } else {
-                break;
-              }
-            }
-            return token(TOKEN_REGEX, {
-              body: regexBody,
-              flags: regexFlags
-            }, lineno, colno);
-          } else if (delimChars.indexOf(cur) !== -1) {
-            this.forward();
-            var complexOps = ["==", "===", "!=", "!==", "<=", ">=", "//", "**"];
-            var curComplex = cur + this.current();
-            var type;
-            if (lib.indexOf(complexOps, curComplex) !== -1) {
-              this.forward();
-              cur = curComplex;
-              if (lib.indexOf(complexOps, curComplex + this.current()) !== -1) {
-                cur = curComplex + this.current();
-                this.forward();
-              }
-            }
-            switch (cur) {
-              case "(":
-                type = TOKEN_LEFT_PAREN;
-                break;
-              case ")":
-                type = TOKEN_RIGHT_PAREN;
-                break;
-              case "[":
-                type = TOKEN_LEFT_BRACKET;
-                break;
-              case "]":
-                type = TOKEN_RIGHT_BRACKET;
-                break;
-              case "{":
-                type = TOKEN_LEFT_CURLY;
-                break;
-              case "}":
-                type = TOKEN_RIGHT_CURLY;
-                break;
-              case ",":
-                type = TOKEN_COMMA;
-                break;
-              case ":":
-                type = TOKEN_COLON;
-                break;
-              case "~":
-                type = TOKEN_TILDE;
-                break;
-              case "|":
-                type = TOKEN_PIPE;
-                break;
-              default:
-                type = TOKEN_OPERATOR;
-            }
-            return token(type, cur, lineno, colno);
-          } else {
-            tok = this._extractUntil(whitespaceChars + delimChars);
-            if (tok.match(/^[-+]?[0-9]+$/)) {
-              if (this.current() === ".") {
-                this.forward();
-                var dec = this._extract(intChars);
-                return token(TOKEN_FLOAT, tok + "." + dec, lineno, colno);
-              } else {
-                return token(TOKEN_INT, tok, lineno, colno);
-              }
-            } else if (tok.match(/^(true|false)$/)) {
-              return token(TOKEN_BOOLEAN, tok, lineno, colno);
-            } else if (tok === "none") {
-              return token(TOKEN_NONE, tok, lineno, colno);
-            } else if (tok === "null") {
-              return token(TOKEN_NONE, tok, lineno, colno);
-            } else if (tok) {
-              return token(TOKEN_SYMBOL, tok, lineno, colno);
-            } else {
-              throw new Error("Unexpected value while parsing: " + tok);
-            }
-          }
-        } else {
-          var beginChars = this.tags.BLOCK_START.charAt(0) + this.tags.VARIABLE_START.charAt(0) + this.tags.COMMENT_START.charAt(0) + this.tags.COMMENT_END.charAt(0);
-          if (this.isFinished()) {
-            return null;
-          } else if ((tok = this._extractString(this.tags.BLOCK_START + "-")) || (tok = this._extractString(this.tags.BLOCK_START))) {
-            this.in_code = true;
-            return token(TOKEN_BLOCK_START, tok, lineno, colno);
-          } else if ((tok = this._extractString(this.tags.VARIABLE_START + "-")) || (tok = this._extractString(this.tags.VARIABLE_START))) {
-            this.in_code = true;
-            return token(TOKEN_VARIABLE_START, tok, lineno, colno);
-          } else {
-            tok = "";
-            var data;
-            var inComment = false;
-            if (this._matches(this.tags.COMMENT_START)) {
-              inComment = true;
-              tok = this._extractString(this.tags.COMMENT_START);
-            }
-            while ((data = this._extractUntil(beginChars)) !== null) {
-              tok += data;
-              if ((this._matches(this.tags.BLOCK_START) || this._matches(this.tags.VARIABLE_START) || this._matches(this.tags.COMMENT_START)) && !inComment) {
-                if (this.lstripBlocks && this._matches(this.tags.BLOCK_START) && this.colno > 0 && this.colno <= tok.length) {
-                  var lastLine2 = tok.slice(-this.colno);
-                  if (/^\s+$/.test(lastLine2)) {
-                    tok = tok.slice(0, -this.colno);
-                    if (!tok.length) {
-                      return this.nextToken();
-                    }
-                  }
-                }
-                break;
-              } else if (this._matches(this.tags.COMMENT_END)) {
-                if (!inComment) {
-                  throw new Error("unexpected end of comment");
-                }
-                tok += this._extractString(this.tags.COMMENT_END);
-                break;
-              } else {
-                tok += this.current();
-                this.forward();
-              }
-            }
-            if (data === null && inComment) {
-              throw new Error("expected end of comment, got end of file");
-            }
-            return token(inComment ? TOKEN_COMMENT : TOKEN_DATA, tok, lineno, colno);
-          }
-        }
-      };
-      _proto._parseString = function _parseString(delimiter) {
-        this.forward();
-        var str = "";
-        while (!this.isFinished() && this.current() !== delimiter) {
-          var cur = this.current();
-          if (cur === "\\") {
-            this.forward();
-            switch (this.current()) {
-              case "n":
-                str += "\n";
-                break;
-              case "t":
-                str += "	";
-                break;
-              case "r":
-                str += "\r";
-                break;
-              default:
-                str += this.current();
-            }
-            this.forward();
-          } else {
-            str += cur;
-            this.forward();
-          }
-        }
-        this.forward();
-        return str;
-      };
-      _proto._matches = function _matches(str) {
-        if (this.index + str.length > this.len) {
-          return null;
-        }
-        var m = this.str.slice(this.index, this.index + str.length);
-        return m === str;
-      };
-      _proto._extractString = function _extractString(str) {
-        if (this._matches(str)) {
-          this.forwardN(str.length);
-          return str;
-        }
-        return null;
-      };
-      _proto._extractUntil = function _extractUntil(charString) {
-        return this._extractMatching(true, charString || "");
-      };
-      _proto._extract = function _extract(charString) {
-        return this._extractMatching(false, charString);
-      };
-      _proto._extractMatching = function _extractMatching(breakOnMatch, charString) {
-        if (this.isFinished()) {
-          return null;
-        }
-        var first = charString.indexOf(this.current());
-        if (breakOnMatch && first === -1 || !breakOnMatch && first !== -1) {
-          var t = this.current();
-          this.forward();
-          var idx = charString.indexOf(this.current());
-          while ((breakOnMatch && idx === -1 || !breakOnMatch && idx !== -1) && !this.isFinished()) {
-            t += this.current();
-            this.forward();
-            idx = charString.indexOf(this.current());
-          }
-          return t;
-        }
-        return "";
-      };
-      _proto._extractRegex = function _extractRegex(regex) {
-        var matches = this.currentStr().match(regex);
-        if (!matches) {
-          return null;
-        }
-        this.forwardN(matches[0].length);
-        return matches;
-      };
-      _proto.isFinished = function isFinished() {
-        return this.index >= this.len;
-      };
-      _proto.forwardN = function forwardN(n2) {
-        for (var i2 = 0; i2 < n2; i2++) {
-          this.forward();
-        }
-      };
-      _proto.forward = function forward() {
-        this.index++;
-        if (this.previous() === "\n") {
-          this.lineno++;
-          this.colno = 0;
-        } else {
-          this.colno++;
-        }
-      };
-      _proto.backN = function backN(n2) {
-        for (var i2 = 0; i2 < n2; i2++) {
-          this.back();
-        }
-      };
-      _proto.back = function back() {
-        this.index--;
-        if (this.current() === "\n") {
-          this.lineno--;
-          var idx = this.src.lastIndexOf("\n", this.index - 1);
-          if (idx === -1) {
-            this.colno = this.index;
-          } else {
-            this.colno = this.index - idx;
-          }
-        } else {
-          this.colno--;
-        }
-      };
-      _proto.current = function current() {
-        if (!this.isFinished()) {
-          return this.str.charAt(this.index);
-        }
-        return "";
-      };
-      _proto.currentStr = function currentStr() {
-        if (!this.isFinished()) {
-          return this.str.substr(this.index);
-        }
-        return "";
-      };
-      _proto.previous = function previous() {
-        return this.str.charAt(this.index - 1);
-      };
-      return Tokenizer2;
-    })();
-    module.exports = {
-      lex: function lex(src, opts) {
-        return new Tokenizer(src, opts);
-      },
-      TOKEN_STRING,
-      TOKEN_WHITESPACE,
-      TOKEN_DATA,
-      TOKEN_BLOCK_START,
-      TOKEN_BLOCK_END,
-      TOKEN_VARIABLE_START,
-      TOKEN_VARIABLE_END,
-      TOKEN_COMMENT,
-      TOKEN_LEFT_PAREN,
-      TOKEN_RIGHT_PAREN,
-      TOKEN_LEFT_BRACKET,
-      TOKEN_RIGHT_BRACKET,
-      TOKEN_LEFT_CURLY,
-      TOKEN_RIGHT_CURLY,
-      TOKEN_OPERATOR,
-      TOKEN_COMMA,
-      TOKEN_COLON,
-      TOKEN_TILDE,
-      TOKEN_PIPE,
-      TOKEN_INT,
-      TOKEN_FLOAT,
-      TOKEN_BOOLEAN,
-      TOKEN_NONE,
-      TOKEN_SYMBOL,
-      TOKEN_SPECIAL,
-      TOKEN_REGEX
-    };
-  }
-});
-
-// node_modules/nunjucks/src/object.js
-var require_object = __commonJS({
-  "node_modules/nunjucks/src/object.js"(exports, module) {
-    "use strict";
-    function _defineProperties(target, props) {
-      for (var i2 = 0; i2 < props.length; i2++) {
-        var descriptor = props[i2];
-        descriptor.enumerable = descriptor.enumerable || false;
-        descriptor.configurable = true;
-        if ("value" in descriptor) descriptor.writable = true;
-        Object.defineProperty(target, _toPropertyKey(descriptor.key), descriptor);
-      }
-    }
-    function _createClass(Constructor, protoProps, staticProps) {
-      if (protoProps) _defineProperties(Constructor.prototype, protoProps);
-      if (staticProps) _defineProperties(Constructor, staticProps);
-      Object.defineProperty(Constructor, "prototype", { writable: false });
-      return Constructor;
-    }
-    function _toPropertyKey(arg) {
-      var key = _toPrimitive(arg, "string");
-      return typeof key === "symbol" ? key : String(key);
-    }
-    function _toPrimitive(input2, hint) {
-      if (typeof input2 !== "object" || input2 === null) return input2;
-      var prim = input2[Symbol.toPrimitive];
-      if (prim !== void 0) {
-        var res = prim.call(input2, hint || "default");
-        if (typeof res !== "object") return res;
-        throw new TypeError("@@toPrimitive must return a primitive value.");
-      }
-      return (hint === "string" ? String : Number)(input2);
-    }
-    function _inheritsLoose(subClass, superClass) {
-      subClass.prototype = Object.create(superClass.prototype);
-      subClass.prototype.constructor = subClass;
-      _setPrototypeOf(subClass, superClass);
-    }
-    function _setPrototypeOf(o2, p) {
-      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
-        o3.__proto__ = p2;
-        return o3;
-      };
-      return _setPrototypeOf(o2, p);
-    }
-    var EventEmitter2 = __require("events");
-    var lib = require_lib();
-    function parentWrap(parent, prop) {
-      if (typeof parent !== "function" || typeof prop !== "function") {
-        return prop;
-      }
-      return function wrap() {
-        var tmp = this.parent;
-        this.parent = parent;
-        var res = prop.apply(this, arguments);
-        this.parent = tmp;
-        return res;
-      };
-    }
-    function extendClass(cls, name2, props) {
-      props = props || {};
-      lib.keys(props).forEach(function(k) {
-        props[k] = parentWrap(cls.prototype[k], props[k]);
-      });
-      var subclass = /* @__PURE__ */ (function(_cls) {
-        _inheritsLoose(subclass2, _cls);
-        function subclass2() {
-          return _cls.apply(this, arguments) || this;
-        }
-        _createClass(subclass2, [{
-          key: "typename",
-          get: function get() {
-            return name2;
-          }
-        }]);
-        return subclass2;
-      })(cls);
-      lib._assign(subclass.prototype, props);
-      return subclass;
-    }
-    var Obj = /* @__PURE__ */ (function() {
-      function Obj2() {
-        this.init.apply(this, arguments);
-      }
-      var _proto = Obj2.prototype;
-      _proto.init = function init() {
-      };
-      Obj2.extend = function extend2(name2, props) {
-        if (typeof name2 === "object") {
-          props = name2;
-          name2 = "anonymous";
-        }
-        return extendClass(this, name2, props);
-      };
-      _createClass(Obj2, [{
-        key: "typename",
-        get: function get() {
-          return this.constructor.name;
-        }
-      }]);
-      return Obj2;
-    })();
-    var EmitterObj = /* @__PURE__ */ (function(_EventEmitter) {
-      _inheritsLoose(EmitterObj2, _EventEmitter);
-      function EmitterObj2() {
-        var _this2;
-        var _this;
-        _this = _EventEmitter.call(this) || this;
-        (_this2 = _this).init.apply(_this2, arguments);
-        return _this;
-      }
-      var _proto2 = EmitterObj2.prototype;
-      _proto2.init = function init() {
-      };
-      EmitterObj2.extend = function extend2(name2, props) {
-        if (typeof name2 === "object") {
-          props = name2;
-          name2 = "anonymous";
-        }
-        return extendClass(this, name2, props);
-      };
-      _createClass(EmitterObj2, [{
-        key: "typename",
-        get: function get() {
-          return this.constructor.name;
-        }
-      }]);
-      return EmitterObj2;
-    })(EventEmitter2);
-    module.exports = {
-      Obj,
-      EmitterObj
-    };
-  }
-});
-
-// node_modules/nunjucks/src/nodes.js
-var require_nodes = __commonJS({
-  "node_modules/nunjucks/src/nodes.js"(exports, module) {
-    "use strict";
-    function _defineProperties(target, props) {
-      for (var i2 = 0; i2 < props.length; i2++) {
-        var descriptor = props[i2];
-        descriptor.enumerable = descriptor.enumerable || false;
-        descriptor.configurable = true;
-        if ("value" in descriptor) descriptor.writable = true;
-        Object.defineProperty(target, _toPropertyKey(descriptor.key), descriptor);
-      }
-    }
-    function _createClass(Constructor, protoProps, staticProps) {
-      if (protoProps) _defineProperties(Constructor.prototype, protoProps);
-      if (staticProps) _defineProperties(Constructor, staticProps);
-      Object.defineProperty(Constructor, "prototype", { writable: false });
-      return Constructor;
-    }
-    function _toPropertyKey(arg) {
-      var key = _toPrimitive(arg, "string");
-      return typeof key === "symbol" ? key : String(key);
-    }
-    function _toPrimitive(input2, hint) {
-      if (typeof input2 !== "object" || input2 === null) return input2;
-      var prim = input2[Symbol.toPrimitive];
-      if (prim !== void 0) {
-        var res = prim.call(input2, hint || "default");
-        if (typeof res !== "object") return res;
-        throw new TypeError("@@toPrimitive must return a primitive value.");
-      }
-      return (hint === "string" ? String : Number)(input2);
-    }
-    function _inheritsLoose(subClass, superClass) {
-      subClass.prototype = Object.create(superClass.prototype);
-      subClass.prototype.constructor = subClass;
-      _setPrototypeOf(subClass, superClass);
-    }
-    function _setPrototypeOf(o2, p) {
-      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
-        o3.__proto__ = p2;
-        return o3;
-      };
-      return _setPrototypeOf(o2, p);
-    }
-    var _require = require_object();
-    var Obj = _require.Obj;
-    function traverseAndCheck(obj, type, results) {
-      if (obj instanceof type) {
-        results.push(obj);
-      }
-      if (obj instanceof Node) {
-        obj.findAll(type, results);
-      }
-    }
-    var Node = /* @__PURE__ */ (function(_Obj) {
-      _inheritsLoose(Node2, _Obj);
-      function Node2() {
-        return _Obj.apply(this, arguments) || this;
-      }
-      var _proto = Node2.prototype;
-      _proto.init = function init(lineno, colno) {
-        var _arguments = arguments, _this = this;
-        for (var _len = arguments.length, args = new Array(_len > 2 ? _len - 2 : 0), _key = 2; _key < _len; _key++) {
-          args[_key - 2] = arguments[_key];
-        }
-        this.lineno = lineno;
-        this.colno = colno;
-        this.fields.forEach(function(field, i2) {
-          var val = _arguments[i2 + 2];
-          if (val === void 0) {
-            val = null;
-          }
-          _this[field] = val;
-        });
-      };
-      _proto.findAll = function findAll(type, results) {
-        var _this2 = this;
-        results = results || [];
-        if (this instanceof NodeList) {
-          this.children.forEach(function(child) {
-            return traverseAndCheck(child, type, results);
-          });
-        } else {
-          this.fields.forEach(function(field) {
-            return traverseAndCheck(_this2[field], type, results);
-          });
-        }
-        return results;
-      };
-      _proto.iterFields = function iterFields(func) {
-        var _this3 = this;
-        this.fields.forEach(function(field) {
-          func(_this3[field], field);
-        });
-      };
-      return Node2;
-    })(Obj);
-    var Value = /* @__PURE__ */ (function(_Node) {
-      _inheritsLoose(Value2, _Node);
-      function Value2() {
-        return _Node.apply(this, arguments) || this;
-      }
-      _createClass(Value2, [{
-        key: "typename",
-        get: function get() {
-          return "Value";
-        }
-      }, {
-        key: "fields",
-        get: function get() {
-          return ["value"];
-        }
-      }]);
-      return Value2;
-    })(Node);
-    var NodeList = /* @__PURE__ */ (function(_Node2) {
-      _inheritsLoose(NodeList2, _Node2);
-      function NodeList2() {
-        return _Node2.apply(this, arguments) || this;
-      }
-      var _proto2 = NodeList2.prototype;
-      _proto2.init = function init(lineno, colno, nodes) {
-        _Node2.prototype.init.call(this, lineno, colno, nodes || []);
-      };
-      _proto2.addChild = function addChild(node2) {
-        this.children.push(node2);
-      };
-      _createClass(NodeList2, [{
-        key: "typename",
-        get: function get() {
-          return "NodeList";
-        }
-      }, {
-        key: "fields",
-        get: function get() {
-          return ["children"];
-        }
-      }]);
-      return NodeList2;
-    })(Node);
-    var Root = NodeList.extend("Root");
-    var Literal = Value.extend("Literal");
-    var _Symbol = Value.extend("Symbol");
-    var Group = NodeList.extend("Group");
-    var ArrayNode = NodeList.extend("Array");
-    var Pair = Node.extend("Pair", {
-      fields: ["key", "value"]
-    });
-    var Dict = NodeList.extend("Dict");
-    var LookupVal = Node.extend("LookupVal", {
-      fields: ["target", "val"]
-    });
-    var If = Node.extend("If", {
-      fields: ["cond", "body", "else_"]
-    });
-    var IfAsync = If.extend("IfAsync");
-    var InlineIf = Node.extend("InlineIf", {
-      fields: ["cond", "body", "else_"]
-    });
-    var For = Node.extend("For", {
-      fields: ["arr", "name", "body", "else_"]
-    });
-    var AsyncEach = For.extend("AsyncEach");
-    var AsyncAll = For.extend("AsyncAll");
-    var Macro = Node.extend("Macro", {
-      fields: ["name", "args", "body"]
-    });
-    var Caller = Macro.extend("Caller");
-    var Import = Node.extend("Import", {
-      fields: ["template", "target", "withContext"]
-    });
-    var FromImport = /* @__PURE__ */ (function(_Node3) {
-      _inheritsLoose(FromImport2, _Node3);
-      function FromImport2() {
-        return _Node3.apply(this, arguments) || this;
-      }
-      var _proto3 = FromImport2.prototype;
-      _proto3.init = function init(lineno, colno, template, names, withContext) {
-        _Node3.prototype.init.call(this, lineno, colno, template, names || new NodeList(), withContext);
-      };
-      _createClass(FromImport2, [{
-        key: "typename",
-        get: function get() {
-          return "FromImport";
-        }
-      }, {
-        key: "fields",
-        get: function get() {
-          return ["template", "names", "withContext"];
-        }
-      }]);
-      return FromImport2;
-    })(Node);
-    var FunCall = Node.extend("FunCall", {
-      fields: ["name", "args"]
-    });
-    var Filter = FunCall.extend("Filter");
-    var FilterAsync = Filter.extend("FilterAsync", {
-      fields: ["name", "args", "symbol"]
-    });
-    var KeywordArgs = Dict.extend("KeywordArgs");
-    var Block = Node.extend("Block", {
-      fields: ["name", "body"]
-    });
-    var Super = Node.extend("Super", {
-      fields: ["blockName", "symbol"]
-    });
-    var TemplateRef = Node.extend("TemplateRef", {
-      fields: ["template"]
-    });
-    var Extends = TemplateRef.extend("Extends");
-    var Include = Node.extend("Include", {
-      fields: ["template", "ignoreMissing"]
-    });
-    var Set2 = Node.extend("Set", {
-      fields: ["targets", "value"]
-    });
-    var Switch = Node.extend("Switch", {
-      fields: ["expr", "cases", "default"]
-    });
-    var Case = Node.extend("Case", {
-      fields: ["cond", "body"]
-    });
-    var Output = NodeList.extend("Output");
-    var Capture = Node.extend("Capture", {
-      fields: ["body"]
-    });
-    var TemplateData = Literal.extend("TemplateData");
-    var UnaryOp = Node.extend("UnaryOp", {
-      fields: ["target"]
-    });
-    var BinOp = Node.extend("BinOp", {
-      fields: ["left", "right"]
-    });
-    var In = BinOp.extend("In");
-    var Is = BinOp.extend("Is");
-    var Or = BinOp.extend("Or");
-    var And = BinOp.extend("And");
-    var Not = UnaryOp.extend("Not");
-    var Add = BinOp.extend("Add");
-    var Concat = BinOp.extend("Concat");
-    var Sub = BinOp.extend("Sub");
-    var Mul = BinOp.extend("Mul");
-    var Div = BinOp.extend("Div");
-    var FloorDiv = BinOp.extend("FloorDiv");
-    var Mod = BinOp.extend("Mod");
-    var Pow = BinOp.extend("Pow");
-    var Neg = UnaryOp.extend("Neg");
-    var Pos = UnaryOp.extend("Pos");
-    var Compare = Node.extend("Compare", {
-      fields: ["expr", "ops"]
-    });
-    var CompareOperand = Node.extend("CompareOperand", {
-      fields: ["expr", "type"]
-    });
-    var CallExtension = Node.extend("CallExtension", {
-      init: function init(ext, prop, args, contentArgs) {
-        this.parent();
-        this.extName = ext.__name || ext;
-        this.prop = prop;
-        this.args = args || new NodeList();
-        this.contentArgs = contentArgs || [];
-        this.autoescape = ext.autoescape;
-      },
-      fields: ["extName", "prop", "args", "contentArgs"]
-    });
-    var CallExtensionAsync = CallExtension.extend("CallExtensionAsync");
-    function print(str, indent, inline) {
-      var lines = str.split("\n");
-      lines.forEach(function(line2, i2) {
-        if (line2 && (inline && i2 > 0 || !inline)) {
-          process.stdout.write(" ".repeat(indent));
-        }
-        var nl = i2 === lines.length - 1 ? "" : "\n";
-        process.stdout.write("" + line2 + nl);
-      });
-    }
-    function printNodes(node2, indent) {
-      indent = indent || 0;
-      print(node2.typename + ": ", indent);
-      if (node2 instanceof NodeList) {
-        print("\n");
-        node2.children.forEach(function(n2) {
-          printNodes(n2, indent + 2);
-        });
-      } else if (node2 instanceof CallExtension) {
-        print(node2.extName + "." + node2.prop + "\n");
-        if (node2.args) {
-          printNodes(node2.args, indent + 2);
-        }
-        if (node2.contentArgs) {
-          node2.contentArgs.forEach(function(n2) {
-            printNodes(n2, indent + 2);
-          });
-        }
-      } else {
-        var nodes = [];
-        var props = null;
-        node2.iterFields(function(val, fieldName) {
-          if (val instanceof Node) {
-            nodes.push([fieldName, val]);
-          } else {
-            props = props || {};
-            props[fieldName] = val;
-          }
-        });
-        if (props) {
-          print(JSON.stringify(props, null, 2) + "\n", null, true);
-        } else {
-          print("\n");
-        }
-        nodes.forEach(function(_ref) {
-          var fieldName = _ref[0], n2 = _ref[1];
-          print("[" + fieldName + "] =>", indent + 2);
-          printNodes(n2, indent + 4);
-        });
-      }
-    }
-    module.exports = {
-      Node,
-      Root,
-      NodeList,
-      Value,
-      Literal,
-      Symbol: _Symbol,
-      Group,
-      Array: ArrayNode,
-      Pair,
-      Dict,
-      Output,
-      Capture,
-      TemplateData,
-      If,
-      IfAsync,
-      InlineIf,
-      For,
-      AsyncEach,
-      AsyncAll,
-      Macro,
-      Caller,
-      Import,
-      FromImport,
-      FunCall,
-      Filter,
-      FilterAsync,
-      KeywordArgs,
-      Block,
-      Super,
-      Extends,
-      Include,
-      Set: Set2,
-      Switch,
-      Case,
-      LookupVal,
-      BinOp,
-      In,
-      Is,
-      Or,
-      And,
-      Not,
-      Add,
-      Concat,
-      Sub,
-      Mul,
-      Div,
-      FloorDiv,
-      Mod,
-      Pow,
-      Neg,
-      Pos,
-      Compare,
-      CompareOperand,
-      CallExtension,
-      CallExtensionAsync,
-      printNodes
-    };
-  }
-});
-
-// node_modules/nunjucks/src/parser.js
-var require_parser2 = __commonJS({
-  "node_modules/nunjucks/src/parser.js"(exports, module) {
-    "use strict";
-    function _inheritsLoose(subClass, superClass) {
-      subClass.prototype = Object.create(superClass.prototype);
-      subClass.prototype.constructor = subClass;
-      _setPrototypeOf(subClass, superClass);
-    }
-    function _setPrototypeOf(o2, p) {
-      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
-        o3.__proto__ = p2;
-        return o3;
-      };
-      return _setPrototypeOf(o2, p);
-    }
-    var lexer = require_lexer2();
-    var nodes = require_nodes();
-    var Obj = require_object().Obj;
-    var lib = require_lib();
-    var Parser = /* @__PURE__ */ (function(_Obj) {
-      _inheritsLoose(Parser2, _Obj);
-      function Parser2() {
-        return _Obj.apply(this, arguments) || this;
-      }
-      var _proto = Parser2.prototype;
-      _proto.init = function init(tokens) {
-        this.tokens = tokens;
-        this.peeked = null;
-        this.breakOnBlocks = null;
-        this.dropLeadingWhitespace = false;
-        this.extensions = [];
-      };
-      _proto.nextToken = function nextToken(withWhitespace) {
-        var tok;
-        if (this.peeked) {
-          if (!withWhitespace && this.peeked.type === lexer.TOKEN_WHITESPACE) {
-            this.peeked = null;
-          } else {
-            tok = this.peeked;
-            this.peeked = null;
-            return tok;
-          }
-        }
-        tok = this.tokens.nextToken();
-        if (!withWhitespace) {
-          while (tok && tok.type === lexer.TOKEN_WHITESPACE) {
-            tok = this.tokens.nextToken();
-          }
-        }
-        return tok;
-      };
-      _proto.peekToken = function peekToken() {
-        this.peeked = this.peeked || this.nextToken();
-        return this.peeked;
-      };
-      _proto.pushToken = function pushToken(tok) {
-        if (this.peeked) {
-          throw new Error("pushToken: can only push one token on between reads");
-        }
-        this.peeked = tok;
-      };
-      _proto.error = function error62(msg, lineno, colno) {
-        if (lineno === void 0 || colno === void 0) {
-          var tok = this.peekToken() || {};
-          lineno = tok.lineno;
-          colno = tok.colno;
-        }
-        if (lineno !== void 0) {
-          lineno += 1;
-        }
-        if (colno !== void 0) {
-          colno += 1;
-        }
-        return new lib.TemplateError(msg, lineno, colno);
-      };
-      _proto.fail = function fail(msg, lineno, colno) {
-        throw this.error(msg, lineno, colno);
-      };
-      _proto.skip = function skip(type) {
-        var tok = this.nextToken();
-        if (!tok || tok.type !== type) {
-          this.pushToken(tok);
-          return false;
-        }
-        return true;
-      };
-      _proto.expect = function expect(type) {
-        var tok = this.nextToken();
-        if (tok.type !== type) {
-          this.fail("expected " + type + ", got " + tok.type, tok.lineno, tok.colno);
-        }
-        return tok;
-      };
-      _proto.skipValue = function skipValue(type, val) {
-        var tok = this.nextToken();
-        if (!tok || tok.type !== type || tok.value !== val) {
-          this.pushToken(tok);
-          return false;
-        }
-        return true;
-      };
-      _proto.skipSymbol = function skipSymbol(val) {
-        return this.skipValue(lexer.TOKEN_SYMBOL, val);
-      };
-      _proto.advanceAfterBlockEnd = function advanceAfterBlockEnd(name2) {
-        var tok;
-        if (!name2) {
-          tok = this.peekToken();
-          if (!tok) {
-            this.fail("unexpected end of file");
-          }
-          if (tok.type !== lexer.TOKEN_SYMBOL) {
-            this.fail("advanceAfterBlockEnd: expected symbol token or explicit name to be passed");
-          }
-          name2 = this.nextToken().value;
-        }
-        tok = this.nextToken();
-        if (tok && tok.type === lexer.TOKEN_BLOCK_END) {
-          if (tok.value.charAt(0) === "-") {
-            this.dropLeadingWhitespace = true;
-          }
-        } else {
-          this.fail("expected block end in " + name2 + " statement");
-        }
-        return tok;
-      };
-      _proto.advanceAfterVariableEnd = function advanceAfterVariableEnd() {
-        var tok = this.nextToken();
-        if (tok && tok.type === lexer.TOKEN_VARIABLE_END) {
-          this.dropLeadingWhitespace = tok.value.charAt(tok.value.length - this.tokens.tags.VARIABLE_END.length - 1) === "-";
-        } else {
-          this.pushToken(tok);
-          this.fail("expected variable end");
-        }
-      };
-      _proto.parseFor = function parseFor() {
-        var forTok = this.peekToken();
-        var node2;
-        var endBlock;
-        if (this.skipSymbol("for")) {
-          node2 = new nodes.For(forTok.lineno, forTok.colno);
-          endBlock = "endfor";
-        } else if (this.skipSymbol("asyncEach")) {
-          node2 = new nodes.AsyncEach(forTok.lineno, forTok.colno);
-          endBlock = "endeach";
-        } else if (this.skipSymbol("asyncAll")) {
-          node2 = new nodes.AsyncAll(forTok.lineno, forTok.colno);
-          endBlock = "endall";
-        } else {
-          this.fail("parseFor: expected for{Async}", forTok.lineno, forTok.colno);
-        }
-        node2.name = this.parsePrimary();
-        if (!(node2.name instanceof nodes.Symbol)) {
-          this.fail("parseFor: variable name expected for loop");
-        }
-        var type = this.peekToken().type;
-        if (type === lexer.TOKEN_COMMA) {
-          var key = node2.name;
-          node2.name = new nodes.Array(key.lineno, key.colno);
-          node2.name.addChild(key);
-          while (this.skip(lexer.TOKEN_COMMA)) {
-            var prim = this.parsePrimary();
-            node2.name.addChild(prim);
-          }
-        }
-        if (!this.skipSymbol("in")) {
-          this.fail('parseFor: expected "in" keyword for loop', forTok.lineno, forTok.colno);
-        }
-        node2.arr = this.parseExpression();
-        this.advanceAfterBlockEnd(forTok.value);
-        node2.body = this.parseUntilBlocks(endBlock, "else");
-        if (this.skipSymbol("else")) {
-          this.advanceAfterBlockEnd("else");
-          node2.else_ = this.parseUntilBlocks(endBlock);
-        }
-        this.advanceAfterBlockEnd();
-        return node2;
-      };
-      _proto.parseMacro = function parseMacro() {
-        var macroTok = this.peekToken();
-        if (!this.skipSymbol("macro")) {
-          this.fail("expected macro");
-        }
-        var name2 = this.parsePrimary(true);
-        var args = this.parseSignature();
-        var node2 = new nodes.Macro(macroTok.lineno, macroTok.colno, name2, args);
-        this.advanceAfterBlockEnd(macroTok.value);
-        node2.body = this.parseUntilBlocks("endmacro");
-        this.advanceAfterBlockEnd();
-        return node2;
-      };
-      _proto.parseCall = function parseCall() {
-        var callTok = this.peekToken();
-        if (!this.skipSymbol("call")) {
-          this.fail("expected call");
-        }
-        var callerArgs = this.parseSignature(true) || new nodes.NodeList();
-        var macroCall = this.parsePrimary();
-        this.advanceAfterBlockEnd(callTok.value);
-        var body = this.parseUntilBlocks("endcall");
-        this.advanceAfterBlockEnd();
-        var callerName = new nodes.Symbol(callTok.lineno, callTok.colno, "caller");
-        var callerNode = new nodes.Caller(callTok.lineno, callTok.colno, callerName, callerArgs, body);
-        var args = macroCall.args.children;
-        if (!(args[args.length - 1] instanceof nodes.KeywordArgs)) {
-          args.push(new nodes.KeywordArgs());
-        }
-        var kwargs = args[args.length - 1];
-        kwargs.addChild(new nodes.Pair(callTok.lineno, callTok.colno, callerName, callerNode));
-        return new nodes.Output(callTok.lineno, callTok.colno, [macroCall]);
-      };
-      _proto.parseWithContext = function parseWithContext() {
-        var tok = this.peekToken();
-        var withContext = null;
-        if (this.skipSymbol("with")) {
-          withContext = true;
-        } else if (this.skipSymbol("without")) {
-          withContext = false;
-        }
-        if (withContext !== null) {
-          if (!this.skipSymbol("context")) {
-            this.fail("parseFrom: expected context after with/without", tok.lineno, tok.colno);
-          }
-        }
-        return withContext;
-      };
-      _proto.parseImport = function parseImport() {
-        var importTok = this.peekToken();
-        if (!this.skipSymbol("import")) {
-          this.fail("parseImport: expected import", importTok.lineno, importTok.colno);
-        }
-        var template = this.parseExpression();
-        if (!this.skipSymbol("as")) {
-          this.fail('parseImport: expected "as" keyword', importTok.lineno, importTok.colno);
-        }
-        var target = this.parseExpression();
-        var withContext = this.parseWithContext();
-        var node2 = new nodes.Import(importTok.lineno, importTok.colno, template, target, withContext);
-        this.advanceAfterBlockEnd(importTok.value);
-        return node2;
-      };
-      _proto.parseFrom = function parseFrom() {
-        var fromTok = this.peekToken();
-        if (!this.skipSymbol("from")) {
-          this.fail("parseFrom: expected from");
-        }
-        var template = this.parseExpression();
-        if (!this.skipSymbol("import")) {
-          this.fail("parseFrom: expected import", fromTok.lineno, fromTok.colno);
-        }
-        var names = new nodes.NodeList();
-        var withContext;
-        while (1) {
-          var nextTok = this.peekToken();
-          if (nextTok.type === lexer.TOKEN_BLOCK_END) {
-            if (!names.children.length) {
-              this.fail("parseFrom: Expected at least one import name", fromTok.lineno, fromTok.colno);
-            }
-            if (nextTok.value.charAt(0) === "-") {
-              this.dropLeadingWhitespace = true;
-            }
-            this.nextToken();
-            break;
-          }
-          if (names.children.length > 0 && !this.skip(lexer.TOKEN_COMMA)) {
-            this.fail("parseFrom: expected comma", fromTok.lineno, fromTok.colno);
-          }
-          var name2 = this.parsePrimary();
-          if (name2.value.charAt(0) === "_") {
-            this.fail("parseFrom: names starting with an underscore cannot be imported", name2.lineno, name2.colno);
-          }
-          if (this.skipSymbol("as")) {
-            var alias = this.parsePrimary();
-            names.addChild(new nodes.Pair(name2.lineno, name2.colno, name2, alias));
-          } else {
-            names.addChild(name2);
-          }
-          withContext = this.parseWithContext();
-        }
-        return new nodes.FromImport(fromTok.lineno, fromTok.colno, template, names, withContext);
-      };
-      _proto.parseBlock = function parseBlock() {
-        var tag = this.peekToken();
-        if (!this.skipSymbol("block")) {
-          this.fail("parseBlock: expected block", tag.lineno, tag.colno);
-        }
-        var node2 = new nodes.Block(tag.lineno, tag.colno);
-        node2.name = this.parsePrimary();
-        if (!(node2.name instanceof nodes.Symbol)) {
-          this.fail("parseBlock: variable name expected", tag.lineno, tag.colno);
-        }
-        this.advanceAfterBlockEnd(tag.value);
-        node2.body = this.parseUntilBlocks("endblock");
-        this.skipSymbol("endblock");
-        this.skipSymbol(node2.name.value);
-        var tok = this.peekToken();
-        if (!tok) {
-          this.fail("parseBlock: expected endblock, got end of file");
-        }
-        this.advanceAfterBlockEnd(tok.value);
-        return node2;
-      };
-      _proto.parseExtends = function parseExtends() {
-        var tagName = "extends";
-        var tag = this.peekToken();
-        if (!this.skipSymbol(tagName)) {
-          this.fail("parseTemplateRef: expected " + tagName);
-        }
-        var node2 = new nodes.Extends(tag.lineno, tag.colno);
-        node2.template = this.parseExpression();
-        this.advanceAfterBlockEnd(tag.value);
-        return node2;
-      };
-      _proto.parseInclude = function parseInclude() {
-        var tagName = "include";
-        var tag = this.peekToken();
-        if (!this.skipSymbol(tagName)) {
-          this.fail("parseInclude: expected " + tagName);
-        }
-        var node2 = new nodes.Include(tag.lineno, tag.colno);
-        node2.template = this.parseExpression();
-        if (this.skipSymbol("ignore") && this.skipSymbol("missing")) {
-          node2.ignoreMissing = true;
-        }
-        this.advanceAfterBlockEnd(tag.value);
-        return node2;
-      };
-      _proto.parseIf = function parseIf() {
-        var tag = this.peekToken();
-        var node2;
-        if (this.skipSymbol("if") || this.skipSymbol("elif") || this.skipSymbol("elseif")) {
-          node2 = new nodes.If(tag.lineno, tag.colno);
-        } else if (this.skipSymbol("ifAsync")) {
-          node2 = new nodes.IfAsync(tag.lineno, tag.colno);
-        } else {
-          this.fail("parseIf: expected if, elif, or elseif", tag.lineno, tag.colno);
-        }
-        node2.cond = this.parseExpression();
-        this.advanceAfterBlockEnd(tag.value);
-        node2.body = this.parseUntilBlocks("elif", "elseif", "else", "endif");
-        var tok = this.peekToken();
-        switch (tok && tok.value) {
-          case "elseif":
-          case "elif":
-            node2.else_ = this.parseIf();
-            break;
-          case "else":
-            this.advanceAfterBlockEnd();
-            node2.else_ = this.parseUntilBlocks("endif");
-            this.advanceAfterBlockEnd();
-            break;
-          case "endif":
-            node2.else_ = null;
-            this.advanceAfterBlockEnd();
-            break;
-          default:
-            this.fail("parseIf: expected elif, else, or endif, got end of file");
-        }
-        return node2;
-      };
-      _proto.parseSet = function parseSet() {
-        var tag = this.peekToken();
-        if (!this.skipSymbol("set")) {
-          this.fail("parseSet: expected set", tag.lineno, tag.colno);
-        }
-        var node2 = new nodes.Set(tag.lineno, tag.colno, []);
-        var target;
-        while (target = this.parsePrimary()) {
-          node2.targets.push(target);
-          if (!this.skip(lexer.TOKEN_COMMA)) {
-            break;
-          }
-        }
-        if (!this.skipValue(lexer.TOKEN_OPERATOR, "=")) {
-          if (!this.skip(lexer.TOKEN_BLOCK_END)) {
-            this.fail("parseSet: expected = or block end in set tag", tag.lineno, tag.colno);
-          } else {
-            node2.body = new nodes.Capture(tag.lineno, tag.colno, this.parseUntilBlocks("endset"));
-            node2.value = null;
-            this.advanceAfterBlockEnd();
-          }
-        } else {
-          node2.value = this.parseExpression();
-          this.advanceAfterBlockEnd(tag.value);
-        }
-        return node2;
-      };
-      _proto.parseSwitch = function parseSwitch() {
-        var switchStart = "switch";
-        var switchEnd = "endswitch";
-        var caseStart = "case";
-        var caseDefault = "default";
-        var tag = this.peekToken();
-        if (!this.skipSymbol(switchStart) && !this.skipSymbol(caseStart) && !this.skipSymbol(caseDefault)) {
-          this.fail('parseSwitch: expected "switch," "case" or "default"', tag.lineno, tag.colno);
-        }
-        var expr = this.parseExpression();
-        this.advanceAfterBlockEnd(switchStart);
-        this.parseUntilBlocks(caseStart, caseDefault, switchEnd);
-        var tok = this.peekToken();
-        var cases = [];
-        var defaultCase;
-        do {
-          this.skipSymbol(caseStart);
-          var cond = this.parseExpression();
-          this.advanceAfterBlockEnd(switchStart);
-          var body = this.parseUntilBlocks(caseStart, caseDefault, switchEnd);
-          cases.push(new nodes.Case(tok.line, tok.col, cond, body));
-          tok = this.peekToken();
-        } while (tok && tok.value === caseStart);
-        switch (tok.value) {
-          case caseDefault:
-            this.advanceAfterBlockEnd();
-            defaultCase = this.parseUntilBlocks(switchEnd);
-            this.advanceAfterBlockEnd();
-            break;
-          case switchEnd:
-            this.advanceAfterBlockEnd();
-            break;
-          default:
-            this.fail('parseSwitch: expected "case," "default" or "endswitch," got EOF.');
-        }
-        return new nodes.Switch(tag.lineno, tag.colno, expr, cases, defaultCase);
-      };
-      _proto.parseStatement = function parseStatement() {
-        var tok = this.peekToken();
-        var node2;
-        if (tok.type !== lexer.TOKEN_SYMBOL) {
-          this.fail("tag name expected", tok.lineno, tok.colno);
-        }
-        if (this.breakOnBlocks && lib.indexOf(this.breakOnBlocks, tok.value) !== -1) {
-          return null;
-        }
-        switch (tok.value) {
-          case "raw":
-            return this.parseRaw();
-          case "verbatim":
-            return this.parseRaw("verbatim");
-          case "if":
-          case "ifAsync":
-            return this.parseIf();
-          case "for":
-          case "asyncEach":
-          case "asyncAll":
-            return this.parseFor();
-          case "block":
-            return this.parseBlock();
-          case "extends":
-            return this.parseExtends();
-          case "include":
-            return this.parseInclude();
-          case "set":
-            return this.parseSet();
-          case "macro":
-            return this.parseMacro();
-          case "call":
-            return this.parseCall();
-          case "import":
-            return this.parseImport();
-          case "from":
-            return this.parseFrom();
-          case "filter":
-            return this.parseFilterStatement();
-          case "switch":
-            return this.parseSwitch();
-          default:
-            if (this.extensions.length) {
-              for (var i2 = 0; i2 < this.extensions.length; i2++) {
-                var ext = this.extensions[i2];
-                if (lib.indexOf(ext.tags || [], tok.value) !== -1) {
-                  return ext.parse(this, nodes, lexer);
-                }
-              }
-            }
-            this.fail("unknown block tag: " + tok.value, tok.lineno, tok.colno);
-        }
-        return node2;
-      };
-      _proto.parseRaw = function parseRaw(tagName) {
-        tagName = tagName || "raw";
-        var endTagName = "end" + tagName;
-        var rawBlockRegex = new RegExp("([\\s\\S]*?){%\\s*(" + tagName + "|" + endTagName + ")\\s*(?=%})%}");
-        var rawLevel = 1;
-        var str = "";
-        var matches = null;
-        var begun = this.advanceAfterBlockEnd();
-        while ((matches = this.tokens._extractRegex(rawBlockRegex)) && rawLevel > 0) {
-          var all = matches[0];
-          var pre = matches[1];
-          var blockName = matches[2];
-          if (blockName === tagName) {
-            rawLevel += 1;
-          } else if (blockName === endTagName) {
-            rawLevel -= 1;
-          }
-          if (rawLevel === 0) {
-            str += pre;
-            this.tokens.backN(all.length - pre.length);
-          } else {
-            str += all;
-          }
-        }
-        return new nodes.Output(begun.lineno, begun.colno, [new nodes.TemplateData(begun.lineno, begun.colno, str)]);
-      };
-      _proto.parsePostfix = function parsePostfix(node2) {
-        var lookup;
-        var tok = this.peekToken();
-        while (tok) {
-          if (tok.type === lexer.TOKEN_LEFT_PAREN) {
-            node2 = new nodes.FunCall(tok.lineno, tok.colno, node2, this.parseSignature());
-          } else if (tok.type === lexer.TOKEN_LEFT_BRACKET) {
-            lookup = this.parseAggregate();
-            if (lookup.children.length > 1) {
-              this.fail("invalid index");
-            }
-            node2 = new nodes.LookupVal(tok.lineno, tok.colno, node2, lookup.children[0]);
-          } else if (tok.type === lexer.TOKEN_OPERATOR && tok.value === ".") {
-            this.nextToken();
-            var val = this.nextToken();
-            if (val.type !== lexer.TOKEN_SYMBOL) {
-              this.fail("expected name as lookup value, got " + val.value, val.lineno, val.colno);
-            }
-            lookup = new nodes.Literal(val.lineno, val.colno, val.value);
-            node2 = new nodes.LookupVal(tok.lineno, tok.colno, node2, lookup);
-          } else {
-            break;
-          }
-          tok = this.peekToken();
-        }
-        return node2;
-      };
-      _proto.parseExpression = function parseExpression2() {
-        var node2 = this.parseInlineIf();
-        return node2;
-      };
-      _proto.parseInlineIf = function parseInlineIf() {
-        var node2 = this.parseOr();
-        if (this.skipSymbol("if")) {
-          var condNode = this.parseOr();
-          var bodyNode = node2;
-          node2 = new nodes.InlineIf(node2.lineno, node2.colno);
-          node2.body = bodyNode;
-          node2.cond = condNode;
-          if (this.skipSymbol("else")) {
-            node2.else_ = this.parseOr();
-          } else {
-            node2.else_ = null;
-          }
-        }
-        return node2;
-      };
-      _proto.parseOr = function parseOr() {
-        var node2 = this.parseAnd();
-        while (this.skipSymbol("or")) {
-          var node22 = this.parseAnd();
-          node2 = new nodes.Or(node2.lineno, node2.colno, node2, node22);
-        }
-        return node2;
-      };
-      _proto.parseAnd = function parseAnd() {
-        var node2 = this.parseNot();
-        while (this.skipSymbol("and")) {
-          var node22 = this.parseNot();
-          node2 = new nodes.And(node2.lineno, node2.colno, node2, node22);
-        }
-        return node2;
-      };
-      _proto.parseNot = function parseNot() {
-        var tok = this.peekToken();
-        if (this.skipSymbol("not")) {
-          return new nodes.Not(tok.lineno, tok.colno, this.parseNot());
-        }
-        return this.parseIn();
-      };
-      _proto.parseIn = function parseIn() {
-        var node2 = this.parseIs();
-        while (1) {
-          var tok = this.nextToken();
-          if (!tok) {
-            break;
-          }
-          var invert = tok.type === lexer.TOKEN_SYMBOL && tok.value === "not";
-          if (!invert) {
-            this.pushToken(tok);
-          }
-          if (this.skipSymbol("in")) {
-            var node22 = this.parseIs();
-            node2 = new nodes.In(node2.lineno, node2.colno, node2, node22);
-            if (invert) {
-              node2 = new nodes.Not(node2.lineno, node2.colno, node2);
-            }
-          } else {
-            if (invert) {
-              this.pushToken(tok);
-            }
-            break;
-          }
-        }
-        return node2;
-      };
-      _proto.parseIs = function parseIs() {
-        var node2 = this.parseCompare();
-        if (this.skipSymbol("is")) {
-          var not = this.skipSymbol("not");
-          var node22 = this.parseCompare();
-          node2 = new nodes.Is(node2.lineno, node2.colno, node2, node22);
-          if (not) {
-            node2 = new nodes.Not(node2.lineno, node2.colno, node2);
-          }
-        }
-        return node2;
-      };
-      _proto.parseCompare = function parseCompare() {
-        var compareOps = ["==", "===", "!=", "!==", "<", ">", "<=", ">="];
-        var expr = this.parseConcat();
-        var ops = [];
-        while (1) {
-          var tok = this.nextToken();
-          if (!tok) {
-            break;
-          } else if (compareOps.indexOf(tok.value) !== -1) {
-            ops.push(new nodes.CompareOperand(tok.lineno, tok.colno, this.parseConcat(), tok.value));
-          } else {
-            this.pushToken(tok);
-            break;
-          }
-        }
-        if (ops.length) {
-          return new nodes.Compare(ops[0].lineno, ops[0].colno, expr, ops);
-        } else {
-          return expr;
-        }
-      };
-      _proto.parseConcat = function parseConcat() {
-        var node2 = this.parseAdd();
-        while (this.skipValue(lexer.TOKEN_TILDE, "~")) {
-          var node22 = this.parseAdd();
-          node2 = new nodes.Concat(node2.lineno, node2.colno, node2, node22);
-        }
-        return node2;
-      };
-      _proto.parseAdd = function parseAdd() {
-        var node2 = this.parseSub();
-        while (this.skipValue(lexer.TOKEN_OPERATOR, "+")) {
-          var node22 = this.parseSub();
-          node2 = new nodes.Add(node2.lineno, node2.colno, node2, node22);
-        }
-        return node2;
-      };
-      _proto.parseSub = function parseSub() {
-        var node2 = this.parseMul();
-        while (this.skipValue(lexer.TOKEN_OPERATOR, "-")) {
-          var node22 = this.parseMul();
-          node2 = new nodes.Sub(node2.lineno, node2.colno, node2, node22);
-        }
-        return node2;
-      };
-      _proto.parseMul = function parseMul() {
-        var node2 = this.parseDiv();
-        while (this.skipValue(lexer.TOKEN_OPERATOR, "*")) {
-          var node22 = this.parseDiv();
-          node2 = new nodes.Mul(node2.lineno, node2.colno, node2, node22);
-        }
-        return node2;
-      };
-      _proto.parseDiv = function parseDiv() {
-        var node2 = this.parseFloorDiv();
-        while (this.skipValue(lexer.TOKEN_OPERATOR, "/")) {
-          var node22 = this.parseFloorDiv();
-          node2 = new nodes.Div(node2.lineno, node2.colno, node2, node22);
-        }
-        return node2;
-      };
-      _proto.parseFloorDiv = function parseFloorDiv() {
-        var node2 = this.parseMod();
-        while (this.skipValue(lexer.TOKEN_OPERATOR, "//")) {
-          var node22 = this.parseMod();
-          node2 = new nodes.FloorDiv(node2.lineno, node2.colno, node2, node22);
-        }
-        return node2;
-      };
-      _proto.parseMod = function parseMod() {
-        var node2 = this.parsePow();
-        while (this.skipValue(lexer.TOKEN_OPERATOR, "%")) {
-          var node22 = this.parsePow();
-          node2 = new nodes.Mod(node2.lineno, node2.colno, node2, node22);
-        }
-        return node2;
-      };
-      _proto.parsePow = function parsePow() {
-        var node2 = this.parseUnary();
-        while (this.skipValue(lexer.TOKEN_OPERATOR, "**")) {
-          var node22 = this.parseUnary();
-          node2 = new nodes.Pow(node2.lineno, node2.colno, node2, node22);
-        }
-        return node2;
-      };
-      _proto.parseUnary = function parseUnary(noFilters) {
-        var tok = this.peekToken();
-        var node2;
-        if (this.skipValue(lexer.TOKEN_OPERATOR, "-")) {
-          node2 = new nodes.Neg(tok.lineno, tok.colno, this.parseUnary(true));
-        } else if (this.skipValue(lexer.TOKEN_OPERATOR, "+")) {
-          node2 = new nodes.Pos(tok.lineno, tok.colno, this.parseUnary(true));
-        } else {
-          node2 = this.parsePrimary();
-        }
-        if (!noFilters) {
-          node2 = this.parseFilter(node2);
-        }
-        return node2;
-      };
-      _proto.parsePrimary = function parsePrimary(noPostfix) {
-        var tok = this.nextToken();
-        var val;
-        var node2 = null;
-        if (!tok) {
-          this.fail("expected expression, got end of file");
-        } else if (tok.type === lexer.TOKEN_STRING) {
-          val = tok.value;
-        } else if (tok.type === lexer.TOKEN_INT) {
-          val = parseInt(tok.value, 10);
-        } else if (tok.type === lexer.TOKEN_FLOAT) {
-          val = parseFloat(tok.value);
-        } else if (tok.type === lexer.TOKEN_BOOLEAN) {
-          if (tok.value === "true") {
-            val = true;
-          } else if (tok.value === "false") {
-            val = false;
-          } else {
-            this.fail("invalid boolean: " + tok.value, tok.lineno, tok.colno);
-          }
-        } else if (tok.type === lexer.TOKEN_NONE) {
-          val = null;
-        } else if (tok.type === lexer.TOKEN_REGEX) {
-          val = new RegExp(tok.value.body, tok.value.flags);
-        }
-        if (val !== void 0) {
-          node2 = new nodes.Literal(tok.lineno, tok.colno, val);
-        } else if (tok.type === lexer.TOKEN_SYMBOL) {
-          node2 = new nodes.Symbol(tok.lineno, tok.colno, tok.value);
-        } else {
-          this.pushToken(tok);
-          node2 = this.parseAggregate();
-        }
-        if (!noPostfix) {
-          node2 = this.parsePostfix(node2);
-        }
-        if (node2) {
-          return node2;
-        } else {
-          throw this.error("unexpected token: " + tok.value, tok.lineno, tok.colno);
-        }
-      };
-      _proto.parseFilterName = function parseFilterName() {
-        var tok = this.expect(lexer.TOKEN_SYMBOL);
-        var name2 = tok.value;
-        while (this.skipValue(lexer.TOKEN_OPERATOR, ".")) {
-          name2 += "." + this.expect(lexer.TOKEN_SYMBOL).value;
-        }
-        return new nodes.Symbol(tok.lineno, tok.colno, name2);
-      };
-      _proto.parseFilterArgs = function parseFilterArgs(node2) {
-        if (this.peekToken().type === lexer.TOKEN_LEFT_PAREN) {
-          var call = this.parsePostfix(node2);
-          return call.args.children;
-        }
-        return [];
-      };
-      _proto.parseFilter = function parseFilter(node2) {
-        while (this.skip(lexer.TOKEN_PIPE)) {
-          var name2 = this.parseFilterName();
-          node2 = new nodes.Filter(name2.lineno, name2.colno, name2, new nodes.NodeList(name2.lineno, name2.colno, [node2].concat(this.parseFilterArgs(node2))));
-        }
-        return node2;
-      };
-      _proto.parseFilterStatement = function parseFilterStatement() {
-        var filterTok = this.peekToken();
-        if (!this.skipSymbol("filter")) {
-          this.fail("parseFilterStatement: expected filter");
-        }
-        var name2 = this.parseFilterName();
-        var args = this.parseFilterArgs(name2);
-        this.advanceAfterBlockEnd(filterTok.value);
-        var body = new nodes.Capture(name2.lineno, name2.colno, this.parseUntilBlocks("endfilter"));
-        this.advanceAfterBlockEnd();
-        var node2 = new nodes.Filter(name2.lineno, name2.colno, name2, new nodes.NodeList(name2.lineno, name2.colno, [body].concat(args)));
-        return new nodes.Output(name2.lineno, name2.colno, [node2]);
-      };
-      _proto.parseAggregate = function parseAggregate() {
-        var tok = this.nextToken();
-        var node2;
-        switch (tok.type) {
-          case lexer.TOKEN_LEFT_PAREN:
-            node2 = new nodes.Group(tok.lineno, tok.colno);
-            break;
-          case lexer.TOKEN_LEFT_BRACKET:
-            node2 = new nodes.Array(tok.lineno, tok.colno);
-            break;
-          case lexer.TOKEN_LEFT_CURLY:
-            node2 = new nodes.Dict(tok.lineno, tok.colno);
-            break;
-          default:
-            return null;
-        }
-        while (1) {
-          var type = this.peekToken().type;
-          if (type === lexer.TOKEN_RIGHT_PAREN || type === lexer.TOKEN_RIGHT_BRACKET || type === lexer.TOKEN_RIGHT_CURLY) {
-            this.nextToken();
-            break;
-          }
-          if (node2.children.length > 0) {
-            if (!this.skip(lexer.TOKEN_COMMA)) {
-              this.fail("parseAggregate: expected comma after expression", tok.lineno, tok.colno);
-            }
-          }
-          if (node2 instanceof nodes.Dict) {
-            var key = this.parsePrimary();
-            if (!this.skip(lexer.TOKEN_COLON)) {
-              this.fail("parseAggregate: expected colon after dict key", tok.lineno, tok.colno);
-            }
-            var value = this.parseExpression();
-            node2.addChild(new nodes.Pair(key.lineno, key.colno, key, value));
-          } else {
-            var expr = this.parseExpression();
-            node2.addChild(expr);
-          }
-        }
-        return node2;
-      };
-      _proto.parseSignature = function parseSignature(tolerant, noParens) {
-        var tok = this.peekToken();
-        if (!noParens && tok.type !== lexer.TOKEN_LEFT_PAREN) {
-          if (tolerant) {
-            return null;
-          } else {
-            this.fail("expected arguments", tok.lineno, tok.colno);
-          }
-        }
-        if (tok.type === lexer.TOKEN_LEFT_PAREN) {
-          tok = this.nextToken();
-        }
-        var args = new nodes.NodeList(tok.lineno, tok.colno);
-        var kwargs = new nodes.KeywordArgs(tok.lineno, tok.colno);
-        var checkComma = false;
-        while (1) {
-          tok = this.peekToken();
-          if (!noParens && tok.type === lexer.TOKEN_RIGHT_PAREN) {
-            this.nextToken();
-            break;
-          } else if (noParens && tok.type === lexer.TOKEN_BLOCK_END) {
-            break;
-          }
-          if (checkComma && !this.skip(lexer.TOKEN_COMMA)) {
-            this.fail("parseSignature: expected comma after expression", tok.lineno, tok.colno);
-          } else {
-            var arg = this.parseExpression();
-            if (this.skipValue(lexer.TOKEN_OPERATOR, "=")) {
-              kwargs.addChild(new nodes.Pair(arg.lineno, arg.colno, arg, this.parseExpression()));
-            } else {
-              args.addChild(arg);
-            }
-          }
-          checkComma = true;
-        }
-        if (kwargs.children.length) {
-          args.addChild(kwargs);
-        }
-        return args;
-      };
-      _proto.parseUntilBlocks = function parseUntilBlocks() {
-        var prev = this.breakOnBlocks;
-        for (var _len = arguments.length, blockNames = new Array(_len), _key = 0; _key < _len; _key++) {
-          blockNames[_key] = arguments[_key];
-        }
-        this.breakOnBlocks = blockNames;
-        var ret = this.parse();
-        this.breakOnBlocks = prev;
-        return ret;
-      };
-      _proto.parseNodes = function parseNodes() {
-        var tok;
-        var buf = [];
-        while (tok = this.nextToken()) {
-          if (tok.type === lexer.TOKEN_DATA) {
-            var data = tok.value;
-            var nextToken = this.peekToken();
-            var nextVal = nextToken && nextToken.value;
-            if (this.dropLeadingWhitespace) {
-              data = data.replace(/^\s*/, "");
-              this.dropLeadingWhitespace = false;
-            }
-            if (nextToken && (nextToken.type === lexer.TOKEN_BLOCK_START && nextVal.charAt(nextVal.length - 1) === "-" || nextToken.type === lexer.TOKEN_VARIABLE_START && nextVal.charAt(this.tokens.tags.VARIABLE_START.length) === "-" || nextToken.type === lexer.TOKEN_COMMENT && nextVal.charAt(this.tokens.tags.COMMENT_START.length) === "-")) {
-              data = data.replace(/\s*$/, "");
-            }
-            buf.push(new nodes.Output(tok.lineno, tok.colno, [new nodes.TemplateData(tok.lineno, tok.colno, data)]));
-          } else if (tok.type === lexer.TOKEN_BLOCK_START) {
-            this.dropLeadingWhitespace = false;
-            var n2 = this.parseStatement();
-            if (!n2) {
-              break;
-            }
-            buf.push(n2);
-          } else if (tok.type === lexer.TOKEN_VARIABLE_START) {
-            var e = this.parseExpression();
-            this.dropLeadingWhitespace = false;
-            this.advanceAfterVariableEnd();
-            buf.push(new nodes.Output(tok.lineno, tok.colno, [e]));
-          } else if (tok.type === lexer.TOKEN_COMMENT) {
-            this.dropLeadingWhitespace = tok.value.charAt(tok.value.length - this.tokens.tags.COMMENT_END.length - 1) === "-";
-          } else {
-            this.fail("Unexpected token at top-level: " + tok.type, tok.lineno, tok.colno);
-          }
-        }
-        return buf;
-      };
-      _proto.parse = function parse3() {
-        return new nodes.NodeList(0, 0, this.parseNodes());
-      };
-      _proto.parseAsRoot = function parseAsRoot() {
-        return new nodes.Root(0, 0, this.parseNodes());
-      };
-      return Parser2;
-    })(Obj);
-    module.exports = {
-      parse: function parse3(src, extensions, opts) {
-        var p = new Parser(lexer.lex(src, opts));
-        if (extensions !== void 0) {
-          p.extensions = extensions;
-        }
-        return p.parseAsRoot();
-      },
-      Parser
-    };
-  }
-});
-
-// node_modules/nunjucks/src/transformer.js
-var require_transformer = __commonJS({
-  "node_modules/nunjucks/src/transformer.js"(exports, module) {
-    "use strict";
-    var nodes = require_nodes();
-    var lib = require_lib();
-    var sym = 0;
-    function gensym() {
-      return "hole_" + sym++;
-    }
-    function mapCOW(arr, func) {
-      var res = null;
-      for (var i2 = 0; i2 < arr.length; i2++) {
-        var item = func(arr[i2]);
-        if (item !== arr[i2]) {
-          if (!res) {
-            res = arr.slice();
-          }
-          res[i2] = item;
-        }
-      }
-      return res || arr;
-    }
-    function walk(ast, func, depthFirst) {
-      if (!(ast instanceof nodes.Node)) {
-        return ast;
-      }
-      if (!depthFirst) {
-        var astT = func(ast);
-        if (astT && astT !== ast) {
-          return astT;
-        }
-      }
-      if (ast instanceof nodes.NodeList) {
-        var children = mapCOW(ast.children, function(node2) {
-          return walk(node2, func, depthFirst);
-        });
-        if (children !== ast.children) {
-          ast = new nodes[ast.typename](ast.lineno, ast.colno, children);
-        }
-      } else if (ast instanceof nodes.CallExtension) {
-        var args = walk(ast.args, func, depthFirst);
-        var contentArgs = mapCOW(ast.contentArgs, function(node2) {
-          return walk(node2, func, depthFirst);
-        });
-        if (args !== ast.args || contentArgs !== ast.contentArgs) {
-          ast = new nodes[ast.typename](ast.extName, ast.prop, args, contentArgs);
-        }
-      } else {
-        var props = ast.fields.map(function(field) {
-          return ast[field];
-        });
-        var propsT = mapCOW(props, function(prop) {
-          return walk(prop, func, depthFirst);
-        });
-        if (propsT !== props) {
-          ast = new nodes[ast.typename](ast.lineno, ast.colno);
-          propsT.forEach(function(prop, i2) {
-            ast[ast.fields[i2]] = prop;
-          });
-        }
-      }
-      return depthFirst ? func(ast) || ast : ast;
-    }
-    function depthWalk(ast, func) {
-      return walk(ast, func, true);
-    }
-    function _liftFilters(node2, asyncFilters, prop) {
-      var children = [];
-      var walked = depthWalk(prop ? node2[prop] : node2, function(descNode) {
-        var symbol2;
-        if (descNode instanceof nodes.Block) {
-          return descNode;
-        } else if (descNode instanceof nodes.Filter && lib.indexOf(asyncFilters, descNode.name.value) !== -1 || descNode instanceof nodes.CallExtensionAsync) {
-          symbol2 = new nodes.Symbol(descNode.lineno, descNode.colno, gensym());
-          children.push(new nodes.FilterAsync(descNode.lineno, descNode.colno, descNode.name, descNode.args, symbol2));
-        }
-        return symbol2;
-      });
-      if (prop) {
-        node2[prop] = walked;
-      } else {
-        node2 = walked;
-      }
-      if (children.length) {
-        children.push(node2);
-        return new nodes.NodeList(node2.lineno, node2.colno, children);
-      } else {
-        return node2;
-      }
-    }
-    function liftFilters(ast, asyncFilters) {
-      return depthWalk(ast, function(node2) {
-        if (node2 instanceof nodes.Output) {
-          return _liftFilters(node2, asyncFilters);
-        } else if (node2 instanceof nodes.Set) {
-          return _liftFilters(node2, asyncFilters, "value");
-        } else if (node2 instanceof nodes.For) {
-          return _liftFilters(node2, asyncFilters, "arr");
-        } else if (node2 instanceof nodes.If) {
-          return _liftFilters(node2, asyncFilters, "cond");
-        } else if (node2 instanceof nodes.CallExtension) {
-          return _liftFilters(node2, asyncFilters, "args");
-        } else {
-          return void 0;
-        }
-      });
-    }
-    function liftSuper(ast) {
-      return walk(ast, function(blockNode) {
-        if (!(blockNode instanceof nodes.Block)) {
-          return;
-        }
-        var hasSuper = false;
-        var symbol2 = gensym();
-        blockNode.body = walk(blockNode.body, function(node2) {
-          if (node2 instanceof nodes.FunCall && node2.name.value === "super") {
-            hasSuper = true;
-            return new nodes.Symbol(node2.lineno, node2.colno, symbol2);
-          }
-        });
-        if (hasSuper) {
-          blockNode.body.children.unshift(new nodes.Super(0, 0, blockNode.name, new nodes.Symbol(0, 0, symbol2)));
-        }
-      });
-    }
-    function convertStatements(ast) {
-      return depthWalk(ast, function(node2) {
-        if (!(node2 instanceof nodes.If) && !(node2 instanceof nodes.For)) {
-          return void 0;
-        }
-        var async = false;
-        walk(node2, function(child) {
-          if (child instanceof nodes.FilterAsync || child instanceof nodes.IfAsync || child instanceof nodes.AsyncEach || child instanceof nodes.AsyncAll || child instanceof nodes.CallExtensionAsync) {
-            async = true;
-            return child;
-          }
-          return void 0;
-        });
-        if (async) {
-          if (node2 instanceof nodes.If) {
-            return new nodes.IfAsync(node2.lineno, node2.colno, node2.cond, node2.body, node2.else_);
-          } else if (node2 instanceof nodes.For && !(node2 instanceof nodes.AsyncAll)) {
-            return new nodes.AsyncEach(node2.lineno, node2.colno, node2.arr, node2.name, node2.body, node2.else_);
-          }
-        }
-        return void 0;
-      });
-    }
-    function cps(ast, asyncFilters) {
-      return convertStatements(liftSuper(liftFilters(ast, asyncFilters)));
-    }
-    function transform2(ast, asyncFilters) {
-      return cps(ast, asyncFilters || []);
-    }
-    module.exports = {
-      transform: transform2
-    };
-  }
-});
-
-// node_modules/nunjucks/src/runtime.js
-var require_runtime = __commonJS({
-  "node_modules/nunjucks/src/runtime.js"(exports, module) {
-    "use strict";
-    var lib = require_lib();
-    var arrayFrom = Array.from;
-    var supportsIterators = typeof Symbol === "function" && Symbol.iterator && typeof arrayFrom === "function";
-    var Frame = /* @__PURE__ */ (function() {
-      function Frame2(parent, isolateWrites) {
-        this.variables = /* @__PURE__ */ Object.create(null);
-        this.parent = parent;
-        this.topLevel = false;
-        this.isolateWrites = isolateWrites;
-      }
-      var _proto = Frame2.prototype;
-      _proto.set = function set2(name2, val, resolveUp) {
-        var parts = name2.split(".");
-        var obj = this.variables;
-        var frame = this;
-        if (resolveUp) {
-          if (frame = this.resolve(parts[0], true)) {
-            frame.set(name2, val);
-            return;
-          }
-        }
-        for (var i2 = 0; i2 < parts.length - 1; i2++) {
-          var id = parts[i2];
-          if (!obj[id]) {
-            obj[id] = {};
-          }
-          obj = obj[id];
-        }
-        obj[parts[parts.length - 1]] = val;
-      };
-      _proto.get = function get(name2) {
-        var val = this.variables[name2];
-        if (val !== void 0) {
-          return val;
-        }
-        return null;
-      };
-      _proto.lookup = function lookup(name2) {
-        var p = this.parent;
-        var val = this.variables[name2];
-        if (val !== void 0) {
-          return val;
-        }
-        return p && p.lookup(name2);
-      };
-      _proto.resolve = function resolve(name2, forWrite) {
-        var p = forWrite && this.isolateWrites ? void 0 : this.parent;
-        var val = this.variables[name2];
-        if (val !== void 0) {
-          return this;
-        }
-        return p && p.resolve(name2);
-      };
-      _proto.push = function push(isolateWrites) {
-        return new Frame2(this, isolateWrites);
-      };
-      _proto.pop = function pop() {
-        return this.parent;
-      };
-      return Frame2;
-    })();
-    function makeMacro(argNames, kwargNames, func) {
-      return function macro() {
-        for (var _len = arguments.length, macroArgs = new Array(_len), _key = 0; _key < _len; _key++) {
-          macroArgs[_key] = arguments[_key];
-        }
-        var argCount = numArgs(macroArgs);
-        var args;
-        var kwargs = getKeywordArgs(macroArgs);
-        if (argCount > argNames.length) {
-          args = macroArgs.slice(0, argNames.length);
-          macroArgs.slice(args.length, argCount).forEach(function(val, i3) {
-            if (i3 < kwargNames.length) {
-              kwargs[kwargNames[i3]] = val;
-            }
-          });
-          args.push(kwargs);
-        } else if (argCount < argNames.length) {
-          args = macroArgs.slice(0, argCount);
-          for (var i2 = argCount; i2 < argNames.length; i2++) {
-            var arg = argNames[i2];
-            args.push(kwargs[arg]);
-            delete kwargs[arg];
-          }
-          args.push(kwargs);
-        } else {
-          args = macroArgs;
-        }
-        return func.apply(this, args);
-      };
-    }
-    function makeKeywordArgs(obj) {
-      obj.__keywords = true;
-      return obj;
-    }
-    function isKeywordArgs(obj) {
-      return obj && Object.prototype.hasOwnProperty.call(obj, "__keywords");
-    }
-    function getKeywordArgs(args) {
-      var len = args.length;
-      if (len) {
-        var lastArg = args[len - 1];
-        if (isKeywordArgs(lastArg)) {
-          return lastArg;
-        }
-      }
-      return {};
-    }
-    function numArgs(args) {
-      var len = args.length;
-      if (len === 0) {
-        return 0;
-      }
-      var lastArg = args[len - 1];
-      if (isKeywordArgs(lastArg)) {
-        return len - 1;
-      } else {
-        return len;
-      }
-    }
-    function SafeString(val) {
-      if (typeof val !== "string") {
-        return val;
-      }
-      this.val = val;
-      this.length = val.length;
-    }
-    SafeString.prototype = Object.create(String.prototype, {
-      length: {
-        writable: true,
-        configurable: true,
-        value: 0
-      }
-    });
-    SafeString.prototype.valueOf = function valueOf2() {
-      return this.val;
-    };
-    SafeString.prototype.toString = function toString2() {
-      return this.val;
-    };
-    function copySafeness(dest, target) {
-      if (dest instanceof SafeString) {
-        return new SafeString(target);
-      }
-      return target.toString();
-    }
-    function markSafe(val) {
-      var type = typeof val;
-      if (type === "string") {
-        return new SafeString(val);
-      } else if (type !== "function") {
-        return val;
-      } else {
-        return function wrapSafe(args) {
-          var ret = val.apply(this, arguments);
-          if (typeof ret === "string") {
-            return new SafeString(ret);
-          }
-          return ret;
-        };
-      }
-    }
-    function suppressValue(val, autoescape) {
-      val = val !== void 0 && val !== null ? val : "";
-      if (autoescape && !(val instanceof SafeString)) {
-        val = lib.escape(val.toString());
-      }
-      return val;
-    }
-    function ensureDefined(val, lineno, colno) {
-      if (val === null || val === void 0) {
-        throw new lib.TemplateError("attempted to output null or undefined value", lineno + 1, colno + 1);
-      }
-      return val;
-    }
-    function memberLookup(obj, val) {
-      if (obj === void 0 || obj === null) {
-        return void 0;
-      }
-      if (typeof obj[val] === "function") {
-        return function() {
-          for (var _len2 = arguments.length, args = new Array(_len2), _key2 = 0; _key2 < _len2; _key2++) {
-            args[_key2] = arguments[_key2];
-          }
-          return obj[val].apply(obj, args);
-        };
-      }
-      return obj[val];
-    }
-    function callWrap(obj, name2, context, args) {
-      if (!obj) {
-        throw new Error("Unable to call `" + name2 + "`, which is undefined or falsey");
-      } else if (typeof obj !== "function") {
-        throw new Error("Unable to call `" + name2 + "`, which is not a function");
-      }
-      return obj.apply(context, args);
-    }
-    function contextOrFrameLookup(context, frame, name2) {
-      var val = frame.lookup(name2);
-      return val !== void 0 ? val : context.lookup(name2);
-    }
-    function handleError(error62, lineno, colno) {
-      if (error62.lineno) {
-        return error62;
-      } else {
-        return new lib.TemplateError(error62, lineno, colno);
-      }
-    }
-    function asyncEach(arr, dimen, iter, cb) {
-      if (lib.isArray(arr)) {
-        var len = arr.length;
-        lib.asyncIter(arr, function iterCallback(item, i2, next) {
-          switch (dimen) {
-            case 1:
-              iter(item, i2, len, next);
-              break;
-            case 2:
-              iter(item[0], item[1], i2, len, next);
-              break;
-            case 3:
-              iter(item[0], item[1], item[2], i2, len, next);
-              break;
-            default:
-              item.push(i2, len, next);
-              iter.apply(this, item);
-          }
-        }, cb);
-      } else {
-        lib.asyncFor(arr, function iterCallback(key, val, i2, len2, next) {
-          iter(key, val, i2, len2, next);
-        }, cb);
-      }
-    }
-    function asyncAll(arr, dimen, func, cb) {
-      var finished7 = 0;
-      var len;
-      var outputArr;
-      function done(i3, output2) {
-        finished7++;
-        outputArr[i3] = output2;
-        if (finished7 === len) {
-          cb(null, outputArr.join(""));
-        }
-      }
-      if (lib.isArray(arr)) {
-        len = arr.length;
-        outputArr = new Array(len);
-        if (len === 0) {
-          cb(null, "");
-        } else {
-          for (var i2 = 0; i2 < arr.length; i2++) {
-            var item = arr[i2];
-            switch (dimen) {
-              case 1:
-                func(item, i2, len, done);
-                break;
-              case 2:
-                func(item[0], item[1], i2, len, done);
-                break;
-              case 3:
-                func(item[0], item[1], item[2], i2, len, done);
-                break;
-              default:
-                item.push(i2, len, done);
-                func.apply(this, item);
-            }
-          }
-        }
-      } else {
-        var keys = lib.keys(arr || {});
-        len = keys.length;
-        outputArr = new Array(len);
-        if (len === 0) {
-          cb(null, "");
-        } else {
-          for (var _i = 0; _i < keys.length; _i++) {
-            var k = keys[_i];
-            func(k, arr[k], _i, len, done);
-          }
-        }
-      }
-    }
-    function fromIterator(arr) {
-      if (typeof arr !== "object" || arr === null || lib.isArray(arr)) {
-        return arr;
-      } else if (supportsIterators && Symbol.iterator in arr) {
-        return arrayFrom(arr);
-      } else {
-        return arr;
-      }
-    }
-    module.exports = {
-      Frame,
-      makeMacro,
-      makeKeywordArgs,
-      numArgs,
-      suppressValue,
-      ensureDefined,
-      memberLookup,
-      contextOrFrameLookup,
-      callWrap,
-      handleError,
-      isArray: lib.isArray,
-      keys: lib.keys,
-      SafeString,
-      copySafeness,
-      markSafe,
-      asyncEach,
-      asyncAll,
-      inOperator: lib.inOperator,
-      fromIterator
-    };
-  }
-});
-
-// node_modules/nunjucks/src/compiler.js
-var require_compiler = __commonJS({
-  "node_modules/nunjucks/src/compiler.js"(exports, module) {
-    "use strict";
-    function _inheritsLoose(subClass, superClass) {
-      subClass.prototype = Object.create(superClass.prototype);
-      subClass.prototype.constructor = subClass;
-      _setPrototypeOf(subClass, superClass);
-    }
-    function _setPrototypeOf(o2, p) {
-      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
-        o3.__proto__ = p2;
-        return o3;
-      };
-      return _setPrototypeOf(o2, p);
-    }
-    var parser = require_parser2();
-    var transformer = require_transformer();
-    var nodes = require_nodes();
-    var _require = require_lib();
-    var TemplateError = _require.TemplateError;
-    var _require2 = require_runtime();
-    var Frame = _require2.Frame;
-    var _require3 = require_object();
-    var Obj = _require3.Obj;
-    var compareOps = {
-      "==": "==",
-      "===": "===",
-      "!=": "!=",
-      "!==": "!==",
-      "<": "<",
-      ">": ">",
-      "<=": "<=",
-      ">=": ">="
-    };
-    var Compiler = /* @__PURE__ */ (function(_Obj) {
-      _inheritsLoose(Compiler2, _Obj);
-      function Compiler2() {
-        return _Obj.apply(this, arguments) || this;
-      }
-      var _proto = Compiler2.prototype;
-      _proto.init = function init(templateName, throwOnUndefined) {
-        this.templateName = templateName;
-        this.codebuf = [];
-        this.lastId = 0;
-        this.buffer = null;
-        this.bufferStack = [];
-        this._scopeClosers = "";
-        this.inBlock = false;
-        this.throwOnUndefined = throwOnUndefined;
-      };
-      _proto.fail = function fail(msg, lineno, colno) {
-        if (lineno !== void 0) {
-          lineno += 1;
-        }
-        if (colno !== void 0) {
-          colno += 1;
-        }
-        throw new TemplateError(msg, lineno, colno);
-      };
-      _proto._pushBuffer = function _pushBuffer() {
-        var id = this._tmpid();
-        this.bufferStack.push(this.buffer);
-        this.buffer = id;
-        this._emit("var " + this.buffer + ' = "";');
-        return id;
-      };
-      _proto._popBuffer = function _popBuffer() {
-        this.buffer = this.bufferStack.pop();
-      };
-      _proto._emit = function _emit(code) {
-        this.codebuf.push(code);
-      };
-      _proto._emitLine = function _emitLine(code) {
-        this._emit(code + "\n");
-      };
-      _proto._emitLines = function _emitLines() {
-        var _this = this;
-        for (var _len = arguments.length, lines = new Array(_len), _key = 0; _key < _len; _key++) {
-          lines[_key] = arguments[_key];
-        }
-        lines.forEach(function(line2) {
-          return _this._emitLine(line2);
-        });
-      };
-      _proto._emitFuncBegin = function _emitFuncBegin(node2, name2) {
-        this.buffer = "output";
-        this._scopeClosers = "";
-        this._emitLine("function " + name2 + "(env, context, frame, runtime, cb) {");
-        this._emitLine("var lineno = " + node2.lineno + ";");
-        this._emitLine("var colno = " + node2.colno + ";");
-        this._emitLine("var " + this.buffer + ' = "";');
-        this._emitLine("try {");
-      };
-      _proto._emitFuncEnd = function _emitFuncEnd(noReturn) {
-        if (!noReturn) {
-          this._emitLine("cb(null, " + this.buffer + ");");
-        }
-        this._closeScopeLevels();
-        this._emitLine("} catch (e) {");
-        this._emitLine("  cb(runtime.handleError(e, lineno, colno));");
-        this._emitLine("}");
-        this._emitLine("}");
-        this.buffer = null;
-      };
-      _proto._addScopeLevel = function _addScopeLevel() {
-        this._scopeClosers += "})";
-      };
-      _proto._closeScopeLevels = function _closeScopeLevels() {
-        this._emitLine(this._scopeClosers + ";");
-        this._scopeClosers = "";
-      };
-      _proto._withScopedSyntax = function _withScopedSyntax(func) {
-        var _scopeClosers = this._scopeClosers;
-        this._scopeClosers = "";
-        func.call(this);
-        this._closeScopeLevels();
-        this._scopeClosers = _scopeClosers;
-      };
-      _proto._makeCallback = function _makeCallback(res) {
-        var err = this._tmpid();
-        return "function(" + err + (res ? "," + res : "") + ") {\nif(" + err + ") { cb(" + err + "); return; }";
-      };
-      _proto._tmpid = function _tmpid() {
-        this.lastId++;
-        return "t_" + this.lastId;
-      };
-      _proto._templateName = function _templateName() {
-        return this.templateName == null ? "undefined" : JSON.stringify(this.templateName);
-      };
-      _proto._compileChildren = function _compileChildren(node2, frame) {
-        var _this2 = this;
-        node2.children.forEach(function(child) {
-          _this2.compile(child, frame);
-        });
-      };
-      _proto._compileAggregate = function _compileAggregate(node2, frame, startChar, endChar) {
-        var _this3 = this;
-        if (startChar) {
-          this._emit(startChar);
-        }
-        node2.children.forEach(function(child, i2) {
-          if (i2 > 0) {
-            _this3._emit(",");
-          }
-          _this3.compile(child, frame);
-        });
-        if (endChar) {
-          this._emit(endChar);
-        }
-      };
-      _proto._compileExpression = function _compileExpression(node2, frame) {
-        this.assertType(node2, nodes.Literal, nodes.Symbol, nodes.Group, nodes.Array, nodes.Dict, nodes.FunCall, nodes.Caller, nodes.Filter, nodes.LookupVal, nodes.Compare, nodes.InlineIf, nodes.In, nodes.Is, nodes.And, nodes.Or, nodes.Not, nodes.Add, nodes.Concat, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Pow, nodes.Neg, nodes.Pos, nodes.Compare, nodes.NodeList);
-        this.compile(node2, frame);
-      };
-      _proto.assertType = function assertType(node2) {
-        for (var _len2 = arguments.length, types = new Array(_len2 > 1 ? _len2 - 1 : 0), _key2 = 1; _key2 < _len2; _key2++) {
-          types[_key2 - 1] = arguments[_key2];
-        }
-        if (!types.some(function(t) {
-          return node2 instanceof t;
-        })) {
-          this.fail("assertType: invalid type: " + node2.typename, node2.lineno, node2.colno);
-        }
-      };
-      _proto.compileCallExtension = function compileCallExtension(node2, frame, async) {
-        var _this4 = this;
-        var args = node2.args;
-        var contentArgs = node2.contentArgs;
-        var autoescape = typeof node2.autoescape === "boolean" ? node2.autoescape : true;
-        if (!async) {
-          this._emit(this.buffer + " += runtime.suppressValue(");
-        }
-        this._emit('env.getExtension("' + node2.extName + '")["' + node2.prop + '"](');
-        this._emit("context");
-        if (args || contentArgs) {
-          this._emit(",");
-        }
-        if (args) {
-          if (!(args instanceof nodes.NodeList)) {
-            this.fail("compileCallExtension: arguments must be a NodeList, use `parser.parseSignature`");
-          }
-          args.children.forEach(function(arg, i2) {
-            _this4._compileExpression(arg, frame);
-            if (i2 !== args.children.length - 1 || contentArgs.length) {
-              _this4._emit(",");
-            }
-          });
-        }
-        if (contentArgs.length) {
-          contentArgs.forEach(function(arg, i2) {
-            if (i2 > 0) {
-              _this4._emit(",");
-            }
-            if (arg) {
-              _this4._emitLine("function(cb) {");
-              _this4._emitLine("if(!cb) { cb = function(err) { if(err) { throw err; }}}");
-              var id = _this4._pushBuffer();
-              _this4._withScopedSyntax(function() {
-                _this4.compile(arg, frame);
-                _this4._emitLine("cb(null, " + id + ");");
-              });
-              _this4._popBuffer();
-              _this4._emitLine("return " + id + ";");
-              _this4._emitLine("}");
-            } else {
-              _this4._emit("null");
-            }
-          });
-        }
-        if (async) {
-          var res = this._tmpid();
-          this._emitLine(", " + this._makeCallback(res));
-          this._emitLine(this.buffer + " += runtime.suppressValue(" + res + ", " + autoescape + " && env.opts.autoescape);");
-          this._addScopeLevel();
-        } else {
-          this._emit(")");
-          this._emit(", " + autoescape + " && env.opts.autoescape);\n");
-        }
-      };
-      _proto.compileCallExtensionAsync = function compileCallExtensionAsync(node2, frame) {
-        this.compileCallExtension(node2, frame, true);
-      };
-      _proto.compileNodeList = function compileNodeList(node2, frame) {
-        this._compileChildren(node2, frame);
-      };
-      _proto.compileLiteral = function compileLiteral(node2) {
-        if (typeof node2.value === "string") {
-          var val = node2.value.replace(/\\/g, "\\\\");
-          val = val.replace(/"/g, '\\"');
-          val = val.replace(/\n/g, "\\n");
-          val = val.replace(/\r/g, "\\r");
-          val = val.replace(/\t/g, "\\t");
-          val = val.replace(/\u2028/g, "\\u2028");
-          this._emit('"' + val + '"');
-        } else if (node2.value === null) {
-          this._emit("null");
-        } else {
-          this._emit(node2.value.toString());
-        }
-      };
-      _proto.compileSymbol = function compileSymbol(node2, frame) {
-        var name2 = node2.value;
-        var v = frame.lookup(name2);
-        if (v) {
-          this._emit(v);
-        } else {
-          this._emit('runtime.contextOrFrameLookup(context, frame, "' + name2 + '")');
-        }
-      };
-      _proto.compileGroup = function compileGroup(node2, frame) {
-        this._compileAggregate(node2, frame, "(", ")");
-      };
-      _proto.compileArray = function compileArray(node2, frame) {
-        this._compileAggregate(node2, frame, "[", "]");
-      };
-      _proto.compileDict = function compileDict(node2, frame) {
-        this._compileAggregate(node2, frame, "{", "}");
-      };
-      _proto.compilePair = function compilePair(node2, frame) {
-        var key = node2.key;
-        var val = node2.value;
-        if (key instanceof nodes.Symbol) {
-          key = new nodes.Literal(key.lineno, key.colno, key.value);
-        } else if (!(key instanceof nodes.Literal && typeof key.value === "string")) {
-          this.fail("compilePair: Dict keys must be strings or names", key.lineno, key.colno);
-        }
-        this.compile(key, frame);
-        this._emit(": ");
-        this._compileExpression(val, frame);
-      };
-      _proto.compileInlineIf = function compileInlineIf(node2, frame) {
-        this._emit("(");
-        this.compile(node2.cond, frame);
-        this._emit("?");
-        this.compile(node2.body, frame);
-        this._emit(":");
-        if (node2.else_ !== null) {
-          this.compile(node2.else_, frame);
-        } else {
-          this._emit('""');
-        }
-        this._emit(")");
-      };
-      _proto.compileIn = function compileIn(node2, frame) {
-        this._emit("runtime.inOperator(");
-        this.compile(node2.left, frame);
-        this._emit(",");
-        this.compile(node2.right, frame);
-        this._emit(")");
-      };
-      _proto.compileIs = function compileIs(node2, frame) {
-        var right = node2.right.name ? node2.right.name.value : node2.right.value;
-        this._emit('env.getTest("' + right + '").call(context, ');
-        this.compile(node2.left, frame);
-        if (node2.right.args) {
-          this._emit(",");
-          this.compile(node2.right.args, frame);
-        }
-        this._emit(") === true");
-      };
-      _proto._binOpEmitter = function _binOpEmitter(node2, frame, str) {
-        this.compile(node2.left, frame);
-        this._emit(str);
-        this.compile(node2.right, frame);
-      };
-      _proto.compileOr = function compileOr(node2, frame) {
-        return this._binOpEmitter(node2, frame, " || ");
-      };
-      _proto.compileAnd = function compileAnd(node2, frame) {
-        return this._binOpEmitter(node2, frame, " && ");
-      };
-      _proto.compileAdd = function compileAdd(node2, frame) {
-        return this._binOpEmitter(node2, frame, " + ");
-      };
-      _proto.compileConcat = function compileConcat(node2, frame) {
-        return this._binOpEmitter(node2, frame, ' + "" + ');
-      };
-      _proto.compileSub = function compileSub(node2, frame) {
-        return this._binOpEmitter(node2, frame, " - ");
-      };
-      _proto.compileMul = function compileMul(node2, frame) {
-        return this._binOpEmitter(node2, frame, " * ");
-      };
-      _proto.compileDiv = function compileDiv(node2, frame) {
-        return this._binOpEmitter(node2, frame, " / ");
-      };
-      _proto.compileMod = function compileMod(node2, frame) {
-        return this._binOpEmitter(node2, frame, " % ");
-      };
-      _proto.compileNot = function compileNot(node2, frame) {
-        this._emit("!");
-        this.compile(node2.target, frame);
-      };
-      _proto.compileFloorDiv = function compileFloorDiv(node2, frame) {
-        this._emit("Math.floor(");
-        this.compile(node2.left, frame);
-        this._emit(" / ");
-        this.compile(node2.right, frame);
-        this._emit(")");
-      };
-      _proto.compilePow = function compilePow(node2, frame) {
-        this._emit("Math.pow(");
-        this.compile(node2.left, frame);
-        this._emit(", ");
-        this.compile(node2.right, frame);
-        this._emit(")");
-      };
-      _proto.compileNeg = function compileNeg(node2, frame) {
-        this._emit("-");
-        this.compile(node2.target, frame);
-      };
-      _proto.compilePos = function compilePos(node2, frame) {
-        this._emit("+");
-        this.compile(node2.target, frame);
-      };
-      _proto.compileCompare = function compileCompare(node2, frame) {
-        var _this5 = this;
-        this.compile(node2.expr, frame);
-        node2.ops.forEach(function(op) {
-          _this5._emit(" " + compareOps[op.type] + " ");
-          _this5.compile(op.expr, frame);
-        });
-      };
-      _proto.compileLookupVal = function compileLookupVal(node2, frame) {
-        this._emit("runtime.memberLookup((");
-        this._compileExpression(node2.target, frame);
-        this._emit("),");
-        this._compileExpression(node2.val, frame);
-        this._emit(")");
-      };
-      _proto._getNodeName = function _getNodeName(node2) {
-        switch (node2.typename) {
-          case "Symbol":
-            return node2.value;
-          case "FunCall":
-            return "the return value of (" + this._getNodeName(node2.name) + ")";
-          case "LookupVal":
-            return this._getNodeName(node2.target) + '["' + this._getNodeName(node2.val) + '"]';
-          case "Literal":
-            return node2.value.toString();
-          default:
-            return "--expression--";
-        }
-      };
-      _proto.compileFunCall = function compileFunCall(node2, frame) {
-        this._emit("(lineno = " + node2.lineno + ", colno = " + node2.colno + ", ");
-        this._emit("runtime.callWrap(");
-        this._compileExpression(node2.name, frame);
-        this._emit(', "' + this._getNodeName(node2.name).replace(/"/g, '\\"') + '", context, ');
-        this._compileAggregate(node2.args, frame, "[", "])");
-        this._emit(")");
-      };
-      _proto.compileFilter = function compileFilter(node2, frame) {
-        var name2 = node2.name;
-        this.assertType(name2, nodes.Symbol);
-        this._emit('env.getFilter("' + name2.value + '").call(context, ');
-        this._compileAggregate(node2.args, frame);
-        this._emit(")");
-      };
-      _proto.compileFilterAsync = function compileFilterAsync(node2, frame) {
-        var name2 = node2.name;
-        var symbol2 = node2.symbol.value;
-        this.assertType(name2, nodes.Symbol);
-        frame.set(symbol2, symbol2);
-        this._emit('env.getFilter("' + name2.value + '").call(context, ');
-        this._compileAggregate(node2.args, frame);
-        this._emitLine(", " + this._makeCallback(symbol2));
-        this._addScopeLevel();
-      };
-      _proto.compileKeywordArgs = function compileKeywordArgs(node2, frame) {
-        this._emit("runtime.makeKeywordArgs(");
-        this.compileDict(node2, frame);
-        this._emit(")");
-      };
-      _proto.compileSet = function compileSet(node2, frame) {
-        var _this6 = this;
-        var ids = [];
-        node2.targets.forEach(function(target) {
-          var name2 = target.value;
-          var id = frame.lookup(name2);
-          if (id === null || id === void 0) {
-            id = _this6._tmpid();
-            _this6._emitLine("var " + id + ";");
-          }
-          ids.push(id);
-        });
-        if (node2.value) {
-          this._emit(ids.join(" = ") + " = ");
-          this._compileExpression(node2.value, frame);
-          this._emitLine(";");
-        } else {
-          this._emit(ids.join(" = ") + " = ");
-          this.compile(node2.body, frame);
-          this._emitLine(";");
-        }
-        node2.targets.forEach(function(target, i2) {
-          var id = ids[i2];
-          var name2 = target.value;
-          _this6._emitLine('frame.set("' + name2 + '", ' + id + ", true);");
-          _this6._emitLine("if(frame.topLevel) {");
-          _this6._emitLine('context.setVariable("' + name2 + '", ' + id + ");");
-          _this6._emitLine("}");
-          if (name2.charAt(0) !== "_") {
-            _this6._emitLine("if(frame.topLevel) {");
-            _this6._emitLine('context.addExport("' + name2 + '", ' + id + ");");
-            _this6._emitLine("}");
-          }
-        });
-      };
-      _proto.compileSwitch = function compileSwitch(node2, frame) {
-        var _this7 = this;
-        this._emit("switch (");
-        this.compile(node2.expr, frame);
-        this._emit(") {");
-        node2.cases.forEach(function(c3, i2) {
-          _this7._emit("case ");
-          _this7.compile(c3.cond, frame);
-          _this7._emit(": ");
-          _this7.compile(c3.body, frame);
-          if (c3.body.children.length) {
-            _this7._emitLine("break;");
-          }
-        });
-        if (node2.default) {
-          this._emit("default:");
-          this.compile(node2.default, frame);
-        }
-        this._emit("}");
-      };
-      _proto.compileIf = function compileIf(node2, frame, async) {
-        var _this8 = this;
-        this._emit("if(");
-        this._compileExpression(node2.cond, frame);
-        this._emitLine(") {");
-        this._withScopedSyntax(function() {
-          _this8.compile(node2.body, frame);
-          if (async) {
-            _this8._emit("cb()");
-          }
-        });
-        if (node2.else_) {
-          this._emitLine("}\nelse {");
-          this._withScopedSyntax(function() {
-            _this8.compile(node2.else_, frame);
-            if (async) {
-              _this8._emit("cb()");
-            }
-          });
-        } else if (async) {
-          this._emitLine("}\nelse {");
-          this._emit("cb()");
-        }
-        this._emitLine("}");
-      };
-      _proto.compileIfAsync = function compileIfAsync(node2, frame) {
-        this._emit("(function(cb) {");
-        this.compileIf(node2, frame, true);
-        this._emit("})(" + this._makeCallback());
-        this._addScopeLevel();
-      };
-      _proto._emitLoopBindings = function _emitLoopBindings(node2, arr, i2, len) {
-        var _this9 = this;
-        var bindings = [{
-          name: "index",
-          val: i2 + " + 1"
-        }, {
-          name: "index0",
-          val: i2
-        }, {
-          name: "revindex",
-          val: len + " - " + i2
-        }, {
-          name: "revindex0",
-          val: len + " - " + i2 + " - 1"
-        }, {
-          name: "first",
-          val: i2 + " === 0"
-        }, {
-          name: "last",
-          val: i2 + " === " + len + " - 1"
-        }, {
-          name: "length",
-          val: len
-        }];
-        bindings.forEach(function(b) {
-          _this9._emitLine('frame.set("loop.' + b.name + '", ' + b.val + ");");
-        });
-      };
-      _proto.compileFor = function compileFor(node2, frame) {
-        var _this10 = this;
-        var i2 = this._tmpid();
-        var len = this._tmpid();
-        var arr = this._tmpid();
-        frame = frame.push();
-        this._emitLine("frame = frame.push();");
-        this._emit("var " + arr + " = ");
-        this._compileExpression(node2.arr, frame);
-        this._emitLine(";");
-        this._emit("if(" + arr + ") {");
-        this._emitLine(arr + " = runtime.fromIterator(" + arr + ");");
-        if (node2.name instanceof nodes.Array) {
-          this._emitLine("var " + i2 + ";");
-          this._emitLine("if(runtime.isArray(" + arr + ")) {");
-          this._emitLine("var " + len + " = " + arr + ".length;");
-          this._emitLine("for(" + i2 + "=0; " + i2 + " < " + arr + ".length; " + i2 + "++) {");
-          node2.name.children.forEach(function(child, u2) {
-            var tid = _this10._tmpid();
-            _this10._emitLine("var " + tid + " = " + arr + "[" + i2 + "][" + u2 + "];");
-            _this10._emitLine('frame.set("' + child + '", ' + arr + "[" + i2 + "][" + u2 + "]);");
-            frame.set(node2.name.children[u2].value, tid);
-          });
-          this._emitLoopBindings(node2, arr, i2, len);
-          this._withScopedSyntax(function() {
-            _this10.compile(node2.body, frame);
-          });
-          this._emitLine("}");
-          this._emitLine("} else {");
-          var _node$name$children = node2.name.children, key = _node$name$children[0], val = _node$name$children[1];
-          var k = this._tmpid();
-          var v = this._tmpid();
-          frame.set(key.value, k);
-          frame.set(val.value, v);
-          this._emitLine(i2 + " = -1;");
-          this._emitLine("var " + len + " = runtime.keys(" + arr + ").length;");
-          this._emitLine("for(var " + k + " in " + arr + ") {");
-          this._emitLine(i2 + "++;");
-          this._emitLine("var " + v + " = " + arr + "[" + k + "];");
-          this._emitLine('frame.set("' + key.value + '", ' + k + ");");
-          this._emitLine('frame.set("' + val.value + '", ' + v + ");");
-          this._emitLoopBindings(node2, arr, i2, len);
-          this._withScopedSyntax(function() {
-            _this10.compile(node2.body, frame);
-          });
-          this._emitLine("}");
-          this._emitLine("}");
-        } else {
-          var _v = this._tmpid();
-          frame.set(node2.name.value, _v);
-          this._emitLine("var " + len + " = " + arr + ".length;");
-          this._emitLine("for(var " + i2 + "=0; " + i2 + " < " + arr + ".length; " + i2 + "++) {");
-          this._emitLine("var " + _v + " = " + arr + "[" + i2 + "];");
-          this._emitLine('frame.set("' + node2.name.value + '", ' + _v + ");");
-          this._emitLoopBindings(node2, arr, i2, len);
-          this._withScopedSyntax(function() {
-            _this10.compile(node2.body, frame);
-          });
-          this._emitLine("}");
-        }
-        this._emitLine("}");
-        if (node2.else_) {
-          this._emitLine("if (!" + len + ") {");
-          this.compile(node2.else_, frame);
-          this._emitLine("}");
-        }
-        this._emitLine("frame = frame.pop();");
-      };
-      _proto._compileAsyncLoop = function _compileAsyncLoop(node2, frame, parallel) {
-        var _this11 = this;
-        var i2 = this._tmpid();
-        var len = this._tmpid();
-        var arr = this._tmpid();
-        var asyncMethod = parallel ? "asyncAll" : "asyncEach";
-        frame = frame.push();
-        this._emitLine("frame = frame.push();");
-        this._emit("var " + arr + " = runtime.fromIterator(");
-        this._compileExpression(node2.arr, frame);
-        this._emitLine(");");
-        if (node2.name instanceof nodes.Array) {
-          var arrayLen = node2.name.children.length;
-          this._emit("runtime." + asyncMethod + "(" + arr + ", " + arrayLen + ", function(");
-          node2.name.children.forEach(function(name2) {
-            _this11._emit(name2.value + ",");
-          });
-          this._emit(i2 + "," + len + ",next) {");
-          node2.name.children.forEach(function(name2) {
-            var id2 = name2.value;
-            frame.set(id2, id2);
-            _this11._emitLine('frame.set("' + id2 + '", ' + id2 + ");");
-          });
-        } else {
-          var id = node2.name.value;
-          this._emitLine("runtime." + asyncMethod + "(" + arr + ", 1, function(" + id + ", " + i2 + ", " + len + ",next) {");
-          this._emitLine('frame.set("' + id + '", ' + id + ");");
-          frame.set(id, id);
-        }
-        this._emitLoopBindings(node2, arr, i2, len);
-        this._withScopedSyntax(function() {
-          var buf;
-          if (parallel) {
-            buf = _this11._pushBuffer();
-          }
-          _this11.compile(node2.body, frame);
-          _this11._emitLine("next(" + i2 + (buf ? "," + buf : "") + ");");
-          if (parallel) {
-            _this11._popBuffer();
-          }
-        });
-        var output2 = this._tmpid();
-        this._emitLine("}, " + this._makeCallback(output2));
-        this._addScopeLevel();
-        if (parallel) {
-          this._emitLine(this.buffer + " += " + output2 + ";");
-        }
-        if (node2.else_) {
-          this._emitLine("if (!" + arr + ".length) {");
-          this.compile(node2.else_, frame);
-          this._emitLine("}");
-        }
-        this._emitLine("frame = frame.pop();");
-      };
-      _proto.compileAsyncEach = function compileAsyncEach(node2, frame) {
-        this._compileAsyncLoop(node2, frame);
-      };
-      _proto.compileAsyncAll = function compileAsyncAll(node2, frame) {
-        this._compileAsyncLoop(node2, frame, true);
-      };
-      _proto._compileMacro = function _compileMacro(node2, frame) {
-        var _this12 = this;
-        var args = [];
-        var kwargs = null;
-        var funcId = "macro_" + this._tmpid();
-        var keepFrame = frame !== void 0;
-        node2.args.children.forEach(function(arg, i2) {
-          if (i2 === node2.args.children.length - 1 && arg instanceof nodes.Dict) {
-            kwargs = arg;
-          } else {
-            _this12.assertType(arg, nodes.Symbol);
-            args.push(arg);
-          }
-        });
-        var realNames = [].concat(args.map(function(n2) {
-          return "l_" + n2.value;
-        }), ["kwargs"]);
-        var argNames = args.map(function(n2) {
-          return '"' + n2.value + '"';
-        });
-        var kwargNames = (kwargs && kwargs.children || []).map(function(n2) {
-          return '"' + n2.key.value + '"';
-        });
-        var currFrame;
-        if (keepFrame) {
-          currFrame = frame.push(true);
-        } else {
-          currFrame = new Frame();
-        }
-        this._emitLines("var " + funcId + " = runtime.makeMacro(", "[" + argNames.join(", ") + "], ", "[" + kwargNames.join(", ") + "], ", "function (" + realNames.join(", ") + ") {", "var callerFrame = frame;", "frame = " + (keepFrame ? "frame.push(true);" : "new runtime.Frame();"), "kwargs = kwargs || {};", 'if (Object.prototype.hasOwnProperty.call(kwargs, "caller")) {', 'frame.set("caller", kwargs.caller); }');
-        args.forEach(function(arg) {
-          _this12._emitLine('frame.set("' + arg.value + '", l_' + arg.value + ");");
-          currFrame.set(arg.value, "l_" + arg.value);
-        });
-        if (kwargs) {
-          kwargs.children.forEach(function(pair) {
-            var name2 = pair.key.value;
-            _this12._emit('frame.set("' + name2 + '", ');
-            _this12._emit('Object.prototype.hasOwnProperty.call(kwargs, "' + name2 + '")');
-            _this12._emit(' ? kwargs["' + name2 + '"] : ');
-            _this12._compileExpression(pair.value, currFrame);
-            _this12._emit(");");
-          });
-        }
-        var bufferId = this._pushBuffer();
-        this._withScopedSyntax(function() {
-          _this12.compile(node2.body, currFrame);
-        });
-        this._emitLine("frame = " + (keepFrame ? "frame.pop();" : "callerFrame;"));
-        this._emitLine("return new runtime.SafeString(" + bufferId + ");");
-        this._emitLine("});");
-        this._popBuffer();
-        return funcId;
-      };
-      _proto.compileMacro = function compileMacro(node2, frame) {
-        var funcId = this._compileMacro(node2);
-        var name2 = node2.name.value;
-        frame.set(name2, funcId);
-        if (frame.parent) {
-          this._emitLine('frame.set("' + name2 + '", ' + funcId + ");");
-        } else {
-          if (node2.name.value.charAt(0) !== "_") {
-            this._emitLine('context.addExport("' + name2 + '");');
-          }
-          this._emitLine('context.setVariable("' + name2 + '", ' + funcId + ");");
-        }
-      };
-      _proto.compileCaller = function compileCaller(node2, frame) {
-        this._emit("(function (){");
-        var funcId = this._compileMacro(node2, frame);
-        this._emit("return " + funcId + ";})()");
-      };
-      _proto._compileGetTemplate = function _compileGetTemplate(node2, frame, eagerCompile, ignoreMissing) {
-        var parentTemplateId = this._tmpid();
-        var parentName = this._templateName();
-        var cb = this._makeCallback(parentTemplateId);
-        var eagerCompileArg = eagerCompile ? "true" : "false";
-        var ignoreMissingArg = ignoreMissing ? "true" : "false";
-        this._emit("env.getTemplate(");
-        this._compileExpression(node2.template, frame);
-        this._emitLine(", " + eagerCompileArg + ", " + parentName + ", " + ignoreMissingArg + ", " + cb);
-        return parentTemplateId;
-      };
-      _proto.compileImport = function compileImport(node2, frame) {
-        var target = node2.target.value;
-        var id = this._compileGetTemplate(node2, frame, false, false);
-        this._addScopeLevel();
-        this._emitLine(id + ".getExported(" + (node2.withContext ? "context.getVariables(), frame, " : "") + this._makeCallback(id));
-        this._addScopeLevel();
-        frame.set(target, id);
-        if (frame.parent) {
-          this._emitLine('frame.set("' + target + '", ' + id + ");");
-        } else {
-          this._emitLine('context.setVariable("' + target + '", ' + id + ");");
-        }
-      };
-      _proto.compileFromImport = function compileFromImport(node2, frame) {
-        var _this13 = this;
-        var importedId = this._compileGetTemplate(node2, frame, false, false);
-        this._addScopeLevel();
-        this._emitLine(importedId + ".getExported(" + (node2.withContext ? "context.getVariables(), frame, " : "") + this._makeCallback(importedId));
-        this._addScopeLevel();
-        node2.names.children.forEach(function(nameNode) {
-          var name2;
-          var alias;
-          var id = _this13._tmpid();
-          if (nameNode instanceof nodes.Pair) {
-            name2 = nameNode.key.value;
-            alias = nameNode.value.value;
-          } else {
-            name2 = nameNode.value;
-            alias = name2;
-          }
-          _this13._emitLine("if(Object.prototype.hasOwnProperty.call(" + importedId + ', "' + name2 + '")) {');
-          _this13._emitLine("var " + id + " = " + importedId + "." + name2 + ";");
-          _this13._emitLine("} else {");
-          _this13._emitLine(`cb(new Error("cannot import '` + name2 + `'")); return;`);
-          _this13._emitLine("}");
-          frame.set(alias, id);
-          if (frame.parent) {
-            _this13._emitLine('frame.set("' + alias + '", ' + id + ");");
-          } else {
-            _this13._emitLine('context.setVariable("' + alias + '", ' + id + ");");
-          }
-        });
-      };
-      _proto.compileBlock = function compileBlock(node2) {
-        var id = this._tmpid();
-        if (!this.inBlock) {
-          this._emit('(parentTemplate ? function(e, c, f, r, cb) { cb(""); } : ');
-        }
-        this._emit('context.getBlock("' + node2.name.value + '")');
-        if (!this.inBlock) {
-          this._emit(")");
-        }
-        this._emitLine("(env, context, frame, runtime, " + this._makeCallback(id));
-        this._emitLine(this.buffer + " += " + id + ";");
-        this._addScopeLevel();
-      };
-      _proto.compileSuper = function compileSuper(node2, frame) {
-        var name2 = node2.blockName.value;
-        var id = node2.symbol.value;
-        var cb = this._makeCallback(id);
-        this._emitLine('context.getSuper(env, "' + name2 + '", b_' + name2 + ", frame, runtime, " + cb);
-        this._emitLine(id + " = runtime.markSafe(" + id + ");");
-        this._addScopeLevel();
-        frame.set(id, id);
-      };
-      _proto.compileExtends = function compileExtends(node2, frame) {
-        var k = this._tmpid();
-        var parentTemplateId = this._compileGetTemplate(node2, frame, true, false);
-        this._emitLine("parentTemplate = " + parentTemplateId);
-        this._emitLine("for(var " + k + " in parentTemplate.blocks) {");
-        this._emitLine("context.addBlock(" + k + ", parentTemplate.blocks[" + k + "]);");
-        this._emitLine("}");
-        this._addScopeLevel();
-      };
-      _proto.compileInclude = function compileInclude(node2, frame) {
-        this._emitLine("var tasks = [];");
-        this._emitLine("tasks.push(");
-        this._emitLine("function(callback) {");
-        var id = this._compileGetTemplate(node2, frame, false, node2.ignoreMissing);
-        this._emitLine("callback(null," + id + ");});");
-        this._emitLine("});");
-        var id2 = this._tmpid();
-        this._emitLine("tasks.push(");
-        this._emitLine("function(template, callback){");
-        this._emitLine("template.render(context.getVariables(), frame, " + this._makeCallback(id2));
-        this._emitLine("callback(null," + id2 + ");});");
-        this._emitLine("});");
-        this._emitLine("tasks.push(");
-        this._emitLine("function(result, callback){");
-        this._emitLine(this.buffer + " += result;");
-        this._emitLine("callback(null);");
-        this._emitLine("});");
-        this._emitLine("env.waterfall(tasks, function(){");
-        this._addScopeLevel();
-      };
-      _proto.compileTemplateData = function compileTemplateData(node2, frame) {
-        this.compileLiteral(node2, frame);
-      };
-      _proto.compileCapture = function compileCapture(node2, frame) {
-        var _this14 = this;
-        var buffer = this.buffer;
-        this.buffer = "output";
-        this._emitLine("(function() {");
-        this._emitLine('var output = "";');
-        this._withScopedSyntax(function() {
-          _this14.compile(node2.body, frame);
-        });
-        this._emitLine("return output;");
-        this._emitLine("})()");
-        this.buffer = buffer;
-      };
-      _proto.compileOutput = function compileOutput(node2, frame) {
-        var _this15 = this;
-        var children = node2.children;
-        children.forEach(function(child) {
-          if (child instanceof nodes.TemplateData) {
-            if (child.value) {
-              _this15._emit(_this15.buffer + " += ");
-              _this15.compileLiteral(child, frame);
-              _this15._emitLine(";");
-            }
-          } else {
-            _this15._emit(_this15.buffer + " += runtime.suppressValue(");
-            if (_this15.throwOnUndefined) {
-              _this15._emit("runtime.ensureDefined(");
-            }
-            _this15.compile(child, frame);
-            if (_this15.throwOnUndefined) {
-              _this15._emit("," + node2.lineno + "," + node2.colno + ")");
-            }
-            _this15._emit(", env.opts.autoescape);\n");
-          }
-        });
-      };
-      _proto.compileRoot = function compileRoot(node2, frame) {
-        var _this16 = this;
-        if (frame) {
-          this.fail("compileRoot: root node can't have frame");
-        }
-        frame = new Frame();
-        this._emitFuncBegin(node2, "root");
-        this._emitLine("var parentTemplate = null;");
-        this._compileChildren(node2, frame);
-        this._emitLine("if(parentTemplate) {");
-        this._emitLine("parentTemplate.rootRenderFunc(env, context, frame, runtime, cb);");
-        this._emitLine("} else {");
-        this._emitLine("cb(null, " + this.buffer + ");");
-        this._emitLine("}");
-        this._emitFuncEnd(true);
-        this.inBlock = true;
-        var blockNames = [];
-        var blocks = node2.findAll(nodes.Block);
-        blocks.forEach(function(block, i2) {
-          var name2 = block.name.value;
-          if (blockNames.indexOf(name2) !== -1) {
-            throw new Error('Block "' + name2 + '" defined more than once.');
-          }
-          blockNames.push(name2);
-          _this16._emitFuncBegin(block, "b_" + name2);
-          var tmpFrame = new Frame();
-          _this16._emitLine("var frame = frame.push(true);");
-          _this16.compile(block.body, tmpFrame);
-          _this16._emitFuncEnd();
-        });
-        this._emitLine("return {");
-        blocks.forEach(function(block, i2) {
-          var blockName = "b_" + block.name.value;
-          _this16._emitLine(blockName + ": " + blockName + ",");
-        });
-        this._emitLine("root: root\n};");
-      };
-      _proto.compile = function compile2(node2, frame) {
-        var _compile = this["compile" + node2.typename];
-        if (_compile) {
-          _compile.call(this, node2, frame);
-        } else {
-          this.fail("compile: Cannot compile node: " + node2.typename, node2.lineno, node2.colno);
-        }
-      };
-      _proto.getCode = function getCode() {
-        return this.codebuf.join("");
-      };
-      return Compiler2;
-    })(Obj);
-    module.exports = {
-      compile: function compile2(src, asyncFilters, extensions, name2, opts) {
-        if (opts === void 0) {
-          opts = {};
-        }
-        var c3 = new Compiler(name2, opts.throwOnUndefined);
-        var preprocessors = (extensions || []).map(function(ext) {
-          return ext.preprocess;
-        }).filter(function(f) {
-          return !!f;
-        });
-        var processedSrc = preprocessors.reduce(function(s, processor) {
-          return processor(s);
-        }, src);
-        c3.compile(transformer.transform(parser.parse(processedSrc, extensions, opts), asyncFilters, name2));
-        return c3.getCode();
-      },
-      Compiler
-    };
-  }
-});
-
-// node_modules/nunjucks/src/filters.js
-var require_filters = __commonJS({
-  "node_modules/nunjucks/src/filters.js"(exports, module) {
-    "use strict";
-    var lib = require_lib();
-    var r = require_runtime();
-    var _exports = module.exports = {};
-    function normalize(value, defaultValue) {
-      if (value === null || value === void 0 || value === false) {
-        return defaultValue;
-      }
-      return value;
-    }
-    _exports.abs = Math.abs;
-    function isNaN2(num) {
-      return num !== num;
-    }
-    function batch(arr, linecount, fillWith) {
-      var i2;
-      var res = [];
-      var tmp = [];
-      for (i2 = 0; i2 < arr.length; i2++) {
-        if (i2 % linecount === 0 && tmp.length) {
-          res.push(tmp);
-          tmp = [];
-        }
-        tmp.push(arr[i2]);
-      }
-      if (tmp.length) {
-        if (fillWith) {
-          for (i2 = tmp.length; i2 < linecount; i2++) {
-            tmp.push(fillWith);
-          }
-        }
-        res.push(tmp);
-      }
-      return res;
-    }
-    _exports.batch = batch;
-    function capitalize(str) {
-      str = normalize(str, "");
-      var ret = str.toLowerCase();
-      return r.copySafeness(str, ret.charAt(0).toUpperCase() + ret.slice(1));
-    }
-    _exports.capitalize = capitalize;
-    function center(str, width) {
-      str = normalize(str, "");
-      width = width || 80;
-      if (str.length >= width) {
-        return str;
-      }
-      var spaces = width - str.length;
-      var pre = lib.repeat(" ", spaces / 2 - spaces % 2);
-      var post = lib.repeat(" ", spaces / 2);
-      return r.copySafeness(str, pre + str + post);
-    }
-    _exports.center = center;
-    function default_(val, def, bool) {
-      if (bool) {
-        return val || def;
-      } else {
-        return val !== void 0 ? val : def;
-      }
-    }
-    _exports["default"] = default_;
-    function dictsort(val, caseSensitive, by) {
-      if (!lib.isObject(val)) {
-        throw new lib.TemplateError("dictsort filter: val must be an object");
-      }
-      var array2 = [];
-      for (var k in val) {
-        array2.push([k, val[k]]);
-      }
-      var si;
-      if (by === void 0 || by === "key") {
-        si = 0;
-      } else if (by === "value") {
-        si = 1;
-      } else {
-        throw new lib.TemplateError("dictsort filter: You can only sort by either key or value");
-      }
-      array2.sort(function(t1, t2) {
-        var a2 = t1[si];
-        var b = t2[si];
-        if (!caseSensitive) {
-          if (lib.isString(a2)) {
-            a2 = a2.toUpperCase();
-          }
-          if (lib.isString(b)) {
-            b = b.toUpperCase();
-          }
-        }
-        return a2 > b ? 1 : a2 === b ? 0 : -1;
-      });
-      return array2;
-    }
-    _exports.dictsort = dictsort;
-    function dump(obj, spaces) {
-      return JSON.stringify(obj, null, spaces);
-    }
-    _exports.dump = dump;
-    function escape(str) {
-      if (str instanceof r.SafeString) {
-        return str;
-      }
-      str = str === null || str === void 0 ? "" : str;
-      return r.markSafe(lib.escape(str.toString()));
-    }
-    _exports.escape = escape;
-    function safe(str) {
-      if (str instanceof r.SafeString) {
-        return str;
-      }
-      str = str === null || str === void 0 ? "" : str;
-      return r.markSafe(str.toString());
-    }
-    _exports.safe = safe;
-    function first(arr) {
-      return arr[0];
-    }
-    _exports.first = first;
-    function forceescape(str) {
-      str = str === null || str === void 0 ? "" : str;
-      return r.markSafe(lib.escape(str.toString()));
-    }
-    _exports.forceescape = forceescape;
-    function groupby(arr, attr) {
-      return lib.groupBy(arr, attr, this.env.opts.throwOnUndefined);
-    }
-    _exports.groupby = groupby;
-    function indent(str, width, indentfirst) {
-      str = normalize(str, "");
-      if (str === "") {
-        return "";
-      }
-      width = width || 4;
-      var lines = str.split("\n");
-      var sp = lib.repeat(" ", width);
-      var res = lines.map(function(l, i2) {
-        return i2 === 0 && !indentfirst ? l : "" + sp + l;
-      }).join("\n");
-      return r.copySafeness(str, res);
-    }
-    _exports.indent = indent;
-    function join(arr, del, attr) {
-      del = del || "";
-      if (attr) {
-        arr = lib.map(arr, function(v) {
-          return v[attr];
-        });
-      }
-      return arr.join(del);
-    }
-    _exports.join = join;
-    function last(arr) {
-      return arr[arr.length - 1];
-    }
-    _exports.last = last;
-    function lengthFilter(val) {
-      var value = normalize(val, "");
-      if (value !== void 0) {
-        if (typeof Map === "function" && value instanceof Map || typeof Set === "function" && value instanceof Set) {
-          return value.size;
-        }
-        if (lib.isObject(value) && !(value instanceof r.SafeString)) {
-          return lib.keys(value).length;
-        }
-        return value.length;
-      }
-      return 0;
-    }
-    _exports.length = lengthFilter;
-    function list2(val) {
-      if (lib.isString(val)) {
-        return val.split("");
-      } else if (lib.isObject(val)) {
-        return lib._entries(val || {}).map(function(_ref) {
-          var key = _ref[0], value = _ref[1];
-          return {
-            key,
-            value
-          };
-        });
-      } else if (lib.isArray(val)) {
-        return val;
-      } else {
-        throw new lib.TemplateError("list filter: type not iterable");
-      }
-    }
-    _exports.list = list2;
-    function lower(str) {
-      str = normalize(str, "");
-      return str.toLowerCase();
-    }
-    _exports.lower = lower;
-    function nl2br(str) {
-      if (str === null || str === void 0) {
-        return "";
-      }
-      return r.copySafeness(str, str.replace(/\r\n|\n/g, "<br />\n"));
-    }
-    _exports.nl2br = nl2br;
-    function random(arr) {
-      return arr[Math.floor(Math.random() * arr.length)];
-    }
-    _exports.random = random;
-    function getSelectOrReject(expectedTestResult) {
-      function filter(arr, testName, secondArg) {
-        if (testName === void 0) {
-          testName = "truthy";
-        }
-        var context = this;
-        var test = context.env.getTest(testName);
-        return lib.toArray(arr).filter(function examineTestResult(item) {
-          return test.call(context, item, secondArg) === expectedTestResult;
-        });
-      }
-      return filter;
-    }
-    _exports.reject = getSelectOrReject(false);
-    function rejectattr(arr, attr) {
-      return arr.filter(function(item) {
-        return !item[attr];
-      });
-    }
-    _exports.rejectattr = rejectattr;
-    _exports.select = getSelectOrReject(true);
-    function selectattr(arr, attr) {
-      return arr.filter(function(item) {
-        return !!item[attr];
-      });
-    }
-    _exports.selectattr = selectattr;
-    function replace(str, old, new_, maxCount) {
-      var originalStr = str;
-      if (old instanceof RegExp) {
-        return str.replace(old, new_);
-      }
-      if (typeof maxCount === "undefined") {
-        maxCount = -1;
-      }
-      var res = "";
-      if (typeof old === "number") {
-        old = "" + old;
-      } else if (typeof old !== "string") {
-        return str;
-      }
-      if (typeof str === "number") {
-        str = "" + str;
-      }
-      if (typeof str !== "string" && !(str instanceof r.SafeString)) {
-        return str;
-      }
-      if (old === "") {
-        res = new_ + str.split("").join(new_) + new_;
-        return r.copySafeness(str, res);
-      }
-      var nextIndex = str.indexOf(old);
-      if (maxCount === 0 || nextIndex === -1) {
-        return str;
-      }
-      var pos = 0;
-      var count3 = 0;
-      while (nextIndex > -1 && (maxCount === -1 || count3 < maxCount)) {
-        res += str.substring(pos, nextIndex) + new_;
-        pos = nextIndex + old.length;
-        count3++;
-        nextIndex = str.indexOf(old, pos);
-      }
-      if (pos < str.length) {
-        res += str.substring(pos);
-      }
-      return r.copySafeness(originalStr, res);
-    }
-    _exports.replace = replace;
-    function reverse(val) {
-      var arr;
-      if (lib.isString(val)) {
-        arr = list2(val);
-      } else {
-        arr = lib.map(val, function(v) {
-          return v;
-        });
-      }
-      arr.reverse();
-      if (lib.isString(val)) {
-        return r.copySafeness(val, arr.join(""));
-      }
-      return arr;
-    }
-    _exports.reverse = reverse;
-    function round(val, precision, method) {
-      precision = precision || 0;
-      var factor = Math.pow(10, precision);
-      var rounder;
-      if (method === "ceil") {
-        rounder = Math.ceil;
-      } else if (method === "floor") {
-        rounder = Math.floor;
-      } else {
-        rounder = Math.round;
-      }
-      return rounder(val * factor) / factor;
-    }
-    _exports.round = round;
-    function slice(arr, slices, fillWith) {
-      var sliceLength = Math.floor(arr.length / slices);
-      var extra = arr.length % slices;
-      var res = [];
-      var offset = 0;
-      for (var i2 = 0; i2 < slices; i2++) {
-        var start = offset + i2 * sliceLength;
-        if (i2 < extra) {
-          offset++;
-        }
-        var end = offset + (i2 + 1) * sliceLength;
-        var currSlice = arr.slice(start, end);
-        if (fillWith && i2 >= extra) {
-          currSlice.push(fillWith);
-        }
-        res.push(currSlice);
-      }
-      return res;
-    }
-    _exports.slice = slice;
-    function sum(arr, attr, start) {
-      if (start === void 0) {
-        start = 0;
-      }
-      if (attr) {
-        arr = lib.map(arr, function(v) {
-          return v[attr];
-        });
-      }
-      return start + arr.reduce(function(a2, b) {
-        return a2 + b;
-      }, 0);
-    }
-    _exports.sum = sum;
-    _exports.sort = r.makeMacro(["value", "reverse", "case_sensitive", "attribute"], [], function sortFilter(arr, reversed, caseSens, attr) {
-      var _this = this;
-      var array2 = lib.map(arr, function(v) {
-        return v;
-      });
-      var getAttribute = lib.getAttrGetter(attr);
-      array2.sort(function(a2, b) {
-        var x = attr ? getAttribute(a2) : a2;
-        var y = attr ? getAttribute(b) : b;
-        if (_this.env.opts.throwOnUndefined && attr && (x === void 0 || y === void 0)) {
-          throw new TypeError('sort: attribute "' + attr + '" resolved to undefined');
-        }
-        if (!caseSens && lib.isString(x) && lib.isString(y)) {
-          x = x.toLowerCase();
-          y = y.toLowerCase();
-        }
-        if (x < y) {
-          return reversed ? 1 : -1;
-        } else if (x > y) {
-          return reversed ? -1 : 1;
-        } else {
-          return 0;
-        }
-      });
-      return array2;
-    });
-    function string4(obj) {
-      return r.copySafeness(obj, obj);
-    }
-    _exports.string = string4;
-    function striptags(input2, preserveLinebreaks) {
-      input2 = normalize(input2, "");
-      var tags = /<\/?([a-z][a-z0-9]*)\b[^>]*>|<!--[\s\S]*?-->/gi;
-      var trimmedInput = trim(input2.replace(tags, ""));
-      var res = "";
-      if (preserveLinebreaks) {
-        res = trimmedInput.replace(/^ +| +$/gm, "").replace(/ +/g, " ").replace(/(\r\n)/g, "\n").replace(/\n\n\n+/g, "\n\n");
-      } else {
-        res = trimmedInput.replace(/\s+/gi, " ");
-      }
-      return r.copySafeness(input2, res);
-    }
-    _exports.striptags = striptags;
-    function title(str) {
-      str = normalize(str, "");
-      var words = str.split(" ").map(function(word) {
-        return capitalize(word);
-      });
-      return r.copySafeness(str, words.join(" "));
-    }
-    _exports.title = title;
-    function trim(str) {
-      return r.copySafeness(str, str.replace(/^\s*|\s*$/g, ""));
-    }
-    _exports.trim = trim;
-    function truncate(input2, length, killwords, end) {
-      var orig = input2;
-      input2 = normalize(input2, "");
-      length = length || 255;
-      if (input2.length <= length) {
-        return input2;
-      }
-      if (killwords) {
-        input2 = input2.substring(0, length);
-      } else {
-        var idx = input2.lastIndexOf(" ", length);
-        if (idx === -1) {
-          idx = length;
-        }
-        input2 = input2.substring(0, idx);
-      }
-      input2 += end !== void 0 && end !== null ? end : "...";
-      return r.copySafeness(orig, input2);
-    }
-    _exports.truncate = truncate;
-    function upper(str) {
-      str = normalize(str, "");
-      return str.toUpperCase();
-    }
-    _exports.upper = upper;
-    function urlencode(obj) {
-      var enc = encodeURIComponent;
-      if (lib.isString(obj)) {
-        return enc(obj);
-      } else {
-        var keyvals = lib.isArray(obj) ? obj : lib._entries(obj);
-        return keyvals.map(function(_ref2) {
-          var k = _ref2[0], v = _ref2[1];
-          return enc(k) + "=" + enc(v);
-        }).join("&");
-      }
-    }
-    _exports.urlencode = urlencode;
-    var puncRe = /^(?:\(|<|&lt;)?(.*?)(?:\.|,|\)|\n|&gt;)?$/;
-    var emailRe = /^[\w.!#$%&'*+\-\/=?\^`{|}~]+@[a-z\d\-]+(\.[a-z\d\-]+)+$/i;
-    var httpHttpsRe = /^https?:\/\/.*$/;
-    var wwwRe = /^www\./;
-    var tldRe = /\.(?:org|net|com)(?:\:|\/|$)/;
-    function urlize(str, length, nofollow) {
-      if (isNaN2(length)) {
-        length = Infinity;
-      }
-      var noFollowAttr = nofollow === true ? ' rel="nofollow"' : "";
-      var words = str.split(/(\s+)/).filter(function(word) {
-        return word && word.length;
-      }).map(function(word) {
-        var matches = word.match(puncRe);
-        var possibleUrl = matches ? matches[1] : word;
-        var shortUrl = possibleUrl.substr(0, length);
-        if (httpHttpsRe.test(possibleUrl)) {
-          return '<a href="' + possibleUrl + '"' + noFollowAttr + ">" + shortUrl + "</a>";
-        }
-        if (wwwRe.test(possibleUrl)) {
-          return '<a href="http://' + possibleUrl + '"' + noFollowAttr + ">" + shortUrl + "</a>";
-        }
-        if (emailRe.test(possibleUrl)) {
-          return '<a href="mailto:' + possibleUrl + '">' + possibleUrl + "</a>";
-        }
-        if (tldRe.test(possibleUrl)) {
-          return '<a href="http://' + possibleUrl + '"' + noFollowAttr + ">" + shortUrl + "</a>";
-        }
-        return word;
-      });
-      return words.join("");
-    }
-    _exports.urlize = urlize;
-    function wordcount(str) {
-      str = normalize(str, "");
-      var words = str ? str.match(/\w+/g) : null;
-      return words ? words.length : null;
-    }
-    _exports.wordcount = wordcount;
-    function float(val, def) {
-      var res = parseFloat(val);
-      return isNaN2(res) ? def : res;
-    }
-    _exports.float = float;
-    var intFilter = r.makeMacro(["value", "default", "base"], [], function doInt(value, defaultValue, base) {
-      if (base === void 0) {
-        base = 10;
-      }
-      var res = parseInt(value, base);
-      return isNaN2(res) ? defaultValue : res;
-    });
-    _exports.int = intFilter;
-    _exports.d = _exports.default;
-    _exports.e = _exports.escape;
-  }
-});
-
-// node_modules/nunjucks/src/loader.js
-var require_loader = __commonJS({
-  "node_modules/nunjucks/src/loader.js"(exports, module) {
-    "use strict";
-    function _inheritsLoose(subClass, superClass) {
-      subClass.prototype = Object.create(superClass.prototype);
-      subClass.prototype.constructor = subClass;
-      _setPrototypeOf(subClass, superClass);
-    }
-    function _setPrototypeOf(o2, p) {
-      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
-        o3.__proto__ = p2;
-        return o3;
-      };
-      return _setPrototypeOf(o2, p);
-    }
-    var path22 = __require("path");
-    var _require = require_object();
-    var EmitterObj = _require.EmitterObj;
-    module.exports = /* @__PURE__ */ (function(_EmitterObj) {
-      _inheritsLoose(Loader, _EmitterObj);
-      function Loader() {
-        return _EmitterObj.apply(this, arguments) || this;
-      }
-      var _proto = Loader.prototype;
-      _proto.resolve = function resolve(from, to) {
-        return path22.resolve(path22.dirname(from), to);
-      };
-      _proto.isRelative = function isRelative(filename) {
-        return filename.indexOf("./") === 0 || filename.indexOf("../") === 0;
-      };
-      return Loader;
-    })(EmitterObj);
-  }
-});
-
-// node_modules/nunjucks/src/precompiled-loader.js
-var require_precompiled_loader = __commonJS({
-  "node_modules/nunjucks/src/precompiled-loader.js"(exports, module) {
-    "use strict";
-    function _inheritsLoose(subClass, superClass) {
-      subClass.prototype = Object.create(superClass.prototype);
-      subClass.prototype.constructor = subClass;
-      _setPrototypeOf(subClass, superClass);
-    }
-    function _setPrototypeOf(o2, p) {
-      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
-        o3.__proto__ = p2;
-        return o3;
-      };
-      return _setPrototypeOf(o2, p);
-    }
-    var Loader = require_loader();
-    var PrecompiledLoader = /* @__PURE__ */ (function(_Loader) {
-      _inheritsLoose(PrecompiledLoader2, _Loader);
-      function PrecompiledLoader2(compiledTemplates) {
-        var _this;
-        _this = _Loader.call(this) || this;
-        _this.precompiled = compiledTemplates || {};
-        return _this;
-      }
-      var _proto = PrecompiledLoader2.prototype;
-      _proto.getSource = function getSource(name2) {
-        if (this.precompiled[name2]) {
-          return {
-            src: {
-              type: "code",
-              obj: this.precompiled[name2]
-            },
-            path: name2
-          };
-        }
-        return null;
-      };
-      return PrecompiledLoader2;
-    })(Loader);
-    module.exports = {
-      PrecompiledLoader
-    };
-  }
-});
-
-// node_modules/nunjucks/src/node-loaders.js
-var require_node_loaders = __commonJS({
-  "node_modules/nunjucks/src/node-loaders.js"(exports, module) {
-    "use strict";
-    function _inheritsLoose(subClass, superClass) {
-      subClass.prototype = Object.create(superClass.prototype);
-      subClass.prototype.constructor = subClass;
-      _setPrototypeOf(subClass, superClass);
-    }
-    function _setPrototypeOf(o2, p) {
-      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
-        o3.__proto__ = p2;
-        return o3;
-      };
-      return _setPrototypeOf(o2, p);
-    }
-    var fs = __require("fs");
-    var path22 = __require("path");
-    var Loader = require_loader();
-    var _require = require_precompiled_loader();
-    var PrecompiledLoader = _require.PrecompiledLoader;
-    var chokidar;
-    var FileSystemLoader = /* @__PURE__ */ (function(_Loader) {
-      _inheritsLoose(FileSystemLoader2, _Loader);
-      function FileSystemLoader2(searchPaths, opts) {
-        var _this;
-        _this = _Loader.call(this) || this;
-        if (typeof opts === "boolean") {
-          console.log("[nunjucks] Warning: you passed a boolean as the second argument to FileSystemLoader, but it now takes an options object. See http://mozilla.github.io/nunjucks/api.html#filesystemloader");
-        }
-        opts = opts || {};
-        _this.pathsToNames = {};
-        _this.noCache = !!opts.noCache;
-        if (searchPaths) {
-          searchPaths = Array.isArray(searchPaths) ? searchPaths : [searchPaths];
-          _this.searchPaths = searchPaths.map(path22.normalize);
-        } else {
-          _this.searchPaths = ["."];
-        }
-        if (opts.watch) {
-          try {
-            chokidar = __require("chokidar");
-          } catch (e) {
-            throw new Error("watch requires chokidar to be installed");
-          }
-          var paths = _this.searchPaths.filter(fs.existsSync);
-          var watcher = chokidar.watch(paths);
-          watcher.on("all", function(event, fullname) {
-            fullname = path22.resolve(fullname);
-            if (event === "change" && fullname in _this.pathsToNames) {
-              _this.emit("update", _this.pathsToNames[fullname], fullname);
-            }
-          });
-          watcher.on("error", function(error62) {
-            console.log("Watcher error: " + error62);
-          });
-        }
-        return _this;
-      }
-      var _proto = FileSystemLoader2.prototype;
-      _proto.getSource = function getSource(name2) {
-        var fullpath = null;
-        var paths = this.searchPaths;
-        for (var i2 = 0; i2 < paths.length; i2++) {
-          var basePath = path22.resolve(paths[i2]);
-          var p = path22.resolve(paths[i2], name2);
-          if (p.indexOf(basePath) === 0 && fs.existsSync(p)) {
-            fullpath = p;
-            break;
-          }
-        }
-        if (!fullpath) {
-          return null;
-        }
-        this.pathsToNames[fullpath] = name2;
-        var source = {
-          src: fs.readFileSync(fullpath, "utf-8"),
-          path: fullpath,
-          noCache: this.noCache
-        };
-        this.emit("load", name2, source);
-        return source;
-      };
-      return FileSystemLoader2;
-    })(Loader);
-    var NodeResolveLoader = /* @__PURE__ */ (function(_Loader2) {
-      _inheritsLoose(NodeResolveLoader2, _Loader2);
-      function NodeResolveLoader2(opts) {
-        var _this2;
-        _this2 = _Loader2.call(this) || this;
-        opts = opts || {};
-        _this2.pathsToNames = {};
-        _this2.noCache = !!opts.noCache;
-        if (opts.watch) {
-          try {
-            chokidar = __require("chokidar");
-          } catch (e) {
-            throw new Error("watch requires chokidar to be installed");
-          }
-          _this2.watcher = chokidar.watch();
-          _this2.watcher.on("change", function(fullname) {
-            _this2.emit("update", _this2.pathsToNames[fullname], fullname);
-          });
-          _this2.watcher.on("error", function(error62) {
-            console.log("Watcher error: " + error62);
-          });
-          _this2.on("load", function(name2, source) {
-            _this2.watcher.add(source.path);
-          });
-        }
-        return _this2;
-      }
-      var _proto2 = NodeResolveLoader2.prototype;
-      _proto2.getSource = function getSource(name2) {
-        if (/^\.?\.?(\/|\\)/.test(name2)) {
-          return null;
-        }
-        if (/^[A-Z]:/.test(name2)) {
-          return null;
-        }
-        var fullpath;
-        try {
-          fullpath = __require.resolve(name2);
-        } catch (e) {
-          return null;
-        }
-        this.pathsToNames[fullpath] = name2;
-        var source = {
-          src: fs.readFileSync(fullpath, "utf-8"),
-          path: fullpath,
-          noCache: this.noCache
-        };
-        this.emit("load", name2, source);
-        return source;
-      };
-      return NodeResolveLoader2;
-    })(Loader);
-    module.exports = {
-      FileSystemLoader,
-      PrecompiledLoader,
-      NodeResolveLoader
-    };
-  }
-});
-
-// node_modules/nunjucks/src/loaders.js
-var require_loaders = __commonJS({
-  "node_modules/nunjucks/src/loaders.js"(exports, module) {
-    "use strict";
-    module.exports = require_node_loaders();
-  }
-});
-
-// node_modules/nunjucks/src/tests.js
-var require_tests = __commonJS({
-  "node_modules/nunjucks/src/tests.js"(exports) {
-    "use strict";
-    var SafeString = require_runtime().SafeString;
-    function callable(value) {
-      return typeof value === "function";
-    }
-    exports.callable = callable;
-    function defined(value) {
-      return value !== void 0;
-    }
-    exports.defined = defined;
-    function divisibleby(one, two) {
-      return one % two === 0;
-    }
-    exports.divisibleby = divisibleby;
-    function escaped(value) {
-      return value instanceof SafeString;
-    }
-    exports.escaped = escaped;
-    function equalto(one, two) {
-      return one === two;
-    }
-    exports.equalto = equalto;
-    exports.eq = exports.equalto;
-    exports.sameas = exports.equalto;
-    function even(value) {
-      return value % 2 === 0;
-    }
-    exports.even = even;
-    function falsy(value) {
-      return !value;
-    }
-    exports.falsy = falsy;
-    function ge(one, two) {
-      return one >= two;
-    }
-    exports.ge = ge;
-    function greaterthan(one, two) {
-      return one > two;
-    }
-    exports.greaterthan = greaterthan;
-    exports.gt = exports.greaterthan;
-    function le(one, two) {
-      return one <= two;
-    }
-    exports.le = le;
-    function lessthan(one, two) {
-      return one < two;
-    }
-    exports.lessthan = lessthan;
-    exports.lt = exports.lessthan;
-    function lower(value) {
-      return value.toLowerCase() === value;
-    }
-    exports.lower = lower;
-    function ne(one, two) {
-      return one !== two;
-    }
-    exports.ne = ne;
-    function nullTest(value) {
-      return value === null;
-    }
-    exports.null = nullTest;
-    function number4(value) {
-      return typeof value === "number";
-    }
-    exports.number = number4;
-    function odd(value) {
-      return value % 2 === 1;
-    }
-    exports.odd = odd;
-    function string4(value) {
-      return typeof value === "string";
-    }
-    exports.string = string4;
-    function truthy(value) {
-      return !!value;
-    }
-    exports.truthy = truthy;
-    function undefinedTest(value) {
-      return value === void 0;
-    }
-    exports.undefined = undefinedTest;
-    function upper(value) {
-      return value.toUpperCase() === value;
-    }
-    exports.upper = upper;
-    function iterable(value) {
-      if (typeof Symbol !== "undefined") {
-        return !!value[Symbol.iterator];
-      } else {
-        return Array.isArray(value) || typeof value === "string";
-      }
-    }
-    exports.iterable = iterable;
-    function mapping(value) {
-      var bool = value !== null && value !== void 0 && typeof value === "object" && !Array.isArray(value);
-      if (Set) {
-        return bool && !(value instanceof Set);
-      } else {
-        return bool;
-      }
-    }
-    exports.mapping = mapping;
-  }
-});
-
-// node_modules/nunjucks/src/globals.js
-var require_globals = __commonJS({
-  "node_modules/nunjucks/src/globals.js"(exports, module) {
-    "use strict";
-    function _cycler(items) {
-      var index = -1;
-      return {
-        current: null,
-        reset: function reset2() {
-          index = -1;
-          this.current = null;
-        },
-        next: function next() {
-          index++;
-          if (index >= items.length) {
-            index = 0;
-          }
-          this.current = items[index];
-          return this.current;
-        }
-      };
-    }
-    function _joiner(sep) {
-      sep = sep || ",";
-      var first = true;
-      return function() {
-        var val = first ? "" : sep;
-        first = false;
-        return val;
-      };
-    }
-    function globals() {
-      return {
-        range: function range(start, stop, step) {
-          if (typeof stop === "undefined") {
-            stop = start;
-            start = 0;
-            step = 1;
-          } else if (!step) {
-            step = 1;
-          }
-          var arr = [];
-          if (step > 0) {
-            for (var i2 = start; i2 < stop; i2 += step) {
-              arr.push(i2);
-            }
-          } else {
-            for (var _i = start; _i > stop; _i += step) {
-              arr.push(_i);
-            }
-          }
-          return arr;
-        },
-        cycler: function cycler() {
-          return _cycler(Array.prototype.slice.call(arguments));
-        },
-        joiner: function joiner(sep) {
-          return _joiner(sep);
-        }
-      };
-    }
-    module.exports = globals;
-  }
-});
-
-// node_modules/nunjucks/src/express-app.js
-var require_express_app = __commonJS({
-  "node_modules/nunjucks/src/express-app.js"(exports, module) {
-    "use strict";
-    var path22 = __require("path");
-    module.exports = function express(env, app) {
-      function NunjucksView(name2, opts) {
-        this.name = name2;
-        this.path = name2;
-        this.defaultEngine = opts.defaultEngine;
-        this.ext = path22.extname(name2);
-        if (!this.ext && !this.defaultEngine) {
-          throw new Error("No default engine was specified and no extension was provided.");
-        }
-        if (!this.ext) {
-          this.name += this.ext = (this.defaultEngine[0] !== "." ? "." : "") + this.defaultEngine;
-        }
-      }
-      NunjucksView.prototype.render = function render(opts, cb) {
-        env.render(this.name, opts, cb);
-      };
-      app.set("view", NunjucksView);
-      app.set("nunjucksEnv", env);
-      return env;
-    };
-  }
-});
-
-// node_modules/nunjucks/src/environment.js
-var require_environment = __commonJS({
-  "node_modules/nunjucks/src/environment.js"(exports, module) {
-    "use strict";
-    function _inheritsLoose(subClass, superClass) {
-      subClass.prototype = Object.create(superClass.prototype);
-      subClass.prototype.constructor = subClass;
-      _setPrototypeOf(subClass, superClass);
-    }
-    function _setPrototypeOf(o2, p) {
-      _setPrototypeOf = Object.setPrototypeOf ? Object.setPrototypeOf.bind() : function _setPrototypeOf2(o3, p2) {
-        o3.__proto__ = p2;
-        return o3;
-      };
-      return _setPrototypeOf(o2, p);
-    }
-    var asap = require_asap();
-    var _waterfall = require_a_sync_waterfall();
-    var lib = require_lib();
-    var compiler = require_compiler();
-    var filters = require_filters();
-    var _require = require_loaders();
-    var FileSystemLoader = _require.FileSystemLoader;
-    var WebLoader = _require.WebLoader;
-    var PrecompiledLoader = _require.PrecompiledLoader;
-    var tests = require_tests();
-    var globals = require_globals();
-    var _require2 = require_object();
-    var Obj = _require2.Obj;
-    var EmitterObj = _require2.EmitterObj;
-    var globalRuntime = require_runtime();
-    var handleError = globalRuntime.handleError;
-    var Frame = globalRuntime.Frame;
-    var expressApp = require_express_app();
-    function callbackAsap(cb, err, res) {
-      asap(function() {
-        cb(err, res);
-      });
-    }
-    var noopTmplSrc = {
-      type: "code",
-      obj: {
-        root: function root(env, context, frame, runtime, cb) {
-          try {
-            cb(null, "");
-          } catch (e) {
-            cb(handleError(e, null, null));
-          }
-        }
-      }
-    };
-    var Environment = /* @__PURE__ */ (function(_EmitterObj) {
-      _inheritsLoose(Environment2, _EmitterObj);
-      function Environment2() {
-        return _EmitterObj.apply(this, arguments) || this;
-      }
-      var _proto = Environment2.prototype;
-      _proto.init = function init(loaders, opts) {
-        var _this = this;
-        opts = this.opts = opts || {};
-        this.opts.dev = !!opts.dev;
-        this.opts.autoescape = opts.autoescape != null ? opts.autoescape : true;
-        this.opts.throwOnUndefined = !!opts.throwOnUndefined;
-        this.opts.trimBlocks = !!opts.trimBlocks;
-        this.opts.lstripBlocks = !!opts.lstripBlocks;
-        this.loaders = [];
-        if (!loaders) {
-          if (FileSystemLoader) {
-            this.loaders = [new FileSystemLoader("views")];
-          } else if (WebLoader) {
-            this.loaders = [new WebLoader("/views")];
-          }
-        } else {
-          this.loaders = lib.isArray(loaders) ? loaders : [loaders];
-        }
-        if (typeof window !== "undefined" && window.nunjucksPrecompiled) {
-          this.loaders.unshift(new PrecompiledLoader(window.nunjucksPrecompiled));
-        }
-        this._initLoaders();
-        this.globals = globals();
-        this.filters = {};
-        this.tests = {};
-        this.asyncFilters = [];
-        this.extensions = {};
-        this.extensionsList = [];
-        lib._entries(filters).forEach(function(_ref) {
-          var name2 = _ref[0], filter = _ref[1];
-          return _this.addFilter(name2, filter);
-        });
-        lib._entries(tests).forEach(function(_ref2) {
-          var name2 = _ref2[0], test = _ref2[1];
-          return _this.addTest(name2, test);
-        });
-      };
-      _proto._initLoaders = function _initLoaders() {
-        var _this2 = this;
-        this.loaders.forEach(function(loader) {
-          loader.cache = {};
-          if (typeof loader.on === "function") {
-            loader.on("update", function(name2, fullname) {
-              loader.cache[name2] = null;
-              _this2.emit("update", name2, fullname, loader);
-            });
-            loader.on("load", function(name2, source) {
-              _this2.emit("load", name2, source, loader);
-            });
-          }
-        });
-      };
-      _proto.invalidateCache = function invalidateCache() {
-        this.loaders.forEach(function(loader) {
-          loader.cache = {};
-        });
-      };
-      _proto.addExtension = function addExtension(name2, extension) {
-        extension.__name = name2;
-        this.extensions[name2] = extension;
-        this.extensionsList.push(extension);
-        return this;
-      };
-      _proto.removeExtension = function removeExtension(name2) {
-        var extension = this.getExtension(name2);
-        if (!extension) {
-          return;
-        }
-        this.extensionsList = lib.without(this.extensionsList, extension);
-        delete this.extensions[name2];
-      };
-      _proto.getExtension = function getExtension(name2) {
-        return this.extensions[name2];
-      };
-      _proto.hasExtension = function hasExtension(name2) {
-        return !!this.extensions[name2];
-      };
-      _proto.addGlobal = function addGlobal(name2, value) {
-        this.globals[name2] = value;
-        return this;
-      };
-      _proto.getGlobal = function getGlobal(name2) {
-        if (typeof this.globals[name2] === "undefined") {
-          throw new Error("global not found: " + name2);
-        }
-        return this.globals[name2];
-      };
-      _proto.addFilter = function addFilter(name2, func, async) {
-        var wrapped = func;
-        if (async) {
-          this.asyncFilters.push(name2);
-        }
-        this.filters[name2] = wrapped;
-        return this;
-      };
-      _proto.getFilter = function getFilter(name2) {
-        if (!this.filters[name2]) {
-          throw new Error("filter not found: " + name2);
-        }
-        return this.filters[name2];
-      };
-      _proto.addTest = function addTest(name2, func) {
-        this.tests[name2] = func;
-        return this;
-      };
-      _proto.getTest = function getTest(name2) {
-        if (!this.tests[name2]) {
-          throw new Error("test not found: " + name2);
-        }
-        return this.tests[name2];
-      };
-      _proto.resolveTemplate = function resolveTemplate(loader, parentName, filename) {
-        var isRelative = loader.isRelative && parentName ? loader.isRelative(filename) : false;
-        return isRelative && loader.resolve ? loader.resolve(parentName, filename) : filename;
-      };
-      _proto.getTemplate = function getTemplate(name2, eagerCompile, parentName, ignoreMissing, cb) {
-        var _this3 = this;
-        var that = this;
-        var tmpl = null;
-        if (name2 && name2.raw) {
-          name2 = name2.raw;
-        }
-        if (lib.isFunction(parentName)) {
-          cb = parentName;
-          parentName = null;
-          eagerCompile = eagerCompile || false;
-        }
-        if (lib.isFunction(eagerCompile)) {
-          cb = eagerCompile;
-          eagerCompile = false;
-        }
-        if (name2 instanceof Template) {
-          tmpl = name2;
-        } else if (typeof name2 !== "string") {
-          throw new Error("template names must be a string: " + name2);
-        } else {
-          for (var i2 = 0; i2 < this.loaders.length; i2++) {
-            var loader = this.loaders[i2];
-            tmpl = loader.cache[this.resolveTemplate(loader, parentName, name2)];
-            if (tmpl) {
-              break;
-            }
-          }
-        }
-        if (tmpl) {
-          if (eagerCompile) {
-            tmpl.compile();
-          }
-          if (cb) {
-            cb(null, tmpl);
-            return void 0;
-          } else {
-            return tmpl;
-          }
-        }
-        var syncResult;
-        var createTemplate = function createTemplate2(err, info) {
-          if (!info && !err && !ignoreMissing) {
-            err = new Error("template not found: " + name2);
-          }
-          if (err) {
-            if (cb) {
-              cb(err);
-              return;
-            } else {
-              throw err;
-            }
-          }
-          var newTmpl;
-          if (!info) {
-            newTmpl = new Template(noopTmplSrc, _this3, "", eagerCompile);
-          } else {
-            newTmpl = new Template(info.src, _this3, info.path, eagerCompile);
-            if (!info.noCache) {
-              info.loader.cache[name2] = newTmpl;
-            }
-          }
-          if (cb) {
-            cb(null, newTmpl);
-          } else {
-            syncResult = newTmpl;
-          }
-        };
-        lib.asyncIter(this.loaders, function(loader2, i3, next, done) {
-          function handle(err, src) {
-            if (err) {
-              done(err);
-            } else if (src) {
-              src.loader = loader2;
-              done(null, src);
-            } else {
-              next();
-            }
-          }
-          name2 = that.resolveTemplate(loader2, parentName, name2);
-          if (loader2.async) {
-            loader2.getSource(name2, handle);
-          } else {
-            handle(null, loader2.getSource(name2));
-          }
-        }, createTemplate);
-        return syncResult;
-      };
-      _proto.express = function express(app) {
-        return expressApp(this, app);
-      };
-      _proto.render = function render(name2, ctx, cb) {
-        if (lib.isFunction(ctx)) {
-          cb = ctx;
-          ctx = null;
-        }
-        var syncResult = null;
-        this.getTemplate(name2, function(err, tmpl) {
-          if (err && cb) {
-            callbackAsap(cb, err);
-          } else if (err) {
-            throw err;
-          } else {
-            syncResult = tmpl.render(ctx, cb);
-          }
-        });
-        return syncResult;
-      };
-      _proto.renderString = function renderString(src, ctx, opts, cb) {
-        if (lib.isFunction(opts)) {
-          cb = opts;
-          opts = {};
-        }
-        opts = opts || {};
-        var tmpl = new Template(src, this, opts.path);
-        return tmpl.render(ctx, cb);
-      };
-      _proto.waterfall = function waterfall(tasks, callback, forceAsync) {
-        return _waterfall(tasks, callback, forceAsync);
-      };
-      return Environment2;
-    })(EmitterObj);
-    var Context = /* @__PURE__ */ (function(_Obj) {
-      _inheritsLoose(Context2, _Obj);
-      function Context2() {
-        return _Obj.apply(this, arguments) || this;
-      }
-      var _proto2 = Context2.prototype;
-      _proto2.init = function init(ctx, blocks, env) {
-        var _this4 = this;
-        this.env = env || new Environment();
-        this.ctx = lib.extend({}, ctx);
-        this.blocks = {};
-        this.exported = [];
-        lib.keys(blocks).forEach(function(name2) {
-          _this4.addBlock(name2, blocks[name2]);
-        });
-      };
-      _proto2.lookup = function lookup(name2) {
-        if (name2 in this.env.globals && !(name2 in this.ctx)) {
-          return this.env.globals[name2];
-        } else {
-          return this.ctx[name2];
-        }
-      };
-      _proto2.setVariable = function setVariable(name2, val) {
-        this.ctx[name2] = val;
-      };
-      _proto2.getVariables = function getVariables() {
-        return this.ctx;
-      };
-      _proto2.addBlock = function addBlock(name2, block) {
-        this.blocks[name2] = this.blocks[name2] || [];
-        this.blocks[name2].push(block);
-        return this;
-      };
-      _proto2.getBlock = function getBlock(name2) {
-        if (!this.blocks[name2]) {
-          throw new Error('unknown block "' + name2 + '"');
-        }
-        return this.blocks[name2][0];
-      };
-      _proto2.getSuper = function getSuper(env, name2, block, frame, runtime, cb) {
-        var idx = lib.indexOf(this.blocks[name2] || [], block);
-        var blk = this.blocks[name2][idx + 1];
-        var context = this;
-        if (idx === -1 || !blk) {
-          throw new Error('no super block available for "' + name2 + '"');
-        }
-        blk(env, context, frame, runtime, cb);
-      };
-      _proto2.addExport = function addExport(name2) {
-        this.exported.push(name2);
-      };
-      _proto2.getExported = function getExported() {
-        var _this5 = this;
-        var exported = {};
-        this.exported.forEach(function(name2) {
-          exported[name2] = _this5.ctx[name2];
-        });
-        return exported;
-      };
-      return Context2;
-    })(Obj);
-    var Template = /* @__PURE__ */ (function(_Obj2) {
-      _inheritsLoose(Template2, _Obj2);
-      function Template2() {
-        return _Obj2.apply(this, arguments) || this;
-      }
-      var _proto3 = Template2.prototype;
-      _proto3.init = function init(src, env, path22, eagerCompile) {
-        this.env = env || new Environment();
-        if (lib.isObject(src)) {
-          switch (src.type) {
-            case "code":
-              this.tmplProps = src.obj;
-              break;
-            case "string":
-              this.tmplStr = src.obj;
-              break;
-            default:
-              throw new Error("Unexpected template object type " + src.type + "; expected 'code', or 'string'");
-          }
-        } else if (lib.isString(src)) {
-          this.tmplStr = src;
-        } else {
-          throw new Error("src must be a string or an object describing the source");
-        }
-        this.path = path22;
-        if (eagerCompile) {
-          try {
-            this._compile();
-          } catch (err) {
-            throw lib._prettifyError(this.path, this.env.opts.dev, err);
-          }
-        } else {
-          this.compiled = false;
-        }
-      };
-      _proto3.render = function render(ctx, parentFrame, cb) {
-        var _this6 = this;
-        if (typeof ctx === "function") {
-          cb = ctx;
-          ctx = {};
-        } else if (typeof parentFrame === "function") {
-          cb = parentFrame;
-          parentFrame = null;
-        }
-        var forceAsync = !parentFrame;
-        try {
-          this.compile();
-        } catch (e) {
-          var err = lib._prettifyError(this.path, this.env.opts.dev, e);
-          if (cb) {
-            return callbackAsap(cb, err);
-          } else {
-            throw err;
-          }
-        }
-        var context = new Context(ctx || {}, this.blocks, this.env);
-        var frame = parentFrame ? parentFrame.push(true) : new Frame();
-        frame.topLevel = true;
-        var syncResult = null;
-        var didError = false;
-        this.rootRenderFunc(this.env, context, frame, globalRuntime, function(err2, res) {
-          if (didError && cb && typeof res !== "undefined") {
-            return;
-          }
-          if (err2) {
-            err2 = lib._prettifyError(_this6.path, _this6.env.opts.dev, err2);
-            didError = true;
-          }
-          if (cb) {
-            if (forceAsync) {
-              callbackAsap(cb, err2, res);
-            } else {
-              cb(err2, res);
-            }
-          } else {
-            if (err2) {
-              throw err2;
-            }
-            syncResult = res;
-          }
-        });
-        return syncResult;
-      };
-      _proto3.getExported = function getExported(ctx, parentFrame, cb) {
-        if (typeof ctx === "function") {
-          cb = ctx;
-          ctx = {};
-        }
-        if (typeof parentFrame === "function") {
-          cb = parentFrame;
-          parentFrame = null;
-        }
-        try {
-          this.compile();
-        } catch (e) {
-          if (cb) {
-            return cb(e);
-          } else {
-            throw e;
-          }
-        }
-        var frame = parentFrame ? parentFrame.push() : new Frame();
-        frame.topLevel = true;
-        var context = new Context(ctx || {}, this.blocks, this.env);
-        this.rootRenderFunc(this.env, context, frame, globalRuntime, function(err) {
-          if (err) {
-            cb(err, null);
-          } else {
-            cb(null, context.getExported());
-          }
-        });
-      };
-      _proto3.compile = function compile2() {
-        if (!this.compiled) {
-          this._compile();
-        }
-      };
-      _proto3._compile = function _compile() {
-        var props;
-        if (this.tmplProps) {
-          props = this.tmplProps;
-        } else {
-          var source = compiler.compile(this.tmplStr, this.env.asyncFilters, this.env.extensionsList, this.path, this.env.opts);
-          var func = new Function(source);
-          props = func();
-        }
-        this.blocks = this._getBlocks(props);
-        this.rootRenderFunc = props.root;
-        this.compiled = true;
-      };
-      _proto3._getBlocks = function _getBlocks(props) {
-        var blocks = {};
-        lib.keys(props).forEach(function(k) {
-          if (k.slice(0, 2) === "b_") {
-            blocks[k.slice(2)] = props[k];
-          }
-        });
-        return blocks;
-      };
-      return Template2;
-    })(Obj);
-    module.exports = {
-      Environment,
-      Template
-    };
-  }
-});
-
-// node_modules/nunjucks/src/precompile-global.js
-var require_precompile_global = __commonJS({
-  "node_modules/nunjucks/src/precompile-global.js"(exports, module) {
-    "use strict";
-    function precompileGlobal(templates, opts) {
-      var out = "";
-      opts = opts || {};
-      for (var i2 = 0; i2 < templates.length; i2++) {
-        var name2 = JSON.stringify(templates[i2].name);
-        var template = templates[i2].template;
-        out += "(function() {(window.nunjucksPrecompiled = window.nunjucksPrecompiled || {})[" + name2 + "] = (function() {\n" + template + "\n})();\n";
-        if (opts.asFunction) {
-          out += "return function(ctx, cb) { return nunjucks.render(" + name2 + ", ctx, cb); }\n";
-        }
-        out += "})();\n";
-      }
-      return out;
-    }
-    module.exports = precompileGlobal;
-  }
-});
-
-// node_modules/nunjucks/src/precompile.js
-var require_precompile = __commonJS({
-  "node_modules/nunjucks/src/precompile.js"(exports, module) {
-    "use strict";
-    var fs = __require("fs");
-    var path22 = __require("path");
-    var _require = require_lib();
-    var _prettifyError = _require._prettifyError;
-    var compiler = require_compiler();
-    var _require2 = require_environment();
-    var Environment = _require2.Environment;
-    var precompileGlobal = require_precompile_global();
-    function match(filename, patterns) {
-      if (!Array.isArray(patterns)) {
-        return false;
-      }
-      return patterns.some(function(pattern) {
-        return filename.match(pattern);
-      });
-    }
-    function precompileString(str, opts) {
-      opts = opts || {};
-      opts.isString = true;
-      var env = opts.env || new Environment([]);
-      var wrapper = opts.wrapper || precompileGlobal;
-      if (!opts.name) {
-        throw new Error('the "name" option is required when compiling a string');
-      }
-      return wrapper([_precompile(str, opts.name, env)], opts);
-    }
-    function precompile(input2, opts) {
-      opts = opts || {};
-      var env = opts.env || new Environment([]);
-      var wrapper = opts.wrapper || precompileGlobal;
-      if (opts.isString) {
-        return precompileString(input2, opts);
-      }
-      var pathStats = fs.existsSync(input2) && fs.statSync(input2);
-      var precompiled = [];
-      var templates = [];
-      function addTemplates(dir) {
-        fs.readdirSync(dir).forEach(function(file2) {
-          var filepath = path22.join(dir, file2);
-          var subpath = filepath.substr(path22.join(input2, "/").length);
-          var stat2 = fs.statSync(filepath);
-          if (stat2 && stat2.isDirectory()) {
-            subpath += "/";
-            if (!match(subpath, opts.exclude)) {
-              addTemplates(filepath);
-            }
-          } else if (match(subpath, opts.include)) {
-            templates.push(filepath);
-          }
-        });
-      }
-      if (pathStats.isFile()) {
-        precompiled.push(_precompile(fs.readFileSync(input2, "utf-8"), opts.name || input2, env));
-      } else if (pathStats.isDirectory()) {
-        addTemplates(input2);
-        for (var i2 = 0; i2 < templates.length; i2++) {
-          var name2 = templates[i2].replace(path22.join(input2, "/"), "");
-          try {
-            precompiled.push(_precompile(fs.readFileSync(templates[i2], "utf-8"), name2, env));
-          } catch (e) {
-            if (opts.force) {
-              console.error(e);
-            } else {
-              throw e;
-            }
-          }
-        }
-      }
-      return wrapper(precompiled, opts);
-    }
-    function _precompile(str, name2, env) {
-      env = env || new Environment([]);
-      var asyncFilters = env.asyncFilters;
-      var extensions = env.extensionsList;
-      var template;
-      name2 = name2.replace(/\\/g, "/");
-      try {
-        template = compiler.compile(str, asyncFilters, extensions, name2, env.opts);
-      } catch (err) {
-        throw _prettifyError(name2, false, err);
-      }
-      return {
-        name: name2,
-        template
-      };
-    }
-    module.exports = {
-      precompile,
-      precompileString
-    };
-  }
-});
-
-// node_modules/nunjucks/src/jinja-compat.js
-var require_jinja_compat = __commonJS({
-  "node_modules/nunjucks/src/jinja-compat.js"(exports, module) {
-    "use strict";
-    function installCompat() {
-      "use strict";
-      var runtime = this.runtime;
-      var lib = this.lib;
-      var Compiler = this.compiler.Compiler;
-      var Parser = this.parser.Parser;
-      var nodes = this.nodes;
-      var lexer = this.lexer;
-      var orig_contextOrFrameLookup = runtime.contextOrFrameLookup;
-      var orig_memberLookup = runtime.memberLookup;
-      var orig_Compiler_assertType;
-      var orig_Parser_parseAggregate;
-      if (Compiler) {
-        orig_Compiler_assertType = Compiler.prototype.assertType;
-      }
-      if (Parser) {
-        orig_Parser_parseAggregate = Parser.prototype.parseAggregate;
-      }
-      function uninstall() {
-        runtime.contextOrFrameLookup = orig_contextOrFrameLookup;
-        runtime.memberLookup = orig_memberLookup;
-        if (Compiler) {
-          Compiler.prototype.assertType = orig_Compiler_assertType;
-        }
-        if (Parser) {
-          Parser.prototype.parseAggregate = orig_Parser_parseAggregate;
-        }
-      }
-      runtime.contextOrFrameLookup = function contextOrFrameLookup(context, frame, key) {
-        var val = orig_contextOrFrameLookup.apply(this, arguments);
-        if (val !== void 0) {
-          return val;
-        }
-        switch (key) {
-          case "True":
-            return true;
-          case "False":
-            return false;
-          case "None":
-            return null;
-          default:
-            return void 0;
-        }
-      };
-      function getTokensState(tokens) {
-        return {
-          index: tokens.index,
-          lineno: tokens.lineno,
-          colno: tokens.colno
-        };
-      }
-      if (process.env.BUILD_TYPE !== "SLIM" && nodes && Compiler && Parser) {
-        var Slice = nodes.Node.extend("Slice", {
-          fields: ["start", "stop", "step"],
-          init: function init(lineno, colno, start, stop, step) {
-            start = start || new nodes.Literal(lineno, colno, null);
-            stop = stop || new nodes.Literal(lineno, colno, null);
-            step = step || new nodes.Literal(lineno, colno, 1);
-            this.parent(lineno, colno, start, stop, step);
-          }
-        });
-        Compiler.prototype.assertType = function assertType(node2) {
-          if (node2 instanceof Slice) {
-            return;
-          }
-          orig_Compiler_assertType.apply(this, arguments);
-        };
-        Compiler.prototype.compileSlice = function compileSlice(node2, frame) {
-          this._emit("(");
-          this._compileExpression(node2.start, frame);
-          this._emit("),(");
-          this._compileExpression(node2.stop, frame);
-          this._emit("),(");
-          this._compileExpression(node2.step, frame);
-          this._emit(")");
-        };
-        Parser.prototype.parseAggregate = function parseAggregate() {
-          var _this = this;
-          var origState = getTokensState(this.tokens);
-          origState.colno--;
-          origState.index--;
-          try {
-            return orig_Parser_parseAggregate.apply(this);
-          } catch (e) {
-            var errState = getTokensState(this.tokens);
-            var rethrow = function rethrow2() {
-              lib._assign(_this.tokens, errState);
-              return e;
-            };
-            lib._assign(this.tokens, origState);
-            this.peeked = false;
-            var tok = this.peekToken();
-            if (tok.type !== lexer.TOKEN_LEFT_BRACKET) {
-              throw rethrow();
-            } else {
-              this.nextToken();
-            }
-            var node2 = new Slice(tok.lineno, tok.colno);
-            var isSlice = false;
-            for (var i2 = 0; i2 <= node2.fields.length; i2++) {
-              if (this.skip(lexer.TOKEN_RIGHT_BRACKET)) {
-                break;
-              }
-              if (i2 === node2.fields.length) {
-                if (isSlice) {
-                  this.fail("parseSlice: too many slice components", tok.lineno, tok.colno);
-                } else {
-                  break;
-                }
-              }
-              if (this.skip(lexer.TOKEN_COLON)) {
-                isSlice = true;
-              } else {
-                var field = node2.fields[i2];
-                node2[field] = this.parseExpression();
-                isSlice = this.skip(lexer.TOKEN_COLON) || isSlice;
-              }
-            }
-            if (!isSlice) {
-              throw rethrow();
-            }
-            return new nodes.Array(tok.lineno, tok.colno, [node2]);
-          }
-        };
-      }
-      function sliceLookup(obj, start, stop, step) {
-        obj = obj || [];
-        if (start === null) {
-          start = step < 0 ? obj.length - 1 : 0;
-        }
-        if (stop === null) {
-          stop = step < 0 ? -1 : obj.length;
-        } else if (stop < 0) {
-          stop += obj.length;
-        }
-        if (start < 0) {
-          start += obj.length;
-        }
-        var results = [];
-        for (var i2 = start; ; i2 += step) {
-          if (i2 < 0 || i2 > obj.length) {
-            break;
-          }
-          if (step > 0 && i2 >= stop) {
-            break;
-          }
-          if (step < 0 && i2 <= stop) {
-            break;
-          }
-          results.push(runtime.memberLookup(obj, i2));
-        }
-        return results;
-      }
-      function hasOwnProp(obj, key) {
-        return Object.prototype.hasOwnProperty.call(obj, key);
-      }
-      var ARRAY_MEMBERS = {
-        pop: function pop(index) {
-          if (index === void 0) {
-            return this.pop();
-          }
-          if (index >= this.length || index < 0) {
-            throw new Error("KeyError");
-          }
-          return this.splice(index, 1);
-        },
-        append: function append(element) {
-          return this.push(element);
-        },
-        remove: function remove(element) {
-          for (var i2 = 0; i2 < this.length; i2++) {
-            if (this[i2] === element) {
-              return this.splice(i2, 1);
-            }
-          }
-          throw new Error("ValueError");
-        },
-        count: function count3(element) {
-          var count4 = 0;
-          for (var i2 = 0; i2 < this.length; i2++) {
-            if (this[i2] === element) {
-              count4++;
-            }
-          }
-          return count4;
-        },
-        index: function index(element) {
-          var i2;
-          if ((i2 = this.indexOf(element)) === -1) {
-            throw new Error("ValueError");
-          }
-          return i2;
-        },
-        find: function find(element) {
-          return this.indexOf(element);
-        },
-        insert: function insert(index, elem) {
-          return this.splice(index, 0, elem);
-        }
-      };
-      var OBJECT_MEMBERS = {
-        items: function items() {
-          return lib._entries(this);
-        },
-        values: function values() {
-          return lib._values(this);
-        },
-        keys: function keys() {
-          return lib.keys(this);
-        },
-        get: function get(key, def) {
-          var output2 = this[key];
-          if (output2 === void 0) {
-            output2 = def;
-          }
-          return output2;
-        },
-        has_key: function has_key(key) {
-          return hasOwnProp(this, key);
-        },
-        pop: function pop(key, def) {
-          var output2 = this[key];
-          if (output2 === void 0 && def !== void 0) {
-            output2 = def;
-          } else if (output2 === void 0) {
-            throw new Error("KeyError");
-          } else {
-            delete this[key];
-          }
-          return output2;
-        },
-        popitem: function popitem() {
-          var keys = lib.keys(this);
-          if (!keys.length) {
-            throw new Error("KeyError");
-          }
-          var k = keys[0];
-          var val = this[k];
-          delete this[k];
-          return [k, val];
-        },
-        setdefault: function setdefault(key, def) {
-          if (def === void 0) {
-            def = null;
-          }
-          if (!(key in this)) {
-            this[key] = def;
-          }
-          return this[key];
-        },
-        update: function update(kwargs) {
-          lib._assign(this, kwargs);
-          return null;
-        }
-      };
-      OBJECT_MEMBERS.iteritems = OBJECT_MEMBERS.items;
-      OBJECT_MEMBERS.itervalues = OBJECT_MEMBERS.values;
-      OBJECT_MEMBERS.iterkeys = OBJECT_MEMBERS.keys;
-      runtime.memberLookup = function memberLookup(obj, val, autoescape) {
-        if (arguments.length === 4) {
-          return sliceLookup.apply(this, arguments);
-        }
-        obj = obj || {};
-        if (lib.isArray(obj) && hasOwnProp(ARRAY_MEMBERS, val)) {
-          return ARRAY_MEMBERS[val].bind(obj);
-        }
-        if (lib.isObject(obj) && hasOwnProp(OBJECT_MEMBERS, val)) {
-          return OBJECT_MEMBERS[val].bind(obj);
-        }
-        return orig_memberLookup.apply(this, arguments);
-      };
-      return uninstall;
-    }
-    module.exports = installCompat;
-  }
-});
-
-// node_modules/nunjucks/index.js
-var require_nunjucks = __commonJS({
-  "node_modules/nunjucks/index.js"(exports, module) {
-    "use strict";
-    var lib = require_lib();
-    var _require = require_environment();
-    var Environment = _require.Environment;
-    var Template = _require.Template;
-    var Loader = require_loader();
-    var loaders = require_loaders();
-    var precompile = require_precompile();
-    var compiler = require_compiler();
-    var parser = require_parser2();
-    var lexer = require_lexer2();
-    var runtime = require_runtime();
-    var nodes = require_nodes();
-    var installJinjaCompat = require_jinja_compat();
-    var e;
-    function configure(templatesPath, opts) {
-      opts = opts || {};
-      if (lib.isObject(templatesPath)) {
-        opts = templatesPath;
-        templatesPath = null;
-      }
-      var TemplateLoader;
-      if (loaders.FileSystemLoader) {
-        TemplateLoader = new loaders.FileSystemLoader(templatesPath, {
-          watch: opts.watch,
-          noCache: opts.noCache
-        });
-      } else if (loaders.WebLoader) {
-        TemplateLoader = new loaders.WebLoader(templatesPath, {
-          useCache: opts.web && opts.web.useCache,
-          async: opts.web && opts.web.async
-        });
-      }
-      e = new Environment(TemplateLoader, opts);
-      if (opts && opts.express) {
-        e.express(opts.express);
-      }
-      return e;
-    }
-    module.exports = {
-      Environment,
-      Template,
-      Loader,
-      FileSystemLoader: loaders.FileSystemLoader,
-      NodeResolveLoader: loaders.NodeResolveLoader,
-      PrecompiledLoader: loaders.PrecompiledLoader,
-      WebLoader: loaders.WebLoader,
-      compiler,
-      parser,
-      lexer,
-      runtime,
-      lib,
-      nodes,
-      installJinjaCompat,
-      configure,
-      reset: function reset2() {
-        e = void 0;
-      },
-      compile: function compile2(src, env, path22, eagerCompile) {
-        if (!e) {
-          configure();
-        }
-        return new Template(src, env, path22, eagerCompile);
-      },
-      render: function render(name2, ctx, cb) {
-        if (!e) {
-          configure();
-        }
-        return e.render(name2, ctx, cb);
-      },
-      renderString: function renderString(src, ctx, cb) {
-        if (!e) {
-          configure();
-        }
-        return e.renderString(src, ctx, cb);
-      },
-      precompile: precompile ? precompile.precompile : void 0,
-      precompileString: precompile ? precompile.precompileString : void 0
-    };
-  }
-});
-
-// node_modules/picocolors/picocolors.js
-var require_picocolors = __commonJS({
-  "node_modules/picocolors/picocolors.js"(exports, module) {
-    var p = process || {};
-    var argv = p.argv || [];
-    var env = p.env || {};
-    var isColorSupported = !(!!env.NO_COLOR || argv.includes("--no-color")) && (!!env.FORCE_COLOR || argv.includes("--color") || p.platform === "win32" || (p.stdout || {}).isTTY && env.TERM !== "dumb" || !!env.CI);
-    var formatter = (open3, close, replace = open3) => (input2) => {
-      let string4 = "" + input2, index = string4.indexOf(close, open3.length);
-      return ~index ? open3 + replaceClose(string4, close, replace, index) + close : open3 + string4 + close;
-    };
-    var replaceClose = (string4, close, replace, index) => {
-      let result = "", cursor = 0;
-      do {
-        result += string4.substring(cursor, index) + replace;
-        cursor = index + close.length;
-        index = string4.indexOf(close, cursor);
-      } while (~index);
-      return result + string4.substring(cursor);
-    };
-    var createColors = (enabled = isColorSupported) => {
-      let f = enabled ? formatter : () => String;
-      return {
-        isColorSupported: enabled,
-        reset: f("\x1B[0m", "\x1B[0m"),
-        bold: f("\x1B[1m", "\x1B[22m", "\x1B[22m\x1B[1m"),
-        dim: f("\x1B[2m", "\x1B[22m", "\x1B[22m\x1B[2m"),
-        italic: f("\x1B[3m", "\x1B[23m"),
-        underline: f("\x1B[4m", "\x1B[24m"),
-        inverse: f("\x1B[7m", "\x1B[27m"),
-        hidden: f("\x1B[8m", "\x1B[28m"),
-        strikethrough: f("\x1B[9m", "\x1B[29m"),
-        black: f("\x1B[30m", "\x1B[39m"),
-        red: f("\x1B[31m", "\x1B[39m"),
-        green: f("\x1B[32m", "\x1B[39m"),
-        yellow: f("\x1B[33m", "\x1B[39m"),
-        blue: f("\x1B[34m", "\x1B[39m"),
-        magenta: f("\x1B[35m", "\x1B[39m"),
-        cyan: f("\x1B[36m", "\x1B[39m"),
-        white: f("\x1B[37m", "\x1B[39m"),
-        gray: f("\x1B[90m", "\x1B[39m"),
-        bgBlack: f("\x1B[40m", "\x1B[49m"),
-        bgRed: f("\x1B[41m", "\x1B[49m"),
-        bgGreen: f("\x1B[42m", "\x1B[49m"),
-        bgYellow: f("\x1B[43m", "\x1B[49m"),
-        bgBlue: f("\x1B[44m", "\x1B[49m"),
-        bgMagenta: f("\x1B[45m", "\x1B[49m"),
-        bgCyan: f("\x1B[46m", "\x1B[49m"),
-        bgWhite: f("\x1B[47m", "\x1B[49m"),
-        blackBright: f("\x1B[90m", "\x1B[39m"),
-        redBright: f("\x1B[91m", "\x1B[39m"),
-        greenBright: f("\x1B[92m", "\x1B[39m"),
-        yellowBright: f("\x1B[93m", "\x1B[39m"),
-        blueBright: f("\x1B[94m", "\x1B[39m"),
-        magentaBright: f("\x1B[95m", "\x1B[39m"),
-        cyanBright: f("\x1B[96m", "\x1B[39m"),
-        whiteBright: f("\x1B[97m", "\x1B[39m"),
-        bgBlackBright: f("\x1B[100m", "\x1B[49m"),
-        bgRedBright: f("\x1B[101m", "\x1B[49m"),
-        bgGreenBright: f("\x1B[102m", "\x1B[49m"),
-        bgYellowBright: f("\x1B[103m", "\x1B[49m"),
-        bgBlueBright: f("\x1B[104m", "\x1B[49m"),
-        bgMagentaBright: f("\x1B[105m", "\x1B[49m"),
-        bgCyanBright: f("\x1B[106m", "\x1B[49m"),
-        bgWhiteBright: f("\x1B[107m", "\x1B[49m")
-      };
-    };
-    module.exports = createColors();
-    module.exports.createColors = createColors;
-  }
-});
-
-// src/cli.ts
-import { execFileSync } from "node:child_process";
-import { constants as constants6, statSync as statSync4 } from "node:fs";
-import { writeFile } from "node:fs/promises";
-import path21 from "node:path";
-
 // src/cli-args.ts
 import os from "node:os";
 import { parseArgs } from "node:util";
@@ -16242,10 +16236,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path22) {
-  if (!path22)
+function getElementAtPath(obj, path24) {
+  if (!path24)
     return obj;
-  return path22.reduce((acc, key) => acc?.[key], obj);
+  return path24.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -16585,11 +16579,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path22, issues) {
+function prefixIssues(path24, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path22);
+    iss.path.unshift(path24);
     return iss;
   });
 }
@@ -17051,16 +17045,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path22 = []) => {
+  const processError = (error63, path24 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path24, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path24, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path24, ...issue2.path]);
       } else {
-        const fullpath = [...path22, ...issue2.path];
+        const fullpath = [...path24, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -17099,17 +17093,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path22 = []) => {
+  const processError = (error63, path24 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path22, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path24, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path24, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path22, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path24, ...issue2.path]);
       } else {
-        const fullpath = [...path22, ...issue2.path];
+        const fullpath = [...path24, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -17148,8 +17142,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path22 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path22) {
+  const path24 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path24) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -34287,13 +34281,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path22 = ref.slice(1).split("/").filter(Boolean);
-  if (path22.length === 0) {
+  const path24 = ref.slice(1).split("/").filter(Boolean);
+  if (path24.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path22[0] === defsKey) {
-    const key = path22[1] === void 0 ? void 0 : decodeJSONPointerSegment(path22[1]);
+  if (path24[0] === defsKey) {
+    const key = path24[1] === void 0 ? void 0 : decodeJSONPointerSegment(path24[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -35151,32 +35145,164 @@ function isConfigurationError(error62) {
 }
 var REPORT_BUG_URL = "https://github.com/org/mfdag-action/issues";
 
-// src/core/types.ts
+// src/core/report-schema.ts
 var FAIL_ON = ["never", "type-change", "breaking", "drift"];
 var COMPILERS = ["auto", "static", "metaflow"];
+var COMPILER_NAMES = ["static", "metaflow"];
 var CHANGE_KINDS = ["added", "removed", "type-changed", "default-changed", "help-changed", "reordered"];
+var SEVERITIES = ["breaking", "non-breaking"];
 var STATUSES = ["up-to-date", "drift", "missing-definitions", "orphaned-definitions", "error"];
+var REPORT_LIMITS = {
+  /** Characters of a repo path (PATH_MAX on Linux). */
+  path: 4096,
+  /** Characters of a name: a parameter, class, job or lint. */
+  name: 1024,
+  /** Characters of a message, type, default, help or command. */
+  text: 1e5,
+  /** Characters of a whole Config diff. */
+  diff: 1e7,
+  /** Entries of any list (flows, changes, warnings, lines, arguments). */
+  items: 1e5
+};
+var path = external_exports.string().max(REPORT_LIMITS.path);
+var name = external_exports.string().max(REPORT_LIMITS.name);
+var text = external_exports.string().max(REPORT_LIMITS.text);
+var count = external_exports.number().int().nonnegative();
+var line = external_exports.number().int().nonnegative();
+var list = (item) => external_exports.array(item).max(REPORT_LIMITS.items);
+var fieldValueSchema = external_exports.strictObject({ type: text, default: text, help: text });
+var fieldChangeSchema = external_exports.strictObject({
+  parameter: name,
+  kind: external_exports.enum(CHANGE_KINDS),
+  severity: external_exports.enum(SEVERITIES),
+  committed: fieldValueSchema.nullable(),
+  current: fieldValueSchema.nullable(),
+  /** The file that declares the parameter (the flow file, or a base class's module), when known. */
+  declaredIn: path.nullable(),
+  /** Line of the `Parameter(...)` in `declaredIn`, when known. */
+  flowLine: line.nullable(),
+  /** 1-based line of the field in the committed definitions file, when it exists there. */
+  definitionsLine: line.nullable()
+});
+var jobChangeSchema = external_exports.strictObject({ committed: name, current: name });
+var findingSchema = external_exports.strictObject({
+  lint: name,
+  message: text,
+  file: path,
+  line: line.nullable(),
+  parameter: name.nullable()
+});
+var dagsterCreateSchema = external_exports.strictObject({
+  /** Repo-relative working directory. */
+  cwd: path,
+  /** `--name`, when the job name is not the default one. */
+  name: name.nullable(),
+  args: list(text)
+});
+var flowResultSchema = external_exports.strictObject({
+  flowFile: path,
+  flowClass: name.nullable(),
+  definitionsFile: path.nullable(),
+  status: external_exports.enum(STATUSES),
+  compiler: external_exports.enum(COMPILER_NAMES).nullable(),
+  error: text.nullable(),
+  changes: list(fieldChangeSchema),
+  jobChange: jobChangeSchema.nullable(),
+  configDiff: external_exports.string().max(REPORT_LIMITS.diff).nullable(),
+  regenerate: text,
+  /** The `dagster create` invocation behind `regenerate`, for `mfdag fix`; `null` when there is none. */
+  dagsterCreate: dagsterCreateSchema.nullable(),
+  warnings: list(findingSchema),
+  /** The Config class lines `dagster create` would write now, when known. */
+  currentConfig: list(text).nullable()
+});
+var summarySchema = external_exports.strictObject({
+  flows: count,
+  upToDate: count,
+  drift: count,
+  typeChanges: count,
+  breaking: count,
+  missing: count,
+  orphaned: count,
+  errors: count,
+  warnings: count
+});
+var contractChangeSchema = external_exports.strictObject({
+  definitionsFile: path,
+  flow: name.nullable(),
+  status: external_exports.enum(["added", "removed", "changed"]),
+  changes: list(fieldChangeSchema),
+  jobChange: jobChangeSchema.nullable(),
+  configDiff: external_exports.string().max(REPORT_LIMITS.diff).nullable()
+});
+var pullRequestSchema = external_exports.strictObject({
+  owner: external_exports.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "not a GitHub owner name"),
+  repo: external_exports.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "not a GitHub repository name"),
+  number: external_exports.number().int().positive(),
+  baseSha: external_exports.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, "not a commit SHA"),
+  headSha: external_exports.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, "not a commit SHA")
+});
+var checkReportShape = {
+  schemaVersion: external_exports.literal(1),
+  root: path,
+  failed: external_exports.boolean(),
+  failOn: external_exports.enum(FAIL_ON),
+  compiler: external_exports.enum(COMPILERS),
+  summary: summarySchema,
+  flows: list(flowResultSchema)
+};
+var checkReportSchema = external_exports.strictObject(checkReportShape);
+var storedReportSchema = external_exports.strictObject({
+  ...checkReportShape,
+  pullRequest: pullRequestSchema.nullable().optional(),
+  contract: list(contractChangeSchema).nullable().optional()
+});
+function jsonPath(path24) {
+  return "$" + path24.map((key) => typeof key === "number" ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(String(key))}]`).join("");
+}
 
 // src/cli-args.ts
-var USAGE = `Usage:
-  mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
+var COMMANDS = ["check", "config", "list", "merge", "fix"];
+var COMMAND_USAGE = {
+  check: `  mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
                [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
                [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
-               [--allow-empty] [--untrusted]
-  mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH] [--format text|json]
-  mfdag list   [--root DIR] [--format text|json] [--config FILE]
-  mfdag merge  REPORT.json... [--format text|json|markdown]
-               combines the JSON reports of \`check --shard k/n\` runs into one verdict
-  mfdag fix    [--root DIR] [--python PATH] [--flow FILE]... [--patch FILE] [--config FILE]
-               regenerates stale definitions files with the real compiler (or writes a patch)
-
-The root defaults to the git top level of the current directory (of FLOW_FILE for config).
---allow-empty    a root without flows and definitions files passes (otherwise exit 2)
---untrusted      the checkout is not trusted (a pull request's): the config file may not set
+               [--allow-empty] [--untrusted]`,
+  config: `  mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH] [--format text|json]`,
+  list: `  mfdag list   [--root DIR] [--format text|json] [--config FILE]`,
+  merge: `  mfdag merge  REPORT.json... [--format text|json|markdown]
+               combines the JSON reports of \`check --shard k/n\` runs into one verdict`,
+  fix: `  mfdag fix    [--root DIR] [--python PATH] [--flow FILE]... [--patch FILE] [--config FILE]
+               regenerates stale definitions files with the real compiler (or writes a patch)`
+};
+var ROOT_NOTE = "The root defaults to the git top level of the current directory (of FLOW_FILE for config).";
+var ALLOW_EMPTY_NOTE = "--allow-empty    a root without flows and definitions files passes (otherwise exit 2)";
+var UNTRUSTED_NOTE = `--untrusted      the checkout is not trusted (a pull request's): the config file may not set
                  python, maxFileBytes, timeout or concurrency, and the metaflow compiler never
-                 runs. Automatic on GitHub Actions pull request events (see SECURITY.md).
+                 runs. Automatic on GitHub Actions pull request events (see SECURITY.md).`;
+var EXIT_CODES_NOTE = "Exit codes: 0 checked and the policy holds, 1 the policy is violated, 2 could not check.";
+var COMMAND_NOTES = {
+  check: [ROOT_NOTE, ALLOW_EMPTY_NOTE, UNTRUSTED_NOTE],
+  config: [ROOT_NOTE],
+  list: [ROOT_NOTE],
+  merge: [],
+  fix: [ROOT_NOTE]
+};
+var USAGE = `Usage:
+${COMMANDS.map((command) => COMMAND_USAGE[command]).join("\n")}
 
-Exit codes: 0 checked and the policy holds, 1 the policy is violated, 2 could not check.`;
+${[ROOT_NOTE, ALLOW_EMPTY_NOTE, UNTRUSTED_NOTE].join("\n")}
+
+${EXIT_CODES_NOTE}`;
+function usageOf(command) {
+  const notes = COMMAND_NOTES[command];
+  return `Usage:
+${COMMAND_USAGE[command]}
+
+${notes.length > 0 ? `${notes.join("\n")}
+
+` : ""}${EXIT_CODES_NOTE}`;
+}
 var emptyToUndefined = (value) => value === "" ? void 0 : value;
 function choice(option, values) {
   return external_exports.preprocess(
@@ -35208,6 +35334,7 @@ var optionsSchema = external_exports.object({
   help: external_exports.boolean().optional(),
   version: external_exports.boolean().optional()
 });
+var isCommand = (word) => COMMANDS.includes(word ?? "");
 function parseCommandLine(argv) {
   let parsed;
   try {
@@ -35244,9 +35371,12 @@ ${USAGE}`);
   if (!result.success) throw new ConfigurationError(result.error.issues.map((issue2) => issue2.message).join("\n"));
   const options = result.data;
   const [command, ...positionals] = parsed.positionals;
-  if (options.help || command === "help") return { command: "help", positionals, options };
+  if (options.help || command === "help") {
+    const topic = command === "help" ? positionals[0] : command;
+    return { command: "help", positionals, options, ...isCommand(topic) ? { helpTopic: topic } : {} };
+  }
   if (options.version) return { command: "version", positionals, options };
-  if (command !== "check" && command !== "config" && command !== "list" && command !== "fix" && command !== "merge") {
+  if (!isCommand(command)) {
     throw new ConfigurationError(`${command ? `Unknown command '${command}'.` : "No command given."}
 
 ${USAGE}`);
@@ -35277,8 +35407,137 @@ function defaultConcurrency() {
   return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 }
 
-// src/core/check.ts
+// src/render/index.ts
+var import_nunjucks = __toESM(require_nunjucks(), 1);
+var import_picocolors = __toESM(require_picocolors(), 1);
 import path3 from "node:path";
+
+// src/io/package-root.ts
+import { existsSync } from "node:fs";
+import path2 from "node:path";
+import { fileURLToPath } from "node:url";
+var cached2 = null;
+function packageRoot() {
+  if (cached2) return cached2;
+  let dir = path2.dirname(fileURLToPath(import.meta.url));
+  for (; ; ) {
+    if (existsSync(path2.join(dir, "python", "mfdag_static.py")) && existsSync(path2.join(dir, "templates"))) return cached2 = dir;
+    const parent = path2.dirname(dir);
+    if (parent === dir) throw new Error(`mfdag is installed incompletely: no python/ and templates/ above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+// src/render/escape.ts
+var LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/g;
+var HIDDEN = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f\u202a-\u202e\u2066-\u2069]/g;
+var ZWSP = "\u200B";
+function visibleControl(ch) {
+  const code = ch.charCodeAt(0);
+  if (code < 32) return String.fromCharCode(9216 + code);
+  if (code === 127) return "\u2421";
+  return "\uFFFD";
+}
+function plainText(value, lineBreak = "\n") {
+  return String(value).replace(LINE_BREAK, lineBreak).replace(HIDDEN, visibleControl);
+}
+var ENTITIES = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "|": "&#124;",
+  "`": "&#96;",
+  "\\": "&#92;",
+  "*": "&#42;",
+  "_": "&#95;",
+  "~": "&#126;",
+  "[": "&#91;",
+  "]": "&#93;",
+  $: "&#36;"
+};
+var SPECIAL = /[&<>"|`\\*~[\]$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g;
+function unlink(text2) {
+  return text2.replace(/@(?=[A-Za-z0-9])/g, `@${ZWSP}`).replace(/#(?=\d)/g, `#${ZWSP}`).replace(/:(?=\/\/)/g, `:${ZWSP}`).replace(/(www)(?=\.)/gi, `$1${ZWSP}`);
+}
+function markdownText(value, lineBreak = " \u23CE ") {
+  return unlink(plainText(value, "\n")).replace(SPECIAL, (ch) => ENTITIES[ch]).replace(/\n/g, lineBreak);
+}
+function escapeHtml(value) {
+  return markdownText(value);
+}
+function inlineCode(value) {
+  return `<code>${markdownText(value, "\u23CE")}</code>`;
+}
+function tableCell(value) {
+  return markdownText(value, " \u23CE ");
+}
+function longestBacktickRun(text2) {
+  let longest = 0;
+  for (const match of text2.matchAll(/`+/g)) longest = Math.max(longest, match[0].length);
+  return longest;
+}
+function fence(value, lang = "") {
+  const text2 = String(value);
+  const ticks = "`".repeat(Math.max(3, longestBacktickRun(text2) + 1));
+  const body = lang === "suggestion" ? text2 : plainText(text2).replace(/<!--/g, `<${ZWSP}!--`);
+  return `${ticks}${lang}
+${body.replace(/\n$/, "")}
+${ticks}`;
+}
+function linkUrl(value) {
+  const url2 = String(value);
+  if (!/^https?:\/\//i.test(url2)) return "#";
+  return url2.replace(/[\u0000-\u0020\u007f-\u009f()<>\\"'`\u2028\u2029]/g, (ch) => encodeURIComponent(ch).replace(/[()'`]/g, (c3) => `%${c3.charCodeAt(0).toString(16).toUpperCase()}`));
+}
+function neutralizeWorkflowCommands(text2) {
+  return text2.replace(/^([\s\u0085]*):(?=:)/gm, `$1:${ZWSP}`).replace(/##\[/g, `##${ZWSP}[`);
+}
+
+// src/render/index.ts
+var EXACT_TEMPLATES = /* @__PURE__ */ new Set(["review-suggestion.md.njk"]);
+var COLORS = {
+  red: import_picocolors.default.red,
+  green: import_picocolors.default.green,
+  yellow: import_picocolors.default.yellow,
+  cyan: import_picocolors.default.cyan,
+  dim: import_picocolors.default.dim,
+  bold: import_picocolors.default.bold,
+  plain: (text2) => text2
+};
+function createRenderer(options = {}) {
+  const env = new import_nunjucks.default.Environment(new import_nunjucks.default.FileSystemLoader(path3.join(packageRoot(), "templates")), {
+    autoescape: false,
+    throwOnUndefined: true,
+    trimBlocks: true,
+    lstripBlocks: true
+  });
+  env.addFilter("md", (value) => markdownText(value));
+  env.addFilter("cell", (value) => tableCell(value));
+  env.addFilter("code", (value) => inlineCode(value));
+  env.addFilter("html", (value) => escapeHtml(value));
+  env.addFilter("fence", (value, lang) => fence(value, lang ?? ""));
+  env.addFilter("url", (value) => linkUrl(value));
+  env.addFilter("text", (value) => plainText(value));
+  env.addFilter("color", (value, name2) => {
+    const text2 = plainText(value);
+    return options.color ? (COLORS[name2] ?? COLORS.plain)(text2) : text2;
+  });
+  env.addFilter("plural", (count3, singular, plural2) => `${String(count3)} ${count3 === 1 ? singular : plural2 ?? singular + "s"}`);
+  env.addFilter("json", (value) => JSON.stringify(value));
+  return {
+    render(template, context) {
+      const text2 = env.render(template, context).trimEnd() + "\n";
+      return EXACT_TEMPLATES.has(template) ? text2 : neutralizeWorkflowCommands(text2);
+    }
+  };
+}
+
+// src/version.ts
+var VERSION = "0.1.0";
+
+// src/core/check.ts
+import path6 from "node:path";
 
 // node_modules/diff/libesm/diff/base.js
 var Diff = class {
@@ -35380,16 +35639,16 @@ var Diff = class {
       }
     }
   }
-  addToPath(path22, added, removed, oldPosInc, options) {
-    const last = path22.lastComponent;
+  addToPath(path24, added, removed, oldPosInc, options) {
+    const last = path24.lastComponent;
     if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
       return {
-        oldPos: path22.oldPos + oldPosInc,
+        oldPos: path24.oldPos + oldPosInc,
         lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
       };
     } else {
       return {
-        oldPos: path22.oldPos + oldPosInc,
+        oldPos: path24.oldPos + oldPosInc,
         lastComponent: { count: 1, added, removed, previousComponent: last }
       };
     }
@@ -35710,142 +35969,6 @@ function splitLines(text2) {
   return result;
 }
 
-// src/core/definitions.ts
-var HEADER_FIRST_LINE = "Dagster definitions generated by metaflow-dagster.";
-function isDefinitionsText(text2) {
-  const start = text2.replace(/^\uFEFF/, "").trimStart();
-  if (!start.startsWith('"""')) return false;
-  return start.slice(3).trimStart().startsWith(HEADER_FIRST_LINE);
-}
-function splitLines2(text2) {
-  return text2.split(/\r?\n/);
-}
-function headerValue(lines, key) {
-  const pattern = new RegExp(`^${key}\\s*:\\s?(.*)$`);
-  for (const line2 of lines) {
-    const match = pattern.exec(line2);
-    if (match) return match[1].trim() || null;
-  }
-  return null;
-}
-function parseDefinitionsFile(path22, text2) {
-  if (!isDefinitionsText(text2)) return null;
-  const lines = splitLines2(text2.replace(/^\uFEFF/, ""));
-  const openIndex = lines.findIndex((line2) => line2.includes('"""'));
-  let closeIndex = -1;
-  for (let i2 = openIndex + 1; i2 < lines.length; i2++) {
-    if (lines[i2].includes('"""')) {
-      closeIndex = i2;
-      break;
-    }
-  }
-  const header = lines.slice(openIndex, closeIndex === -1 ? Math.min(lines.length, 20) : closeIndex);
-  const flow = headerValue(header, "Flow");
-  const job = headerValue(header, "Job");
-  const source = headerValue(header, "Source");
-  const problems = [];
-  if (closeIndex === -1) problems.push("the header docstring is not closed (file truncated?)");
-  if (!flow) problems.push("the header has no `Flow :` line");
-  const sourceProblem = source ? checkSource(source) : null;
-  if (sourceProblem) problems.push(sourceProblem);
-  const found = findConfigClass(lines, flow);
-  if (!found && flow && text2.includes(`config: ${flow}Config`)) {
-    problems.push(`\`${flow}Config\` is used but its class is missing (file truncated or edited?)`);
-  }
-  if (!/^defs = Definitions\(/m.test(text2)) {
-    problems.push("there is no `defs = Definitions(...)` (file truncated?)");
-  }
-  return {
-    path: path22,
-    flow,
-    job,
-    source,
-    configLine: found ? found.index + 1 : null,
-    configClass: found ? found.configClass : null,
-    problem: problems.length > 0 ? problems.join("; ") : null
-  };
-}
-function checkSource(source) {
-  const normalized = source.replace(/\\/g, "/");
-  const absolute = normalized.startsWith("/") || /^[A-Za-z]:\//.test(normalized);
-  if (!absolute) return `its header's Source (${source}) is not an absolute path; regenerate it with dagster create`;
-  if (normalized.split("/").some((part) => part === ".." || part === ".")) return `its header's Source (${source}) contains '.' or '..' segments; regenerate it with dagster create`;
-  return null;
-}
-function findConfigClass(lines, flow) {
-  const wanted = flow ? `class ${flow}Config(Config):` : null;
-  let index = wanted ? lines.findIndex((line2) => line2.trimEnd() === wanted) : -1;
-  if (index === -1) index = lines.findIndex((line2) => /^class \w+Config\(Config\):\s*$/.test(line2));
-  if (index === -1) return null;
-  const block = [];
-  for (let i2 = index; i2 < lines.length && lines[i2] !== ""; i2++) block.push(lines[i2]);
-  return { index, configClass: parseConfigBlock(block) };
-}
-function parseConfigBlock(lines) {
-  const classLine = lines[0] ?? "";
-  const className = /^class (\S+?)\(Config\):/.exec(classLine)?.[1] ?? "";
-  const fields = [];
-  const unparsed = [];
-  for (let i2 = 1; i2 < lines.length; i2++) {
-    const line2 = lines[i2];
-    const field = parseFieldLine(line2, i2 - 1);
-    if (field) {
-      fields.push(field);
-      continue;
-    }
-    const previous = fields[fields.length - 1];
-    if (previous && !line2.startsWith("    ")) {
-      previous.help += "\n" + line2;
-    } else {
-      unparsed.push(line2);
-    }
-  }
-  return { className, lines: [...lines], fields, unparsed };
-}
-var SPACE = 32;
-function splitFieldLine(line2) {
-  if (!line2.startsWith("    ")) return null;
-  let colon = line2.indexOf(": ", 5);
-  let equals = -1;
-  while (colon !== -1) {
-    const typeStart = colon + 2;
-    if (equals < typeStart) {
-      equals = line2.indexOf("=", typeStart);
-      if (equals === -1) return null;
-    }
-    if (equals >= typeStart + 2 && line2.charCodeAt(equals - 1) === SPACE && line2.charCodeAt(equals + 1) === SPACE) {
-      return { name: line2.slice(4, colon), type: line2.slice(typeStart, equals - 1), rest: line2.slice(equals + 2) };
-    }
-    colon = line2.indexOf(": ", Math.max(colon + 1, equals - 1));
-  }
-  return null;
-}
-function parseFieldLine(line2, index) {
-  const parts = splitFieldLine(line2);
-  if (!parts) return null;
-  const [value, help] = splitValueAndHelp(parts.rest);
-  return { name: parts.name, type: parts.type.trim(), default: value, help, index };
-}
-function splitValueAndHelp(rest) {
-  let quote = null;
-  for (let i2 = 0; i2 < rest.length; i2++) {
-    const ch = rest[i2];
-    if (quote) {
-      if (ch === "\\") i2++;
-      else if (ch === quote) quote = null;
-      continue;
-    }
-    if (ch === "'" || ch === '"') {
-      quote = ch;
-      continue;
-    }
-    if (ch === " " && rest.startsWith("  # ", i2)) {
-      return [rest.slice(0, i2), rest.slice(i2 + 4)];
-    }
-  }
-  return [rest.trimEnd(), ""];
-}
-
 // src/core/compare.ts
 var SEVERITY = {
   added: "breaking",
@@ -35897,17 +36020,17 @@ function compareFields(committed, current) {
   return changes;
 }
 var MAX_DIFF_EDITS = 2e3;
-function configDiff(path22, committed, current, labels = ["committed", "dagster create now"]) {
+function configDiff(path24, committed, current, labels = ["committed", "dagster create now"]) {
   const before = committed && committed.length > 0 ? committed.join("\n") + "\n" : "";
   const after = current && current.length > 0 ? current.join("\n") + "\n" : "";
   if (before === after) return null;
-  const patch = createTwoFilesPatch(`a/${path22}`, `b/${path22}`, before, after, labels[0], labels[1], { context: 3, maxEditLength: MAX_DIFF_EDITS }) ?? wholeBlockPatch(path22, committed ?? [], current ?? [], labels);
+  const patch = createTwoFilesPatch(`a/${path24}`, `b/${path24}`, before, after, labels[0], labels[1], { context: 3, maxEditLength: MAX_DIFF_EDITS }) ?? wholeBlockPatch(path24, committed ?? [], current ?? [], labels);
   return patch.replace(/^=+\n/, "");
 }
-function wholeBlockPatch(path22, committed, current, labels) {
+function wholeBlockPatch(path24, committed, current, labels) {
   return formatPatch({
-    oldFileName: `a/${path22}`,
-    newFileName: `b/${path22}`,
+    oldFileName: `a/${path24}`,
+    newFileName: `b/${path24}`,
     oldHeader: labels[0],
     newHeader: labels[1],
     hunks: [
@@ -35921,8 +36044,144 @@ function wholeBlockPatch(path22, committed, current, labels) {
     ]
   });
 }
+
+// src/core/definitions.ts
+var HEADER_FIRST_LINE = "Dagster definitions generated by metaflow-dagster.";
+function isDefinitionsText(text2) {
+  const start = text2.replace(/^\uFEFF/, "").trimStart();
+  if (!start.startsWith('"""')) return false;
+  return start.slice(3).trimStart().startsWith(HEADER_FIRST_LINE);
+}
+function splitLines2(text2) {
+  return text2.split(/\r?\n/);
+}
+function headerValue(lines, key) {
+  const pattern = new RegExp(`^${key}\\s*:\\s?(.*)$`);
+  for (const line2 of lines) {
+    const match = pattern.exec(line2);
+    if (match) return match[1].trim() || null;
+  }
+  return null;
+}
+function parseDefinitionsFile(path24, text2) {
+  if (!isDefinitionsText(text2)) return null;
+  const lines = splitLines2(text2.replace(/^\uFEFF/, ""));
+  const openIndex = lines.findIndex((line2) => line2.includes('"""'));
+  let closeIndex = -1;
+  for (let i2 = openIndex + 1; i2 < lines.length; i2++) {
+    if (lines[i2].includes('"""')) {
+      closeIndex = i2;
+      break;
+    }
+  }
+  const header = lines.slice(openIndex, closeIndex === -1 ? Math.min(lines.length, 20) : closeIndex);
+  const flow = headerValue(header, "Flow");
+  const job = headerValue(header, "Job");
+  const source = headerValue(header, "Source");
+  const problems = [];
+  if (closeIndex === -1) problems.push("the header docstring is not closed (file truncated?)");
+  if (!flow) problems.push("the header has no `Flow :` line");
+  const sourceProblem = source ? checkSource(source) : null;
+  if (sourceProblem) problems.push(sourceProblem);
+  const found = findConfigClass(lines, flow);
+  if (!found && flow && text2.includes(`config: ${flow}Config`)) {
+    problems.push(`\`${flow}Config\` is used but its class is missing (file truncated or edited?)`);
+  }
+  if (!/^defs = Definitions\(/m.test(text2)) {
+    problems.push("there is no `defs = Definitions(...)` (file truncated?)");
+  }
+  return {
+    path: path24,
+    flow,
+    job,
+    source,
+    configLine: found ? found.index + 1 : null,
+    configClass: found ? found.configClass : null,
+    problem: problems.length > 0 ? problems.join("; ") : null
+  };
+}
+function checkSource(source) {
+  const normalized = source.replace(/\\/g, "/");
+  const absolute = normalized.startsWith("/") || /^[A-Za-z]:\//.test(normalized);
+  if (!absolute) return `its header's Source (${source}) is not an absolute path; regenerate it with dagster create`;
+  if (normalized.split("/").some((part) => part === ".." || part === ".")) return `its header's Source (${source}) contains '.' or '..' segments; regenerate it with dagster create`;
+  return null;
+}
+function findConfigClass(lines, flow) {
+  const wanted = flow ? `class ${flow}Config(Config):` : null;
+  let index = wanted ? lines.findIndex((line2) => line2.trimEnd() === wanted) : -1;
+  if (index === -1) index = lines.findIndex((line2) => /^class \w+Config\(Config\):\s*$/.test(line2));
+  if (index === -1) return null;
+  const block = [];
+  for (let i2 = index; i2 < lines.length && lines[i2] !== ""; i2++) block.push(lines[i2]);
+  return { index, configClass: parseConfigBlock(block) };
+}
+function parseConfigBlock(lines) {
+  const classLine = lines[0] ?? "";
+  const className = /^class (\S+?)\(Config\):/.exec(classLine)?.[1] ?? "";
+  const fields = [];
+  const unparsed = [];
+  for (let i2 = 1; i2 < lines.length; i2++) {
+    const line2 = lines[i2];
+    const field = parseFieldLine(line2, i2 - 1);
+    if (field) {
+      fields.push(field);
+      continue;
+    }
+    const previous = fields[fields.length - 1];
+    if (previous && !line2.startsWith("    ")) {
+      previous.help += "\n" + line2;
+    } else {
+      unparsed.push(line2);
+    }
+  }
+  return { className, lines: [...lines], fields, unparsed };
+}
 function parseConfigLines(lines) {
   return lines && lines.length > 0 ? parseConfigBlock(lines) : null;
+}
+var SPACE = 32;
+function splitFieldLine(line2) {
+  if (!line2.startsWith("    ")) return null;
+  let colon = line2.indexOf(": ", 5);
+  let equals = -1;
+  while (colon !== -1) {
+    const typeStart = colon + 2;
+    if (equals < typeStart) {
+      equals = line2.indexOf("=", typeStart);
+      if (equals === -1) return null;
+    }
+    if (equals >= typeStart + 2 && line2.charCodeAt(equals - 1) === SPACE && line2.charCodeAt(equals + 1) === SPACE) {
+      return { name: line2.slice(4, colon), type: line2.slice(typeStart, equals - 1), rest: line2.slice(equals + 2) };
+    }
+    colon = line2.indexOf(": ", Math.max(colon + 1, equals - 1));
+  }
+  return null;
+}
+function parseFieldLine(line2, index) {
+  const parts = splitFieldLine(line2);
+  if (!parts) return null;
+  const [value, help] = splitValueAndHelp(parts.rest);
+  return { name: parts.name, type: parts.type.trim(), default: value, help, index };
+}
+function splitValueAndHelp(rest) {
+  let quote = null;
+  for (let i2 = 0; i2 < rest.length; i2++) {
+    const ch = rest[i2];
+    if (quote) {
+      if (ch === "\\") i2++;
+      else if (ch === quote) quote = null;
+      continue;
+    }
+    if (ch === "'" || ch === '"') {
+      quote = ch;
+      continue;
+    }
+    if (ch === " " && rest.startsWith("  # ", i2)) {
+      return [rest.slice(0, i2), rest.slice(i2 + 4)];
+    }
+  }
+  return [rest.trimEnd(), ""];
 }
 
 // src/core/pool.ts
@@ -36002,7 +36261,7 @@ function finding(lint, message, file2, line2, parameter) {
 }
 var droppedParameter = {
   id: "dropped-parameter",
-  description: "A Parameter that metaflow-dagster silently leaves out of the Config class.",
+  description: "metaflow-dagster silently leaves this Parameter out of the Config class.",
   check: (compiled) => compiled.parameters.filter((p) => p.dropped).map(
     (p) => finding(
       "dropped-parameter",
@@ -36016,7 +36275,7 @@ var droppedParameter = {
 var SIMPLE_TYPES = /* @__PURE__ */ new Set(["int", "float", "str", "bool"]);
 var declaredTypeMismatch = {
   id: "declared-type-mismatch",
-  description: "A declared `type=` that differs from the annotation Dagster will show.",
+  description: "The declared type= differs from the type Dagster shows.",
   check: (compiled) => compiled.parameters.filter((p) => !p.dropped && p.declaredType && SIMPLE_TYPES.has(p.declaredType) && p.annotation && p.annotation !== p.declaredType).map(
     (p) => finding(
       "declared-type-mismatch",
@@ -36030,7 +36289,7 @@ var declaredTypeMismatch = {
 var IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 var invalidPython = {
   id: "invalid-python",
-  description: "A parameter whose generated field line is not valid Python.",
+  description: "The generated definitions file would not be valid Python.",
   check: (compiled) => {
     const findings = [];
     for (const p of compiled.parameters) {
@@ -36050,6 +36309,12 @@ var invalidPython = {
   }
 };
 var LINTS = [droppedParameter, declaredTypeMismatch, invalidPython];
+var compileError = {
+  id: "compile-error",
+  description: "The flow could not be compiled, so its definitions cannot be checked."
+};
+var COMPILE_ERROR_LINT = compileError.id;
+var FINDING_KINDS = [...LINTS, compileError];
 function runLints(compiled, lints = LINTS) {
   return lints.flatMap((lint) => lint.check(compiled));
 }
@@ -36062,6 +36327,11 @@ function normalizeLine(line2, context) {
   const needle = rootNeedle(context.root);
   if (needle && needle.length <= out.length) out = out.split(needle).join(ROOT + "/");
   return out;
+}
+function normalizeConfigClass(configClass, context) {
+  if (!configClass) return null;
+  const lines = configClass.lines.map((line2) => normalizeLine(line2, context));
+  return lines.every((line2, i2) => line2 === configClass.lines[i2]) ? configClass : parseConfigBlock(lines);
 }
 var URL_SCHEME = "local://";
 var DATA_DIR = "/data/";
@@ -36134,7 +36404,7 @@ function machineRoot(source, flowFile) {
 }
 
 // src/core/pairing.ts
-import path from "node:path";
+import path4 from "node:path";
 function endsWithPath(normalizedSource, relative) {
   return normalizedSource === relative || normalizedSource.endsWith("/" + relative);
 }
@@ -36189,7 +36459,7 @@ function pairFlows(flows, definitions, config2) {
   return { pairs, missing, orphaned, problems };
 }
 function compileCwd(flow, entry) {
-  return entry?.cwd ?? (path.posix.dirname(flow.path) || ".");
+  return entry?.cwd ?? (path4.posix.dirname(flow.path) || ".");
 }
 
 // src/core/policy.ts
@@ -36208,6 +36478,27 @@ function violatesPolicy(result, failOn) {
 
 // src/core/shard.ts
 import { createHash } from "node:crypto";
+
+// src/core/report.ts
+function compareResults(a2, b) {
+  return a2.flowFile.localeCompare(b.flowFile) || (a2.definitionsFile ?? "").localeCompare(b.definitionsFile ?? "");
+}
+function summarize(results) {
+  const count3 = (status) => results.filter((result) => result.status === status).length;
+  return {
+    flows: results.length,
+    upToDate: count3("up-to-date"),
+    drift: count3("drift"),
+    typeChanges: results.reduce((n2, result) => n2 + result.changes.filter((change2) => change2.kind === "type-changed").length, 0),
+    breaking: results.reduce((n2, result) => n2 + result.changes.filter((change2) => change2.severity === "breaking").length + (result.jobChange ? 1 : 0), 0),
+    missing: count3("missing-definitions"),
+    orphaned: count3("orphaned-definitions"),
+    errors: count3("error"),
+    warnings: results.reduce((n2, result) => n2 + result.warnings.length, 0)
+  };
+}
+
+// src/core/shard.ts
 function parseShard(text2) {
   const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text2);
   const index = match ? Number(match[1]) : NaN;
@@ -36227,9 +36518,6 @@ function inShard(file2, shard) {
 }
 function resultShardPath(result) {
   return result.status === "orphaned-definitions" && result.definitionsFile ? result.definitionsFile : result.flowFile;
-}
-function compareResults(a2, b) {
-  return a2.flowFile.localeCompare(b.flowFile) || (a2.definitionsFile ?? "").localeCompare(b.definitionsFile ?? "");
 }
 function mergeReports(reports, names = []) {
   const label = (i2) => names[i2] ?? `report ${i2 + 1}`;
@@ -36269,8 +36557,8 @@ function mergeReports(reports, names = []) {
   };
 }
 
-// src/core/regenerate.ts
-import path2 from "node:path";
+// src/core/regenerate-command.ts
+import path5 from "node:path";
 var SAFE = /^[A-Za-z0-9_./:=@%+,-]+$/;
 function shellQuote(word) {
   return SAFE.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
@@ -36282,15 +36570,15 @@ function jobNameArgument(committedJob, flowClass, entry) {
   return committedJob;
 }
 function suggestedDefinitionsPath(flowFile) {
-  const parsed = path2.posix.parse(flowFile);
-  return path2.posix.join(parsed.dir, `${parsed.name}_dagster.py`);
+  const parsed = path5.posix.parse(flowFile);
+  return path5.posix.join(parsed.dir, `${parsed.name}_dagster.py`);
 }
 function pathArgument(p) {
   return p.startsWith("-") ? `./${p}` : p;
 }
 function regenerateCommand(flowFile, definitionsFile, cwd, jobName, args) {
-  const relFlow = pathArgument(path2.posix.relative(cwd, flowFile) || flowFile);
-  const relOut = pathArgument(path2.posix.relative(cwd, definitionsFile) || definitionsFile);
+  const relFlow = pathArgument(path5.posix.relative(cwd, flowFile) || flowFile);
+  const relOut = pathArgument(path5.posix.relative(cwd, definitionsFile) || definitionsFile);
   const words = ["python", relFlow, "dagster", "create", relOut];
   if (jobName) words.push("--name", jobName);
   words.push(...args);
@@ -36317,7 +36605,7 @@ async function check2(options, ports) {
 ${pairing.problems.join("\n")}`);
   }
   const mine = (file2) => !options.shard || inShard(file2, options.shard);
-  const jobs = [
+  const units = [
     ...pairing.pairs.filter((pair) => mine(pair.flow.path)).map((pair) => ({
       pair,
       static: null,
@@ -36335,26 +36623,26 @@ ${pairing.problems.join("\n")}`);
       request: { flowFile: flow.path, flowClass: flow.flowClass, jobName: entry?.name ?? null, args: entry?.args ?? [], cwd: compileCwd(flow, entry) }
     }))
   ];
-  const compiled = await logger.group(`Compile ${jobs.length} flow(s) with the ${options.compiler} compiler`, () => compileAll(jobs, options, ports));
+  const compiled = await logger.group(`Compile ${units.length} flow(s) with the ${options.compiler} compiler`, () => compileAll(units, options, ports));
   const results = [];
-  for (const [i2, job] of jobs.entries()) {
-    const staticResult = job.static;
+  for (const [i2, unit] of units.entries()) {
+    const staticResult = unit.static;
     const current = compiled[i2];
     const warnings = runLints(staticResult);
-    if (job.pair) {
-      results.push({ ...compareWithCommitted(job.pair, job.request, current, staticResult, repo.root), warnings });
+    if (unit.pair) {
+      results.push({ ...compareWithCommitted(unit.pair, unit.request, current, staticResult, repo.root), warnings });
     } else {
       results.push({
-        flowFile: job.request.flowFile,
-        flowClass: job.request.flowClass,
+        flowFile: unit.request.flowFile,
+        flowClass: unit.request.flowClass,
         definitionsFile: null,
         status: "missing-definitions",
         compiler: current.compiler,
         error: null,
         ...notCompared(),
-        regenerate: regenerateCommand(job.request.flowFile, suggestedDefinitionsPath(job.request.flowFile), job.request.cwd, job.request.jobName, job.request.args),
-        dagsterCreate: dagsterCreateOf(job.request),
-        warnings: [...compileFailure(job.request, current, staticResult), ...warnings],
+        regenerate: regenerateCommand(unit.request.flowFile, suggestedDefinitionsPath(unit.request.flowFile), unit.request.cwd, unit.request.jobName, unit.request.args),
+        dagsterCreate: dagsterCreateOf(unit.request),
+        warnings: [...compileFailure(unit.request, current, staticResult), ...warnings],
         currentConfig: current.error || !current.exact ? null : current.configClass
       });
     }
@@ -36378,7 +36666,7 @@ ${pairing.problems.join("\n")}`);
       compiler: null,
       error: file2.line ? `${file2.path}:${file2.line}: ${file2.error}` : file2.error,
       ...notCompared(),
-      regenerate: regenerateCommand(file2.path, definitions?.path ?? suggestedDefinitionsPath(file2.path), path3.posix.dirname(file2.path), null, []),
+      regenerate: regenerateCommand(file2.path, definitions?.path ?? suggestedDefinitionsPath(file2.path), path6.posix.dirname(file2.path), null, []),
       dagsterCreate: null,
       warnings: [],
       currentConfig: null
@@ -36403,12 +36691,12 @@ ${pairing.problems.join("\n")}`);
   const failed2 = kept.some((result) => violatesPolicy(result, options.failOn));
   return { schemaVersion: 1, root: repo.root, failed: failed2, failOn: options.failOn, compiler: options.compiler, summary: summarize(kept), flows: kept };
 }
-async function compileAll(jobs, options, ports) {
-  const { results: staticResults } = jobs.length > 0 ? await ports.analyzer.analyze([], jobs.map((job) => job.request)) : { results: [] };
-  jobs.forEach((job, i2) => job.static = staticResults[i2]);
-  if (options.compiler === "static") return jobs.map((job) => staticVerdict(job.static));
-  const needsMetaflow = (job) => options.compiler === "metaflow" || !job.static.exact && !job.static.error;
-  const wanted = jobs.filter((job) => job.pair !== null && needsMetaflow(job));
+async function compileAll(units, options, ports) {
+  const { results: staticResults } = units.length > 0 ? await ports.analyzer.analyze([], units.map((unit) => unit.request)) : { results: [] };
+  units.forEach((unit, i2) => unit.static = staticResults[i2]);
+  if (options.compiler === "static") return units.map((unit) => staticVerdict(unit.static));
+  const needsMetaflow = (unit) => options.compiler === "metaflow" || !unit.static.exact && !unit.static.error;
+  const wanted = units.filter((unit) => unit.pair !== null && needsMetaflow(unit));
   let available = false;
   if (options.compiler === "metaflow") {
     await ports.metaflow.ensureAvailable();
@@ -36422,15 +36710,15 @@ async function compileAll(jobs, options, ports) {
     const outputs = await mapLimit(
       wanted,
       options.concurrency,
-      (job) => options.deadline !== void 0 && Date.now() >= options.deadline ? Promise.resolve(notReached(job)) : ports.metaflow.compile(job.request)
+      (unit) => options.deadline !== void 0 && Date.now() >= options.deadline ? Promise.resolve(notReached(unit)) : ports.metaflow.compile(unit.request)
     );
-    wanted.forEach((job, i2) => real.set(job, { ...outputs[i2], parameters: job.static.parameters }));
+    wanted.forEach((unit, i2) => real.set(unit, { ...outputs[i2], parameters: unit.static.parameters }));
   }
-  return jobs.map((job) => {
-    const fromMetaflow = real.get(job);
+  return units.map((unit) => {
+    const fromMetaflow = real.get(unit);
     if (fromMetaflow) return fromMetaflow;
-    const result = job.static;
-    if (options.compiler === "auto" && !result.exact && !result.error && job.pair) {
+    const result = unit.static;
+    if (options.compiler === "auto" && !result.exact && !result.error && unit.pair) {
       return {
         ...result,
         error: `needs the metaflow compiler: ${result.reason ?? "the static compiler cannot reproduce this flow exactly"}. Install metaflow-dagster for the Python given with --python (python input).`
@@ -36443,10 +36731,10 @@ function compileFailure(request, current, staticResult) {
   const error62 = current.compiler === "metaflow" ? current.error : staticResult.error;
   if (!error62) return [];
   const line2 = current.compiler === "metaflow" ? current.errorLine : staticResult.errorLine;
-  return [{ lint: "compile-error", message: `this flow does not compile, so no definitions file can be generated for it: ${error62}`, file: request.flowFile, line: line2, parameter: null }];
+  return [{ lint: COMPILE_ERROR_LINT, message: `this flow does not compile, so no definitions file can be generated for it: ${error62}`, file: request.flowFile, line: line2, parameter: null }];
 }
-function notReached(job) {
-  return { ...job.static, compiler: "metaflow", error: "not checked: the time budget ran out before this flow's turn (raise the budget, or shard the check)", configClass: null };
+function notReached(unit) {
+  return { ...unit.static, compiler: "metaflow", error: "not checked: the time budget ran out before this flow's turn (raise the budget, or shard the check)", configClass: null };
 }
 function staticVerdict(result) {
   if (result.error || result.exact) return result;
@@ -36471,9 +36759,9 @@ function compareWithCommitted(pair, request, current, staticResult, localRoot) {
     const where = current.errorLine ? `${pair.flow.path}:${current.errorLine}: ` : "";
     return { ...base, status: "error", error: `${where}${current.error}`, currentConfig: null };
   }
-  const committedLines = (file2.configClass?.lines ?? []).map((line2) => normalizeLine(line2, { root: machineRoot(file2.source, pair.flow.path) }));
-  const currentLines = (current.configClass ?? []).map((line2) => normalizeLine(line2, { root: localRoot }));
-  const changes = compareFields(parseConfigLines(committedLines), parseConfigLines(currentLines));
+  const committed = normalizeConfigClass(file2.configClass, { root: machineRoot(file2.source, pair.flow.path) });
+  const now = normalizeConfigClass(parseConfigLines(current.configClass), { root: localRoot });
+  const changes = compareFields(committed, now);
   const definitionsFields = new Map((file2.configClass?.fields ?? []).map((field) => [field.name, field]));
   const parameterLines = new Map(staticResult.parameters.filter((p) => !p.dropped).map((p) => [p.name, p]));
   for (const change2 of changes) {
@@ -36486,7 +36774,7 @@ function compareWithCommitted(pair, request, current, staticResult, localRoot) {
     }
   }
   const jobChange = current.job && file2.job && current.job !== file2.job ? { committed: file2.job, current: current.job } : null;
-  const diff = configDiff(file2.path, committedLines, currentLines);
+  const diff = configDiff(file2.path, committed?.lines ?? [], now?.lines ?? []);
   return {
     ...base,
     status: diff || jobChange ? "drift" : "up-to-date",
@@ -36503,207 +36791,181 @@ function notCompared() {
 function dagsterCreateOf(request) {
   return { cwd: request.cwd, name: request.jobName, args: [...request.args] };
 }
-function summarize(results) {
-  const count3 = (status) => results.filter((result) => result.status === status).length;
+
+// src/cli/repo.ts
+import { execFileSync } from "node:child_process";
+import path19 from "node:path";
+
+// src/core/settings.ts
+var DEFAULT_SETTINGS = {
+  python: "python3",
+  timeoutSeconds: 120,
+  maxFileBytes: 2e6
+};
+var TRUSTED_ONLY_CONFIG_KEYS = ["python", "maxFileBytes", "timeout", "concurrency"];
+var TRUSTED = { event: null, untrustedContent: false, metaflowForbidden: null };
+var PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set(["pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment"]);
+var WRITE_TOKEN_WHY = (event) => `on ${event} the token can write to the repository and the checkout may be a pull request's code, which the metaflow compiler would run`;
+function trustOfEvent(event, payload) {
+  if (payload === null && (event === "issue_comment" || event === "workflow_run")) {
+    return { event, untrustedContent: true, metaflowForbidden: WRITE_TOKEN_WHY(`${event} (its payload could not be read)`) };
+  }
+  const p = payload ?? {};
+  if (event === "pull_request_target") return { event, untrustedContent: true, metaflowForbidden: WRITE_TOKEN_WHY(event) };
+  if (PULL_REQUEST_EVENTS.has(event)) return { event, untrustedContent: true, metaflowForbidden: null };
+  if (event === "issue_comment" && p.issue?.pull_request) return { event, untrustedContent: true, metaflowForbidden: WRITE_TOKEN_WHY(`${event} on a pull request`) };
+  if (event === "workflow_run" && typeof p.workflow_run?.event === "string" && PULL_REQUEST_EVENTS.has(p.workflow_run.event)) {
+    return { event, untrustedContent: true, metaflowForbidden: WRITE_TOKEN_WHY(`workflow_run of a ${p.workflow_run.event} run`) };
+  }
+  return { event, untrustedContent: false, metaflowForbidden: null };
+}
+var UNTRUSTED_BY_FLAG = {
+  event: null,
+  untrustedContent: true,
+  metaflowForbidden: "--untrusted was given: the checked-out code is not trusted, and the metaflow compiler would run it"
+};
+function resolveSettings(input2) {
+  const { explicit, config: config2, trust } = input2;
+  const notices = [];
+  const ignored = trust.untrustedContent ? TRUSTED_ONLY_CONFIG_KEYS.filter((key) => config2[key] !== void 0) : [];
+  if (ignored.length > 0) {
+    notices.push(
+      `${input2.configFile ?? "The config file"}: ${ignored.join(", ")} ignored on ${trust.event ?? "this untrusted run"}: the config file may be a pull request's, and these settings run programs or raise mfdag's bounds. Set them in the workflow instead (SECURITY.md).`
+    );
+  }
+  const fromConfig = (key) => ignored.includes(key) ? void 0 : config2[key];
+  let compiler = explicit.compiler ?? config2.compiler ?? "auto";
+  if (trust.metaflowForbidden) {
+    if (compiler === "metaflow" && explicit.compiler === "metaflow") {
+      throw new ConfigurationError(
+        `${input2.explicitName("compiler")}: metaflow runs the flow files, and ${trust.metaflowForbidden}. Use compiler static, or the workflow_run pattern (README, "Pull requests from forks").`
+      );
+    }
+    if (compiler !== "static") {
+      notices.push(`${trust.event ?? "untrusted run"}: mfdag uses only the static compiler, which never runs the flows (see SECURITY.md).`);
+      compiler = "static";
+    }
+  }
   return {
-    flows: results.length,
-    upToDate: count3("up-to-date"),
-    drift: count3("drift"),
-    typeChanges: results.reduce((n2, result) => n2 + result.changes.filter((change2) => change2.kind === "type-changed").length, 0),
-    breaking: results.reduce((n2, result) => n2 + result.changes.filter((change2) => change2.severity === "breaking").length + (result.jobChange ? 1 : 0), 0),
-    missing: count3("missing-definitions"),
-    orphaned: count3("orphaned-definitions"),
-    errors: count3("error"),
-    warnings: results.reduce((n2, result) => n2 + result.warnings.length, 0)
+    compiler,
+    python: explicit.python ?? fromConfig("python") ?? DEFAULT_SETTINGS.python,
+    failOn: explicit.failOn ?? (input2.audit ? "never" : config2.failOn ?? "type-change"),
+    timeoutSeconds: explicit.timeout ?? fromConfig("timeout") ?? DEFAULT_SETTINGS.timeoutSeconds,
+    concurrency: explicit.concurrency ?? fromConfig("concurrency") ?? input2.defaultConcurrency,
+    maxFileBytes: fromConfig("maxFileBytes") ?? DEFAULT_SETTINGS.maxFileBytes,
+    ignore: config2.ignore,
+    metaflowForbidden: trust.metaflowForbidden,
+    notices
   };
 }
-
-// src/core/fix.ts
-function fixTargets(report, onlyFlows) {
-  return report.flows.filter((flow) => flow.status === "drift" && flow.definitionsFile && flow.dagsterCreate).filter((flow) => !onlyFlows || onlyFlows.includes(flow.flowFile)).map((flow) => ({
-    flowFile: flow.flowFile,
-    definitionsFile: flow.definitionsFile,
-    dagsterCreate: flow.dagsterCreate,
-    why: [...flow.jobChange ? [`job ${flow.jobChange.committed} \u2192 ${flow.jobChange.current}`] : [], ...flow.changes.map((c3) => `${c3.kind} ${c3.parameter}`)].join(", ") || "Config class differs"
-  }));
-}
-function patchFor(file2, before, after) {
-  return createTwoFilesPatch(`a/${file2}`, `b/${file2}`, before, after, void 0, void 0, { context: 3 }).replace(/^=+\n/, "").replace(/\t$/gm, "");
+function permitMetaflow(settings, purpose) {
+  if (settings.metaflowForbidden) throw new ConfigurationError(`${purpose} needs the metaflow compiler, which runs the flow files, and ${settings.metaflowForbidden}. See SECURITY.md.`);
+  return {};
 }
 
-// src/io/report-file.ts
-import { open as open2 } from "node:fs/promises";
-
-// src/core/report-schema.ts
-var REPORT_LIMITS = {
-  /** Characters of a repo path (PATH_MAX on Linux). */
-  path: 4096,
-  /** Characters of a name: a parameter, class, job or lint. */
-  name: 1024,
-  /** Characters of a message, type, default, help or command. */
-  text: 1e5,
-  /** Characters of a whole Config diff. */
-  diff: 1e7,
-  /** Entries of any list (flows, changes, warnings, lines, arguments). */
-  items: 1e5
-};
-var path4 = external_exports.string().max(REPORT_LIMITS.path);
-var name = external_exports.string().max(REPORT_LIMITS.name);
-var text = external_exports.string().max(REPORT_LIMITS.text);
-var count = external_exports.number().int().nonnegative();
-var line = external_exports.number().int().nonnegative();
-var list = (item) => external_exports.array(item).max(REPORT_LIMITS.items);
-var fieldValueSchema = external_exports.strictObject({ type: text, default: text, help: text });
-var fieldChangeSchema = external_exports.strictObject({
-  parameter: name,
-  kind: external_exports.enum(CHANGE_KINDS),
-  severity: external_exports.enum(["breaking", "non-breaking"]),
-  committed: fieldValueSchema.nullable(),
-  current: fieldValueSchema.nullable(),
-  declaredIn: path4.nullable(),
-  flowLine: line.nullable(),
-  definitionsLine: line.nullable()
-});
-var jobChangeSchema = external_exports.strictObject({ committed: name, current: name });
-var findingSchema = external_exports.strictObject({
-  lint: name,
-  message: text,
-  file: path4,
-  line: line.nullable(),
-  parameter: name.nullable()
-});
-var flowResultSchema = external_exports.strictObject({
-  flowFile: path4,
-  flowClass: name.nullable(),
-  definitionsFile: path4.nullable(),
-  status: external_exports.enum(STATUSES),
-  compiler: external_exports.enum(["static", "metaflow"]).nullable(),
-  error: text.nullable(),
-  changes: list(fieldChangeSchema),
-  jobChange: jobChangeSchema.nullable(),
-  configDiff: external_exports.string().max(REPORT_LIMITS.diff).nullable(),
-  regenerate: text,
-  dagsterCreate: external_exports.strictObject({ cwd: path4, name: name.nullable(), args: list(text) }).nullable(),
-  warnings: list(findingSchema),
-  currentConfig: list(text).nullable()
-});
-var summarySchema = external_exports.strictObject({
-  flows: count,
-  upToDate: count,
-  drift: count,
-  typeChanges: count,
-  breaking: count,
-  missing: count,
-  orphaned: count,
-  errors: count,
-  warnings: count
-});
-var contractChangeSchema = external_exports.strictObject({
-  definitionsFile: path4,
-  flow: name.nullable(),
-  status: external_exports.enum(["added", "removed", "changed"]),
-  changes: list(fieldChangeSchema),
-  jobChange: jobChangeSchema.nullable(),
-  configDiff: external_exports.string().max(REPORT_LIMITS.diff).nullable()
-});
-var pullRequestSchema = external_exports.strictObject({
-  owner: external_exports.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "not a GitHub owner name"),
-  repo: external_exports.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "not a GitHub repository name"),
-  number: external_exports.number().int().positive(),
-  baseSha: external_exports.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, "not a commit SHA"),
-  headSha: external_exports.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, "not a commit SHA")
-});
-var checkReportShape = {
-  schemaVersion: external_exports.literal(1),
-  root: path4,
-  failed: external_exports.boolean(),
-  failOn: external_exports.enum(FAIL_ON),
-  compiler: external_exports.enum(COMPILERS),
-  summary: summarySchema,
-  flows: list(flowResultSchema)
-};
-var checkReportSchema = external_exports.strictObject(checkReportShape);
-var storedReportSchema = external_exports.strictObject({
-  ...checkReportShape,
-  pullRequest: pullRequestSchema.nullable().optional(),
-  contract: list(contractChangeSchema).nullable().optional()
-});
-function jsonPath(path22) {
-  return "$" + path22.map((key) => typeof key === "number" ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(String(key))}]`).join("");
-}
-
-// src/io/report-file.ts
-var MAX_REPORT_BYTES = 64 * 1024 * 1024;
-async function readBounded(file2) {
-  const handle = await open2(file2, "r");
+// src/io/github-event.ts
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+var MAX_EVENT_BYTES = 64 * 1024 * 1024;
+function readEventPayload(file2) {
+  if (!file2) return null;
   try {
-    const { size } = await handle.stat();
-    if (size > MAX_REPORT_BYTES) throw new Error(`${size} bytes, over the ${MAX_REPORT_BYTES} bytes a report can have`);
-    return await handle.readFile("utf8");
-  } finally {
-    await handle.close();
+    const fd = openSync(file2, "r");
+    try {
+      const size = fstatSync(fd).size;
+      if (size > MAX_EVENT_BYTES) return null;
+      const buffer = Buffer.alloc(size);
+      readSync(fd, buffer, 0, size, 0);
+      return JSON.parse(buffer.toString("utf8"));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
   }
 }
-async function readReportFile(file2, label = file2) {
-  let json2;
+function trustFromEnvironment(env = process.env) {
+  if (env.GITHUB_ACTIONS !== "true" || !env.GITHUB_EVENT_NAME) return TRUSTED;
+  return trustOfEvent(env.GITHUB_EVENT_NAME, readEventPayload(env.GITHUB_EVENT_PATH));
+}
+
+// src/io/setup.ts
+import { closeSync as closeSync3, constants as constants5, fstatSync as fstatSync3, openSync as openSync3, readSync as readSync3, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
+import os5 from "node:os";
+import path18 from "node:path";
+
+// src/core/config-file.ts
+var import_yaml = __toESM(require_dist(), 1);
+import path7 from "node:path";
+var CONFIG_FILE_NAMES = [".mfdag.yml", ".mfdag.yaml", "mfdag.config.json"];
+var normalizedRepoPath = (p) => path7.posix.normalize(p.replace(/\\/g, "/"));
+var MAX_STRING = 4096;
+var MAX_SEGMENT_WILDCARDS = 3;
+var MAX_GLOBSTARS = 2;
+function globProblem(glob) {
+  const segments = glob.split("/");
+  if (segments.filter((segment) => segment === "**").length > MAX_GLOBSTARS) return `use at most ${MAX_GLOBSTARS} '**' segments`;
+  for (const segment of segments) {
+    const wildcards = segment === "**" ? 1 : (segment.replace(/\*+/g, "*").match(/[*?]/g) ?? []).length;
+    if (wildcards > MAX_SEGMENT_WILDCARDS) return `use at most ${MAX_SEGMENT_WILDCARDS} wildcards (* or ?) in one path segment ('${segment.slice(0, 40)}')`;
+  }
+  return null;
+}
+var ignoreGlob = external_exports.string().min(1).max(256).superRefine((glob, ctx) => {
+  const problem = globProblem(glob);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+var repoPath = external_exports.string().min(1).max(MAX_STRING).refine((p) => !path7.posix.isAbsolute(p) && !path7.win32.isAbsolute(p), "must be a path relative to the repo root").refine((p) => {
+  const normalized = normalizedRepoPath(p);
+  return normalized !== ".." && !normalized.startsWith("../");
+}, "must stay inside the repo root").transform(normalizedRepoPath);
+var flowEntry = external_exports.object({
+  flow: repoPath,
+  definitions: repoPath.optional(),
+  name: external_exports.string().min(1).max(MAX_STRING).optional(),
+  args: external_exports.array(external_exports.string().max(MAX_STRING)).max(100).default([]),
+  cwd: repoPath.optional()
+}).strict();
+var repoConfigSchema = external_exports.object({
+  compiler: external_exports.enum(COMPILERS).optional(),
+  python: external_exports.string().min(1).max(MAX_STRING).optional(),
+  failOn: external_exports.enum(FAIL_ON).optional(),
+  timeout: external_exports.number().positive().max(3600).optional(),
+  concurrency: external_exports.number().int().positive().max(256).optional(),
+  maxFileBytes: external_exports.number().int().positive().optional(),
+  // Globs become regexes (picomatch): bounded in length and number, like every PR input.
+  ignore: external_exports.array(ignoreGlob).max(200).default([]),
+  flows: external_exports.array(flowEntry).max(1e5).default([])
+}).strict();
+var EMPTY_REPO_CONFIG = repoConfigSchema.parse({});
+function describeIssues(file2, error62) {
+  return error62.issues.map((issue2) => {
+    const key = issue2.path.length > 0 ? issue2.path.join(".") : "(top level)";
+    return `${file2}: ${key}: ${issue2.message}`;
+  }).join("\n");
+}
+function parseRepoConfig(file2, text2) {
+  let raw;
   try {
-    json2 = JSON.parse(await readBounded(file2));
+    raw = file2.endsWith(".json") ? JSON.parse(text2) : (0, import_yaml.parse)(text2);
   } catch (error62) {
-    throw new ConfigurationError(`${label}: ${file2} cannot be read as JSON (${error62.message}); pass a report that mfdag check --format json (or the action's report output) wrote.`);
+    throw new ConfigurationError(`${file2}: not valid ${file2.endsWith(".json") ? "JSON" : "YAML"}: ${error62.message}`);
   }
-  const parsed = storedReportSchema.safeParse(json2);
-  if (!parsed.success) {
-    const issue2 = parsed.error.issues[0];
-    const [where, what] = issue2.code === "unrecognized_keys" ? [[...issue2.path, issue2.keys[0]], "not a field of an mfdag report"] : [issue2.path, issue2.message];
-    throw new ConfigurationError(`${label}: ${file2} is not a valid mfdag report: ${jsonPath(where)}: ${what}. Pass a report that this version of mfdag wrote.`);
-  }
-  return parsed.data;
+  const result = repoConfigSchema.safeParse(raw ?? {});
+  if (!result.success) throw new ConfigurationError(describeIssues(file2, result.error));
+  return result.data;
 }
 
-// src/core/inspect.ts
-import path5 from "node:path";
-async function listRepo(config2, maxFileBytes, ports) {
-  const found = await discover(ports.repo, ports.analyzer, maxFileBytes);
-  const pairing = pairFlows(found.flows, found.definitions, config2);
-  const flowOf = new Map(pairing.pairs.map((pair) => [pair.definitions.path, pair.flow.path]));
-  return {
-    root: ports.repo.root,
-    flows: found.flows.map((flow) => ({
-      ...flow,
-      definitions: pairing.pairs.filter((pair) => pair.flow.path === flow.path).map((pair) => pair.definitions.path)
-    })),
-    definitions: found.definitions.map((file2) => ({ path: file2.path, flow: file2.flow, job: file2.job, source: file2.source, flowFile: flowOf.get(file2.path) ?? null })),
-    orphaned: pairing.orphaned,
-    unreadable: found.unreadable,
-    definitionsCount: found.definitions.length
-  };
-}
-async function configOf(flowFile, compiler, ports) {
-  const request = { flowFile, flowClass: null, jobName: null, args: [], cwd: path5.posix.dirname(flowFile) };
-  const { files, results } = await ports.analyzer.analyze([flowFile], [request]);
-  const scanned = files[0];
-  const result = results[0];
-  if (scanned?.error && !result.error) return { ...result, error: scanned.error, errorLine: scanned.errorLine };
-  if (compiler === "static" || compiler === "auto" && (result.exact || result.error)) return result;
-  if (compiler === "metaflow") await ports.metaflow.ensureAvailable();
-  else if (!await ports.metaflow.isAvailable()) return result;
-  const real = await ports.metaflow.compile({ ...request, flowClass: result.flowClass });
-  return { ...real, parameters: result.parameters };
-}
-function repoRelative(root, file2) {
-  const relative = path5.relative(root, path5.resolve(file2));
-  if (relative.startsWith("..") || path5.isAbsolute(relative)) throw new ConfigurationError(`${file2} is outside the root ${root}; pass --root with a directory that contains it.`);
-  return relative.split(path5.sep).join("/");
-}
-
-// src/io/fixer.ts
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os3 from "node:os";
-import path13 from "node:path";
+// src/io/fork-server.ts
+import { spawn as spawn2 } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtemp as mkdtemp2, rm as rm2 } from "node:fs/promises";
+import os4 from "node:os";
+import path15 from "node:path";
+import { createInterface } from "node:readline";
 
 // src/io/dagster-create.ts
 import os2 from "node:os";
-import path12 from "node:path";
+import path13 from "node:path";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject2(value) {
@@ -36715,7 +36977,7 @@ function isPlainObject2(value) {
 }
 
 // node_modules/execa/lib/arguments/file-url.js
-import { fileURLToPath } from "node:url";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
 var safeNormalizeFileUrl = (file2, name2) => {
   const fileString = normalizeFileUrl(normalizeDenoExecPath(file2));
   if (typeof fileString !== "string") {
@@ -36725,7 +36987,7 @@ var safeNormalizeFileUrl = (file2, name2) => {
 };
 var normalizeDenoExecPath = (file2) => isDenoExecPath(file2) ? file2.toString() : file2;
 var isDenoExecPath = (file2) => typeof file2 !== "string" && file2 && Object.getPrototypeOf(file2) === String.prototype;
-var normalizeFileUrl = (file2) => file2 instanceof URL ? fileURLToPath(file2) : file2;
+var normalizeFileUrl = (file2) => file2 instanceof URL ? fileURLToPath2(file2) : file2;
 
 // node_modules/execa/lib/methods/parameters.js
 var normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
@@ -37430,7 +37692,7 @@ var defaultVerboseFunction = ({
 }) => {
   const timestampString = serializeTimestamp(timestamp);
   const icon = ICONS[type]({ failed: failed2, reject, piped });
-  const color = COLORS[type]({ reject });
+  const color = COLORS2[type]({ reject });
   return `${gray(`[${timestampString}]`)} ${gray(`[${commandId}]`)} ${color(icon)} ${color(message)}`;
 };
 var serializeTimestamp = (timestamp) => `${padField(timestamp.getHours(), 2)}:${padField(timestamp.getMinutes(), 2)}:${padField(timestamp.getSeconds(), 2)}.${padField(timestamp.getMilliseconds(), 3)}`;
@@ -37449,7 +37711,7 @@ var ICONS = {
   duration: getFinalIcon
 };
 var identity = (string4) => string4;
-var COLORS = {
+var COLORS2 = {
   command: () => bold,
   output: () => identity,
   ipc: () => identity,
@@ -37570,12 +37832,12 @@ var handleCommand = (filePath, rawArguments, rawOptions) => {
 
 // node_modules/execa/lib/arguments/options.js
 var import_cross_spawn = __toESM(require_cross_spawn(), 1);
-import path10 from "node:path";
+import path12 from "node:path";
 import process6 from "node:process";
 
 // node_modules/npm-run-path/index.js
 import process4 from "node:process";
-import path7 from "node:path";
+import path9 from "node:path";
 
 // node_modules/npm-run-path/node_modules/path-key/index.js
 function pathKey(options = {}) {
@@ -37592,21 +37854,21 @@ function pathKey(options = {}) {
 // node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
-import path6 from "node:path";
-import { fileURLToPath as fileURLToPath2 } from "node:url";
+import path8 from "node:path";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
 var execFileOriginal = promisify(execFileCallback);
 function toPath(urlOrPath) {
-  return urlOrPath instanceof URL ? fileURLToPath2(urlOrPath) : urlOrPath;
+  return urlOrPath instanceof URL ? fileURLToPath3(urlOrPath) : urlOrPath;
 }
 function traversePathUp(startPath) {
   return {
     *[Symbol.iterator]() {
-      let currentPath = path6.resolve(toPath(startPath));
+      let currentPath = path8.resolve(toPath(startPath));
       let previousPath;
       while (previousPath !== currentPath) {
         yield currentPath;
         previousPath = currentPath;
-        currentPath = path6.resolve(currentPath, "..");
+        currentPath = path8.resolve(currentPath, "..");
       }
     }
   };
@@ -37621,27 +37883,27 @@ var npmRunPath = ({
   execPath: execPath2 = process4.execPath,
   addExecPath = true
 } = {}) => {
-  const cwdPath = path7.resolve(toPath(cwd));
+  const cwdPath = path9.resolve(toPath(cwd));
   const result = [];
-  const pathParts = pathOption.split(path7.delimiter);
+  const pathParts = pathOption.split(path9.delimiter);
   if (preferLocal) {
     applyPreferLocal(result, pathParts, cwdPath);
   }
   if (addExecPath) {
     applyExecPath(result, pathParts, execPath2, cwdPath);
   }
-  return pathOption === "" || pathOption === path7.delimiter ? `${result.join(path7.delimiter)}${pathOption}` : [...result, pathOption].join(path7.delimiter);
+  return pathOption === "" || pathOption === path9.delimiter ? `${result.join(path9.delimiter)}${pathOption}` : [...result, pathOption].join(path9.delimiter);
 };
 var applyPreferLocal = (result, pathParts, cwdPath) => {
   for (const directory of traversePathUp(cwdPath)) {
-    const pathPart = path7.join(directory, "node_modules/.bin");
+    const pathPart = path9.join(directory, "node_modules/.bin");
     if (!pathParts.includes(pathPart)) {
       result.push(pathPart);
     }
   }
 };
 var applyExecPath = (result, pathParts, execPath2, cwdPath) => {
-  const pathPart = path7.resolve(cwdPath, toPath(execPath2), "..");
+  const pathPart = path9.resolve(cwdPath, toPath(execPath2), "..");
   if (!pathParts.includes(pathPart)) {
     result.push(pathPart);
   }
@@ -38796,7 +39058,7 @@ var killAfterTimeout = async (subprocess, timeout, context, { signal }) => {
 
 // node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
-import path8 from "node:path";
+import path10 from "node:path";
 var mapNode = ({ options }) => {
   if (options.node === false) {
     throw new TypeError('The "node" option cannot be false with `execaNode()`.');
@@ -38815,7 +39077,7 @@ var handleNodeOption = (file2, commandArguments, {
     throw new TypeError('The "execPath" option has been removed. Please use the "nodePath" option instead.');
   }
   const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-  const resolvedNodePath = path8.resolve(cwd, normalizedNodePath);
+  const resolvedNodePath = path10.resolve(cwd, normalizedNodePath);
   const newOptions = {
     ...options,
     nodePath: resolvedNodePath,
@@ -38825,7 +39087,7 @@ var handleNodeOption = (file2, commandArguments, {
   if (!shouldHandleNode) {
     return [file2, commandArguments, newOptions];
   }
-  if (path8.basename(file2, ".exe") === "node") {
+  if (path10.basename(file2, ".exe") === "node") {
     throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
   }
   return [
@@ -38915,11 +39177,11 @@ var serializeEncoding = (encoding) => typeof encoding === "string" ? `"${encodin
 
 // node_modules/execa/lib/arguments/cwd.js
 import { statSync } from "node:fs";
-import path9 from "node:path";
+import path11 from "node:path";
 import process5 from "node:process";
 var normalizeCwd = (cwd = getDefaultCwd()) => {
   const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-  return path9.resolve(cwdString);
+  return path11.resolve(cwdString);
 };
 var getDefaultCwd = () => {
   try {
@@ -38966,7 +39228,7 @@ var normalizeOptions = (filePath, rawArguments, rawOptions) => {
   options.killSignal = normalizeKillSignal(options.killSignal);
   options.forceKillAfterDelay = normalizeForceKillAfterDelay(options.forceKillAfterDelay);
   options.lines = options.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
-  if (process6.platform === "win32" && path10.basename(file2, ".exe") === "cmd") {
+  if (process6.platform === "win32" && path12.basename(file2, ".exe") === "cmd") {
     commandArguments.unshift("/q");
   }
   return { file: file2, commandArguments, options };
@@ -41107,13 +41369,13 @@ var logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding,
   }
 };
 var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-  for (const { path: path22, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-    const pathString = typeof path22 === "string" ? path22 : path22.toString();
+  for (const { path: path24, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+    const pathString = typeof path24 === "string" ? path24 : path24.toString();
     if (append || outputFiles.has(pathString)) {
-      appendFileSync(path22, serializedResult);
+      appendFileSync(path24, serializedResult);
     } else {
       outputFiles.add(pathString);
-      writeFileSync(path22, serializedResult);
+      writeFileSync(path24, serializedResult);
     }
   }
 };
@@ -43514,26 +43776,10 @@ function childEnvironment(base = process.env) {
   return out;
 }
 
-// src/io/package-root.ts
-import { existsSync } from "node:fs";
-import path11 from "node:path";
-import { fileURLToPath as fileURLToPath3 } from "node:url";
-var cached2 = null;
-function packageRoot() {
-  if (cached2) return cached2;
-  let dir = path11.dirname(fileURLToPath3(import.meta.url));
-  for (; ; ) {
-    if (existsSync(path11.join(dir, "python", "mfdag_static.py")) && existsSync(path11.join(dir, "templates"))) return cached2 = dir;
-    const parent = path11.dirname(dir);
-    if (parent === dir) throw new Error(`mfdag is installed incompletely: no python/ and templates/ above ${fileURLToPath3(import.meta.url)}`);
-    dir = parent;
-  }
-}
-
 // src/io/dagster-create.ts
 var KEEPER_GRACE_MS = 3e3;
 function containScriptPath() {
-  return path12.join(packageRoot(), "python", "mfdag_contain.py");
+  return path13.join(packageRoot(), "python", "mfdag_contain.py");
 }
 function containmentSupported(platform2 = process.platform) {
   return platform2 === "linux";
@@ -43566,7 +43812,7 @@ function launcherInterpreter(python) {
     found = execa(python, ["-I", "-S", "-B", "-c", "import sys; print(sys.executable)"], { reject: false, timeout: 3e4, stdin: "ignore", cwd: os2.tmpdir() }).then(
       (result) => {
         const executable = result.exitCode === 0 ? result.stdout.trim() : "";
-        return path12.isAbsolute(executable) ? executable : python;
+        return path13.isAbsolute(executable) ? executable : python;
       },
       () => python
     );
@@ -43606,187 +43852,10 @@ function lastLine(text2) {
   return lines[lines.length - 1] ?? "";
 }
 
-// src/io/fixer.ts
-async function regenerateDefinitions(target, options) {
-  const temp = await mkdtemp(path13.join(os3.tmpdir(), "mfdag-fix-"));
-  try {
-    const out = path13.join(temp, path13.basename(target.definitionsFile));
-    const outcome = await runDagsterCreate({
-      python: options.python,
-      flowPath: path13.join(options.root, target.flowFile),
-      cwd: path13.join(options.root, target.dagsterCreate.cwd),
-      out,
-      jobName: target.dagsterCreate.name,
-      args: target.dagsterCreate.args,
-      env: { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" },
-      extendEnv: true,
-      timeoutMs: options.timeoutMs
-    });
-    if (outcome.timedOut) return { error: `dagster create did not finish within ${Math.round(options.timeoutMs / 1e3)} s` };
-    if (outcome.exitCode !== 0) return { error: lastLine(outcome.output) || `dagster create exited with ${outcome.exitCode}` };
-    return { text: await readFile(out, "utf8") };
-  } catch (error62) {
-    return { error: error62.message };
-  } finally {
-    await rm(temp, { recursive: true, force: true });
-  }
-}
-async function regenerateTargets(targets, options) {
-  const out = [];
-  for (const target of targets) {
-    const committed = await readFile(path13.join(options.root, target.definitionsFile), "utf8");
-    const result = await regenerateDefinitions(target, options);
-    out.push("error" in result ? { target, text: null, error: result.error, committed } : { target, text: result.text, error: null, committed });
-  }
-  return out;
-}
-
-// src/io/setup.ts
-import { closeSync as closeSync2, constants as constants5, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
-import os6 from "node:os";
-import path19 from "node:path";
-
-// src/core/config-file.ts
-var import_yaml = __toESM(require_dist(), 1);
-import path14 from "node:path";
-var CONFIG_FILE_NAMES = [".mfdag.yml", ".mfdag.yaml", "mfdag.config.json"];
-var normalizedRepoPath = (p) => path14.posix.normalize(p.replace(/\\/g, "/"));
-var MAX_STRING = 4096;
-var MAX_SEGMENT_WILDCARDS = 3;
-var MAX_GLOBSTARS = 2;
-function globProblem(glob) {
-  const segments = glob.split("/");
-  if (segments.filter((segment) => segment === "**").length > MAX_GLOBSTARS) return `use at most ${MAX_GLOBSTARS} '**' segments`;
-  for (const segment of segments) {
-    const wildcards = segment === "**" ? 1 : (segment.replace(/\*+/g, "*").match(/[*?]/g) ?? []).length;
-    if (wildcards > MAX_SEGMENT_WILDCARDS) return `use at most ${MAX_SEGMENT_WILDCARDS} wildcards (* or ?) in one path segment ('${segment.slice(0, 40)}')`;
-  }
-  return null;
-}
-var ignoreGlob = external_exports.string().min(1).max(256).superRefine((glob, ctx) => {
-  const problem = globProblem(glob);
-  if (problem) ctx.addIssue({ code: "custom", message: problem });
-});
-var repoPath = external_exports.string().min(1).max(MAX_STRING).refine((p) => !path14.posix.isAbsolute(p) && !path14.win32.isAbsolute(p), "must be a path relative to the repo root").refine((p) => {
-  const normalized = normalizedRepoPath(p);
-  return normalized !== ".." && !normalized.startsWith("../");
-}, "must stay inside the repo root").transform(normalizedRepoPath);
-var flowEntry = external_exports.object({
-  flow: repoPath,
-  definitions: repoPath.optional(),
-  name: external_exports.string().min(1).max(MAX_STRING).optional(),
-  args: external_exports.array(external_exports.string().max(MAX_STRING)).max(100).default([]),
-  cwd: repoPath.optional()
-}).strict();
-var repoConfigSchema = external_exports.object({
-  compiler: external_exports.enum(COMPILERS).optional(),
-  python: external_exports.string().min(1).max(MAX_STRING).optional(),
-  failOn: external_exports.enum(FAIL_ON).optional(),
-  timeout: external_exports.number().positive().max(3600).optional(),
-  concurrency: external_exports.number().int().positive().max(256).optional(),
-  maxFileBytes: external_exports.number().int().positive().optional(),
-  // Globs become regexes (picomatch): bounded in length and number, like every PR input.
-  ignore: external_exports.array(ignoreGlob).max(200).default([]),
-  flows: external_exports.array(flowEntry).max(1e5).default([])
-}).strict();
-var EMPTY_REPO_CONFIG = repoConfigSchema.parse({});
-function describeIssues(file2, error62) {
-  return error62.issues.map((issue2) => {
-    const key = issue2.path.length > 0 ? issue2.path.join(".") : "(top level)";
-    return `${file2}: ${key}: ${issue2.message}`;
-  }).join("\n");
-}
-function parseRepoConfig(file2, text2) {
-  let raw;
-  try {
-    raw = file2.endsWith(".json") ? JSON.parse(text2) : (0, import_yaml.parse)(text2);
-  } catch (error62) {
-    throw new ConfigurationError(`${file2}: not valid ${file2.endsWith(".json") ? "JSON" : "YAML"}: ${error62.message}`);
-  }
-  const result = repoConfigSchema.safeParse(raw ?? {});
-  if (!result.success) throw new ConfigurationError(describeIssues(file2, result.error));
-  return result.data;
-}
-
-// src/core/settings.ts
-var DEFAULT_SETTINGS = {
-  python: "python3",
-  timeoutSeconds: 120,
-  maxFileBytes: 2e6
-};
-var TRUSTED_ONLY_CONFIG_KEYS = ["python", "maxFileBytes", "timeout", "concurrency"];
-var TRUSTED = { event: null, untrustedContent: false, metaflowForbidden: null };
-var PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set(["pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment"]);
-var WRITE_TOKEN_WHY = (event) => `on ${event} the token can write to the repository and the checkout may be a pull request's code, which the metaflow compiler would run`;
-function trustOfEvent(event, payload) {
-  if (payload === null && (event === "issue_comment" || event === "workflow_run")) {
-    return { event, untrustedContent: true, metaflowForbidden: WRITE_TOKEN_WHY(`${event} (its payload could not be read)`) };
-  }
-  const p = payload ?? {};
-  if (event === "pull_request_target") return { event, untrustedContent: true, metaflowForbidden: WRITE_TOKEN_WHY(event) };
-  if (PULL_REQUEST_EVENTS.has(event)) return { event, untrustedContent: true, metaflowForbidden: null };
-  if (event === "issue_comment" && p.issue?.pull_request) return { event, untrustedContent: true, metaflowForbidden: WRITE_TOKEN_WHY(`${event} on a pull request`) };
-  if (event === "workflow_run" && typeof p.workflow_run?.event === "string" && PULL_REQUEST_EVENTS.has(p.workflow_run.event)) {
-    return { event, untrustedContent: true, metaflowForbidden: WRITE_TOKEN_WHY(`workflow_run of a ${p.workflow_run.event} run`) };
-  }
-  return { event, untrustedContent: false, metaflowForbidden: null };
-}
-var UNTRUSTED_BY_FLAG = {
-  event: null,
-  untrustedContent: true,
-  metaflowForbidden: "--untrusted was given: the checked-out code is not trusted, and the metaflow compiler would run it"
-};
-function resolveSettings(input2) {
-  const { explicit, config: config2, trust } = input2;
-  const notices = [];
-  const ignored = trust.untrustedContent ? TRUSTED_ONLY_CONFIG_KEYS.filter((key) => config2[key] !== void 0) : [];
-  if (ignored.length > 0) {
-    notices.push(
-      `${input2.configFile ?? "The config file"}: ${ignored.join(", ")} ignored on ${trust.event ?? "this untrusted run"}: the config file may be a pull request's, and these settings run programs or raise mfdag's bounds. Set them in the workflow instead (SECURITY.md).`
-    );
-  }
-  const fromConfig = (key) => ignored.includes(key) ? void 0 : config2[key];
-  let compiler = explicit.compiler ?? config2.compiler ?? "auto";
-  if (trust.metaflowForbidden) {
-    if (compiler === "metaflow" && explicit.compiler === "metaflow") {
-      throw new ConfigurationError(
-        `${input2.explicitName("compiler")}: metaflow runs the flow files, and ${trust.metaflowForbidden}. Use compiler static, or the workflow_run pattern (README, "Pull requests from forks").`
-      );
-    }
-    if (compiler !== "static") {
-      notices.push(`${trust.event ?? "untrusted run"}: mfdag uses only the static compiler, which never runs the flows (see SECURITY.md).`);
-      compiler = "static";
-    }
-  }
-  return {
-    compiler,
-    python: explicit.python ?? fromConfig("python") ?? DEFAULT_SETTINGS.python,
-    failOn: explicit.failOn ?? (input2.audit ? "never" : config2.failOn ?? "type-change"),
-    timeoutSeconds: explicit.timeout ?? fromConfig("timeout") ?? DEFAULT_SETTINGS.timeoutSeconds,
-    concurrency: explicit.concurrency ?? fromConfig("concurrency") ?? input2.defaultConcurrency,
-    maxFileBytes: fromConfig("maxFileBytes") ?? DEFAULT_SETTINGS.maxFileBytes,
-    ignore: config2.ignore,
-    metaflowForbidden: trust.metaflowForbidden,
-    notices
-  };
-}
-function permitMetaflow(settings, purpose) {
-  if (settings.metaflowForbidden) throw new ConfigurationError(`${purpose} needs the metaflow compiler, which runs the flow files, and ${settings.metaflowForbidden}. See SECURITY.md.`);
-  return {};
-}
-
-// src/io/fork-server.ts
-import { spawn as spawn2 } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { mkdtemp as mkdtemp3, rm as rm3 } from "node:fs/promises";
-import os5 from "node:os";
-import path16 from "node:path";
-import { createInterface } from "node:readline";
-
 // src/io/metaflow-compiler.ts
-import { mkdtemp as mkdtemp2, readFile as readFile2, rm as rm2 } from "node:fs/promises";
-import os4 from "node:os";
-import path15 from "node:path";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os3 from "node:os";
+import path14 from "node:path";
 function compilerEnv(datastore) {
   return {
     METAFLOW_DATASTORE_SYSROOT_LOCAL: datastore,
@@ -43809,14 +43878,14 @@ async function compiledFromRun(request, run2, out) {
   if (run2.exitCode !== 0) {
     return { ...base, job: null, configClass: null, error: lastLine(run2.output) || `dagster create exited with ${run2.exitCode ?? run2.signal}` };
   }
-  const text2 = await readFile2(out, "utf8").catch(() => null);
+  const text2 = await readFile(out, "utf8").catch(() => null);
   const parsed = text2 === null ? null : parseDefinitionsFile(request.flowFile, text2);
   if (!parsed) return { ...base, job: null, configClass: null, error: "dagster create exited 0 but wrote no definitions file" };
   return { ...base, flowClass: parsed.flow ?? request.flowClass, job: parsed.job, configClass: parsed.configClass?.lines ?? null, error: null };
 }
 function createMetaflowCompiler(options) {
   let probe = null;
-  const check3 = () => probe ??= mkdtemp2(path15.join(os4.tmpdir(), "mfdag-probe-")).then(
+  const check3 = () => probe ??= mkdtemp(path14.join(os3.tmpdir(), "mfdag-probe-")).then(
     (cwd) => execa(options.python, ["-B", "-c", "import metaflow, metaflow_extensions.dagster"], {
       reject: false,
       timeout: 6e4,
@@ -43828,7 +43897,7 @@ function createMetaflowCompiler(options) {
       if (child.exitCode === 0) return { ok: true };
       const why = child.code === "ENOENT" ? "the interpreter was not found" : lastLine(child.stderr) || `exit code ${child.exitCode}`;
       return { ok: false, why };
-    }).finally(() => rm2(cwd, { recursive: true, force: true }))
+    }).finally(() => rm(cwd, { recursive: true, force: true }))
   );
   return {
     async isAvailable() {
@@ -43839,25 +43908,25 @@ function createMetaflowCompiler(options) {
       if (!result.ok) throw metaflowUnavailableError(options.python, result.why, purpose);
     },
     async compile(request) {
-      const temp = await mkdtemp2(path15.join(os4.tmpdir(), "mfdag-compile-"));
-      const out = path15.join(temp, "definitions.py");
+      const temp = await mkdtemp(path14.join(os3.tmpdir(), "mfdag-compile-"));
+      const out = path14.join(temp, "definitions.py");
       const base = { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow", parameters: [], exact: true, reason: null, errorLine: null };
       try {
         const run2 = await runDagsterCreate({
           python: options.python,
-          flowPath: path15.join(options.root, request.flowFile),
-          cwd: path15.join(options.root, request.cwd),
+          flowPath: path14.join(options.root, request.flowFile),
+          cwd: path14.join(options.root, request.cwd),
           out,
           jobName: request.jobName,
           args: request.args,
-          env: compilerEnv(path15.join(temp, "datastore")),
+          env: compilerEnv(path14.join(temp, "datastore")),
           extendEnv: true,
           timeoutMs: options.timeoutMs
         });
         if (run2.timedOut) return { ...base, job: null, configClass: null, error: compileTimeoutMessage(options.timeoutMs) };
         return await compiledFromRun(request, run2, out);
       } finally {
-        await rm2(temp, { recursive: true, force: true });
+        await rm(temp, { recursive: true, force: true });
       }
     }
   };
@@ -43865,7 +43934,7 @@ function createMetaflowCompiler(options) {
 
 // src/io/fork-server.ts
 function forkServerScriptPath() {
-  return path16.join(packageRoot(), "python", "mfdag_forkserver.py");
+  return path15.join(packageRoot(), "python", "mfdag_forkserver.py");
 }
 function forkServerSupported(platform2 = process.platform) {
   return platform2 !== "win32";
@@ -43873,14 +43942,14 @@ function forkServerSupported(platform2 = process.platform) {
 var ForkServer = class {
   constructor(options) {
     this.options = options;
-    this.home = mkdtempSync(path16.join(os5.tmpdir(), "mfdag-forkserver-"));
+    this.home = mkdtempSync(path15.join(os4.tmpdir(), "mfdag-forkserver-"));
     let settle2;
     this.ready = new Promise((resolve) => settle2 = resolve);
     let child;
     try {
       child = spawn2(options.python, ["-B", forkServerScriptPath(), "--concurrency", String(Math.max(1, options.concurrency)), "--preload", options.preload], {
         cwd: this.home,
-        env: { ...childEnvironment(), ...compilerEnv(path16.join(this.home, "datastore")) },
+        env: { ...childEnvironment(), ...compilerEnv(path15.join(this.home, "datastore")) },
         stdio: ["pipe", "pipe", "pipe"]
       });
     } catch (error62) {
@@ -44061,16 +44130,16 @@ function createForkServerCompiler(options) {
         if (got.ready.fatal === "no-metaflow") throw metaflowUnavailableError(options.python, got.ready.why);
         return failed(request, `the fork server could not start: ${got.ready.why}`);
       }
-      const temp = await mkdtemp3(path16.join(os5.tmpdir(), "mfdag-compile-"));
-      const out = path16.join(temp, "definitions.py");
+      const temp = await mkdtemp2(path15.join(os4.tmpdir(), "mfdag-compile-"));
+      const out = path15.join(temp, "definitions.py");
       try {
         const args = request.jobName ? ["--name", request.jobName, ...request.args] : [...request.args];
         const result = await got.server.run({
-          flowPath: path16.join(options.root, request.flowFile),
-          cwd: path16.join(options.root, request.cwd),
+          flowPath: path15.join(options.root, request.flowFile),
+          cwd: path15.join(options.root, request.cwd),
           out,
           args,
-          datastore: path16.join(temp, "datastore"),
+          datastore: path15.join(temp, "datastore"),
           timeoutMs: options.timeoutMs
         });
         if (result.fallback) return await perProcess.compile(request);
@@ -44081,7 +44150,7 @@ function createForkServerCompiler(options) {
         if (result.timedOut) return failed(request, compileTimeoutMessage(options.timeoutMs));
         return await compiledFromRun(request, { exitCode: result.exitCode, signal: result.signal, output: result.all }, out);
       } finally {
-        await rm3(temp, { recursive: true, force: true });
+        await rm2(temp, { recursive: true, force: true });
       }
     },
     async close() {
@@ -44096,9 +44165,9 @@ function failed(request, error62) {
 }
 
 // src/io/repo.ts
-import { closeSync, constants as constants4, fstatSync, openSync, readSync, realpathSync, statSync as statSync2 } from "node:fs";
+import { closeSync as closeSync2, constants as constants4, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2, realpathSync, statSync as statSync2 } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
-import path17 from "node:path";
+import path16 from "node:path";
 var import_picomatch = __toESM(require_picomatch2(), 1);
 var SKIPPED_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "venv", ".venv", "site-packages", "__pycache__", ".tox", ".nox", ".metaflow"]);
 function inSkippedDir(file2, venvDirs) {
@@ -44121,7 +44190,7 @@ async function walkFiles(root) {
     const dir = pending.pop();
     let entries;
     try {
-      entries = await readdir(path17.join(root, dir), { withFileTypes: true });
+      entries = await readdir(path16.join(root, dir), { withFileTypes: true });
     } catch {
       continue;
     }
@@ -44139,55 +44208,55 @@ async function walkFiles(root) {
 var NO_FOLLOW = constants4.O_NOFOLLOW === void 0 || constants4.O_NONBLOCK === void 0 ? void 0 : constants4.O_NOFOLLOW | constants4.O_NONBLOCK;
 function openUnlessLink(file2, flags) {
   try {
-    return openSync(file2, constants4.O_RDONLY | flags);
+    return openSync2(file2, constants4.O_RDONLY | flags);
   } catch (error62) {
     if (error62.code === "ELOOP") return null;
     throw error62;
   }
 }
 function createRepoReader(rootDir, options = {}) {
-  const root = path17.resolve(rootDir);
+  const root = path16.resolve(rootDir);
   let realRoot = null;
   const realDirs = /* @__PURE__ */ new Map();
   const inRoot = (real) => {
     realRoot ??= realpathSync(root);
-    return real === realRoot || real.startsWith(realRoot + path17.sep);
+    return real === realRoot || real.startsWith(realRoot + path16.sep);
   };
   function readInside(file2, maxBytes) {
-    const absolute = path17.join(root, file2);
+    const absolute = path16.join(root, file2);
     const outside = { error: `${file2} is a link to a file outside the repo root; it is not checked` };
-    const dir = path17.dirname(absolute);
+    const dir = path16.dirname(absolute);
     let realDir = realDirs.get(dir);
     if (realDir === void 0) realDirs.set(dir, realDir = realpathSync(dir));
     if (!inRoot(realDir)) return outside;
-    let fd = NO_FOLLOW === void 0 ? null : openUnlessLink(path17.join(realDir, path17.basename(absolute)), NO_FOLLOW);
+    let fd = NO_FOLLOW === void 0 ? null : openUnlessLink(path16.join(realDir, path16.basename(absolute)), NO_FOLLOW);
     if (fd === null) {
       const real = realpathSync(absolute);
       if (!inRoot(real)) return outside;
       if (!statSync2(real).isFile()) return { error: `${file2} is not a regular file` };
-      fd = openSync(real, "r");
+      fd = openSync2(real, "r");
     }
     try {
-      const info = fstatSync(fd);
+      const info = fstatSync2(fd);
       if (!info.isFile()) return { error: `${file2} is not a regular file` };
       const length = Math.min(info.size, maxBytes);
       const bytes = Buffer.alloc(length);
       let filled = 0;
       while (filled < length) {
-        const got = readSync(fd, bytes, filled, length - filled, filled);
+        const got = readSync2(fd, bytes, filled, length - filled, filled);
         if (got === 0) break;
         filled += got;
       }
       return { bytes: filled === length ? bytes : bytes.subarray(0, filled), size: info.size };
     } finally {
-      closeSync(fd);
+      closeSync2(fd);
     }
   }
   return {
     root,
     async listPythonFiles() {
       const all = await gitFiles(root) ?? await walkFiles(root);
-      const venvDirs = all.filter((file2) => file2 === "pyvenv.cfg" || file2.endsWith("/pyvenv.cfg")).map((file2) => path17.posix.dirname(file2).replace(/^\.$/, ""));
+      const venvDirs = all.filter((file2) => file2 === "pyvenv.cfg" || file2.endsWith("/pyvenv.cfg")).map((file2) => path16.posix.dirname(file2).replace(/^\.$/, ""));
       let files = all.filter((file2) => file2.endsWith(".py") && !inSkippedDir(file2, venvDirs));
       if (options.ignore && options.ignore.length > 0) {
         const ignored = (0, import_picomatch.default)([...options.ignore], { dot: true, noextglob: true });
@@ -44204,7 +44273,7 @@ function createRepoReader(rootDir, options = {}) {
     },
     async exists(file2) {
       try {
-        await stat(path17.join(root, file2));
+        await stat(path16.join(root, file2));
         return true;
       } catch {
         return false;
@@ -44214,10 +44283,27 @@ function createRepoReader(rootDir, options = {}) {
 }
 
 // src/io/static-analyzer.ts
-import path18 from "node:path";
+import path17 from "node:path";
 import { createInterface as createInterface2 } from "node:readline";
 
 // src/core/static-protocol.ts
+var OUTCOME_KINDS = [
+  "budget",
+  "limit",
+  "unsupported",
+  "unresolved-name",
+  "python-error",
+  "decorator",
+  "config",
+  "deploy-time",
+  "environment",
+  "io",
+  "syntax",
+  "not-reproduced",
+  "flow-error",
+  "no-flow",
+  "compiler-error"
+];
 var parameterSchema = external_exports.object({
   attribute: external_exports.string(),
   name: external_exports.string(),
@@ -44241,21 +44327,26 @@ var scanEntrySchema = external_exports.object({
   mainLine: external_exports.number().int().nullable(),
   isFlowFile: external_exports.boolean()
 });
-var resultSchema = external_exports.object({
+var compileResultSchema = external_exports.object({
   flowFile: external_exports.string(),
   flowClass: external_exports.string().nullable(),
   job: external_exports.string().nullable(),
   exact: external_exports.boolean(),
   reason: external_exports.string().nullable(),
+  /** Absent where the answer is not the static compiler's (the metaflow compiler's results). */
+  reasonKind: external_exports.enum(OUTCOME_KINDS).nullable().optional(),
   error: external_exports.string().nullable(),
+  errorKind: external_exports.enum(OUTCOME_KINDS).nullable().optional(),
   errorLine: external_exports.number().int().nullable(),
   configClass: external_exports.array(external_exports.string()).nullable(),
+  /** Parameter details from the static analysis; empty when unknown. */
   parameters: external_exports.array(parameterSchema)
 });
+var compiledConfigSchema = compileResultSchema.extend({ compiler: external_exports.enum(COMPILER_NAMES) });
 var staticResponseSchema = external_exports.object({
   protocol: external_exports.literal(1),
   files: external_exports.array(scanEntrySchema),
-  results: external_exports.array(resultSchema)
+  results: external_exports.array(compileResultSchema)
 });
 var staticHelloSchema = external_exports.object({
   protocol: external_exports.literal(1),
@@ -44266,7 +44357,7 @@ var staticHelloSchema = external_exports.object({
 // src/io/static-analyzer.ts
 var SPLIT_THRESHOLD = 200;
 function staticScriptPath() {
-  return path18.join(packageRoot(), "python", "mfdag_static.py");
+  return path17.join(packageRoot(), "python", "mfdag_static.py");
 }
 function isolatedEnv() {
   return Object.fromEntries(Object.entries(childEnvironment()).filter(([name2]) => !/^(PYTHON|__PYVENV_LAUNCHER__)/i.test(name2)));
@@ -44351,7 +44442,7 @@ function createStaticWorker(options, interpreter) {
       reject: false,
       env: isolatedEnv(),
       extendEnv: false,
-      cwd: path18.dirname(staticScriptPath())
+      cwd: path17.dirname(staticScriptPath())
     });
     setRef(child, false);
     const stderr = [];
@@ -44494,8 +44585,8 @@ function checkedRoot(root, describe3, hint = "") {
   return root;
 }
 function isWithin(outer, inner) {
-  const relative = path19.relative(outer, inner);
-  return relative === "" || !relative.startsWith("..") && !path19.isAbsolute(relative);
+  const relative = path18.relative(outer, inner);
+  return relative === "" || !relative.startsWith("..") && !path18.isAbsolute(relative);
 }
 function readConfigText(file2, root) {
   let real;
@@ -44511,35 +44602,35 @@ function readConfigText(file2, root) {
   }
   let fd;
   try {
-    fd = openSync2(real, constants5.O_RDONLY | (constants5.O_NONBLOCK ?? 0));
+    fd = openSync3(real, constants5.O_RDONLY | (constants5.O_NONBLOCK ?? 0));
   } catch (error62) {
     throw new ConfigurationError(`Config file ${file2} cannot be read (${error62.code ?? String(error62)}).`);
   }
   try {
-    const stat2 = fstatSync2(fd);
+    const stat2 = fstatSync3(fd);
     if (!stat2.isFile()) throw new ConfigurationError(`Config file ${file2} is not a regular file.`);
     if (stat2.size > MAX_CONFIG_BYTES) throw new ConfigurationError(`Config file ${file2} is ${stat2.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}.`);
     const buffer = Buffer.alloc(stat2.size);
     let read = 0;
     while (read < buffer.length) {
-      const n2 = readSync2(fd, buffer, read, buffer.length - read, read);
+      const n2 = readSync3(fd, buffer, read, buffer.length - read, read);
       if (n2 === 0) break;
       read += n2;
     }
     return buffer.subarray(0, read).toString("utf8");
   } finally {
-    closeSync2(fd);
+    closeSync3(fd);
   }
 }
 async function loadRepoConfig(root, explicit) {
-  const candidates = explicit ? [path19.resolve(explicit)] : CONFIG_FILE_NAMES.map((name2) => path19.join(root, name2));
+  const candidates = explicit ? [path18.resolve(explicit)] : CONFIG_FILE_NAMES.map((name2) => path18.join(root, name2));
   for (const file2 of candidates) {
     const text2 = readConfigText(file2, root);
     if (text2 === null) {
       if (explicit) throw new ConfigurationError(`Config file ${explicit} cannot be read (ENOENT).`);
       continue;
     }
-    const name2 = path19.relative(process.cwd(), file2) || file2;
+    const name2 = path18.relative(process.cwd(), file2) || file2;
     return { config: parseRepoConfig(name2, text2), file: name2 };
   }
   return { config: EMPTY_REPO_CONFIG, file: null };
@@ -44570,7 +44661,7 @@ function createPorts(settings) {
     python: settings.python,
     maxFileBytes: settings.maxFileBytes,
     timeoutMs: Math.max(timeoutMs, 3e5),
-    processes: Math.min(settings.concurrency, os6.availableParallelism())
+    processes: Math.min(settings.concurrency, os5.availableParallelism())
   });
   const metaflow = settings.metaflowForbidden ? forbiddenMetaflow(settings.metaflowForbidden) : createForkServerCompiler({
     permit: permitMetaflow(settings, "The metaflow compiler"),
@@ -44591,141 +44682,6 @@ function createPorts(settings) {
   };
 }
 
-// src/io/github-event.ts
-import { closeSync as closeSync3, fstatSync as fstatSync3, openSync as openSync3, readSync as readSync3 } from "node:fs";
-var MAX_EVENT_BYTES = 64 * 1024 * 1024;
-function readEventPayload(file2) {
-  if (!file2) return null;
-  try {
-    const fd = openSync3(file2, "r");
-    try {
-      const size = fstatSync3(fd).size;
-      if (size > MAX_EVENT_BYTES) return null;
-      const buffer = Buffer.alloc(size);
-      readSync3(fd, buffer, 0, size, 0);
-      return JSON.parse(buffer.toString("utf8"));
-    } finally {
-      closeSync3(fd);
-    }
-  } catch {
-    return null;
-  }
-}
-function trustFromEnvironment(env = process.env) {
-  if (env.GITHUB_ACTIONS !== "true" || !env.GITHUB_EVENT_NAME) return TRUSTED;
-  return trustOfEvent(env.GITHUB_EVENT_NAME, readEventPayload(env.GITHUB_EVENT_PATH));
-}
-
-// src/render/index.ts
-var import_nunjucks = __toESM(require_nunjucks(), 1);
-var import_picocolors = __toESM(require_picocolors(), 1);
-import path20 from "node:path";
-
-// src/render/escape.ts
-var LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/g;
-var HIDDEN = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f\u202a-\u202e\u2066-\u2069]/g;
-var ZWSP = "\u200B";
-function visibleControl(ch) {
-  const code = ch.charCodeAt(0);
-  if (code < 32) return String.fromCharCode(9216 + code);
-  if (code === 127) return "\u2421";
-  return "\uFFFD";
-}
-function plainText(value, lineBreak = "\n") {
-  return String(value).replace(LINE_BREAK, lineBreak).replace(HIDDEN, visibleControl);
-}
-var ENTITIES = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "|": "&#124;",
-  "`": "&#96;",
-  "\\": "&#92;",
-  "*": "&#42;",
-  "_": "&#95;",
-  "~": "&#126;",
-  "[": "&#91;",
-  "]": "&#93;",
-  $: "&#36;"
-};
-var SPECIAL = /[&<>"|`\\*~[\]$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g;
-function unlink(text2) {
-  return text2.replace(/@(?=[A-Za-z0-9])/g, `@${ZWSP}`).replace(/#(?=\d)/g, `#${ZWSP}`).replace(/:(?=\/\/)/g, `:${ZWSP}`).replace(/(www)(?=\.)/gi, `$1${ZWSP}`);
-}
-function markdownText(value, lineBreak = " \u23CE ") {
-  return unlink(plainText(value, "\n")).replace(SPECIAL, (ch) => ENTITIES[ch]).replace(/\n/g, lineBreak);
-}
-function escapeHtml(value) {
-  return markdownText(value);
-}
-function inlineCode(value) {
-  return `<code>${markdownText(value, "\u23CE")}</code>`;
-}
-function tableCell(value) {
-  return markdownText(value, " \u23CE ");
-}
-function longestBacktickRun(text2) {
-  let longest = 0;
-  for (const match of text2.matchAll(/`+/g)) longest = Math.max(longest, match[0].length);
-  return longest;
-}
-function fence(value, lang = "") {
-  const text2 = String(value);
-  const ticks = "`".repeat(Math.max(3, longestBacktickRun(text2) + 1));
-  const body = lang === "suggestion" ? text2 : plainText(text2).replace(/<!--/g, `<${ZWSP}!--`);
-  return `${ticks}${lang}
-${body.replace(/\n$/, "")}
-${ticks}`;
-}
-function linkUrl(value) {
-  const url2 = String(value);
-  if (!/^https?:\/\//i.test(url2)) return "#";
-  return url2.replace(/[\u0000-\u0020\u007f-\u009f()<>\\"'`\u2028\u2029]/g, (ch) => encodeURIComponent(ch).replace(/[()'`]/g, (c3) => `%${c3.charCodeAt(0).toString(16).toUpperCase()}`));
-}
-function neutralizeWorkflowCommands(text2) {
-  return text2.replace(/^([\s\u0085]*):(?=:)/gm, `$1:${ZWSP}`).replace(/##\[/g, `##${ZWSP}[`);
-}
-
-// src/render/index.ts
-var EXACT_TEMPLATES = /* @__PURE__ */ new Set(["review-suggestion.md.njk"]);
-var COLORS2 = {
-  red: import_picocolors.default.red,
-  green: import_picocolors.default.green,
-  yellow: import_picocolors.default.yellow,
-  cyan: import_picocolors.default.cyan,
-  dim: import_picocolors.default.dim,
-  bold: import_picocolors.default.bold,
-  plain: (text2) => text2
-};
-function createRenderer(options = {}) {
-  const env = new import_nunjucks.default.Environment(new import_nunjucks.default.FileSystemLoader(path20.join(packageRoot(), "templates")), {
-    autoescape: false,
-    throwOnUndefined: true,
-    trimBlocks: true,
-    lstripBlocks: true
-  });
-  env.addFilter("md", (value) => markdownText(value));
-  env.addFilter("cell", (value) => tableCell(value));
-  env.addFilter("code", (value) => inlineCode(value));
-  env.addFilter("html", (value) => escapeHtml(value));
-  env.addFilter("fence", (value, lang) => fence(value, lang ?? ""));
-  env.addFilter("url", (value) => linkUrl(value));
-  env.addFilter("text", (value) => plainText(value));
-  env.addFilter("color", (value, name2) => {
-    const text2 = plainText(value);
-    return options.color ? (COLORS2[name2] ?? COLORS2.plain)(text2) : text2;
-  });
-  env.addFilter("plural", (count3, singular, plural2) => `${String(count3)} ${count3 === 1 ? singular : plural2 ?? singular + "s"}`);
-  env.addFilter("json", (value) => JSON.stringify(value));
-  return {
-    render(template, context) {
-      const text2 = env.render(template, context).trimEnd() + "\n";
-      return EXACT_TEMPLATES.has(template) ? text2 : neutralizeWorkflowCommands(text2);
-    }
-  };
-}
-
 // src/render/views.ts
 function checkView(report) {
   return {
@@ -44737,10 +44693,8 @@ function checkView(report) {
   };
 }
 
-// src/cli.ts
+// src/cli/terminal.ts
 var EXIT = { ok: 0, policy: 1, couldNotCheck: 2 };
-var WRITE_NO_FOLLOW = constants6.O_WRONLY | constants6.O_TRUNC | (constants6.O_NOFOLLOW ?? 0);
-var VERSION = "0.1.0";
 var terminalLogger = {
   // Everything on stderr can carry PR content (file names, compiler messages), and a `run:` step's
   // stderr is read for workflow commands like its stdout.
@@ -44762,6 +44716,20 @@ var terminalLogger = {
     }
   }
 };
+function write(text2) {
+  process.stdout.write(text2);
+}
+function terminalRenderer(options) {
+  return createRenderer({ color: options.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR) });
+}
+function writeReport(report, options) {
+  const renderer = terminalRenderer(options);
+  if (options.format === "json") write(JSON.stringify(report, null, 2) + "\n");
+  else write(renderer.render(options.format === "markdown" ? "check.md.njk" : "check.txt.njk", { report, view: checkView(report), contract: null, notes: [] }));
+  return report.failed ? EXIT.policy : EXIT.ok;
+}
+
+// src/cli/repo.ts
 function defaultRoot(dir) {
   try {
     return execFileSync("git", ["-C", dir, "rev-parse", "--show-toplevel"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 3e4 }).trim() || dir;
@@ -44769,6 +44737,100 @@ function defaultRoot(dir) {
     return dir;
   }
 }
+async function openRepo(options, flowFile) {
+  const root = options.root ? checkedRoot(path19.resolve(options.root), "--root") : checkedRoot(defaultRoot(flowFile ? path19.dirname(path19.resolve(flowFile)) : process.cwd()), "The root");
+  const { config: config2, file: configFile } = await loadRepoConfig(root, options.config);
+  const settings = resolveSettings({
+    explicit: { compiler: options.compiler, python: options.python, failOn: options["fail-on"], timeout: options.timeout, concurrency: options.concurrency },
+    config: config2,
+    configFile,
+    trust: options.untrusted ? UNTRUSTED_BY_FLAG : trustFromEnvironment(),
+    defaultConcurrency: defaultConcurrency(),
+    explicitName: (setting) => `--${setting}`
+  });
+  for (const notice of settings.notices) terminalLogger.warning(notice);
+  const portSettings = {
+    root,
+    python: settings.python,
+    timeoutSeconds: settings.timeoutSeconds,
+    maxFileBytes: settings.maxFileBytes,
+    ignore: settings.ignore,
+    logger: terminalLogger,
+    concurrency: settings.concurrency,
+    metaflowForbidden: settings.metaflowForbidden
+  };
+  return { root, config: config2, settings, portSettings };
+}
+async function withPorts(repo, work) {
+  const ports = createPorts(repo.portSettings);
+  try {
+    return await work(ports);
+  } finally {
+    await ports.close();
+  }
+}
+
+// src/cli/check.ts
+async function checkCommand({ options }) {
+  const repo = await openRepo(options, null);
+  const { settings, portSettings } = repo;
+  return withPorts(repo, async (ports) => {
+    const report = await check2(
+      {
+        compiler: settings.compiler,
+        failOn: settings.failOn,
+        concurrency: portSettings.concurrency,
+        maxFileBytes: portSettings.maxFileBytes,
+        config: repo.config,
+        allowEmpty: options["allow-empty"] ?? false,
+        ...options.shard ? { shard: parseShard(options.shard) } : {}
+      },
+      ports
+    );
+    return writeReport(report, options);
+  });
+}
+
+// src/cli/config.ts
+import { statSync as statSync4 } from "node:fs";
+
+// src/core/inspect.ts
+import path20 from "node:path";
+async function listRepo(config2, maxFileBytes, ports) {
+  const found = await discover(ports.repo, ports.analyzer, maxFileBytes);
+  const pairing = pairFlows(found.flows, found.definitions, config2);
+  const flowOf = new Map(pairing.pairs.map((pair) => [pair.definitions.path, pair.flow.path]));
+  return {
+    root: ports.repo.root,
+    flows: found.flows.map((flow) => ({
+      ...flow,
+      definitions: pairing.pairs.filter((pair) => pair.flow.path === flow.path).map((pair) => pair.definitions.path)
+    })),
+    definitions: found.definitions.map((file2) => ({ path: file2.path, flow: file2.flow, job: file2.job, source: file2.source, flowFile: flowOf.get(file2.path) ?? null })),
+    orphaned: pairing.orphaned,
+    unreadable: found.unreadable,
+    definitionsCount: found.definitions.length
+  };
+}
+async function configOf(flowFile, compiler, ports) {
+  const request = { flowFile, flowClass: null, jobName: null, args: [], cwd: path20.posix.dirname(flowFile) };
+  const { files, results } = await ports.analyzer.analyze([flowFile], [request]);
+  const scanned = files[0];
+  const result = results[0];
+  if (scanned?.error && !result.error) return { ...result, error: scanned.error, errorLine: scanned.errorLine };
+  if (compiler === "static" || compiler === "auto" && (result.exact || result.error)) return result;
+  if (compiler === "metaflow") await ports.metaflow.ensureAvailable();
+  else if (!await ports.metaflow.isAvailable()) return result;
+  const real = await ports.metaflow.compile({ ...request, flowClass: result.flowClass });
+  return { ...real, parameters: result.parameters };
+}
+function repoRelative(root, file2) {
+  const relative = path20.relative(root, path20.resolve(file2));
+  if (relative.startsWith("..") || path20.isAbsolute(relative)) throw new ConfigurationError(`${file2} is outside the root ${root}; pass --root with a directory that contains it.`);
+  return relative.split(path20.sep).join("/");
+}
+
+// src/cli/config.ts
 function existingFlowFile(file2) {
   let stat2;
   try {
@@ -44779,115 +44841,184 @@ function existingFlowFile(file2) {
   if (!stat2.isFile()) throw new ConfigurationError(`${file2} is not a file; pass the path of a flow file.`);
   return file2;
 }
+async function configCommand({ options, positionals }) {
+  const flowFile = existingFlowFile(positionals[0]);
+  const repo = await openRepo(options, flowFile);
+  return withPorts(repo, async (ports) => {
+    const result = await configOf(repoRelative(repo.root, flowFile), repo.settings.compiler, ports);
+    if (options.format === "json") {
+      const { flowFile: flowFile2, flowClass, job, compiler: used, exact, reason, error: error62, configClass, parameters } = result;
+      write(JSON.stringify({ flowFile: flowFile2, flowClass, job, compiler: used, exact, reason, error: error62, configClass, parameters }, null, 2) + "\n");
+    } else {
+      write(terminalRenderer(options).render("config.txt.njk", { result }));
+    }
+    return result.error ? EXIT.policy : EXIT.ok;
+  });
+}
+
+// src/cli/fix.ts
+import { writeFile as writeFile2 } from "node:fs/promises";
+import path23 from "node:path";
+
+// src/io/fix-pipeline.ts
+import { constants as constants6 } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path22 from "node:path";
+
+// src/core/fix.ts
+function fixTargets(report, onlyFlows) {
+  return report.flows.filter((flow) => flow.status === "drift" && flow.definitionsFile && flow.dagsterCreate).filter((flow) => !onlyFlows || onlyFlows.includes(flow.flowFile)).map((flow) => ({
+    flowFile: flow.flowFile,
+    definitionsFile: flow.definitionsFile,
+    dagsterCreate: flow.dagsterCreate,
+    why: [...flow.jobChange ? [`job ${flow.jobChange.committed} \u2192 ${flow.jobChange.current}`] : [], ...flow.changes.map((c3) => `${c3.kind} ${c3.parameter}`)].join(", ") || "Config class differs"
+  }));
+}
+function patchFor(file2, before, after) {
+  return createTwoFilesPatch(`a/${file2}`, `b/${file2}`, before, after, void 0, void 0, { context: 3 }).replace(/^=+\n/, "").replace(/\t$/gm, "");
+}
+
+// src/io/fixer.ts
+import { mkdtemp as mkdtemp3, readFile as readFile2, rm as rm3 } from "node:fs/promises";
+import os6 from "node:os";
+import path21 from "node:path";
+async function regenerateDefinitions(target, options) {
+  const temp = await mkdtemp3(path21.join(os6.tmpdir(), "mfdag-fix-"));
+  try {
+    const out = path21.join(temp, path21.basename(target.definitionsFile));
+    const outcome = await runDagsterCreate({
+      python: options.python,
+      flowPath: path21.join(options.root, target.flowFile),
+      cwd: path21.join(options.root, target.dagsterCreate.cwd),
+      out,
+      jobName: target.dagsterCreate.name,
+      args: target.dagsterCreate.args,
+      env: { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" },
+      extendEnv: true,
+      timeoutMs: options.timeoutMs
+    });
+    if (outcome.timedOut) return { error: `dagster create did not finish within ${Math.round(options.timeoutMs / 1e3)} s` };
+    if (outcome.exitCode !== 0) return { error: lastLine(outcome.output) || `dagster create exited with ${outcome.exitCode}` };
+    return { text: await readFile2(out, "utf8") };
+  } catch (error62) {
+    return { error: error62.message };
+  } finally {
+    await rm3(temp, { recursive: true, force: true });
+  }
+}
+async function regenerateTargets(targets, options) {
+  const out = [];
+  for (const target of targets) {
+    const committed = await readFile2(path21.join(options.root, target.definitionsFile), "utf8");
+    const result = await regenerateDefinitions(target, options);
+    out.push("error" in result ? { target, text: null, error: result.error, committed } : { target, text: result.text, error: null, committed });
+  }
+  return out;
+}
+
+// src/io/fix-pipeline.ts
+var WRITE_NO_FOLLOW = constants6.O_WRONLY | constants6.O_TRUNC | (constants6.O_NOFOLLOW ?? 0);
+async function fixStaleDefinitions(report, onlyFlows, options, output2) {
+  const outcomes = await regenerateTargets(fixTargets(report, onlyFlows), options);
+  if (output2.to === "patch") {
+    const patches = outcomes.filter((outcome) => outcome.text !== null).map((outcome) => patchFor(output2.prefix ? path22.posix.join(output2.prefix, outcome.target.definitionsFile) : outcome.target.definitionsFile, outcome.committed, outcome.text));
+    return { outcomes, patch: patches.join(""), patchedFiles: patches.length };
+  }
+  for (const outcome of outcomes) {
+    if (outcome.text === null) continue;
+    try {
+      await writeFile(path22.join(options.root, outcome.target.definitionsFile), outcome.text, { flag: WRITE_NO_FOLLOW });
+    } catch (error62) {
+      const code = error62.code;
+      outcome.error = code === "ELOOP" ? `${outcome.target.definitionsFile} is a symbolic link; mfdag fix writes only regular files` : `could not write ${outcome.target.definitionsFile} (${code ?? String(error62)})`;
+      outcome.text = null;
+    }
+  }
+  return { outcomes, patch: "", patchedFiles: 0 };
+}
+
+// src/cli/fix.ts
+async function fixCommand({ options }) {
+  const repo = await openRepo(options, null);
+  const { root, portSettings } = repo;
+  const permit = permitMetaflow(repo.settings, "mfdag fix");
+  return withPorts(repo, async (ports) => {
+    await ports.metaflow.ensureAvailable("mfdag fix regenerates files with the real compiler, so it");
+    const only = options.flow?.map((file2) => repoRelative(root, file2)) ?? null;
+    const report = await check2({ compiler: "auto", failOn: "never", concurrency: portSettings.concurrency, maxFileBytes: portSettings.maxFileBytes, config: repo.config, allowEmpty: options["allow-empty"] ?? false }, ports);
+    const unknown2 = only?.filter((file2) => !report.flows.some((flow) => flow.flowFile === file2)) ?? [];
+    if (unknown2.length > 0) throw new ConfigurationError(`--flow: ${unknown2.join(", ")} is not a flow file that mfdag found under ${root} (see mfdag list).`);
+    const { outcomes, patch, patchedFiles } = await fixStaleDefinitions(
+      report,
+      only,
+      { root, python: portSettings.python, timeoutMs: portSettings.timeoutSeconds * 1e3, permit },
+      options.patch ? { to: "patch", prefix: "" } : { to: "tree" }
+    );
+    if (options.patch && patchedFiles > 0) await writeFile2(path23.resolve(options.patch), patch);
+    write(terminalRenderer(options).render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patchedFiles, skipped: report.flows.filter((flow) => flow.status === "error") }));
+    return outcomes.some((outcome) => outcome.error) ? EXIT.policy : EXIT.ok;
+  });
+}
+
+// src/cli/list.ts
+async function listCommand({ options }) {
+  const repo = await openRepo(options, null);
+  return withPorts(repo, async (ports) => {
+    const listing = await listRepo(repo.config, repo.portSettings.maxFileBytes, ports);
+    write(options.format === "json" ? JSON.stringify(listing, null, 2) + "\n" : terminalRenderer(options).render("list.txt.njk", { listing }));
+    return EXIT.ok;
+  });
+}
+
+// src/io/report-file.ts
+import { open as open2 } from "node:fs/promises";
+var MAX_REPORT_BYTES = 64 * 1024 * 1024;
+async function readBounded(file2) {
+  const handle = await open2(file2, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_REPORT_BYTES) throw new Error(`${size} bytes, over the ${MAX_REPORT_BYTES} bytes a report can have`);
+    return await handle.readFile("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+async function readReportFile(file2, label = file2) {
+  let json2;
+  try {
+    json2 = JSON.parse(await readBounded(file2));
+  } catch (error62) {
+    throw new ConfigurationError(`${label}: ${file2} cannot be read as JSON (${error62.message}); pass a report that mfdag check --format json (or the action's report output) wrote.`);
+  }
+  const parsed = storedReportSchema.safeParse(json2);
+  if (!parsed.success) {
+    const issue2 = parsed.error.issues[0];
+    const [where, what] = issue2.code === "unrecognized_keys" ? [[...issue2.path, issue2.keys[0]], "not a field of an mfdag report"] : [issue2.path, issue2.message];
+    throw new ConfigurationError(`${label}: ${file2} is not a valid mfdag report: ${jsonPath(where)}: ${what}. Pass a report that this version of mfdag wrote.`);
+  }
+  return parsed.data;
+}
+
+// src/cli/merge.ts
+async function mergeCommand({ options, positionals }) {
+  const reports = await Promise.all(positionals.map((file2) => readReportFile(file2)));
+  return writeReport(mergeReports(reports, positionals), options);
+}
+
+// src/cli.ts
+var COMMANDS2 = {
+  check: checkCommand,
+  config: configCommand,
+  list: listCommand,
+  merge: mergeCommand,
+  fix: fixCommand
+};
 async function run(cli) {
-  const { options } = cli;
-  const write = (text2) => process.stdout.write(text2);
-  if (cli.command === "help") return write(`${USAGE}
+  if (cli.command === "help") return write(`${cli.helpTopic ? usageOf(cli.helpTopic) : USAGE}
 `), EXIT.ok;
   if (cli.command === "version") return write(`${VERSION}
 `), EXIT.ok;
-  if (cli.command === "merge") return mergeCommand(cli);
-  const flowArg = cli.command === "config" ? existingFlowFile(cli.positionals[0]) : null;
-  const root = options.root ? checkedRoot(path21.resolve(options.root), "--root") : checkedRoot(defaultRoot(flowArg ? path21.dirname(path21.resolve(flowArg)) : process.cwd()), "The root");
-  const { config: config2, file: configFile } = await loadRepoConfig(root, options.config);
-  const resolved = resolveSettings({
-    explicit: { compiler: options.compiler, python: options.python, failOn: options["fail-on"], timeout: options.timeout, concurrency: options.concurrency },
-    config: config2,
-    configFile,
-    trust: options.untrusted ? UNTRUSTED_BY_FLAG : trustFromEnvironment(),
-    defaultConcurrency: defaultConcurrency(),
-    explicitName: (setting) => `--${setting}`
-  });
-  for (const notice of resolved.notices) terminalLogger.warning(notice);
-  const settings = {
-    root,
-    python: resolved.python,
-    timeoutSeconds: resolved.timeoutSeconds,
-    maxFileBytes: resolved.maxFileBytes,
-    ignore: resolved.ignore,
-    logger: terminalLogger,
-    concurrency: resolved.concurrency,
-    metaflowForbidden: resolved.metaflowForbidden
-  };
-  const permit = cli.command === "fix" ? permitMetaflow(resolved, "mfdag fix") : null;
-  const ports = createPorts(settings);
-  try {
-    return await runWith(cli, root, config2, resolved, settings, ports, flowArg, permit);
-  } finally {
-    await ports.close();
-  }
-}
-async function runWith(cli, root, config2, resolved, settings, ports, flowArg, permit) {
-  const { options } = cli;
-  const write = (text2) => process.stdout.write(text2);
-  const color = options.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
-  const renderer = createRenderer({ color });
-  const compiler = resolved.compiler;
-  if (cli.command === "list") {
-    const listing = await listRepo(config2, settings.maxFileBytes, ports);
-    write(options.format === "json" ? JSON.stringify(listing, null, 2) + "\n" : renderer.render("list.txt.njk", { listing }));
-    return EXIT.ok;
-  }
-  if (cli.command === "config") {
-    const result = await configOf(repoRelative(root, flowArg), compiler, ports);
-    if (options.format === "json") {
-      const { flowFile, flowClass, job, compiler: used, exact, reason, error: error62, configClass, parameters } = result;
-      write(JSON.stringify({ flowFile, flowClass, job, compiler: used, exact, reason, error: error62, configClass, parameters }, null, 2) + "\n");
-    } else {
-      write(renderer.render("config.txt.njk", { result }));
-    }
-    return result.error ? EXIT.policy : EXIT.ok;
-  }
-  if (cli.command === "fix" && permit) {
-    await ports.metaflow.ensureAvailable("mfdag fix regenerates files with the real compiler, so it");
-    const only = options.flow?.map((file2) => repoRelative(root, file2)) ?? null;
-    const report2 = await check2({ compiler: "auto", failOn: "never", concurrency: settings.concurrency, maxFileBytes: settings.maxFileBytes, config: config2, allowEmpty: options["allow-empty"] ?? false }, ports);
-    const unknown2 = only?.filter((file2) => !report2.flows.some((flow) => flow.flowFile === file2)) ?? [];
-    if (unknown2.length > 0) throw new ConfigurationError(`--flow: ${unknown2.join(", ")} is not a flow file that mfdag found under ${root} (see mfdag list).`);
-    const outcomes = await regenerateTargets(fixTargets(report2, only), { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1e3, permit });
-    const patches = [];
-    for (const outcome of outcomes) {
-      if (outcome.text === null) continue;
-      if (options.patch) {
-        patches.push(patchFor(outcome.target.definitionsFile, outcome.committed, outcome.text));
-        continue;
-      }
-      try {
-        await writeFile(path21.join(root, outcome.target.definitionsFile), outcome.text, { flag: WRITE_NO_FOLLOW });
-      } catch (error62) {
-        const code = error62.code;
-        outcome.error = code === "ELOOP" ? `${outcome.target.definitionsFile} is a symbolic link; mfdag fix writes only regular files` : `could not write ${outcome.target.definitionsFile} (${code ?? String(error62)})`;
-        outcome.text = null;
-      }
-    }
-    if (options.patch && patches.length > 0) await writeFile(path21.resolve(options.patch), patches.join(""));
-    write(renderer.render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patches.length, skipped: report2.flows.filter((flow) => flow.status === "error") }));
-    return outcomes.some((outcome) => outcome.error) ? EXIT.policy : EXIT.ok;
-  }
-  const report = await check2(
-    {
-      compiler,
-      failOn: resolved.failOn,
-      concurrency: settings.concurrency,
-      maxFileBytes: settings.maxFileBytes,
-      config: config2,
-      allowEmpty: options["allow-empty"] ?? false,
-      ...options.shard ? { shard: parseShard(options.shard) } : {}
-    },
-    ports
-  );
-  return writeReport(report, cli);
-}
-function writeReport(report, cli) {
-  const { options } = cli;
-  const renderer = createRenderer({ color: options.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR) });
-  if (options.format === "json") process.stdout.write(JSON.stringify(report, null, 2) + "\n");
-  else process.stdout.write(renderer.render(options.format === "markdown" ? "check.md.njk" : "check.txt.njk", { report, view: checkView(report), contract: null, notes: [] }));
-  return report.failed ? EXIT.policy : EXIT.ok;
-}
-async function mergeCommand(cli) {
-  const reports = await Promise.all(cli.positionals.map((file2) => readReportFile(file2)));
-  return writeReport(mergeReports(reports, cli.positionals), cli);
+  return COMMANDS2[cli.command](cli);
 }
 async function main(argv) {
   try {
