@@ -44635,6 +44635,10 @@ async function loadRepoConfig(root, explicit) {
   }
   return { config: EMPTY_REPO_CONFIG, file: null };
 }
+function portSettingsOf(root, settings, logger) {
+  const { python, timeoutSeconds, maxFileBytes, ignore, concurrency, metaflowForbidden } = settings;
+  return { root, python, timeoutSeconds, maxFileBytes, ignore, logger, concurrency, metaflowForbidden };
+}
 function forbiddenMetaflow(why) {
   const refuse = (purpose) => {
     permitMetaflow({ metaflowForbidden: why }, purpose ?? "This check");
@@ -44749,17 +44753,7 @@ async function openRepo(options, flowFile) {
     explicitName: (setting) => `--${setting}`
   });
   for (const notice of settings.notices) terminalLogger.warning(notice);
-  const portSettings = {
-    root,
-    python: settings.python,
-    timeoutSeconds: settings.timeoutSeconds,
-    maxFileBytes: settings.maxFileBytes,
-    ignore: settings.ignore,
-    logger: terminalLogger,
-    concurrency: settings.concurrency,
-    metaflowForbidden: settings.metaflowForbidden
-  };
-  return { root, config: config2, settings, portSettings };
+  return { root, config: config2, settings, portSettings: portSettingsOf(root, settings, terminalLogger) };
 }
 async function withPorts(repo, work) {
   const ports = createPorts(repo.portSettings);

@@ -7,7 +7,7 @@ import { syncTrackingIssue } from "../github/tracking-issue.js";
 import { createRenderer, type Renderer } from "../render/index.js";
 import { checkView } from "../render/views.js";
 import { checkRepo, patchIfAsked } from "./check.js";
-import { githubClient, repositoryOf, runUrlOf, type ActionContext } from "./context.js";
+import { githubClient, repositoryOf, runUrlOf, warnInNotes, type ActionContext } from "./context.js";
 import type { ActionReport, ModeResult } from "./result.js";
 
 /** A one-line template's text: the renderer ends every text with a line break. */
@@ -46,15 +46,10 @@ async function updateTrackingIssue(action: ActionContext, report: ActionReport, 
     });
     core.info(`Tracking issue: ${outcome.action}${outcome.number ? ` #${outcome.number}` : ""}`);
     if (outcome.skippedLabels.length > 0) core.warning(`mfdag could not create the label(s) ${outcome.skippedLabels.join(", ")}; the issue was filed without them.`);
-    if (outcome.message) {
-      core.warning(outcome.message);
-      notes.push(outcome.message);
-    }
+    if (outcome.message) warnInNotes(notes, outcome.message);
     return outcome.number ?? null;
   } catch (error) {
-    const message = `mfdag could not update the tracking issue: ${(error as Error).message}`;
-    core.warning(message);
-    notes.push(message);
+    warnInNotes(notes, `mfdag could not update the tracking issue: ${(error as Error).message}`);
     return null;
   }
 }

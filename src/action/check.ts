@@ -9,9 +9,9 @@ import { check } from "../core/check.js";
 import type { RepoConfig } from "../core/config-file.js";
 import { resolveSettings, type Settings } from "../core/settings.js";
 import { parseShard } from "../core/shard.js";
-import { checkedRoot, createPorts, loadRepoConfig } from "../io/setup.js";
+import { checkedRoot, createPorts, loadRepoConfig, portSettingsOf } from "../io/setup.js";
 import { createRenderer } from "../render/index.js";
-import { actionsLogger, checkDeadline, pullRequestOf, trustOfRun, type ActionContext } from "./context.js";
+import { actionsLogger, checkDeadline, pullRequestOf, rootPrefixOf, trustOfRun, type ActionContext } from "./context.js";
 import { makePatch } from "./patch.js";
 import { publishReport } from "./pull-request.js";
 import type { ActionReport, ModeResult } from "./result.js";
@@ -43,19 +43,10 @@ async function resolveActionSettings(action: ActionContext): Promise<{ root: str
 
 /** Checks the checkout (of `shard: k/n`, its share) with the settings of the mode. */
 export async function checkRepo(action: ActionContext): Promise<CheckedRepo> {
-  const { inputs, workspace } = action;
+  const { inputs } = action;
   const { root, config, settings } = await resolveActionSettings(action);
   const shard = inputs.shard ? parseShard(inputs.shard) : undefined;
-  const ports = createPorts({
-    root,
-    python: settings.python,
-    timeoutSeconds: settings.timeoutSeconds,
-    maxFileBytes: settings.maxFileBytes,
-    ignore: settings.ignore,
-    logger: actionsLogger,
-    concurrency: settings.concurrency,
-    metaflowForbidden: settings.metaflowForbidden,
-  });
+  const ports = createPorts(portSettingsOf(root, settings, actionsLogger));
   // The ports hold long-lived Python processes: always stop them, or the step never ends.
   const report = await check(
     {
@@ -70,8 +61,7 @@ export async function checkRepo(action: ActionContext): Promise<CheckedRepo> {
     },
     ports,
   ).finally(() => ports.close());
-  const rootPrefix = path.relative(workspace, path.resolve(workspace, inputs.root)).split(path.sep).join("/");
-  return { report: { ...report, pullRequest: pullRequestOf(), contract: null }, settings, rootPrefix };
+  return { report: { ...report, pullRequest: pullRequestOf(), contract: null }, settings, rootPrefix: rootPrefixOf(action) };
 }
 
 /** `upload-patch`, when there is drift to patch. */

@@ -4,6 +4,7 @@
  * src/main.ts and src/action/* read @actions/* and the runner's environment.
  */
 import os from "node:os";
+import path from "node:path";
 import * as core from "@actions/core";
 import { context } from "@actions/github";
 import type { Logger } from "../core/ports.js";
@@ -43,6 +44,20 @@ export const actionsLogger: Logger = {
   debug: (message) => core.debug(message),
   group: (title, fn) => core.group(title, fn),
 };
+
+/** The checked root's path from the workspace: where annotations and `stale-files` point. */
+export function rootPrefixOf({ inputs, workspace }: ActionContext): string {
+  return path.relative(workspace, path.resolve(workspace, inputs.root)).split(path.sep).join("/");
+}
+
+/**
+ * A problem on the way (publishing, the patch, the issue) that does not change the verdict: a
+ * warning in the log, and a note in the summary.
+ */
+export function warnInNotes(notes: string[], message: string): void {
+  core.warning(message);
+  notes.push(message);
+}
 
 /** The repository the workflow runs in. */
 export function repositoryOf(): { owner: string; repo: string } {

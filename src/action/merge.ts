@@ -3,7 +3,7 @@ import path from "node:path";
 import { mergeReports } from "../core/shard.js";
 import { readReportFile } from "../io/report-file.js";
 import { createRenderer } from "../render/index.js";
-import { pullRequestOf, type ActionContext } from "./context.js";
+import { pullRequestOf, rootPrefixOf, type ActionContext } from "./context.js";
 import { publishReport } from "./pull-request.js";
 import type { ModeResult } from "./result.js";
 
@@ -12,7 +12,7 @@ export async function mergeMode(action: ActionContext): Promise<ModeResult> {
   const files = inputs.reports.map((file) => path.resolve(workspace, file));
   const merged = mergeReports(await Promise.all(files.map((file) => readReportFile(file, "Input 'reports'"))), inputs.reports);
   const report = { ...merged, pullRequest: pullRequestOf(), contract: null };
-  const rootPrefix = path.relative(workspace, path.resolve(workspace, inputs.root)).split(path.sep).join("/");
+  const rootPrefix = rootPrefixOf(action);
   const notes: string[] = [];
   await publishReport(action, report, createRenderer(), notes, { pr: pullRequestOf(), rootPrefix });
   return { report, rootPrefix, notes, patch: null, issueNumber: null, failsStep: true };

@@ -5,11 +5,10 @@
 import path from "node:path";
 import { writeFile } from "node:fs/promises";
 import { DefaultArtifactClient } from "@actions/artifact";
-import * as core from "@actions/core";
 import { permitMetaflow, type MetaflowPermit, type Settings } from "../core/settings.js";
 import { fixStaleDefinitions } from "../io/fix-pipeline.js";
 import { createMetaflowCompiler } from "../io/metaflow-compiler.js";
-import type { ActionContext } from "./context.js";
+import { rootPrefixOf, warnInNotes, type ActionContext } from "./context.js";
 import type { ActionReport, MadePatch } from "./result.js";
 
 /**
@@ -19,10 +18,7 @@ import type { ActionReport, MadePatch } from "./result.js";
  */
 export async function makePatch(action: ActionContext, report: ActionReport, settings: Settings, notes: string[]): Promise<MadePatch | null> {
   const { inputs, workspace, outDir } = action;
-  const warn = (message: string) => {
-    core.warning(message);
-    notes.push(message);
-  };
+  const warn = (message: string) => warnInNotes(notes, message);
   let permit: MetaflowPermit;
   try {
     permit = permitMetaflow(settings, "upload-patch");
@@ -30,16 +26,13 @@ export async function makePatch(action: ActionContext, report: ActionReport, set
     warn(`${(error as Error).message} No patch was made.`);
     return null;
   }
-  const root = path.resolve(workspace, inputs.root);
-  const { python } = settings;
-  const compiler = createMetaflowCompiler({ root, python, timeoutMs: settings.timeoutSeconds * 1000, permit });
-  if (!(await compiler.isAvailable())) {
-    warn(`upload-patch: '${python}' cannot import metaflow-dagster, so no patch was made; install it in an earlier step.`);
+  const options = { root: path.resolve(workspace, inputs.root), python: settings.python, timeoutMs: settings.timeoutSeconds * 1000, permit };
+  if (!(await createMetaflowCompiler(options).isAvailable())) {
+    warn(`upload-patch: '${options.python}' cannot import metaflow-dagster, so no patch was made; install it in an earlier step.`);
     return null;
   }
   // The patch applies from the repository's top, where `git apply` is run.
-  const prefix = path.relative(workspace, root).split(path.sep).join("/");
-  const { patch } = await fixStaleDefinitions(report, null, { root, python, timeoutMs: settings.timeoutSeconds * 1000, permit }, { to: "patch", prefix });
+  const { patch } = await fixStaleDefinitions(report, null, options, { to: "patch", prefix: rootPrefixOf(action) });
   if (!patch) return null;
   const file = path.join(outDir, "mfdag-fix.patch");
   await writeFile(file, patch);

@@ -4,7 +4,7 @@ import type { Octokit } from "../github/octokit.js";
 import type { PullRequestRef } from "../core/types.js";
 import { publishToPullRequest } from "../github/publish.js";
 import type { Renderer } from "../render/index.js";
-import { githubClient, runUrlOf, type ActionContext } from "./context.js";
+import { githubClient, runUrlOf, warnInNotes, type ActionContext } from "./context.js";
 import type { ActionReport } from "./result.js";
 
 export interface PullRequestPublishing {
@@ -35,14 +35,9 @@ export async function publishReport(action: ActionContext, report: ActionReport,
     });
     report.contract = outcome.contract;
     core.info(`PR comment: ${outcome.comment}; review: ${outcome.review}`);
-    for (const warning of outcome.warnings) {
-      core.warning(warning);
-      notes.push(warning);
-    }
+    for (const warning of outcome.warnings) warnInNotes(notes, warning);
   } catch (error) {
     // Publishing is best effort: the check already has its verdict.
-    const message = `mfdag could not publish to the pull request: ${(error as Error).message}`;
-    core.warning(message);
-    notes.push(message);
+    warnInNotes(notes, `mfdag could not publish to the pull request: ${(error as Error).message}`);
   }
 }

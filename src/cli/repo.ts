@@ -8,7 +8,7 @@ import { defaultConcurrency, type CliOptions } from "../cli-args.js";
 import type { RepoConfig } from "../core/config-file.js";
 import { resolveSettings, UNTRUSTED_BY_FLAG, type Settings } from "../core/settings.js";
 import { trustFromEnvironment } from "../io/github-event.js";
-import { checkedRoot, createPorts, loadRepoConfig, type OpenPorts, type PortSettings } from "../io/setup.js";
+import { checkedRoot, createPorts, loadRepoConfig, portSettingsOf, type OpenPorts, type PortSettings } from "../io/setup.js";
 import { terminalLogger } from "./terminal.js";
 
 export interface CliRepo {
@@ -44,17 +44,7 @@ export async function openRepo(options: CliOptions, flowFile: string | null): Pr
     explicitName: (setting) => `--${setting}`,
   });
   for (const notice of settings.notices) terminalLogger.warning(notice);
-  const portSettings: PortSettings = {
-    root,
-    python: settings.python,
-    timeoutSeconds: settings.timeoutSeconds,
-    maxFileBytes: settings.maxFileBytes,
-    ignore: settings.ignore,
-    logger: terminalLogger,
-    concurrency: settings.concurrency,
-    metaflowForbidden: settings.metaflowForbidden,
-  };
-  return { root, config, settings, portSettings };
+  return { root, config, settings, portSettings: portSettingsOf(root, settings, terminalLogger) };
 }
 
 /** Runs `work` with the repo's ports, and always stops their Python processes. */

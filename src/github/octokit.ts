@@ -179,6 +179,18 @@ const unpacedGroup = {
   }),
 } as unknown as NonNullable<Extract<ThrottlingOptions, { onRateLimit: unknown }>["write"]>;
 
+/**
+ * A `paginate` map function that stops after `max` pages: a pull request flooded with comments
+ * cannot make a listing read without end. One per listing (it counts that listing's pages).
+ */
+export function firstPages(max: number) {
+  let pages = 0;
+  return <T>(response: { data: T[] }, done: () => void): T[] => {
+    if (++pages >= max) done();
+    return response.data;
+  };
+}
+
 /** The HTTP status of an Octokit `RequestError`, or `undefined` for anything else. */
 export function httpStatus(error: unknown): number | undefined {
   const status = (error as { status?: unknown } | null)?.status;

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { tokenIdentity } from "./identity.js";
-import { forbiddenMessage, httpStatus, isPermissionDenied, type Octokit } from "./octokit.js";
+import { firstPages, forbiddenMessage, httpStatus, isPermissionDenied, type Octokit } from "./octokit.js";
 
 export interface ReviewLineComment {
   /** Repo-relative path of a file the pull request changes. */
@@ -49,12 +49,8 @@ export async function postReview(octokit: Octokit, request: ReviewRequest): Prom
   const { owner, repo, pullNumber } = request;
   let fresh: { path: string; line: number; side: "RIGHT"; body: string }[];
   try {
-    let pages = 0;
     const [existing, isMine] = await Promise.all([
-      octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", { owner, repo, pull_number: pullNumber, per_page: 100 }, (response, done) => {
-        if (++pages >= MAX_COMMENT_PAGES) done();
-        return response.data;
-      }),
+      octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", { owner, repo, pull_number: pullNumber, per_page: 100 }, firstPages(MAX_COMMENT_PAGES)),
       tokenIdentity(octokit),
     ]);
     const seen = new Set<string>();

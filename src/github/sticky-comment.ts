@@ -4,7 +4,7 @@
  * the marker into their own comment cannot make mfdag overwrite (or hide behind) it.
  */
 import { tokenIdentity } from "./identity.js";
-import { forbiddenMessage, httpStatus, isPermissionDenied, type Octokit } from "./octokit.js";
+import { firstPages, forbiddenMessage, httpStatus, isPermissionDenied, type Octokit } from "./octokit.js";
 
 /** `always`: create or update; `on-change`: only once there is something to say; `never`: nothing. */
 export type CommentMode = "always" | "on-change" | "never";
@@ -148,12 +148,8 @@ export async function upsertStickyComment(octokit: Octokit, request: StickyComme
  */
 async function listOurComments(octokit: Octokit, request: StickyCommentRequest, marker: string): Promise<OurComment[]> {
   const { owner, repo, issueNumber } = request;
-  let pages = 0;
   const [comments, isMine] = await Promise.all([
-    octokit.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: issueNumber, per_page: 100 }, (response, done) => {
-      if (++pages >= MAX_COMMENT_PAGES) done();
-      return response.data;
-    }),
+    octokit.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: issueNumber, per_page: 100 }, firstPages(MAX_COMMENT_PAGES)),
     tokenIdentity(octokit),
   ]);
   return (

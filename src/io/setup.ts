@@ -5,7 +5,7 @@ import path from "node:path";
 import { CONFIG_FILE_NAMES, EMPTY_REPO_CONFIG, parseRepoConfig, type RepoConfig } from "../core/config-file.js";
 import { ConfigurationError } from "../core/errors.js";
 import type { CheckPorts, Logger, MetaflowCompiler } from "../core/ports.js";
-import { DEFAULT_SETTINGS, permitMetaflow } from "../core/settings.js";
+import { DEFAULT_SETTINGS, permitMetaflow, type Settings } from "../core/settings.js";
 import { createForkServerCompiler } from "./fork-server.js";
 import { createRepoReader } from "./repo.js";
 import { createStaticAnalyzer } from "./static-analyzer.js";
@@ -107,6 +107,12 @@ export interface PortSettings {
   concurrency: number;
   /** Why the metaflow compiler must not run here (Settings.metaflowForbidden), or `null`. */
   metaflowForbidden: string | null;
+}
+
+/** The ports' part of resolved settings, for the repo at `root`: the CLI and the action both open their ports so. */
+export function portSettingsOf(root: string, settings: Settings, logger: Logger): PortSettings {
+  const { python, timeoutSeconds, maxFileBytes, ignore, concurrency, metaflowForbidden } = settings;
+  return { root, python, timeoutSeconds, maxFileBytes, ignore, logger, concurrency, metaflowForbidden };
 }
 
 /**
