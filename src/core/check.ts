@@ -275,8 +275,8 @@ function compareWithCommitted(pair: Pair, request: CompileRequest, current: Comp
 }
 
 /** The comparison fields of a result that was not (or not yet) compared with committed lines. */
-function notCompared(): Pick<FlowResult, "changes" | "jobChange" | "configDiff"> {
-  return { changes: [], jobChange: null, configDiff: null };
+function notCompared(): Pick<FlowResult, "changes" | "jobChange" | "configDiff" | "jobChanges" | "jobGraph" | "unchecked"> {
+  return { changes: [], jobChange: null, configDiff: null, jobChanges: [], jobGraph: null, unchecked: [] };
 }
 
 function dagsterCreateOf(request: CompileRequest): DagsterCreateArgs {

@@ -23,6 +23,30 @@ export type ChangeKind = (typeof CHANGE_KINDS)[number];
 export const SEVERITIES = ["breaking", "non-breaking"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/**
+ * What differs in the job Dagster runs (everything in the definitions file beyond the Config
+ * class), one kind per thing a reviewer thinks of. Severities are in job-compare.ts.
+ */
+export const JOB_CHANGE_KINDS = [
+  "step-added",
+  "step-removed",
+  "edge-changed",
+  "op-kind-changed",
+  "retry-changed",
+  "timeout-changed",
+  "env-changed",
+  "decorators-changed",
+  "schedule-changed",
+  "sensor-changed",
+  "job-tags-changed",
+  "run-tags-changed",
+  "top-args-changed",
+  "config-value-changed",
+  "generator-changed",
+  "template-changed",
+] as const;
+export type JobChangeKind = (typeof JOB_CHANGE_KINDS)[number];
+
 export const STATUSES = ["up-to-date", "drift", "missing-definitions", "orphaned-definitions", "error"] as const;
 export type FlowStatus = (typeof STATUSES)[number];
 
@@ -69,6 +93,44 @@ const fieldChangeSchema = z.strictObject({
 
 const jobChangeSchema = z.strictObject({ committed: name, current: name });
 
+/**
+ * One difference in the job between the committed file and what `dagster create` writes now.
+ * Structured, not prose: templates phrase it per kind ("new step `validate` between `train` and
+ * `end`", "`op_train`: retries 0 → 3"), so every name in it is escaped where it is shown.
+ */
+const jobDiffSchema = z.strictObject({
+  kind: z.enum(JOB_CHANGE_KINDS),
+  severity: z.enum(SEVERITIES),
+  /** The op (`op_train`) or other named thing (a sensor, the schedule) it concerns, if any. */
+  subject: name.nullable(),
+  /** The Metaflow step it concerns, if any. */
+  step: name.nullable(),
+  /** The value before and after, rendered as short text (`RetryPolicy(max_retries=3, delay=120)`, a cron). */
+  committed: text.nullable(),
+  current: text.nullable(),
+  /** Related names: the steps before and after an added or removed step, the ops an edge joins. */
+  related: list(name),
+  /** Where in the flow the change comes from (the decorator or `self.next`), when known. */
+  declaredIn: path.nullable(),
+  flowLine: line.nullable(),
+  /** 1-based line in the committed definitions file, when the thing exists there. */
+  definitionsLine: line.nullable(),
+});
+
+/** A part of the job the compiler could not predict, so it was not compared (never a silent pass). */
+const uncheckedSchema = z.strictObject({ part: name, step: name.nullable(), reason: text });
+
+const JOB_GRAPH_STATUSES = ["same", "added", "removed", "changed"] as const;
+
+/**
+ * The job after regeneration, with what changed marked, for the Mermaid diagram: one node per op
+ * (the removed ones kept, marked), one edge per op input.
+ */
+const jobGraphSchema = z.strictObject({
+  nodes: list(z.strictObject({ op: name, steps: list(name), kind: name, status: z.enum(JOB_GRAPH_STATUSES) })),
+  edges: list(z.strictObject({ from: name, to: name, how: name, output: name.nullable(), status: z.enum(JOB_GRAPH_STATUSES) })),
+});
+
 const findingSchema = z.strictObject({
   lint: name,
   message: text,
@@ -95,6 +157,12 @@ const flowResultSchema = z.strictObject({
   changes: list(fieldChangeSchema),
   jobChange: jobChangeSchema.nullable(),
   configDiff: z.string().max(REPORT_LIMITS.diff).nullable(),
+  /** Differences in the job beyond the Config class. */
+  jobChanges: list(jobDiffSchema),
+  /** The job after regeneration, changes marked; `null` when the job was not compared. */
+  jobGraph: jobGraphSchema.nullable(),
+  /** Parts of the job that could not be compared, and why. */
+  unchecked: list(uncheckedSchema),
   regenerate: text,
   /** The `dagster create` invocation behind `regenerate`, for `mfdag fix`; `null` when there is none. */
   dagsterCreate: dagsterCreateSchema.nullable(),
@@ -159,6 +227,9 @@ export const storedReportSchema = z.strictObject({
 export type FieldValue = z.infer<typeof fieldValueSchema>;
 export type FieldChange = z.infer<typeof fieldChangeSchema>;
 export type JobChange = z.infer<typeof jobChangeSchema>;
+export type JobDiff = z.infer<typeof jobDiffSchema>;
+export type JobGraph = z.infer<typeof jobGraphSchema>;
+export type Unchecked = z.infer<typeof uncheckedSchema>;
 export type Finding = z.infer<typeof findingSchema>;
 export type DagsterCreateArgs = z.infer<typeof dagsterCreateSchema>;
 export type FlowResult = z.infer<typeof flowResultSchema>;

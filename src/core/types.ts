@@ -28,6 +28,11 @@ export {
   type FlowResult,
   type FlowStatus,
   type JobChange,
+  type JobChangeKind,
+  type JobDiff,
+  type JobGraph,
+  type Unchecked,
+  JOB_CHANGE_KINDS,
   type PullRequestRef,
   type Severity,
 } from "./report-schema.js";
