@@ -108,8 +108,9 @@ const jobDiffSchema = z.strictObject({
   /** The value before and after, rendered as short text (`RetryPolicy(max_retries=3, delay=120)`, a cron). */
   committed: text.nullable(),
   current: text.nullable(),
-  /** Related names: the steps before and after an added or removed step, the ops an edge joins. */
-  related: list(name),
+  /** The steps feeding it and the steps it feeds (an added or removed step's place in the graph). */
+  upstream: list(name),
+  downstream: list(name),
   /** Where in the flow the change comes from (the decorator or `self.next`), when known. */
   declaredIn: path.nullable(),
   flowLine: line.nullable(),
