@@ -45,7 +45,7 @@ function hostileReport(text: string): CheckReport & { pullRequest: typeof PR & {
     failed: true,
     failOn: "type-change",
     compiler: "static",
-    summary: { flows: 2, upToDate: 0, drift: 1, typeChanges: 1, breaking: 1, missing: 0, orphaned: 0, errors: 1, warnings: 1 },
+    summary: { flows: 2, upToDate: 0, drift: 1, typeChanges: 1, breaking: 1, missing: 0, orphaned: 0, errors: 1, warnings: 1, jobChanges: 0, unchecked: 0 },
     flows: [
       {
         flowFile: `flows/${text}.py`,
@@ -57,6 +57,9 @@ function hostileReport(text: string): CheckReport & { pullRequest: typeof PR & {
         changes: [change("type-changed"), change("help-changed"), change("default-changed")],
         jobChange: { committed: text, current: `${text}2` },
         configDiff: `--- a\n+++ b\n@@ -1 +1 @@\n-    x: int = 1  # ${text}\n+    x: str = '${text}'  # ${text}\n`,
+        jobChanges: [],
+        jobGraph: null,
+        unchecked: [],
         regenerate: `cd '${text}' && python x.py dagster create out.py`,
         dagsterCreate: null,
         warnings: [{ lint: "invalid-python", message: text, file: `flows/${text}.py`, line: 3, parameter: text }],
@@ -72,6 +75,9 @@ function hostileReport(text: string): CheckReport & { pullRequest: typeof PR & {
         changes: [],
         jobChange: null,
         configDiff: null,
+        jobChanges: [],
+        jobGraph: null,
+        unchecked: [],
         regenerate: "",
         dagsterCreate: null,
         warnings: [],

@@ -48,7 +48,7 @@ function reportWith(text: string, other: string): CheckReport {
     failed: true,
     failOn: "type-change",
     compiler: "static",
-    summary: { flows: 2, upToDate: 0, drift: 1, typeChanges: 1, breaking: 1, missing: 0, orphaned: 0, errors: 1, warnings: 1 },
+    summary: { flows: 2, upToDate: 0, drift: 1, typeChanges: 1, breaking: 1, missing: 0, orphaned: 0, errors: 1, warnings: 1, jobChanges: 0, unchecked: 0 },
     flows: [
       {
         flowFile: `flows/${text}.py`,
@@ -60,6 +60,9 @@ function reportWith(text: string, other: string): CheckReport {
         changes: [change("type-changed", "breaking"), change("help-changed", "non-breaking")],
         jobChange: { committed: text, current: other },
         configDiff: `--- a\n+++ b\n@@ -1 +1 @@\n-    x: int = 1  # ${text}\n+    x: str = '${other}'  # ${text}\n`,
+        jobChanges: [],
+        jobGraph: null,
+        unchecked: [],
         regenerate: `cd '${other}' && python x.py dagster create out.py`,
         dagsterCreate: null,
         warnings: [{ lint: "invalid-python", message: text, file: `flows/${other}.py`, line: 3, parameter: text }],
@@ -75,6 +78,9 @@ function reportWith(text: string, other: string): CheckReport {
         changes: [],
         jobChange: null,
         configDiff: null,
+        jobChanges: [],
+        jobGraph: null,
+        unchecked: [],
         regenerate: "",
         dagsterCreate: null,
         warnings: [],

@@ -16,6 +16,13 @@ const PUBLISHED_RULES: Record<string, string> = {
   "mfdag/dropped-parameter": "metaflow-dagster silently leaves this Parameter out of the Config class.",
   "mfdag/declared-type-mismatch": "The declared type= differs from the type Dagster shows.",
   "mfdag/invalid-python": "The generated definitions file would not be valid Python.",
+  // Since whole-definitions drift: the breaking job changes.
+  "mfdag/step-added": "The flow has a step the committed Dagster job does not run.",
+  "mfdag/step-removed": "The committed Dagster job runs a step the flow no longer has.",
+  "mfdag/edge-changed": "The committed Dagster job wires its ops differently from the flow's transitions.",
+  "mfdag/op-kind-changed": "A step's kind (split, join, foreach, switch, ...) changed but the Dagster op was not regenerated.",
+  "mfdag/schedule-changed": "The flow's @schedule differs from the committed Dagster schedule.",
+  "mfdag/sensor-changed": "The flow's @trigger / @trigger_on_finish differs from the committed Dagster sensors.",
 };
 
 function annotation(rule: string): Annotation {

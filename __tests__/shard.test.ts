@@ -14,6 +14,9 @@ function flow(flowFile: string, extra: Partial<FlowResult> = {}): FlowResult {
     changes: [],
     jobChange: null,
     configDiff: null,
+    jobChanges: [],
+    jobGraph: null,
+    unchecked: [],
     regenerate: "",
     dagsterCreate: null,
     warnings: [],
@@ -101,7 +104,7 @@ describe("mergeReports", () => {
     const b = report([flow("flows/a.py", { status: "missing-definitions", definitionsFile: null }), flow("flows/c.py", { status: "error", error: "boom" })]);
     const merged = mergeReports([a, b]);
     expect(merged.flows.map((f) => f.flowFile)).toEqual(["flows/a.py", "flows/b.py", "flows/c.py", "flows/d.py"]);
-    expect(merged.summary).toEqual({ flows: 4, upToDate: 1, drift: 1, typeChanges: 1, breaking: 1, missing: 1, orphaned: 0, errors: 1, warnings: 0 });
+    expect(merged.summary).toEqual({ flows: 4, upToDate: 1, drift: 1, typeChanges: 1, breaking: 1, missing: 1, orphaned: 0, errors: 1, warnings: 0, jobChanges: 0, unchecked: 0 });
     expect(merged.summary).toEqual(summarize(merged.flows));
     expect(merged).toMatchObject({ schemaVersion: 1, root: "/repo", failOn: "type-change", compiler: "auto", failed: false });
   });

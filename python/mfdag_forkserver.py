@@ -8,7 +8,7 @@ once (never a user module: its working directory is empty and sys.path[0] is thi
 runs each request in a child made with os.fork: the child chdirs to the request's cwd, points the
 local datastore at the request's directory, re-reads Metaflow's configuration there, redirects its
 stdout/stderr to pipes, and executes the flow file as `__main__` with
-sys.argv = [FLOW, "dagster", "create", OUT, *args] -- what `python FLOW dagster create OUT` does,
+sys.argv = [FLOW, *topArgs, "dagster", "create", OUT, *args] -- what `python FLOW dagster create OUT` does,
 minus the imports. Each child is its own process group, killed as a whole on timeout.
 
 Containment (Linux): the server and each child are child subreapers (prctl, see mfdag_contain.py).
@@ -24,7 +24,7 @@ only the child's process group is killed.
 Protocol, JSON lines. First line out: {"event": "ready", "contained", ...}, or {"event": "fatal", "error",
 "missing"} (then exit 3) when the preload fails: `missing` names the module that could not be
 imported (install it), null for any other failure (compile in fresh processes instead). In: one request per line,
-    {"id", "flowPath", "cwd", "out", "args", "datastore", "timeoutMs", "env"?}
+    {"id", "flowPath", "cwd", "out", "args", "topArgs"?, "datastore", "timeoutMs", "env"?}
 Out: {"event": "started", "id", "pid"} when its child starts, then one result per request:
     {"event": "result", "id", "exitCode", "signal", "timedOut", "stdout", "stderr", "all",
      "durationMs", "fallback", "error"}
@@ -448,7 +448,8 @@ def run_child(request, close_fds, out_w, err_w, contain=False):
         if _metaflow_loaded:
             _use_code_cache()
             _reconfigure_metaflow()
-        sys.argv = [flow_path, "dagster", "create", request["out"], *[str(arg) for arg in request.get("args") or []]]
+        top_args = [str(arg) for arg in request.get("topArgs") or []]
+        sys.argv = [flow_path, *top_args, "dagster", "create", request["out"], *[str(arg) for arg in request.get("args") or []]]
         if hasattr(sys, "orig_argv"):
             sys.orig_argv = [sys.orig_argv[0] if sys.orig_argv else sys.executable, "-B", *sys.argv]
         sys.path[0] = flow_dir
@@ -521,7 +522,7 @@ def parse_request(line):
     if not isinstance(request, dict):
         return None, {"event": "result", "id": None, "error": "bad request: expected a JSON object"}
     missing = [key for key in REQUIRED if not isinstance(request.get(key), (str, int)) or request.get(key) == ""]
-    if missing or not isinstance(request.get("args", []), list) or not isinstance(request.get("env", {}) or {}, dict):
+    if missing or not isinstance(request.get("args", []), list) or not isinstance(request.get("topArgs", []) or [], list) or not isinstance(request.get("env", {}) or {}, dict):
         return None, {"event": "result", "id": request.get("id"), "error": "bad request: missing or invalid %s" % ", ".join(missing or ["args/env"])}
     return request, None
 

@@ -23,7 +23,7 @@ export const TRAIN_CHANGES: FieldChange[] = [
   change("seed", "reordered", "non-breaking", { type: "int", default: "7", help: "" }, { type: "int", default: "7", help: "" }, { flowLine: 16, definitionsLine: 33 }),
 ];
 
-const notCompared: Pick<FlowResult, "changes" | "jobChange" | "configDiff"> = { changes: [], jobChange: null, configDiff: null };
+const notCompared: Pick<FlowResult, "changes" | "jobChange" | "configDiff" | "jobChanges" | "jobGraph" | "unchecked"> = { changes: [], jobChange: null, configDiff: null, jobChanges: [], jobGraph: null, unchecked: [] };
 
 export const GOLDEN_FLOWS: FlowResult[] = [
   {
@@ -48,7 +48,7 @@ export const GOLDEN_FLOWS: FlowResult[] = [
     error: null,
     ...notCompared,
     regenerate: "cd flows && python etl_flow.py dagster create ../dagster/etl_dagster.py",
-    dagsterCreate: { cwd: "flows", name: null, args: [] },
+    dagsterCreate: { cwd: "flows", name: null, args: [], topArgs: [] },
     warnings: [{ lint: "declared-type-mismatch", message: "Parameter 'retries' declares type=int but its default 3.0 makes Dagster show `retries: float`. Write the default as a int.", file: "flows/etl_flow.py", line: 9, parameter: "retries" }],
     currentConfig: ["class EtlFlowConfig(Config):", "    retries: float = 3.0  # Retry budget"],
   },
@@ -61,7 +61,7 @@ export const GOLDEN_FLOWS: FlowResult[] = [
     error: null,
     ...notCompared,
     regenerate: "cd flows && python score_flow.py dagster create score_flow_dagster.py",
-    dagsterCreate: { cwd: "flows", name: null, args: [] },
+    dagsterCreate: { cwd: "flows", name: null, args: [], topArgs: [] },
     warnings: [{ lint: "compile-error", message: "this flow does not compile, so no definitions file can be generated for it: name 'THRESHOLD' is not defined", file: "flows/score_flow.py", line: 6, parameter: null }],
     currentConfig: null,
   },
@@ -75,8 +75,11 @@ export const GOLDEN_FLOWS: FlowResult[] = [
     changes: TRAIN_CHANGES,
     jobChange: { committed: "TrainFlow", current: "ml_TrainFlow" },
     configDiff: TRAIN_DIFF,
+    jobChanges: [],
+    jobGraph: null,
+    unchecked: [],
     regenerate: "cd flows && python train_flow.py dagster create ../dagster/train_dagster.py",
-    dagsterCreate: { cwd: "flows", name: null, args: [] },
+    dagsterCreate: { cwd: "flows", name: null, args: [], topArgs: [] },
     warnings: [],
     currentConfig: ["class TrainFlowConfig(Config):", "    batch_size: int = 32  # Rows per batch", "    epochs: int = 20  # Training epochs", "    learning_rate: str = '0.001'  # Step size for the optimizer"],
   },
@@ -102,7 +105,7 @@ export const FAILING_REPORT: CheckReport = {
   failed: true,
   failOn: "type-change",
   compiler: "auto",
-  summary: { flows: 5, upToDate: 1, drift: 1, typeChanges: 1, breaking: 3, missing: 1, orphaned: 1, errors: 1, warnings: 2 },
+  summary: { flows: 5, upToDate: 1, drift: 1, typeChanges: 1, breaking: 3, missing: 1, orphaned: 1, errors: 1, warnings: 2, jobChanges: 0, unchecked: 0 },
   flows: GOLDEN_FLOWS,
 };
 
@@ -116,7 +119,7 @@ export const CLEAN_REPORT: CheckReport = {
   failed: false,
   failOn: "drift",
   compiler: "static",
-  summary: { flows: 1, upToDate: 1, drift: 0, typeChanges: 0, breaking: 0, missing: 0, orphaned: 0, errors: 0, warnings: 0 },
+  summary: { flows: 1, upToDate: 1, drift: 0, typeChanges: 0, breaking: 0, missing: 0, orphaned: 0, errors: 0, warnings: 0, jobChanges: 0, unchecked: 0 },
   flows: [{ ...GOLDEN_FLOWS[1]!, warnings: [] }],
 };
 

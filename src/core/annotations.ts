@@ -4,8 +4,9 @@
  * compile errors at the flow, lints at the Parameter.
  */
 import { BREAKING_CHANGE_DESCRIPTIONS } from "./compare.js";
+import { BREAKING_JOB_CHANGE_DESCRIPTIONS } from "./job-compare.js";
 import { compileError, FINDING_KINDS, type FindingKind } from "./lints/index.js";
-import type { CheckReport, FieldChange, FlowResult } from "./types.js";
+import type { CheckReport, FieldChange, FlowResult, JobDiff } from "./types.js";
 
 /** The rule of an annotation for a Dagster job that `dagster create` now names differently. */
 const jobRenamed: FindingKind = { id: "job-renamed", description: "dagster create now names the job differently." };
@@ -18,6 +19,7 @@ const jobRenamed: FindingKind = { id: "job-renamed", description: "dagster creat
 export const ANNOTATION_RULES: ReadonlyMap<string, string> = new Map([
   ...[...FINDING_KINDS, jobRenamed].map((kind): [string, string] => [`mfdag/${kind.id}`, kind.description]),
   ...Object.entries(BREAKING_CHANGE_DESCRIPTIONS).map(([kind, description]): [string, string] => [`mfdag/${kind}`, description]),
+  ...Object.entries(BREAKING_JOB_CHANGE_DESCRIPTIONS).map(([kind, description]): [string, string] => [`mfdag/${kind}`, description]),
 ]);
 
 export interface Annotation {
@@ -44,6 +46,23 @@ function describeChange(change: FieldChange): string {
   }
 }
 
+/** One line for an annotation (plain text: the runner shows it as is). */
+function describeJobChange(change: JobDiff): string {
+  const between = (change.upstream.length > 0 ? ` after ${change.upstream.join(", ")}` : "") + (change.downstream.length > 0 ? ` before ${change.downstream.join(", ")}` : "");
+  switch (change.kind) {
+    case "step-added":
+      return `The committed Dagster job does not run step ${change.step}${between}: the definitions predate it.`;
+    case "step-removed":
+      return `The committed Dagster job still runs step ${change.step}, which the flow no longer has.`;
+    case "edge-changed":
+      return `${change.subject} is wired as ${change.committed} in the committed job; dagster create now wires ${change.current}.`;
+    case "op-kind-changed":
+      return `Step ${change.step} is ${change.committed} in the committed job; dagster create now writes ${change.current}.`;
+    default:
+      return `${change.subject ?? change.kind}: ${change.committed ?? "(none)"} → ${change.current ?? "(none)"} in dagster create's output now.`;
+  }
+}
+
 function flowAnnotations(flow: FlowResult): Annotation[] {
   const out: Annotation[] = [];
   if (flow.status === "error" && flow.error) {
@@ -64,6 +83,15 @@ function flowAnnotations(flow: FlowResult): Annotation[] {
     if (change.severity !== "breaking") continue;
     const title = `mfdag: ${change.kind} ${change.parameter}`;
     const message = describeChange(change) + regenerate;
+    if (change.declaredIn && change.flowLine) out.push({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: change.declaredIn, line: change.flowLine });
+    if (flow.definitionsFile && change.definitionsLine) out.push({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: flow.definitionsFile, line: change.definitionsLine });
+  }
+  // A breaking job change points at what caused it in the flow (the decorator, the `self.next`)
+  // and at the op in the committed file.
+  for (const change of flow.jobChanges) {
+    if (change.severity !== "breaking") continue;
+    const title = `mfdag: ${change.kind}${change.step ? ` ${change.step}` : change.subject ? ` ${change.subject}` : ""}`;
+    const message = describeJobChange(change) + regenerate;
     if (change.declaredIn && change.flowLine) out.push({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: change.declaredIn, line: change.flowLine });
     if (flow.definitionsFile && change.definitionsLine) out.push({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: flow.definitionsFile, line: change.definitionsLine });
   }

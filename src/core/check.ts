@@ -280,5 +280,5 @@ function notCompared(): Pick<FlowResult, "changes" | "jobChange" | "configDiff" 
 }
 
 function dagsterCreateOf(request: CompileRequest): DagsterCreateArgs {
-  return { cwd: request.cwd, name: request.jobName, args: [...request.args] };
+  return { cwd: request.cwd, name: request.jobName, args: [...request.args], topArgs: [...(request.topArgs ?? [])] };
 }

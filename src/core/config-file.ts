@@ -7,6 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ConfigurationError } from "./errors.js";
 import { COMPILERS, FAIL_ON } from "./types.js";
+import { GENERATOR_PROFILES } from "./job-model.js";
 
 export const CONFIG_FILE_NAMES = [".mfdag.yml", ".mfdag.yaml", "mfdag.config.json"] as const;
 
@@ -64,6 +65,8 @@ const flowEntry = z
     definitions: repoPath.optional(),
     name: z.string().min(1).max(MAX_STRING).optional(),
     args: z.array(z.string().max(MAX_STRING)).max(100).default([]),
+    /** metaflow's options before `dagster` (`--environment=conda`, `--datastore=s3`, `--branch b`); overrides the top-level `topArgs`. */
+    topArgs: z.array(z.string().max(MAX_STRING)).max(100).optional(),
     cwd: repoPath.optional(),
   })
   .strict();
@@ -78,6 +81,10 @@ export const repoConfigSchema = z
     maxFileBytes: z.number().int().positive().optional(),
     // Globs become regexes (picomatch): bounded in length and number, like every PR input.
     ignore: z.array(ignoreGlob).max(200).default([]),
+    /** Which metaflow-dagster writes this repo's files (default: detected from the committed files). */
+    generator: z.enum(GENERATOR_PROFILES).optional(),
+    /** metaflow's options before `dagster` for every flow without its own `topArgs`. */
+    topArgs: z.array(z.string().max(MAX_STRING)).max(100).default([]),
     flows: z.array(flowEntry).max(100_000).default([]),
   })
   .strict();

@@ -16,6 +16,15 @@
  */
 import { z } from "zod";
 
+/**
+ * The metaflow-dagster versions whose output the static compiler predicts (generators.ts has
+ * every version mfdag recognises): the release, and the repository's main branch, which writes a
+ * different graph for some shapes.
+ */
+export const GENERATOR_PROFILES = ["0.3.7", "main"] as const;
+export type GeneratorProfile = (typeof GENERATOR_PROFILES)[number];
+export const DEFAULT_GENERATOR: GeneratorProfile = "0.3.7";
+
 const LIMITS = { name: 1024, text: 100_000, items: 10_000 } as const;
 const name = z.string().max(LIMITS.name);
 const text = z.string().max(LIMITS.text);

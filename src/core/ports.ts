@@ -2,6 +2,7 @@
  * The engine's only ways to touch the outside world. Edges (`cli.ts`, `main.ts`) pass real
  * implementations from `src/io/`; the engine stays testable and free of process/file-system calls.
  */
+import type { GeneratorProfile } from "./job-model.js";
 import type { CompiledConfig, StaticScanEntry } from "./types.js";
 
 /** Read access to the checked repo. Paths are repo-relative POSIX paths. */
@@ -22,8 +23,12 @@ export interface CompileRequest {
   flowClass: string | null;
   /** `--name` for `dagster create`, when the job name is not the default one. */
   jobName: string | null;
-  /** Extra `dagster create` arguments from the config file. */
+  /** Extra `dagster create` arguments from the config file, and those read back from the committed file. */
   args: string[];
+  /** metaflow's options before `dagster` (config file `topArgs`). */
+  topArgs?: string[];
+  /** Which metaflow-dagster's output the static compiler predicts. */
+  generator?: GeneratorProfile;
   /** Repo-relative working directory of the compile (default: the flow file's directory). */
   cwd: string;
 }

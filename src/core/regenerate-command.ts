@@ -36,10 +36,10 @@ function pathArgument(p: string): string {
   return p.startsWith("-") ? `./${p}` : p;
 }
 
-export function regenerateCommand(flowFile: string, definitionsFile: string, cwd: string, jobName: string | null, args: readonly string[]): string {
+export function regenerateCommand(flowFile: string, definitionsFile: string, cwd: string, jobName: string | null, args: readonly string[], topArgs: readonly string[] = []): string {
   const relFlow = pathArgument(path.posix.relative(cwd, flowFile) || flowFile);
   const relOut = pathArgument(path.posix.relative(cwd, definitionsFile) || definitionsFile);
-  const words = ["python", relFlow, "dagster", "create", relOut];
+  const words = ["python", relFlow, ...topArgs, "dagster", "create", relOut];
   if (jobName) words.push("--name", jobName);
   words.push(...args);
   const command = words.map(shellQuote).join(" ");

@@ -146,6 +146,8 @@ const dagsterCreateSchema = z.strictObject({
   /** `--name`, when the job name is not the default one. */
   name: name.nullable(),
   args: list(text),
+  /** metaflow's options before `dagster` (`--environment=conda`). */
+  topArgs: list(text),
 });
 
 const flowResultSchema = z.strictObject({
@@ -178,6 +180,10 @@ const summarySchema = z.strictObject({
   drift: count,
   typeChanges: count,
   breaking: count,
+  /** Differences in the jobs beyond the Config classes. */
+  jobChanges: count,
+  /** Flows with parts that could not be compared (the verdict says so). */
+  unchecked: count,
   missing: count,
   orphaned: count,
   errors: count,

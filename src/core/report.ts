@@ -17,7 +17,13 @@ export function summarize(results: readonly FlowResult[]): CheckSummary {
     upToDate: count("up-to-date"),
     drift: count("drift"),
     typeChanges: results.reduce((n, result) => n + result.changes.filter((change) => change.kind === "type-changed").length, 0),
-    breaking: results.reduce((n, result) => n + result.changes.filter((change) => change.severity === "breaking").length + (result.jobChange ? 1 : 0), 0),
+    breaking: results.reduce(
+      (n, result) =>
+        n + result.changes.filter((change) => change.severity === "breaking").length + result.jobChanges.filter((change) => change.severity === "breaking").length + (result.jobChange ? 1 : 0),
+      0,
+    ),
+    jobChanges: results.reduce((n, result) => n + result.jobChanges.length, 0),
+    unchecked: results.filter((result) => result.unchecked.length > 0).length,
     missing: count("missing-definitions"),
     orphaned: count("orphaned-definitions"),
     errors: count("error"),

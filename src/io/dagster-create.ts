@@ -1,5 +1,5 @@
 /**
- * One run of `PYTHON FLOW dagster create OUT [--name JOB] [args]` in its own process group, with a
+ * One run of `PYTHON FLOW [topArgs] dagster create OUT [--name JOB] [args]` in its own process group, with a
  * timeout. A flow may start helpers that outlive it (even double-forked, in a session of their
  * own): on Linux the run goes through python/mfdag_contain.py, a subreaper that kills everything
  * the flow started when the flow exits or the timeout stops it; elsewhere the timeout and the end
@@ -22,6 +22,8 @@ export interface DagsterCreateRun {
   out: string;
   jobName: string | null;
   args: readonly string[];
+  /** metaflow's options, between the flow file and `dagster`. */
+  topArgs?: readonly string[];
   env: Record<string, string>;
   /** `false`: only `env` (plus PATH) is passed; `true`: the caller's environment too. */
   extendEnv: boolean;
@@ -102,7 +104,7 @@ function launcherInterpreter(python: string): Promise<string> {
 const LAUNCH_FAILED = /^mfdag: cannot run .*: No such file or directory\s*$/;
 
 export async function runDagsterCreate(run: DagsterCreateRun): Promise<DagsterCreateOutcome> {
-  const args = ["-B", run.flowPath, "dagster", "create", run.out];
+  const args = ["-B", run.flowPath, ...(run.topArgs ?? []), "dagster", "create", run.out];
   if (run.jobName) args.push("--name", run.jobName);
   args.push(...run.args);
   const contained = containmentSupported();

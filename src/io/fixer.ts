@@ -29,6 +29,7 @@ export async function regenerateDefinitions(target: FixTarget, options: Regenera
       out,
       jobName: target.dagsterCreate.name,
       args: target.dagsterCreate.args,
+      topArgs: target.dagsterCreate.topArgs,
       env: { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" },
       extendEnv: true,
       timeoutMs: options.timeoutMs,

@@ -49,6 +49,8 @@ export interface ForkRequest {
   cwd: string;
   out: string;
   args: string[];
+  /** metaflow's options before `dagster`. */
+  topArgs?: string[];
   datastore: string;
   timeoutMs: number;
   env?: Record<string, string>;
@@ -313,6 +315,7 @@ export function createForkServerCompiler(options: ForkServerOptions): ForkServer
           cwd: path.join(options.root, request.cwd),
           out,
           args,
+          topArgs: request.topArgs ?? [],
           datastore: path.join(temp, "datastore"),
           timeoutMs: options.timeoutMs,
         });

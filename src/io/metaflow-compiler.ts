@@ -103,6 +103,7 @@ export function createMetaflowCompiler(options: MetaflowCompilerOptions): Metafl
           out,
           jobName: request.jobName,
           args: request.args,
+          topArgs: request.topArgs ?? [],
           env: compilerEnv(path.join(temp, "datastore")),
           extendEnv: true,
           timeoutMs: options.timeoutMs,
