@@ -18,6 +18,7 @@ export const UNIT = [
   "__tests__/check-engine.test.ts",
   "__tests__/compare.test.ts",
   "__tests__/definitions.test.ts",
+  "__tests__/generators.test.ts",
   "__tests__/golden.test.ts",
   "__tests__/injection.test.ts",
   "__tests__/job-compare.test.ts",
