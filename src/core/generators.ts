@@ -14,11 +14,12 @@
  * compiled and for every hash seed: they depend on the version alone.
  */
 
-/** The versions whose output we predict (a static compiler profile each). */
-export const GENERATOR_PROFILES = ["0.3.7", "main"] as const;
-export type GeneratorProfile = (typeof GENERATOR_PROFILES)[number];
-/** The released package: what a repo is assumed to use when its files do not say otherwise. */
-export const DEFAULT_GENERATOR: GeneratorProfile = "0.3.7";
+import { DEFAULT_GENERATOR, GENERATOR_PROFILES, type GeneratorProfile } from "./job-model.js";
+
+// The profiles (the versions whose output the static compiler predicts) and the default are declared
+// with the job model, which the config file's `generator` setting also reads; re-exported here so
+// version questions have one module to ask.
+export { DEFAULT_GENERATOR, GENERATOR_PROFILES, type GeneratorProfile };
 
 export interface GeneratorVersion {
   /** What we call it in messages: the release number, or `main@<commit>` for the main branch. */
