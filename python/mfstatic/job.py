@@ -1058,21 +1058,32 @@ class ModelBuilder:
         return model
 
     def misindented_split_ops(self, ops):
-        """0.3.7 writes the op of a split that is not the start step with its later `yield` lines
-        at column 0 (a dedent of mis-joined lines), so the op and the one written before it (whose
-        top-level chunk swallows it) are not valid Python: the documented model has neither."""
+        """0.3.7 writes the op of a split that is not the start step mis-indented (its `yield`
+        lines joined with a 4-space separator inside dedent): the op sits 8 spaces deep and its
+        later yields at column 0, so the file is not valid Python. The documented model is what
+        a tolerant reading recovers: after a foreach op (whose last line is 8 spaces deep, in its
+        loop) the split op parses as a function nested in that op, which then also runs the split's
+        step; after any other op, neither that op nor the split can be read."""
         if self.generator != GENERATOR_RELEASE:
             return ops
-        lost = set()
-        for i, op in enumerate(ops):
-            if op["kind"] == "split":
-                lost.add(i)
-                if i > 0 and ops[i - 1]["kind"] != "split":
-                    lost.add(i - 1)
-                self.a.lint("split-op-misindented", "metaflow-dagster 0.3.7 writes the op of split %s mis-indented: "
-                            "the definitions file is not valid Python, and neither that op nor %s can be read back"
-                            % (op["steps"][0], ops[i - 1]["name"]), self._step_line(op["steps"][0]))
-        return [op for i, op in enumerate(ops) if i not in lost]
+        result, tail = [], None  # tail: how the text before the next op ends
+        for op in ops:
+            if op["kind"] != "split":
+                result.append(op)
+                tail = "loop" if op["kind"] in ("foreach", "start-foreach") else "body"
+                continue
+            previous = result[-1] if result else None
+            self.a.lint("split-op-misindented", "metaflow-dagster 0.3.7 writes the op of split %s mis-indented: the "
+                        "definitions file is not valid Python" % op["steps"][0], self._step_line(op["steps"][0]))
+            if previous is not None and tail == "loop":
+                merged = dict(previous, steps=previous["steps"] + op["steps"], runs=previous["runs"] + op["runs"],
+                              yields=previous["yields"] + op["yields"][:1])
+                merged["kind"] = op_kind(merged)
+                result[-1] = merged
+            elif previous is not None and tail == "body":
+                result.pop()
+            tail = "module"
+        return result
 
     def config_class(self):
         if not self.params:
