@@ -149,7 +149,10 @@ class FlowCompiler(FlowChecks):
         self.analysis = JobAnalysis(self, self.options)
         self.analysis.collect()
         if self.analysis.graph is None:
-            # Without the graph nothing decides whether these decorators fail: doubt the flow.
+            # Without the graph nothing decides whether the graph checks or these decorators fail:
+            # doubt the flow (a missing start/end step is doubted by lint_checks already).
+            if self.analysis.unavailable_kind is not None:
+                self.fail(self.analysis.unavailable, self.analysis.unavailable_kind)
             for reason in getattr(self, "env_step_decorators", []):
                 self.fail(reason, OutcomeKind.DECORATOR)
         return None
@@ -161,7 +164,10 @@ class FlowCompiler(FlowChecks):
         return self.analysis.step_decorator_errors()
 
     def job_graph_errors(self):
-        return self.analysis.graph_errors()
+        error = self.analysis.graph_errors()
+        if error is None and self.analysis.unavailable_kind is not None and self.analysis.graph is None:
+            self.fail(self.analysis.unavailable, self.analysis.unavailable_kind)
+        return error
 
     def job_workflow_errors(self):
         return self.analysis.workflow_errors()

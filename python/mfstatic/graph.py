@@ -13,12 +13,13 @@ from collections import deque
 from .facts import GENERATOR_RELEASE, RESERVED_STEP_NAMES
 from .outcomes import FlowError, Inexact, OutcomeKind
 
-# Steps visited by one path-enumerating walk (metaflow's traversals revisit a step once per path).
-MAX_GRAPH_VISITS = 200_000
+# Work of one path-enumerating walk (metaflow's traversals revisit a step once per path, and each
+# visit looks through the path so far): step visits weighted by the length of their path.
+MAX_GRAPH_VISITS = 20_000_000
 
 
 def _budget_exceeded():
-    return Inexact("the flow's graph has too many paths to walk (more than %d step visits)" % MAX_GRAPH_VISITS,
+    return Inexact("the flow's graph has too many paths to walk (more than %d steps of work)" % MAX_GRAPH_VISITS,
                    OutcomeKind.LIMIT)
 
 
@@ -190,11 +191,11 @@ class FlowGraph:
             if child is None:
                 stack.pop()
                 continue
-            if child in seen or child not in self.nodes:
-                continue
-            visits += 1
+            visits += 1 + len(seen)
             if visits > MAX_GRAPH_VISITS:
                 raise _budget_exceeded()
+            if child in seen or child not in self.nodes:
+                continue
             target = self.nodes[child]
             target.in_funcs.add(node.name)
             stack.append(self._enter(target, seen + [child], parents, branches + ([child] if add_branch else [])))
@@ -333,12 +334,12 @@ class _Lint:
                     continue
                 if node.type == "split-switch" and child == node.name:
                     continue
+                visits += 1 + len(seen)
+                if visits > MAX_GRAPH_VISITS:
+                    raise _budget_exceeded()
                 if child in seen:
                     return self.fail("There is a loop in your flow: *%s*. Break the loop by fixing self.next() "
                                      "transitions." % "->".join(seen + [child]), node.next_line)
-                visits += 1
-                if visits > MAX_GRAPH_VISITS:
-                    raise _budget_exceeded()
                 target = self.graph[child]
                 stack.append((target, seen + [child], iter(list(target.out_funcs))))
 
@@ -372,7 +373,7 @@ class _Lint:
         todo = [(graph[graph.start_step], [])]
         while todo:
             node, split_stack = todo.pop()
-            visits[0] += 1
+            visits[0] += 1 + len(split_stack)
             if visits[0] > MAX_GRAPH_VISITS:
                 raise _budget_exceeded()
             new_stack = split_stack

@@ -259,6 +259,7 @@ class JobAnalysis:
         self.steps = {}  # name -> (StepSource, [StepDeco], decorator lines)
         self.graph = None
         self.unavailable = None  # why no model can be predicted
+        self.unavailable_kind = None  # its OutcomeKind, when it also makes the flow's outcome doubtful
         self.flow_decos = {}  # name -> (DecoratorCall, klass)
         self.mutators = []
         for part, reason in options.unsure:
@@ -280,10 +281,12 @@ class JobAnalysis:
             self._collect_flow_decorators()
             self._collect_steps()
             if "start" not in self.steps or "end" not in self.steps:
-                raise Inexact("no steps named start and end (metaflow-dagster looks them up by name)", OutcomeKind.NOT_REPRODUCED)
+                # FlowChecks.lint_checks doubts the flow for this already.
+                self.unavailable = "no steps named start and end (metaflow-dagster looks them up by name)"
+                return
             self.graph = FlowGraph([source for source, _, _ in self.steps.values()])
         except Inexact as exc:
-            self.unavailable = exc.reason
+            self.unavailable, self.unavailable_kind = exc.reason, exc.kind
             self.graph = None
 
     def _collect_flow_decorators(self):
@@ -635,7 +638,7 @@ class JobAnalysis:
         try:
             return lint(self.graph)
         except Inexact as exc:
-            self.unavailable = exc.reason
+            self.unavailable, self.unavailable_kind = exc.reason, exc.kind
             self.graph = None
             return None
 

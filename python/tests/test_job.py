@@ -467,6 +467,26 @@ class Refusals(JobTestCase):
                      "Duplicate event names defined in @trigger decorator.")
 
 
+class Bounds(JobTestCase):
+    def test_a_lattice_of_splits_is_doubted_within_the_walk_budget_not_walked_path_by_path(self):
+        # Metaflow's traversals visit every path: 2**25 here. The prediction stops early and
+        # names the graph (and doubts the flow), in well under a second.
+        parts = ["    @step\n    def start(self):\n        self.next(self.s0)\n"]
+        for i in range(25):
+            following = "self.s%d" % (i + 1) if i < 24 else "self.end"
+            parts.append("    @step\n    def s%d(self):\n        self.next(self.a%d, self.b%d)\n" % (i, i, i))
+            parts.append("    @step\n    def a%d(self):\n        self.next(self.j%d)\n" % (i, i))
+            parts.append("    @step\n    def b%d(self):\n        self.next(self.j%d)\n" % (i, i))
+            parts.append("    @step\n    def j%d(self, inputs):\n        self.next(%s)\n" % (i, following))
+        parts.append("    @step\n    def end(self):\n        pass\n")
+        result = self.job(steps_flow("\n".join(parts)))
+        self.assertIsNone(result["error"])
+        self.assertIsNone(result["jobModel"])
+        self.assertIn("too many paths", result["jobInexact"][0]["reason"])
+        self.assertFalse(result["exact"])
+        self.assertEqual(result["reasonKind"], "limit")
+
+
 class Decorators(JobTestCase):
     def test_retry_timeout_environment_resources_and_forwarded_specs(self):
         model, result = self.model(steps_flow('''    @environment(vars={"A": 1})
