@@ -146,3 +146,91 @@ CONFIG_OBJECT_ATTRIBUTES = frozenset(
 
 
 DELAY_EVALUATOR_ATTRIBUTES = frozenset(["get", "items", "keys", "values"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The job model (what `dagster create` writes beyond the Config class). Observed with metaflow
+# 2.19.38 and metaflow-dagster 0.3.7 (the release) / main@af05540; the shared document
+# "metaflow-dagster-definitions.md" describes each fact, the corpus in
+# __tests__/fixtures/corpus-definitions/ records what the real compiler wrote.
+# ---------------------------------------------------------------------------------------------
+
+# The generator profiles: which metaflow-dagster the prediction is for.
+GENERATOR_RELEASE = "0.3.7"
+GENERATOR_MAIN = "main"
+GENERATORS = (GENERATOR_RELEASE, GENERATOR_MAIN)
+
+
+# Step decorators' `defaults` (metaflow 2.19.38): the order of `attributes`, hence of
+# make_decorator_spec()'s `k=v` pairs. None values are left out of a spec.
+STEP_DECORATOR_DEFAULTS = {
+    "retry": {"times": "3", "minutes_between_retries": "2"},
+    "timeout": {"seconds": 0, "minutes": 0, "hours": 0},
+    "environment": {"vars": {}},
+    "resources": {"cpu": "1", "gpu": None, "disk": None, "memory": "4096", "shared_memory": None},
+    "catch": {"var": None, "print_exception": True},
+    "secrets": {"sources": [], "role": None, "allow_override": False},
+    "card": {"type": "default", "options": {}, "scope": "task", "rank": None, "timeout": 45,
+             "id": None, "save_errors": True, "customize": False, "refresh_interval": 5},
+    "parallel": {},
+}
+
+
+# Decorators a step may carry more than once (Decorator.allow_multiple).
+MULTIPLE_STEP_DECORATORS = frozenset(["card"])
+
+
+# Step decorators whose forwarded spec carries configuration-derived values (image, namespace,
+# python version...) of the compiling machine, and what they need from the top-level options.
+MACHINE_STEP_DECORATORS = frozenset(["conda", "pypi", "kubernetes", "batch"])
+
+
+# metaflow/plugins/pypi: _supported_virtual_envs, and the step_init messages.
+VIRTUAL_ENVIRONMENTS = ("conda", "pypi", "fast-bakery")
+STEP_DECORATOR_ENVIRONMENT_ERRORS = {
+    "conda": "@conda decorator requires --environment=conda or --environment=pypi or --environment=fast-bakery",
+    "pypi": "@pypi decorator requires --environment=conda or --environment=pypi or --environment=fast-bakery",
+}
+STEP_DECORATOR_DATASTORES = {
+    "kubernetes": (("s3", "azure", "gs"),
+                   "The @kubernetes decorator requires --datastore=s3 or --datastore=azure or --datastore=gs at the moment."),
+    "batch": (("s3",), "The @batch decorator requires --datastore=s3."),
+}
+
+
+# metaflow_config.MAX_ATTEMPTS (default 6): @retry(times) + 2 must not exceed it.
+MAX_ATTEMPTS = 6
+
+
+# The step_init and _validate_workflow messages (metaflow's echo drops the *emphasis*).
+RETRY_LIMIT_ERROR = "The maximum number of retries is @retry(times=%d)." % (MAX_ATTEMPTS - 2)
+TIMEOUT_ZERO_ERROR = "Specify a duration for @timeout."
+CATCH_FOREACH_ERROR = "@catch is defined for the step %s but @catch is not supported in foreach split steps."
+PARALLEL_ERROR = "Deploying flows with @parallel decorator to Dagster is not supported."
+EXIT_HOOK_ERROR = "@exit_hook is not supported with Dagster deployments."
+SLURM_ERROR = "Step %s uses @slurm which is not supported with Dagster."
+
+
+# metaflow/lint.py check_reserved_words.
+RESERVED_STEP_NAMES = frozenset(["name", "next", "input", "index", "cmd"])
+
+
+# DagsterCompiler._SKIP_WITH_DECORATORS (main only: 0.3.7 forwards none of the step's own
+# decorators in STEP_WITH_DECORATORS, only the resources hint).
+SKIP_WITH_DECORATORS = frozenset(["retry", "timeout", "environment", "resources", "project",
+                                  "trigger", "trigger_on_finish", "schedule", "card"])
+
+
+# DagsterCompiler._SCHEDULE_CRON, in the order the compiler tries them (`daily` defaults to True).
+SCHEDULE_CRONS = (("daily", "0 0 * * *"), ("hourly", "0 * * * *"), ("weekly", "0 0 * * 0"))
+SCHEDULE_DEFAULTS = {"cron": None, "weekly": False, "daily": True, "timezone": None, "hourly": False}
+
+
+# The METAFLOW_TOP_ARGS a default configuration writes (metadata, environment, datastore,
+# event logger, monitor) and the top-level options that change them.
+DEFAULT_TOP_OPTIONS = {"metadata": "local", "environment": "local", "datastore": "local",
+                       "event-logger": "nullSidecarLogger", "monitor": "nullSidecarMonitor"}
+KNOWN_ENVIRONMENTS = frozenset(["local", "conda", "pypi"])
+KNOWN_DATASTORES = frozenset(["local", "s3", "azure", "gs"])
+KNOWN_METADATA = frozenset(["local", "service"])
+DATASTORE_ROOT_PLACEHOLDER = "<DATASTORE_ROOT>"

@@ -45,6 +45,7 @@ from .loader import (
 )
 from .evaluator import ParamSpec, call_deploy_time_function, evaluate
 from .checks import FlowChecks
+from .job import DeployOptions, JobAnalysis
 
 
 class ParamInfo:
@@ -97,11 +98,16 @@ class FlowCompiler(FlowChecks):
     order the real compiler runs them, so that the first error wins."""
 
 
-    def __init__(self, loader, info, job_name_arg):
+    def __init__(self, loader, info, job_name_arg, options=None):
         self.loader = loader
         self.info = info
         self.flow_name = info.name
-        self.job_name_arg = job_name_arg
+        # What `dagster create` and metaflow's top-level options say (generator version, --name,
+        # --tag, --with, --environment...): the job model's inputs. `--name` in the arguments
+        # comes after the request's jobName, as on the real command line.
+        self.options = options if options is not None else DeployOptions(job_name=job_name_arg)
+        self.job_name_arg = self.options.name
+        self.analysis = None
         # Reason -> its OutcomeKind, in order (a dict: a flow can have a reason per attribute, and
         # a list's `in` made tens of thousands of them quadratic).
         self.reasons = {}
@@ -126,12 +132,45 @@ class FlowCompiler(FlowChecks):
         self.mro = [c for c in mro if isinstance(c, ClassInfo)]
         self.check_classes()
         self.collect_parameters()
-        for stage in (self.config_errors, self.parameter_init_errors, self.flow_decorator_errors,
-                      self.lint_checks, self.job_name, self.missing_defaults, self.deploy_time_values):
+        for stage in (self.config_errors, self.job_collect, self.parameter_init_errors, self.flow_decorator_errors,
+                      self.job_flow_decorator_errors, self.job_step_decorator_errors, self.lint_checks,
+                      self.job_graph_errors, self.job_name, self.missing_defaults, self.job_workflow_errors,
+                      self.deploy_time_values):
             error = stage()
             if error:
                 return error
         return None
+
+
+    # -- the job model's stages (job.py), in the real compiler's order -------------
+    def job_collect(self):
+        """The steps, their decorators and the flow decorators (after the Config values are known:
+        decorator arguments may be Config expressions)."""
+        self.analysis = JobAnalysis(self, self.options)
+        self.analysis.collect()
+        if self.analysis.graph is None:
+            # Without the graph nothing decides whether the graph checks or these decorators fail:
+            # doubt the flow (a missing start/end step is doubted by lint_checks already).
+            if self.analysis.unavailable_kind is not None:
+                self.fail(self.analysis.unavailable, self.analysis.unavailable_kind)
+            for reason in getattr(self, "env_step_decorators", []):
+                self.fail(reason, OutcomeKind.DECORATOR)
+        return None
+
+    def job_flow_decorator_errors(self):
+        return self.analysis.flow_decorator_errors()
+
+    def job_step_decorator_errors(self):
+        return self.analysis.step_decorator_errors()
+
+    def job_graph_errors(self):
+        error = self.analysis.graph_errors()
+        if error is None and self.analysis.unavailable_kind is not None and self.analysis.graph is None:
+            self.fail(self.analysis.unavailable, self.analysis.unavailable_kind)
+        return error
+
+    def job_workflow_errors(self):
+        return self.analysis.workflow_errors()
 
 
     # -- stage: module import --------------------------------------------

@@ -7,6 +7,7 @@ import sys
 import time
 import traceback
 
+from .facts import GENERATORS
 from .outcomes import CacheFull, FileProblem, FlowProblem, Inexact, OutcomeKind
 from .values import ClassRef
 from .bounds import BUDGET, DEFAULT_MAX_FILE_BYTES, EvalCtx
@@ -14,6 +15,7 @@ from .sources import SourceCache
 from .loader import Loader, ModuleScope
 from .scan import find_main_call, flow_classes
 from .flows import FlowCompiler
+from .job import DeployOptions
 
 
 PROTOCOL = 1
@@ -120,16 +122,20 @@ class StaticCompiler:
         result = {"flowFile": rel, "flowClass": request.get("flowClass"), "job": None,
                   "exact": False, "reason": None, "reasonKind": None, "error": None, "errorKind": None,
                   "errorLine": None,
-                  "configClass": None, "parameters": []}
+                  "configClass": None, "parameters": [],
+                  "jobModel": None, "jobInexact": [], "jobLints": [], "jobSources": None}
         compiler = None
         try:
             module = self.main_module(rel)
             self.loader.current_flow_dir = os.path.dirname(module.path)
             info = self.select_class(module, request.get("flowClass"))
             result["flowClass"] = info.name
-            compiler = FlowCompiler(self.loader, info, request.get("jobName"))
+            options = DeployOptions(request.get("generator") or "0.3.7", request.get("topArgs") or [],
+                                    request.get("args") or [], request.get("jobName"))
+            compiler = FlowCompiler(self.loader, info, request.get("jobName"), options)
             error = compiler.run()
             self.finish(result, compiler, error)
+            self.finish_job(result, compiler, error)
         except FlowProblem as problem:
             result["error"] = problem.message
             result["errorKind"] = result["reasonKind"] = problem.kind.value
@@ -146,6 +152,7 @@ class StaticCompiler:
             result["reason"] = exc.reason
             result["reasonKind"] = exc.kind.value
             result["exact"] = False
+            result["jobInexact"] = [{"part": "graph", "step": None, "reason": exc.reason}]
             if compiler is not None:
                 result["parameters"] = [p.to_json() for p in compiler.params + compiler.dropped]
         except RecursionError:
@@ -165,6 +172,30 @@ class StaticCompiler:
                 result["reason"] = "; ".join(r for r in (result["reason"], budget.reason) if r)
                 result["reasonKind"] = result["reasonKind"] or OutcomeKind.BUDGET.value
         return result
+
+    def finish_job(self, result, compiler, error):
+        """The job model (jobModel, jobInexact, jobLints, jobSources) after the Config class: none
+        when the flow is refused (the error is the answer)."""
+        analysis = compiler.analysis
+        if analysis is None:
+            if error is None:
+                result["jobInexact"] = [{"part": "graph", "step": None, "reason": "the flow was not analysed"}]
+            return
+        if analysis.steps:
+            result["jobSources"] = analysis.sources()
+        if error is not None:
+            return
+        try:
+            model = analysis.build()
+        except Inexact as exc:
+            model = None
+            analysis.unsure("graph", None, exc.reason)
+        if model is not None and BUDGET.exhausted is not None:
+            model = None
+            analysis.unsure("graph", None, BUDGET.exhausted.reason)
+        result["jobModel"] = model
+        result["jobInexact"] = analysis.inexact
+        result["jobLints"] = analysis.lints
 
     def select_class(self, module, name):
         if name is None:
@@ -229,6 +260,12 @@ def parse_request(raw):
         for key in ("flowClass", "jobName"):
             if entry.get(key) is not None and not isinstance(entry.get(key), str):
                 raise RequestError("%s must be a string or null" % key)
+        for key in ("args", "topArgs"):
+            words = entry.get(key)
+            if words is not None and not (isinstance(words, list) and all(isinstance(w, str) for w in words)):
+                raise RequestError("%s must be a list of strings" % key)
+        if entry.get("generator") is not None and entry.get("generator") not in GENERATORS:
+            raise RequestError("generator must be one of %s" % ", ".join(GENERATORS))
     max_bytes = request.get("maxFileBytes", DEFAULT_MAX_FILE_BYTES)
     if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0:
         raise RequestError("maxFileBytes must be a positive integer")

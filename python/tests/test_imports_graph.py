@@ -10,7 +10,7 @@ import unittest
 
 PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "mfstatic")
 LAYERS = ["facts", "outcomes", "values", "bounds", "sources", "loader", "evaluator",
-          "scan", "checks", "flows", "server"]
+          "scan", "checks", "graph", "job", "flows", "server"]
 CYCLE = {"loader", "evaluator"}
 
 

@@ -31,6 +31,10 @@ export interface CompileRequest {
   generator?: GeneratorProfile;
   /** Repo-relative working directory of the compile (default: the flow file's directory). */
   cwd: string;
+  /** Which metaflow-dagster the job model is predicted for (static compiler; default "0.3.7"). */
+  generator?: "0.3.7" | "main";
+  /** metaflow's top-level options, between `FLOW.py` and `dagster` (`--environment=conda`, `--branch b`). */
+  topArgs?: string[];
 }
 
 /** The static compiler (python/mfdag_static.py): one process for many files. */

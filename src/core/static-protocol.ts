@@ -5,6 +5,7 @@
  * re-export them.
  */
 import { z } from "zod";
+import { inexactPartSchema, jobModelSchema } from "./job-model.js";
 import { COMPILER_NAMES } from "./report-schema.js";
 
 /**
@@ -58,6 +59,27 @@ const scanEntrySchema = z.object({
   isFlowFile: z.boolean(),
 });
 
+/** One warning about the generated job: `kebab-name`, a message, and where in the flow it comes from. */
+const jobLintSchema = z.object({
+  lint: z.string().max(64),
+  message: z.string().max(100_000),
+  file: z.string().max(4096),
+  line: z.number().int().nullable(),
+});
+
+const jobSourcesSchema = z.object({
+  steps: z.record(
+    z.string().max(1024),
+    z.object({
+      file: z.string().max(4096),
+      line: z.number().int(),
+      nextLine: z.number().int().nullable(),
+      decorators: z.record(z.string().max(1024), z.number().int()),
+    }),
+  ),
+  flowDecorators: z.record(z.string().max(1024), z.number().int()),
+});
+
 /** The answer to one CompileRequest: what `dagster create` would write now for one flow. */
 const compileResultSchema = z.object({
   flowFile: z.string(),
@@ -73,6 +95,19 @@ const compileResultSchema = z.object({
   configClass: z.array(z.string()).nullable(),
   /** Parameter details from the static analysis; empty when unknown. */
   parameters: z.array(parameterSchema),
+  /**
+   * The job model the static compiler predicts (python/mfstatic/job.py): what `dagster create`
+   * writes beyond the Config class, for the requested generator version; null when the flow is
+   * refused or nothing could be predicted (jobInexact says why). Absent from older answers and
+   * from the metaflow compiler's.
+   */
+  jobModel: jobModelSchema.nullable().optional(),
+  /** The parts of jobModel it could not predict, each with the step it concerns and why. */
+  jobInexact: z.array(inexactPartSchema).max(10_000).optional(),
+  /** What metaflow-dagster itself gets wrong for this flow (a warning at the flow's line). */
+  jobLints: z.array(jobLintSchema).max(10_000).optional(),
+  /** Where each step (its def, its self.next, its decorators) and each flow decorator is. */
+  jobSources: jobSourcesSchema.nullable().optional(),
 });
 
 /**
@@ -99,3 +134,5 @@ export type ParameterInfo = z.infer<typeof parameterSchema>;
 export type StaticScanEntry = z.infer<typeof scanEntrySchema>;
 export type CompiledConfig = z.infer<typeof compiledConfigSchema>;
 export type StaticResponse = z.infer<typeof staticResponseSchema>;
+export type JobLint = z.infer<typeof jobLintSchema>;
+export type JobSources = z.infer<typeof jobSourcesSchema>;

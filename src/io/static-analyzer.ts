@@ -230,7 +230,14 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
     const body = {
       root: options.root,
       scan,
-      compile: compile.map((c) => ({ flowFile: c.flowFile, flowClass: c.flowClass, jobName: c.jobName })),
+      compile: compile.map((c) => ({
+        flowFile: c.flowFile,
+        flowClass: c.flowClass,
+        jobName: c.jobName,
+        args: c.args,
+        ...(c.generator ? { generator: c.generator } : {}),
+        ...(c.topArgs ? { topArgs: c.topArgs } : {}),
+      })),
       maxFileBytes: options.maxFileBytes,
       progress: true,
     };
