@@ -11,9 +11,10 @@ import nunjucks from "nunjucks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { quotePath, staleFilesOutput } from "../src/core/outputs.js";
-import type { CheckReport, FieldChange } from "../src/core/types.js";
+import { JOB_CHANGE_KINDS, type CheckReport, type FieldChange, type FlowResult } from "../src/core/types.js";
 import { readReportFile } from "../src/io/report-file.js";
 import { createRenderer, fence, inlineCode, markdownText, MARKDOWN_FILTERS, neutralizeWorkflowCommands, plainText, tableCell, TEXT_FILTERS } from "../src/render/index.js";
+import { mermaidOf } from "../src/render/mermaid.js";
 import { checkView } from "../src/render/views.js";
 import { runAction } from "./helpers/action-runner.js";
 import { start, type FakeGitHub } from "./helpers/fake-github.js";
@@ -26,6 +27,38 @@ const workflowRun = { name: "workflow_run", payload: { action: "completed", work
 const HOSTILE = "@org/team ![i](https://e.example/i.png) [x](https://e.example) www.e.example #1 $x$ <img src=x> **b** __u__";
 /** Each line break CommonMark or another reader knows, each followed by what would start a block there. */
 const BREAKS = ["x\r# pwned-cr", "x\r\n# pwned-crlf", "x\u2028# pwned-ls", "x\u2029> pwned-ps", "x\u0085- pwned-nel", "x\n<img src=y>"];
+
+/** Job changes of every kind, a graph and an unchecked part, every name and value in them `text`. */
+function hostileJob(text: string): Pick<FlowResult, "jobChanges" | "jobGraph" | "unchecked"> {
+  return {
+    jobChanges: JOB_CHANGE_KINDS.map((kind, i) => ({
+      kind,
+      severity: i % 2 ? "breaking" : "non-breaking",
+      subject: text,
+      step: text,
+      committed: i % 3 === 0 ? null : text,
+      current: i % 3 === 1 ? null : text,
+      upstream: [text, text],
+      downstream: i % 2 ? [text] : [],
+      declaredIn: `flows/${text}.py`,
+      flowLine: 3,
+      definitionsLine: 9,
+    })),
+    jobGraph: {
+      nodes: [
+        { op: text, steps: [text, text], kind: text, status: "added" },
+        { op: `op_${text}`, steps: [text], kind: "end", status: "removed" },
+        { op: "op_end", steps: ["end"], kind: "end", status: "changed" },
+      ],
+      edges: [
+        { from: text, to: `op_${text}`, how: "output", output: text, status: "removed" },
+        { from: text, to: "op_end", how: "map", output: null, status: "added" },
+        { from: text, to: text, how: text, output: text, status: "same" },
+      ],
+    },
+    unchecked: [{ part: text, step: text, reason: text }],
+  };
+}
 
 function hostileReport(text: string): CheckReport & { pullRequest: typeof PR & { owner: string; repo: string }; contract: null } {
   const value = { type: `str ${text}`, default: `'${text}'`, help: text };
@@ -57,6 +90,7 @@ function hostileReport(text: string): CheckReport & { pullRequest: typeof PR & {
         changes: [change("type-changed"), change("help-changed"), change("default-changed")],
         jobChange: { committed: text, current: `${text}2` },
         configDiff: `--- a\n+++ b\n@@ -1 +1 @@\n-    x: int = 1  # ${text}\n+    x: str = '${text}'  # ${text}\n`,
+        ...hostileJob(text),
         regenerate: `cd '${text}' && python x.py dagster create out.py`,
         dagsterCreate: null,
         warnings: [{ lint: "invalid-python", message: text, file: `flows/${text}.py`, line: 3, parameter: text }],
@@ -72,6 +106,9 @@ function hostileReport(text: string): CheckReport & { pullRequest: typeof PR & {
         changes: [],
         jobChange: null,
         configDiff: null,
+        jobChanges: [],
+        jobGraph: null,
+        unchecked: [],
         regenerate: "",
         dagsterCreate: null,
         warnings: [],

@@ -19,7 +19,7 @@
  * 50,000 characters or 500 edges, and a huge one would bury the comment) a short note is drawn instead.
  */
 import type { JobGraph } from "../core/types.js";
-import { plainText } from "./escape.js";
+import { fence, plainText } from "./escape.js";
 
 export const MERMAID_LIMITS = {
   /** Ops drawn; a bigger job gets a note instead of a diagram. */
@@ -130,4 +130,33 @@ export function mermaidOf(graph: JobGraph): string {
   }
   const text = lines.join("\n") + "\n";
   return text.length > MERMAID_LIMITS.text ? note(`This job's diagram would be ${text.length} characters: too long to draw (the limit is ${MERMAID_LIMITS.text}).`) : text;
+}
+
+const STATUSES: readonly Status[] = ["same", "added", "removed", "changed"];
+
+/**
+ * Any value as a job graph: what a template hands the `mermaid` filter is a report's field, and a
+ * filter takes any value (a stored report is validated, but the filter does not rely on it).
+ */
+function asJobGraph(value: unknown): JobGraph {
+  const fields = (item: unknown) => (item !== null && typeof item === "object" ? (item as Record<string, unknown>) : {});
+  const list = (item: unknown) => (Array.isArray(item) ? item : []);
+  const text = (item: unknown) => String(item ?? "");
+  const status = (item: unknown) => (STATUSES.includes(item as Status) ? (item as Status) : "same");
+  const graph = fields(value);
+  return {
+    nodes: list(graph.nodes).map((node) => {
+      const n = fields(node);
+      return { op: text(n.op), steps: list(n.steps).map(text), kind: text(n.kind), status: status(n.status) };
+    }),
+    edges: list(graph.edges).map((edge) => {
+      const e = fields(edge);
+      return { from: text(e.from), to: text(e.to), how: text(e.how), output: e.output === null || e.output === undefined ? null : text(e.output), status: status(e.status) };
+    }),
+  };
+}
+
+/** The `mermaid` template filter: a job graph as a fenced ```mermaid block for Markdown. */
+export function mermaidBlock(value: unknown): string {
+  return fence(mermaidOf(asJobGraph(value)), "mermaid");
 }
