@@ -53,7 +53,7 @@ const shown = (value: unknown) => (typeof value === "string" ? value : JSON.stri
 
 /** Which metaflow-dagster wrote a file, from the reader's fingerprint, whatever its shape. */
 function generatorLabel(fingerprint: unknown): string {
-  if (fingerprint === null || fingerprint === undefined) return "unknown";
+  if (fingerprint === null || fingerprint === undefined) return "an unknown metaflow-dagster";
   if (typeof fingerprint === "object" && typeof (fingerprint as { version?: unknown }).version === "string") return `metaflow-dagster ${(fingerprint as { version: string }).version}`;
   return shown(fingerprint);
 }
