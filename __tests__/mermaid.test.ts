@@ -12,6 +12,8 @@ import { jobModelSchema, type JobModel } from "../src/core/job-model.js";
 import type { JobGraph } from "../src/core/types.js";
 import { fence } from "../src/render/escape.js";
 import { MERMAID_LIMITS, mermaidOf, mermaidText } from "../src/render/mermaid.js";
+import { checkView } from "../src/render/views.js";
+import { FAILING_REPORT, TRAIN_JOB_CHANGES } from "./helpers/golden-report.js";
 
 const EXPECTED = path.resolve(import.meta.dirname, "fixtures/corpus-definitions/expected");
 const model = (version: "0.3.7" | "main-af05540", flow: string): JobModel => jobModelSchema.parse(JSON.parse(readFileSync(path.join(EXPECTED, version, `${flow}.json`), "utf8")));
@@ -282,6 +284,19 @@ describe("mermaidOf", () => {
       const diagram = mermaidOf(graph);
       expect(diagram.length).toBeLessThan(1000);
       expect([...nodeLines(diagram).values()][0]).toContain("too long to draw");
+    });
+
+    it("draws the diagrams of a report first come first, and leaves out those past the report's room", () => {
+      const big = chain(MERMAID_LIMITS.nodes);
+      for (const node of big.nodes) node.op = `${node.op}_${"x".repeat(60)}`;
+      const size = mermaidOf(big).length;
+      expect(size).toBeLessThanOrEqual(MERMAID_LIMITS.text);
+      const fits = Math.floor(MERMAID_LIMITS.report / size);
+      const drifted = FAILING_REPORT.flows.find((flow) => flow.status === "drift")!;
+      const flows = Array.from({ length: fits + 2 }, (_, i) => ({ ...drifted, flowFile: `flows/f${i}.py`, jobChanges: TRAIN_JOB_CHANGES, jobGraph: big }));
+      const up = { ...flows[0]!, status: "up-to-date" as const };
+      const view = checkView({ ...FAILING_REPORT, flows: [up, ...flows, { ...flows[0]!, jobChanges: [] }] });
+      expect(view.diagrams.map((d) => (d.mermaid ? "drawn" : d.leftOut ? "left out" : "none"))).toEqual(["none", ...Array(fits).fill("drawn"), "left out", "left out", "none"]);
     });
   });
 });

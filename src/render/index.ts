@@ -15,7 +15,6 @@ import nunjucks from "nunjucks";
 import pc from "picocolors";
 import { packageRoot } from "../io/package-root.js";
 import { escapeHtml, fence, inlineCode, linkUrl, markdownText, neutralizeWorkflowCommands, plainText, tableCell } from "./escape.js";
-import { mermaidBlock } from "./mermaid.js";
 
 export { escapeHtml, fence, inlineCode, linkUrl, markdownText, neutralizeWorkflowCommands, plainText, tableCell } from "./escape.js";
 
@@ -33,8 +32,6 @@ export const MARKDOWN_FILTERS = {
   /** Text inside an HTML block such as `<summary>`. */
   html: "HTML block text",
   fence: "fenced code block",
-  /** A job graph drawn as a fenced ```mermaid block (mermaid.ts keeps every name inert). */
-  mermaid: "Mermaid diagram block",
   url: "link destination",
 } as const;
 
@@ -75,7 +72,6 @@ export function createRenderer(options: RenderOptions = {}) {
   env.addFilter("html", (value: unknown) => escapeHtml(value));
   env.addFilter("fence", (value: unknown, lang?: string) => fence(value, lang ?? ""));
   env.addFilter("url", (value: unknown) => linkUrl(value));
-  env.addFilter("mermaid", (value: unknown) => mermaidBlock(value));
   // Terminal contexts: no escape sequence or carriage return of the content reaches the terminal.
   env.addFilter("text", (value: unknown) => plainText(value));
   env.addFilter("color", (value: unknown, name: keyof typeof COLORS) => {

@@ -19,7 +19,7 @@
  * 50,000 characters or 500 edges, and a huge one would bury the comment) a short note is drawn instead.
  */
 import type { JobGraph } from "../core/types.js";
-import { fence, plainText } from "./escape.js";
+import { plainText } from "./escape.js";
 
 export const MERMAID_LIMITS = {
   /** Ops drawn; a bigger job gets a note instead of a diagram. */
@@ -28,8 +28,10 @@ export const MERMAID_LIMITS = {
   edges: 300,
   /** Characters of one name in a label before it is cut with `…`. */
   label: 80,
-  /** Characters of the whole diagram (Mermaid's default maximum is 50,000). */
-  text: 40_000,
+  /** Characters of one diagram (Mermaid's default maximum is 50,000; a PR comment holds 65,536 in all). */
+  text: 20_000,
+  /** Characters of all the diagrams of one report, so they leave room in the comment for the changes. */
+  report: 40_000,
 } as const;
 
 type Status = JobGraph["nodes"][number]["status"];
@@ -135,10 +137,10 @@ export function mermaidOf(graph: JobGraph): string {
 const STATUSES: readonly Status[] = ["same", "added", "removed", "changed"];
 
 /**
- * Any value as a job graph: what a template hands the `mermaid` filter is a report's field, and a
- * filter takes any value (a stored report is validated, but the filter does not rely on it).
+ * Any value as a job graph: a report's field is drawn whatever it holds (a stored report is
+ * validated, but drawing does not rely on it, as the template filters do not).
  */
-function asJobGraph(value: unknown): JobGraph {
+export function asJobGraph(value: unknown): JobGraph {
   const fields = (item: unknown) => (item !== null && typeof item === "object" ? (item as Record<string, unknown>) : {});
   const list = (item: unknown) => (Array.isArray(item) ? item : []);
   const text = (item: unknown) => String(item ?? "");
@@ -154,9 +156,4 @@ function asJobGraph(value: unknown): JobGraph {
       return { from: text(e.from), to: text(e.to), how: text(e.how), output: e.output === null || e.output === undefined ? null : text(e.output), status: status(e.status) };
     }),
   };
-}
-
-/** The `mermaid` template filter: a job graph as a fenced ```mermaid block for Markdown. */
-export function mermaidBlock(value: unknown): string {
-  return fence(mermaidOf(asJobGraph(value)), "mermaid");
 }

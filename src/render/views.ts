@@ -1,6 +1,7 @@
 /** Small derived values the templates need, computed once so templates stay declarative. */
 import type { JobModel } from "../core/job-model.js";
 import type { CheckReport, Finding, Unchecked } from "../core/types.js";
+import { asJobGraph, MERMAID_LIMITS, mermaidOf } from "./mermaid.js";
 
 export interface CheckView {
   /** Per flow (same order as report.flows), the breaking changes as short phrases. */
@@ -8,6 +9,23 @@ export interface CheckView {
   warnings: Finding[];
   /** The parts of up-to-date flows that could not be compared (drifted flows list theirs with their changes). */
   unchecked: (Unchecked & { flowFile: string })[];
+  /**
+   * Per flow, the Mermaid diagram of its job after regeneration when it has job changes to show;
+   * `leftOut` when the diagrams of the flows before it filled the report's room (MERMAID_LIMITS.report).
+   */
+  diagrams: { mermaid: string | null; leftOut: boolean }[];
+}
+
+/** The diagrams of the flows the report details (drift, error) that have job changes, first come first drawn. */
+function diagramsOf(report: CheckReport): CheckView["diagrams"] {
+  let room: number = MERMAID_LIMITS.report;
+  return report.flows.map((flow) => {
+    if (!(flow.status === "drift" || flow.status === "error") || !flow.jobGraph || !(flow.jobChanges ?? []).length) return { mermaid: null, leftOut: false };
+    const mermaid = mermaidOf(asJobGraph(flow.jobGraph));
+    if (mermaid.length > room) return { mermaid: null, leftOut: true };
+    room -= mermaid.length;
+    return { mermaid, leftOut: false };
+  });
 }
 
 export function checkView(report: CheckReport): CheckView {
@@ -19,6 +37,7 @@ export function checkView(report: CheckReport): CheckView {
       ...(flow.jobChanges ?? []).filter((change) => change.severity === "breaking").map((change) => [change.kind, change.subject ?? change.step].filter((part) => part !== null).join(" ")),
     ]),
     warnings: report.flows.flatMap((flow) => flow.warnings),
+    diagrams: diagramsOf(report),
     unchecked: report.flows.filter((flow) => flow.status === "up-to-date").flatMap((flow) => (flow.unchecked ?? []).map((part) => ({ ...part, flowFile: flow.flowFile }))),
   };
 }
