@@ -22,6 +22,7 @@ export const UNIT = [
   "__tests__/golden.test.ts",
   "__tests__/injection.test.ts",
   "__tests__/job-compare.test.ts",
+  "__tests__/mermaid.test.ts",
   "__tests__/pairing.test.ts",
   "__tests__/python-unit.test.ts",
   "__tests__/render.test.ts",

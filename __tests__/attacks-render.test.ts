@@ -5,15 +5,16 @@
  * Each describe is one guarantee and each test title the attack and its defense (see
  * scripts/attack-table.mjs). End-to-end tests run the built dist/index.js and dist/cli.js.
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import nunjucks from "nunjucks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { quotePath, staleFilesOutput } from "../src/core/outputs.js";
-import type { CheckReport, FieldChange } from "../src/core/types.js";
+import { JOB_CHANGE_KINDS, type CheckReport, type FieldChange, type FlowResult } from "../src/core/types.js";
 import { readReportFile } from "../src/io/report-file.js";
 import { createRenderer, fence, inlineCode, markdownText, MARKDOWN_FILTERS, neutralizeWorkflowCommands, plainText, tableCell, TEXT_FILTERS } from "../src/render/index.js";
+import { mermaidOf } from "../src/render/mermaid.js";
 import { checkView } from "../src/render/views.js";
 import { runAction } from "./helpers/action-runner.js";
 import { start, type FakeGitHub } from "./helpers/fake-github.js";
@@ -26,6 +27,38 @@ const workflowRun = { name: "workflow_run", payload: { action: "completed", work
 const HOSTILE = "@org/team ![i](https://e.example/i.png) [x](https://e.example) www.e.example #1 $x$ <img src=x> **b** __u__";
 /** Each line break CommonMark or another reader knows, each followed by what would start a block there. */
 const BREAKS = ["x\r# pwned-cr", "x\r\n# pwned-crlf", "x\u2028# pwned-ls", "x\u2029> pwned-ps", "x\u0085- pwned-nel", "x\n<img src=y>"];
+
+/** Job changes of every kind, a graph and an unchecked part, every name and value in them `text`. */
+function hostileJob(text: string): Pick<FlowResult, "jobChanges" | "jobGraph" | "unchecked"> {
+  return {
+    jobChanges: JOB_CHANGE_KINDS.map((kind, i) => ({
+      kind,
+      severity: i % 2 ? "breaking" : "non-breaking",
+      subject: text,
+      step: text,
+      committed: i % 3 === 0 ? null : text,
+      current: i % 3 === 1 ? null : text,
+      upstream: [text, text],
+      downstream: i % 2 ? [text] : [],
+      declaredIn: `flows/${text}.py`,
+      flowLine: 3,
+      definitionsLine: 9,
+    })),
+    jobGraph: {
+      nodes: [
+        { op: text, steps: [text, text], kind: text, status: "added" },
+        { op: `op_${text}`, steps: [text], kind: "end", status: "removed" },
+        { op: "op_end", steps: ["end"], kind: "end", status: "changed" },
+      ],
+      edges: [
+        { from: text, to: `op_${text}`, how: "output", output: text, status: "removed" },
+        { from: text, to: "op_end", how: "map", output: null, status: "added" },
+        { from: text, to: text, how: text, output: text, status: "same" },
+      ],
+    },
+    unchecked: [{ part: text, step: text, reason: text }],
+  };
+}
 
 function hostileReport(text: string): CheckReport & { pullRequest: typeof PR & { owner: string; repo: string }; contract: null } {
   const value = { type: `str ${text}`, default: `'${text}'`, help: text };
@@ -57,9 +90,7 @@ function hostileReport(text: string): CheckReport & { pullRequest: typeof PR & {
         changes: [change("type-changed"), change("help-changed"), change("default-changed")],
         jobChange: { committed: text, current: `${text}2` },
         configDiff: `--- a\n+++ b\n@@ -1 +1 @@\n-    x: int = 1  # ${text}\n+    x: str = '${text}'  # ${text}\n`,
-        jobChanges: [],
-        jobGraph: null,
-        unchecked: [],
+        ...hostileJob(text),
         regenerate: `cd '${text}' && python x.py dagster create out.py`,
         dagsterCreate: null,
         warnings: [{ lint: "invalid-python", message: text, file: `flows/${text}.py`, line: 3, parameter: text }],
@@ -411,5 +442,69 @@ describe("attack: action outputs stay unambiguous whatever the file names", () =
     for (const name of names) expect(unquote(quotePath(name))).toBe(name);
     const report = { flows: names.map((definitionsFile) => ({ status: "drift", definitionsFile })) } as unknown as CheckReport;
     expect(staleFilesOutput(report, "sub").split("\n").map(unquote)).toEqual(names.map((name) => `sub/${name}`));
+  });
+});
+
+describe("attack: a hostile op or step name cannot break out of the job diagram or the Markdown around it", () => {
+  /** Names that would end a Mermaid label, add a statement, a directive, a click handler or a comment, or close the fence. */
+  const MERMAID_HOSTILE = [
+    'a"]; click n0 "https://e.example"; x["',
+    "a] --> pwned[b",
+    "a\n  pwned --> n0\nclick n0 call alert()",
+    "%%{init: {'securityLevel': 'loose'}}%%",
+    "%% eats the rest",
+    "```\n</details><img src=x onerror=alert(1)>",
+    '"` **md** `"',
+    "<!-- mfdag --> <script>x</script>",
+    "direction LR",
+    "classDef added fill:#f00;",
+    `${HOSTILE} ${BREAKS.join(" ")}`,
+  ];
+
+  /** The statements mermaid.ts writes; a line of a diagram that is none of them came from a name. */
+  const MERMAID_STATEMENT = [
+    /^flowchart TD$/,
+    /^ {2}n\d+\["[^"]*"\]$/,
+    /^ {2}n\d+ (?:-->|-\.->)(?:\|"[^"]*"\|)? n\d+$/,
+    /^ {2}classDef (?:added|removed|changed) [\w:#,. -]+$/,
+    /^ {2}class n\d+(?:,n\d+)* (?:added|removed|changed)$/,
+    /^ {2}linkStyle \d+(?:,\d+)* stroke:#\w+,stroke-width:2px$/,
+  ];
+
+  function expectOwnStatements(diagram: string): void {
+    expect(diagram).not.toMatch(/[`%]|<!--|<(?!br\/>)/);
+    for (const line of diagram.trimEnd().split("\n")) expect(MERMAID_STATEMENT.some((statement) => statement.test(line)), line).toBe(true);
+  }
+
+  it("in job changes, the graph and unchecked parts, the PR comment keeps them inert and has one ```mermaid block of mfdag's own statements", () => {
+    const renderer = createRenderer();
+    for (const name of MERMAID_HOSTILE) {
+      const report = hostileReport(name);
+      const markdown = renderer.render("check.md.njk", { report, view: checkView(report), contract: null, notes: [] });
+      expectInert(markdown);
+      expect(workflowCommandLines(markdown)).toEqual([]);
+      const blocks = [...markdown.matchAll(/^(`{3,})mermaid\n([\s\S]*?)\n\1$/gm)];
+      expect(blocks, name).toHaveLength(1);
+      expectOwnStatements(blocks[0]![2]!);
+      expect(blocks[0]![2]).toBe(mermaidOf(report.flows[0]!.jobGraph!).trimEnd());
+      // Outside the block no line of the names' own survives as Markdown: every job change is one list item.
+      const items = linesOutsideFences(markdown).filter((line) => /^- \*\*[a-z-]+\*\*/.test(line));
+      expect(items.length).toBeGreaterThanOrEqual(JOB_CHANGE_KINDS.length);
+    }
+  });
+
+  const HAS_READER = existsSync(path.join(PROJECT, "src/core/job-reader.ts"));
+  it.skipIf(!HAS_READER)(`mfdag inspect on a committed definitions file whose step names carry them prints only mfdag's statements${HAS_READER ? "" : " (skipped: needs src/core/job-reader.ts, the job-reader branch)"}`, async () => {
+    const dir = tempDir();
+    for (const [i, name] of MERMAID_HOSTILE.entries()) {
+      const file = path.join(dir, `evil${i}_dagster.py`);
+      writeFileSync(file, renderDefinitions({ flow: "EvilFlow", source: "/home/a/x/flows/evil_flow.py", configClass: null, steps: ["start", name, "end"] }));
+      const diagram = await runCli(["inspect", file, "--format", "mermaid"]);
+      if (diagram.exitCode === 0) expectOwnStatements(diagram.stdout);
+      else expect(diagram.stdout).toBe("");
+      const text = await runCli(["inspect", file]);
+      expect(text.stdout).not.toMatch(/[\r\u001b]/);
+      expect(workflowCommandLines(text.stdout)).toEqual([]);
+    }
   });
 });

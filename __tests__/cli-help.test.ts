@@ -8,13 +8,17 @@ import { describe, expect, it } from "vitest";
 import { COMMANDS, parseCommandLine, usageOf, USAGE } from "../src/cli-args.js";
 import { PROJECT, runCli, tempDir } from "./helpers/repo.js";
 
-/** The whole usage as mfdag has always printed it; per-command help must not change it. */
+/** The whole usage; per-command help must not change it. */
 const FULL_USAGE = `Usage:
   mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
                [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
                [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
                [--allow-empty] [--untrusted]
-  mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH] [--format text|json]
+  mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
+               [--format text|json|mermaid]
+               the Config class and the job dagster create would write for one flow
+  mfdag inspect DEFINITIONS_FILE [--format text|json|mermaid]
+               what a committed definitions file defines: ops, edges, schedule, sensors, options
   mfdag list   [--root DIR] [--format text|json] [--config FILE]
   mfdag merge  REPORT.json... [--format text|json|markdown]
                combines the JSON reports of \`check --shard k/n\` runs into one verdict

@@ -12,7 +12,8 @@ import { describe, expect, it } from "vitest";
 import { fixTargets } from "../src/core/fix.js";
 import type { CheckReport } from "../src/core/types.js";
 import { createRenderer } from "../src/render/index.js";
-import { checkView } from "../src/render/views.js";
+import { jobModelSchema } from "../src/core/job-model.js";
+import { checkView, inspectView } from "../src/render/views.js";
 import { CLEAN_REPORT, CONTRACT, DRIFTING_REPORT, FAILING_REPORT, GOLDEN_FLOWS, TRAIN_CHANGES } from "./helpers/golden-report.js";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
@@ -37,6 +38,8 @@ const listing = {
   definitionsCount: 4,
 };
 const [added, , , typeChanged] = TRAIN_CHANGES;
+/** A recorded model with a bit of everything: split, foreach, switch, retries, timeouts, env, schedule, sensor, tags, --with. */
+const kitchenSink = jobModelSchema.parse(JSON.parse(readFileSync(path.join(PROJECT, "__tests__/fixtures/corpus-definitions/expected/0.3.7/x01_kitchen_sink.json"), "utf8")));
 
 /** Per template (file name in templates/), its cases: a name and the context it is rendered with. */
 const CASES: Record<string, Record<string, object>> = {
@@ -45,6 +48,11 @@ const CASES: Record<string, Record<string, object>> = {
   "check.txt.njk": { failing: reportContext(FAILING_REPORT), "all up to date": reportContext(CLEAN_REPORT) },
   "config.txt.njk": { exact: { result: compiled }, "not exact, from the metaflow compiler": { result: { ...compiled, compiler: "metaflow", exact: false, reason: "a default computed at import time" } }, "no parameters": { result: { ...compiled, configClass: null } }, error: { result: { ...compiled, error: "flows/train_flow.py:4: invalid syntax" } } },
   "fix.txt.njk": { "regenerated in place": { ...fixContext, patch: null, written: 0 }, "written to a patch": { ...fixContext, patch: "mfdag.patch", written: 1 }, "nothing stale": { outcomes: [], patch: null, written: 0, skipped: [] } },
+  "inspect.txt.njk": {
+    "a file read back whole": { file: "dagster/kitchen_sink_dagster.py", problems: [], view: inspectView(kitchenSink, { version: "0.3.7" }) },
+    "with problems, an unknown generator": { file: "dagster/kitchen_sink_dagster.py", problems: ["line 212: the job body calls op_wrap with an argument the reader cannot resolve"], view: inspectView({ ...kitchenSink, schedule: null, sensors: [] }, null) },
+    "nothing read back": { file: "dagster/broken_dagster.py", problems: ["no @job function", "no ops"], view: null },
+  },
   "list.txt.njk": { "flows, orphans and an unreadable file": { listing } },
   "review-parameter.md.njk": { "an added field": { change: added, definitionsFile: train.definitionsFile, regenerate: train.regenerate }, "a type change": { change: typeChanged, definitionsFile: train.definitionsFile, regenerate: train.regenerate } },
   "review-suggestion.md.njk": { "a type change": { change: typeChanged, line: "    learning_rate: str = '0.001'  # Step size", regenerate: train.regenerate } },

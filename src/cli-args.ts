@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ConfigurationError } from "./core/errors.js";
 import { COMPILERS, FAIL_ON } from "./core/types.js";
 
-export const COMMANDS = ["check", "config", "list", "merge", "fix"] as const;
+export const COMMANDS = ["check", "config", "inspect", "list", "merge", "fix"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Each command's lines of the usage, in the order `mfdag --help` lists them. */
@@ -17,7 +17,11 @@ const COMMAND_USAGE: Record<CommandName, string> = {
                [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
                [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
                [--allow-empty] [--untrusted]`,
-  config: `  mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH] [--format text|json]`,
+  config: `  mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
+               [--format text|json|mermaid]
+               the Config class and the job dagster create would write for one flow`,
+  inspect: `  mfdag inspect DEFINITIONS_FILE [--format text|json|mermaid]
+               what a committed definitions file defines: ops, edges, schedule, sensors, options`,
   list: `  mfdag list   [--root DIR] [--format text|json] [--config FILE]`,
   merge: `  mfdag merge  REPORT.json... [--format text|json|markdown]
                combines the JSON reports of \`check --shard k/n\` runs into one verdict`,
@@ -36,6 +40,7 @@ const EXIT_CODES_NOTE = "Exit codes: 0 checked and the policy holds, 1 the polic
 const COMMAND_NOTES: Record<CommandName, string[]> = {
   check: [ROOT_NOTE, ALLOW_EMPTY_NOTE, UNTRUSTED_NOTE],
   config: [ROOT_NOTE],
+  inspect: [],
   list: [ROOT_NOTE],
   merge: [],
   fix: [ROOT_NOTE],
@@ -81,7 +86,7 @@ const optionsSchema = z.object({
   compiler: choice("compiler", COMPILERS),
   python: z.preprocess(emptyToUndefined, z.string().optional()),
   "fail-on": choice("fail-on", FAIL_ON),
-  format: choice("format", ["text", "json", "markdown"] as const),
+  format: choice("format", ["text", "json", "markdown", "mermaid"] as const),
   concurrency: positiveInt("concurrency", 256),
   timeout: positiveInt("timeout", 3600),
   config: z.preprocess(emptyToUndefined, z.string().optional()),
@@ -104,6 +109,16 @@ export interface CliCommand {
   /** For `help`: the command whose usage was asked for (`mfdag check --help`, `mfdag help check`); none for all. */
   helpTopic?: CommandName;
 }
+
+/** The `--format`s each command prints. */
+const FORMATS: Record<CommandName, readonly string[]> = {
+  check: ["text", "json", "markdown"],
+  config: ["text", "json", "mermaid"],
+  inspect: ["text", "json", "mermaid"],
+  list: ["text", "json"],
+  merge: ["text", "json", "markdown"],
+  fix: ["text", "json", "markdown"],
+};
 
 const isCommand = (word: string | undefined): word is CommandName => (COMMANDS as readonly string[]).includes(word ?? "");
 
@@ -150,13 +165,15 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     throw new ConfigurationError(`${command ? `Unknown command '${command}'.` : "No command given."}\n\n${USAGE}`);
   }
   if (command === "config" && positionals.length !== 1) throw new ConfigurationError(`mfdag config takes exactly one FLOW_FILE.\n\n${USAGE}`);
+  if (command === "inspect" && positionals.length !== 1) throw new ConfigurationError(`mfdag inspect takes exactly one DEFINITIONS_FILE.\n\n${usageOf("inspect")}`);
   if (command === "merge" && positionals.length === 0) throw new ConfigurationError(`mfdag merge takes the JSON reports to merge.\n\n${USAGE}`);
   if (command !== "check" && command !== "fix" && options["allow-empty"]) throw new ConfigurationError(`--allow-empty belongs to mfdag check.\n\n${USAGE}`);
   if (command !== "check" && options.shard) throw new ConfigurationError(`--shard belongs to mfdag check.\n\n${USAGE}`);
-  if (command !== "config" && command !== "merge" && positionals.length > 0) throw new ConfigurationError(`Unexpected argument '${positionals[0]}'.\n\n${USAGE}`);
+  if (command !== "config" && command !== "inspect" && command !== "merge" && positionals.length > 0) throw new ConfigurationError(`Unexpected argument '${positionals[0]}'.\n\n${USAGE}`);
   if (command !== "fix" && (options.flow || options.patch)) throw new ConfigurationError(`--flow and --patch belong to mfdag fix.\n\n${USAGE}`);
-  if (command === "list" && options.format === "markdown") throw new ConfigurationError("--format: 'markdown' is not one of text, json for mfdag list");
-  if (command === "config" && options.format === "markdown") throw new ConfigurationError("--format: 'markdown' is not one of text, json for mfdag config");
+  const formats = FORMATS[command];
+  if (options.format && !formats.includes(options.format)) throw new ConfigurationError(`--format: '${options.format}' is not one of ${formats.join(", ")} for mfdag ${command}`);
+  if (command === "inspect" && (options.root || options.compiler || options.python || options.config)) throw new ConfigurationError(`mfdag inspect reads only the file it is given: it takes no --root, --compiler, --python or --config.\n\n${usageOf("inspect")}`);
   return { command, positionals, options };
 }
 

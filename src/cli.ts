@@ -10,6 +10,7 @@ import { VERSION } from "./version.js";
 import { checkCommand } from "./cli/check.js";
 import { configCommand } from "./cli/config.js";
 import { fixCommand } from "./cli/fix.js";
+import { inspectCommand } from "./cli/inspect.js";
 import { listCommand } from "./cli/list.js";
 import { mergeCommand } from "./cli/merge.js";
 import { EXIT, write } from "./cli/terminal.js";
@@ -19,6 +20,7 @@ export { EXIT } from "./cli/terminal.js";
 const COMMANDS: Record<CommandName, (cli: CliCommand) => Promise<number>> = {
   check: checkCommand,
   config: configCommand,
+  inspect: inspectCommand,
   list: listCommand,
   merge: mergeCommand,
   fix: fixCommand,
