@@ -20,6 +20,7 @@ export const UNIT = [
   "__tests__/definitions.test.ts",
   "__tests__/golden.test.ts",
   "__tests__/injection.test.ts",
+  "__tests__/job-reader.test.ts",
   "__tests__/pairing.test.ts",
   "__tests__/python-unit.test.ts",
   "__tests__/render.test.ts",

@@ -1,5 +1,5 @@
 /** A job model in the shape of the corpus' expected files (src/core/job-model.ts, plus any extract.py diagnostics, which are ignored). */
-export type WriterModel = Record<string, any> & { ops: any[]; sensors: any[] };
+export type WriterModel = Record<string, unknown>;
 
 export interface DefinitionsSpec {
   /** The old spec: a decorator-free linear flow (`steps`, default start → end), written as metaflow-dagster 0.3.7 writes it. */
