@@ -6,7 +6,7 @@ export interface DefinitionsSpec {
   flow?: string;
   job?: string;
   /** The absolute flow path on the generating machine (the header's `Source`, `FLOW_FILE`). */
-  source: string;
+  source?: string;
   /** The Config class lines (class line first), or `null` for none; with `model`, replaces the model's class when given. */
   configClass?: string[] | null;
   steps?: string[];
@@ -17,4 +17,4 @@ export interface DefinitionsSpec {
   generator?: string;
 }
 export const GENERATORS: Record<"0.3.7" | "main", { constants: string[]; helpers: string[] }>;
-export function renderDefinitions(spec: DefinitionsSpec & ({ model: WriterModel; source?: string } | { flow: string; configClass: string[] | null })): string;
+export function renderDefinitions(spec: DefinitionsSpec & ({ model: WriterModel } | { flow: string; source: string; configClass: string[] | null })): string;
