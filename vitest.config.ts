@@ -23,6 +23,7 @@ export const UNIT = [
   "__tests__/injection.test.ts",
   "__tests__/job-compare.test.ts",
   "__tests__/mermaid.test.ts",
+  "__tests__/job-reader.test.ts",
   "__tests__/pairing.test.ts",
   "__tests__/python-unit.test.ts",
   "__tests__/render.test.ts",

@@ -10,16 +10,19 @@
  * 16), and the end-to-end test gives the built CLI a deadline a hundred times what it needs.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { once } from "node:events";
+import path from "node:path";
 import { createTwoFilesPatch } from "diff";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { configDiff, MAX_DIFF_EDITS } from "../src/core/compare.js";
 import type { CheckReport } from "../src/core/types.js";
 import { parseConfigBlock, parseDefinitionsFile, parseFieldLine, splitFieldLine } from "../src/core/definitions.js";
+import { readJobModel } from "../src/core/job-reader.js";
 import { machineRoot, normalizeLine, SYSROOT } from "../src/core/normalize.js";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
-import { CLI, corpusExpected, flowSource, gitRepo, runCli, writeFiles } from "./helpers/repo.js";
+import { CLI, corpusExpected, flowSource, gitRepo, PROJECT, runCli, writeFiles } from "./helpers/repo.js";
 
 // ---------------------------------------------------------------------------------------------
 // The replaced code, as oracles
@@ -308,4 +311,63 @@ describe("attack: a hostile definitions file in a pull request cannot hang the c
     if (outcome !== "exited") child.kill("SIGKILL");
     expect(outcome, "10 s after SIGTERM").toBe("exited");
   }, 120_000);
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe("attack: a hostile definitions file cannot stall or crash the job reader: its time grows linearly up to maxFileBytes, and it returns problems instead of throwing", () => {
+  /** A healthy file with every part (ops, compound ops, job, schedule, sensors) to put the hostile text into. */
+  const kitchenSink = JSON.parse(readFileSync(path.join(PROJECT, "__tests__/fixtures/corpus-definitions/expected/0.3.7/x01_kitchen_sink.json"), "utf8")) as Record<string, unknown>;
+  const healthy = renderDefinitions({ model: kitchenSink, generator: "0.3.7" });
+  const firstOpBody = healthy.indexOf("\n", healthy.indexOf("\ndef op_start(")) + 1;
+  /** `part` of about `bytes` put at `at` of the healthy file. */
+  const into = (at: "top" | "opBody" | "sensors", part: (bytes: number) => string) => (bytes: number) => {
+    const index = at === "top" ? healthy.indexOf("\n@job") + 1 : at === "opBody" ? firstOpBody : healthy.indexOf("\ndefs = Definitions(") + 1;
+    return healthy.slice(0, index) + part(bytes) + "\n" + healthy.slice(index);
+  };
+  const read = (text: string) => readJobModel(text);
+
+  const shapes: Record<string, { make: (bytes: number) => string; problem: RegExp | null }> = {
+    "a 2 MB line: one list literal of 200 000 strings (more items than a literal may hold)": { make: into("top", (n) => "HUGE_LIST = [" + "'a', ".repeat(n / 5) + "]"), problem: /HUGE_LIST is not a literal|line \d+: a statement of more than \d+ tokens was not read/ },
+    "a literal nested 1 000 000 brackets deep": { make: into("top", (n) => "DEEP = " + "[".repeat(n / 2) + "]".repeat(n / 2)), problem: /DEEP is not a literal|line \d+: a statement of more than \d+ tokens was not read/ },
+    "a 2 MB run of unclosed brackets `x = ((((…`": { make: into("top", (n) => "x = " + "(".repeat(n)), problem: /bracket is never closed/ },
+    "an unclosed triple-quoted string of escaped quotes `S = '''\\'\\'…`": { make: into("top", (n) => "S = '''" + "\\'".repeat(n / 2)), problem: /string is never closed/ },
+    "an unclosed one-line string `S = '\\\"\\\"…`": { make: into("top", (n) => "S = '" + '\\"'.repeat(n / 2)), problem: /string is never closed/ },
+    "a `_run_step(` that never ends, inside an op": { make: into("opBody", (n) => "    task_path = _run_step(context, " + "a, ".repeat(n / 3)), problem: /bracket is never closed/ },
+    "a 2 MB `@sensor(job=` line and `when the '` repeated in the sensors": { make: into("sensors", (n) => "@sensor(job=" + "a".repeat(n / 2) + "\n" + "when the '".repeat(n / 20)), problem: null },
+    "a 2 MB constant line `A:` followed by spaces and no `=` in the preamble": { make: (n) => healthy.replace("\nFLOW_NAME", "\nA:" + " a".repeat(n / 2) + "\nFLOW_NAME"), problem: null },
+  };
+
+  for (const [name, { make, problem }] of Object.entries(shapes)) {
+    it(`${name}: 8× the bytes, under 23× the time; the rest of the file is still read`, () => {
+      expect(growth(make, read, MAX_FILE_BYTES)).toBeLessThan(SUPERLINEAR_GROWTH);
+      const reading = readJobModel(make(MAX_FILE_BYTES));
+      expect(reading.model).not.toBeNull();
+      expect(reading.model!.flow_name).toBe("KitchenSinkFlow");
+      if (problem) expect(reading.problems.join("\n")).toMatch(problem);
+    });
+  }
+
+  it("thousands of ops (a linear flow of 8 000 steps in 2 MB): 8× the ops, under 23× the time; every op is read", () => {
+    const flowOf = (bytes: number) => {
+      const steps = Array.from({ length: Math.max(2, Math.floor(bytes / 250)) }, (_, i) => (i === 0 ? "start" : `step_${i}`));
+      return renderDefinitions({ flow: "WideFlow", source: "/home/alice/flows/wide.py", configClass: null, steps });
+    };
+    expect(growth(flowOf, read, MAX_FILE_BYTES)).toBeLessThan(SUPERLINEAR_GROWTH);
+    const text = flowOf(MAX_FILE_BYTES);
+    const reading = readJobModel(text);
+    expect(reading.model!.ops.length).toBe(Math.floor(MAX_FILE_BYTES / 250));
+    expect(reading.model!.job!.edges.length).toBe(reading.model!.ops.length - 1);
+  });
+
+  it("random bytes, truncations and splices of a real-shaped file never make it throw", () => {
+    fc.assert(
+      fc.property(fc.nat(healthy.length), fc.nat(healthy.length), fc.string({ maxLength: 40 }), (cut, splice, junk) => {
+        const text = healthy.slice(0, cut) + junk + healthy.slice(Math.min(splice, healthy.length));
+        const reading = readJobModel(text);
+        expect(Array.isArray(reading.problems)).toBe(true);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
 });

@@ -7,42 +7,109 @@ Source : /home/alice/shop/flows/etl_flow.py
 DO NOT EDIT — re-generate with:
     python etl_flow.py dagster create <output.py>
 """
+
+import atexit
+import hashlib
+import os
 import subprocess
 import sys
-from typing import Dict, List
+from typing import Dict, List, Optional
 
-from dagster import Config, Definitions, In, OpExecutionContext, Out, job, op
+from dagster import (
+    Config, DefaultSensorStatus, Definitions, DynamicOut, DynamicOutput, In, OpExecutionContext, Out,
+    Output, RetryPolicy, RunRequest, ScheduleDefinition, SensorEvaluationContext, job, op, sensor,
+)
+from metaflow.decorators import extract_step_decorator_from_decospec
+from metaflow.util import compress_list
 
 FLOW_FILE = '/home/alice/shop/flows/etl_flow.py'
 FLOW_NAME = 'EtlFlow'
+ORIGIN_RUN_ID: Optional[str] = None
+METAFLOW_TOP_ARGS: List[str] = ['--quiet', '--no-pylint', '--metadata=local', '--environment=local', '--datastore=local', '--datastore-root=/home/alice/shop/flows/.metaflow', '--event-logger=nullSidecarLogger', '--monitor=nullSidecarMonitor']
+METAFLOW_STEP_ENV: Dict[str, str] = {'METAFLOW_DATASTORE_SYSROOT_LOCAL': '/home/alice/shop/flows'}
+STEP_DECORATOR_SPECS: Dict[str, List[str]] = {'start': [], 'end': []}
+STEP_WITH_DECORATORS: Dict[str, List[str]] = {'start': [], 'end': []}
+STEP_CONDA_ENV_IDS: Dict[str, Optional[str]] = {'start': None, 'end': None}
 
-METAFLOW_TOP_ARGS: List[str] = ['--quiet', '--datastore=local', '--datastore-root=/home/alice/shop/flows/.metaflow']
+def _bootstrap_conda_envs(*args, **kwargs):
+    # A stand-in written by mfdag's fixture writer (0.3.7); not metaflow-dagster's code.
+    raise NotImplementedError("_bootstrap_conda_envs")
 
-METAFLOW_STEP_ENV: Dict[str, str] = {}
+def _get_conda_interpreter(*args, **kwargs):
+    # A stand-in written by mfdag's fixture writer (0.3.7); not metaflow-dagster's code.
+    raise NotImplementedError("_get_conda_interpreter")
 
-def _run_step(context: OpExecutionContext, step: str, params: dict) -> str:
-    cmd = [sys.executable, FLOW_FILE, *METAFLOW_TOP_ARGS, "step", step]
-    context.log.info("running %s with %s" % (step, params))
-    subprocess.run(cmd, check=True)
-    return step
+def _make_run_id(*args, **kwargs):
+    # A stand-in written by mfdag's fixture writer (0.3.7); not metaflow-dagster's code.
+    raise NotImplementedError("_make_run_id")
+
+def _build_env(*args, **kwargs):
+    # A stand-in written by mfdag's fixture writer (0.3.7); not metaflow-dagster's code.
+    raise NotImplementedError("_build_env")
+
+def _communicate(*args, **kwargs):
+    # A stand-in written by mfdag's fixture writer (0.3.7); not metaflow-dagster's code.
+    raise NotImplementedError("_communicate")
+
+def _run_cmd(*args, **kwargs):
+    # A stand-in written by mfdag's fixture writer (0.3.7); not metaflow-dagster's code.
+    raise NotImplementedError("_run_cmd")
+
+def _run_init(*args, **kwargs):
+    # A stand-in written by mfdag's fixture writer (0.3.7); not metaflow-dagster's code.
+    raise NotImplementedError("_run_init")
+
+def _get_ds_root(*args, **kwargs):
+    # A stand-in written by mfdag's fixture writer (0.3.7); not metaflow-dagster's code.
+    raise NotImplementedError("_get_ds_root")
+
+def _ensure_code_package(*args, **kwargs):
+    # A stand-in written by mfdag's fixture writer (0.3.7); not metaflow-dagster's code.
+    raise NotImplementedError("_ensure_code_package")
+
+def _run_step(*args, **kwargs):
+    # A stand-in written by mfdag's fixture writer (0.3.7); not metaflow-dagster's code.
+    raise NotImplementedError("_run_step")
+
+def _get_foreach_splits(*args, **kwargs):
+    # A stand-in written by mfdag's fixture writer (0.3.7); not metaflow-dagster's code.
+    raise NotImplementedError("_get_foreach_splits")
+
+def _get_condition_branch(*args, **kwargs):
+    # A stand-in written by mfdag's fixture writer (0.3.7); not metaflow-dagster's code.
+    raise NotImplementedError("_get_condition_branch")
+
+def _add_step_metadata(*args, **kwargs):
+    # A stand-in written by mfdag's fixture writer (0.3.7); not metaflow-dagster's code.
+    raise NotImplementedError("_add_step_metadata")
+
 
 class EtlFlowConfig(Config):
     batch_size: int = 500  # Rows per insert
     region: str = 'eu-west-1'  # Warehouse region
     retries: int = 3  # Retry budget per query
 
+
 @op(out=Out(str))
 def op_start(context: OpExecutionContext, config: EtlFlowConfig) -> str:
-    return _run_step(context, "start", config.dict())
+    run_id = _make_run_id(context.run_id)
+    parameters = {"batch_size": config.batch_size, "region": config.region, "retries": config.retries}
+    params_path = _run_init(context, run_id, "params", parameters)
+    task_path = _run_step(context, "start", run_id, params_path, "1", max_user_code_retries=0, tags=[], extra_env=None)
+    return task_path
 
-@op(ins={"start": In(str)}, out=Out(str))
-def op_end(context: OpExecutionContext, start: str) -> str:
-    return _run_step(context, "end", {})
+
+@op(ins={"start": In(str)})
+def op_end(context: OpExecutionContext, start: str) -> None:
+    run_id = str(start).split("/")[0]
+    task_path = _run_step(context, "end", run_id, start, "1", max_user_code_retries=0, tags=[], extra_env=None)
+
 
 @job
 def EtlFlow():
     r_start = op_start()
-    r_end = op_end(r_start)
+    op_end(r_start)
+
 
 defs = Definitions(
     jobs=[EtlFlow],
