@@ -49,8 +49,8 @@ const CASES: Record<string, Record<string, object>> = {
   "config.txt.njk": { exact: { result: compiled }, "not exact, from the metaflow compiler": { result: { ...compiled, compiler: "metaflow", exact: false, reason: "a default computed at import time" } }, "no parameters": { result: { ...compiled, configClass: null } }, error: { result: { ...compiled, error: "flows/train_flow.py:4: invalid syntax" } } },
   "fix.txt.njk": { "regenerated in place": { ...fixContext, patch: null, written: 0 }, "written to a patch": { ...fixContext, patch: "mfdag.patch", written: 1 }, "nothing stale": { outcomes: [], patch: null, written: 0, skipped: [] } },
   "inspect.txt.njk": {
-    "a file read back whole": { file: "dagster/kitchen_sink_dagster.py", problems: [], view: inspectView(kitchenSink, { version: "0.3.7" }) },
-    "with problems, an unknown generator": { file: "dagster/kitchen_sink_dagster.py", problems: ["line 212: the job body calls op_wrap with an argument the reader cannot resolve"], view: inspectView({ ...kitchenSink, schedule: null, sensors: [] }, null) },
+    "a file read back whole": { file: "dagster/kitchen_sink_dagster.py", problems: [], view: inspectView(kitchenSink, { version: "0.3.7", profile: "0.3.7", how: "template", alike: [], templateSha: "5e8226641a97559d" }) },
+    "with problems, an unknown generator": { file: "dagster/kitchen_sink_dagster.py", problems: ["line 212: the job body calls op_wrap with an argument the reader cannot resolve"], view: inspectView({ ...kitchenSink, schedule: null, sensors: [] }, { version: null, profile: null, how: "unknown", alike: [], templateSha: "0123456789abcdef" }) },
     "nothing read back": { file: "dagster/broken_dagster.py", problems: ["no @job function", "no ops"], view: null },
   },
   "list.txt.njk": { "flows, orphans and an unreadable file": { listing } },

@@ -21,8 +21,8 @@ var __commonJS = (cb, mod) => function __require2() {
   }
 };
 var __export = (target, all) => {
-  for (var name2 in all)
-    __defProp(target, name2, { get: all[name2], enumerable: true });
+  for (var name3 in all)
+    __defProp(target, name3, { get: all[name3], enumerable: true });
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
@@ -1004,7 +1004,7 @@ var require_object = __commonJS({
         return res;
       };
     }
-    function extendClass(cls, name2, props) {
+    function extendClass(cls, name3, props) {
       props = props || {};
       lib.keys(props).forEach(function(k) {
         props[k] = parentWrap(cls.prototype[k], props[k]);
@@ -1017,7 +1017,7 @@ var require_object = __commonJS({
         _createClass(subclass2, [{
           key: "typename",
           get: function get() {
-            return name2;
+            return name3;
           }
         }]);
         return subclass2;
@@ -1032,12 +1032,12 @@ var require_object = __commonJS({
       var _proto = Obj2.prototype;
       _proto.init = function init() {
       };
-      Obj2.extend = function extend2(name2, props) {
-        if (typeof name2 === "object") {
-          props = name2;
-          name2 = "anonymous";
+      Obj2.extend = function extend2(name3, props) {
+        if (typeof name3 === "object") {
+          props = name3;
+          name3 = "anonymous";
         }
-        return extendClass(this, name2, props);
+        return extendClass(this, name3, props);
       };
       _createClass(Obj2, [{
         key: "typename",
@@ -1059,12 +1059,12 @@ var require_object = __commonJS({
       var _proto2 = EmitterObj2.prototype;
       _proto2.init = function init() {
       };
-      EmitterObj2.extend = function extend2(name2, props) {
-        if (typeof name2 === "object") {
-          props = name2;
-          name2 = "anonymous";
+      EmitterObj2.extend = function extend2(name3, props) {
+        if (typeof name3 === "object") {
+          props = name3;
+          name3 = "anonymous";
         }
-        return extendClass(this, name2, props);
+        return extendClass(this, name3, props);
       };
       _createClass(EmitterObj2, [{
         key: "typename",
@@ -1566,9 +1566,9 @@ var require_parser = __commonJS({
       _proto.skipSymbol = function skipSymbol(val) {
         return this.skipValue(lexer.TOKEN_SYMBOL, val);
       };
-      _proto.advanceAfterBlockEnd = function advanceAfterBlockEnd(name2) {
+      _proto.advanceAfterBlockEnd = function advanceAfterBlockEnd(name3) {
         var tok;
-        if (!name2) {
+        if (!name3) {
           tok = this.peekToken();
           if (!tok) {
             this.fail("unexpected end of file");
@@ -1576,7 +1576,7 @@ var require_parser = __commonJS({
           if (tok.type !== lexer.TOKEN_SYMBOL) {
             this.fail("advanceAfterBlockEnd: expected symbol token or explicit name to be passed");
           }
-          name2 = this.nextToken().value;
+          name3 = this.nextToken().value;
         }
         tok = this.nextToken();
         if (tok && tok.type === lexer.TOKEN_BLOCK_END) {
@@ -1584,7 +1584,7 @@ var require_parser = __commonJS({
             this.dropLeadingWhitespace = true;
           }
         } else {
-          this.fail("expected block end in " + name2 + " statement");
+          this.fail("expected block end in " + name3 + " statement");
         }
         return tok;
       };
@@ -1645,9 +1645,9 @@ var require_parser = __commonJS({
         if (!this.skipSymbol("macro")) {
           this.fail("expected macro");
         }
-        var name2 = this.parsePrimary(true);
+        var name3 = this.parsePrimary(true);
         var args = this.parseSignature();
-        var node2 = new nodes.Macro(macroTok.lineno, macroTok.colno, name2, args);
+        var node2 = new nodes.Macro(macroTok.lineno, macroTok.colno, name3, args);
         this.advanceAfterBlockEnd(macroTok.value);
         node2.body = this.parseUntilBlocks("endmacro");
         this.advanceAfterBlockEnd();
@@ -1729,15 +1729,15 @@ var require_parser = __commonJS({
           if (names.children.length > 0 && !this.skip(lexer.TOKEN_COMMA)) {
             this.fail("parseFrom: expected comma", fromTok.lineno, fromTok.colno);
           }
-          var name2 = this.parsePrimary();
-          if (name2.value.charAt(0) === "_") {
-            this.fail("parseFrom: names starting with an underscore cannot be imported", name2.lineno, name2.colno);
+          var name3 = this.parsePrimary();
+          if (name3.value.charAt(0) === "_") {
+            this.fail("parseFrom: names starting with an underscore cannot be imported", name3.lineno, name3.colno);
           }
           if (this.skipSymbol("as")) {
             var alias = this.parsePrimary();
-            names.addChild(new nodes.Pair(name2.lineno, name2.colno, name2, alias));
+            names.addChild(new nodes.Pair(name3.lineno, name3.colno, name3, alias));
           } else {
-            names.addChild(name2);
+            names.addChild(name3);
           }
           withContext = this.parseWithContext();
         }
@@ -2218,11 +2218,11 @@ var require_parser = __commonJS({
       };
       _proto.parseFilterName = function parseFilterName() {
         var tok = this.expect(lexer.TOKEN_SYMBOL);
-        var name2 = tok.value;
+        var name3 = tok.value;
         while (this.skipValue(lexer.TOKEN_OPERATOR, ".")) {
-          name2 += "." + this.expect(lexer.TOKEN_SYMBOL).value;
+          name3 += "." + this.expect(lexer.TOKEN_SYMBOL).value;
         }
-        return new nodes.Symbol(tok.lineno, tok.colno, name2);
+        return new nodes.Symbol(tok.lineno, tok.colno, name3);
       };
       _proto.parseFilterArgs = function parseFilterArgs(node2) {
         if (this.peekToken().type === lexer.TOKEN_LEFT_PAREN) {
@@ -2233,8 +2233,8 @@ var require_parser = __commonJS({
       };
       _proto.parseFilter = function parseFilter(node2) {
         while (this.skip(lexer.TOKEN_PIPE)) {
-          var name2 = this.parseFilterName();
-          node2 = new nodes.Filter(name2.lineno, name2.colno, name2, new nodes.NodeList(name2.lineno, name2.colno, [node2].concat(this.parseFilterArgs(node2))));
+          var name3 = this.parseFilterName();
+          node2 = new nodes.Filter(name3.lineno, name3.colno, name3, new nodes.NodeList(name3.lineno, name3.colno, [node2].concat(this.parseFilterArgs(node2))));
         }
         return node2;
       };
@@ -2243,13 +2243,13 @@ var require_parser = __commonJS({
         if (!this.skipSymbol("filter")) {
           this.fail("parseFilterStatement: expected filter");
         }
-        var name2 = this.parseFilterName();
-        var args = this.parseFilterArgs(name2);
+        var name3 = this.parseFilterName();
+        var args = this.parseFilterArgs(name3);
         this.advanceAfterBlockEnd(filterTok.value);
-        var body = new nodes.Capture(name2.lineno, name2.colno, this.parseUntilBlocks("endfilter"));
+        var body = new nodes.Capture(name3.lineno, name3.colno, this.parseUntilBlocks("endfilter"));
         this.advanceAfterBlockEnd();
-        var node2 = new nodes.Filter(name2.lineno, name2.colno, name2, new nodes.NodeList(name2.lineno, name2.colno, [body].concat(args)));
-        return new nodes.Output(name2.lineno, name2.colno, [node2]);
+        var node2 = new nodes.Filter(name3.lineno, name3.colno, name3, new nodes.NodeList(name3.lineno, name3.colno, [body].concat(args)));
+        return new nodes.Output(name3.lineno, name3.colno, [node2]);
       };
       _proto.parseAggregate = function parseAggregate() {
         var tok = this.nextToken();
@@ -2575,13 +2575,13 @@ var require_runtime = __commonJS({
         this.isolateWrites = isolateWrites;
       }
       var _proto = Frame2.prototype;
-      _proto.set = function set2(name2, val, resolveUp) {
-        var parts = name2.split(".");
+      _proto.set = function set2(name3, val, resolveUp) {
+        var parts = name3.split(".");
         var obj = this.variables;
         var frame = this;
         if (resolveUp) {
           if (frame = this.resolve(parts[0], true)) {
-            frame.set(name2, val);
+            frame.set(name3, val);
             return;
           }
         }
@@ -2594,28 +2594,28 @@ var require_runtime = __commonJS({
         }
         obj[parts[parts.length - 1]] = val;
       };
-      _proto.get = function get(name2) {
-        var val = this.variables[name2];
+      _proto.get = function get(name3) {
+        var val = this.variables[name3];
         if (val !== void 0) {
           return val;
         }
         return null;
       };
-      _proto.lookup = function lookup(name2) {
+      _proto.lookup = function lookup(name3) {
         var p = this.parent;
-        var val = this.variables[name2];
+        var val = this.variables[name3];
         if (val !== void 0) {
           return val;
         }
-        return p && p.lookup(name2);
+        return p && p.lookup(name3);
       };
-      _proto.resolve = function resolve(name2, forWrite) {
+      _proto.resolve = function resolve(name3, forWrite) {
         var p = forWrite && this.isolateWrites ? void 0 : this.parent;
-        var val = this.variables[name2];
+        var val = this.variables[name3];
         if (val !== void 0) {
           return this;
         }
-        return p && p.resolve(name2);
+        return p && p.resolve(name3);
       };
       _proto.push = function push(isolateWrites) {
         return new Frame2(this, isolateWrites);
@@ -2753,17 +2753,17 @@ var require_runtime = __commonJS({
       }
       return obj[val];
     }
-    function callWrap(obj, name2, context, args) {
+    function callWrap(obj, name3, context, args) {
       if (!obj) {
-        throw new Error("Unable to call `" + name2 + "`, which is undefined or falsey");
+        throw new Error("Unable to call `" + name3 + "`, which is undefined or falsey");
       } else if (typeof obj !== "function") {
-        throw new Error("Unable to call `" + name2 + "`, which is not a function");
+        throw new Error("Unable to call `" + name3 + "`, which is not a function");
       }
       return obj.apply(context, args);
     }
-    function contextOrFrameLookup(context, frame, name2) {
-      var val = frame.lookup(name2);
-      return val !== void 0 ? val : context.lookup(name2);
+    function contextOrFrameLookup(context, frame, name3) {
+      var val = frame.lookup(name3);
+      return val !== void 0 ? val : context.lookup(name3);
     }
     function handleError(error62, lineno, colno) {
       if (error62.lineno) {
@@ -2964,10 +2964,10 @@ var require_compiler = __commonJS({
           return _this._emitLine(line2);
         });
       };
-      _proto._emitFuncBegin = function _emitFuncBegin(node2, name2) {
+      _proto._emitFuncBegin = function _emitFuncBegin(node2, name3) {
         this.buffer = "output";
         this._scopeClosers = "";
-        this._emitLine("function " + name2 + "(env, context, frame, runtime, cb) {");
+        this._emitLine("function " + name3 + "(env, context, frame, runtime, cb) {");
         this._emitLine("var lineno = " + node2.lineno + ";");
         this._emitLine("var colno = " + node2.colno + ";");
         this._emitLine("var " + this.buffer + ' = "";');
@@ -3121,12 +3121,12 @@ var require_compiler = __commonJS({
         }
       };
       _proto.compileSymbol = function compileSymbol(node2, frame) {
-        var name2 = node2.value;
-        var v = frame.lookup(name2);
+        var name3 = node2.value;
+        var v = frame.lookup(name3);
         if (v) {
           this._emit(v);
         } else {
-          this._emit('runtime.contextOrFrameLookup(context, frame, "' + name2 + '")');
+          this._emit('runtime.contextOrFrameLookup(context, frame, "' + name3 + '")');
         }
       };
       _proto.compileGroup = function compileGroup(node2, frame) {
@@ -3273,18 +3273,18 @@ var require_compiler = __commonJS({
         this._emit(")");
       };
       _proto.compileFilter = function compileFilter(node2, frame) {
-        var name2 = node2.name;
-        this.assertType(name2, nodes.Symbol);
-        this._emit('env.getFilter("' + name2.value + '").call(context, ');
+        var name3 = node2.name;
+        this.assertType(name3, nodes.Symbol);
+        this._emit('env.getFilter("' + name3.value + '").call(context, ');
         this._compileAggregate(node2.args, frame);
         this._emit(")");
       };
       _proto.compileFilterAsync = function compileFilterAsync(node2, frame) {
-        var name2 = node2.name;
+        var name3 = node2.name;
         var symbol2 = node2.symbol.value;
-        this.assertType(name2, nodes.Symbol);
+        this.assertType(name3, nodes.Symbol);
         frame.set(symbol2, symbol2);
-        this._emit('env.getFilter("' + name2.value + '").call(context, ');
+        this._emit('env.getFilter("' + name3.value + '").call(context, ');
         this._compileAggregate(node2.args, frame);
         this._emitLine(", " + this._makeCallback(symbol2));
         this._addScopeLevel();
@@ -3298,8 +3298,8 @@ var require_compiler = __commonJS({
         var _this6 = this;
         var ids = [];
         node2.targets.forEach(function(target) {
-          var name2 = target.value;
-          var id = frame.lookup(name2);
+          var name3 = target.value;
+          var id = frame.lookup(name3);
           if (id === null || id === void 0) {
             id = _this6._tmpid();
             _this6._emitLine("var " + id + ";");
@@ -3317,14 +3317,14 @@ var require_compiler = __commonJS({
         }
         node2.targets.forEach(function(target, i2) {
           var id = ids[i2];
-          var name2 = target.value;
-          _this6._emitLine('frame.set("' + name2 + '", ' + id + ", true);");
+          var name3 = target.value;
+          _this6._emitLine('frame.set("' + name3 + '", ' + id + ", true);");
           _this6._emitLine("if(frame.topLevel) {");
-          _this6._emitLine('context.setVariable("' + name2 + '", ' + id + ");");
+          _this6._emitLine('context.setVariable("' + name3 + '", ' + id + ");");
           _this6._emitLine("}");
-          if (name2.charAt(0) !== "_") {
+          if (name3.charAt(0) !== "_") {
             _this6._emitLine("if(frame.topLevel) {");
-            _this6._emitLine('context.addExport("' + name2 + '", ' + id + ");");
+            _this6._emitLine('context.addExport("' + name3 + '", ' + id + ");");
             _this6._emitLine("}");
           }
         });
@@ -3490,12 +3490,12 @@ var require_compiler = __commonJS({
         if (node2.name instanceof nodes.Array) {
           var arrayLen = node2.name.children.length;
           this._emit("runtime." + asyncMethod + "(" + arr + ", " + arrayLen + ", function(");
-          node2.name.children.forEach(function(name2) {
-            _this11._emit(name2.value + ",");
+          node2.name.children.forEach(function(name3) {
+            _this11._emit(name3.value + ",");
           });
           this._emit(i2 + "," + len + ",next) {");
-          node2.name.children.forEach(function(name2) {
-            var id2 = name2.value;
+          node2.name.children.forEach(function(name3) {
+            var id2 = name3.value;
             frame.set(id2, id2);
             _this11._emitLine('frame.set("' + id2 + '", ' + id2 + ");");
           });
@@ -3572,10 +3572,10 @@ var require_compiler = __commonJS({
         });
         if (kwargs) {
           kwargs.children.forEach(function(pair) {
-            var name2 = pair.key.value;
-            _this12._emit('frame.set("' + name2 + '", ');
-            _this12._emit('Object.prototype.hasOwnProperty.call(kwargs, "' + name2 + '")');
-            _this12._emit(' ? kwargs["' + name2 + '"] : ');
+            var name3 = pair.key.value;
+            _this12._emit('frame.set("' + name3 + '", ');
+            _this12._emit('Object.prototype.hasOwnProperty.call(kwargs, "' + name3 + '")');
+            _this12._emit(' ? kwargs["' + name3 + '"] : ');
             _this12._compileExpression(pair.value, currFrame);
             _this12._emit(");");
           });
@@ -3592,15 +3592,15 @@ var require_compiler = __commonJS({
       };
       _proto.compileMacro = function compileMacro(node2, frame) {
         var funcId = this._compileMacro(node2);
-        var name2 = node2.name.value;
-        frame.set(name2, funcId);
+        var name3 = node2.name.value;
+        frame.set(name3, funcId);
         if (frame.parent) {
-          this._emitLine('frame.set("' + name2 + '", ' + funcId + ");");
+          this._emitLine('frame.set("' + name3 + '", ' + funcId + ");");
         } else {
           if (node2.name.value.charAt(0) !== "_") {
-            this._emitLine('context.addExport("' + name2 + '");');
+            this._emitLine('context.addExport("' + name3 + '");');
           }
-          this._emitLine('context.setVariable("' + name2 + '", ' + funcId + ");");
+          this._emitLine('context.setVariable("' + name3 + '", ' + funcId + ");");
         }
       };
       _proto.compileCaller = function compileCaller(node2, frame) {
@@ -3639,20 +3639,20 @@ var require_compiler = __commonJS({
         this._emitLine(importedId + ".getExported(" + (node2.withContext ? "context.getVariables(), frame, " : "") + this._makeCallback(importedId));
         this._addScopeLevel();
         node2.names.children.forEach(function(nameNode) {
-          var name2;
+          var name3;
           var alias;
           var id = _this13._tmpid();
           if (nameNode instanceof nodes.Pair) {
-            name2 = nameNode.key.value;
+            name3 = nameNode.key.value;
             alias = nameNode.value.value;
           } else {
-            name2 = nameNode.value;
-            alias = name2;
+            name3 = nameNode.value;
+            alias = name3;
           }
-          _this13._emitLine("if(Object.prototype.hasOwnProperty.call(" + importedId + ', "' + name2 + '")) {');
-          _this13._emitLine("var " + id + " = " + importedId + "." + name2 + ";");
+          _this13._emitLine("if(Object.prototype.hasOwnProperty.call(" + importedId + ', "' + name3 + '")) {');
+          _this13._emitLine("var " + id + " = " + importedId + "." + name3 + ";");
           _this13._emitLine("} else {");
-          _this13._emitLine(`cb(new Error("cannot import '` + name2 + `'")); return;`);
+          _this13._emitLine(`cb(new Error("cannot import '` + name3 + `'")); return;`);
           _this13._emitLine("}");
           frame.set(alias, id);
           if (frame.parent) {
@@ -3676,10 +3676,10 @@ var require_compiler = __commonJS({
         this._addScopeLevel();
       };
       _proto.compileSuper = function compileSuper(node2, frame) {
-        var name2 = node2.blockName.value;
+        var name3 = node2.blockName.value;
         var id = node2.symbol.value;
         var cb = this._makeCallback(id);
-        this._emitLine('context.getSuper(env, "' + name2 + '", b_' + name2 + ", frame, runtime, " + cb);
+        this._emitLine('context.getSuper(env, "' + name3 + '", b_' + name3 + ", frame, runtime, " + cb);
         this._emitLine(id + " = runtime.markSafe(" + id + ");");
         this._addScopeLevel();
         frame.set(id, id);
@@ -3772,12 +3772,12 @@ var require_compiler = __commonJS({
         var blockNames = [];
         var blocks = node2.findAll(nodes.Block);
         blocks.forEach(function(block, i2) {
-          var name2 = block.name.value;
-          if (blockNames.indexOf(name2) !== -1) {
-            throw new Error('Block "' + name2 + '" defined more than once.');
+          var name3 = block.name.value;
+          if (blockNames.indexOf(name3) !== -1) {
+            throw new Error('Block "' + name3 + '" defined more than once.');
           }
-          blockNames.push(name2);
-          _this16._emitFuncBegin(block, "b_" + name2);
+          blockNames.push(name3);
+          _this16._emitFuncBegin(block, "b_" + name3);
           var tmpFrame = new Frame();
           _this16._emitLine("var frame = frame.push(true);");
           _this16.compile(block.body, tmpFrame);
@@ -3804,11 +3804,11 @@ var require_compiler = __commonJS({
       return Compiler2;
     })(Obj);
     module.exports = {
-      compile: function compile2(src, asyncFilters, extensions, name2, opts) {
+      compile: function compile2(src, asyncFilters, extensions, name3, opts) {
         if (opts === void 0) {
           opts = {};
         }
-        var c3 = new Compiler(name2, opts.throwOnUndefined);
+        var c3 = new Compiler(name3, opts.throwOnUndefined);
         var preprocessors = (extensions || []).map(function(ext) {
           return ext.preprocess;
         }).filter(function(f) {
@@ -3817,7 +3817,7 @@ var require_compiler = __commonJS({
         var processedSrc = preprocessors.reduce(function(s, processor) {
           return processor(s);
         }, src);
-        c3.compile(transformer.transform(parser.parse(processedSrc, extensions, opts), asyncFilters, name2));
+        c3.compile(transformer.transform(parser.parse(processedSrc, extensions, opts), asyncFilters, name3));
         return c3.getCode();
       },
       Compiler
@@ -3997,7 +3997,7 @@ var require_filters = __commonJS({
       return 0;
     }
     _exports.length = lengthFilter;
-    function list2(val) {
+    function list3(val) {
       if (lib.isString(val)) {
         return val.split("");
       } else if (lib.isObject(val)) {
@@ -4014,7 +4014,7 @@ var require_filters = __commonJS({
         throw new lib.TemplateError("list filter: type not iterable");
       }
     }
-    _exports.list = list2;
+    _exports.list = list3;
     function lower(str) {
       str = normalize(str, "");
       return str.toLowerCase();
@@ -4103,7 +4103,7 @@ var require_filters = __commonJS({
     function reverse(val) {
       var arr;
       if (lib.isString(val)) {
-        arr = list2(val);
+        arr = list3(val);
       } else {
         arr = lib.map(val, function(v) {
           return v;
@@ -4376,14 +4376,14 @@ var require_precompiled_loader = __commonJS({
         return _this;
       }
       var _proto = PrecompiledLoader2.prototype;
-      _proto.getSource = function getSource(name2) {
-        if (this.precompiled[name2]) {
+      _proto.getSource = function getSource(name3) {
+        if (this.precompiled[name3]) {
           return {
             src: {
               type: "code",
-              obj: this.precompiled[name2]
+              obj: this.precompiled[name3]
             },
-            path: name2
+            path: name3
           };
         }
         return null;
@@ -4456,12 +4456,12 @@ var require_node_loaders = __commonJS({
         return _this;
       }
       var _proto = FileSystemLoader2.prototype;
-      _proto.getSource = function getSource(name2) {
+      _proto.getSource = function getSource(name3) {
         var fullpath = null;
         var paths = this.searchPaths;
         for (var i2 = 0; i2 < paths.length; i2++) {
           var basePath = path24.resolve(paths[i2]);
-          var p = path24.resolve(paths[i2], name2);
+          var p = path24.resolve(paths[i2], name3);
           if (p.indexOf(basePath) === 0 && fs.existsSync(p)) {
             fullpath = p;
             break;
@@ -4470,13 +4470,13 @@ var require_node_loaders = __commonJS({
         if (!fullpath) {
           return null;
         }
-        this.pathsToNames[fullpath] = name2;
+        this.pathsToNames[fullpath] = name3;
         var source = {
           src: fs.readFileSync(fullpath, "utf-8"),
           path: fullpath,
           noCache: this.noCache
         };
-        this.emit("load", name2, source);
+        this.emit("load", name3, source);
         return source;
       };
       return FileSystemLoader2;
@@ -4502,33 +4502,33 @@ var require_node_loaders = __commonJS({
           _this2.watcher.on("error", function(error62) {
             console.log("Watcher error: " + error62);
           });
-          _this2.on("load", function(name2, source) {
+          _this2.on("load", function(name3, source) {
             _this2.watcher.add(source.path);
           });
         }
         return _this2;
       }
       var _proto2 = NodeResolveLoader2.prototype;
-      _proto2.getSource = function getSource(name2) {
-        if (/^\.?\.?(\/|\\)/.test(name2)) {
+      _proto2.getSource = function getSource(name3) {
+        if (/^\.?\.?(\/|\\)/.test(name3)) {
           return null;
         }
-        if (/^[A-Z]:/.test(name2)) {
+        if (/^[A-Z]:/.test(name3)) {
           return null;
         }
         var fullpath;
         try {
-          fullpath = __require.resolve(name2);
+          fullpath = __require.resolve(name3);
         } catch (e) {
           return null;
         }
-        this.pathsToNames[fullpath] = name2;
+        this.pathsToNames[fullpath] = name3;
         var source = {
           src: fs.readFileSync(fullpath, "utf-8"),
           path: fullpath,
           noCache: this.noCache
         };
-        this.emit("load", name2, source);
+        this.emit("load", name3, source);
         return source;
       };
       return NodeResolveLoader2;
@@ -4729,11 +4729,11 @@ var require_express_app = __commonJS({
     "use strict";
     var path24 = __require("path");
     module.exports = function express(env, app) {
-      function NunjucksView(name2, opts) {
-        this.name = name2;
-        this.path = name2;
+      function NunjucksView(name3, opts) {
+        this.name = name3;
+        this.path = name3;
         this.defaultEngine = opts.defaultEngine;
-        this.ext = path24.extname(name2);
+        this.ext = path24.extname(name3);
         if (!this.ext && !this.defaultEngine) {
           throw new Error("No default engine was specified and no extension was provided.");
         }
@@ -4837,12 +4837,12 @@ var require_environment = __commonJS({
         this.extensions = {};
         this.extensionsList = [];
         lib._entries(filters).forEach(function(_ref) {
-          var name2 = _ref[0], filter = _ref[1];
-          return _this.addFilter(name2, filter);
+          var name3 = _ref[0], filter = _ref[1];
+          return _this.addFilter(name3, filter);
         });
         lib._entries(tests).forEach(function(_ref2) {
-          var name2 = _ref2[0], test = _ref2[1];
-          return _this.addTest(name2, test);
+          var name3 = _ref2[0], test = _ref2[1];
+          return _this.addTest(name3, test);
         });
       };
       _proto._initLoaders = function _initLoaders() {
@@ -4850,12 +4850,12 @@ var require_environment = __commonJS({
         this.loaders.forEach(function(loader) {
           loader.cache = {};
           if (typeof loader.on === "function") {
-            loader.on("update", function(name2, fullname) {
-              loader.cache[name2] = null;
-              _this2.emit("update", name2, fullname, loader);
+            loader.on("update", function(name3, fullname) {
+              loader.cache[name3] = null;
+              _this2.emit("update", name3, fullname, loader);
             });
-            loader.on("load", function(name2, source) {
-              _this2.emit("load", name2, source, loader);
+            loader.on("load", function(name3, source) {
+              _this2.emit("load", name3, source, loader);
             });
           }
         });
@@ -4865,70 +4865,70 @@ var require_environment = __commonJS({
           loader.cache = {};
         });
       };
-      _proto.addExtension = function addExtension(name2, extension) {
-        extension.__name = name2;
-        this.extensions[name2] = extension;
+      _proto.addExtension = function addExtension(name3, extension) {
+        extension.__name = name3;
+        this.extensions[name3] = extension;
         this.extensionsList.push(extension);
         return this;
       };
-      _proto.removeExtension = function removeExtension(name2) {
-        var extension = this.getExtension(name2);
+      _proto.removeExtension = function removeExtension(name3) {
+        var extension = this.getExtension(name3);
         if (!extension) {
           return;
         }
         this.extensionsList = lib.without(this.extensionsList, extension);
-        delete this.extensions[name2];
+        delete this.extensions[name3];
       };
-      _proto.getExtension = function getExtension(name2) {
-        return this.extensions[name2];
+      _proto.getExtension = function getExtension(name3) {
+        return this.extensions[name3];
       };
-      _proto.hasExtension = function hasExtension(name2) {
-        return !!this.extensions[name2];
+      _proto.hasExtension = function hasExtension(name3) {
+        return !!this.extensions[name3];
       };
-      _proto.addGlobal = function addGlobal(name2, value) {
-        this.globals[name2] = value;
+      _proto.addGlobal = function addGlobal(name3, value) {
+        this.globals[name3] = value;
         return this;
       };
-      _proto.getGlobal = function getGlobal(name2) {
-        if (typeof this.globals[name2] === "undefined") {
-          throw new Error("global not found: " + name2);
+      _proto.getGlobal = function getGlobal(name3) {
+        if (typeof this.globals[name3] === "undefined") {
+          throw new Error("global not found: " + name3);
         }
-        return this.globals[name2];
+        return this.globals[name3];
       };
-      _proto.addFilter = function addFilter(name2, func, async) {
+      _proto.addFilter = function addFilter(name3, func, async) {
         var wrapped = func;
         if (async) {
-          this.asyncFilters.push(name2);
+          this.asyncFilters.push(name3);
         }
-        this.filters[name2] = wrapped;
+        this.filters[name3] = wrapped;
         return this;
       };
-      _proto.getFilter = function getFilter(name2) {
-        if (!this.filters[name2]) {
-          throw new Error("filter not found: " + name2);
+      _proto.getFilter = function getFilter(name3) {
+        if (!this.filters[name3]) {
+          throw new Error("filter not found: " + name3);
         }
-        return this.filters[name2];
+        return this.filters[name3];
       };
-      _proto.addTest = function addTest(name2, func) {
-        this.tests[name2] = func;
+      _proto.addTest = function addTest(name3, func) {
+        this.tests[name3] = func;
         return this;
       };
-      _proto.getTest = function getTest(name2) {
-        if (!this.tests[name2]) {
-          throw new Error("test not found: " + name2);
+      _proto.getTest = function getTest(name3) {
+        if (!this.tests[name3]) {
+          throw new Error("test not found: " + name3);
         }
-        return this.tests[name2];
+        return this.tests[name3];
       };
       _proto.resolveTemplate = function resolveTemplate(loader, parentName, filename) {
         var isRelative = loader.isRelative && parentName ? loader.isRelative(filename) : false;
         return isRelative && loader.resolve ? loader.resolve(parentName, filename) : filename;
       };
-      _proto.getTemplate = function getTemplate(name2, eagerCompile, parentName, ignoreMissing, cb) {
+      _proto.getTemplate = function getTemplate(name3, eagerCompile, parentName, ignoreMissing, cb) {
         var _this3 = this;
         var that = this;
         var tmpl = null;
-        if (name2 && name2.raw) {
-          name2 = name2.raw;
+        if (name3 && name3.raw) {
+          name3 = name3.raw;
         }
         if (lib.isFunction(parentName)) {
           cb = parentName;
@@ -4939,14 +4939,14 @@ var require_environment = __commonJS({
           cb = eagerCompile;
           eagerCompile = false;
         }
-        if (name2 instanceof Template) {
-          tmpl = name2;
-        } else if (typeof name2 !== "string") {
-          throw new Error("template names must be a string: " + name2);
+        if (name3 instanceof Template) {
+          tmpl = name3;
+        } else if (typeof name3 !== "string") {
+          throw new Error("template names must be a string: " + name3);
         } else {
           for (var i2 = 0; i2 < this.loaders.length; i2++) {
             var loader = this.loaders[i2];
-            tmpl = loader.cache[this.resolveTemplate(loader, parentName, name2)];
+            tmpl = loader.cache[this.resolveTemplate(loader, parentName, name3)];
             if (tmpl) {
               break;
             }
@@ -4966,7 +4966,7 @@ var require_environment = __commonJS({
         var syncResult;
         var createTemplate = function createTemplate2(err, info) {
           if (!info && !err && !ignoreMissing) {
-            err = new Error("template not found: " + name2);
+            err = new Error("template not found: " + name3);
           }
           if (err) {
             if (cb) {
@@ -4982,7 +4982,7 @@ var require_environment = __commonJS({
           } else {
             newTmpl = new Template(info.src, _this3, info.path, eagerCompile);
             if (!info.noCache) {
-              info.loader.cache[name2] = newTmpl;
+              info.loader.cache[name3] = newTmpl;
             }
           }
           if (cb) {
@@ -5002,11 +5002,11 @@ var require_environment = __commonJS({
               next();
             }
           }
-          name2 = that.resolveTemplate(loader2, parentName, name2);
+          name3 = that.resolveTemplate(loader2, parentName, name3);
           if (loader2.async) {
-            loader2.getSource(name2, handle);
+            loader2.getSource(name3, handle);
           } else {
-            handle(null, loader2.getSource(name2));
+            handle(null, loader2.getSource(name3));
           }
         }, createTemplate);
         return syncResult;
@@ -5014,13 +5014,13 @@ var require_environment = __commonJS({
       _proto.express = function express(app) {
         return expressApp(this, app);
       };
-      _proto.render = function render(name2, ctx, cb) {
+      _proto.render = function render(name3, ctx, cb) {
         if (lib.isFunction(ctx)) {
           cb = ctx;
           ctx = null;
         }
         var syncResult = null;
-        this.getTemplate(name2, function(err, tmpl) {
+        this.getTemplate(name3, function(err, tmpl) {
           if (err && cb) {
             callbackAsap(cb, err);
           } else if (err) {
@@ -5057,51 +5057,51 @@ var require_environment = __commonJS({
         this.ctx = lib.extend({}, ctx);
         this.blocks = {};
         this.exported = [];
-        lib.keys(blocks).forEach(function(name2) {
-          _this4.addBlock(name2, blocks[name2]);
+        lib.keys(blocks).forEach(function(name3) {
+          _this4.addBlock(name3, blocks[name3]);
         });
       };
-      _proto2.lookup = function lookup(name2) {
-        if (name2 in this.env.globals && !(name2 in this.ctx)) {
-          return this.env.globals[name2];
+      _proto2.lookup = function lookup(name3) {
+        if (name3 in this.env.globals && !(name3 in this.ctx)) {
+          return this.env.globals[name3];
         } else {
-          return this.ctx[name2];
+          return this.ctx[name3];
         }
       };
-      _proto2.setVariable = function setVariable(name2, val) {
-        this.ctx[name2] = val;
+      _proto2.setVariable = function setVariable(name3, val) {
+        this.ctx[name3] = val;
       };
       _proto2.getVariables = function getVariables() {
         return this.ctx;
       };
-      _proto2.addBlock = function addBlock(name2, block) {
-        this.blocks[name2] = this.blocks[name2] || [];
-        this.blocks[name2].push(block);
+      _proto2.addBlock = function addBlock(name3, block) {
+        this.blocks[name3] = this.blocks[name3] || [];
+        this.blocks[name3].push(block);
         return this;
       };
-      _proto2.getBlock = function getBlock(name2) {
-        if (!this.blocks[name2]) {
-          throw new Error('unknown block "' + name2 + '"');
+      _proto2.getBlock = function getBlock(name3) {
+        if (!this.blocks[name3]) {
+          throw new Error('unknown block "' + name3 + '"');
         }
-        return this.blocks[name2][0];
+        return this.blocks[name3][0];
       };
-      _proto2.getSuper = function getSuper(env, name2, block, frame, runtime, cb) {
-        var idx = lib.indexOf(this.blocks[name2] || [], block);
-        var blk = this.blocks[name2][idx + 1];
+      _proto2.getSuper = function getSuper(env, name3, block, frame, runtime, cb) {
+        var idx = lib.indexOf(this.blocks[name3] || [], block);
+        var blk = this.blocks[name3][idx + 1];
         var context = this;
         if (idx === -1 || !blk) {
-          throw new Error('no super block available for "' + name2 + '"');
+          throw new Error('no super block available for "' + name3 + '"');
         }
         blk(env, context, frame, runtime, cb);
       };
-      _proto2.addExport = function addExport(name2) {
-        this.exported.push(name2);
+      _proto2.addExport = function addExport(name3) {
+        this.exported.push(name3);
       };
       _proto2.getExported = function getExported() {
         var _this5 = this;
         var exported = {};
-        this.exported.forEach(function(name2) {
-          exported[name2] = _this5.ctx[name2];
+        this.exported.forEach(function(name3) {
+          exported[name3] = _this5.ctx[name3];
         });
         return exported;
       };
@@ -5263,11 +5263,11 @@ var require_precompile_global = __commonJS({
       var out = "";
       opts = opts || {};
       for (var i2 = 0; i2 < templates.length; i2++) {
-        var name2 = JSON.stringify(templates[i2].name);
+        var name3 = JSON.stringify(templates[i2].name);
         var template = templates[i2].template;
-        out += "(function() {(window.nunjucksPrecompiled = window.nunjucksPrecompiled || {})[" + name2 + "] = (function() {\n" + template + "\n})();\n";
+        out += "(function() {(window.nunjucksPrecompiled = window.nunjucksPrecompiled || {})[" + name3 + "] = (function() {\n" + template + "\n})();\n";
         if (opts.asFunction) {
-          out += "return function(ctx, cb) { return nunjucks.render(" + name2 + ", ctx, cb); }\n";
+          out += "return function(ctx, cb) { return nunjucks.render(" + name3 + ", ctx, cb); }\n";
         }
         out += "})();\n";
       }
@@ -5337,9 +5337,9 @@ var require_precompile = __commonJS({
       } else if (pathStats.isDirectory()) {
         addTemplates(input2);
         for (var i2 = 0; i2 < templates.length; i2++) {
-          var name2 = templates[i2].replace(path24.join(input2, "/"), "");
+          var name3 = templates[i2].replace(path24.join(input2, "/"), "");
           try {
-            precompiled.push(_precompile(fs.readFileSync(templates[i2], "utf-8"), name2, env));
+            precompiled.push(_precompile(fs.readFileSync(templates[i2], "utf-8"), name3, env));
           } catch (e) {
             if (opts.force) {
               console.error(e);
@@ -5351,19 +5351,19 @@ var require_precompile = __commonJS({
       }
       return wrapper(precompiled, opts);
     }
-    function _precompile(str, name2, env) {
+    function _precompile(str, name3, env) {
       env = env || new Environment([]);
       var asyncFilters = env.asyncFilters;
       var extensions = env.extensionsList;
       var template;
-      name2 = name2.replace(/\\/g, "/");
+      name3 = name3.replace(/\\/g, "/");
       try {
-        template = compiler.compile(str, asyncFilters, extensions, name2, env.opts);
+        template = compiler.compile(str, asyncFilters, extensions, name3, env.opts);
       } catch (err) {
-        throw _prettifyError(name2, false, err);
+        throw _prettifyError(name3, false, err);
       }
       return {
-        name: name2,
+        name: name3,
         template
       };
     }
@@ -5722,11 +5722,11 @@ var require_nunjucks = __commonJS({
         }
         return new Template(src, env, path24, eagerCompile);
       },
-      render: function render(name2, ctx, cb) {
+      render: function render(name3, ctx, cb) {
         if (!e) {
           configure();
         }
-        return e.render(name2, ctx, cb);
+        return e.render(name3, ctx, cb);
       },
       renderString: function renderString(src, ctx, cb) {
         if (!e) {
@@ -6086,8 +6086,8 @@ var require_directives = __commonJS({
           this.atNextDocument = false;
         }
         const parts = line2.trim().split(/[ \t]+/);
-        const name2 = parts.shift();
-        switch (name2) {
+        const name3 = parts.shift();
+        switch (name3) {
           case "%TAG": {
             if (parts.length !== 2) {
               onError(0, "%TAG directive should contain exactly two parts");
@@ -6115,7 +6115,7 @@ var require_directives = __commonJS({
             }
           }
           default:
-            onError(0, `Unknown directive ${name2}`, true);
+            onError(0, `Unknown directive ${name3}`, true);
             return false;
         }
       }
@@ -6224,9 +6224,9 @@ var require_anchors = __commonJS({
     }
     function findNewAnchor(prefix, exclude) {
       for (let i2 = 1; true; ++i2) {
-        const name2 = `${prefix}${i2}`;
-        if (!exclude.has(name2))
-          return name2;
+        const name3 = `${prefix}${i2}`;
+        if (!exclude.has(name3))
+          return name3;
       }
     }
     function createNodeAnchors(doc, prefix) {
@@ -6779,14 +6779,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text3, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text2;
+        return text3;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text2.length <= endStep)
-        return text2;
+      if (text3.length <= endStep)
+        return text3;
       const folds = [];
       const escapedFolds = {};
       let end = lineWidth - indent.length;
@@ -6803,14 +6803,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i2 = consumeMoreIndentedLines(text2, i2, indent.length);
+        i2 = consumeMoreIndentedLines(text3, i2, indent.length);
         if (i2 !== -1)
           end = i2 + endStep;
       }
-      for (let ch; ch = text2[i2 += 1]; ) {
+      for (let ch; ch = text3[i2 += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i2;
-          switch (text2[i2 + 1]) {
+          switch (text3[i2 + 1]) {
             case "x":
               i2 += 3;
               break;
@@ -6827,12 +6827,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i2 = consumeMoreIndentedLines(text2, i2, indent.length);
+            i2 = consumeMoreIndentedLines(text3, i2, indent.length);
           end = i2 + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text2[i2 + 1];
+            const next = text3[i2 + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split = i2;
           }
@@ -6844,12 +6844,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text2[i2 += 1];
+                ch = text3[i2 += 1];
                 overflow = true;
               }
               const j = i2 > escEnd + 1 ? i2 - 2 : escStart - 1;
               if (escapedFolds[j])
-                return text2;
+                return text3;
               folds.push(j);
               escapedFolds[j] = true;
               end = j + endStep;
@@ -6864,39 +6864,39 @@ var require_foldFlowLines = __commonJS({
       if (overflow && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text2;
+        return text3;
       if (onFold)
         onFold();
-      let res = text2.slice(0, folds[0]);
+      let res = text3.slice(0, folds[0]);
       for (let i3 = 0; i3 < folds.length; ++i3) {
         const fold = folds[i3];
-        const end2 = folds[i3 + 1] || text2.length;
+        const end2 = folds[i3 + 1] || text3.length;
         if (fold === 0)
           res = `
-${indent}${text2.slice(0, end2)}`;
+${indent}${text3.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text2[fold]}\\`;
+            res += `${text3[fold]}\\`;
           res += `
-${indent}${text2.slice(fold + 1, end2)}`;
+${indent}${text3.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
-    function consumeMoreIndentedLines(text2, i2, indent) {
+    function consumeMoreIndentedLines(text3, i2, indent) {
       let end = i2;
       let start = i2 + 1;
-      let ch = text2[start];
+      let ch = text3[start];
       while (ch === " " || ch === "	") {
         if (i2 < start + indent) {
-          ch = text2[++i2];
+          ch = text3[++i2];
         } else {
           do {
-            ch = text2[++i2];
+            ch = text3[++i2];
           } while (ch && ch !== "\n");
           end = i2;
           start = i2 + 1;
-          ch = text2[start];
+          ch = text3[start];
         }
       }
       return end;
@@ -6939,27 +6939,27 @@ var require_stringifyString = __commonJS({
       return true;
     }
     function doubleQuotedString(value, ctx) {
-      const json2 = JSON.stringify(value);
+      const json3 = JSON.stringify(value);
       if (ctx.options.doubleQuotedAsJSON)
-        return json2;
+        return json3;
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
       let str = "";
       let start = 0;
-      for (let i2 = 0, ch = json2[i2]; ch; ch = json2[++i2]) {
-        if (ch === " " && json2[i2 + 1] === "\\" && json2[i2 + 2] === "n") {
-          str += json2.slice(start, i2) + "\\ ";
+      for (let i2 = 0, ch = json3[i2]; ch; ch = json3[++i2]) {
+        if (ch === " " && json3[i2 + 1] === "\\" && json3[i2 + 2] === "n") {
+          str += json3.slice(start, i2) + "\\ ";
           i2 += 1;
           start = i2;
           ch = "\\";
         }
         if (ch === "\\")
-          switch (json2[i2 + 1]) {
+          switch (json3[i2 + 1]) {
             case "u":
               {
-                str += json2.slice(start, i2);
-                const code = json2.substr(i2 + 2, 4);
+                str += json3.slice(start, i2);
+                const code = json3.substr(i2 + 2, 4);
                 switch (code) {
                   case "0000":
                     str += "\\0";
@@ -6989,23 +6989,23 @@ var require_stringifyString = __commonJS({
                     if (code.substr(0, 2) === "00")
                       str += "\\x" + code.substr(2);
                     else
-                      str += json2.substr(i2, 6);
+                      str += json3.substr(i2, 6);
                 }
                 i2 += 5;
                 start = i2 + 1;
               }
               break;
             case "n":
-              if (implicitKey || json2[i2 + 2] === '"' || json2.length < minMultiLineLength) {
+              if (implicitKey || json3[i2 + 2] === '"' || json3.length < minMultiLineLength) {
                 i2 += 1;
               } else {
-                str += json2.slice(start, i2) + "\n\n";
-                while (json2[i2 + 2] === "\\" && json2[i2 + 3] === "n" && json2[i2 + 4] !== '"') {
+                str += json3.slice(start, i2) + "\n\n";
+                while (json3[i2 + 2] === "\\" && json3[i2 + 3] === "n" && json3[i2 + 4] !== '"') {
                   str += "\n";
                   i2 += 2;
                 }
                 str += indent;
-                if (json2[i2 + 2] === " ")
+                if (json3[i2 + 2] === " ")
                   str += "\\";
                 i2 += 1;
                 start = i2 + 1;
@@ -7015,7 +7015,7 @@ var require_stringifyString = __commonJS({
               i2 += 1;
           }
       }
-      str = start ? str + json2.slice(start) : json2;
+      str = start ? str + json3.slice(start) : json3;
       return implicitKey ? str : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value, ctx) {
@@ -7055,9 +7055,9 @@ ${indent}`) + "'";
         return quotedString(value, ctx);
       }
       const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
+      const literal4 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
       if (!value)
-        return literal2 ? "|\n" : ">\n";
+        return literal4 ? "|\n" : ">\n";
       let chomp;
       let endStart;
       for (endStart = value.length; endStart > 0; --endStart) {
@@ -7106,7 +7106,7 @@ ${indent}`) + "'";
         if (onComment)
           onComment();
       }
-      if (!literal2) {
+      if (!literal4) {
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
@@ -7263,8 +7263,8 @@ var require_stringify = __commonJS({
         tagObj = tags.find((t) => t.nodeClass && obj instanceof t.nodeClass);
       }
       if (!tagObj) {
-        const name2 = obj?.constructor?.name ?? (obj === null ? "null" : typeof obj);
-        throw new Error(`Tag not resolved for ${name2} value`);
+        const name3 = obj?.constructor?.name ?? (obj === null ? "null" : typeof obj);
+        throw new Error(`Tag not resolved for ${name3} value`);
       }
       return tagObj;
     }
@@ -9263,11 +9263,11 @@ var require_Document = __commonJS({
        * `name` will be used as a prefix for a new unique anchor.
        * If `name` is undefined, the generated anchor will use 'a' as a prefix.
        */
-      createAlias(node2, name2) {
+      createAlias(node2, name3) {
         if (!node2.anchor) {
           const prev = anchors.anchorNames(this);
           node2.anchor = // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
-          !name2 || prev.has(name2) ? anchors.findNewAnchor(name2 || "a", prev) : name2;
+          !name3 || prev.has(name3) ? anchors.findNewAnchor(name3 || "a", prev) : name3;
         }
         return new Alias.Alias(node2.anchor);
       }
@@ -9437,11 +9437,11 @@ var require_Document = __commonJS({
           throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
       }
       // json & jsonArg are only used from toJSON()
-      toJS({ json: json2, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
+      toJS({ json: json3, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
         const ctx = {
           anchors: /* @__PURE__ */ new Map(),
           doc: this,
-          keep: !json2,
+          keep: !json3,
           mapAsMap: mapAsMap === true,
           mapKeyWarned: false,
           maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
@@ -9486,9 +9486,9 @@ var require_errors = __commonJS({
   "node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
-      constructor(name2, pos, code, message) {
+      constructor(name3, pos, code, message) {
         super();
-        this.name = name2;
+        this.name = name3;
         this.code = code;
         this.message = message;
         this.pos = pos;
@@ -10128,8 +10128,8 @@ var require_resolve_flow_collection = __commonJS({
       if (ce?.source === expectedEnd)
         cePos = ce.offset + ce.source.length;
       else {
-        const name2 = fcName[0].toUpperCase() + fcName.substring(1);
-        const msg = atRoot ? `${name2} must end with a ${expectedEnd}` : `${name2} in block collection must be sufficiently indented and end with a ${expectedEnd}`;
+        const name3 = fcName[0].toUpperCase() + fcName.substring(1);
+        const msg = atRoot ? `${name3} must end with a ${expectedEnd}` : `${name3} in block collection must be sufficiently indented and end with a ${expectedEnd}`;
         onError(offset, atRoot ? "MISSING_CHAR" : "BAD_INDENT", msg);
         if (ce && ce.source.length !== 1)
           ee.unshift(ce);
@@ -12126,15 +12126,15 @@ var require_parser2 = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer2();
-    function includesToken(list2, type) {
-      for (let i2 = 0; i2 < list2.length; ++i2)
-        if (list2[i2].type === type)
+    function includesToken(list3, type) {
+      for (let i2 = 0; i2 < list3.length; ++i2)
+        if (list3[i2].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list2) {
-      for (let i2 = 0; i2 < list2.length; ++i2) {
-        switch (list2[i2].type) {
+    function findNonEmptyIndex(list3) {
+      for (let i2 = 0; i2 < list3.length; ++i2) {
+        switch (list3[i2].type) {
           case "space":
           case "comment":
           case "newline":
@@ -13581,8 +13581,8 @@ var require_enoent = __commonJS({
         return;
       }
       const originalEmit = cp.emit;
-      cp.emit = function(name2, arg1) {
-        if (name2 === "exit") {
+      cp.emit = function(name3, arg1) {
+        if (name3 === "exit") {
           const err = verifyENOENT(arg1, parsed);
           if (err) {
             return originalEmit.call(cp, "error", err);
@@ -14481,9 +14481,9 @@ var require_parse2 = __commonJS({
           safeChars.push(...chars);
           continue;
         }
-        const literal2 = normalizeSimpleBranch(branch);
-        if (literal2 && literal2.length === 1) {
-          safeChars.push(literal2);
+        const literal4 = normalizeSimpleBranch(branch);
+        if (literal4 && literal4.length === 1) {
+          safeChars.push(literal4);
           continue;
         }
         combinable = false;
@@ -14635,15 +14635,15 @@ var require_parse2 = __commonJS({
         extglobs.push(token);
       };
       const extglobClose = (token) => {
-        const literal2 = input2.slice(token.startIndex, state.index + 1);
+        const literal4 = input2.slice(token.startIndex, state.index + 1);
         const body = input2.slice(token.startIndex + 2, state.index);
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
           const open3 = tokens[token.tokensIndex];
           open3.type = "text";
-          open3.value = literal2;
-          open3.output = safeOutput || utils.escapeRegex(literal2);
+          open3.value = literal4;
+          open3.output = safeOutput || utils.escapeRegex(literal4);
           for (let i2 = token.tokensIndex + 1; i2 < tokens.length; i2++) {
             tokens[i2].value = "";
             tokens[i2].output = "";
@@ -16538,12 +16538,12 @@ function merge(a2, b) {
   });
   return clone(a2, def);
 }
-function partial(Class2, schema, mask, name2 = "partial") {
+function partial(Class2, schema, mask, name3 = "partial") {
   const currDef = schema._zod.def;
   const checks = currDef.checks;
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
-    throw new Error(`.${name2}() cannot be used on object schemas containing refinements`);
+    throw new Error(`.${name3}() cannot be used on object schemas containing refinements`);
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
@@ -16883,7 +16883,7 @@ function newError(Definition) {
   return new Definition();
 }
 // @__NO_SIDE_EFFECTS__
-function $constructor(name2, initializer3, proto, params) {
+function $constructor(name3, initializer3, proto, params) {
   const zodProto = {};
   function Internals(def) {
     this.def = def;
@@ -16901,10 +16901,10 @@ function $constructor(name2, initializer3, proto, params) {
       } finally {
         _zodDesc.value = void 0;
       }
-    } else if (inst._zod.traits.has(name2)) {
+    } else if (inst._zod.traits.has(name3)) {
       return;
     }
-    inst._zod.traits.add(name2);
+    inst._zod.traits.add(name3);
     initializer3(inst, def);
     if (initialized) {
       const own2 = Object.getPrototypeOf(inst);
@@ -16930,7 +16930,7 @@ function $constructor(name2, initializer3, proto, params) {
   const Parent = params?.Parent ?? Object;
   class Definition extends Parent {
   }
-  Object.defineProperty(Definition, "name", { value: name2 });
+  Object.defineProperty(Definition, "name", { value: name3 });
   function _(def) {
     const inst = params?.Parent ? newError(Definition) : this;
     init(inst, def);
@@ -16951,10 +16951,10 @@ function $constructor(name2, initializer3, proto, params) {
     value: (inst) => {
       if (params?.Parent && inst instanceof params.Parent)
         return true;
-      return inst?._zod?.traits?.has(name2);
+      return inst?._zod?.traits?.has(name3);
     }
   });
-  Object.defineProperty(_, "name", { value: name2 });
+  Object.defineProperty(_, "name", { value: name3 });
   return _;
 }
 var $brand = /* @__PURE__ */ Symbol("zod_brand");
@@ -16964,8 +16964,8 @@ var $ZodAsyncError = class extends Error {
   }
 };
 var $ZodEncodeError = class extends Error {
-  constructor(name2) {
-    super(`Encountered unidirectional transform during encode: ${name2}`);
+  constructor(name3) {
+    super(`Encountered unidirectional transform during encode: ${name3}`);
     this.name = "ZodEncodeError";
   }
 };
@@ -24769,8 +24769,8 @@ function ko_default() {
 }
 
 // node_modules/zod/v4/locales/lt.js
-var capitalizeFirstCharacter = (text2) => {
-  return text2.charAt(0).toUpperCase() + text2.slice(1);
+var capitalizeFirstCharacter = (text3) => {
+  return text3.charAt(0).toUpperCase() + text3.slice(1);
 };
 function getUnitTypeFromNumber(number4) {
   const abs = Math.abs(number4);
@@ -28492,13 +28492,13 @@ ${code}
   return fn;
 }
 function addConstant(ctx, value) {
-  for (const [name3, v] of ctx.constants) {
+  for (const [name4, v] of ctx.constants) {
     if (v === value)
-      return name3;
+      return name4;
   }
-  const name2 = `c${ctx.constantCounter++}`;
-  ctx.constants.set(name2, value);
-  return name2;
+  const name3 = `c${ctx.constantCounter++}`;
+  ctx.constants.set(name3, value);
+  return name3;
 }
 function addUserConstant(ctx, fn) {
   ctx.definite = false;
@@ -31066,13 +31066,13 @@ function initializeContext(params) {
     external: params?.external ?? void 0
   };
 }
-function handleUnrepresentable(schema, ctx, json2, params, message) {
+function handleUnrepresentable(schema, ctx, json3, params, message) {
   const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema, path: params.path, message }) : ctx.unrepresentable;
   if (result === "any")
     return false;
   if (result === void 0 || result === "throw")
     throw new Error(message);
-  Object.assign(json2, result);
+  Object.assign(json3, result);
   return true;
 }
 function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
@@ -31308,12 +31308,12 @@ function foldObjects(members2) {
   }
   return folded;
 }
-function foldIntersection(json2) {
-  const allOf = json2.allOf;
+function foldIntersection(json3) {
+  const allOf = json3.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
   for (const key of FOLDABLE_KEYS)
-    if (key in json2)
+    if (key in json3)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -31321,19 +31321,19 @@ function foldIntersection(json2) {
     folded = foldObjects(allOf);
   } else {
     const union2 = unions[0];
-    const keyword = UNION_KEYS.find((k) => Array.isArray(union2[k]));
+    const keyword2 = UNION_KEYS.find((k) => Array.isArray(union2[k]));
     if (Object.keys(union2).length !== 1)
       return;
     const rest = allOf.filter((m) => m !== union2);
-    const branches = union2[keyword].map((branch) => foldObjects([...rest, branch]));
+    const branches = union2[keyword2].map((branch) => foldObjects([...rest, branch]));
     if (branches.some((b) => !b))
       return;
-    folded = { [keyword]: branches };
+    folded = { [keyword2]: branches };
   }
   if (!folded)
     return;
-  delete json2.allOf;
-  assignProps(json2, folded);
+  delete json3.allOf;
+  assignProps(json3, folded);
 }
 function finalize(ctx, schema) {
   const root = ctx.seen.get(schema);
@@ -31415,20 +31415,20 @@ function finalize(ctx, schema) {
     if (ctx.intersections.length) {
       const carriers = /* @__PURE__ */ new Map();
       for (const seen of ctx.seen.values()) {
-        for (const json2 of [seen.schema, seen.def]) {
-          const allOf = json2?.allOf;
+        for (const json3 of [seen.schema, seen.def]) {
+          const allOf = json3?.allOf;
           if (!Array.isArray(allOf))
             continue;
           const existing = carriers.get(allOf);
           if (existing)
-            existing.push(json2);
+            existing.push(json3);
           else
-            carriers.set(allOf, [json2]);
+            carriers.set(allOf, [json3]);
         }
       }
       for (const allOf of ctx.intersections) {
-        for (const json2 of carriers.get(allOf) ?? [])
-          foldIntersection(json2);
+        for (const json3 of carriers.get(allOf) ?? [])
+          foldIntersection(json3);
       }
     }
   }
@@ -31624,8 +31624,8 @@ var contributors = {
 function aggregateChecks(schema) {
   const agg = {};
   const def = schema._zod.def;
-  const list2 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
-  for (const ch of list2)
+  const list3 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
+  for (const ch of list3)
     contributors[ch._zod.def.check]?.(agg, ch._zod.def);
   const bag = schema._zod.bag;
   if (bag.minimum !== void 0)
@@ -31663,29 +31663,29 @@ var exactPatterns = /* @__PURE__ */ new Map([
 ]);
 var exactPattern = (p) => exactPatterns.get(p) ?? p;
 var stringProcessor = (schema, ctx, _json, _params) => {
-  const json2 = _json;
-  json2.type = "string";
+  const json3 = _json;
+  json3.type = "string";
   const { minimum, maximum, format: format2, patterns, contentEncoding, laxFormat } = aggregateChecks(schema);
   if (typeof minimum === "number")
-    json2.minLength = minimum;
+    json3.minLength = minimum;
   if (typeof maximum === "number")
-    json2.maxLength = maximum;
+    json3.maxLength = maximum;
   if (format2) {
-    json2.format = formatMap[format2] ?? format2;
-    if (json2.format === "")
-      delete json2.format;
+    json3.format = formatMap[format2] ?? format2;
+    if (json3.format === "")
+      delete json3.format;
     if (format2 === "time" || laxFormat) {
-      delete json2.format;
+      delete json3.format;
     }
   }
   if (contentEncoding)
-    json2.contentEncoding = contentEncoding;
+    json3.contentEncoding = contentEncoding;
   if (patterns && patterns.size > 0) {
     const patternList = [...patterns].map(exactPattern);
     if (patternList.length === 1)
-      json2.pattern = patternList[0].source;
+      json3.pattern = patternList[0].source;
     else if (patternList.length > 1) {
-      json2.allOf = [
+      json3.allOf = [
         ...patternList.map((regex) => ({
           ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
           pattern: regex.source
@@ -31695,31 +31695,31 @@ var stringProcessor = (schema, ctx, _json, _params) => {
   }
 };
 var numberProcessor = (schema, ctx, _json, params) => {
-  const json2 = _json;
+  const json3 = _json;
   const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema);
-  json2.type = isInt ? "integer" : "number";
+  json3.type = isInt ? "integer" : "number";
   const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
   const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
   const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
   if (exMin) {
     if (legacy) {
-      json2.minimum = exclusiveMinimum;
-      json2.exclusiveMinimum = true;
+      json3.minimum = exclusiveMinimum;
+      json3.exclusiveMinimum = true;
     } else {
-      json2.exclusiveMinimum = exclusiveMinimum;
+      json3.exclusiveMinimum = exclusiveMinimum;
     }
   } else if (typeof minimum === "number") {
-    json2.minimum = minimum;
+    json3.minimum = minimum;
   }
   if (exMax) {
     if (legacy) {
-      json2.maximum = exclusiveMaximum;
-      json2.exclusiveMaximum = true;
+      json3.maximum = exclusiveMaximum;
+      json3.exclusiveMaximum = true;
     } else {
-      json2.exclusiveMaximum = exclusiveMaximum;
+      json3.exclusiveMaximum = exclusiveMaximum;
     }
   } else if (typeof maximum === "number") {
-    json2.maximum = maximum;
+    json3.maximum = maximum;
   }
   if (multipleOf) {
     const divisors = /* @__PURE__ */ new Set();
@@ -31727,75 +31727,75 @@ var numberProcessor = (schema, ctx, _json, params) => {
       if (Number.isFinite(divisor) && divisor !== 0)
         divisors.add(Math.abs(divisor));
       else
-        handleUnrepresentable(schema, ctx, json2, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        handleUnrepresentable(schema, ctx, json3, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
     }
     const [first, ...rest] = divisors;
     if (first !== void 0)
-      json2.multipleOf = first;
+      json3.multipleOf = first;
     if (rest.length)
-      json2.allOf = [...json2.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
+      json3.allOf = [...json3.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
   }
 };
-var booleanProcessor = (_schema, _ctx, json2, _params) => {
-  json2.type = "boolean";
+var booleanProcessor = (_schema, _ctx, json3, _params) => {
+  json3.type = "boolean";
 };
-var bigintProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "BigInt cannot be represented in JSON Schema");
+var bigintProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "BigInt cannot be represented in JSON Schema");
 };
-var symbolProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Symbols cannot be represented in JSON Schema");
+var symbolProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Symbols cannot be represented in JSON Schema");
 };
-var nullProcessor = (_schema, ctx, json2, _params) => {
+var nullProcessor = (_schema, ctx, json3, _params) => {
   if (ctx.target === "openapi-3.0") {
-    json2.type = "string";
-    json2.nullable = true;
-    json2.enum = [null];
+    json3.type = "string";
+    json3.nullable = true;
+    json3.enum = [null];
   } else {
-    json2.type = "null";
+    json3.type = "null";
   }
 };
-var undefinedProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Undefined cannot be represented in JSON Schema");
+var undefinedProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Undefined cannot be represented in JSON Schema");
 };
-var voidProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Void cannot be represented in JSON Schema");
+var voidProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Void cannot be represented in JSON Schema");
 };
-var neverProcessor = (_schema, _ctx, json2, _params) => {
-  json2.not = {};
+var neverProcessor = (_schema, _ctx, json3, _params) => {
+  json3.not = {};
 };
 var anyProcessor = (_schema, _ctx, _json, _params) => {
 };
 var unknownProcessor = (_schema, _ctx, _json, _params) => {
 };
-var dateProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Date cannot be represented in JSON Schema");
+var dateProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Date cannot be represented in JSON Schema");
 };
-var enumProcessor = (schema, _ctx, json2, _params) => {
+var enumProcessor = (schema, _ctx, json3, _params) => {
   const def = schema._zod.def;
   const values = getEnumValues(def.entries);
   if (values.length === 0) {
-    json2.not = {};
+    json3.not = {};
     return;
   }
   if (values.every((v) => typeof v === "number"))
-    json2.type = "number";
+    json3.type = "number";
   if (values.every((v) => typeof v === "string"))
-    json2.type = "string";
-  json2.enum = values;
+    json3.type = "string";
+  json3.enum = values;
 };
-var literalProcessor = (schema, ctx, json2, params) => {
+var literalProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   if (def.values.length === 0) {
-    json2.not = {};
+    json3.not = {};
     return;
   }
   const vals = [];
   for (const val of def.values) {
     if (val === void 0) {
-      if (handleUnrepresentable(schema, ctx, json2, params, "Literal `undefined` cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema, ctx, json3, params, "Literal `undefined` cannot be represented in JSON Schema"))
         return;
     } else if (typeof val === "bigint") {
-      if (handleUnrepresentable(schema, ctx, json2, params, "BigInt literals cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema, ctx, json3, params, "BigInt literals cannot be represented in JSON Schema"))
         return;
       vals.push(Number(val));
     } else {
@@ -31805,37 +31805,37 @@ var literalProcessor = (schema, ctx, json2, params) => {
   if (vals.length === 0) {
   } else if (vals.length === 1) {
     const val = vals[0];
-    json2.type = val === null ? "null" : typeof val;
+    json3.type = val === null ? "null" : typeof val;
     if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
-      json2.enum = [val];
+      json3.enum = [val];
     } else {
-      json2.const = val;
+      json3.const = val;
     }
   } else {
     if (vals.every((v) => typeof v === "number"))
-      json2.type = "number";
+      json3.type = "number";
     if (vals.every((v) => typeof v === "string"))
-      json2.type = "string";
+      json3.type = "string";
     if (vals.every((v) => typeof v === "boolean"))
-      json2.type = "boolean";
+      json3.type = "boolean";
     if (vals.every((v) => v === null))
-      json2.type = "null";
-    json2.enum = vals;
+      json3.type = "null";
+    json3.enum = vals;
   }
 };
-var nanProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "NaN cannot be represented in JSON Schema");
+var nanProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "NaN cannot be represented in JSON Schema");
 };
-var templateLiteralProcessor = (schema, _ctx, json2, _params) => {
-  const _json = json2;
+var templateLiteralProcessor = (schema, _ctx, json3, _params) => {
+  const _json = json3;
   const pattern = schema._zod.pattern;
   if (!pattern)
     throw new Error("Pattern not found in template literal");
   _json.type = "string";
   _json.pattern = pattern.source;
 };
-var fileProcessor = (schema, _ctx, json2, _params) => {
-  const _json = json2;
+var fileProcessor = (schema, _ctx, json3, _params) => {
+  const _json = json3;
   _json.type = "string";
   _json.format = "binary";
   _json.contentEncoding = "binary";
@@ -31853,34 +31853,34 @@ var fileProcessor = (schema, _ctx, json2, _params) => {
   else
     _json.anyOf = mime.map((m) => ({ contentMediaType: m }));
 };
-var successProcessor = (_schema, _ctx, json2, _params) => {
-  json2.type = "boolean";
+var successProcessor = (_schema, _ctx, json3, _params) => {
+  json3.type = "boolean";
 };
-var customProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Custom types cannot be represented in JSON Schema");
+var customProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Custom types cannot be represented in JSON Schema");
 };
-var functionProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Function types cannot be represented in JSON Schema");
+var functionProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Function types cannot be represented in JSON Schema");
 };
-var transformProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Transforms cannot be represented in JSON Schema");
+var transformProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Transforms cannot be represented in JSON Schema");
 };
-var mapProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Map cannot be represented in JSON Schema");
+var mapProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Map cannot be represented in JSON Schema");
 };
-var setProcessor = (schema, ctx, json2, params) => {
-  handleUnrepresentable(schema, ctx, json2, params, "Set cannot be represented in JSON Schema");
+var setProcessor = (schema, ctx, json3, params) => {
+  handleUnrepresentable(schema, ctx, json3, params, "Set cannot be represented in JSON Schema");
 };
 var arrayProcessor = (schema, ctx, _json, params) => {
-  const json2 = _json;
+  const json3 = _json;
   const def = schema._zod.def;
   const { minimum, maximum } = aggregateChecks(schema);
   if (typeof minimum === "number")
-    json2.minItems = minimum;
+    json3.minItems = minimum;
   if (typeof maximum === "number")
-    json2.maxItems = maximum;
-  json2.type = "array";
-  json2.items = processSchema(def.element, ctx, {
+    json3.maxItems = maximum;
+  json3.type = "array";
+  json3.items = processSchema(def.element, ctx, {
     ...params,
     path: [...params.path, "items"]
   });
@@ -31896,17 +31896,17 @@ function inputOptin(schema) {
   return schema._zod.optin;
 }
 var objectProcessor = (schema, ctx, _json, params) => {
-  const json2 = _json;
+  const json3 = _json;
   const def = schema._zod.def;
   const shape = def.shape;
   const symbolKeys = Object.getOwnPropertySymbols(shape);
-  if (symbolKeys.length && handleUnrepresentable(schema, ctx, json2, params, "Symbol keys cannot be represented in JSON Schema")) {
+  if (symbolKeys.length && handleUnrepresentable(schema, ctx, json3, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
   }
-  json2.type = "object";
-  json2.properties = {};
+  json3.type = "object";
+  json3.properties = {};
   for (const key in shape) {
-    assignProp(json2.properties, key, processSchema(shape[key], ctx, {
+    assignProp(json3.properties, key, processSchema(shape[key], ctx, {
       ...params,
       path: [...params.path, "properties", key]
     }));
@@ -31919,21 +31919,21 @@ var objectProcessor = (schema, ctx, _json, params) => {
     }
   }
   if (requiredKeys.length > 0) {
-    json2.required = requiredKeys;
+    json3.required = requiredKeys;
   }
   if (def.catchall?._zod.def.type === "never") {
-    json2.additionalProperties = false;
+    json3.additionalProperties = false;
   } else if (!def.catchall) {
     if (ctx.io === "output")
-      json2.additionalProperties = false;
+      json3.additionalProperties = false;
   } else if (def.catchall) {
-    json2.additionalProperties = processSchema(def.catchall, ctx, {
+    json3.additionalProperties = processSchema(def.catchall, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
   }
 };
-var unionProcessor = (schema, ctx, json2, params) => {
+var unionProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   const isExclusive = def.inclusive === false;
   const options = def.options.map((x, i2) => processSchema(x, ctx, {
@@ -31941,12 +31941,12 @@ var unionProcessor = (schema, ctx, json2, params) => {
     path: [...params.path, isExclusive ? "oneOf" : "anyOf", i2]
   }));
   if (isExclusive) {
-    json2.oneOf = options;
+    json3.oneOf = options;
   } else {
-    json2.anyOf = options;
+    json3.anyOf = options;
   }
 };
-var intersectionProcessor = (schema, ctx, json2, params) => {
+var intersectionProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   const a2 = processSchema(def.left, ctx, {
     ...params,
@@ -31961,13 +31961,13 @@ var intersectionProcessor = (schema, ctx, json2, params) => {
     ...isSimpleIntersection(a2) ? a2.allOf : [a2],
     ...isSimpleIntersection(b) ? b.allOf : [b]
   ];
-  json2.allOf = allOf;
+  json3.allOf = allOf;
   ctx.intersections.push(allOf);
 };
 var tupleProcessor = (schema, ctx, _json, params) => {
-  const json2 = _json;
+  const json3 = _json;
   const def = schema._zod.def;
-  json2.type = "array";
+  json3.type = "array";
   const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
   const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
   const prefixItems = def.items.map((x, i2) => processSchema(x, ctx, {
@@ -31989,70 +31989,70 @@ var tupleProcessor = (schema, ctx, _json, params) => {
   const maxItems = def.items.length;
   const isClosed = !def.rest;
   if (ctx.target === "draft-2020-12") {
-    json2.prefixItems = prefixItems;
+    json3.prefixItems = prefixItems;
     if (isClosed) {
-      json2.items = false;
+      json3.items = false;
     } else if (rest) {
-      json2.items = rest;
+      json3.items = rest;
     }
     if (minItems > 0)
-      json2.minItems = minItems;
+      json3.minItems = minItems;
     if (isClosed)
-      json2.maxItems = maxItems;
+      json3.maxItems = maxItems;
   } else if (ctx.target === "openapi-3.0") {
-    json2.items = {
+    json3.items = {
       anyOf: prefixItems
     };
     if (rest) {
-      json2.items.anyOf.push(rest);
+      json3.items.anyOf.push(rest);
     }
     if (minItems > 0)
-      json2.minItems = minItems;
+      json3.minItems = minItems;
     if (isClosed)
-      json2.maxItems = maxItems;
+      json3.maxItems = maxItems;
   } else {
-    json2.items = prefixItems;
+    json3.items = prefixItems;
     if (isClosed) {
-      json2.additionalItems = false;
+      json3.additionalItems = false;
     } else if (rest) {
-      json2.additionalItems = rest;
+      json3.additionalItems = rest;
     }
     if (minItems > 0)
-      json2.minItems = minItems;
+      json3.minItems = minItems;
     if (isClosed)
-      json2.maxItems = maxItems;
+      json3.maxItems = maxItems;
   }
   const { minimum, maximum } = aggregateChecks(schema);
   if (typeof minimum === "number")
-    json2.minItems = minimum;
+    json3.minItems = minimum;
   if (typeof maximum === "number")
-    json2.maxItems = maximum;
+    json3.maxItems = maximum;
 };
-function stringifyKeyNames(bySchema, json2, visited) {
-  if (json2.$ref) {
-    if (visited.has(json2))
-      return json2;
-    visited.add(json2);
-    const def = bySchema.get(json2)?.def;
+function stringifyKeyNames(bySchema, json3, visited) {
+  if (json3.$ref) {
+    if (visited.has(json3))
+      return json3;
+    visited.add(json3);
+    const def = bySchema.get(json3)?.def;
     if (!def)
-      return json2;
+      return json3;
     const inlined = stringifyKeyNames(bySchema, def, visited);
-    return inlined === def ? json2 : inlined;
+    return inlined === def ? json3 : inlined;
   }
-  for (const keyword of ["anyOf", "oneOf"]) {
-    const branches = json2[keyword];
+  for (const keyword2 of ["anyOf", "oneOf"]) {
+    const branches = json3[keyword2];
     if (!Array.isArray(branches))
       continue;
     const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
     if (mapped.some((branch, i2) => branch !== branches[i2]))
-      json2 = { ...json2, [keyword]: mapped };
+      json3 = { ...json3, [keyword2]: mapped };
   }
-  const types = Array.isArray(json2.type) ? json2.type : [json2.type];
+  const types = Array.isArray(json3.type) ? json3.type : [json3.type];
   const numericType = !types.includes("string") && types.some((t) => t === "number" || t === "integer");
-  const values = json2.enum ?? (json2.const !== void 0 ? [json2.const] : void 0);
+  const values = json3.enum ?? (json3.const !== void 0 ? [json3.const] : void 0);
   if (!numericType && !values?.some((v) => typeof v === "number"))
-    return json2;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format2, id, ...rest } = json2;
+    return json3;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format2, id, ...rest } = json3;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -32092,9 +32092,9 @@ function rewriteKeyNames(ctx) {
   }
 }
 var recordProcessor = (schema, ctx, _json, params) => {
-  const json2 = _json;
+  const json3 = _json;
   const def = schema._zod.def;
-  json2.type = "object";
+  json3.type = "object";
   const keyType = def.keyType;
   const patterns = aggregateChecks(keyType).patterns;
   if (def.mode === "loose" && patterns && patterns.size > 0) {
@@ -32102,13 +32102,13 @@ var recordProcessor = (schema, ctx, _json, params) => {
       ...params,
       path: [...params.path, "patternProperties", "*"]
     });
-    json2.patternProperties = {};
+    json3.patternProperties = {};
     for (const pattern of patterns) {
-      assignProp(json2.patternProperties, exactPattern(pattern).source, valueSchema);
+      assignProp(json3.patternProperties, exactPattern(pattern).source, valueSchema);
     }
   } else {
     if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
-      json2.propertyNames = processSchema(def.keyType, ctx, {
+      json3.propertyNames = processSchema(def.keyType, ctx, {
         ...params,
         path: [...params.path, "propertyNames"]
       });
@@ -32120,7 +32120,7 @@ var recordProcessor = (schema, ctx, _json, params) => {
       }
       pending.push(schema);
     }
-    json2.additionalProperties = processSchema(def.valueType, ctx, {
+    json3.additionalProperties = processSchema(def.valueType, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
@@ -32130,19 +32130,19 @@ var recordProcessor = (schema, ctx, _json, params) => {
   if (keyValues && !def.partial && !omittableOnInput) {
     const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
     if (validKeyValues.length > 0) {
-      json2.required = validKeyValues.map(String);
+      json3.required = validKeyValues.map(String);
     }
   }
 };
-var nullableProcessor = (schema, ctx, json2, params) => {
+var nullableProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   const inner = processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   if (ctx.target === "openapi-3.0") {
     seen.ref = def.innerType;
-    json2.nullable = true;
+    json3.nullable = true;
   } else {
-    json2.anyOf = [inner, { type: "null" }];
+    json3.anyOf = [inner, { type: "null" }];
   }
 };
 var nonoptionalProcessor = (schema, ctx, _json, params) => {
@@ -32152,7 +32152,7 @@ var nonoptionalProcessor = (schema, ctx, _json, params) => {
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value, schema, ctx, json2, params) {
+function serializeDefaultValue(value, schema, ctx, json3, params) {
   let unrepresentable = false;
   const serialized = JSON.stringify(value, (_, val) => {
     if (typeof val !== "bigint")
@@ -32162,30 +32162,30 @@ function serializeDefaultValue(value, schema, ctx, json2, params) {
   });
   if (!unrepresentable)
     return JSON.parse(serialized);
-  handleUnrepresentable(schema, ctx, json2, params, "BigInt defaults cannot be represented in JSON Schema");
+  handleUnrepresentable(schema, ctx, json3, params, "BigInt defaults cannot be represented in JSON Schema");
   return UNREPRESENTABLE_DEFAULT;
 }
-var defaultProcessor = (schema, ctx, json2, params) => {
+var defaultProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json2.default = value;
+    json3.default = value;
 };
-var prefaultProcessor = (schema, ctx, json2, params) => {
+var prefaultProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json2._prefault = value;
+    json3._prefault = value;
 };
-var catchProcessor = (schema, ctx, json2, params) => {
+var catchProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
@@ -32194,10 +32194,10 @@ var catchProcessor = (schema, ctx, json2, params) => {
   try {
     catchValue = def.catchValue(void 0);
   } catch {
-    handleUnrepresentable(schema, ctx, json2, params, "Dynamic catch values are not supported in JSON Schema");
+    handleUnrepresentable(schema, ctx, json3, params, "Dynamic catch values are not supported in JSON Schema");
     return;
   }
-  json2.default = catchValue;
+  json3.default = catchValue;
 };
 var pipeProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
@@ -32207,12 +32207,12 @@ var pipeProcessor = (schema, ctx, _json, params) => {
   const seen = ctx.seen.get(schema);
   seen.ref = innerType;
 };
-var readonlyProcessor = (schema, ctx, json2, params) => {
+var readonlyProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
-  json2.readOnly = true;
+  json3.readOnly = true;
 };
 var promiseProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
@@ -32854,7 +32854,7 @@ var _ZodString = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodString.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json2, params) => stringProcessor(inst, ctx, json2, params);
+    inst._zod.processJSONSchema = (ctx, json3, params) => stringProcessor(inst, ctx, json3, params);
   },
   /* @__PURE__ */ util_exports.derived({
     format: (inst) => aggregateChecks(inst).format ?? null,
@@ -33213,7 +33213,7 @@ var ZodNumber = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodNumber.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json2, params) => numberProcessor(inst, ctx, json2, params);
+    inst._zod.processJSONSchema = (ctx, json3, params) => numberProcessor(inst, ctx, json3, params);
     inst.isFinite = true;
   },
   /* @__PURE__ */ util_exports.derived({
@@ -33303,7 +33303,7 @@ function uint32(params) {
 var ZodBoolean = /* @__PURE__ */ $constructor("ZodBoolean", (inst, def) => {
   $ZodBoolean.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => booleanProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => booleanProcessor(inst, ctx, json3, params);
 });
 function boolean2(params) {
   return _boolean(ZodBoolean, params);
@@ -33313,7 +33313,7 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodBigInt.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json2, params) => bigintProcessor(inst, ctx, json2, params);
+    inst._zod.processJSONSchema = (ctx, json3, params) => bigintProcessor(inst, ctx, json3, params);
   },
   /* @__PURE__ */ util_exports.derived({
     minValue: (inst) => aggregateChecks(inst).minimum ?? null,
@@ -33371,7 +33371,7 @@ function uint64(params) {
 var ZodSymbol = /* @__PURE__ */ $constructor("ZodSymbol", (inst, def) => {
   $ZodSymbol.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => symbolProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => symbolProcessor(inst, ctx, json3, params);
 });
 function symbol(params) {
   return _symbol(ZodSymbol, params);
@@ -33379,7 +33379,7 @@ function symbol(params) {
 var ZodUndefined = /* @__PURE__ */ $constructor("ZodUndefined", (inst, def) => {
   $ZodUndefined.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => undefinedProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => undefinedProcessor(inst, ctx, json3, params);
 });
 function _undefined3(params) {
   return _undefined2(ZodUndefined, params);
@@ -33387,7 +33387,7 @@ function _undefined3(params) {
 var ZodNull = /* @__PURE__ */ $constructor("ZodNull", (inst, def) => {
   $ZodNull.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => nullProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => nullProcessor(inst, ctx, json3, params);
 });
 function _null3(params) {
   return _null2(ZodNull, params);
@@ -33395,7 +33395,7 @@ function _null3(params) {
 var ZodAny = /* @__PURE__ */ $constructor("ZodAny", (inst, def) => {
   $ZodAny.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => anyProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => anyProcessor(inst, ctx, json3, params);
 });
 function any() {
   return _any(ZodAny);
@@ -33403,7 +33403,7 @@ function any() {
 var ZodUnknown = /* @__PURE__ */ $constructor("ZodUnknown", (inst, def) => {
   $ZodUnknown.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => unknownProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => unknownProcessor(inst, ctx, json3, params);
 });
 function unknown() {
   return _unknown(ZodUnknown);
@@ -33411,7 +33411,7 @@ function unknown() {
 var ZodNever = /* @__PURE__ */ $constructor("ZodNever", (inst, def) => {
   $ZodNever.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => neverProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => neverProcessor(inst, ctx, json3, params);
 });
 function never(params) {
   return _never(ZodNever, params);
@@ -33419,7 +33419,7 @@ function never(params) {
 var ZodVoid = /* @__PURE__ */ $constructor("ZodVoid", (inst, def) => {
   $ZodVoid.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => voidProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => voidProcessor(inst, ctx, json3, params);
 });
 function _void2(params) {
   return _void(ZodVoid, params);
@@ -33429,7 +33429,7 @@ var ZodDate = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json2, params) => dateProcessor(inst, ctx, json2, params);
+    inst._zod.processJSONSchema = (ctx, json3, params) => dateProcessor(inst, ctx, json3, params);
     inst.min = (value, params) => inst.check(_gte(value, params));
     inst.max = (value, params) => inst.check(_lte(value, params));
   },
@@ -33451,7 +33451,7 @@ var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodArray.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => arrayProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => arrayProcessor(inst, ctx, json3, params);
   inst.element = def.element;
 }, {
   min(n2, params) {
@@ -33481,7 +33481,7 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodObjectJIT.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => objectProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => objectProcessor(inst, ctx, json3, params);
   util_exports.installLazyProp(inst, "shape", (self) => self._zod.def.shape, false);
 }, {
   keyof() {
@@ -33554,7 +33554,7 @@ function looseObject(shape, params) {
 var ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def) => {
   $ZodUnion.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => unionProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => unionProcessor(inst, ctx, json3, params);
   inst.options = def.options;
 });
 function union(options, params) {
@@ -33567,7 +33567,7 @@ function union(options, params) {
 var ZodXor = /* @__PURE__ */ $constructor("ZodXor", (inst, def) => {
   ZodUnion.init(inst, def);
   $ZodXor.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => unionProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => unionProcessor(inst, ctx, json3, params);
   inst.options = def.options;
 });
 function xor(options, params) {
@@ -33593,7 +33593,7 @@ function discriminatedUnion(discriminator, options, params) {
 var ZodIntersection = /* @__PURE__ */ $constructor("ZodIntersection", (inst, def) => {
   $ZodIntersection.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => intersectionProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => intersectionProcessor(inst, ctx, json3, params);
 });
 function intersection(left, right) {
   return new ZodIntersection({
@@ -33606,7 +33606,7 @@ var ZodTuple = /* @__PURE__ */ $constructor("ZodTuple", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTuple.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => tupleProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => tupleProcessor(inst, ctx, json3, params);
 }, {
   rest(rest) {
     return this.clone({
@@ -33639,7 +33639,7 @@ var ZodRecord = /* @__PURE__ */ $constructor("ZodRecord", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodRecord.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => recordProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => recordProcessor(inst, ctx, json3, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
 });
@@ -33681,7 +33681,7 @@ var ZodMap = /* @__PURE__ */ $constructor("ZodMap", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodMap.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => mapProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => mapProcessor(inst, ctx, json3, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
   inst.min = (...args) => inst.check(_minSize(...args));
@@ -33701,7 +33701,7 @@ var ZodSet = /* @__PURE__ */ $constructor("ZodSet", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodSet.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => setProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => setProcessor(inst, ctx, json3, params);
   inst.min = (...args) => inst.check(_minSize(...args));
   inst.nonempty = (params) => inst.check(_minSize(1, params));
   inst.max = (...args) => inst.check(_maxSize(...args));
@@ -33717,7 +33717,7 @@ function set(valueType, params) {
 var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   $ZodEnum.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => enumProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => enumProcessor(inst, ctx, json3, params);
   inst.enum = def.entries;
   inst.options = [...inst._zod.values];
   const keys = new Set(Object.keys(def.entries));
@@ -33770,7 +33770,7 @@ function nativeEnum(entries, params) {
 var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
   $ZodLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => literalProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => literalProcessor(inst, ctx, json3, params);
   inst.values = new Set(def.values);
   Object.defineProperty(inst, "value", {
     get() {
@@ -33791,7 +33791,7 @@ function literal(value, params) {
 var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def) => {
   $ZodFile.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => fileProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => fileProcessor(inst, ctx, json3, params);
   inst.min = (size, params) => inst.check(_minSize(size, params));
   inst.max = (size, params) => inst.check(_maxSize(size, params));
   inst.mime = (types, params) => inst.check(_mime(Array.isArray(types) ? types : [types], params));
@@ -33803,7 +33803,7 @@ var ZodTransform = /* @__PURE__ */ $constructor("ZodTransform", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTransform.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => transformProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => transformProcessor(inst, ctx, json3, params);
   inst._zod.parse = (payload, _ctx) => {
     if (_ctx.direction === "backward") {
       throw new $ZodEncodeError(inst.constructor.name);
@@ -33842,7 +33842,7 @@ function transform(fn) {
 var ZodOptional = /* @__PURE__ */ $constructor("ZodOptional", (inst, def) => {
   $ZodOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => optionalProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => optionalProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function optional(innerType) {
@@ -33854,7 +33854,7 @@ function optional(innerType) {
 var ZodExactOptional = /* @__PURE__ */ $constructor("ZodExactOptional", (inst, def) => {
   $ZodExactOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => optionalProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => optionalProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function exactOptional(innerType) {
@@ -33866,7 +33866,7 @@ function exactOptional(innerType) {
 var ZodNullable = /* @__PURE__ */ $constructor("ZodNullable", (inst, def) => {
   $ZodNullable.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => nullableProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => nullableProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nullable(innerType) {
@@ -33881,7 +33881,7 @@ function nullish2(innerType) {
 var ZodDefault = /* @__PURE__ */ $constructor("ZodDefault", (inst, def) => {
   $ZodDefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => defaultProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => defaultProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeDefault = inst.unwrap;
 });
@@ -33897,7 +33897,7 @@ function _default2(innerType, defaultValue) {
 var ZodPrefault = /* @__PURE__ */ $constructor("ZodPrefault", (inst, def) => {
   $ZodPrefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => prefaultProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => prefaultProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function prefault(innerType, defaultValue) {
@@ -33912,7 +33912,7 @@ function prefault(innerType, defaultValue) {
 var ZodNonOptional = /* @__PURE__ */ $constructor("ZodNonOptional", (inst, def) => {
   $ZodNonOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => nonoptionalProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => nonoptionalProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nonoptional(innerType, params) {
@@ -33925,7 +33925,7 @@ function nonoptional(innerType, params) {
 var ZodSuccess = /* @__PURE__ */ $constructor("ZodSuccess", (inst, def) => {
   $ZodSuccess.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => successProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => successProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function success(innerType) {
@@ -33937,7 +33937,7 @@ function success(innerType) {
 var ZodCatch = /* @__PURE__ */ $constructor("ZodCatch", (inst, def) => {
   $ZodCatch.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => catchProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => catchProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeCatch = inst.unwrap;
 });
@@ -33951,7 +33951,7 @@ function _catch2(innerType, catchValue) {
 var ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def) => {
   $ZodNaN.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => nanProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => nanProcessor(inst, ctx, json3, params);
 });
 function nan(params) {
   return _nan(ZodNaN, params);
@@ -33959,7 +33959,7 @@ function nan(params) {
 var ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def) => {
   $ZodPipe.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => pipeProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => pipeProcessor(inst, ctx, json3, params);
   inst.in = def.in;
   inst.out = def.out;
 });
@@ -34001,7 +34001,7 @@ var ZodPreprocess = /* @__PURE__ */ $constructor("ZodPreprocess", (inst, def) =>
 var ZodReadonly = /* @__PURE__ */ $constructor("ZodReadonly", (inst, def) => {
   $ZodReadonly.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => readonlyProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => readonlyProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function readonly(innerType) {
@@ -34013,7 +34013,7 @@ function readonly(innerType) {
 var ZodTemplateLiteral = /* @__PURE__ */ $constructor("ZodTemplateLiteral", (inst, def) => {
   $ZodTemplateLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => templateLiteralProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => templateLiteralProcessor(inst, ctx, json3, params);
 });
 function templateLiteral(parts, params) {
   return new ZodTemplateLiteral({
@@ -34025,7 +34025,7 @@ function templateLiteral(parts, params) {
 var ZodLazy = /* @__PURE__ */ $constructor("ZodLazy", (inst, def) => {
   $ZodLazy.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => lazyProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => lazyProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.getter();
 });
 function lazy(getter) {
@@ -34037,7 +34037,7 @@ function lazy(getter) {
 var ZodPromise = /* @__PURE__ */ $constructor("ZodPromise", (inst, def) => {
   $ZodPromise.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => promiseProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => promiseProcessor(inst, ctx, json3, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function promise(innerType) {
@@ -34049,7 +34049,7 @@ function promise(innerType) {
 var ZodFunction = /* @__PURE__ */ $constructor("ZodFunction", (inst, def) => {
   $ZodFunction.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => functionProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => functionProcessor(inst, ctx, json3, params);
 });
 function _function(params) {
   return new ZodFunction({
@@ -34061,7 +34061,7 @@ function _function(params) {
 var ZodCustom = /* @__PURE__ */ $constructor("ZodCustom", (inst, def) => {
   $ZodCustom.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json2, params) => customProcessor(inst, ctx, json2, params);
+  inst._zod.processJSONSchema = (ctx, json3, params) => customProcessor(inst, ctx, json3, params);
 });
 function check(fn) {
   const ch = new $ZodCheck({
@@ -35151,6 +35151,24 @@ var COMPILERS = ["auto", "static", "metaflow"];
 var COMPILER_NAMES = ["static", "metaflow"];
 var CHANGE_KINDS = ["added", "removed", "type-changed", "default-changed", "help-changed", "reordered"];
 var SEVERITIES = ["breaking", "non-breaking"];
+var JOB_CHANGE_KINDS = [
+  "step-added",
+  "step-removed",
+  "edge-changed",
+  "op-kind-changed",
+  "retry-changed",
+  "timeout-changed",
+  "env-changed",
+  "decorators-changed",
+  "schedule-changed",
+  "sensor-changed",
+  "job-tags-changed",
+  "run-tags-changed",
+  "top-args-changed",
+  "config-value-changed",
+  "generator-changed",
+  "template-changed"
+];
 var STATUSES = ["up-to-date", "drift", "missing-definitions", "orphaned-definitions", "error"];
 var REPORT_LIMITS = {
   /** Characters of a repo path (PATH_MAX on Linux). */
@@ -35185,6 +35203,31 @@ var fieldChangeSchema = external_exports.strictObject({
   definitionsLine: line.nullable()
 });
 var jobChangeSchema = external_exports.strictObject({ committed: name, current: name });
+var jobDiffSchema = external_exports.strictObject({
+  kind: external_exports.enum(JOB_CHANGE_KINDS),
+  severity: external_exports.enum(SEVERITIES),
+  /** The op (`op_train`) or other named thing (a sensor, the schedule) it concerns, if any. */
+  subject: name.nullable(),
+  /** The Metaflow step it concerns, if any. */
+  step: name.nullable(),
+  /** The value before and after, rendered as short text (`RetryPolicy(max_retries=3, delay=120)`, a cron). */
+  committed: text.nullable(),
+  current: text.nullable(),
+  /** The steps feeding it and the steps it feeds (an added or removed step's place in the graph). */
+  upstream: list(name),
+  downstream: list(name),
+  /** Where in the flow the change comes from (the decorator or `self.next`), when known. */
+  declaredIn: path.nullable(),
+  flowLine: line.nullable(),
+  /** 1-based line in the committed definitions file, when the thing exists there. */
+  definitionsLine: line.nullable()
+});
+var uncheckedSchema = external_exports.strictObject({ part: name, step: name.nullable(), reason: text });
+var JOB_GRAPH_STATUSES = ["same", "added", "removed", "changed"];
+var jobGraphSchema = external_exports.strictObject({
+  nodes: list(external_exports.strictObject({ op: name, steps: list(name), kind: name, status: external_exports.enum(JOB_GRAPH_STATUSES) })),
+  edges: list(external_exports.strictObject({ from: name, to: name, how: name, output: name.nullable(), status: external_exports.enum(JOB_GRAPH_STATUSES) }))
+});
 var findingSchema = external_exports.strictObject({
   lint: name,
   message: text,
@@ -35197,7 +35240,9 @@ var dagsterCreateSchema = external_exports.strictObject({
   cwd: path,
   /** `--name`, when the job name is not the default one. */
   name: name.nullable(),
-  args: list(text)
+  args: list(text),
+  /** metaflow's options before `dagster` (`--environment=conda`). */
+  topArgs: list(text)
 });
 var flowResultSchema = external_exports.strictObject({
   flowFile: path,
@@ -35209,6 +35254,12 @@ var flowResultSchema = external_exports.strictObject({
   changes: list(fieldChangeSchema),
   jobChange: jobChangeSchema.nullable(),
   configDiff: external_exports.string().max(REPORT_LIMITS.diff).nullable(),
+  /** Differences in the job beyond the Config class. */
+  jobChanges: list(jobDiffSchema),
+  /** The job after regeneration, changes marked; `null` when the job was not compared. */
+  jobGraph: jobGraphSchema.nullable(),
+  /** Parts of the job that could not be compared, and why. */
+  unchecked: list(uncheckedSchema),
   regenerate: text,
   /** The `dagster create` invocation behind `regenerate`, for `mfdag fix`; `null` when there is none. */
   dagsterCreate: dagsterCreateSchema.nullable(),
@@ -35222,6 +35273,10 @@ var summarySchema = external_exports.strictObject({
   drift: count,
   typeChanges: count,
   breaking: count,
+  /** Differences in the jobs beyond the Config classes. */
+  jobChanges: count,
+  /** Flows with parts that could not be compared (the verdict says so). */
+  unchecked: count,
   missing: count,
   orphaned: count,
   errors: count,
@@ -35233,7 +35288,9 @@ var contractChangeSchema = external_exports.strictObject({
   status: external_exports.enum(["added", "removed", "changed"]),
   changes: list(fieldChangeSchema),
   jobChange: jobChangeSchema.nullable(),
-  configDiff: external_exports.string().max(REPORT_LIMITS.diff).nullable()
+  configDiff: external_exports.string().max(REPORT_LIMITS.diff).nullable(),
+  /** How the committed job differs between base and head (steps, wiring, schedule, ...). */
+  jobChanges: list(jobDiffSchema).optional()
 });
 var pullRequestSchema = external_exports.strictObject({
   owner: external_exports.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "not a GitHub owner name"),
@@ -35262,13 +35319,17 @@ function jsonPath(path24) {
 }
 
 // src/cli-args.ts
-var COMMANDS = ["check", "config", "list", "merge", "fix"];
+var COMMANDS = ["check", "config", "inspect", "list", "merge", "fix"];
 var COMMAND_USAGE = {
   check: `  mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
                [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
                [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
                [--allow-empty] [--untrusted]`,
-  config: `  mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH] [--format text|json]`,
+  config: `  mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
+               [--format text|json|mermaid]
+               the Config class and the job dagster create would write for one flow`,
+  inspect: `  mfdag inspect DEFINITIONS_FILE [--format text|json|mermaid]
+               what a committed definitions file defines: ops, edges, schedule, sensors, options`,
   list: `  mfdag list   [--root DIR] [--format text|json] [--config FILE]`,
   merge: `  mfdag merge  REPORT.json... [--format text|json|markdown]
                combines the JSON reports of \`check --shard k/n\` runs into one verdict`,
@@ -35284,6 +35345,7 @@ var EXIT_CODES_NOTE = "Exit codes: 0 checked and the policy holds, 1 the policy 
 var COMMAND_NOTES = {
   check: [ROOT_NOTE, ALLOW_EMPTY_NOTE, UNTRUSTED_NOTE],
   config: [ROOT_NOTE],
+  inspect: [],
   list: [ROOT_NOTE],
   merge: [],
   fix: [ROOT_NOTE]
@@ -35321,7 +35383,7 @@ var optionsSchema = external_exports.object({
   compiler: choice("compiler", COMPILERS),
   python: external_exports.preprocess(emptyToUndefined, external_exports.string().optional()),
   "fail-on": choice("fail-on", FAIL_ON),
-  format: choice("format", ["text", "json", "markdown"]),
+  format: choice("format", ["text", "json", "markdown", "mermaid"]),
   concurrency: positiveInt("concurrency", 256),
   timeout: positiveInt("timeout", 3600),
   config: external_exports.preprocess(emptyToUndefined, external_exports.string().optional()),
@@ -35334,6 +35396,14 @@ var optionsSchema = external_exports.object({
   help: external_exports.boolean().optional(),
   version: external_exports.boolean().optional()
 });
+var FORMATS = {
+  check: ["text", "json", "markdown"],
+  config: ["text", "json", "mermaid"],
+  inspect: ["text", "json", "mermaid"],
+  list: ["text", "json"],
+  merge: ["text", "json", "markdown"],
+  fix: ["text", "json", "markdown"]
+};
 var isCommand = (word) => COMMANDS.includes(word ?? "");
 function parseCommandLine(argv) {
   let parsed;
@@ -35384,6 +35454,9 @@ ${USAGE}`);
   if (command === "config" && positionals.length !== 1) throw new ConfigurationError(`mfdag config takes exactly one FLOW_FILE.
 
 ${USAGE}`);
+  if (command === "inspect" && positionals.length !== 1) throw new ConfigurationError(`mfdag inspect takes exactly one DEFINITIONS_FILE.
+
+${usageOf("inspect")}`);
   if (command === "merge" && positionals.length === 0) throw new ConfigurationError(`mfdag merge takes the JSON reports to merge.
 
 ${USAGE}`);
@@ -35393,14 +35466,17 @@ ${USAGE}`);
   if (command !== "check" && options.shard) throw new ConfigurationError(`--shard belongs to mfdag check.
 
 ${USAGE}`);
-  if (command !== "config" && command !== "merge" && positionals.length > 0) throw new ConfigurationError(`Unexpected argument '${positionals[0]}'.
+  if (command !== "config" && command !== "inspect" && command !== "merge" && positionals.length > 0) throw new ConfigurationError(`Unexpected argument '${positionals[0]}'.
 
 ${USAGE}`);
   if (command !== "fix" && (options.flow || options.patch)) throw new ConfigurationError(`--flow and --patch belong to mfdag fix.
 
 ${USAGE}`);
-  if (command === "list" && options.format === "markdown") throw new ConfigurationError("--format: 'markdown' is not one of text, json for mfdag list");
-  if (command === "config" && options.format === "markdown") throw new ConfigurationError("--format: 'markdown' is not one of text, json for mfdag config");
+  const formats = FORMATS[command];
+  if (options.format && !formats.includes(options.format)) throw new ConfigurationError(`--format: '${options.format}' is not one of ${formats.join(", ")} for mfdag ${command}`);
+  if (command === "inspect" && (options.root || options.compiler || options.python || options.config)) throw new ConfigurationError(`mfdag inspect reads only the file it is given: it takes no --root, --compiler, --python or --config.
+
+${usageOf("inspect")}`);
   return { command, positionals, options };
 }
 function defaultConcurrency() {
@@ -35457,8 +35533,8 @@ var ENTITIES = {
   $: "&#36;"
 };
 var SPECIAL = /[&<>"|`\\*~[\]$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g;
-function unlink(text2) {
-  return text2.replace(/@(?=[A-Za-z0-9])/g, `@${ZWSP}`).replace(/#(?=\d)/g, `#${ZWSP}`).replace(/:(?=\/\/)/g, `:${ZWSP}`).replace(/(www)(?=\.)/gi, `$1${ZWSP}`);
+function unlink(text3) {
+  return text3.replace(/@(?=[A-Za-z0-9])/g, `@${ZWSP}`).replace(/#(?=\d)/g, `#${ZWSP}`).replace(/:(?=\/\/)/g, `:${ZWSP}`).replace(/(www)(?=\.)/gi, `$1${ZWSP}`);
 }
 function markdownText(value, lineBreak = " \u23CE ") {
   return unlink(plainText(value, "\n")).replace(SPECIAL, (ch) => ENTITIES[ch]).replace(/\n/g, lineBreak);
@@ -35472,15 +35548,15 @@ function inlineCode(value) {
 function tableCell(value) {
   return markdownText(value, " \u23CE ");
 }
-function longestBacktickRun(text2) {
+function longestBacktickRun(text3) {
   let longest = 0;
-  for (const match of text2.matchAll(/`+/g)) longest = Math.max(longest, match[0].length);
+  for (const match of text3.matchAll(/`+/g)) longest = Math.max(longest, match[0].length);
   return longest;
 }
 function fence(value, lang = "") {
-  const text2 = String(value);
-  const ticks = "`".repeat(Math.max(3, longestBacktickRun(text2) + 1));
-  const body = lang === "suggestion" ? text2 : plainText(text2).replace(/<!--/g, `<${ZWSP}!--`);
+  const text3 = String(value);
+  const ticks = "`".repeat(Math.max(3, longestBacktickRun(text3) + 1));
+  const body = lang === "suggestion" ? text3 : plainText(text3).replace(/<!--/g, `<${ZWSP}!--`);
   return `${ticks}${lang}
 ${body.replace(/\n$/, "")}
 ${ticks}`;
@@ -35490,8 +35566,8 @@ function linkUrl(value) {
   if (!/^https?:\/\//i.test(url2)) return "#";
   return url2.replace(/[\u0000-\u0020\u007f-\u009f()<>\\"'`\u2028\u2029]/g, (ch) => encodeURIComponent(ch).replace(/[()'`]/g, (c3) => `%${c3.charCodeAt(0).toString(16).toUpperCase()}`));
 }
-function neutralizeWorkflowCommands(text2) {
-  return text2.replace(/^([\s\u0085]*):(?=:)/gm, `$1:${ZWSP}`).replace(/##\[/g, `##${ZWSP}[`);
+function neutralizeWorkflowCommands(text3) {
+  return text3.replace(/^([\s\u0085]*):(?=:)/gm, `$1:${ZWSP}`).replace(/##\[/g, `##${ZWSP}[`);
 }
 
 // src/render/index.ts
@@ -35503,7 +35579,7 @@ var COLORS = {
   cyan: import_picocolors.default.cyan,
   dim: import_picocolors.default.dim,
   bold: import_picocolors.default.bold,
-  plain: (text2) => text2
+  plain: (text3) => text3
 };
 function createRenderer(options = {}) {
   const env = new import_nunjucks.default.Environment(new import_nunjucks.default.FileSystemLoader(path3.join(packageRoot(), "templates")), {
@@ -35519,16 +35595,16 @@ function createRenderer(options = {}) {
   env.addFilter("fence", (value, lang) => fence(value, lang ?? ""));
   env.addFilter("url", (value) => linkUrl(value));
   env.addFilter("text", (value) => plainText(value));
-  env.addFilter("color", (value, name2) => {
-    const text2 = plainText(value);
-    return options.color ? (COLORS[name2] ?? COLORS.plain)(text2) : text2;
+  env.addFilter("color", (value, name3) => {
+    const text3 = plainText(value);
+    return options.color ? (COLORS[name3] ?? COLORS.plain)(text3) : text3;
   });
   env.addFilter("plural", (count3, singular, plural2) => `${String(count3)} ${count3 === 1 ? singular : plural2 ?? singular + "s"}`);
   env.addFilter("json", (value) => JSON.stringify(value));
   return {
     render(template, context) {
-      const text2 = env.render(template, context).trimEnd() + "\n";
-      return EXACT_TEMPLATES.has(template) ? text2 : neutralizeWorkflowCommands(text2);
+      const text3 = env.render(template, context).trimEnd() + "\n";
+      return EXACT_TEMPLATES.has(template) ? text3 : neutralizeWorkflowCommands(text3);
     }
   };
 }
@@ -35958,9 +36034,9 @@ function createTwoFilesPatch(oldFileName, newFileName, oldStr, newStr, oldHeader
     } }));
   }
 }
-function splitLines(text2) {
-  const hasTrailingNl = text2.endsWith("\n");
-  const result = text2.split("\n").map((line2) => line2 + "\n");
+function splitLines(text3) {
+  const hasTrailingNl = text3.endsWith("\n");
+  const result = text3.split("\n").map((line2) => line2 + "\n");
   if (hasTrailingNl) {
     result.pop();
   } else {
@@ -35997,24 +36073,24 @@ function compareFields(committed, current) {
   const before = new Map((committed?.fields ?? []).map((field) => [field.name, field]));
   const after = new Map((current?.fields ?? []).map((field) => [field.name, field]));
   const changes = [];
-  for (const [name2, now] of after) {
-    const then = before.get(name2);
+  for (const [name3, now] of after) {
+    const then = before.get(name3);
     if (!then) {
-      changes.push(change("added", name2, null, now));
+      changes.push(change("added", name3, null, now));
       continue;
     }
-    if (then.type !== now.type) changes.push(change("type-changed", name2, then, now));
-    else if (then.default !== now.default) changes.push(change("default-changed", name2, then, now));
-    if (then.help !== now.help) changes.push(change("help-changed", name2, then, now));
+    if (then.type !== now.type) changes.push(change("type-changed", name3, then, now));
+    else if (then.default !== now.default) changes.push(change("default-changed", name3, then, now));
+    if (then.help !== now.help) changes.push(change("help-changed", name3, then, now));
   }
-  for (const [name2, then] of before) {
-    if (!after.has(name2)) changes.push(change("removed", name2, then, null));
+  for (const [name3, then] of before) {
+    if (!after.has(name3)) changes.push(change("removed", name3, then, null));
   }
-  const kept = [...after.keys()].filter((name2) => before.has(name2));
-  const keptBefore = [...before.keys()].filter((name2) => after.has(name2));
+  const kept = [...after.keys()].filter((name3) => before.has(name3));
+  const keptBefore = [...before.keys()].filter((name3) => after.has(name3));
   if (changes.length === 0 && kept.join("\0") !== keptBefore.join("\0")) {
-    for (const [i2, name2] of kept.entries()) {
-      if (keptBefore[i2] !== name2) changes.push(change("reordered", name2, before.get(name2), after.get(name2)));
+    for (const [i2, name3] of kept.entries()) {
+      if (keptBefore[i2] !== name3) changes.push(change("reordered", name3, before.get(name3), after.get(name3)));
     }
   }
   return changes;
@@ -36045,15 +36121,1522 @@ function wholeBlockPatch(path24, committed, current, labels) {
   });
 }
 
+// src/core/create-args.ts
+function optionOf(word) {
+  const eq = word.indexOf("=");
+  return word.startsWith("--") && eq !== -1 ? word.slice(0, eq) : word;
+}
+function optionsIn(args) {
+  return new Set(args.filter((word) => word.startsWith("--")).map(optionOf));
+}
+function inferredCreateArgs(committed, configured) {
+  const given = optionsIn(configured);
+  const args = [];
+  if (!given.has("--tag") && committed.run_tags.length === 1) {
+    for (const tag of committed.run_tags[0]) args.push("--tag", tag);
+  }
+  if (!given.has("--workflow-timeout") && committed.workflow_timeout) args.push("--workflow-timeout", String(committed.workflow_timeout));
+  if (!given.has("--namespace") && committed.top_options?.namespace) args.push("--namespace", committed.top_options.namespace);
+  return args;
+}
+function dagsterWithOf(committed, predicted) {
+  const then = committed.step_with_decorators;
+  const now = predicted.step_with_decorators;
+  if (!then || !now) return null;
+  const steps = Object.keys(now);
+  if (steps.length === 0) return null;
+  let prefix = null;
+  for (const step of steps) {
+    const a2 = then[step];
+    const b = now[step];
+    if (!a2 || a2.length <= b.length) return null;
+    const head = a2.slice(0, a2.length - b.length);
+    if (!b.every((entry, i2) => a2[head.length + i2] === entry)) return null;
+    if (prefix === null) prefix = head;
+    else if (prefix.length !== head.length || prefix.some((entry, i2) => entry !== head[i2])) return null;
+  }
+  return prefix;
+}
+function withArgs(decorators) {
+  return decorators.flatMap((decorator) => ["--with", decorator]);
+}
+function givesWith(configured) {
+  return optionsIn(configured).has("--with");
+}
+
+// src/core/job-reader.ts
+import { createHash } from "node:crypto";
+var MAX_ITEMS = 1e4;
+var MAX_DEPTH = 100;
+var MAX_STATEMENT_TOKENS = 2e5;
+var MAX_PROBLEMS = 50;
+var JOB_TAG_TIMEOUT = "dagster/max_runtime";
+var OP_TAG_TIMEOUT = "dagster/op_execution_timeout";
+var MACHINE_TOP_ARGS = ["--metadata=", "--environment=", "--datastore=", "--datastore-root=", "--event-logger=", "--monitor="];
+var PY_KEYWORDS = new Set(
+  "False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield".split(" ")
+);
+var WORD_CHAR = /[\p{L}\p{N}\p{Mn}\p{Mc}\p{Pc}]/u;
+function isWordCode(code, ch) {
+  if (code < 128) return code >= 48 && code <= 57 || code >= 65 && code <= 90 || code >= 97 && code <= 122 || code === 95;
+  return WORD_CHAR.test(ch);
+}
+function isWordAt(s, i2) {
+  if (i2 < 0 || i2 >= s.length) return false;
+  const code = s.charCodeAt(i2);
+  return isWordCode(code, code < 128 ? "" : String.fromCodePoint(s.codePointAt(i2)));
+}
+function isSpace(ch) {
+  return ch !== void 0 && (ch === " " || ch === "	" || ch === "\n" || ch === "\r" || ch === "\f" || ch === "\v" || /\s/u.test(ch));
+}
+function isIdentifier(name3) {
+  return /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*$/u.test(name3);
+}
+function isUpperConstantName(name3) {
+  return /^[A-Z][A-Z0-9_]*$/.test(name3);
+}
+var rstrip = (s) => s.replace(/\s+$/u, "");
+function isPrintable(ch) {
+  return ch === " " || !/[\p{C}\p{Z}]/u.test(ch);
+}
+function pyRepr(s) {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of s) {
+    if (ch === quote || ch === "\\") out += "\\" + ch;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "	") out += "\\t";
+    else if (isPrintable(ch)) out += ch;
+    else {
+      const code = ch.codePointAt(0);
+      out += code < 256 ? "\\x" + code.toString(16).padStart(2, "0") : code < 65536 ? "\\u" + code.toString(16).padStart(4, "0") : "\\U" + code.toString(16).padStart(8, "0");
+    }
+  }
+  return out + quote;
+}
+function pyFloatRepr(n2) {
+  if (Number.isNaN(n2)) return "nan";
+  if (!Number.isFinite(n2)) return n2 > 0 ? "inf" : "-inf";
+  if (Number.isInteger(n2) && Math.abs(n2) < 1e16) return n2.toFixed(1);
+  const text3 = String(n2);
+  if (/e/.test(text3)) return text3.replace(/e([+-])(\d)$/, "e$10$2");
+  if (Math.abs(n2) >= 1e16) return n2.toExponential().replace(/e([+-])(\d)$/, "e$10$2");
+  return text3;
+}
+function pyJsonDumps(value) {
+  if (value === null || value === void 0) return "null";
+  if (typeof value === "string") return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (ch) => "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0"));
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) return "[" + value.map(pyJsonDumps).join(", ") + "]";
+  return "{" + Object.entries(value).map(([k, v]) => pyJsonDumps(k) + ": " + pyJsonDumps(v)).join(", ") + "}";
+}
+var TWO_CHAR_OPS = /* @__PURE__ */ new Set(["->", "**", "//", "==", "!=", "<=", ">=", ":=", "<<", ">>", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@="]);
+var OPENERS = "([{";
+var CLOSERS = ")]}";
+function decodeStringBody(body, raw) {
+  if (raw) return body;
+  let out = "";
+  for (let i2 = 0; i2 < body.length; i2++) {
+    const ch = body[i2];
+    if (ch !== "\\") {
+      out += ch;
+      continue;
+    }
+    const next = body[++i2];
+    if (next === void 0) return null;
+    const simple = { "\\": "\\", "'": "'", '"': '"', n: "\n", t: "	", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", "\n": "" };
+    if (next in simple) {
+      out += simple[next];
+    } else if (next >= "0" && next <= "7") {
+      let digits = next;
+      while (digits.length < 3 && body[i2 + 1] !== void 0 && body[i2 + 1] >= "0" && body[i2 + 1] <= "7") digits += body[++i2];
+      out += String.fromCodePoint(parseInt(digits, 8));
+    } else if (next === "x" || next === "u" || next === "U") {
+      const width = next === "x" ? 2 : next === "u" ? 4 : 8;
+      const hex3 = body.slice(i2 + 1, i2 + 1 + width);
+      if (!/^[0-9a-fA-F]+$/.test(hex3) || hex3.length !== width) return null;
+      const code = parseInt(hex3, 16);
+      if (code > 1114111) return null;
+      out += String.fromCodePoint(code);
+      i2 += width;
+    } else if (next === "N") {
+      return null;
+    } else {
+      out += "\\" + next;
+    }
+  }
+  return out;
+}
+function logicalLines(text3, problems, wanted, deliver) {
+  const n2 = text3.length;
+  let i2 = 0;
+  let line2 = 1;
+  let lineStart = 0;
+  let depth = 0;
+  let current = null;
+  let keep = true;
+  let atLineStart = true;
+  const indents = [0];
+  let lastText = "";
+  const finish = () => {
+    if (current) {
+      const line3 = current;
+      while (indents.length > 1 && indents[indents.length - 1] > line3.indent) indents.pop();
+      const top = indents[indents.length - 1];
+      if (line3.indent > top) {
+        if (!afterColon) line3.broken = true;
+        indents.push(line3.indent);
+      } else if (afterColon || line3.indent !== top) line3.broken = true;
+      afterColon = lastText === ":";
+      deliver(line3);
+    }
+    current = null;
+    depth = 0;
+  };
+  let afterColon = false;
+  const push = (token, indent2) => {
+    if (!current) {
+      keep = wanted(token, indent2);
+      current = { line: token.line, indent: indent2, tokens: [], truncated: false, kept: keep, broken: false };
+    }
+    lastText = token.type === "op" ? token.text : "";
+    if (!keep) return;
+    if (current.tokens.length >= MAX_STATEMENT_TOKENS) {
+      if (!current.truncated) problems.add(`line ${current.line}: a statement of more than ${MAX_STATEMENT_TOKENS} tokens was not read`);
+      current.truncated = true;
+      return;
+    }
+    current.tokens.push(token);
+  };
+  const startsStatement = (at) => {
+    const ch = text3[at];
+    return ch !== void 0 && ch !== " " && ch !== "	" && ch !== "\n" && ch !== "\r" && ch !== "#" && !CLOSERS.includes(ch);
+  };
+  let indent = 0;
+  while (i2 < n2) {
+    if (atLineStart) {
+      let j = i2;
+      let width = 0;
+      while (j < n2 && (text3[j] === " " || text3[j] === "	" || text3[j] === "\f")) {
+        width = text3[j] === "	" ? width + 8 - width % 8 : width + 1;
+        j++;
+      }
+      if (current !== null && depth > 0 && width === 0 && startsStatement(j)) {
+        problems.add(`line ${current.line}: a bracket is never closed`);
+        current.broken = true;
+        finish();
+      }
+      if (current === null) indent = width;
+      i2 = j;
+      atLineStart = false;
+      continue;
+    }
+    const ch = text3[i2];
+    const col = i2 - lineStart;
+    if (ch === "\n") {
+      line2++;
+      lineStart = i2 + 1;
+      i2++;
+      atLineStart = true;
+      if (depth === 0) finish();
+      continue;
+    }
+    if (ch === " " || ch === "	" || ch === "\r" || ch === "\f" || ch === "\v") {
+      i2++;
+      continue;
+    }
+    if (ch === "#") {
+      while (i2 < n2 && text3[i2] !== "\n") i2++;
+      continue;
+    }
+    if (ch === "\\" && (text3[i2 + 1] === "\n" || text3[i2 + 1] === "\r" && text3[i2 + 2] === "\n")) {
+      i2 += text3[i2 + 1] === "\n" ? 2 : 3;
+      line2++;
+      lineStart = i2;
+      continue;
+    }
+    let prefixEnd = i2;
+    while (prefixEnd < n2 && prefixEnd - i2 < 2 && /[rRbBuUfF]/.test(text3[prefixEnd])) prefixEnd++;
+    if (text3[prefixEnd] === "'" || text3[prefixEnd] === '"') {
+      const prefix = text3.slice(i2, prefixEnd).toLowerCase();
+      if (/^(r|u|b|f|br|rb|fr|rf)?$/.test(prefix)) {
+        const quote = text3[prefixEnd];
+        const triple = text3.startsWith(quote.repeat(3), prefixEnd);
+        const bodyStart = prefixEnd + (triple ? 3 : 1);
+        const startLine = line2;
+        let j = bodyStart;
+        let closed = false;
+        while (j < n2) {
+          const c3 = text3[j];
+          if (c3 === "\\") {
+            if (text3[j + 1] === "\n") {
+              line2++;
+              lineStart = j + 2;
+            }
+            j += 2;
+            continue;
+          }
+          if (c3 === "\n") {
+            if (!triple) break;
+            line2++;
+            lineStart = j + 1;
+            if (startsStatement(j + 1) && !text3.startsWith(quote.repeat(3), j + 1)) break;
+            j++;
+            continue;
+          }
+          if (c3 === quote && (!triple || text3.startsWith(quote.repeat(3), j))) {
+            closed = true;
+            break;
+          }
+          j++;
+        }
+        const bodyEnd = Math.min(j, n2);
+        const end = closed ? bodyEnd + (triple ? 3 : 1) : bodyEnd;
+        if (!closed) problems.add(`line ${startLine}: a string is never closed`);
+        const body = text3.slice(bodyStart, bodyEnd);
+        const value = prefix.includes("b") || prefix.includes("f") || !closed ? null : decodeStringBody(body, prefix.includes("r"));
+        push({ type: "string", text: text3.slice(i2, end), line: startLine, col, value }, indent);
+        if (!closed) current.broken = true;
+        i2 = end;
+        continue;
+      }
+    }
+    if (isWordAt(text3, i2) || ch === "." && /[0-9]/.test(text3[i2 + 1] ?? "")) {
+      let j = i2;
+      const digitStart = /[0-9.]/.test(ch);
+      while (j < n2 && isWordAt(text3, j)) j += text3.codePointAt(j) > 65535 ? 2 : 1;
+      if (digitStart) {
+        if (text3[j] === "." && /^[0-9_]*$/.test(text3.slice(i2, j))) {
+          j++;
+          while (j < n2 && isWordAt(text3, j)) j++;
+        }
+        if (/[eE]$/.test(text3.slice(i2, j)) && (text3[j] === "+" || text3[j] === "-") && /^[0-9_.]+[eE]$/.test(text3.slice(i2, j))) {
+          j++;
+          while (j < n2 && isWordAt(text3, j)) j++;
+        }
+      }
+      const word = text3.slice(i2, j);
+      const isNumber = digitStart && /^(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:[0-9][0-9_]*)?\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?[jJ]?)$/.test(word);
+      push({ type: isNumber ? "number" : "name", text: word, line: line2, col }, indent);
+      i2 = j;
+      continue;
+    }
+    const two = text3.slice(i2, i2 + 2);
+    const opText = text3.startsWith("...", i2) ? "..." : TWO_CHAR_OPS.has(two) ? two : ch;
+    if (OPENERS.includes(ch)) depth++;
+    else if (CLOSERS.includes(ch) && depth > 0) depth--;
+    push({ type: "op", text: opText, line: line2, col }, indent);
+    i2 += opText.length;
+  }
+  if (current !== null && depth > 0) {
+    problems.add(`line ${current.line}: a bracket is never closed (file truncated?)`);
+    current.broken = true;
+  }
+  finish();
+}
+var BINARY_OPS = /* @__PURE__ */ new Set(["+", "-", "*", "/", "//", "%", "**", "@", "|", "&", "^", "<<", ">>", "==", "!=", "<", ">", "<=", ">=", "in", "is", "and", "or"]);
+var ExprReader = class {
+  constructor(tokens, start, end) {
+    this.tokens = tokens;
+    this.end = end;
+    this.pos = start;
+  }
+  tokens;
+  end;
+  pos;
+  nodes = 0;
+  peek(offset = 0) {
+    return this.pos + offset < this.end ? this.tokens[this.pos + offset] : void 0;
+  }
+  isOp(text3, offset = 0) {
+    const t = this.peek(offset);
+    return t !== void 0 && t.type === "op" && t.text === text3;
+  }
+  atEnd() {
+    return this.pos >= this.end;
+  }
+  /** Skips to just past the bracket that closes the one opened before `pos` (or to the end). */
+  skipBracket() {
+    let depth = 1;
+    while (this.pos < this.end && depth > 0) {
+      const t = this.tokens[this.pos++];
+      if (t.type === "op" && OPENERS.includes(t.text)) depth++;
+      else if (t.type === "op" && CLOSERS.includes(t.text)) depth--;
+    }
+  }
+  expr(depth) {
+    if (++this.nodes > MAX_STATEMENT_TOKENS || depth > MAX_DEPTH) return null;
+    if (this.peek()?.type === "name" && this.peek().text === "yield") {
+      this.pos++;
+      if (this.peek()?.text === "from") return null;
+      const value = this.atEnd() || this.isOp(")") || this.isOp(",") ? null : this.expr(depth + 1);
+      return { k: "yield", value };
+    }
+    if (this.isOp("*") || this.isOp("**")) {
+      const op = this.peek().text;
+      this.pos++;
+      const value = this.expr(depth + 1);
+      return value ? { k: "star", op, value } : null;
+    }
+    let left = this.unary(depth);
+    if (!left) return null;
+    for (; ; ) {
+      const t = this.peek();
+      if (!t || !BINARY_OPS.has(t.text) || t.type === "name" && !["in", "is", "and", "or"].includes(t.text)) break;
+      this.pos++;
+      const right = this.unary(depth + 1);
+      if (!right) return null;
+      left = { k: "bin", op: t.text, left, right };
+    }
+    return left;
+  }
+  unary(depth) {
+    const t = this.peek();
+    if (t && (t.type === "op" && (t.text === "-" || t.text === "+" || t.text === "~") || t.type === "name" && t.text === "not")) {
+      this.pos++;
+      const operand = this.unary(depth + 1);
+      return operand ? { k: "unary", op: t.text, operand } : null;
+    }
+    return this.postfix(depth);
+  }
+  postfix(depth) {
+    let node2 = this.atom(depth);
+    while (node2) {
+      if (this.isOp(".") && this.peek(1)?.type === "name") {
+        node2 = { k: "attr", obj: node2, attr: this.peek(1).text };
+        this.pos += 2;
+      } else if (this.isOp("(")) {
+        this.pos++;
+        node2 = this.callArgs(node2, depth + 1);
+      } else if (this.isOp("[")) {
+        this.pos++;
+        const items = this.sequence("]", depth + 1);
+        if (!items) return null;
+        node2 = { k: "sub", obj: node2, index: items.elts.length === 1 && !items.trailingComma ? items.elts[0] : { k: "tuple", elts: items.elts } };
+      } else break;
+    }
+    return node2;
+  }
+  callArgs(func, depth) {
+    if (depth > MAX_DEPTH) {
+      this.skipBracket();
+      return null;
+    }
+    const args = [];
+    const kws = [];
+    while (!this.atEnd() && !this.isOp(")")) {
+      if (this.peek()?.type === "name" && this.isOp("=", 1)) {
+        const arg = this.peek().text;
+        this.pos += 2;
+        const value = this.expr(depth + 1);
+        if (!value) return this.fail();
+        kws.push({ arg, value });
+      } else if (this.isOp("**")) {
+        this.pos++;
+        const value = this.expr(depth + 1);
+        if (!value) return this.fail();
+        kws.push({ arg: null, value });
+      } else {
+        const value = this.expr(depth + 1);
+        if (!value) return this.fail();
+        args.push(value);
+      }
+      if (args.length + kws.length > MAX_ITEMS) return this.fail();
+      if (this.isOp(",")) this.pos++;
+      else if (!this.isOp(")")) return this.fail();
+    }
+    if (!this.isOp(")")) return null;
+    this.pos++;
+    return { k: "call", func, args, kws };
+  }
+  /** Gives up on the bracket being read: skips to its end so the reader stays linear. */
+  fail() {
+    this.skipBracket();
+    return null;
+  }
+  sequence(close, depth) {
+    if (depth > MAX_DEPTH) {
+      this.skipBracket();
+      return null;
+    }
+    const elts = [];
+    let trailingComma = false;
+    while (!this.atEnd() && !this.isOp(close)) {
+      const value = this.expr(depth + 1);
+      if (!value || elts.length >= MAX_ITEMS) return this.fail();
+      elts.push(value);
+      trailingComma = false;
+      if (this.isOp(",")) {
+        this.pos++;
+        trailingComma = true;
+      } else if (!this.isOp(close)) return this.fail();
+    }
+    if (!this.isOp(close)) return null;
+    this.pos++;
+    return { elts, trailingComma };
+  }
+  atom(depth) {
+    const t = this.peek();
+    if (!t) return null;
+    if (t.type === "name") {
+      this.pos++;
+      if (t.text === "None" || t.text === "True" || t.text === "False") return { k: "const", text: t.text };
+      if (t.text === "lambda" || PY_KEYWORDS.has(t.text)) return null;
+      return { k: "name", id: t.text };
+    }
+    if (t.type === "number") {
+      this.pos++;
+      return numberExpr(t.text);
+    }
+    if (t.type === "string") {
+      let value = t.value ?? null;
+      let raw = t.text;
+      this.pos++;
+      while (this.peek()?.type === "string") {
+        const next = this.peek();
+        value = value !== null && next.value !== null && next.value !== void 0 ? value + next.value : null;
+        raw += " " + next.text;
+        this.pos++;
+      }
+      return { k: "str", value, raw };
+    }
+    if (t.text === "...") {
+      this.pos++;
+      return { k: "const", text: "..." };
+    }
+    if (t.text === "(") {
+      this.pos++;
+      const items = this.sequence(")", depth + 1);
+      if (!items) return null;
+      return items.elts.length === 1 && !items.trailingComma ? items.elts[0] : { k: "tuple", elts: items.elts };
+    }
+    if (t.text === "[") {
+      this.pos++;
+      const items = this.sequence("]", depth + 1);
+      return items ? { k: "list", elts: items.elts } : null;
+    }
+    if (t.text === "{") {
+      this.pos++;
+      return this.braces(depth + 1);
+    }
+    return null;
+  }
+  braces(depth) {
+    if (depth > MAX_DEPTH) {
+      this.skipBracket();
+      return null;
+    }
+    const keys = [];
+    const values = [];
+    const elts = [];
+    while (!this.atEnd() && !this.isOp("}")) {
+      if (keys.length + elts.length >= MAX_ITEMS) return this.fail();
+      if (this.isOp("**")) {
+        this.pos++;
+        const value = this.expr(depth + 1);
+        if (!value) return this.fail();
+        keys.push(null);
+        values.push(value);
+      } else {
+        const key = this.expr(depth + 1);
+        if (!key) return this.fail();
+        if (this.isOp(":")) {
+          this.pos++;
+          const value = this.expr(depth + 1);
+          if (!value) return this.fail();
+          keys.push(key);
+          values.push(value);
+        } else elts.push(key);
+      }
+      if (this.isOp(",")) this.pos++;
+      else if (!this.isOp("}")) return this.fail();
+    }
+    if (!this.isOp("}")) return null;
+    this.pos++;
+    if (elts.length > 0 && keys.length > 0) return null;
+    return elts.length > 0 ? { k: "set", elts } : { k: "dict", keys, values };
+  }
+};
+function numberExpr(text3) {
+  const clean = text3.replace(/_/g, "");
+  if (/[jJ]$/.test(clean)) return { k: "num", text: text3, value: null, float: false };
+  if (/^0[xX]/.test(clean)) return { k: "num", text: text3, value: parseInt(clean.slice(2), 16), float: false };
+  if (/^0[oO]/.test(clean)) return { k: "num", text: text3, value: parseInt(clean.slice(2), 8), float: false };
+  if (/^0[bB]/.test(clean)) return { k: "num", text: text3, value: parseInt(clean.slice(2), 2), float: false };
+  const float = /[.eE]/.test(clean);
+  const value = Number(clean);
+  return { k: "num", text: text3, value: Number.isNaN(value) ? null : value, float };
+}
+function readExpr(tokens, start, end) {
+  const reader = new ExprReader(tokens, start, end);
+  const expr = reader.expr(0);
+  return { expr, next: reader.pos };
+}
+function unparse(e, depth = 0) {
+  if (!e || depth > MAX_DEPTH) return null;
+  const u2 = (x) => unparse(x, depth + 1);
+  const all = (xs) => {
+    const parts = xs.map(u2);
+    return parts.every((p) => p !== null) ? parts : null;
+  };
+  switch (e.k) {
+    case "name":
+      return e.id;
+    case "num":
+      if (e.value === null) return e.text;
+      return e.float ? pyFloatRepr(e.value) : String(e.value);
+    case "str":
+      return e.value === null ? e.raw : pyRepr(e.value);
+    case "const":
+      return e.text === "..." ? "..." : e.text;
+    case "attr": {
+      const obj = u2(e.obj);
+      return obj === null ? null : `${obj}.${e.attr}`;
+    }
+    case "call": {
+      const func = u2(e.func);
+      const args = all(e.args);
+      const kws = e.kws.map((k) => {
+        const v = u2(k.value);
+        return v === null ? null : k.arg === null ? `**${v}` : `${k.arg}=${v}`;
+      });
+      if (func === null || args === null || kws.some((k) => k === null)) return null;
+      return `${func}(${[...args, ...kws].join(", ")})`;
+    }
+    case "sub": {
+      const obj = u2(e.obj);
+      const index = e.index.k === "tuple" ? all(e.index.elts)?.join(", ") ?? null : u2(e.index);
+      return obj === null || index === null ? null : `${obj}[${index}]`;
+    }
+    case "list": {
+      const elts = all(e.elts);
+      return elts && `[${elts.join(", ")}]`;
+    }
+    case "tuple": {
+      const elts = all(e.elts);
+      return elts && (elts.length === 1 ? `(${elts[0]},)` : `(${elts.join(", ")})`);
+    }
+    case "set": {
+      const elts = all(e.elts);
+      return elts && `{${elts.join(", ")}}`;
+    }
+    case "dict": {
+      const parts = e.keys.map((k, i2) => {
+        const v = u2(e.values[i2]);
+        if (v === null) return null;
+        if (k === null) return `**${v}`;
+        const key = u2(k);
+        return key === null ? null : `${key}: ${v}`;
+      });
+      return parts.some((p) => p === null) ? null : `{${parts.join(", ")}}`;
+    }
+    case "unary": {
+      const operand = u2(e.operand);
+      return operand === null ? null : e.op === "not" ? `not ${operand}` : `${e.op}${operand}`;
+    }
+    case "bin": {
+      const left = u2(e.left);
+      const right = u2(e.right);
+      return left === null || right === null ? null : `${left} ${e.op} ${right}`;
+    }
+    case "star": {
+      const value = u2(e.value);
+      return value === null ? null : `${e.op}${value}`;
+    }
+    case "yield": {
+      const value = e.value ? u2(e.value) : "";
+      return value === null ? null : value ? `(yield ${value})` : "(yield)";
+    }
+    case "raw":
+      return e.text;
+  }
+}
+var NOT_LITERAL = /* @__PURE__ */ Symbol("not a literal");
+function literal2(e, depth = 0) {
+  if (!e || depth > MAX_DEPTH) return NOT_LITERAL;
+  switch (e.k) {
+    case "str":
+      return e.value === null ? NOT_LITERAL : e.value;
+    case "num":
+      return e.value === null ? NOT_LITERAL : e.value;
+    case "const":
+      return e.text === "None" ? null : e.text === "True" ? true : e.text === "False" ? false : NOT_LITERAL;
+    case "unary": {
+      if (e.op !== "-" && e.op !== "+") return NOT_LITERAL;
+      if (e.operand.k !== "num" || e.operand.value === null) return NOT_LITERAL;
+      return e.op === "-" ? -e.operand.value : e.operand.value;
+    }
+    case "list":
+    case "tuple": {
+      const out = [];
+      for (const x of e.elts) {
+        const v = literal2(x, depth + 1);
+        if (v === NOT_LITERAL) return NOT_LITERAL;
+        out.push(v);
+      }
+      return out;
+    }
+    case "dict": {
+      const out = {};
+      for (let i2 = 0; i2 < e.keys.length; i2++) {
+        const k = e.keys[i2];
+        if (!k) return NOT_LITERAL;
+        const key = literal2(k, depth + 1);
+        const value = literal2(e.values[i2], depth + 1);
+        if (key === NOT_LITERAL || value === NOT_LITERAL || typeof key === "object" && key !== null) return NOT_LITERAL;
+        out[key === null ? "null" : typeof key === "number" && k.k === "num" && k.float ? pyFloatRepr(key) : String(key)] = value;
+      }
+      return out;
+    }
+    default:
+      return NOT_LITERAL;
+  }
+}
+var lit = (e) => {
+  const v = literal2(e);
+  return v === NOT_LITERAL ? null : v;
+};
+function funcName(e) {
+  const f = e && e.k === "call" ? e.func : e;
+  if (!f) return null;
+  if (f.k === "name") return f.id;
+  if (f.k === "attr") return f.attr;
+  return null;
+}
+function keyword(call, name3) {
+  if (!call || call.k !== "call") return null;
+  for (const k of call.kws) if (k.arg === name3) return k.value;
+  return null;
+}
+var Problems = class {
+  list = [];
+  add(problem) {
+    if (this.list.length < MAX_PROBLEMS) this.list.push(problem);
+    else if (this.list.length === MAX_PROBLEMS) this.list.push("more problems were not listed");
+  }
+};
+function startsWithOp(line2) {
+  return line2.startsWith("@op") && !isWordAt(line2, 3);
+}
+function configClassName(line2) {
+  if (!line2.startsWith("class ")) return null;
+  let j = 6;
+  while (isWordAt(line2, j)) j++;
+  if (j === 6 || !line2.startsWith("(Config):", j)) return null;
+  return line2.slice(j + 9).trim() === "" && !/[^\s]/u.test(line2.slice(j + 9)) ? line2.slice(6, j) : null;
+}
+function isSensorStart(line2) {
+  let j = 0;
+  while (isSpace(line2[j])) j++;
+  return line2.startsWith("@sensor(", j);
+}
+function isDefsStart(line2) {
+  if (!line2.startsWith("defs")) return false;
+  let j = 4;
+  while (isSpace(line2[j])) j++;
+  if (line2[j] !== "=") return false;
+  j++;
+  while (isSpace(line2[j])) j++;
+  return line2.startsWith("Definitions(", j);
+}
+function splitRegions(lines) {
+  let docEnd = 0;
+  if (lines.length > 0 && lines[0].startsWith('"""')) {
+    for (let i2 = 1; i2 < lines.length; i2++) {
+      if (rstrip(lines[i2]).endsWith('"""')) {
+        docEnd = i2 + 1;
+        break;
+      }
+    }
+  }
+  let firstOp = lines.findIndex(startsWithOp);
+  if (firstOp === -1) firstOp = lines.length;
+  let config2 = null;
+  let configName = null;
+  for (let i2 = docEnd; i2 < firstOp; i2++) {
+    const name3 = configClassName(lines[i2]);
+    if (name3 !== null) {
+      config2 = [i2, firstOp];
+      configName = name3;
+      break;
+    }
+  }
+  const preambleEnd = config2 ? config2[0] : firstOp;
+  let sensors = null;
+  const s0 = lines.findIndex(isSensorStart);
+  if (s0 !== -1) {
+    let s1 = lines.length;
+    for (let i2 = s0; i2 < lines.length; i2++) {
+      if (isDefsStart(lines[i2])) {
+        s1 = i2;
+        break;
+      }
+    }
+    sensors = [s0, s1];
+  }
+  return { docEnd, preambleEnd, config: config2, configName, sensors };
+}
+function headerField(line2) {
+  for (const key of ["Flow", "Job", "Source"]) {
+    if (!line2.startsWith(key)) continue;
+    let j = key.length;
+    while (isSpace(line2[j])) j++;
+    if (line2[j] !== ":") return null;
+    j++;
+    while (isSpace(line2[j])) j++;
+    return { key, sep: line2.slice(key.length, j), value: line2.slice(j) };
+  }
+  return null;
+}
+function regenerateLine(line2) {
+  let j = 0;
+  while (isSpace(line2[j])) j++;
+  if (j === 0 || !line2.startsWith("python ", j)) return null;
+  const fileStart = j + 7;
+  let k = fileStart;
+  while (k < line2.length && !isSpace(line2[k])) k++;
+  if (k === fileStart || !line2.startsWith(" dagster create ", k)) return null;
+  return { lead: line2.slice(0, fileStart), flowFile: line2.slice(fileStart, k), output: line2.slice(k + 16) };
+}
+function readHeader(lines, docEnd) {
+  const header = { flow: null, job: null, regenerate: null };
+  for (const line2 of lines.slice(0, docEnd)) {
+    const field = headerField(line2);
+    if (field) header[field.key.toLowerCase()] = field.value.trim();
+    const regenerate = regenerateLine(line2);
+    if (regenerate) header.regenerate = { flow_file: regenerate.flowFile, output: regenerate.output.trim() };
+  }
+  delete header.source;
+  return header;
+}
+function constantLine(line2) {
+  if (!/^[A-Z]/.test(line2)) return null;
+  let j = 1;
+  while (/[A-Z0-9_]/.test(line2[j] ?? "")) j++;
+  const name3 = line2.slice(0, j);
+  let k = j;
+  while (isSpace(line2[k])) k++;
+  if (line2[k] === ":") {
+    const eq = line2.indexOf("=", k + 1);
+    if (eq !== -1) {
+      let afterColon = k + 1;
+      while (afterColon < eq && isSpace(line2[afterColon])) afterColon++;
+      let annEnd = eq;
+      while (annEnd > afterColon && isSpace(line2[annEnd - 1])) annEnd--;
+      if (annEnd > afterColon) return { name: name3, annotation: line2.slice(j, annEnd) };
+      if (eq > k + 1) return { name: name3, annotation: line2.slice(j, eq) };
+    }
+    return null;
+  }
+  return line2[k] === "=" ? { name: name3, annotation: "" } : null;
+}
+function templateFingerprint(lines, docEnd, preambleEnd) {
+  const doc = [];
+  for (const line2 of lines.slice(0, docEnd)) {
+    const field = headerField(line2);
+    let out = field ? `${field.key}${field.sep}<V>` : line2;
+    const regenerate = regenerateLine(out);
+    if (regenerate) out = `${regenerate.lead}<FLOW> dagster create <OUT>`;
+    doc.push(out);
+  }
+  const body = [];
+  const constants7 = [];
+  for (const raw of lines.slice(docEnd, preambleEnd)) {
+    let line2 = raw;
+    const constant = constantLine(line2);
+    if (constant) {
+      constants7.push(constant.name);
+      line2 = `${constant.name}${constant.annotation} = <V>`;
+    }
+    body.push(rstrip(line2));
+  }
+  while (body.length > 0 && body[body.length - 1] === "") body.pop();
+  const helpers = [];
+  for (const line2 of body) {
+    if (!line2.startsWith("def ")) continue;
+    let j = 4;
+    while (isWordAt(line2, j)) j++;
+    if (j > 4) helpers.push(line2.slice(4, j));
+  }
+  const text3 = [...doc, ...body].join("\n") + "\n";
+  return { templateSha: createHash("sha256").update(text3, "utf8").digest("hex").slice(0, 16), constants: constants7, helpers };
+}
+function readConfig(lines, span, name3) {
+  if (!span || name3 === null) return null;
+  const fields = [];
+  const stray = [];
+  for (const line2 of lines.slice(span[0] + 1, span[1])) {
+    if (line2.trim() === "" && !/[^\s]/u.test(line2)) continue;
+    const field = configFieldLine(line2);
+    if (field) fields.push(field);
+    else stray.push(line2);
+  }
+  return { name: name3, fields, stray_lines: stray };
+}
+function configFieldLine(line2) {
+  if (!line2.startsWith("    ") || line2[4] === void 0 || line2[4] === ":" || isSpace(line2[4])) return null;
+  const colon = line2.indexOf(":", 5);
+  if (colon === -1 || line2[colon + 1] !== " ") return null;
+  let j = colon + 2;
+  while (isWordAt(line2, j)) j++;
+  if (j === colon + 2 || !line2.startsWith(" = ", j)) return null;
+  const rest = line2.slice(j + 3);
+  const hash2 = rest.indexOf("  # ");
+  return { name: line2.slice(4, colon), type: line2.slice(colon + 2, j), default: hash2 === -1 ? rest : rest.slice(0, hash2), help: hash2 === -1 ? null : rest.slice(hash2 + 4) };
+}
+function quotedAt(s, at, escapes) {
+  const quote = s[at];
+  if (quote !== "'" && quote !== '"') return -1;
+  for (let j = at + 1; j < s.length; j++) {
+    if (escapes && s[j] === "\\") {
+      j++;
+      continue;
+    }
+    if (s[j] === quote) return j + 1;
+  }
+  return -1;
+}
+function evalQuoted(text3) {
+  const trimmed = text3.replace(/^[ \t]+/, "").replace(/\s+$/u, "");
+  if (quotedAt(trimmed, 0, true) !== trimmed.length) return null;
+  return decodeStringBody(trimmed.slice(1, -1), false);
+}
+function readSensors(lines, span, sensorLines) {
+  if (!span) return [];
+  const sensors = [];
+  let block = [];
+  const blocks = [];
+  for (let i2 = span[0]; i2 < span[1]; i2++) {
+    if (isSensorStart(lines[i2]) && block.length > 0) {
+      blocks.push(block);
+      block = [];
+    }
+    block.push(i2);
+  }
+  if (block.length > 0) blocks.push(block);
+  for (const indexes of blocks) {
+    if (sensors.length >= MAX_ITEMS) break;
+    const decorator = sensorDecorator(indexes.map((i2) => lines[i2]));
+    if (!decorator) continue;
+    const first = lines[indexes[0]];
+    const sensor = { name: decorator.name, job: decorator.job, default_status: decorator.status, function: null, indent: first.length - first.replace(/^ +/, "").length, kind: "unknown" };
+    let eventFound = false;
+    let finishJob;
+    const parameterMap = {};
+    let runConfigOp = null;
+    for (let n2 = 0; n2 < indexes.length; n2++) {
+      const line2 = lines[indexes[n2]];
+      if (sensor.function === null) {
+        const def = line2.indexOf("def ");
+        if (def !== -1) {
+          let j = def + 4;
+          while (isWordAt(line2, j)) j++;
+          if (j > def + 4 && line2.startsWith("(context", j)) {
+            sensor.function = line2.slice(def + 4, j);
+            sensorLines[decorator.name] = indexes[n2] + 1;
+          }
+        }
+      }
+      if (!eventFound) {
+        const start = line2.indexOf("when the '");
+        const end = line2.lastIndexOf("' event is detected");
+        if (start !== -1 && start + 10 <= end) {
+          eventFound = true;
+          sensor.event = line2.slice(start + 10, end);
+        }
+      }
+      const mapping = parameterMapping(line2);
+      if (mapping) parameterMap[mapping[0]] = mapping[1];
+      if (runConfigOp === null) {
+        const at = line2.indexOf('"ops": {"');
+        if (at !== -1) {
+          let j = at + 9;
+          while (isWordAt(line2, j)) j++;
+          if (j > at + 9 && line2.startsWith('": {"config"', j)) runConfigOp = line2.slice(at + 9, j);
+        }
+      }
+      if (finishJob === void 0) {
+        const at = line2.indexOf("RunsFilter(");
+        if (at !== -1) finishJob = runsFilterJob(lines, indexes, n2, at + 11);
+      }
+    }
+    if (!(decorator.name in sensorLines)) sensorLines[decorator.name] = indexes[0] + 1;
+    if (eventFound) {
+      sensor.kind = "event";
+      sensor.parameter_map = parameterMap;
+      sensor.run_config_op = runConfigOp;
+    } else {
+      sensor.kind = finishJob ? "finish" : "unknown";
+      sensor.upstream_job = finishJob ?? null;
+    }
+    sensors.push(sensor);
+  }
+  return sensors;
+}
+function sensorDecorator(block) {
+  for (const line2 of block) {
+    let at = line2.indexOf("@sensor(job=");
+    while (at !== -1) {
+      let j = at + 12;
+      while (isWordAt(line2, j)) j++;
+      if (j > at + 12 && line2.startsWith(", name=", j)) {
+        const job = line2.slice(at + 12, j);
+        const nameStart = j + 7;
+        const nameEnd = quotedAt(line2, nameStart, false);
+        if (nameEnd !== -1) {
+          const name3 = evalQuoted(line2.slice(nameStart, nameEnd));
+          if (line2[nameEnd] === ")" && name3 !== null) return { job, name: name3, status: null };
+          if (line2.startsWith(", default_status=", nameEnd) && name3 !== null) {
+            let k = nameEnd + 17;
+            while (isWordAt(line2, k) || line2[k] === ".") k++;
+            if (k > nameEnd + 17 && line2[k] === ")") return { job, name: name3, status: line2.slice(nameEnd + 17, k) };
+          }
+        }
+      }
+      at = line2.indexOf("@sensor(job=", at + 1);
+    }
+  }
+  return null;
+}
+function parameterMapping(line2) {
+  let j = 0;
+  while (isSpace(line2[j])) j++;
+  const end = quotedAt(line2, j, true);
+  if (end === -1 || !line2.startsWith(': context.cursor or "",', end)) return null;
+  let k = end + 23;
+  const spaces = k;
+  while (isSpace(line2[k])) k++;
+  if (k === spaces || !line2.startsWith("# mapped from event field ", k)) return null;
+  const key = evalQuoted(line2.slice(j, end));
+  const field = line2.slice(k + 26);
+  const value = evalQuoted(field);
+  return key === null ? null : [key, value ?? field];
+}
+function runsFilterJob(lines, indexes, n2, at) {
+  let line2 = lines[indexes[n2]];
+  let j = at;
+  for (; ; ) {
+    while (j < line2.length && isSpace(line2[j])) j++;
+    if (j < line2.length || n2 + 1 >= indexes.length) break;
+    line2 = lines[indexes[++n2]];
+    j = 0;
+  }
+  if (!line2.startsWith("job_name=", j)) return null;
+  const end = quotedAt(line2, j + 9, false);
+  return end === -1 ? null : evalQuoted(line2.slice(j + 9, end));
+}
+function assignmentEquals(tokens) {
+  let depth = 0;
+  let found = -1;
+  for (let i2 = 0; i2 < tokens.length; i2++) {
+    const t = tokens[i2];
+    if (t.type !== "op") continue;
+    if (OPENERS.includes(t.text)) depth++;
+    else if (CLOSERS.includes(t.text)) depth = Math.max(0, depth - 1);
+    else if (t.text === "=" && depth === 0) {
+      if (found !== -1) return -2;
+      found = i2;
+    }
+  }
+  return found;
+}
+function readDef(tokens, decorators, body, problems) {
+  if (tokens[0]?.text !== "def" || !tokens[1] || tokens[1].type === "op" || tokens[2]?.text !== "(") return null;
+  const name3 = tokens[1].text;
+  const params = [];
+  let i2 = 3;
+  let keywordOnly = false;
+  while (i2 < tokens.length && tokens[i2].text !== ")") {
+    const t = tokens[i2];
+    if (t.text === "/") {
+      params.length = 0;
+      i2++;
+    } else if (t.text === "*" || t.text === "**") {
+      keywordOnly = true;
+      i2++;
+      if (tokens[i2]?.type === "name") i2++;
+    } else if (t.type === "name") {
+      i2++;
+      let annotation = null;
+      if (tokens[i2]?.text === ":") {
+        const read = readExpr(tokens, i2 + 1, tokens.length);
+        annotation = read.expr;
+        i2 = read.next;
+      }
+      if (tokens[i2]?.text === "=") {
+        const read = readExpr(tokens, i2 + 1, tokens.length);
+        i2 = read.next;
+      }
+      if (!keywordOnly) params.push({ name: t.text, annotation });
+    } else {
+      problems.add(`line ${t.line}: the parameters of \`${name3}\` could not be read`);
+      return null;
+    }
+    if (tokens[i2]?.text === ",") i2++;
+    else if (tokens[i2]?.text !== ")") {
+      problems.add(`line ${tokens[0].line}: the parameters of \`${name3}\` could not be read`);
+      return null;
+    }
+  }
+  i2++;
+  let returns = null;
+  if (tokens[i2]?.text === "->") {
+    const read = readExpr(tokens, i2 + 1, tokens.length);
+    returns = read.expr;
+  }
+  return { name: name3, line: tokens[0].line, decorators, params, returns, body };
+}
+function readRunStep(call) {
+  const step = call.args.length > 1 ? lit(call.args[1]) : null;
+  const retries = keyword(call, "max_user_code_retries");
+  const tags = keyword(call, "tags");
+  const env = keyword(call, "extra_env");
+  const retriesValue = retries ? lit(retries) : null;
+  const tagsValue = tags ? lit(tags) : null;
+  return {
+    step: typeof step === "string" ? step : null,
+    max_user_code_retries: typeof retriesValue === "number" && Number.isInteger(retriesValue) ? retriesValue : null,
+    tags: Array.isArray(tagsValue) && tagsValue.every((x) => typeof x === "string") ? tagsValue : null,
+    extra_env: env ? lit(env) : null,
+    split_index: keyword(call, "split_index") !== null
+  };
+}
+function readOut(e) {
+  if (!e) return null;
+  if (e.k === "dict") {
+    const out = {};
+    e.keys.forEach((k, i2) => {
+      const key = lit(k);
+      out[key === null ? "null" : String(key)] = unparse(e.values[i2]) ?? "";
+    });
+    return out;
+  }
+  return unparse(e);
+}
+function pyInt(value) {
+  if (typeof value === "number") return Number.isFinite(value) ? Math.trunc(value) : null;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "string" && /^\s*[+-]?\d+(?:_\d+)*\s*$/.test(value)) return Number(value.trim().replace(/_/g, ""));
+  return null;
+}
+function readParameters(line2, dict2) {
+  const pairs = {};
+  let found = false;
+  let i2 = line2.indexOf('"');
+  while (i2 !== -1) {
+    const end = quotedAt(line2, i2, true);
+    if (end !== -1 && line2.startsWith(": config.", end)) {
+      let j = end + 9;
+      while (j < line2.length && line2[j] !== "," && line2[j] !== "}") j++;
+      pairs[line2.slice(i2 + 1, end - 1)] = line2.slice(end + 2, j);
+      found = true;
+      i2 = line2.indexOf('"', j);
+      continue;
+    }
+    i2 = line2.indexOf('"', i2 + 1);
+  }
+  if (found) return pairs;
+  const fallback = {};
+  dict2.keys.forEach((k, n2) => {
+    const key = lit(k);
+    fallback[key === null ? "null" : String(key)] = unparse(dict2.values[n2]) ?? "";
+  });
+  return fallback;
+}
+function opKind(op) {
+  const out = op.out;
+  const ins = op.ins ?? {};
+  if (op.name.endsWith("__body")) return op.reads_foreach_splits ? "compound-nested-foreach" : "compound-multibody-foreach";
+  if (op.init) {
+    if (out === "DynamicOut(str)") return "start-foreach";
+    if (out !== null && typeof out === "object") return op.reads_condition_branch ? "start-switch" : "start-split";
+    return "start";
+  }
+  if (op.returns === "None" && out === null) return "end";
+  if (out === "DynamicOut(str)") return "foreach";
+  if (op.reads_condition_branch) return "switch";
+  if (out !== null && typeof out === "object") return "split";
+  const inValues = Object.values(ins);
+  if (inValues.some((v) => v && v.startsWith("In(list"))) return "foreach-join";
+  if (inValues.some((v) => v && v.includes("Optional"))) return "switch-merge";
+  if (inValues.length > 1) return "join";
+  if (op.runs.some((r) => r.split_index)) return "foreach-body";
+  return "linear";
+}
+function readOp(fn, deco, lines) {
+  const call = deco.k === "call" ? deco : null;
+  const ins = keyword(call, "ins");
+  const out = keyword(call, "out");
+  const rp = keyword(call, "retry_policy");
+  const tg = keyword(call, "tags");
+  let retry = null;
+  if (rp && rp.k === "call") {
+    const mr = keyword(rp, "max_retries");
+    const dl = keyword(rp, "delay");
+    retry = { max_retries: mr ? pyInt(lit(mr)) : null, delay: dl ? pyInt(lit(dl)) : null };
+  }
+  const tagsValue = tg ? lit(tg) : null;
+  const tags = tagsValue !== null && typeof tagsValue === "object" && !Array.isArray(tagsValue) ? Object.fromEntries(Object.entries(tagsValue).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])) : null;
+  const timeout = tags && OP_TAG_TIMEOUT in tags ? pyInt(tags[OP_TAG_TIMEOUT]) : null;
+  const params = fn.params.map((p) => p.name);
+  const configParam = fn.params.find((p) => p.name === "config" && p.annotation !== null);
+  const runs = [];
+  const yields = [];
+  const calls = /* @__PURE__ */ new Set();
+  let parameters;
+  for (const statement of fn.body) {
+    const tokens = statement.tokens;
+    for (let i2 = 0; i2 < tokens.length; i2++) {
+      const t = tokens[i2];
+      if (t.type !== "name") continue;
+      if (tokens[i2 + 1]?.text === "(" && tokens[i2 - 1]?.text !== "." && tokens[i2 - 1]?.text !== "def") {
+        calls.add(t.text);
+        if (t.text === "_run_step" && runs.length < MAX_ITEMS) {
+          const read = readExpr(tokens, i2, tokens.length);
+          let e = read.expr;
+          while (e && e.k !== "call") e = e.k === "attr" ? e.obj : null;
+          if (e && e.k === "call" && funcName(e.func) === "_run_step") runs.push(readRunStep(e));
+        }
+      }
+      if (t.text === "yield" && tokens[i2 + 1]?.text !== "from" && yields.length < MAX_ITEMS) {
+        const read = readExpr(tokens, i2 + 1, tokens.length);
+        const value = read.expr;
+        if (value && value.k === "call") {
+          const on6 = keyword(value, "output_name");
+          const name3 = on6 === null ? null : on6.k === "str" ? on6.value : on6.k === "num" || on6.k === "const" ? lit(on6) : `<${unparse(on6)}>`;
+          yields.push({ depth: statement.indent, type: value.func.k === "name" ? value.func.id : null, output_name: name3 === null ? null : String(name3) });
+        }
+      }
+    }
+    if (tokens[0]?.text === "parameters" && tokens[1]?.text === "=" && tokens[2]?.text === "{") {
+      const read = readExpr(tokens, 2, tokens.length);
+      if (read.expr && read.expr.k === "dict" && read.next === tokens.length) parameters = readParameters(lines[statement.line - 1] ?? "", read.expr);
+    }
+  }
+  yields.sort((a2, b) => a2.depth - b.depth);
+  const op = {
+    name: fn.name,
+    steps: runs.map((r) => r.step),
+    ins: ins ? readOut(ins) : null,
+    out: readOut(out),
+    out_names: out && out.k === "dict" ? out.keys.map((k) => k ? lit(k) : null).map((k) => k === null ? null : String(k)) : null,
+    params: params[0] === "context" ? params.slice(1) : params,
+    config: configParam ? unparse(configParam.annotation) : null,
+    returns: fn.returns ? unparse(fn.returns) : null,
+    retry_policy: retry,
+    tags,
+    timeout,
+    decorator_keys: call ? call.kws.map((k) => k.arg).filter((k) => k !== null) : [],
+    runs,
+    yields: yields.map(({ type, output_name }) => ({ type, output_name })),
+    init: calls.has("_run_init"),
+    reads_foreach_splits: calls.has("_get_foreach_splits"),
+    reads_condition_branch: calls.has("_get_condition_branch")
+  };
+  if (parameters !== void 0) op.parameters = parameters;
+  return { ...op, kind: opKind(op) };
+}
+function readJob(fn, deco, opsByName2) {
+  const tagsExpr = deco.k === "call" ? keyword(deco, "tags") : null;
+  const tagsValue = tagsExpr ? lit(tagsExpr) : null;
+  const tags = tagsValue !== null && typeof tagsValue === "object" && !Array.isArray(tagsValue) ? Object.fromEntries(Object.entries(tagsValue).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])) : null;
+  const producer = /* @__PURE__ */ new Map();
+  const edges = [];
+  const body = [];
+  const bodyIndent = fn.body[0]?.indent;
+  const paramNames = (op) => (opsByName2.get(op)?.params ?? []).filter((p) => p !== "config");
+  const sourceOf = (e) => {
+    if (e.k === "name") return [producer.get(e.id) ?? "?" + e.id, null, "direct"];
+    if (e.k === "attr" && e.obj.k === "name") return [producer.get(e.obj.id) ?? "?" + e.obj.id, e.attr, "output"];
+    if (e.k === "call" && e.func.k === "attr" && e.func.attr === "collect" && e.func.obj.k === "name") return [producer.get(e.func.obj.id) ?? "?" + e.func.obj.id, null, "collect"];
+    return [unparse(e) ?? "", null, "expr"];
+  };
+  for (const statement of fn.body) {
+    if (statement.indent !== bodyIndent || body.length >= MAX_ITEMS) continue;
+    const tokens = statement.tokens;
+    const eq = assignmentEquals(tokens);
+    let target = null;
+    let value = null;
+    let text3 = null;
+    if (eq > 0) {
+      const targetRead = readExpr(tokens, 0, eq);
+      const valueRead = readExpr(tokens, eq + 1, tokens.length);
+      if (targetRead.next === eq && valueRead.next === tokens.length && targetRead.expr && valueRead.expr) {
+        value = valueRead.expr;
+        target = targetRead.expr.k === "name" ? targetRead.expr.id : null;
+        const targetText = unparse(targetRead.expr);
+        const valueText = unparse(value);
+        text3 = targetText !== null && valueText !== null ? `${targetText} = ${valueText}` : null;
+        if (targetRead.expr.k !== "name") value = null;
+      }
+    } else if (eq === -1) {
+      const read = readExpr(tokens, 0, tokens.length);
+      if (read.next === tokens.length && read.expr) {
+        value = read.expr;
+        text3 = unparse(value);
+      }
+    }
+    body.push(text3 ?? tokens.map((t) => t.text).join(" "));
+    if (!value || value.k !== "call") continue;
+    const f = value.func;
+    if (f.k === "attr" && f.attr === "map" && f.obj.k === "name") {
+      const first = value.args[0];
+      const dst = first ? first.k === "name" ? first.id : unparse(first) ?? "" : "";
+      const names = paramNames(dst);
+      edges.push({ from: producer.get(f.obj.id) ?? "?" + f.obj.id, output: null, to: dst, input: names[0] ?? null, how: "map" });
+      if (target) producer.set(target, dst);
+      continue;
+    }
+    if (f.k === "name") {
+      const dst = f.id;
+      const names = paramNames(dst);
+      value.args.forEach((a2, i2) => {
+        const [from, output2, how] = sourceOf(a2);
+        edges.push({ from, output: output2, to: dst, input: i2 < names.length ? names[i2] : `#${i2}`, how });
+      });
+      for (const k of value.kws) {
+        const [from, output2, how] = sourceOf(k.value);
+        edges.push({ from, output: output2, to: dst, input: k.arg, how });
+      }
+      if (target) producer.set(target, dst);
+    }
+  }
+  const called = /* @__PURE__ */ new Set([...edges.map((e) => e.to), ...producer.values()]);
+  return { name: fn.name, tags, body, edges, ops_called: [...called].sort((a2, b) => a2 < b ? -1 : a2 > b ? 1 : 0) };
+}
+function normalizeTopArgs(args) {
+  if (!Array.isArray(args)) return [null, null];
+  const strings = args.map((a2) => typeof a2 === "string" ? a2 : String(a2));
+  const norm = strings.map((a2) => a2.startsWith("--datastore-root=") ? "--datastore-root=<DATASTORE_ROOT>" : a2);
+  const options = { project_and_flow_options: [], namespace: null };
+  const quiet = strings.indexOf("--quiet");
+  if (quiet !== -1) options.project_and_flow_options = strings.slice(0, quiet);
+  for (const a2 of strings) {
+    for (const prefix of MACHINE_TOP_ARGS) {
+      if (a2.startsWith(prefix) && prefix !== "--datastore-root=") options[prefix.slice(2, -1).replace(/-/g, "_")] = a2.slice(prefix.length);
+    }
+    if (a2.startsWith("--namespace=")) options.namespace = a2.slice("--namespace=".length);
+  }
+  return [norm, options];
+}
+function labelEnvIds(ids) {
+  if (ids === null || typeof ids !== "object" || Array.isArray(ids)) return null;
+  const labels = /* @__PURE__ */ new Map();
+  const out = {};
+  for (const [step, id] of Object.entries(ids)) {
+    if (id === null) out[step] = null;
+    else {
+      const key = JSON.stringify(id);
+      if (!labels.has(key)) labels.set(key, `env${labels.size + 1}`);
+      out[step] = labels.get(key);
+    }
+  }
+  return out;
+}
+function stringListDict(value) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
+  return value;
+}
+function readJobModel(text3) {
+  const problems = new Problems();
+  const lineMarks = { ops: {}, job: null, schedule: null, sensors: {} };
+  try {
+    return readUnsafe(typeof text3 === "string" ? text3 : "", problems, lineMarks);
+  } catch (error62) {
+    problems.add(`the file could not be read: ${error62 instanceof Error ? error62.message : String(error62)}`);
+    return { model: null, fingerprint: { templateSha: null, constants: [], helpers: [] }, problems: problems.list, lines: lineMarks };
+  }
+}
+function readUnsafe(text3, problems, lineMarks) {
+  const lines = text3.split("\n");
+  const regions = splitRegions(lines);
+  const header = readHeader(lines, regions.docEnd);
+  const fingerprint = templateFingerprint(lines, regions.docEnd, regions.preambleEnd);
+  if (regions.docEnd === 0) problems.add(lines[0]?.startsWith('"""') ? "the header docstring is not closed (file truncated?)" : "the file does not start with the metaflow-dagster header docstring");
+  const kept = lines.slice();
+  for (const span of [[0, regions.docEnd], regions.config, regions.sensors]) {
+    if (span) for (let i2 = span[0]; i2 < span[1]; i2++) kept[i2] = "";
+  }
+  const newChunk = () => ({ broken: false, constants: {}, ops: [], job: null, schedule: null, definitions: null });
+  const chunks = [];
+  let chunk = newChunk();
+  let opCount = 0;
+  let decorators = [];
+  let current = null;
+  let previousWasDecorator = false;
+  const flushFunction = () => {
+    if (!current) return;
+    const fn = readDef(current.def.tokens, current.decorators, current.body, problems);
+    const { decorators: decos, chunk: owner } = current;
+    current = null;
+    if (!fn) return;
+    for (const deco of decos) {
+      const name3 = funcName(deco);
+      if (name3 === "op") {
+        if (opCount >= MAX_ITEMS) {
+          problems.add(`more than ${MAX_ITEMS} ops: the rest were not read`);
+          break;
+        }
+        opCount++;
+        owner.ops.push({ op: readOp(fn, deco, lines), line: fn.line });
+      } else if (name3 === "job") owner.job = { fn, deco };
+    }
+  };
+  const topLevel = (statement) => {
+    const tokens = statement.tokens;
+    const first = tokens[0];
+    if (first.text === "@") {
+      decorators.push(statement);
+      return;
+    }
+    if (first.text === "def") {
+      const exprs = [];
+      for (const d of decorators) {
+        const read2 = readExpr(d.tokens, 1, d.tokens.length);
+        if (read2.expr) exprs.push(read2.expr);
+        else problems.add(`line ${d.line}: a decorator could not be read`);
+      }
+      decorators = [];
+      if (exprs.some((e) => funcName(e) === "op" || funcName(e) === "job")) current = { decorators: exprs, def: statement, body: [], chunk };
+      return;
+    }
+    decorators = [];
+    const eq = assignmentEquals(tokens);
+    if (eq <= 0) return;
+    if (first.type === "name" && isUpperConstantName(first.text) && (eq === 1 || tokens[1]?.text === ":")) {
+      const read2 = readExpr(tokens, eq + 1, tokens.length);
+      const whole = read2.next === tokens.length;
+      chunk.constants[first.text] = whole ? lit(read2.expr) : null;
+      if (!whole || literal2(read2.expr) === NOT_LITERAL) problems.add(`line ${statement.line}: the value of ${first.text} is not a literal`);
+      return;
+    }
+    const read = readExpr(tokens, eq + 1, tokens.length);
+    if (!read.expr || read.expr.k !== "call" || read.next !== tokens.length) return;
+    const callee = funcName(read.expr);
+    const target = first.type === "name" && (eq === 1 || tokens[1]?.text === "=") ? first.text : null;
+    if (callee === "ScheduleDefinition") {
+      const job2 = keyword(read.expr, "job");
+      const cron = keyword(read.expr, "cron_schedule");
+      const cronValue = cron ? lit(cron) : null;
+      chunk.schedule = { value: { name: target, job: job2 ? unparse(job2) : null, cron: typeof cronValue === "string" ? cronValue : cronValue === null ? null : String(cronValue) }, line: statement.line };
+    } else if (callee === "Definitions") {
+      const definitions2 = {};
+      for (const k of read.expr.kws) {
+        if (k.arg === null) continue;
+        definitions2[k.arg] = k.value.k === "list" ? k.value.elts.map((e) => unparse(e) ?? "") : unparse(k.value) ?? "";
+      }
+      chunk.definitions = definitions2;
+    }
+  };
+  logicalLines(
+    kept.join("\n"),
+    problems,
+    // Indented lines matter only inside an @op/@job function.
+    (_first, indent) => indent === 0 || current !== null,
+    (statement) => {
+      if (statement.indent > 0) {
+        if (statement.broken) (current?.chunk ?? chunk).broken = true;
+        if (current && statement.kept && current.body.length < MAX_STATEMENT_TOKENS) current.body.push(statement);
+        return;
+      }
+      flushFunction();
+      if (!previousWasDecorator) {
+        chunks.push(chunk);
+        chunk = newChunk();
+      }
+      previousWasDecorator = statement.tokens[0]?.text === "@";
+      if (statement.broken) chunk.broken = true;
+      if (!statement.truncated) topLevel(statement);
+      else decorators = [];
+    }
+  );
+  flushFunction();
+  chunks.push(chunk);
+  const wholeFileParses = chunks.every((c3) => !c3.broken);
+  if (!wholeFileParses) problems.add("the file is not valid Python: parts that Python cannot parse were not read");
+  const constants7 = {};
+  const ops = [];
+  const opsByName2 = /* @__PURE__ */ new Map();
+  let jobFn = null;
+  let schedule = null;
+  let definitions = null;
+  for (const c3 of chunks) {
+    if (c3.broken) continue;
+    Object.assign(constants7, c3.constants);
+    for (const { op, line: line2 } of c3.ops) {
+      ops.push(op);
+      opsByName2.set(op.name, op);
+      lineMarks.ops[op.name] = line2;
+    }
+    if (c3.job) {
+      jobFn = c3.job;
+      lineMarks.job = c3.job.fn.line;
+    }
+    if (c3.schedule) {
+      schedule = c3.schedule.value;
+      lineMarks.schedule = c3.schedule.line;
+    }
+    if (c3.definitions) definitions = c3.definitions;
+  }
+  const jobFound = jobFn;
+  const job = jobFound ? readJob(jobFound.fn, jobFound.deco, opsByName2) : null;
+  const [topArgs, topOptions] = normalizeTopArgs(constants7.METAFLOW_TOP_ARGS);
+  const stepEnv = constants7.METAFLOW_STEP_ENV;
+  let flowConfigValue = null;
+  if (stepEnv !== null && typeof stepEnv === "object" && !Array.isArray(stepEnv) && "METAFLOW_FLOW_CONFIG_VALUE" in stepEnv) {
+    const raw = stepEnv.METAFLOW_FLOW_CONFIG_VALUE;
+    try {
+      flowConfigValue = typeof raw === "string" ? JSON.parse(raw) : raw;
+    } catch {
+      flowConfigValue = raw;
+    }
+  }
+  const runTagTexts = /* @__PURE__ */ new Map();
+  for (const op of ops) for (const run2 of op.runs) runTagTexts.set(pyJsonDumps(run2.tags), run2.tags);
+  const runTags = [...runTagTexts.entries()].sort(([a2], [b]) => a2 < b ? -1 : a2 > b ? 1 : 0).map(([, tags]) => tags);
+  const workflowTimeout = job && job.tags && JOB_TAG_TIMEOUT in job.tags ? pyInt(job.tags[JOB_TAG_TIMEOUT]) : null;
+  const jobHeader = header.job;
+  const badJob = !!jobHeader && (!isIdentifier(jobHeader) || PY_KEYWORDS.has(jobHeader));
+  const flowName = constants7.FLOW_NAME;
+  const originRunId = constants7.ORIGIN_RUN_ID;
+  const model = {
+    header,
+    flow_name: typeof flowName === "string" ? flowName : null,
+    job_name: job ? job.name : header.job,
+    config_class: readConfig(lines, regions.config, regions.configName),
+    origin_run_id: typeof originRunId === "string" ? originRunId : null,
+    top_args: topArgs,
+    top_options: topOptions,
+    flow_config_value: flowConfigValue,
+    step_with_decorators: stringListDict(constants7.STEP_WITH_DECORATORS),
+    step_conda_env_ids: labelEnvIds(constants7.STEP_CONDA_ENV_IDS),
+    // Lists of the `tags=` of the runs; a run without `tags=` counts as `null`, as in extract.py.
+    run_tags: runTags,
+    workflow_timeout: workflowTimeout,
+    ops,
+    job,
+    schedule,
+    sensors: readSensors(lines, regions.sensors, lineMarks.sensors),
+    definitions
+  };
+  if ("STEP_DECORATOR_SPECS" in constants7) model.step_decorator_specs = stringListDict(constants7.STEP_DECORATOR_SPECS) ?? {};
+  if (badJob) model.job_name_not_identifier = true;
+  if (!job) problems.add("no `@job` function was found (file truncated or edited?)");
+  if (!definitions) problems.add("there is no `defs = Definitions(...)` (file truncated?)");
+  const nothing = !header.flow && !header.job && Object.keys(constants7).length === 0 && ops.length === 0 && !job && !model.config_class && !definitions && model.sensors.length === 0;
+  return { model: nothing ? null : model, fingerprint, problems: problems.list, lines: lineMarks };
+}
+
 // src/core/definitions.ts
 var HEADER_FIRST_LINE = "Dagster definitions generated by metaflow-dagster.";
-function isDefinitionsText(text2) {
-  const start = text2.replace(/^\uFEFF/, "").trimStart();
+function isDefinitionsText(text3) {
+  const start = text3.replace(/^\uFEFF/, "").trimStart();
   if (!start.startsWith('"""')) return false;
   return start.slice(3).trimStart().startsWith(HEADER_FIRST_LINE);
 }
-function splitLines2(text2) {
-  return text2.split(/\r?\n/);
+function splitLines2(text3) {
+  return text3.split(/\r?\n/);
 }
 function headerValue(lines, key) {
   const pattern = new RegExp(`^${key}\\s*:\\s?(.*)$`);
@@ -36063,9 +37646,9 @@ function headerValue(lines, key) {
   }
   return null;
 }
-function parseDefinitionsFile(path24, text2) {
-  if (!isDefinitionsText(text2)) return null;
-  const lines = splitLines2(text2.replace(/^\uFEFF/, ""));
+function parseDefinitionsFile(path24, text3) {
+  if (!isDefinitionsText(text3)) return null;
+  const lines = splitLines2(text3.replace(/^\uFEFF/, ""));
   const openIndex = lines.findIndex((line2) => line2.includes('"""'));
   let closeIndex = -1;
   for (let i2 = openIndex + 1; i2 < lines.length; i2++) {
@@ -36084,10 +37667,10 @@ function parseDefinitionsFile(path24, text2) {
   const sourceProblem = source ? checkSource(source) : null;
   if (sourceProblem) problems.push(sourceProblem);
   const found = findConfigClass(lines, flow);
-  if (!found && flow && text2.includes(`config: ${flow}Config`)) {
+  if (!found && flow && text3.includes(`config: ${flow}Config`)) {
     problems.push(`\`${flow}Config\` is used but its class is missing (file truncated or edited?)`);
   }
-  if (!/^defs = Definitions\(/m.test(text2)) {
+  if (!/^defs = Definitions\(/m.test(text3)) {
     problems.push("there is no `defs = Definitions(...)` (file truncated?)");
   }
   return {
@@ -36097,7 +37680,8 @@ function parseDefinitionsFile(path24, text2) {
     source,
     configLine: found ? found.index + 1 : null,
     configClass: found ? found.configClass : null,
-    problem: problems.length > 0 ? problems.join("; ") : null
+    problem: problems.length > 0 ? problems.join("; ") : null,
+    reading: readJobModel(text3)
   };
 }
 function checkSource(source) {
@@ -36184,6 +37768,755 @@ function splitValueAndHelp(rest) {
   return [rest.trimEnd(), ""];
 }
 
+// src/core/normalize.ts
+var SYSROOT = "<SYSROOT>";
+var ROOT = "<ROOT>";
+function normalizeLine(line2, context) {
+  let out = normalizeIncludeUrls(line2);
+  const needle = rootNeedle(context.root);
+  if (needle && needle.length <= out.length) out = out.split(needle).join(ROOT + "/");
+  return out;
+}
+function normalizeConfigClass(configClass, context) {
+  if (!configClass) return null;
+  const lines = configClass.lines.map((line2) => normalizeLine(line2, context));
+  return lines.every((line2, i2) => line2 === configClass.lines[i2]) ? configClass : parseConfigBlock(lines);
+}
+var URL_SCHEME = "local://";
+var DATA_DIR = "/data/";
+var SHA1_HEX_LENGTH = 40;
+var SLASH = 47;
+function normalizeIncludeUrls(line2) {
+  let start = line2.indexOf(URL_SCHEME);
+  if (start === -1) return line2;
+  let out = "";
+  let copied = 0;
+  while (start !== -1) {
+    const sysrootStart = start + URL_SCHEME.length;
+    let runEnd = sysrootStart;
+    while (runEnd < line2.length && !endsUrl(line2.charCodeAt(runEnd))) runEnd++;
+    const tail = lastDatastoreTail(line2, sysrootStart, runEnd);
+    if (tail) {
+      out += `${line2.slice(copied, start)}${URL_SCHEME}${SYSROOT}${DATA_DIR}${tail.flow}/${tail.sha}`;
+      copied = tail.end;
+    }
+    start = line2.indexOf(URL_SCHEME, runEnd);
+  }
+  return out + line2.slice(copied);
+}
+function endsUrl(code) {
+  if (code === 34 || code === 39 || code === 32) return true;
+  if (code < 160) return code >= 9 && code <= 13;
+  return code === 160 || code === 5760 || code >= 8192 && code <= 8202 || code === 8232 || code === 8233 || code === 8239 || code === 8287 || code === 12288 || code === 65279;
+}
+function isLowerHex(code) {
+  return code >= 48 && code <= 57 || code >= 97 && code <= 102;
+}
+function lastDatastoreTail(line2, from, runEnd) {
+  for (let at = runEnd - 1; at >= from; at--) {
+    if (line2.charCodeAt(at) !== SLASH || !line2.startsWith(DATA_DIR, at)) continue;
+    const flowStart = at + DATA_DIR.length;
+    let flowEnd = flowStart;
+    while (flowEnd < runEnd && line2.charCodeAt(flowEnd) !== SLASH) flowEnd++;
+    if (flowEnd === flowStart || flowEnd >= runEnd) continue;
+    const shaStart = flowEnd + 1;
+    const end = shaStart + SHA1_HEX_LENGTH;
+    if (end > runEnd) continue;
+    let hex3 = true;
+    for (let i2 = shaStart; i2 < end && hex3; i2++) hex3 = isLowerHex(line2.charCodeAt(i2));
+    if (hex3) return { flow: line2.slice(flowStart, flowEnd), sha: line2.slice(shaStart, end), end };
+  }
+  return null;
+}
+var cachedRoot;
+var cachedNeedle = null;
+function rootNeedle(root) {
+  if (root === cachedRoot) return cachedNeedle;
+  let end = root?.length ?? 0;
+  while (end > 0 && root.charCodeAt(end - 1) === SLASH) end--;
+  cachedRoot = root;
+  cachedNeedle = root && end > 1 ? root.slice(0, end) + "/" : null;
+  return cachedNeedle;
+}
+var cachedSource = null;
+var cachedFlowFile = "";
+var cachedMachineRoot = null;
+function machineRoot(source, flowFile) {
+  if (!source) return null;
+  if (source === cachedSource && flowFile === cachedFlowFile) return cachedMachineRoot;
+  const normalized = source.replace(/\\/g, "/");
+  const suffix = "/" + flowFile;
+  cachedSource = source;
+  cachedFlowFile = flowFile;
+  cachedMachineRoot = normalized.endsWith(suffix) ? normalized.slice(0, -suffix.length) || "/" : null;
+  return cachedMachineRoot;
+}
+
+// src/core/definitions-text.ts
+var DATASTORE_ROOT = "--datastore-root=";
+function withoutDatastoreRoot(line2) {
+  let out = "";
+  let from = 0;
+  for (let at = line2.indexOf(DATASTORE_ROOT, from); at !== -1; at = line2.indexOf(DATASTORE_ROOT, from)) {
+    const quote = line2[at - 1];
+    const end = quote === "'" || quote === '"' ? line2.indexOf(quote, at) : -1;
+    if (end === -1) break;
+    out += line2.slice(from, at) + DATASTORE_ROOT + "<DATASTORE_ROOT>";
+    from = end;
+  }
+  return out + line2.slice(from);
+}
+var MACHINE_LINES = [
+  ["Source :", "Source : <SOURCE>"],
+  ["FLOW_FILE", "FLOW_FILE = <FLOW_FILE>"],
+  ["METAFLOW_STEP_ENV", "METAFLOW_STEP_ENV = <STEP_ENV>"],
+  ["STEP_CONDA_ENV_IDS", "STEP_CONDA_ENV_IDS = <CONDA_ENV_IDS>"]
+];
+function normalizedDefinitionsLines(text3, context) {
+  return text3.split(/\r?\n/).map((line2) => {
+    for (const [prefix, replacement] of MACHINE_LINES) if (line2.startsWith(prefix)) return replacement;
+    if (line2.startsWith("METAFLOW_TOP_ARGS")) return withoutDatastoreRoot(line2);
+    return normalizeLine(line2, context);
+  });
+}
+function firstDifferentLine(committed, current) {
+  const length = Math.max(committed.length, current.length);
+  for (let i2 = 0; i2 < length; i2++) {
+    if (committed[i2] !== current[i2]) return { line: i2 + 1, committed: committed[i2] ?? null, current: current[i2] ?? null };
+  }
+  return null;
+}
+
+// src/core/job-model.ts
+var GENERATOR_PROFILES = ["0.3.7", "main"];
+var DEFAULT_GENERATOR = "0.3.7";
+var LIMITS = { name: 1024, text: 1e5, items: 1e4 };
+var name2 = external_exports.string().max(LIMITS.name);
+var text2 = external_exports.string().max(LIMITS.text);
+var list2 = (item) => external_exports.array(item).max(LIMITS.items);
+var dict = (value) => external_exports.record(name2, value);
+var literal3 = external_exports.unknown();
+var stepRunSchema = external_exports.object({
+  step: name2.nullable(),
+  max_user_code_retries: external_exports.number().int().nullable(),
+  tags: list2(text2).nullable(),
+  extra_env: literal3.nullable(),
+  split_index: external_exports.boolean()
+});
+var opSchema = external_exports.object({
+  name: name2,
+  /** The steps it runs, in order (one, except in compound ops). */
+  steps: list2(name2.nullable()),
+  /** `ins={...}`: parameter → `In(...)` source text. */
+  ins: dict(text2).nullable(),
+  /** `out=Out(str)` / `DynamicOut(str)` as text, or the dict of named outputs. */
+  out: external_exports.union([text2, dict(text2)]).nullable(),
+  /** Keys of `out={...}` in order, duplicates kept (a switch with two cases to one step). */
+  out_names: list2(name2.nullable()).nullable(),
+  params: list2(name2),
+  config: name2.nullable(),
+  returns: text2.nullable(),
+  retry_policy: external_exports.object({ max_retries: external_exports.number().int().nullable(), delay: external_exports.number().int().nullable() }).nullable(),
+  tags: dict(text2).nullable(),
+  /** Seconds of `dagster/op_execution_timeout`, when the op has one. */
+  timeout: external_exports.number().int().nullable(),
+  decorator_keys: list2(name2),
+  runs: list2(stepRunSchema),
+  yields: list2(external_exports.object({ type: name2.nullable(), output_name: name2.nullable() })),
+  init: external_exports.boolean(),
+  reads_foreach_splits: external_exports.boolean(),
+  reads_condition_branch: external_exports.boolean(),
+  /** The start op's `parameters = {...}`: Config field → expression. */
+  parameters: dict(text2).optional(),
+  kind: external_exports.string().max(64)
+});
+var edgeSchema = external_exports.object({
+  from: name2,
+  /** The named output (`r_start.train`), when there is one. */
+  output: name2.nullable(),
+  to: name2,
+  input: name2.nullable(),
+  how: external_exports.enum(["direct", "output", "map", "collect", "expr"])
+});
+var jobSchema = external_exports.object({
+  name: name2,
+  /** `@job(tags={...})`: `dagster/max_runtime` from `--workflow-timeout`. */
+  tags: dict(text2).nullable(),
+  /** The job function's statements, as written. */
+  body: list2(text2),
+  edges: list2(edgeSchema),
+  ops_called: list2(name2)
+});
+var sensorSchema = external_exports.object({
+  name: name2,
+  job: name2,
+  default_status: name2.nullable(),
+  function: name2.nullable(),
+  indent: external_exports.number().int(),
+  kind: external_exports.enum(["event", "finish", "unknown"]),
+  event: text2.optional(),
+  parameter_map: dict(text2).optional(),
+  run_config_op: name2.nullable().optional(),
+  upstream_job: name2.nullable().optional()
+});
+var jobModelSchema = external_exports.object({
+  header: external_exports.object({
+    flow: name2.nullable(),
+    job: name2.nullable(),
+    regenerate: external_exports.object({ flow_file: text2, output: text2 }).nullable()
+  }),
+  flow_name: name2.nullable(),
+  job_name: name2.nullable(),
+  config_class: external_exports.object({
+    name: name2,
+    fields: list2(external_exports.object({ name: text2, type: text2, default: text2, help: text2.nullable() })),
+    stray_lines: list2(text2)
+  }).nullable(),
+  origin_run_id: name2.nullable(),
+  /** METAFLOW_TOP_ARGS with the datastore root replaced by `<DATASTORE_ROOT>`. */
+  top_args: list2(text2).nullable(),
+  top_options: external_exports.object({
+    project_and_flow_options: list2(text2),
+    namespace: text2.nullable(),
+    metadata: text2.optional(),
+    environment: text2.optional(),
+    datastore: text2.optional(),
+    event_logger: text2.optional(),
+    monitor: text2.optional()
+  }).nullable(),
+  /** `METAFLOW_FLOW_CONFIG_VALUE` of METAFLOW_STEP_ENV, parsed. */
+  flow_config_value: literal3.nullable(),
+  step_with_decorators: dict(list2(text2)).nullable(),
+  /** Only tag ≤ v0.3.7 files have it. */
+  step_decorator_specs: dict(list2(text2)).optional(),
+  /** `null` per step without an environment, else `env1`, `env2`, … (which steps share one). */
+  step_conda_env_ids: dict(name2.nullable()).nullable(),
+  /** The distinct `tags=[...]` lists of the `_run_step` calls (`--tag`). */
+  run_tags: list2(list2(text2)),
+  workflow_timeout: external_exports.number().int().nullable(),
+  ops: list2(opSchema),
+  job: jobSchema.nullable(),
+  schedule: external_exports.object({ name: name2.nullable(), job: name2.nullable(), cron: text2.nullable() }).nullable(),
+  sensors: list2(sensorSchema),
+  definitions: external_exports.record(name2, external_exports.union([list2(text2), text2])).nullable(),
+  job_name_not_identifier: external_exports.boolean().optional()
+});
+var MODEL_PARTS = ["graph", "ops", "retry", "timeout", "env", "decorators", "schedule", "sensors", "job-tags", "run-tags", "top-args", "config-value", "job-name"];
+var inexactPartSchema = external_exports.object({
+  part: external_exports.enum(MODEL_PARTS),
+  /** The step it concerns, or `null` for the whole flow. */
+  step: name2.nullable(),
+  reason: text2
+});
+
+// src/core/generators.ts
+var NAMES = {
+  v010Constants: ["FLOW_FILE", "FLOW_NAME", "METAFLOW_TOP_ARGS", "METAFLOW_STEP_ENV"],
+  v020Constants: ["FLOW_FILE", "FLOW_NAME", "METAFLOW_TOP_ARGS", "METAFLOW_STEP_ENV", "STEP_DECORATOR_SPECS", "STEP_MAX_USER_CODE_RETRIES", "STEP_WITH_DECORATORS"],
+  v010Helpers: ["_make_run_id", "_build_env", "_run_cmd", "_run_init", "_run_step", "_get_foreach_splits", "_add_step_metadata"],
+  v031Helpers: ["_make_run_id", "_build_env", "_communicate", "_run_cmd", "_run_init", "_run_step", "_get_foreach_splits", "_add_step_metadata"],
+  v035Helpers: [
+    "_make_run_id",
+    "_build_env",
+    "_communicate",
+    "_run_cmd",
+    "_run_init",
+    "_get_ds_root",
+    "_ensure_code_package",
+    "_run_step",
+    "_get_foreach_splits",
+    "_get_condition_branch",
+    "_add_step_metadata"
+  ]
+};
+var GENERATOR_VERSIONS = [
+  {
+    version: "main@af05540",
+    ref: "af05540",
+    commit: "af055404dd3f16d6e211f655056d50be4495ffaf",
+    templateSha: "f72b22ed8fb8b990",
+    constants: ["FLOW_FILE", "FLOW_NAME", "ORIGIN_RUN_ID", "METAFLOW_TOP_ARGS", "METAFLOW_STEP_ENV", "STEP_WITH_DECORATORS", "STEP_CONDA_ENV_IDS"],
+    helpers: [
+      "_bootstrap_conda_envs",
+      "_get_conda_interpreter",
+      "_make_run_id",
+      "_build_env",
+      "_communicate",
+      "_run_cmd",
+      "_run_init",
+      "_get_ds_root",
+      "_run_step",
+      "_get_foreach_splits",
+      "_get_condition_branch",
+      "_add_step_metadata"
+    ],
+    profile: "main",
+    notes: "The main branch (its pyproject still says 0.3.7). No STEP_DECORATOR_SPECS and no _ensure_code_package; a multi-body foreach is one op_<step>__body (g09: 4 ops where v0.3.7 writes 6); @catch, @secrets, @conda and @kubernetes specs are forwarded in STEP_WITH_DECORATORS (v0.3.7: empty lists). Compiled 42 of 48 flows, as v0.3.7."
+  },
+  {
+    version: "0.3.7",
+    ref: "v0.3.7",
+    commit: "679ff4b9d5b0a7d40c249876194b9b6b90a425d5",
+    templateSha: "5e8226641a97559d",
+    constants: [
+      "FLOW_FILE",
+      "FLOW_NAME",
+      "ORIGIN_RUN_ID",
+      "METAFLOW_TOP_ARGS",
+      "METAFLOW_STEP_ENV",
+      "STEP_DECORATOR_SPECS",
+      "STEP_WITH_DECORATORS",
+      "STEP_CONDA_ENV_IDS"
+    ],
+    helpers: ["_bootstrap_conda_envs", "_get_conda_interpreter", ...NAMES.v035Helpers],
+    profile: "0.3.7",
+    notes: "The released package. Adds STEP_CONDA_ENV_IDS (ids change on every run, even with one hash seed) and the flow config value (METAFLOW_FLOW_CONFIG_VALUE). Refuses the corpus's e01, e02, e04, e06, d08, d10; compiled 42 of 48."
+  },
+  {
+    version: "0.3.6",
+    ref: "v0.3.6",
+    commit: "b271bae11b12d171f25341a377687071187dd927",
+    templateSha: "df779670e24c7aa2",
+    constants: ["FLOW_FILE", "FLOW_NAME", "ORIGIN_RUN_ID", "METAFLOW_TOP_ARGS", "METAFLOW_STEP_ENV", "STEP_DECORATOR_SPECS", "STEP_WITH_DECORATORS"],
+    helpers: NAMES.v035Helpers,
+    profile: null,
+    notes: "Adds ORIGIN_RUN_ID, sensors (@trigger, @trigger_on_finish) and forwards @resources in STEP_WITH_DECORATORS. Against v0.3.7 its models differ only in step_conda_env_ids (no constant) and flow_config_value (f13_config). Compiled 42 of 48."
+  },
+  {
+    version: "0.3.5",
+    ref: "v0.3.5",
+    commit: "30e2931f0dda47b1fd1f8228397c996f7f784994",
+    templateSha: "d5ce66c346285dd5",
+    constants: ["FLOW_FILE", "FLOW_NAME", "METAFLOW_TOP_ARGS", "METAFLOW_STEP_ENV", "STEP_DECORATOR_SPECS", "STEP_WITH_DECORATORS"],
+    helpers: NAMES.v035Helpers,
+    profile: null,
+    notes: "Adds switches (split-switch at start and mid-flow) and literal max_user_code_retries per run (no STEP_MAX_USER_CODE_RETRIES); a dict Config field is typed dict. Definitions has no sensors; @resources and --with resources are not forwarded (empty STEP_WITH_DECORATORS lists). Refuses @trigger and @trigger_on_finish ('Dagster error: @trigger is not supported with Dagster deployments.'). Compiled 39 of 48."
+  },
+  {
+    version: "0.3.3",
+    ref: "v0.3.3",
+    commit: "4e64ffd1dcb918190267900a990f218fc6d7c8ce",
+    templateSha: "fbf372f31cc07107",
+    constants: NAMES.v020Constants,
+    helpers: NAMES.v031Helpers,
+    profile: null,
+    notes: "Same names as v0.3.1 and v0.3.2 (by names it is reported as 0.3.3); template text adds `import atexit` and module-level imports. Same models as v0.3.0. Compiled 34 of 48."
+  },
+  {
+    version: "0.3.2",
+    ref: "v0.3.2",
+    commit: "d7ae38c55db3c36ed9cda0687a62eed2c68a1b2d",
+    templateSha: "001cd4ee4bf72d2c",
+    constants: NAMES.v020Constants,
+    helpers: NAMES.v031Helpers,
+    profile: null,
+    notes: "Same names as v0.3.1; template text keeps the code package's local path (@sandbox). Same models as v0.3.0. Compiled 34 of 48."
+  },
+  {
+    version: "0.3.1",
+    ref: "v0.3.1",
+    commit: "f1b8479de714bee5e3953ed8ee6740016149dda1",
+    templateSha: "755c5e630aee0569",
+    constants: NAMES.v020Constants,
+    helpers: NAMES.v031Helpers,
+    profile: null,
+    notes: "Adds the _communicate helper (a step's subprocess is killed when the op is). Same models as v0.3.0. Compiled 34 of 48."
+  },
+  {
+    version: "0.3.0",
+    ref: "v0.3.0",
+    commit: "c6489b850889e5093d1d3f5a6f00af93c2bbcfbd",
+    templateSha: "c503e523cf7453e4",
+    constants: NAMES.v020Constants,
+    helpers: NAMES.v010Helpers,
+    profile: null,
+    notes: "Writes exactly what v0.2.0 writes (same sha; by sha or names it is reported as 0.3.0). Retries come from STEP_MAX_USER_CODE_RETRIES (not a literal per run); a dict Config field is typed str. Refuses switches (NotImplementedError: start step with type 'split-switch'; Unsupported node type: 'split-switch'), @trigger and @trigger_on_finish. Compiled 34 of 48."
+  },
+  {
+    version: "0.2.0",
+    ref: "v0.2.0",
+    commit: "275ef2fafa465017cbe2b3e5c584e11d4f09673b",
+    templateSha: "c503e523cf7453e4",
+    constants: NAMES.v020Constants,
+    helpers: NAMES.v010Helpers,
+    profile: null,
+    notes: "Adds STEP_DECORATOR_SPECS, STEP_WITH_DECORATORS, STEP_MAX_USER_CODE_RETRIES and run tags. Same template as v0.3.0."
+  },
+  {
+    version: "0.1.0",
+    ref: "v0.1.0",
+    commit: "ce54665512f52b33775fd8e1c0fde53c9ba48e0b",
+    templateSha: "96bd0e25b73b6942",
+    constants: NAMES.v010Constants,
+    helpers: NAMES.v010Helpers,
+    profile: null,
+    notes: "No forwarded decorators, no run tags or retries per run; a nested foreach and decorated compound ops are more ops (g07: 7 where later versions write 5). Refuses what v0.3.0 refuses. Compiled 34 of 48."
+  }
+];
+var sameNames = (fileNames, known) => fileNames.size === new Set(known).size && known.every((name3) => fileNames.has(name3));
+var identified = (how, rows) => ({
+  version: rows[0].version,
+  profile: rows[0].profile,
+  how,
+  alike: rows.slice(1).map((row) => row.version)
+});
+function identifyGenerator(fingerprint) {
+  const bySha = GENERATOR_VERSIONS.filter((row) => fingerprint.templateSha !== null && row.templateSha === fingerprint.templateSha);
+  if (bySha.length > 0) return identified("template", bySha);
+  const constants7 = new Set(fingerprint.constants);
+  const helpers = new Set(fingerprint.helpers);
+  const byMarkers = GENERATOR_VERSIONS.filter((row) => sameNames(constants7, row.constants) && sameNames(helpers, row.helpers));
+  if (byMarkers.length > 0) return identified("markers", byMarkers);
+  return { version: null, profile: null, how: "unknown", alike: [] };
+}
+function detectRepoGenerator(fingerprints) {
+  let agreed = null;
+  for (const fingerprint of fingerprints) {
+    const { profile } = identifyGenerator(fingerprint);
+    if (profile === null || agreed !== null && profile !== agreed) return DEFAULT_GENERATOR;
+    agreed = profile;
+  }
+  return agreed ?? DEFAULT_GENERATOR;
+}
+function profileVersion(profile) {
+  return GENERATOR_VERSIONS.find((row) => row.profile === profile).version;
+}
+
+// src/core/job-compare.ts
+import { isDeepStrictEqual } from "node:util";
+var SEVERITY2 = {
+  "step-added": "breaking",
+  "step-removed": "breaking",
+  "edge-changed": "breaking",
+  "op-kind-changed": "breaking",
+  "schedule-changed": "breaking",
+  "sensor-changed": "breaking",
+  "retry-changed": "non-breaking",
+  "timeout-changed": "non-breaking",
+  "env-changed": "non-breaking",
+  "decorators-changed": "non-breaking",
+  "job-tags-changed": "non-breaking",
+  "run-tags-changed": "non-breaking",
+  "top-args-changed": "non-breaking",
+  "config-value-changed": "non-breaking",
+  "generator-changed": "non-breaking",
+  "template-changed": "non-breaking"
+};
+var GRAPH_CHANGE_KINDS = /* @__PURE__ */ new Set(["step-added", "step-removed", "edge-changed", "op-kind-changed"]);
+function jobSeverityOf(kind) {
+  return SEVERITY2[kind];
+}
+function stepViews(model) {
+  const views = /* @__PURE__ */ new Map();
+  for (const op of model.ops) {
+    for (const run2 of op.runs) {
+      if (run2.step === null || views.has(run2.step)) continue;
+      views.set(run2.step, { op, retries: run2.max_user_code_retries, extraEnv: run2.extra_env });
+    }
+  }
+  return views;
+}
+function stepNeighbours(model) {
+  const stepsOf = new Map(model.ops.map((op) => [op.name, op.steps.filter((s) => s !== null)]));
+  const upstream = /* @__PURE__ */ new Map();
+  const downstream = /* @__PURE__ */ new Map();
+  const add = (map2, key, value) => {
+    const list3 = map2.get(key) ?? [];
+    if (!list3.includes(value)) list3.push(value);
+    map2.set(key, list3);
+  };
+  for (const edge of model.job?.edges ?? []) {
+    const from = stepsOf.get(edge.from) ?? [];
+    const to = stepsOf.get(edge.to) ?? [];
+    const last = from[from.length - 1];
+    const first = to[0];
+    if (last && first) {
+      add(downstream, last, first);
+      add(upstream, first, last);
+    }
+  }
+  for (const steps of stepsOf.values()) {
+    for (let i2 = 1; i2 < steps.length; i2++) {
+      add(downstream, steps[i2 - 1], steps[i2]);
+      add(upstream, steps[i2], steps[i2 - 1]);
+    }
+  }
+  return { upstream, downstream };
+}
+function retryText(op, retries) {
+  const policy = op.retry_policy;
+  if (!policy || !policy.max_retries) return retries ? `${retries} (in the step only, no RetryPolicy)` : "0";
+  const delay = policy.delay ? `, delay ${policy.delay} s` : "";
+  return `${policy.max_retries}${delay}`;
+}
+var json2 = (value) => JSON.stringify(value ?? null);
+function edgeText(edge) {
+  const source = edge.output ? `${edge.from}.${edge.output}` : edge.from;
+  const how = edge.how === "map" ? " (map)" : edge.how === "collect" ? " (collect)" : "";
+  return `${edge.input ?? "?"} \u2190 ${source}${how}`;
+}
+function compareJobs(input2) {
+  const { current } = input2;
+  const committed = input2.committed.job_name && current.job_name && input2.committed.job_name !== current.job_name ? renameJob(input2.committed, input2.committed.job_name, current.job_name) : input2.committed;
+  const inexact = input2.inexact ?? [];
+  const changes = [];
+  const unchecked = inexact.map((part) => ({ part: part.part, step: part.step, reason: part.reason }));
+  const known = (part, step = null) => !inexact.some((p) => p.part === part && (p.step === null || p.step === step));
+  const sources = input2.sources ?? null;
+  const lines = input2.lines ?? null;
+  const push = (kind, fields) => {
+    const step = fields.step ?? null;
+    const stepSource = step ? sources?.steps[step] : void 0;
+    changes.push({
+      kind,
+      severity: SEVERITY2[kind],
+      subject: fields.subject ?? null,
+      step,
+      committed: fields.committed ?? null,
+      current: fields.current ?? null,
+      upstream: fields.upstream ?? [],
+      downstream: fields.downstream ?? [],
+      declaredIn: fields.declaredIn ?? stepSource?.file ?? null,
+      flowLine: fields.flowLine ?? stepSource?.line ?? null,
+      definitionsLine: fields.definitionsLine ?? null
+    });
+  };
+  const opLine = (op) => op && lines?.ops[op] || null;
+  const decoratorLine = (step, decorator) => sources?.steps[step]?.decorators[decorator] ?? sources?.steps[step]?.line ?? null;
+  if (input2.generator) {
+    push("generator-changed", { committed: input2.generator.committed, current: input2.generator.current });
+  }
+  const sameGenerator = !input2.generator;
+  const before = stepViews(committed);
+  const after = stepViews(current);
+  if (known("graph")) {
+    const nowNeighbours = stepNeighbours(current);
+    const thenNeighbours = stepNeighbours(committed);
+    for (const [step, view] of after) {
+      if (before.has(step)) continue;
+      push("step-added", {
+        subject: view.op.name,
+        step,
+        upstream: nowNeighbours.upstream.get(step) ?? [],
+        downstream: nowNeighbours.downstream.get(step) ?? []
+      });
+    }
+    for (const [step, view] of before) {
+      if (after.has(step)) continue;
+      push("step-removed", {
+        subject: view.op.name,
+        step,
+        upstream: thenNeighbours.upstream.get(step) ?? [],
+        downstream: thenNeighbours.downstream.get(step) ?? [],
+        declaredIn: null,
+        flowLine: null,
+        definitionsLine: opLine(view.op.name)
+      });
+    }
+  }
+  for (const [step, now] of after) {
+    const then = before.get(step);
+    if (!then) continue;
+    const definitionsLine = opLine(then.op.name);
+    if (sameGenerator && known("ops", step) && known("graph") && (then.op.kind !== now.op.kind || then.op.name !== now.op.name)) {
+      push("op-kind-changed", {
+        subject: now.op.name,
+        step,
+        committed: `${then.op.name} (${then.op.kind})`,
+        current: `${now.op.name} (${now.op.kind})`,
+        flowLine: sources?.steps[step]?.nextLine ?? null,
+        definitionsLine
+      });
+    }
+    if (known("retry", step)) {
+      const a2 = retryText(then.op, then.retries);
+      const b = retryText(now.op, now.retries);
+      if (a2 !== b) push("retry-changed", { subject: now.op.name, step, committed: a2, current: b, flowLine: decoratorLine(step, "retry"), definitionsLine });
+    }
+    if (known("timeout", step) && then.op.timeout !== now.op.timeout) {
+      push("timeout-changed", {
+        subject: now.op.name,
+        step,
+        committed: then.op.timeout === null ? "none" : `${then.op.timeout} s`,
+        current: now.op.timeout === null ? "none" : `${now.op.timeout} s`,
+        flowLine: decoratorLine(step, "timeout"),
+        definitionsLine
+      });
+    }
+    if (known("env", step) && !isDeepStrictEqual(then.extraEnv ?? null, now.extraEnv ?? null)) {
+      push("env-changed", { subject: now.op.name, step, committed: json2(then.extraEnv), current: json2(now.extraEnv), flowLine: decoratorLine(step, "environment"), definitionsLine });
+    }
+    if (known("decorators", step)) {
+      const forwarded = (model) => model.step_with_decorators?.[step] ?? null;
+      const specs = (model) => sameGenerator ? model.step_decorator_specs?.[step] ?? null : null;
+      const conda = (model) => (model.step_conda_env_ids?.[step] ?? null) !== null;
+      const a2 = forwarded(committed);
+      const b = forwarded(current);
+      if (!isDeepStrictEqual(a2, b) || !isDeepStrictEqual(specs(committed), specs(current)) || conda(committed) !== conda(current)) {
+        push("decorators-changed", {
+          subject: now.op.name,
+          step,
+          committed: isDeepStrictEqual(a2, b) ? json2(specs(committed)) : json2(a2),
+          current: isDeepStrictEqual(a2, b) ? json2(specs(current)) : json2(b),
+          definitionsLine
+        });
+      }
+    }
+  }
+  if (sameGenerator && known("graph")) {
+    const inputsOf = (model) => {
+      const map2 = /* @__PURE__ */ new Map();
+      for (const edge of model.job?.edges ?? []) map2.set(edge.to, [...map2.get(edge.to) ?? [], edgeText(edge)]);
+      return map2;
+    };
+    const thenInputs = inputsOf(committed);
+    const nowInputs = inputsOf(current);
+    const thenOps = new Set(committed.ops.map((op) => op.name));
+    const nowOps = new Map(current.ops.map((op) => [op.name, op]));
+    const stepOfOp = (op) => nowOps.get(op)?.steps.find((s) => s !== null) ?? null;
+    for (const op of /* @__PURE__ */ new Set([...thenInputs.keys(), ...nowInputs.keys()])) {
+      if (!thenOps.has(op) || !nowOps.has(op)) continue;
+      const a2 = (thenInputs.get(op) ?? []).sort();
+      const b = (nowInputs.get(op) ?? []).sort();
+      if (isDeepStrictEqual(a2, b)) continue;
+      const step = stepOfOp(op);
+      const parent = current.job?.edges.find((edge) => edge.to === op);
+      const parentStep = parent ? stepOfOp(parent.from) : null;
+      const nextLine = parentStep ? sources?.steps[parentStep]?.nextLine : null;
+      push("edge-changed", {
+        subject: op,
+        step,
+        committed: a2.join(", ") || "nothing",
+        current: b.join(", ") || "nothing",
+        declaredIn: parentStep ? sources?.steps[parentStep]?.file ?? null : null,
+        flowLine: nextLine ?? null,
+        definitionsLine: lines?.job ?? null
+      });
+    }
+  }
+  const flowLine = (decorator) => sources?.flowDecorators[decorator] ?? null;
+  const flowFile = () => Object.values(sources?.steps ?? {})[0]?.file ?? null;
+  if (known("schedule")) {
+    const a2 = committed.schedule?.cron ?? null;
+    const b = current.schedule?.cron ?? null;
+    if (a2 !== b) push("schedule-changed", { subject: "schedule", committed: a2, current: b, declaredIn: flowFile(), flowLine: flowLine("schedule"), definitionsLine: lines?.schedule ?? null });
+  }
+  if (known("sensors")) {
+    const describe3 = (sensor) => sensor.kind === "event" ? `event ${json2(sensor.event ?? null)}${sensor.parameter_map && Object.keys(sensor.parameter_map).length > 0 ? ` mapping ${json2(sensor.parameter_map)}` : ""}` : sensor.kind === "finish" ? `after job ${json2(sensor.upstream_job ?? null)}` : "unreadable";
+    const thenSensors = new Map(committed.sensors.map((s) => [s.name, s]));
+    const nowSensors = new Map(current.sensors.map((s) => [s.name, s]));
+    for (const name3 of /* @__PURE__ */ new Set([...thenSensors.keys(), ...nowSensors.keys()])) {
+      const a2 = thenSensors.get(name3);
+      const b = nowSensors.get(name3);
+      const textA = a2 ? describe3(a2) : null;
+      const textB = b ? describe3(b) : null;
+      if (textA === textB && a2?.default_status === b?.default_status) continue;
+      const decorator = (b ?? a2).kind === "finish" ? "trigger_on_finish" : "trigger";
+      push("sensor-changed", { subject: name3, committed: textA, current: textB, declaredIn: flowFile(), flowLine: flowLine(decorator), definitionsLine: a2 ? lines?.sensors[name3] ?? null : null });
+    }
+  }
+  if (known("job-tags") && !isDeepStrictEqual(committed.job?.tags ?? null, current.job?.tags ?? null)) {
+    push("job-tags-changed", { subject: committed.job?.name ?? current.job?.name ?? null, committed: json2(committed.job?.tags), current: json2(current.job?.tags), definitionsLine: lines?.job ?? null });
+  }
+  if (known("run-tags") && !isDeepStrictEqual(committed.run_tags, current.run_tags)) {
+    push("run-tags-changed", { committed: json2(committed.run_tags), current: json2(current.run_tags) });
+  }
+  if (known("top-args") && !isDeepStrictEqual(committed.top_args, current.top_args)) {
+    push("top-args-changed", { committed: json2(committed.top_args), current: json2(current.top_args) });
+  }
+  if (known("config-value") && !isDeepStrictEqual(committed.flow_config_value ?? null, current.flow_config_value ?? null)) {
+    push("config-value-changed", { committed: json2(committed.flow_config_value), current: json2(current.flow_config_value) });
+  }
+  if (sameGenerator && changes.length === 0 && unchecked.length === 0) {
+    const where = firstDifference(comparable(committed), comparable(current), "$");
+    if (where) push("template-changed", { subject: where.path, committed: where.committed, current: where.current });
+  }
+  return { changes, unchecked };
+}
+function comparable(model) {
+  const { header: _header, config_class: _config, job_name_not_identifier: _flag, ...rest } = model;
+  return rest;
+}
+function renameJob(model, from, to) {
+  const rename = (name3) => name3 === from ? to : name3.startsWith(`${from}_schedule`) || name3.startsWith(`${from}_on_`) ? to + name3.slice(from.length) : name3;
+  return {
+    ...model,
+    header: { ...model.header, job: model.header.job === null ? null : rename(model.header.job) },
+    job_name: model.job_name === null ? null : rename(model.job_name),
+    job: model.job ? { ...model.job, name: rename(model.job.name) } : null,
+    schedule: model.schedule ? { ...model.schedule, name: model.schedule.name === null ? null : rename(model.schedule.name), job: model.schedule.job === null ? null : rename(model.schedule.job) } : null,
+    sensors: model.sensors.map((sensor) => ({ ...sensor, name: rename(sensor.name), job: rename(sensor.job), function: sensor.function === null ? null : rename(sensor.function) })),
+    definitions: model.definitions ? Object.fromEntries(Object.entries(model.definitions).map(([key, value]) => [key, Array.isArray(value) ? value.map(rename) : rename(value)])) : null
+  };
+}
+var MAX_SHOWN = 200;
+var clip = (text3) => text3.length > MAX_SHOWN ? text3.slice(0, MAX_SHOWN) + "\u2026" : text3;
+function firstDifference(a2, b, root) {
+  const stack = [[a2, b, root]];
+  while (stack.length > 0) {
+    const [x, y, path24] = stack.pop();
+    if (isDeepStrictEqual(x, y)) continue;
+    const bothObjects = x !== null && y !== null && typeof x === "object" && typeof y === "object" && Array.isArray(x) === Array.isArray(y);
+    if (!bothObjects) return { path: path24, committed: clip(json2(x)), current: clip(json2(y)) };
+    const keys = Array.isArray(x) ? Array.from({ length: Math.max(x.length, y.length) }, (_, i2) => i2) : [.../* @__PURE__ */ new Set([...Object.keys(x), ...Object.keys(y)])];
+    for (const key of keys.reverse()) {
+      const child = typeof key === "number" ? `${path24}[${key}]` : `${path24}.${key}`;
+      stack.push([x[key], y[key], child]);
+    }
+  }
+  return null;
+}
+
+// src/core/job-graph.ts
+function canonical(value) {
+  return JSON.stringify(
+    value,
+    (_key, item) => item && typeof item === "object" && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a2], [b]) => a2 < b ? -1 : a2 > b ? 1 : 0)) : item
+  );
+}
+function comparedFields(op) {
+  return canonical({
+    kind: op.kind,
+    steps: op.steps,
+    ins: op.ins,
+    out: op.out,
+    retry_policy: op.retry_policy,
+    tags: op.tags,
+    timeout: op.timeout,
+    runs: op.runs.map((run2) => ({ step: run2.step, max_user_code_retries: run2.max_user_code_retries, extra_env: run2.extra_env, tags: run2.tags }))
+  });
+}
+var edgeKey = (edge) => canonical([edge.from, edge.to, edge.input, edge.how, edge.output]);
+function opsByName(model) {
+  const ops = /* @__PURE__ */ new Map();
+  for (const op of model?.ops ?? []) if (!ops.has(op.name)) ops.set(op.name, op);
+  return ops;
+}
+function edgesByKey(model) {
+  const edges = /* @__PURE__ */ new Map();
+  for (const edge of model?.job?.edges ?? []) if (!edges.has(edgeKey(edge))) edges.set(edgeKey(edge), edge);
+  return edges;
+}
+var nodeOf = (op, status) => ({ op: op.name, steps: op.steps.filter((step) => step !== null), kind: op.kind, status });
+var edgeOf = (edge, status) => ({ from: edge.from, to: edge.to, how: edge.how, output: edge.output, status });
+function jobGraphOf(current, committed) {
+  const now = opsByName(current);
+  const before = opsByName(committed);
+  const nodes = [];
+  for (const [name3, op] of now) {
+    const old = before.get(name3);
+    const status = committed === null ? "same" : !old ? "added" : comparedFields(old) === comparedFields(op) ? "same" : "changed";
+    nodes.push(nodeOf(op, status));
+  }
+  for (const [name3, op] of before) if (!now.has(name3)) nodes.push(nodeOf(op, "removed"));
+  const edgesNow = edgesByKey(current);
+  const edgesBefore = edgesByKey(committed);
+  const edges = [];
+  for (const [key, edge] of edgesNow) edges.push(edgeOf(edge, committed === null || edgesBefore.has(key) ? "same" : "added"));
+  for (const [key, edge] of edgesBefore) if (!edgesNow.has(key)) edges.push(edgeOf(edge, "removed"));
+  return { nodes, edges };
+}
+
 // src/core/pool.ts
 async function mapLimit(items, limit, fn) {
   const results = new Array(items.length);
@@ -36208,8 +38541,8 @@ function decodeText(bytes) {
     return null;
   }
 }
-function mightBeFlow(text2) {
-  return text2.includes("__main__") || text2.includes("FlowSpec");
+function mightBeFlow(text3) {
+  return text3.includes("__main__") || text3.includes("FlowSpec");
 }
 function unreadableReason(file2, bytes, size, maxFileBytes) {
   const loose = bytes.toString("latin1");
@@ -36222,14 +38555,14 @@ var READ_CONCURRENCY = 16;
 async function classify(repo, file2, maxFileBytes) {
   const read = await repo.read(file2, maxFileBytes);
   if ("error" in read) return { kind: "unreadable", entry: { path: file2, error: read.error, line: null } };
-  const text2 = read.size > read.bytes.length ? null : decodeText(read.bytes);
-  if (text2 === null) {
+  const text3 = read.size > read.bytes.length ? null : decodeText(read.bytes);
+  if (text3 === null) {
     const reason = unreadableReason(file2, read.bytes, read.size, maxFileBytes);
     return reason ? { kind: "unreadable", entry: { path: file2, error: reason, line: null } } : { kind: "skip" };
   }
-  const parsed = parseDefinitionsFile(file2, text2);
+  const parsed = parseDefinitionsFile(file2, text3);
   if (parsed) return { kind: "definitions", file: parsed };
-  return mightBeFlow(text2) ? { kind: "candidate" } : { kind: "skip" };
+  return mightBeFlow(text3) ? { kind: "candidate" } : { kind: "skip" };
 }
 async function discover(repo, analyzer, maxFileBytes) {
   const files = await repo.listPythonFiles();
@@ -36319,90 +38652,6 @@ function runLints(compiled, lints = LINTS) {
   return lints.flatMap((lint) => lint.check(compiled));
 }
 
-// src/core/normalize.ts
-var SYSROOT = "<SYSROOT>";
-var ROOT = "<ROOT>";
-function normalizeLine(line2, context) {
-  let out = normalizeIncludeUrls(line2);
-  const needle = rootNeedle(context.root);
-  if (needle && needle.length <= out.length) out = out.split(needle).join(ROOT + "/");
-  return out;
-}
-function normalizeConfigClass(configClass, context) {
-  if (!configClass) return null;
-  const lines = configClass.lines.map((line2) => normalizeLine(line2, context));
-  return lines.every((line2, i2) => line2 === configClass.lines[i2]) ? configClass : parseConfigBlock(lines);
-}
-var URL_SCHEME = "local://";
-var DATA_DIR = "/data/";
-var SHA1_HEX_LENGTH = 40;
-var SLASH = 47;
-function normalizeIncludeUrls(line2) {
-  let start = line2.indexOf(URL_SCHEME);
-  if (start === -1) return line2;
-  let out = "";
-  let copied = 0;
-  while (start !== -1) {
-    const sysrootStart = start + URL_SCHEME.length;
-    let runEnd = sysrootStart;
-    while (runEnd < line2.length && !endsUrl(line2.charCodeAt(runEnd))) runEnd++;
-    const tail = lastDatastoreTail(line2, sysrootStart, runEnd);
-    if (tail) {
-      out += `${line2.slice(copied, start)}${URL_SCHEME}${SYSROOT}${DATA_DIR}${tail.flow}/${tail.sha}`;
-      copied = tail.end;
-    }
-    start = line2.indexOf(URL_SCHEME, runEnd);
-  }
-  return out + line2.slice(copied);
-}
-function endsUrl(code) {
-  if (code === 34 || code === 39 || code === 32) return true;
-  if (code < 160) return code >= 9 && code <= 13;
-  return code === 160 || code === 5760 || code >= 8192 && code <= 8202 || code === 8232 || code === 8233 || code === 8239 || code === 8287 || code === 12288 || code === 65279;
-}
-function isLowerHex(code) {
-  return code >= 48 && code <= 57 || code >= 97 && code <= 102;
-}
-function lastDatastoreTail(line2, from, runEnd) {
-  for (let at = runEnd - 1; at >= from; at--) {
-    if (line2.charCodeAt(at) !== SLASH || !line2.startsWith(DATA_DIR, at)) continue;
-    const flowStart = at + DATA_DIR.length;
-    let flowEnd = flowStart;
-    while (flowEnd < runEnd && line2.charCodeAt(flowEnd) !== SLASH) flowEnd++;
-    if (flowEnd === flowStart || flowEnd >= runEnd) continue;
-    const shaStart = flowEnd + 1;
-    const end = shaStart + SHA1_HEX_LENGTH;
-    if (end > runEnd) continue;
-    let hex3 = true;
-    for (let i2 = shaStart; i2 < end && hex3; i2++) hex3 = isLowerHex(line2.charCodeAt(i2));
-    if (hex3) return { flow: line2.slice(flowStart, flowEnd), sha: line2.slice(shaStart, end), end };
-  }
-  return null;
-}
-var cachedRoot;
-var cachedNeedle = null;
-function rootNeedle(root) {
-  if (root === cachedRoot) return cachedNeedle;
-  let end = root?.length ?? 0;
-  while (end > 0 && root.charCodeAt(end - 1) === SLASH) end--;
-  cachedRoot = root;
-  cachedNeedle = root && end > 1 ? root.slice(0, end) + "/" : null;
-  return cachedNeedle;
-}
-var cachedSource = null;
-var cachedFlowFile = "";
-var cachedMachineRoot = null;
-function machineRoot(source, flowFile) {
-  if (!source) return null;
-  if (source === cachedSource && flowFile === cachedFlowFile) return cachedMachineRoot;
-  const normalized = source.replace(/\\/g, "/");
-  const suffix = "/" + flowFile;
-  cachedSource = source;
-  cachedFlowFile = flowFile;
-  cachedMachineRoot = normalized.endsWith(suffix) ? normalized.slice(0, -suffix.length) || "/" : null;
-  return cachedMachineRoot;
-}
-
 // src/core/pairing.ts
 import path4 from "node:path";
 function endsWithPath(normalizedSource, relative) {
@@ -36413,9 +38662,9 @@ function pairFlows(flows, definitions, config2) {
   const definitionsByPath = new Map(definitions.map((file2) => [file2.path, file2]));
   const flowsByClass = /* @__PURE__ */ new Map();
   for (const flow of flows) {
-    const list2 = flowsByClass.get(flow.flowClass) ?? [];
-    list2.push(flow);
-    flowsByClass.set(flow.flowClass, list2);
+    const list3 = flowsByClass.get(flow.flowClass) ?? [];
+    list3.push(flow);
+    flowsByClass.set(flow.flowClass, list3);
   }
   const pairs = [];
   const problems = [];
@@ -36468,16 +38717,16 @@ function violatesPolicy(result, failOn) {
   if (result.status === "error") return true;
   switch (failOn) {
     case "type-change":
-      return result.changes.some((change2) => change2.kind === "type-changed");
+      return result.changes.some((change2) => change2.kind === "type-changed") || result.jobChanges.some((change2) => GRAPH_CHANGE_KINDS.has(change2.kind));
     case "breaking":
-      return result.jobChange !== null || result.changes.some((change2) => change2.severity === "breaking");
+      return result.jobChange !== null || result.changes.some((change2) => change2.severity === "breaking") || result.jobChanges.some((change2) => change2.severity === "breaking");
     case "drift":
       return result.status === "drift";
   }
 }
 
 // src/core/shard.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 
 // src/core/report.ts
 function compareResults(a2, b) {
@@ -36490,7 +38739,12 @@ function summarize(results) {
     upToDate: count3("up-to-date"),
     drift: count3("drift"),
     typeChanges: results.reduce((n2, result) => n2 + result.changes.filter((change2) => change2.kind === "type-changed").length, 0),
-    breaking: results.reduce((n2, result) => n2 + result.changes.filter((change2) => change2.severity === "breaking").length + (result.jobChange ? 1 : 0), 0),
+    breaking: results.reduce(
+      (n2, result) => n2 + result.changes.filter((change2) => change2.severity === "breaking").length + result.jobChanges.filter((change2) => change2.severity === "breaking").length + (result.jobChange ? 1 : 0),
+      0
+    ),
+    jobChanges: results.reduce((n2, result) => n2 + result.jobChanges.length, 0),
+    unchecked: results.filter((result) => result.unchecked.length > 0).length,
     missing: count3("missing-definitions"),
     orphaned: count3("orphaned-definitions"),
     errors: count3("error"),
@@ -36499,18 +38753,18 @@ function summarize(results) {
 }
 
 // src/core/shard.ts
-function parseShard(text2) {
-  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text2);
+function parseShard(text3) {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text3);
   const index = match ? Number(match[1]) : NaN;
   const count3 = match ? Number(match[2]) : NaN;
   if (!match || !Number.isSafeInteger(index) || !Number.isSafeInteger(count3) || index < 1 || index > count3) {
-    throw new ConfigurationError(`--shard: expected k/n with 1 \u2264 k \u2264 n, got '${text2}'`);
+    throw new ConfigurationError(`--shard: expected k/n with 1 \u2264 k \u2264 n, got '${text3}'`);
   }
   return { index, count: count3 };
 }
 function shardOf(file2, count3) {
   const key = file2.replace(/\\/g, "/").replace(/^(\.\/)+/, "");
-  const digest = createHash("sha1").update(key, "utf8").digest("hex");
+  const digest = createHash2("sha1").update(key, "utf8").digest("hex");
   return Number(BigInt(`0x${digest}`) % BigInt(count3));
 }
 function inShard(file2, shard) {
@@ -36576,10 +38830,10 @@ function suggestedDefinitionsPath(flowFile) {
 function pathArgument(p) {
   return p.startsWith("-") ? `./${p}` : p;
 }
-function regenerateCommand(flowFile, definitionsFile, cwd, jobName, args) {
+function regenerateCommand(flowFile, definitionsFile, cwd, jobName, args, topArgs = []) {
   const relFlow = pathArgument(path5.posix.relative(cwd, flowFile) || flowFile);
   const relOut = pathArgument(path5.posix.relative(cwd, definitionsFile) || definitionsFile);
-  const words = ["python", relFlow, "dagster", "create", relOut];
+  const words = ["python", relFlow, ...topArgs, "dagster", "create", relOut];
   if (jobName) words.push("--name", jobName);
   words.push(...args);
   const command = words.map(shellQuote).join(" ");
@@ -36605,22 +38859,31 @@ async function check2(options, ports) {
 ${pairing.problems.join("\n")}`);
   }
   const mine = (file2) => !options.shard || inShard(file2, options.shard);
+  const generator = options.generator ?? detectRepoGenerator(found.definitions.flatMap((file2) => file2.reading ? [file2.reading.fingerprint] : []));
+  const topArgsOf = (entry) => entry?.topArgs ?? options.config.topArgs;
   const units = [
-    ...pairing.pairs.filter((pair) => mine(pair.flow.path)).map((pair) => ({
-      pair,
-      static: null,
-      request: {
-        flowFile: pair.flow.path,
-        flowClass: pair.flow.flowClass,
-        jobName: jobNameArgument(pair.definitions.job, pair.flow.flowClass, pair.entry),
-        args: pair.entry?.args ?? [],
-        cwd: compileCwd(pair.flow, pair.entry)
-      }
-    })),
+    ...pairing.pairs.filter((pair) => mine(pair.flow.path)).map((pair) => {
+      const configured = pair.entry?.args ?? [];
+      const committed = pair.definitions.reading?.model ?? null;
+      return {
+        pair,
+        static: null,
+        request: {
+          flowFile: pair.flow.path,
+          flowClass: pair.flow.flowClass,
+          jobName: jobNameArgument(pair.definitions.job, pair.flow.flowClass, pair.entry),
+          // The arguments the committed file was made with, where it shows them: regenerating without them would drop them.
+          args: [...configured, ...committed ? inferredCreateArgs(committed, configured) : []],
+          topArgs: topArgsOf(pair.entry),
+          generator,
+          cwd: compileCwd(pair.flow, pair.entry)
+        }
+      };
+    }),
     ...pairing.missing.filter(({ flow }) => mine(flow.path)).map(({ flow, entry }) => ({
       pair: null,
       static: null,
-      request: { flowFile: flow.path, flowClass: flow.flowClass, jobName: entry?.name ?? null, args: entry?.args ?? [], cwd: compileCwd(flow, entry) }
+      request: { flowFile: flow.path, flowClass: flow.flowClass, jobName: entry?.name ?? null, args: entry?.args ?? [], topArgs: topArgsOf(entry), generator, cwd: compileCwd(flow, entry) }
     }))
   ];
   const compiled = await logger.group(`Compile ${units.length} flow(s) with the ${options.compiler} compiler`, () => compileAll(units, options, ports));
@@ -36630,7 +38893,10 @@ ${pairing.problems.join("\n")}`);
     const current = compiled[i2];
     const warnings = runLints(staticResult);
     if (unit.pair) {
-      results.push({ ...compareWithCommitted(unit.pair, unit.request, current, staticResult, repo.root), warnings });
+      const result = { ...compareWithCommitted(unit.pair, unit.request, current, staticResult, repo.root), warnings: [...warnings, ...jobLints(staticResult)] };
+      const template = await templateChange(result, unit, current, ports, options.maxFileBytes);
+      if (template) Object.assign(result, { status: "drift", jobChanges: [template] });
+      results.push(result);
     } else {
       results.push({
         flowFile: unit.request.flowFile,
@@ -36640,9 +38906,9 @@ ${pairing.problems.join("\n")}`);
         compiler: current.compiler,
         error: null,
         ...notCompared(),
-        regenerate: regenerateCommand(unit.request.flowFile, suggestedDefinitionsPath(unit.request.flowFile), unit.request.cwd, unit.request.jobName, unit.request.args),
+        regenerate: regenerateCommand(unit.request.flowFile, suggestedDefinitionsPath(unit.request.flowFile), unit.request.cwd, unit.request.jobName, unit.request.args, unit.request.topArgs),
         dagsterCreate: dagsterCreateOf(unit.request),
-        warnings: [...compileFailure(unit.request, current, staticResult), ...warnings],
+        warnings: [...compileFailure(unit.request, current, staticResult), ...warnings, ...jobLints(staticResult)],
         currentConfig: current.error || !current.exact ? null : current.configClass
       });
     }
@@ -36694,8 +38960,9 @@ ${pairing.problems.join("\n")}`);
 async function compileAll(units, options, ports) {
   const { results: staticResults } = units.length > 0 ? await ports.analyzer.analyze([], units.map((unit) => unit.request)) : { results: [] };
   units.forEach((unit, i2) => unit.static = staticResults[i2]);
+  await withDagsterWith(units, ports);
   if (options.compiler === "static") return units.map((unit) => staticVerdict(unit.static));
-  const needsMetaflow = (unit) => options.compiler === "metaflow" || !unit.static.exact && !unit.static.error;
+  const needsMetaflow = (unit) => options.compiler === "metaflow" || !unit.static.error && (!unit.static.exact || (unit.static.jobInexact ?? []).length > 0);
   const wanted = units.filter((unit) => unit.pair !== null && needsMetaflow(unit));
   let available = false;
   if (options.compiler === "metaflow") {
@@ -36747,7 +39014,7 @@ function compareWithCommitted(pair, request, current, staticResult, localRoot) {
     flowClass: pair.flow.flowClass,
     definitionsFile: file2.path,
     compiler: current.compiler,
-    regenerate: regenerateCommand(pair.flow.path, file2.path, request.cwd, request.jobName, request.args),
+    regenerate: regenerateCommand(pair.flow.path, file2.path, request.cwd, request.jobName, request.args, request.topArgs),
     dagsterCreate: dagsterCreateOf(request),
     ...notCompared()
   };
@@ -36775,21 +39042,89 @@ function compareWithCommitted(pair, request, current, staticResult, localRoot) {
   }
   const jobChange = current.job && file2.job && current.job !== file2.job ? { committed: file2.job, current: current.job } : null;
   const diff = configDiff(file2.path, committed?.lines ?? [], now?.lines ?? []);
+  const job = compareJob(pair, current, staticResult, request.generator ?? DEFAULT_GENERATOR);
   return {
     ...base,
-    status: diff || jobChange ? "drift" : "up-to-date",
+    status: diff || jobChange || job.jobChanges.length > 0 ? "drift" : "up-to-date",
     error: null,
     changes,
     jobChange,
     configDiff: diff,
+    ...job,
     currentConfig: current.configClass
   };
 }
+function compareJob(pair, current, staticResult, target) {
+  const reading = pair.definitions.reading;
+  const now = current.jobModel ?? null;
+  if (!reading?.model || !now) {
+    const why = !reading?.model ? `${pair.definitions.path} could not be read as a job (${reading?.problems.join("; ") || "no ops or job found"})` : "the compiler did not predict the job";
+    return { jobChanges: [], jobGraph: null, unchecked: [{ part: "job", step: null, reason: why }] };
+  }
+  const committedVersion = identifyGenerator(reading.fingerprint);
+  const written = current.written ?? null;
+  const currentVersion = written ? identifyGenerator(written.fingerprint) : { version: profileVersion(target), profile: target, how: "template", alike: [] };
+  const sameGenerator = written ? reading.fingerprint.templateSha === written.fingerprint.templateSha || committedVersion.version !== null && committedVersion.version === currentVersion.version : committedVersion.profile === target;
+  const result = compareJobs({
+    committed: reading.model,
+    current: now,
+    inexact: current.compiler === "static" ? current.jobInexact ?? [] : [],
+    sources: staticResult.jobSources ?? null,
+    lines: reading.lines,
+    generator: sameGenerator ? null : { committed: versionLabel(committedVersion, reading.fingerprint.templateSha), current: currentVersion.version ?? versionLabel(currentVersion, written?.fingerprint.templateSha ?? null) }
+  });
+  return { jobChanges: result.changes, jobGraph: result.changes.length > 0 ? jobGraphOf(now, reading.model) : null, unchecked: result.unchecked };
+}
+async function templateChange(result, unit, current, ports, maxFileBytes) {
+  const written = current.written;
+  const file2 = unit.pair?.definitions;
+  if (!written || !file2 || result.status !== "up-to-date" || file2.reading?.fingerprint.templateSha !== written.fingerprint.templateSha) return null;
+  const read = await ports.repo.read(file2.path, maxFileBytes);
+  if ("error" in read) return null;
+  const committedLines = normalizedDefinitionsLines(read.bytes.toString("utf8"), { root: machineRoot(file2.source, unit.pair.flow.path) });
+  const where = firstDifferentLine(committedLines, written.lines);
+  if (!where) return null;
+  return {
+    kind: "template-changed",
+    severity: jobSeverityOf("template-changed"),
+    subject: `line ${where.line}`,
+    step: null,
+    committed: where.committed,
+    current: where.current,
+    upstream: [],
+    downstream: [],
+    declaredIn: null,
+    flowLine: null,
+    definitionsLine: where.line
+  };
+}
+function versionLabel(identification, templateSha) {
+  if (identification.version === null) return `an unknown version (template ${templateSha ?? "unreadable"})`;
+  return identification.alike.length > 0 ? `${identification.version} (or ${identification.alike.join(", ")})` : identification.version;
+}
+function jobLints(staticResult) {
+  return (staticResult.jobLints ?? []).map((lint) => ({ lint: lint.lint, message: lint.message, file: lint.file, line: lint.line, parameter: null }));
+}
+async function withDagsterWith(units, ports) {
+  const again = [];
+  for (const unit of units) {
+    const committed = unit.pair?.definitions.reading?.model;
+    const predicted = unit.static?.jobModel;
+    if (!committed || !predicted || givesWith(unit.pair?.entry?.args ?? [])) continue;
+    const decorators = dagsterWithOf(committed, predicted);
+    if (!decorators) continue;
+    unit.request = { ...unit.request, args: [...unit.request.args, ...withArgs(decorators)] };
+    again.push(unit);
+  }
+  if (again.length === 0) return;
+  const { results } = await ports.analyzer.analyze([], again.map((unit) => unit.request));
+  again.forEach((unit, i2) => unit.static = results[i2]);
+}
 function notCompared() {
-  return { changes: [], jobChange: null, configDiff: null };
+  return { changes: [], jobChange: null, configDiff: null, jobChanges: [], jobGraph: null, unchecked: [] };
 }
 function dagsterCreateOf(request) {
-  return { cwd: request.cwd, name: request.jobName, args: [...request.args] };
+  return { cwd: request.cwd, name: request.jobName, args: [...request.args], topArgs: [...request.topArgs ?? []] };
 }
 
 // src/cli/repo.ts
@@ -36854,6 +39189,7 @@ function resolveSettings(input2) {
     concurrency: explicit.concurrency ?? fromConfig("concurrency") ?? input2.defaultConcurrency,
     maxFileBytes: fromConfig("maxFileBytes") ?? DEFAULT_SETTINGS.maxFileBytes,
     ignore: config2.ignore,
+    generator: explicit.generator ?? config2.generator ?? null,
     metaflowForbidden: trust.metaflowForbidden,
     notices
   };
@@ -36923,6 +39259,8 @@ var flowEntry = external_exports.object({
   definitions: repoPath.optional(),
   name: external_exports.string().min(1).max(MAX_STRING).optional(),
   args: external_exports.array(external_exports.string().max(MAX_STRING)).max(100).default([]),
+  /** metaflow's options before `dagster` (`--environment=conda`, `--datastore=s3`, `--branch b`); overrides the top-level `topArgs`. */
+  topArgs: external_exports.array(external_exports.string().max(MAX_STRING)).max(100).optional(),
   cwd: repoPath.optional()
 }).strict();
 var repoConfigSchema = external_exports.object({
@@ -36934,6 +39272,10 @@ var repoConfigSchema = external_exports.object({
   maxFileBytes: external_exports.number().int().positive().optional(),
   // Globs become regexes (picomatch): bounded in length and number, like every PR input.
   ignore: external_exports.array(ignoreGlob).max(200).default([]),
+  /** Which metaflow-dagster writes this repo's files (default: detected from the committed files). */
+  generator: external_exports.enum(GENERATOR_PROFILES).optional(),
+  /** metaflow's options before `dagster` for every flow without its own `topArgs`. */
+  topArgs: external_exports.array(external_exports.string().max(MAX_STRING)).max(100).default([]),
   flows: external_exports.array(flowEntry).max(1e5).default([])
 }).strict();
 var EMPTY_REPO_CONFIG = repoConfigSchema.parse({});
@@ -36943,10 +39285,10 @@ function describeIssues(file2, error62) {
     return `${file2}: ${key}: ${issue2.message}`;
   }).join("\n");
 }
-function parseRepoConfig(file2, text2) {
+function parseRepoConfig(file2, text3) {
   let raw;
   try {
-    raw = file2.endsWith(".json") ? JSON.parse(text2) : (0, import_yaml.parse)(text2);
+    raw = file2.endsWith(".json") ? JSON.parse(text3) : (0, import_yaml.parse)(text3);
   } catch (error62) {
     throw new ConfigurationError(`${file2}: not valid ${file2.endsWith(".json") ? "JSON" : "YAML"}: ${error62.message}`);
   }
@@ -36978,10 +39320,10 @@ function isPlainObject2(value) {
 
 // node_modules/execa/lib/arguments/file-url.js
 import { fileURLToPath as fileURLToPath2 } from "node:url";
-var safeNormalizeFileUrl = (file2, name2) => {
+var safeNormalizeFileUrl = (file2, name3) => {
   const fileString = normalizeFileUrl(normalizeDenoExecPath(file2));
   if (typeof fileString !== "string") {
-    throw new TypeError(`${name2} must be a string or a file URL: ${fileString}.`);
+    throw new TypeError(`${name3} must be a string or a file URL: ${fileString}.`);
   }
   return fileString;
 };
@@ -38255,7 +40597,7 @@ var getSignals = () => {
   return signals2;
 };
 var normalizeSignal = ({
-  name: name2,
+  name: name3,
   number: defaultNumber,
   description,
   action,
@@ -38263,11 +40605,11 @@ var normalizeSignal = ({
   standard
 }) => {
   const {
-    signals: { [name2]: constantSignal }
+    signals: { [name3]: constantSignal }
   } = constants;
   const supported = constantSignal !== void 0;
   const number4 = supported ? constantSignal : defaultNumber;
-  return { name: name2, number: number4, description, supported, action, forced, standard };
+  return { name: name3, number: number4, description, supported, action, forced, standard };
 };
 
 // node_modules/human-signals/build/src/main.js
@@ -38276,14 +40618,14 @@ var getSignalsByName = () => {
   return Object.fromEntries(signals2.map(getSignalByName));
 };
 var getSignalByName = ({
-  name: name2,
+  name: name3,
   number: number4,
   description,
   supported,
   action,
   forced,
   standard
-}) => [name2, { name: name2, number: number4, description, supported, action, forced, standard }];
+}) => [name3, { name: name3, number: number4, description, supported, action, forced, standard }];
 var signalsByName = getSignalsByName();
 var getSignalsByNumber = () => {
   const signals2 = getSignals();
@@ -38299,10 +40641,10 @@ var getSignalByNumber = (number4, signals2) => {
   if (signal === void 0) {
     return {};
   }
-  const { name: name2, description, supported, action, forced, standard } = signal;
+  const { name: name3, description, supported, action, forced, standard } = signal;
   return {
     [number4]: {
-      name: name2,
+      name: name3,
       number: number4,
       description,
       supported,
@@ -38313,7 +40655,7 @@ var getSignalByNumber = (number4, signals2) => {
   };
 };
 var findSignalByNumber = (number4, signals2) => {
-  const signal = signals2.find(({ name: name2 }) => constants2.signals[name2] === number4);
+  const signal = signals2.find(({ name: name3 }) => constants2.signals[name3] === number4);
   if (signal !== void 0) {
     return signal;
   }
@@ -42233,15 +44575,15 @@ var Emitter = class {
     this.listeners[ev].push(fn);
   }
   removeListener(ev, fn) {
-    const list2 = this.listeners[ev];
-    const i2 = list2.indexOf(fn);
+    const list3 = this.listeners[ev];
+    const i2 = list3.indexOf(fn);
     if (i2 === -1) {
       return;
     }
-    if (i2 === 0 && list2.length === 1) {
-      list2.length = 0;
+    if (i2 === 0 && list3.length === 1) {
+      list3.length = 0;
     } else {
-      list2.splice(i2, 1);
+      list3.splice(i2, 1);
     }
   }
   emit(ev, code, signal) {
@@ -43772,7 +46114,7 @@ var {
 var WITHHELD = /^(INPUT_|ACTIONS_RUNTIME_TOKEN$|ACTIONS_RUNTIME_URL$|ACTIONS_RESULTS_URL$|ACTIONS_CACHE_URL$|ACTIONS_ID_TOKEN_REQUEST_(TOKEN|URL)$|GITHUB_TOKEN$|GH_TOKEN$)/i;
 function childEnvironment(base = process.env) {
   const out = {};
-  for (const [name2, value] of Object.entries(base)) if (value !== void 0 && !WITHHELD.test(name2)) out[name2] = value;
+  for (const [name3, value] of Object.entries(base)) if (value !== void 0 && !WITHHELD.test(name3)) out[name3] = value;
   return out;
 }
 
@@ -43822,7 +46164,7 @@ function launcherInterpreter(python) {
 }
 var LAUNCH_FAILED = /^mfdag: cannot run .*: No such file or directory\s*$/;
 async function runDagsterCreate(run2) {
-  const args = ["-B", run2.flowPath, "dagster", "create", run2.out];
+  const args = ["-B", run2.flowPath, ...run2.topArgs ?? [], "dagster", "create", run2.out];
   if (run2.jobName) args.push("--name", run2.jobName);
   args.push(...run2.args);
   const contained = containmentSupported();
@@ -43847,8 +46189,8 @@ async function runDagsterCreate(run2) {
   }
   return { exitCode: timedOut ? null : result.exitCode ?? null, signal: result.signal ?? null, output: output2, timedOut };
 }
-function lastLine(text2) {
-  const lines = text2.split(/\r?\n/).map((line2) => line2.trim()).filter(Boolean);
+function lastLine(text3) {
+  const lines = text3.split(/\r?\n/).map((line2) => line2.trim()).filter(Boolean);
   return lines[lines.length - 1] ?? "";
 }
 
@@ -43873,15 +46215,24 @@ Install them there with \`${python} -m pip install metaflow-dagster\`, or pass -
 function compileTimeoutMessage(timeoutMs) {
   return `dagster create did not finish within ${Math.round(timeoutMs / 1e3)} s and was stopped (raise the timeout, or look for a flow that waits at import time)`;
 }
-async function compiledFromRun(request, run2, out) {
+async function compiledFromRun(request, run2, out, root) {
   const base = { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow", parameters: [], exact: true, reason: null, errorLine: null };
   if (run2.exitCode !== 0) {
     return { ...base, job: null, configClass: null, error: lastLine(run2.output) || `dagster create exited with ${run2.exitCode ?? run2.signal}` };
   }
-  const text2 = await readFile(out, "utf8").catch(() => null);
-  const parsed = text2 === null ? null : parseDefinitionsFile(request.flowFile, text2);
+  const text3 = await readFile(out, "utf8").catch(() => null);
+  const parsed = text3 === null ? null : parseDefinitionsFile(request.flowFile, text3);
   if (!parsed) return { ...base, job: null, configClass: null, error: "dagster create exited 0 but wrote no definitions file" };
-  return { ...base, flowClass: parsed.flow ?? request.flowClass, job: parsed.job, configClass: parsed.configClass?.lines ?? null, error: null };
+  const reading = parsed.reading;
+  return {
+    ...base,
+    flowClass: parsed.flow ?? request.flowClass,
+    job: parsed.job,
+    configClass: parsed.configClass?.lines ?? null,
+    error: null,
+    jobModel: reading?.model ?? null,
+    written: reading ? { fingerprint: reading.fingerprint, lines: normalizedDefinitionsLines(text3, { root }) } : null
+  };
 }
 function createMetaflowCompiler(options) {
   let probe = null;
@@ -43919,12 +46270,13 @@ function createMetaflowCompiler(options) {
           out,
           jobName: request.jobName,
           args: request.args,
+          topArgs: request.topArgs ?? [],
           env: compilerEnv(path14.join(temp, "datastore")),
           extendEnv: true,
           timeoutMs: options.timeoutMs
         });
         if (run2.timedOut) return { ...base, job: null, configClass: null, error: compileTimeoutMessage(options.timeoutMs) };
-        return await compiledFromRun(request, run2, out);
+        return await compiledFromRun(request, run2, out, options.root);
       } finally {
         await rm(temp, { recursive: true, force: true });
       }
@@ -44139,6 +46491,7 @@ function createForkServerCompiler(options) {
           cwd: path15.join(options.root, request.cwd),
           out,
           args,
+          topArgs: request.topArgs ?? [],
           datastore: path15.join(temp, "datastore"),
           timeoutMs: options.timeoutMs
         });
@@ -44148,7 +46501,7 @@ function createForkServerCompiler(options) {
           return failed(request, result.error);
         }
         if (result.timedOut) return failed(request, compileTimeoutMessage(options.timeoutMs));
-        return await compiledFromRun(request, { exitCode: result.exitCode, signal: result.signal, output: result.all }, out);
+        return await compiledFromRun(request, { exitCode: result.exitCode, signal: result.signal, output: result.all }, out, options.root);
       } finally {
         await rm2(temp, { recursive: true, force: true });
       }
@@ -44327,6 +46680,24 @@ var scanEntrySchema = external_exports.object({
   mainLine: external_exports.number().int().nullable(),
   isFlowFile: external_exports.boolean()
 });
+var jobLintSchema = external_exports.object({
+  lint: external_exports.string().max(64),
+  message: external_exports.string().max(1e5),
+  file: external_exports.string().max(4096),
+  line: external_exports.number().int().nullable()
+});
+var jobSourcesSchema = external_exports.object({
+  steps: external_exports.record(
+    external_exports.string().max(1024),
+    external_exports.object({
+      file: external_exports.string().max(4096),
+      line: external_exports.number().int(),
+      nextLine: external_exports.number().int().nullable(),
+      decorators: external_exports.record(external_exports.string().max(1024), external_exports.number().int())
+    })
+  ),
+  flowDecorators: external_exports.record(external_exports.string().max(1024), external_exports.number().int())
+});
 var compileResultSchema = external_exports.object({
   flowFile: external_exports.string(),
   flowClass: external_exports.string().nullable(),
@@ -44340,7 +46711,20 @@ var compileResultSchema = external_exports.object({
   errorLine: external_exports.number().int().nullable(),
   configClass: external_exports.array(external_exports.string()).nullable(),
   /** Parameter details from the static analysis; empty when unknown. */
-  parameters: external_exports.array(parameterSchema)
+  parameters: external_exports.array(parameterSchema),
+  /**
+   * The job model the static compiler predicts (python/mfstatic/job.py): what `dagster create`
+   * writes beyond the Config class, for the requested generator version; null when the flow is
+   * refused or nothing could be predicted (jobInexact says why). Absent from older answers and
+   * from the metaflow compiler's.
+   */
+  jobModel: jobModelSchema.nullable().optional(),
+  /** The parts of jobModel it could not predict, each with the step it concerns and why. */
+  jobInexact: external_exports.array(inexactPartSchema).max(1e4).optional(),
+  /** What metaflow-dagster itself gets wrong for this flow (a warning at the flow's line). */
+  jobLints: external_exports.array(jobLintSchema).max(1e4).optional(),
+  /** Where each step (its def, its self.next, its decorators) and each flow decorator is. */
+  jobSources: jobSourcesSchema.nullable().optional()
 });
 var compiledConfigSchema = compileResultSchema.extend({ compiler: external_exports.enum(COMPILER_NAMES) });
 var staticResponseSchema = external_exports.object({
@@ -44360,7 +46744,7 @@ function staticScriptPath() {
   return path17.join(packageRoot(), "python", "mfdag_static.py");
 }
 function isolatedEnv() {
-  return Object.fromEntries(Object.entries(childEnvironment()).filter(([name2]) => !/^(PYTHON|__PYVENV_LAUNCHER__)/i.test(name2)));
+  return Object.fromEntries(Object.entries(childEnvironment()).filter(([name3]) => !/^(PYTHON|__PYVENV_LAUNCHER__)/i.test(name3)));
 }
 function stoppedResults(scan, compile2, why) {
   return {
@@ -44496,7 +46880,14 @@ function createStaticWorker(options, interpreter) {
     const body = {
       root: options.root,
       scan,
-      compile: compile2.map((c3) => ({ flowFile: c3.flowFile, flowClass: c3.flowClass, jobName: c3.jobName })),
+      compile: compile2.map((c3) => ({
+        flowFile: c3.flowFile,
+        flowClass: c3.flowClass,
+        jobName: c3.jobName,
+        args: c3.args,
+        ...c3.generator ? { generator: c3.generator } : {},
+        ...c3.topArgs ? { topArgs: c3.topArgs } : {}
+      })),
       maxFileBytes: options.maxFileBytes,
       progress: true
     };
@@ -44534,13 +46925,13 @@ function createStaticWorker(options, interpreter) {
     } finally {
       clearTimeout(timer);
     }
-    let json2;
+    let json3;
     try {
-      json2 = JSON.parse(line2);
+      json3 = JSON.parse(line2);
     } catch {
       throw notStaticCompiler(line2);
     }
-    const parsed = staticResponseSchema.safeParse(json2);
+    const parsed = staticResponseSchema.safeParse(json3);
     if (!parsed.success) throw new Error(`the static compiler's answer has an unexpected shape: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
     return {
       files: parsed.data.files,
@@ -44623,15 +47014,15 @@ function readConfigText(file2, root) {
   }
 }
 async function loadRepoConfig(root, explicit) {
-  const candidates = explicit ? [path18.resolve(explicit)] : CONFIG_FILE_NAMES.map((name2) => path18.join(root, name2));
+  const candidates = explicit ? [path18.resolve(explicit)] : CONFIG_FILE_NAMES.map((name3) => path18.join(root, name3));
   for (const file2 of candidates) {
-    const text2 = readConfigText(file2, root);
-    if (text2 === null) {
+    const text3 = readConfigText(file2, root);
+    if (text3 === null) {
       if (explicit) throw new ConfigurationError(`Config file ${explicit} cannot be read (ENOENT).`);
       continue;
     }
-    const name2 = path18.relative(process.cwd(), file2) || file2;
-    return { config: parseRepoConfig(name2, text2), file: name2 };
+    const name3 = path18.relative(process.cwd(), file2) || file2;
+    return { config: parseRepoConfig(name3, text3), file: name3 };
   }
   return { config: EMPTY_REPO_CONFIG, file: null };
 }
@@ -44686,14 +47077,169 @@ function createPorts(settings) {
   };
 }
 
+// src/render/mermaid.ts
+var MERMAID_LIMITS = {
+  /** Ops drawn; a bigger job gets a note instead of a diagram. */
+  nodes: 150,
+  /** Edges drawn (Mermaid's own default limit is 500). */
+  edges: 300,
+  /** Characters of one name in a label before it is cut with `…`. */
+  label: 80,
+  /** Characters of one diagram (Mermaid's default maximum is 50,000; a PR comment holds 65,536 in all). */
+  text: 2e4,
+  /** Characters of all the diagrams of one report, so they leave room in the comment for the changes. */
+  report: 4e4
+};
+var CLASS_DEFS = {
+  added: "fill:#dafbe1,stroke:#1a7f37,stroke-width:2px,color:#0d1117",
+  removed: "fill:#ffebe9,stroke:#cf222e,stroke-width:2px,stroke-dasharray:5 5,color:#0d1117",
+  changed: "fill:#fff8c5,stroke:#9a6700,stroke-width:2px,color:#0d1117"
+};
+var EDGE_COLORS = { added: "#1a7f37", removed: "#cf222e" };
+var STATUS_WORDS = { same: "", added: "added", removed: "removed", changed: "changed" };
+var PLAIN = /[A-Za-z0-9 _.,=+'/]/;
+var LINE_KEYWORDS = /direction|style|classDef/g;
+function mermaidText(value, max = MERMAID_LIMITS.label) {
+  const chars = [...plainText(value, " \u23CE ")];
+  const cut = chars.length > max ? [...chars.slice(0, max - 1), "\u2026"] : chars;
+  const escaped = cut.map((ch) => {
+    if (PLAIN.test(ch)) return ch;
+    if (ch === '"') return "#quot;";
+    const code = ch.codePointAt(0);
+    return code > 127 && code !== 160 ? ch : `#${code};`;
+  }).join("");
+  return escaped.replace(LINE_KEYWORDS, (word) => `#${word.charCodeAt(0)};${word.slice(1)}`);
+}
+function nodeLabel(node2) {
+  const lines = [mermaidText(node2.op)];
+  const ownStep = node2.op.startsWith("op_") ? node2.op.slice(3) : null;
+  if (!(node2.steps.length === 1 && node2.steps[0] === ownStep) && node2.steps.length > 0) {
+    const shown2 = node2.steps.slice(0, 8).map((step) => mermaidText(step, 40));
+    lines.push(shown2.join(" \u2192 ") + (node2.steps.length > 8 ? ` \u2192 \u2026 #40;${node2.steps.length} steps#41;` : ""));
+  }
+  if (node2.status !== "same") lines.push(`#40;${STATUS_WORDS[node2.status]}#41;`);
+  return lines.join("<br/>");
+}
+function edgeLabel(edge) {
+  if (edge.how === "map" || edge.how === "collect") return edge.how;
+  if (edge.output !== null && edge.output !== "") return mermaidText(edge.output, 40);
+  return null;
+}
+function note(text3) {
+  return `flowchart TD
+  n0["${mermaidText(text3, 200)}"]
+`;
+}
+function mermaidOf(graph) {
+  if (graph.nodes.length > MERMAID_LIMITS.nodes || graph.edges.length > MERMAID_LIMITS.edges) {
+    return note(`This job has ${graph.nodes.length} ops and ${graph.edges.length} edges: too many to draw (the limit is ${MERMAID_LIMITS.nodes} ops and ${MERMAID_LIMITS.edges} edges).`);
+  }
+  const ids = /* @__PURE__ */ new Map();
+  const lines = ["flowchart TD"];
+  const classes = { added: [], removed: [], changed: [] };
+  const declare = (op, label, status) => {
+    const id = `n${ids.size}`;
+    ids.set(op, id);
+    lines.push(`  ${id}["${label}"]`);
+    if (status !== "same") classes[status].push(id);
+    return id;
+  };
+  for (const node2 of graph.nodes) if (!ids.has(node2.op)) declare(node2.op, nodeLabel(node2), node2.status);
+  const edgeStyles = { added: [], removed: [] };
+  graph.edges.forEach((edge, index) => {
+    const from = ids.get(edge.from) ?? declare(edge.from, mermaidText(edge.from), "same");
+    const to = ids.get(edge.to) ?? declare(edge.to, mermaidText(edge.to), "same");
+    const label = edgeLabel(edge);
+    const arrow = edge.status === "removed" ? "-.->" : "-->";
+    lines.push(`  ${from} ${arrow}${label === null ? "" : `|"${label}"|`} ${to}`);
+    if (edge.status === "added" || edge.status === "removed") edgeStyles[edge.status].push(index);
+  });
+  for (const status of ["added", "removed", "changed"]) {
+    if (classes[status].length === 0) continue;
+    lines.push(`  classDef ${status} ${CLASS_DEFS[status]}`);
+    lines.push(`  class ${classes[status].join(",")} ${status}`);
+  }
+  for (const status of ["added", "removed"]) {
+    if (edgeStyles[status].length > 0) lines.push(`  linkStyle ${edgeStyles[status].join(",")} stroke:${EDGE_COLORS[status]},stroke-width:2px`);
+  }
+  const text3 = lines.join("\n") + "\n";
+  return text3.length > MERMAID_LIMITS.text ? note(`This job's diagram would be ${text3.length} characters: too long to draw (the limit is ${MERMAID_LIMITS.text}).`) : text3;
+}
+var STATUSES2 = ["same", "added", "removed", "changed"];
+function asJobGraph(value) {
+  const fields = (item) => item !== null && typeof item === "object" ? item : {};
+  const list3 = (item) => Array.isArray(item) ? item : [];
+  const text3 = (item) => String(item ?? "");
+  const status = (item) => STATUSES2.includes(item) ? item : "same";
+  const graph = fields(value);
+  return {
+    nodes: list3(graph.nodes).map((node2) => {
+      const n2 = fields(node2);
+      return { op: text3(n2.op), steps: list3(n2.steps).map(text3), kind: text3(n2.kind), status: status(n2.status) };
+    }),
+    edges: list3(graph.edges).map((edge) => {
+      const e = fields(edge);
+      return { from: text3(e.from), to: text3(e.to), how: text3(e.how), output: e.output === null || e.output === void 0 ? null : text3(e.output), status: status(e.status) };
+    })
+  };
+}
+
 // src/render/views.ts
+function diagramsOf(report) {
+  let room = MERMAID_LIMITS.report;
+  return report.flows.map((flow) => {
+    if (!(flow.status === "drift" || flow.status === "error") || !flow.jobGraph || !(flow.jobChanges ?? []).length) return { mermaid: null, leftOut: false };
+    const mermaid = mermaidOf(asJobGraph(flow.jobGraph));
+    if (mermaid.length > room) return { mermaid: null, leftOut: true };
+    room -= mermaid.length;
+    return { mermaid, leftOut: false };
+  });
+}
 function checkView(report) {
   return {
     breaking: report.flows.map((flow) => [
       ...flow.jobChange ? ["job renamed"] : [],
-      ...flow.changes.filter((change2) => change2.severity === "breaking").map((change2) => `${change2.kind} ${change2.parameter}`)
+      ...flow.changes.filter((change2) => change2.severity === "breaking").map((change2) => `${change2.kind} ${change2.parameter}`),
+      // A report from before job changes (or a hand-made one) may not have them.
+      ...(flow.jobChanges ?? []).filter((change2) => change2.severity === "breaking").map((change2) => [change2.kind, change2.subject ?? change2.step].filter((part) => part !== null).join(" "))
     ]),
-    warnings: report.flows.flatMap((flow) => flow.warnings)
+    warnings: report.flows.flatMap((flow) => flow.warnings),
+    diagrams: diagramsOf(report),
+    unchecked: report.flows.filter((flow) => flow.status === "up-to-date").flatMap((flow) => (flow.unchecked ?? []).map((part) => ({ ...part, flowFile: flow.flowFile })))
+  };
+}
+var shown = (value) => typeof value === "string" ? value : JSON.stringify(value);
+function generatorLabel(generator) {
+  if (generator.version === null) return `an unknown metaflow-dagster (template ${generator.templateSha ?? "unreadable"})`;
+  const alike = generator.alike.length > 0 ? ` (or ${generator.alike.join(", ")})` : "";
+  return `metaflow-dagster ${generator.version}${alike}, by its ${generator.how === "template" ? "template text" : "constant and helper names"}`;
+}
+function inspectView(model, fingerprint) {
+  if (!model) return null;
+  return {
+    flow: model.flow_name,
+    job: model.job_name,
+    generator: generatorLabel(fingerprint),
+    ops: model.ops.map((op) => ({
+      name: op.name,
+      kind: op.kind,
+      steps: op.steps.length === 1 && `op_${op.steps[0]}` === op.name ? null : op.steps.map((step) => step ?? "?"),
+      retries: op.retry_policy ? `${op.retry_policy.max_retries ?? "?"}${op.retry_policy.delay ? ` (delay ${op.retry_policy.delay} s)` : ""}` : null,
+      timeout: op.timeout === null ? null : `${op.timeout} s`,
+      env: op.runs.flatMap((run2) => [
+        ...run2.extra_env !== null && run2.extra_env !== void 0 ? [`${run2.step ?? "?"}: env ${shown(run2.extra_env)}`] : [],
+        ...run2.max_user_code_retries ? [`${run2.step ?? "?"}: max_user_code_retries ${run2.max_user_code_retries}`] : []
+      ])
+    })),
+    edges: (model.job?.edges ?? []).map((edge) => `${edge.from}${edge.output ? `.${edge.output}` : ""} \u2192 ${edge.to}${edge.input ? ` (${edge.input})` : ""}${edge.how === "map" || edge.how === "collect" ? ` [${edge.how}]` : ""}`),
+    schedule: model.schedule ? `${model.schedule.name ?? "?"}: ${model.schedule.cron ?? "?"}` : null,
+    sensors: model.sensors.map(
+      (sensor) => sensor.kind === "event" ? `${sensor.name}: on event ${sensor.event ?? "?"}` : sensor.kind === "finish" ? `${sensor.name}: after job ${sensor.upstream_job ?? "?"}` : `${sensor.name}: ${sensor.kind}`
+    ),
+    topArgs: model.top_args ?? [],
+    jobTags: model.job?.tags ? shown(model.job.tags) : null,
+    runTags: model.run_tags.filter((tags) => tags.length > 0).map((tags) => tags.join(", ")),
+    decorators: Object.entries(model.step_with_decorators ?? {}).filter(([, specs]) => specs.length > 0).map(([step, specs]) => `${step}: ${specs.join(" ")}`)
   };
 }
 
@@ -44720,8 +47266,8 @@ var terminalLogger = {
     }
   }
 };
-function write(text2) {
-  process.stdout.write(text2);
+function write(text3) {
+  process.stdout.write(text3);
 }
 function terminalRenderer(options) {
   return createRenderer({ color: options.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR) });
@@ -44773,6 +47319,7 @@ async function checkCommand({ options }) {
       {
         compiler: settings.compiler,
         failOn: settings.failOn,
+        generator: settings.generator,
         concurrency: portSettings.concurrency,
         maxFileBytes: portSettings.maxFileBytes,
         config: repo.config,
@@ -44835,6 +47382,9 @@ function existingFlowFile(file2) {
   if (!stat2.isFile()) throw new ConfigurationError(`${file2} is not a file; pass the path of a flow file.`);
   return file2;
 }
+function jobModelOf(result) {
+  return result.jobModel ?? null;
+}
 async function configCommand({ options, positionals }) {
   const flowFile = existingFlowFile(positionals[0]);
   const repo = await openRepo(options, flowFile);
@@ -44842,7 +47392,12 @@ async function configCommand({ options, positionals }) {
     const result = await configOf(repoRelative(repo.root, flowFile), repo.settings.compiler, ports);
     if (options.format === "json") {
       const { flowFile: flowFile2, flowClass, job, compiler: used, exact, reason, error: error62, configClass, parameters } = result;
-      write(JSON.stringify({ flowFile: flowFile2, flowClass, job, compiler: used, exact, reason, error: error62, configClass, parameters }, null, 2) + "\n");
+      write(JSON.stringify({ flowFile: flowFile2, flowClass, job, compiler: used, exact, reason, error: error62, configClass, parameters, jobModel: jobModelOf(result) }, null, 2) + "\n");
+    } else if (options.format === "mermaid") {
+      const model = jobModelOf(result);
+      if (result.error) throw new ConfigurationError(`${flowFile}: ${result.error}`);
+      if (!model) throw new ConfigurationError(`${flowFile}: the ${result.compiler} compiler did not predict the job${result.reason ? ` (${result.reason})` : ""}, so there is no diagram to draw.`);
+      write(neutralizeWorkflowCommands(mermaidOf(jobGraphOf(model, null))));
     } else {
       write(terminalRenderer(options).render("config.txt.njk", { result }));
     }
@@ -44887,6 +47442,7 @@ async function regenerateDefinitions(target, options) {
       out,
       jobName: target.dagsterCreate.name,
       args: target.dagsterCreate.args,
+      topArgs: target.dagsterCreate.topArgs,
       env: { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" },
       extendEnv: true,
       timeoutMs: options.timeoutMs
@@ -44954,6 +47510,49 @@ async function fixCommand({ options }) {
   });
 }
 
+// src/cli/inspect.ts
+import { closeSync as closeSync4, fstatSync as fstatSync4, openSync as openSync4, readSync as readSync4 } from "node:fs";
+function readDefinitionsText(file2, maxBytes) {
+  let fd;
+  try {
+    fd = openSync4(file2, "r");
+  } catch (error62) {
+    throw new ConfigurationError(`${file2} cannot be read (${error62.code ?? error62.message}); pass the path of a definitions file.`);
+  }
+  try {
+    const stat2 = fstatSync4(fd);
+    if (!stat2.isFile()) throw new ConfigurationError(`${file2} is not a file; pass the path of a definitions file.`);
+    if (stat2.size > maxBytes) throw new ConfigurationError(`${file2} is ${stat2.size} bytes, over the ${maxBytes}-byte limit of a definitions file.`);
+    const buffer = Buffer.alloc(Math.min(stat2.size, maxBytes) + 1);
+    let length = 0;
+    for (let got = -1; got !== 0 && length < buffer.length; length += got) got = readSync4(fd, buffer, length, buffer.length - length, null);
+    if (length > maxBytes) throw new ConfigurationError(`${file2} is over the ${maxBytes}-byte limit of a definitions file.`);
+    const text3 = decodeText(buffer.subarray(0, length));
+    if (text3 === null) throw new ConfigurationError(`${file2} is not UTF-8 text, so it is not a definitions file written by metaflow-dagster.`);
+    if (!isDefinitionsText(text3)) throw new ConfigurationError(`${file2} is not a Dagster definitions file written by metaflow-dagster: it does not start with the docstring "Dagster definitions generated by metaflow-dagster."`);
+    return text3;
+  } finally {
+    closeSync4(fd);
+  }
+}
+async function inspectCommand({ options, positionals }) {
+  const file2 = positionals[0];
+  const text3 = readDefinitionsText(file2, DEFAULT_SETTINGS.maxFileBytes);
+  const { model, fingerprint, problems } = readJobModel(text3);
+  const generator = { ...identifyGenerator(fingerprint), templateSha: fingerprint.templateSha };
+  if (options.format === "json") {
+    write(JSON.stringify({ file: file2, generator, problems, model }, null, 2) + "\n");
+    return model ? EXIT.ok : EXIT.couldNotCheck;
+  }
+  if (options.format === "mermaid") {
+    if (!model) throw new ConfigurationError(`${file2}: the job cannot be read back: ${problems.join("; ") || "no job in it"}`);
+    write(neutralizeWorkflowCommands(mermaidOf(jobGraphOf(model, null))));
+    return EXIT.ok;
+  }
+  write(terminalRenderer(options).render("inspect.txt.njk", { file: file2, problems, view: inspectView(model, generator) }));
+  return model ? EXIT.ok : EXIT.couldNotCheck;
+}
+
 // src/cli/list.ts
 async function listCommand({ options }) {
   const repo = await openRepo(options, null);
@@ -44978,13 +47577,13 @@ async function readBounded(file2) {
   }
 }
 async function readReportFile(file2, label = file2) {
-  let json2;
+  let json3;
   try {
-    json2 = JSON.parse(await readBounded(file2));
+    json3 = JSON.parse(await readBounded(file2));
   } catch (error62) {
     throw new ConfigurationError(`${label}: ${file2} cannot be read as JSON (${error62.message}); pass a report that mfdag check --format json (or the action's report output) wrote.`);
   }
-  const parsed = storedReportSchema.safeParse(json2);
+  const parsed = storedReportSchema.safeParse(json3);
   if (!parsed.success) {
     const issue2 = parsed.error.issues[0];
     const [where, what] = issue2.code === "unrecognized_keys" ? [[...issue2.path, issue2.keys[0]], "not a field of an mfdag report"] : [issue2.path, issue2.message];
@@ -45003,6 +47602,7 @@ async function mergeCommand({ options, positionals }) {
 var COMMANDS2 = {
   check: checkCommand,
   config: configCommand,
+  inspect: inspectCommand,
   list: listCommand,
   merge: mergeCommand,
   fix: fixCommand

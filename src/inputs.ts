@@ -3,6 +3,7 @@
  * workflow did not set) becomes `undefined`; a bad value fails with one line naming the input and
  * the allowed values.
  */
+import { GENERATOR_PROFILES } from "./core/job-model.js";
 import { z } from "zod";
 import { ConfigurationError } from "./core/errors.js";
 import { COMPILERS, FAIL_ON } from "./core/types.js";
@@ -40,6 +41,7 @@ export const actionInputsSchema = z.object({
   compiler: enumInput("compiler", COMPILERS),
   python: z.preprocess(blank, z.string().optional()),
   failOn: enumInput("fail-on", FAIL_ON),
+  generator: enumInput("generator", GENERATOR_PROFILES),
   config: z.preprocess(blank, z.string().optional()),
   concurrency: intInput("concurrency", 256),
   timeout: intInput("timeout", 3600),
@@ -85,6 +87,7 @@ export function parseActionInputs(getInput: (name: string) => string): ActionInp
     compiler: getInput("compiler"),
     python: getInput("python"),
     failOn: getInput("fail-on"),
+    generator: getInput("generator"),
     config: getInput("config"),
     concurrency: getInput("concurrency"),
     timeout: getInput("timeout"),

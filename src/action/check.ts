@@ -29,7 +29,7 @@ async function resolveActionSettings(action: ActionContext): Promise<{ root: str
   const root = checkedRoot(path.resolve(workspace, inputs.root), "Input 'root'", " in the workspace (does the workflow run actions/checkout before mfdag?)");
   const { config, file } = await loadRepoConfig(root, inputs.config ? path.resolve(workspace, inputs.config) : undefined);
   const settings = resolveSettings({
-    explicit: { compiler: inputs.compiler, python: inputs.python, failOn: inputs.failOn, timeout: inputs.timeout, concurrency: inputs.concurrency },
+    explicit: { compiler: inputs.compiler, python: inputs.python, failOn: inputs.failOn, timeout: inputs.timeout, concurrency: inputs.concurrency, generator: inputs.generator },
     config,
     configFile: file,
     trust: trustOfRun(),
@@ -52,6 +52,7 @@ export async function checkRepo(action: ActionContext): Promise<CheckedRepo> {
     {
       compiler: settings.compiler,
       failOn: settings.failOn,
+      generator: settings.generator,
       concurrency: settings.concurrency,
       maxFileBytes: settings.maxFileBytes,
       config,

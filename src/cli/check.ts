@@ -13,6 +13,7 @@ export async function checkCommand({ options }: CliCommand): Promise<number> {
       {
         compiler: settings.compiler,
         failOn: settings.failOn,
+        generator: settings.generator,
         concurrency: portSettings.concurrency,
         maxFileBytes: portSettings.maxFileBytes,
         config: repo.config,

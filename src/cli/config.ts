@@ -28,7 +28,7 @@ function existingFlowFile(file: string): string {
  * compile result (static-protocol.ts); read it from the type then, not through this cast.
  */
 function jobModelOf(result: CompiledConfig): JobModel | null {
-  return (result as CompiledConfig & { jobModel?: JobModel | null }).jobModel ?? null;
+  return result.jobModel ?? null;
 }
 
 export async function configCommand({ options, positionals }: CliCommand): Promise<number> {

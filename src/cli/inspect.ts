@@ -9,8 +9,8 @@ import { isDefinitionsText } from "../core/definitions.js";
 import { decodeText } from "../core/discovery.js";
 import { ConfigurationError } from "../core/errors.js";
 import { jobGraphOf } from "../core/job-graph.js";
-// TODO(integration): the real reader is src/core/job-reader.ts (job-reader branch); import it from there and delete the placeholder.
-import { readJobModel } from "../core/job-reader-placeholder.js";
+import { identifyGenerator } from "../core/generators.js";
+import { readJobModel } from "../core/job-reader.js";
 import { DEFAULT_SETTINGS } from "../core/settings.js";
 import { neutralizeWorkflowCommands } from "../render/index.js";
 import { mermaidOf } from "../render/mermaid.js";
@@ -47,8 +47,9 @@ export async function inspectCommand({ options, positionals }: CliCommand): Prom
   const file = positionals[0]!;
   const text = readDefinitionsText(file, DEFAULT_SETTINGS.maxFileBytes);
   const { model, fingerprint, problems } = readJobModel(text);
+  const generator = { ...identifyGenerator(fingerprint), templateSha: fingerprint.templateSha };
   if (options.format === "json") {
-    write(JSON.stringify({ file, generator: fingerprint ?? null, problems, model }, null, 2) + "\n");
+    write(JSON.stringify({ file, generator, problems, model }, null, 2) + "\n");
     return model ? EXIT.ok : EXIT.couldNotCheck;
   }
   if (options.format === "mermaid") {
@@ -56,6 +57,6 @@ export async function inspectCommand({ options, positionals }: CliCommand): Prom
     write(neutralizeWorkflowCommands(mermaidOf(jobGraphOf(model, null))));
     return EXIT.ok;
   }
-  write(terminalRenderer(options).render("inspect.txt.njk", { file, problems, view: inspectView(model, fingerprint) }));
+  write(terminalRenderer(options).render("inspect.txt.njk", { file, problems, view: inspectView(model, generator) }));
   return model ? EXIT.ok : EXIT.couldNotCheck;
 }

@@ -4,7 +4,13 @@
  */
 import path from "node:path";
 import { compareFields, configDiff } from "./compare.js";
-import type { RepoConfig } from "./config-file.js";
+import type { FlowEntry, RepoConfig } from "./config-file.js";
+import { dagsterWithOf, givesWith, inferredCreateArgs, withArgs } from "./create-args.js";
+import { firstDifferentLine, normalizedDefinitionsLines } from "./definitions-text.js";
+import { detectRepoGenerator, identifyGenerator, profileVersion, type GeneratorIdentification } from "./generators.js";
+import { compareJobs, jobSeverityOf } from "./job-compare.js";
+import { jobGraphOf } from "./job-graph.js";
+import { DEFAULT_GENERATOR, type GeneratorProfile } from "./job-model.js";
 import { parseConfigLines } from "./definitions.js";
 import { discover } from "./discovery.js";
 import { ConfigurationError } from "./errors.js";
@@ -17,7 +23,7 @@ import { mapLimit } from "./pool.js";
 import type { CheckPorts, CompileRequest } from "./ports.js";
 import { jobNameArgument, regenerateCommand, suggestedDefinitionsPath } from "./regenerate-command.js";
 import { compareResults, summarize } from "./report.js";
-import type { CheckReport, CompiledConfig, DagsterCreateArgs, CompilerChoice, DefinitionsFile, FailOn, FlowResult } from "./types.js";
+import type { CheckReport, CompiledConfig, DagsterCreateArgs, CompilerChoice, DefinitionsFile, FailOn, FlowResult, JobDiff } from "./types.js";
 
 export interface CheckOptions {
   compiler: CompilerChoice;
@@ -32,6 +38,8 @@ export interface CheckOptions {
   deadline?: number;
   /** Check only this shard's flows (`--shard k/n`); `mfdag merge` combines the shards' reports. */
   shard?: Shard;
+  /** The metaflow-dagster whose output the static compiler predicts; `null`: detected from the committed files. */
+  generator?: GeneratorProfile | null;
   /**
    * A root with no flow and no definitions file is a tool error unless this is set: a typo in the
    * root, or a workflow without actions/checkout, must not pass as "0 flows, OK".
@@ -68,22 +76,32 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
   }
 
   const mine = (file: string) => !options.shard || inShard(file, options.shard);
+  // One target for the whole repo: the setting, else what every committed file's fingerprint says.
+  const generator = options.generator ?? detectRepoGenerator(found.definitions.flatMap((file) => (file.reading ? [file.reading.fingerprint] : [])));
+  const topArgsOf = (entry: FlowEntry | null) => entry?.topArgs ?? options.config.topArgs;
   const units: CompileUnit[] = [
-    ...pairing.pairs.filter((pair) => mine(pair.flow.path)).map((pair) => ({
-      pair,
-      static: null,
-      request: {
-        flowFile: pair.flow.path,
-        flowClass: pair.flow.flowClass,
-        jobName: jobNameArgument(pair.definitions.job, pair.flow.flowClass, pair.entry),
-        args: pair.entry?.args ?? [],
-        cwd: compileCwd(pair.flow, pair.entry),
-      },
-    })),
+    ...pairing.pairs.filter((pair) => mine(pair.flow.path)).map((pair) => {
+      const configured = pair.entry?.args ?? [];
+      const committed = pair.definitions.reading?.model ?? null;
+      return {
+        pair,
+        static: null,
+        request: {
+          flowFile: pair.flow.path,
+          flowClass: pair.flow.flowClass,
+          jobName: jobNameArgument(pair.definitions.job, pair.flow.flowClass, pair.entry),
+          // The arguments the committed file was made with, where it shows them: regenerating without them would drop them.
+          args: [...configured, ...(committed ? inferredCreateArgs(committed, configured) : [])],
+          topArgs: topArgsOf(pair.entry),
+          generator,
+          cwd: compileCwd(pair.flow, pair.entry),
+        },
+      };
+    }),
     ...pairing.missing.filter(({ flow }) => mine(flow.path)).map(({ flow, entry }) => ({
       pair: null,
       static: null,
-      request: { flowFile: flow.path, flowClass: flow.flowClass, jobName: entry?.name ?? null, args: entry?.args ?? [], cwd: compileCwd(flow, entry) },
+      request: { flowFile: flow.path, flowClass: flow.flowClass, jobName: entry?.name ?? null, args: entry?.args ?? [], topArgs: topArgsOf(entry), generator, cwd: compileCwd(flow, entry) },
     })),
   ];
 
@@ -95,7 +113,10 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
     const current = compiled[i]!;
     const warnings = runLints(staticResult);
     if (unit.pair) {
-      results.push({ ...compareWithCommitted(unit.pair, unit.request, current, staticResult, repo.root), warnings });
+      const result: FlowResult = { ...compareWithCommitted(unit.pair, unit.request, current, staticResult, repo.root), warnings: [...warnings, ...jobLints(staticResult)] };
+      const template = await templateChange(result, unit, current, ports, options.maxFileBytes);
+      if (template) Object.assign(result, { status: "drift", jobChanges: [template] });
+      results.push(result);
     } else {
       results.push({
         flowFile: unit.request.flowFile,
@@ -105,9 +126,9 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
         compiler: current.compiler,
         error: null,
         ...notCompared(),
-        regenerate: regenerateCommand(unit.request.flowFile, suggestedDefinitionsPath(unit.request.flowFile), unit.request.cwd, unit.request.jobName, unit.request.args),
+        regenerate: regenerateCommand(unit.request.flowFile, suggestedDefinitionsPath(unit.request.flowFile), unit.request.cwd, unit.request.jobName, unit.request.args, unit.request.topArgs),
         dagsterCreate: dagsterCreateOf(unit.request),
-        warnings: [...compileFailure(unit.request, current, staticResult), ...warnings],
+        warnings: [...compileFailure(unit.request, current, staticResult), ...warnings, ...jobLints(staticResult)],
         currentConfig: current.error || !current.exact ? null : current.configClass,
       });
     }
@@ -167,10 +188,12 @@ async function compileAll(units: CompileUnit[], options: CheckOptions, ports: Ch
   // annotations even when the real compiler produces the Config class.
   const { results: staticResults } = units.length > 0 ? await ports.analyzer.analyze([], units.map((unit) => unit.request)) : { results: [] };
   units.forEach((unit, i) => (unit.static = staticResults[i]!));
+  await withDagsterWith(units, ports);
 
   if (options.compiler === "static") return units.map((unit) => staticVerdict(unit.static!));
 
-  const needsMetaflow = (unit: CompileUnit) => options.compiler === "metaflow" || (!unit.static!.exact && !unit.static!.error);
+  // Parts of the job it could not predict count as much as an inexact Config class: the real compiler knows them.
+  const needsMetaflow = (unit: CompileUnit) => options.compiler === "metaflow" || (!unit.static!.error && (!unit.static!.exact || (unit.static!.jobInexact ?? []).length > 0));
   // Flows without definitions are only compiled for their lints; the real compiler would not add to that.
   const wanted = units.filter((unit) => unit.pair !== null && needsMetaflow(unit));
   let available = false;
@@ -233,7 +256,7 @@ function compareWithCommitted(pair: Pair, request: CompileRequest, current: Comp
     flowClass: pair.flow.flowClass,
     definitionsFile: file.path,
     compiler: current.compiler,
-    regenerate: regenerateCommand(pair.flow.path, file.path, request.cwd, request.jobName, request.args),
+    regenerate: regenerateCommand(pair.flow.path, file.path, request.cwd, request.jobName, request.args, request.topArgs),
     dagsterCreate: dagsterCreateOf(request),
     ...notCompared(),
   };
@@ -263,15 +286,108 @@ function compareWithCommitted(pair: Pair, request: CompileRequest, current: Comp
   }
   const jobChange = current.job && file.job && current.job !== file.job ? { committed: file.job, current: current.job } : null;
   const diff = configDiff(file.path, committed?.lines ?? [], now?.lines ?? []);
+  const job = compareJob(pair, current, staticResult, request.generator ?? DEFAULT_GENERATOR);
   return {
     ...base,
-    status: diff || jobChange ? "drift" : "up-to-date",
+    status: diff || jobChange || job.jobChanges.length > 0 ? "drift" : "up-to-date",
     error: null,
     changes,
     jobChange,
     configDiff: diff,
+    ...job,
     currentConfig: current.configClass,
   };
+}
+
+/**
+ * The job beyond the Config class: the committed file's model against the model of what
+ * `dagster create` writes now (the static compiler's prediction, or the real compiler's file read
+ * back), then, with the real compiler, the whole normalized text, so nothing is silently equal.
+ */
+function compareJob(pair: Pair, current: CompiledConfig, staticResult: CompiledConfig, target: GeneratorProfile): Pick<FlowResult, "jobChanges" | "jobGraph" | "unchecked"> {
+  const reading = pair.definitions.reading;
+  const now = current.jobModel ?? null;
+  if (!reading?.model || !now) {
+    const why = !reading?.model ? `${pair.definitions.path} could not be read as a job (${reading?.problems.join("; ") || "no ops or job found"})` : "the compiler did not predict the job";
+    return { jobChanges: [], jobGraph: null, unchecked: [{ part: "job", step: null, reason: why }] };
+  }
+  const committedVersion = identifyGenerator(reading.fingerprint);
+  // With the real compiler, the version is the one installed; statically, the one the check targets.
+  const written = current.written ?? null;
+  const currentVersion: GeneratorIdentification = written ? identifyGenerator(written.fingerprint) : { version: profileVersion(target), profile: target, how: "template", alike: [] };
+  const sameGenerator = written
+    ? reading.fingerprint.templateSha === written.fingerprint.templateSha || (committedVersion.version !== null && committedVersion.version === currentVersion.version)
+    : committedVersion.profile === target;
+  const result = compareJobs({
+    committed: reading.model,
+    current: now,
+    inexact: current.compiler === "static" ? (current.jobInexact ?? []) : [],
+    sources: staticResult.jobSources ?? null,
+    lines: reading.lines,
+    generator: sameGenerator ? null : { committed: versionLabel(committedVersion, reading.fingerprint.templateSha), current: currentVersion.version ?? versionLabel(currentVersion, written?.fingerprint.templateSha ?? null) },
+  });
+  return { jobChanges: result.changes, jobGraph: result.changes.length > 0 ? jobGraphOf(now, reading.model) : null, unchecked: result.unchecked };
+}
+
+/**
+ * With the real compiler, the whole text too: a difference the job model does not explain (a
+ * helper's text, a part no model key covers) is still a difference. Only for files of the
+ * installed metaflow-dagster (others are generator-changed already) that nothing else explains.
+ */
+async function templateChange(result: FlowResult, unit: CompileUnit, current: CompiledConfig, ports: CheckPorts, maxFileBytes: number): Promise<JobDiff | null> {
+  const written = current.written;
+  const file = unit.pair?.definitions;
+  if (!written || !file || result.status !== "up-to-date" || file.reading?.fingerprint.templateSha !== written.fingerprint.templateSha) return null;
+  const read = await ports.repo.read(file.path, maxFileBytes);
+  if ("error" in read) return null;
+  const committedLines = normalizedDefinitionsLines(read.bytes.toString("utf8"), { root: machineRoot(file.source, unit.pair!.flow.path) });
+  const where = firstDifferentLine(committedLines, written.lines);
+  if (!where) return null;
+  return {
+    kind: "template-changed",
+    severity: jobSeverityOf("template-changed"),
+    subject: `line ${where.line}`,
+    step: null,
+    committed: where.committed,
+    current: where.current,
+    upstream: [],
+    downstream: [],
+    declaredIn: null,
+    flowLine: null,
+    definitionsLine: where.line,
+  };
+}
+
+/** How a report names the metaflow-dagster that made a file: its version, or that it is unknown. */
+function versionLabel(identification: GeneratorIdentification, templateSha: string | null): string {
+  if (identification.version === null) return `an unknown version (template ${templateSha ?? "unreadable"})`;
+  return identification.alike.length > 0 ? `${identification.version} (or ${identification.alike.join(", ")})` : identification.version;
+}
+
+/** The static compiler's lints of the job (a `@trigger` whose sensor is not valid Python, ...). */
+function jobLints(staticResult: CompiledConfig): FlowResult["warnings"] {
+  return (staticResult.jobLints ?? []).map((lint) => ({ lint: lint.lint, message: lint.message, file: lint.file, line: lint.line, parameter: null }));
+}
+
+/**
+ * `--with` leaves its strings at the head of every step's forwarded decorators; what they were is
+ * only known once the prediction without them is in (a decorator every step carries itself looks
+ * the same). Flows whose committed file shows them are compiled again with them.
+ */
+async function withDagsterWith(units: CompileUnit[], ports: CheckPorts): Promise<void> {
+  const again: CompileUnit[] = [];
+  for (const unit of units) {
+    const committed = unit.pair?.definitions.reading?.model;
+    const predicted = unit.static?.jobModel;
+    if (!committed || !predicted || givesWith(unit.pair?.entry?.args ?? [])) continue;
+    const decorators = dagsterWithOf(committed, predicted);
+    if (!decorators) continue;
+    unit.request = { ...unit.request, args: [...unit.request.args, ...withArgs(decorators)] };
+    again.push(unit);
+  }
+  if (again.length === 0) return;
+  const { results } = await ports.analyzer.analyze([], again.map((unit) => unit.request));
+  again.forEach((unit, i) => (unit.static = results[i]!));
 }
 
 /** The comparison fields of a result that was not (or not yet) compared with committed lines. */

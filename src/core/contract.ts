@@ -4,6 +4,8 @@
  */
 import { compareFields, configDiff } from "./compare.js";
 import { parseDefinitionsFile } from "./definitions.js";
+import { identifyGenerator } from "./generators.js";
+import { compareJobs } from "./job-compare.js";
 import { normalizeConfigClass } from "./normalize.js";
 import type { ConfigClass, ContractChange, DefinitionsFile } from "./types.js";
 
@@ -33,8 +35,15 @@ export function diffContracts(versions: readonly DefinitionsVersions[]): Contrac
     const changes = compareFields(before, after);
     const jobChange = base?.job && head?.job && base.job !== head.job ? { committed: base.job, current: head.job } : null;
     const diff = configDiff(version.path, before?.lines ?? [], after?.lines ?? [], ["base", "head"]);
-    if (base && head && !diff && !jobChange) continue;
-    out.push({ definitionsFile: version.path, flow: head?.flow ?? base?.flow ?? null, status: !base ? "added" : !head ? "removed" : "changed", changes, jobChange, configDiff: diff });
+    // What the job will run after the merge, against what it runs now.
+    const baseJob = base?.reading?.model;
+    const headJob = head?.reading?.model;
+    const baseVersion = base?.reading ? identifyGenerator(base.reading.fingerprint).version : null;
+    const headVersion = head?.reading ? identifyGenerator(head.reading.fingerprint).version : null;
+    const generator = baseVersion !== headVersion ? { committed: baseVersion ?? "an unknown version", current: headVersion ?? "an unknown version" } : null;
+    const jobChanges = baseJob && headJob ? compareJobs({ committed: baseJob, current: headJob, lines: base?.reading?.lines ?? null, generator }).changes : [];
+    if (base && head && !diff && !jobChange && jobChanges.length === 0) continue;
+    out.push({ definitionsFile: version.path, flow: head?.flow ?? base?.flow ?? null, status: !base ? "added" : !head ? "removed" : "changed", changes, jobChange, configDiff: diff, jobChanges });
   }
   return out.sort((a, b) => a.definitionsFile.localeCompare(b.definitionsFile));
 }

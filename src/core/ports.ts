@@ -25,16 +25,12 @@ export interface CompileRequest {
   jobName: string | null;
   /** Extra `dagster create` arguments from the config file, and those read back from the committed file. */
   args: string[];
-  /** metaflow's options before `dagster` (config file `topArgs`). */
+  /** metaflow's top-level options, between `FLOW.py` and `dagster` (`--environment=conda`, `--branch b`): config file `topArgs`. */
   topArgs?: string[];
-  /** Which metaflow-dagster's output the static compiler predicts. */
+  /** Which metaflow-dagster's output the static compiler predicts (default "0.3.7"). */
   generator?: GeneratorProfile;
   /** Repo-relative working directory of the compile (default: the flow file's directory). */
   cwd: string;
-  /** Which metaflow-dagster the job model is predicted for (static compiler; default "0.3.7"). */
-  generator?: "0.3.7" | "main";
-  /** metaflow's top-level options, between `FLOW.py` and `dagster` (`--environment=conda`, `--branch b`). */
-  topArgs?: string[];
 }
 
 /** The static compiler (python/mfdag_static.py): one process for many files. */

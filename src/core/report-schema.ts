@@ -197,6 +197,8 @@ const contractChangeSchema = z.strictObject({
   changes: list(fieldChangeSchema),
   jobChange: jobChangeSchema.nullable(),
   configDiff: z.string().max(REPORT_LIMITS.diff).nullable(),
+  /** How the committed job differs between base and head (steps, wiring, schedule, ...). */
+  jobChanges: list(jobDiffSchema).optional(),
 });
 
 /**

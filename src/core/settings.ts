@@ -9,6 +9,7 @@
  */
 import { ConfigurationError } from "./errors.js";
 import type { RepoConfig } from "./config-file.js";
+import type { GeneratorProfile } from "./job-model.js";
 import type { CompilerChoice, FailOn } from "./types.js";
 
 export const DEFAULT_SETTINGS = {
@@ -76,6 +77,7 @@ export interface ExplicitSettings {
   failOn?: FailOn | undefined;
   timeout?: number | undefined;
   concurrency?: number | undefined;
+  generator?: GeneratorProfile | undefined;
 }
 
 export interface Settings {
@@ -86,6 +88,8 @@ export interface Settings {
   concurrency: number;
   maxFileBytes: number;
   ignore: readonly string[];
+  /** The metaflow-dagster whose output is predicted; `null`: detect it from the committed files. */
+  generator: GeneratorProfile | null;
   /** Why the metaflow compiler must not run, or `null` (see Trust). */
   metaflowForbidden: string | null;
   /** What the resolver decided that the user should see (ignored keys, a narrowed compiler). */
@@ -137,6 +141,7 @@ export function resolveSettings(input: ResolveInput): Settings {
     concurrency: explicit.concurrency ?? fromConfig("concurrency") ?? input.defaultConcurrency,
     maxFileBytes: fromConfig("maxFileBytes") ?? DEFAULT_SETTINGS.maxFileBytes,
     ignore: config.ignore,
+    generator: explicit.generator ?? config.generator ?? null,
     metaflowForbidden: trust.metaflowForbidden,
     notices,
   };

@@ -117,6 +117,16 @@ const compileResultSchema = z.object({
  */
 const compiledConfigSchema = compileResultSchema.extend({ compiler: z.enum(COMPILER_NAMES) });
 
+/**
+ * What the real compiler wrote, beyond the Config class: its generator's fingerprint and the whole
+ * text normalized (definitions-text.ts), so a difference no model key explains is still found.
+ * Only the metaflow compiler's results have it; it never crosses a process boundary.
+ */
+export interface WrittenDefinitions {
+  fingerprint: { templateSha: string | null; constants: readonly string[]; helpers: readonly string[] };
+  lines: string[];
+}
+
 export const staticResponseSchema = z.object({
   protocol: z.literal(1),
   files: z.array(scanEntrySchema),
@@ -132,7 +142,7 @@ export const staticHelloSchema = z.object({
 
 export type ParameterInfo = z.infer<typeof parameterSchema>;
 export type StaticScanEntry = z.infer<typeof scanEntrySchema>;
-export type CompiledConfig = z.infer<typeof compiledConfigSchema>;
+export type CompiledConfig = z.infer<typeof compiledConfigSchema> & { written?: WrittenDefinitions | null };
 export type StaticResponse = z.infer<typeof staticResponseSchema>;
 export type JobLint = z.infer<typeof jobLintSchema>;
 export type JobSources = z.infer<typeof jobSourcesSchema>;

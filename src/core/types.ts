@@ -37,6 +37,7 @@ export {
   type Severity,
 } from "./report-schema.js";
 export type { CompiledConfig, ParameterInfo, StaticScanEntry } from "./static-protocol.js";
+import type { JobReading } from "./job-reader.js";
 
 /** One line of a `class <Flow>Config(Config):` block, split into what Dagster shows. */
 export interface ConfigField {
@@ -73,6 +74,8 @@ export interface DefinitionsFile {
   configClass: ConfigClass | null;
   /** Why the file could not be fully read, when it could not. */
   problem: string | null;
+  /** The job the file defines beyond its Config class, read back (job-reader.ts). */
+  reading?: JobReading;
 }
 
 /** A Python file that runs a FlowSpec subclass under `if __name__ == "__main__":`. */

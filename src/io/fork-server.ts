@@ -325,7 +325,7 @@ export function createForkServerCompiler(options: ForkServerOptions): ForkServer
           return failed(request, result.error);
         }
         if (result.timedOut) return failed(request, compileTimeoutMessage(options.timeoutMs));
-        return await compiledFromRun(request, { exitCode: result.exitCode, signal: result.signal, output: result.all }, out);
+        return await compiledFromRun(request, { exitCode: result.exitCode, signal: result.signal, output: result.all }, out, options.root);
       } finally {
         await rm(temp, { recursive: true, force: true });
       }

@@ -9,6 +9,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { childEnvironment } from "./child-env.js";
 import { parseDefinitionsFile } from "../core/definitions.js";
+import { normalizedDefinitionsLines } from "../core/definitions-text.js";
 import { lastLine, runDagsterCreate } from "./dagster-create.js";
 import { ConfigurationError } from "../core/errors.js";
 import type { CompileRequest, MetaflowCompiler } from "../core/ports.js";
@@ -50,7 +51,7 @@ export function compileTimeoutMessage(timeoutMs: number): string {
  * What a finished (not timed out) `dagster create` means: the Config class of the file it wrote to
  * `out`, or its error (the last line of its output, which is the compiler's own message).
  */
-export async function compiledFromRun(request: CompileRequest, run: { exitCode: number | null; signal: string | null; output: string }, out: string): Promise<CompiledConfig> {
+export async function compiledFromRun(request: CompileRequest, run: { exitCode: number | null; signal: string | null; output: string }, out: string, root: string): Promise<CompiledConfig> {
   const base = { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow" as const, parameters: [], exact: true, reason: null, errorLine: null };
   if (run.exitCode !== 0) {
     return { ...base, job: null, configClass: null, error: lastLine(run.output) || `dagster create exited with ${run.exitCode ?? run.signal}` };
@@ -58,7 +59,17 @@ export async function compiledFromRun(request: CompileRequest, run: { exitCode: 
   const text = await readFile(out, "utf8").catch(() => null);
   const parsed = text === null ? null : parseDefinitionsFile(request.flowFile, text);
   if (!parsed) return { ...base, job: null, configClass: null, error: "dagster create exited 0 but wrote no definitions file" };
-  return { ...base, flowClass: parsed.flow ?? request.flowClass, job: parsed.job, configClass: parsed.configClass?.lines ?? null, error: null };
+  // The same reader as for committed files, so both sides of a comparison are read alike.
+  const reading = parsed.reading;
+  return {
+    ...base,
+    flowClass: parsed.flow ?? request.flowClass,
+    job: parsed.job,
+    configClass: parsed.configClass?.lines ?? null,
+    error: null,
+    jobModel: reading?.model ?? null,
+    written: reading ? { fingerprint: reading.fingerprint, lines: normalizedDefinitionsLines(text!, { root }) } : null,
+  };
 }
 
 export function createMetaflowCompiler(options: MetaflowCompilerOptions): MetaflowCompiler {
@@ -109,7 +120,7 @@ export function createMetaflowCompiler(options: MetaflowCompilerOptions): Metafl
           timeoutMs: options.timeoutMs,
         });
         if (run.timedOut) return { ...base, job: null, configClass: null, error: compileTimeoutMessage(options.timeoutMs) };
-        return await compiledFromRun(request, run, out);
+        return await compiledFromRun(request, run, out, options.root);
       } finally {
         await rm(temp, { recursive: true, force: true });
       }

@@ -1,4 +1,5 @@
 /** Small derived values the templates need, computed once so templates stay declarative. */
+import type { GeneratorIdentification } from "../core/generators.js";
 import type { JobModel } from "../core/job-model.js";
 import type { CheckReport, Finding, Unchecked } from "../core/types.js";
 import { asJobGraph, MERMAID_LIMITS, mermaidOf } from "./mermaid.js";
@@ -71,14 +72,17 @@ export interface InspectView {
 const shown = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
 
 /** Which metaflow-dagster wrote a file, from the reader's fingerprint, whatever its shape. */
-function generatorLabel(fingerprint: unknown): string {
-  if (fingerprint === null || fingerprint === undefined) return "an unknown metaflow-dagster";
-  if (typeof fingerprint === "object" && typeof (fingerprint as { version?: unknown }).version === "string") return `metaflow-dagster ${(fingerprint as { version: string }).version}`;
-  return shown(fingerprint);
+/** Which metaflow-dagster made a file, and how mfdag knows. */
+export type InspectedGenerator = GeneratorIdentification & { templateSha: string | null };
+
+function generatorLabel(generator: InspectedGenerator): string {
+  if (generator.version === null) return `an unknown metaflow-dagster (template ${generator.templateSha ?? "unreadable"})`;
+  const alike = generator.alike.length > 0 ? ` (or ${generator.alike.join(", ")})` : "";
+  return `metaflow-dagster ${generator.version}${alike}, by its ${generator.how === "template" ? "template text" : "constant and helper names"}`;
 }
 
 /** What `mfdag inspect --format text` prints of a model read back from a definitions file; `null` fields when there is no model. */
-export function inspectView(model: JobModel | null, fingerprint: unknown): InspectView | null {
+export function inspectView(model: JobModel | null, fingerprint: InspectedGenerator): InspectView | null {
   if (!model) return null;
   return {
     flow: model.flow_name,
