@@ -493,8 +493,7 @@ describe("attack: a hostile op or step name cannot break out of the job diagram 
     }
   });
 
-  const HAS_READER = existsSync(path.join(PROJECT, "src/core/job-reader.ts"));
-  it.skipIf(!HAS_READER)(`mfdag inspect on a committed definitions file whose step names carry them prints only mfdag's statements${HAS_READER ? "" : " (skipped: needs src/core/job-reader.ts, the job-reader branch)"}`, async () => {
+  it("mfdag inspect on a committed definitions file whose step names carry them prints only mfdag's statements", async () => {
     const dir = tempDir();
     for (const [i, name] of MERMAID_HOSTILE.entries()) {
       const file = path.join(dir, `evil${i}_dagster.py`);

@@ -13,9 +13,9 @@ const FULL_USAGE = `Usage:
   mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
                [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
                [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
-               [--allow-empty] [--untrusted]
+               [--generator 0.3.7|main] [--allow-empty] [--untrusted]
   mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
-               [--format text|json|mermaid]
+               [--generator 0.3.7|main] [--format text|json|mermaid]
                the Config class and the job dagster create would write for one flow
   mfdag inspect DEFINITIONS_FILE [--format text|json|mermaid]
                what a committed definitions file defines: ops, edges, schedule, sensors, options

@@ -2,24 +2,14 @@
  * `mfdag inspect DEFINITIONS_FILE` and `mfdag config FLOW --format json|mermaid`, end to end: the
  * built CLI (dist/cli.js, `npm run build` first) as a child process, on definitions files written
  * by scripts/definitions-writer.mjs and on the whole-definitions corpus flows.
- *
- * What reads the job back (src/core/job-reader.ts) and what predicts it (the static compiler's
- * `jobModel`) are built on other branches: the tests that need them skip, saying so, until they are
- * there.
- * TODO(integration): once the definitions writer writes whole files from a `model`, check
- * `inspect --format json` against every expected model of fixtures/corpus-definitions/expected.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { jobModelSchema } from "../src/core/job-model.js";
 import { PROJECT, runCli, tempDir, writeFiles } from "./helpers/repo.js";
 
-const HAS_READER = existsSync(path.join(PROJECT, "src/core/job-reader.ts"));
-const READER_SKIP = "needs src/core/job-reader.ts (the job-reader branch), not merged here";
-const HAS_JOB_PREDICTION = existsSync(path.join(PROJECT, "python/mfstatic/job.py"));
-const PREDICTION_SKIP = "needs the static compiler's job model (python/mfstatic/job.py, the job-static branch), not merged here";
 const CORPUS = path.join(PROJECT, "__tests__/fixtures/corpus-definitions");
 
 /** A definitions file for TrainFlow running start → train → validate → end, written where a test can read it. */
@@ -84,7 +74,7 @@ describe("mfdag inspect refuses what is not a definitions file, with exit 2 and 
   });
 });
 
-describe.skipIf(!HAS_READER)(`mfdag inspect reads a definitions file back${HAS_READER ? "" : ` (skipped: ${READER_SKIP})`}`, () => {
+describe("mfdag inspect reads a definitions file back", () => {
   it("--format json: the file, the generator, no problems and the model of its ops and edges", async () => {
     const file = definitionsFile();
     const run = await runCli(["inspect", file, "--format", "json"]);
@@ -134,10 +124,10 @@ describe("mfdag config FLOW --format json|mermaid: the job the compiler predicts
     expect(run.exitCode, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(Object.keys(out)).toContain("jobModel");
-    if (HAS_JOB_PREDICTION) expect(jobModelSchema.parse(out.jobModel).ops.map((op) => op.name)).toEqual(["op_start", "op_rows", "op_grid_done", "op_end", "op_rows__body"]);
+    expect(jobModelSchema.parse(out.jobModel).ops.map((op) => op.name)).toEqual(["op_start", "op_rows", "op_grid_done", "op_end", "op_rows__body"]);
   });
 
-  it.skipIf(!HAS_JOB_PREDICTION)(`--format mermaid draws the predicted job, compound op included${HAS_JOB_PREDICTION ? "" : ` (skipped: ${PREDICTION_SKIP})`}`, async () => {
+  it("--format mermaid draws the predicted job, compound op included", async () => {
     const { root, flow } = gridRepo();
     const run = await runCli(["config", flow, "--root", root, "--compiler", "static", "--format", "mermaid"]);
     expect(run.exitCode, run.stderr).toBe(0);
@@ -148,11 +138,33 @@ describe("mfdag config FLOW --format json|mermaid: the job the compiler predicts
     expect(run.stdout).toContain(`-->|"map"|`);
   });
 
-  it.runIf(!HAS_JOB_PREDICTION)("--format mermaid without a predicted job: exit 2 saying there is no diagram", async () => {
-    const { root, flow } = gridRepo();
-    const run = await runCli(["config", flow, "--root", root, "--compiler", "static", "--format", "mermaid"]);
+  it("--format mermaid of a flow that does not compile: exit 2 with the compiler's message", async () => {
+    const root = tempDir();
+    writeFiles(root, { "flows/e04_timeout_zero.py": readFileSync(path.join(CORPUS, "flows/e04_timeout_zero.py"), "utf8") });
+    const run = await runCli(["config", path.join(root, "flows/e04_timeout_zero.py"), "--root", root, "--compiler", "static", "--format", "mermaid"]);
     expect(run.exitCode).toBe(2);
     expect(run.stdout).toBe("");
-    expect(run.stderr).toContain("did not predict the job");
+    expect(run.stderr).toContain("Specify a duration for @timeout.");
   });
+});
+
+describe("mfdag inspect on every recorded model of the whole-definitions corpus", () => {
+  it("prints the model a file written from it defines, on every key, for both versions", async () => {
+    let checked = 0;
+    for (const version of ["0.3.7", "main-af05540"]) {
+      for (const name of readdirSync(path.join(CORPUS, "expected", version))) {
+        const expected = JSON.parse(readFileSync(path.join(CORPUS, "expected", version, name), "utf8"));
+        if (expected.error) continue;
+        const file = path.join(tempDir(), name.replace(/\.json$/, "_dagster.py"));
+        writeFileSync(file, renderDefinitions({ model: expected, source: `/home/a/flows/${expected.header.regenerate.flow_file}`, generator: version === "0.3.7" ? "0.3.7" : "main" }));
+        const run = await runCli(["inspect", file, "--format", "json"]);
+        expect(run.exitCode, `${version}/${name}: ${run.stderr}`).toBe(0);
+        const out = JSON.parse(run.stdout);
+        expect(out.generator.profile, name).toBe(version === "0.3.7" ? "0.3.7" : "main");
+        expect(out.model, `${version}/${name}`).toEqual(jobModelSchema.parse(expected));
+        checked++;
+      }
+    }
+    expect(checked).toBe(84);
+  }, 240_000);
 });

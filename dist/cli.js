@@ -15415,10 +15415,6 @@ var require_picomatch2 = __commonJS({
   }
 });
 
-// src/cli-args.ts
-import os from "node:os";
-import { parseArgs } from "node:util";
-
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
 __export(external_exports, {
@@ -35136,6 +35132,132 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// src/core/job-model.ts
+var GENERATOR_PROFILES = ["0.3.7", "main"];
+var DEFAULT_GENERATOR = "0.3.7";
+var LIMITS = { name: 1024, text: 1e5, items: 1e4 };
+var name = external_exports.string().max(LIMITS.name);
+var text = external_exports.string().max(LIMITS.text);
+var list = (item) => external_exports.array(item).max(LIMITS.items);
+var dict = (value) => external_exports.record(name, value);
+var literal2 = external_exports.unknown();
+var stepRunSchema = external_exports.object({
+  step: name.nullable(),
+  max_user_code_retries: external_exports.number().int().nullable(),
+  tags: list(text).nullable(),
+  extra_env: literal2.nullable(),
+  split_index: external_exports.boolean()
+});
+var opSchema = external_exports.object({
+  name,
+  /** The steps it runs, in order (one, except in compound ops). */
+  steps: list(name.nullable()),
+  /** `ins={...}`: parameter → `In(...)` source text. */
+  ins: dict(text).nullable(),
+  /** `out=Out(str)` / `DynamicOut(str)` as text, or the dict of named outputs. */
+  out: external_exports.union([text, dict(text)]).nullable(),
+  /** Keys of `out={...}` in order, duplicates kept (a switch with two cases to one step). */
+  out_names: list(name.nullable()).nullable(),
+  params: list(name),
+  config: name.nullable(),
+  returns: text.nullable(),
+  retry_policy: external_exports.object({ max_retries: external_exports.number().int().nullable(), delay: external_exports.number().int().nullable() }).nullable(),
+  tags: dict(text).nullable(),
+  /** Seconds of `dagster/op_execution_timeout`, when the op has one. */
+  timeout: external_exports.number().int().nullable(),
+  decorator_keys: list(name),
+  runs: list(stepRunSchema),
+  yields: list(external_exports.object({ type: name.nullable(), output_name: name.nullable() })),
+  init: external_exports.boolean(),
+  reads_foreach_splits: external_exports.boolean(),
+  reads_condition_branch: external_exports.boolean(),
+  /** The start op's `parameters = {...}`: Config field → expression. */
+  parameters: dict(text).optional(),
+  kind: external_exports.string().max(64)
+});
+var edgeSchema = external_exports.object({
+  from: name,
+  /** The named output (`r_start.train`), when there is one. */
+  output: name.nullable(),
+  to: name,
+  input: name.nullable(),
+  how: external_exports.enum(["direct", "output", "map", "collect", "expr"])
+});
+var jobSchema = external_exports.object({
+  name,
+  /** `@job(tags={...})`: `dagster/max_runtime` from `--workflow-timeout`. */
+  tags: dict(text).nullable(),
+  /** The job function's statements, as written. */
+  body: list(text),
+  edges: list(edgeSchema),
+  ops_called: list(name)
+});
+var sensorSchema = external_exports.object({
+  name,
+  job: name,
+  default_status: name.nullable(),
+  function: name.nullable(),
+  indent: external_exports.number().int(),
+  kind: external_exports.enum(["event", "finish", "unknown"]),
+  event: text.optional(),
+  parameter_map: dict(text).optional(),
+  run_config_op: name.nullable().optional(),
+  upstream_job: name.nullable().optional()
+});
+var jobModelSchema = external_exports.object({
+  header: external_exports.object({
+    flow: name.nullable(),
+    job: name.nullable(),
+    regenerate: external_exports.object({ flow_file: text, output: text }).nullable()
+  }),
+  flow_name: name.nullable(),
+  job_name: name.nullable(),
+  config_class: external_exports.object({
+    name,
+    fields: list(external_exports.object({ name: text, type: text, default: text, help: text.nullable() })),
+    stray_lines: list(text)
+  }).nullable(),
+  origin_run_id: name.nullable(),
+  /** METAFLOW_TOP_ARGS with the datastore root replaced by `<DATASTORE_ROOT>`. */
+  top_args: list(text).nullable(),
+  top_options: external_exports.object({
+    project_and_flow_options: list(text),
+    namespace: text.nullable(),
+    metadata: text.optional(),
+    environment: text.optional(),
+    datastore: text.optional(),
+    event_logger: text.optional(),
+    monitor: text.optional()
+  }).nullable(),
+  /** `METAFLOW_FLOW_CONFIG_VALUE` of METAFLOW_STEP_ENV, parsed. */
+  flow_config_value: literal2.nullable(),
+  step_with_decorators: dict(list(text)).nullable(),
+  /** Only tag ≤ v0.3.7 files have it. */
+  step_decorator_specs: dict(list(text)).optional(),
+  /** `null` per step without an environment, else `env1`, `env2`, … (which steps share one). */
+  step_conda_env_ids: dict(name.nullable()).nullable(),
+  /** The distinct `tags=[...]` lists of the `_run_step` calls (`--tag`). */
+  run_tags: list(list(text)),
+  workflow_timeout: external_exports.number().int().nullable(),
+  ops: list(opSchema),
+  job: jobSchema.nullable(),
+  schedule: external_exports.object({ name: name.nullable(), job: name.nullable(), cron: text.nullable() }).nullable(),
+  sensors: list(sensorSchema),
+  definitions: external_exports.record(name, external_exports.union([list(text), text])).nullable(),
+  job_name_not_identifier: external_exports.boolean().optional()
+});
+var MODEL_PARTS = ["graph", "ops", "retry", "timeout", "env", "decorators", "schedule", "sensors", "job-tags", "run-tags", "top-args", "config-value", "job-name"];
+var inexactPartSchema = external_exports.object({
+  part: external_exports.enum(MODEL_PARTS),
+  /** The step it concerns, or `null` for the whole flow. */
+  step: name.nullable(),
+  reason: text
+});
+
+// src/cli-args.ts
+import os from "node:os";
+import { parseArgs } from "node:util";
+
 // src/core/errors.ts
 var ConfigurationError = class extends Error {
   name = "ConfigurationError";
@@ -35183,14 +35305,14 @@ var REPORT_LIMITS = {
   items: 1e5
 };
 var path = external_exports.string().max(REPORT_LIMITS.path);
-var name = external_exports.string().max(REPORT_LIMITS.name);
-var text = external_exports.string().max(REPORT_LIMITS.text);
+var name2 = external_exports.string().max(REPORT_LIMITS.name);
+var text2 = external_exports.string().max(REPORT_LIMITS.text);
 var count = external_exports.number().int().nonnegative();
 var line = external_exports.number().int().nonnegative();
-var list = (item) => external_exports.array(item).max(REPORT_LIMITS.items);
-var fieldValueSchema = external_exports.strictObject({ type: text, default: text, help: text });
+var list2 = (item) => external_exports.array(item).max(REPORT_LIMITS.items);
+var fieldValueSchema = external_exports.strictObject({ type: text2, default: text2, help: text2 });
 var fieldChangeSchema = external_exports.strictObject({
-  parameter: name,
+  parameter: name2,
   kind: external_exports.enum(CHANGE_KINDS),
   severity: external_exports.enum(SEVERITIES),
   committed: fieldValueSchema.nullable(),
@@ -35202,70 +35324,70 @@ var fieldChangeSchema = external_exports.strictObject({
   /** 1-based line of the field in the committed definitions file, when it exists there. */
   definitionsLine: line.nullable()
 });
-var jobChangeSchema = external_exports.strictObject({ committed: name, current: name });
+var jobChangeSchema = external_exports.strictObject({ committed: name2, current: name2 });
 var jobDiffSchema = external_exports.strictObject({
   kind: external_exports.enum(JOB_CHANGE_KINDS),
   severity: external_exports.enum(SEVERITIES),
   /** The op (`op_train`) or other named thing (a sensor, the schedule) it concerns, if any. */
-  subject: name.nullable(),
+  subject: name2.nullable(),
   /** The Metaflow step it concerns, if any. */
-  step: name.nullable(),
+  step: name2.nullable(),
   /** The value before and after, rendered as short text (`RetryPolicy(max_retries=3, delay=120)`, a cron). */
-  committed: text.nullable(),
-  current: text.nullable(),
+  committed: text2.nullable(),
+  current: text2.nullable(),
   /** The steps feeding it and the steps it feeds (an added or removed step's place in the graph). */
-  upstream: list(name),
-  downstream: list(name),
+  upstream: list2(name2),
+  downstream: list2(name2),
   /** Where in the flow the change comes from (the decorator or `self.next`), when known. */
   declaredIn: path.nullable(),
   flowLine: line.nullable(),
   /** 1-based line in the committed definitions file, when the thing exists there. */
   definitionsLine: line.nullable()
 });
-var uncheckedSchema = external_exports.strictObject({ part: name, step: name.nullable(), reason: text });
+var uncheckedSchema = external_exports.strictObject({ part: name2, step: name2.nullable(), reason: text2 });
 var JOB_GRAPH_STATUSES = ["same", "added", "removed", "changed"];
 var jobGraphSchema = external_exports.strictObject({
-  nodes: list(external_exports.strictObject({ op: name, steps: list(name), kind: name, status: external_exports.enum(JOB_GRAPH_STATUSES) })),
-  edges: list(external_exports.strictObject({ from: name, to: name, how: name, output: name.nullable(), status: external_exports.enum(JOB_GRAPH_STATUSES) }))
+  nodes: list2(external_exports.strictObject({ op: name2, steps: list2(name2), kind: name2, status: external_exports.enum(JOB_GRAPH_STATUSES) })),
+  edges: list2(external_exports.strictObject({ from: name2, to: name2, how: name2, output: name2.nullable(), status: external_exports.enum(JOB_GRAPH_STATUSES) }))
 });
 var findingSchema = external_exports.strictObject({
-  lint: name,
-  message: text,
+  lint: name2,
+  message: text2,
   file: path,
   line: line.nullable(),
-  parameter: name.nullable()
+  parameter: name2.nullable()
 });
 var dagsterCreateSchema = external_exports.strictObject({
   /** Repo-relative working directory. */
   cwd: path,
   /** `--name`, when the job name is not the default one. */
-  name: name.nullable(),
-  args: list(text),
+  name: name2.nullable(),
+  args: list2(text2),
   /** metaflow's options before `dagster` (`--environment=conda`). */
-  topArgs: list(text)
+  topArgs: list2(text2)
 });
 var flowResultSchema = external_exports.strictObject({
   flowFile: path,
-  flowClass: name.nullable(),
+  flowClass: name2.nullable(),
   definitionsFile: path.nullable(),
   status: external_exports.enum(STATUSES),
   compiler: external_exports.enum(COMPILER_NAMES).nullable(),
-  error: text.nullable(),
-  changes: list(fieldChangeSchema),
+  error: text2.nullable(),
+  changes: list2(fieldChangeSchema),
   jobChange: jobChangeSchema.nullable(),
   configDiff: external_exports.string().max(REPORT_LIMITS.diff).nullable(),
   /** Differences in the job beyond the Config class. */
-  jobChanges: list(jobDiffSchema),
+  jobChanges: list2(jobDiffSchema),
   /** The job after regeneration, changes marked; `null` when the job was not compared. */
   jobGraph: jobGraphSchema.nullable(),
   /** Parts of the job that could not be compared, and why. */
-  unchecked: list(uncheckedSchema),
-  regenerate: text,
+  unchecked: list2(uncheckedSchema),
+  regenerate: text2,
   /** The `dagster create` invocation behind `regenerate`, for `mfdag fix`; `null` when there is none. */
   dagsterCreate: dagsterCreateSchema.nullable(),
-  warnings: list(findingSchema),
+  warnings: list2(findingSchema),
   /** The Config class lines `dagster create` would write now, when known. */
-  currentConfig: list(text).nullable()
+  currentConfig: list2(text2).nullable()
 });
 var summarySchema = external_exports.strictObject({
   flows: count,
@@ -35284,13 +35406,13 @@ var summarySchema = external_exports.strictObject({
 });
 var contractChangeSchema = external_exports.strictObject({
   definitionsFile: path,
-  flow: name.nullable(),
+  flow: name2.nullable(),
   status: external_exports.enum(["added", "removed", "changed"]),
-  changes: list(fieldChangeSchema),
+  changes: list2(fieldChangeSchema),
   jobChange: jobChangeSchema.nullable(),
   configDiff: external_exports.string().max(REPORT_LIMITS.diff).nullable(),
   /** How the committed job differs between base and head (steps, wiring, schedule, ...). */
-  jobChanges: list(jobDiffSchema).optional()
+  jobChanges: list2(jobDiffSchema).optional()
 });
 var pullRequestSchema = external_exports.strictObject({
   owner: external_exports.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "not a GitHub owner name"),
@@ -35306,13 +35428,13 @@ var checkReportShape = {
   failOn: external_exports.enum(FAIL_ON),
   compiler: external_exports.enum(COMPILERS),
   summary: summarySchema,
-  flows: list(flowResultSchema)
+  flows: list2(flowResultSchema)
 };
 var checkReportSchema = external_exports.strictObject(checkReportShape);
 var storedReportSchema = external_exports.strictObject({
   ...checkReportShape,
   pullRequest: pullRequestSchema.nullable().optional(),
-  contract: list(contractChangeSchema).nullable().optional()
+  contract: list2(contractChangeSchema).nullable().optional()
 });
 function jsonPath(path24) {
   return "$" + path24.map((key) => typeof key === "number" ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(String(key))}]`).join("");
@@ -35324,9 +35446,9 @@ var COMMAND_USAGE = {
   check: `  mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
                [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
                [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
-               [--allow-empty] [--untrusted]`,
+               [--generator 0.3.7|main] [--allow-empty] [--untrusted]`,
   config: `  mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
-               [--format text|json|mermaid]
+               [--generator 0.3.7|main] [--format text|json|mermaid]
                the Config class and the job dagster create would write for one flow`,
   inspect: `  mfdag inspect DEFINITIONS_FILE [--format text|json|mermaid]
                what a committed definitions file defines: ops, edges, schedule, sensors, options`,
@@ -35383,6 +35505,7 @@ var optionsSchema = external_exports.object({
   compiler: choice("compiler", COMPILERS),
   python: external_exports.preprocess(emptyToUndefined, external_exports.string().optional()),
   "fail-on": choice("fail-on", FAIL_ON),
+  generator: choice("generator", GENERATOR_PROFILES),
   format: choice("format", ["text", "json", "markdown", "mermaid"]),
   concurrency: positiveInt("concurrency", 256),
   timeout: positiveInt("timeout", 3600),
@@ -35418,6 +35541,7 @@ function parseCommandLine(argv) {
         compiler: { type: "string" },
         python: { type: "string" },
         "fail-on": { type: "string" },
+        generator: { type: "string" },
         format: { type: "string" },
         concurrency: { type: "string" },
         timeout: { type: "string" },
@@ -36753,7 +36877,7 @@ function unparse(e, depth = 0) {
   }
 }
 var NOT_LITERAL = /* @__PURE__ */ Symbol("not a literal");
-function literal2(e, depth = 0) {
+function literal3(e, depth = 0) {
   if (!e || depth > MAX_DEPTH) return NOT_LITERAL;
   switch (e.k) {
     case "str":
@@ -36771,7 +36895,7 @@ function literal2(e, depth = 0) {
     case "tuple": {
       const out = [];
       for (const x of e.elts) {
-        const v = literal2(x, depth + 1);
+        const v = literal3(x, depth + 1);
         if (v === NOT_LITERAL) return NOT_LITERAL;
         out.push(v);
       }
@@ -36782,8 +36906,8 @@ function literal2(e, depth = 0) {
       for (let i2 = 0; i2 < e.keys.length; i2++) {
         const k = e.keys[i2];
         if (!k) return NOT_LITERAL;
-        const key = literal2(k, depth + 1);
-        const value = literal2(e.values[i2], depth + 1);
+        const key = literal3(k, depth + 1);
+        const value = literal3(e.values[i2], depth + 1);
         if (key === NOT_LITERAL || value === NOT_LITERAL || typeof key === "object" && key !== null) return NOT_LITERAL;
         out[key === null ? "null" : typeof key === "number" && k.k === "num" && k.float ? pyFloatRepr(key) : String(key)] = value;
       }
@@ -36794,7 +36918,7 @@ function literal2(e, depth = 0) {
   }
 }
 var lit = (e) => {
-  const v = literal2(e);
+  const v = literal3(e);
   return v === NOT_LITERAL ? null : v;
 };
 function funcName(e) {
@@ -37508,7 +37632,7 @@ function readUnsafe(text3, problems, lineMarks) {
       const read2 = readExpr(tokens, eq + 1, tokens.length);
       const whole = read2.next === tokens.length;
       chunk.constants[first.text] = whole ? lit(read2.expr) : null;
-      if (!whole || literal2(read2.expr) === NOT_LITERAL) problems.add(`line ${statement.line}: the value of ${first.text} is not a literal`);
+      if (!whole || literal3(read2.expr) === NOT_LITERAL) problems.add(`line ${statement.line}: the value of ${first.text} is not a literal`);
       return;
     }
     const read = readExpr(tokens, eq + 1, tokens.length);
@@ -37886,128 +38010,6 @@ function firstDifferentLine(committed, current) {
   }
   return null;
 }
-
-// src/core/job-model.ts
-var GENERATOR_PROFILES = ["0.3.7", "main"];
-var DEFAULT_GENERATOR = "0.3.7";
-var LIMITS = { name: 1024, text: 1e5, items: 1e4 };
-var name2 = external_exports.string().max(LIMITS.name);
-var text2 = external_exports.string().max(LIMITS.text);
-var list2 = (item) => external_exports.array(item).max(LIMITS.items);
-var dict = (value) => external_exports.record(name2, value);
-var literal3 = external_exports.unknown();
-var stepRunSchema = external_exports.object({
-  step: name2.nullable(),
-  max_user_code_retries: external_exports.number().int().nullable(),
-  tags: list2(text2).nullable(),
-  extra_env: literal3.nullable(),
-  split_index: external_exports.boolean()
-});
-var opSchema = external_exports.object({
-  name: name2,
-  /** The steps it runs, in order (one, except in compound ops). */
-  steps: list2(name2.nullable()),
-  /** `ins={...}`: parameter → `In(...)` source text. */
-  ins: dict(text2).nullable(),
-  /** `out=Out(str)` / `DynamicOut(str)` as text, or the dict of named outputs. */
-  out: external_exports.union([text2, dict(text2)]).nullable(),
-  /** Keys of `out={...}` in order, duplicates kept (a switch with two cases to one step). */
-  out_names: list2(name2.nullable()).nullable(),
-  params: list2(name2),
-  config: name2.nullable(),
-  returns: text2.nullable(),
-  retry_policy: external_exports.object({ max_retries: external_exports.number().int().nullable(), delay: external_exports.number().int().nullable() }).nullable(),
-  tags: dict(text2).nullable(),
-  /** Seconds of `dagster/op_execution_timeout`, when the op has one. */
-  timeout: external_exports.number().int().nullable(),
-  decorator_keys: list2(name2),
-  runs: list2(stepRunSchema),
-  yields: list2(external_exports.object({ type: name2.nullable(), output_name: name2.nullable() })),
-  init: external_exports.boolean(),
-  reads_foreach_splits: external_exports.boolean(),
-  reads_condition_branch: external_exports.boolean(),
-  /** The start op's `parameters = {...}`: Config field → expression. */
-  parameters: dict(text2).optional(),
-  kind: external_exports.string().max(64)
-});
-var edgeSchema = external_exports.object({
-  from: name2,
-  /** The named output (`r_start.train`), when there is one. */
-  output: name2.nullable(),
-  to: name2,
-  input: name2.nullable(),
-  how: external_exports.enum(["direct", "output", "map", "collect", "expr"])
-});
-var jobSchema = external_exports.object({
-  name: name2,
-  /** `@job(tags={...})`: `dagster/max_runtime` from `--workflow-timeout`. */
-  tags: dict(text2).nullable(),
-  /** The job function's statements, as written. */
-  body: list2(text2),
-  edges: list2(edgeSchema),
-  ops_called: list2(name2)
-});
-var sensorSchema = external_exports.object({
-  name: name2,
-  job: name2,
-  default_status: name2.nullable(),
-  function: name2.nullable(),
-  indent: external_exports.number().int(),
-  kind: external_exports.enum(["event", "finish", "unknown"]),
-  event: text2.optional(),
-  parameter_map: dict(text2).optional(),
-  run_config_op: name2.nullable().optional(),
-  upstream_job: name2.nullable().optional()
-});
-var jobModelSchema = external_exports.object({
-  header: external_exports.object({
-    flow: name2.nullable(),
-    job: name2.nullable(),
-    regenerate: external_exports.object({ flow_file: text2, output: text2 }).nullable()
-  }),
-  flow_name: name2.nullable(),
-  job_name: name2.nullable(),
-  config_class: external_exports.object({
-    name: name2,
-    fields: list2(external_exports.object({ name: text2, type: text2, default: text2, help: text2.nullable() })),
-    stray_lines: list2(text2)
-  }).nullable(),
-  origin_run_id: name2.nullable(),
-  /** METAFLOW_TOP_ARGS with the datastore root replaced by `<DATASTORE_ROOT>`. */
-  top_args: list2(text2).nullable(),
-  top_options: external_exports.object({
-    project_and_flow_options: list2(text2),
-    namespace: text2.nullable(),
-    metadata: text2.optional(),
-    environment: text2.optional(),
-    datastore: text2.optional(),
-    event_logger: text2.optional(),
-    monitor: text2.optional()
-  }).nullable(),
-  /** `METAFLOW_FLOW_CONFIG_VALUE` of METAFLOW_STEP_ENV, parsed. */
-  flow_config_value: literal3.nullable(),
-  step_with_decorators: dict(list2(text2)).nullable(),
-  /** Only tag ≤ v0.3.7 files have it. */
-  step_decorator_specs: dict(list2(text2)).optional(),
-  /** `null` per step without an environment, else `env1`, `env2`, … (which steps share one). */
-  step_conda_env_ids: dict(name2.nullable()).nullable(),
-  /** The distinct `tags=[...]` lists of the `_run_step` calls (`--tag`). */
-  run_tags: list2(list2(text2)),
-  workflow_timeout: external_exports.number().int().nullable(),
-  ops: list2(opSchema),
-  job: jobSchema.nullable(),
-  schedule: external_exports.object({ name: name2.nullable(), job: name2.nullable(), cron: text2.nullable() }).nullable(),
-  sensors: list2(sensorSchema),
-  definitions: external_exports.record(name2, external_exports.union([list2(text2), text2])).nullable(),
-  job_name_not_identifier: external_exports.boolean().optional()
-});
-var MODEL_PARTS = ["graph", "ops", "retry", "timeout", "env", "decorators", "schedule", "sensors", "job-tags", "run-tags", "top-args", "config-value", "job-name"];
-var inexactPartSchema = external_exports.object({
-  part: external_exports.enum(MODEL_PARTS),
-  /** The step it concerns, or `null` for the whole flow. */
-  step: name2.nullable(),
-  reason: text2
-});
 
 // src/core/generators.ts
 var NAMES = {
@@ -47291,7 +47293,7 @@ async function openRepo(options, flowFile) {
   const root = options.root ? checkedRoot(path19.resolve(options.root), "--root") : checkedRoot(defaultRoot(flowFile ? path19.dirname(path19.resolve(flowFile)) : process.cwd()), "The root");
   const { config: config2, file: configFile } = await loadRepoConfig(root, options.config);
   const settings = resolveSettings({
-    explicit: { compiler: options.compiler, python: options.python, failOn: options["fail-on"], timeout: options.timeout, concurrency: options.concurrency },
+    explicit: { compiler: options.compiler, python: options.python, failOn: options["fail-on"], timeout: options.timeout, concurrency: options.concurrency, generator: options.generator },
     config: config2,
     configFile,
     trust: options.untrusted ? UNTRUSTED_BY_FLAG : trustFromEnvironment(),
@@ -47353,13 +47355,15 @@ async function listRepo(config2, maxFileBytes, ports) {
     definitionsCount: found.definitions.length
   };
 }
-async function configOf(flowFile, compiler, ports) {
-  const request = { flowFile, flowClass: null, jobName: null, args: [], cwd: path20.posix.dirname(flowFile) };
+async function configOf(flowFile, compiler, ports, config2, generator) {
+  const entry = config2.flows.find((flow) => flow.flow === flowFile) ?? null;
+  const request = { flowFile, flowClass: null, jobName: entry?.name ?? null, args: entry?.args ?? [], topArgs: entry?.topArgs ?? config2.topArgs, generator, cwd: entry?.cwd ?? path20.posix.dirname(flowFile) };
   const { files, results } = await ports.analyzer.analyze([flowFile], [request]);
   const scanned = files[0];
   const result = results[0];
   if (scanned?.error && !result.error) return { ...result, error: scanned.error, errorLine: scanned.errorLine };
-  if (compiler === "static" || compiler === "auto" && (result.exact || result.error)) return result;
+  const predicted = result.exact && (result.jobInexact ?? []).length === 0;
+  if (compiler === "static" || compiler === "auto" && (predicted || result.error)) return result;
   if (compiler === "metaflow") await ports.metaflow.ensureAvailable();
   else if (!await ports.metaflow.isAvailable()) return result;
   const real = await ports.metaflow.compile({ ...request, flowClass: result.flowClass });
@@ -47389,7 +47393,7 @@ async function configCommand({ options, positionals }) {
   const flowFile = existingFlowFile(positionals[0]);
   const repo = await openRepo(options, flowFile);
   return withPorts(repo, async (ports) => {
-    const result = await configOf(repoRelative(repo.root, flowFile), repo.settings.compiler, ports);
+    const result = await configOf(repoRelative(repo.root, flowFile), repo.settings.compiler, ports, repo.config, repo.settings.generator ?? DEFAULT_GENERATOR);
     if (options.format === "json") {
       const { flowFile: flowFile2, flowClass, job, compiler: used, exact, reason, error: error62, configClass, parameters } = result;
       write(JSON.stringify({ flowFile: flowFile2, flowClass, job, compiler: used, exact, reason, error: error62, configClass, parameters, jobModel: jobModelOf(result) }, null, 2) + "\n");
@@ -47397,7 +47401,7 @@ async function configCommand({ options, positionals }) {
       const model = jobModelOf(result);
       if (result.error) throw new ConfigurationError(`${flowFile}: ${result.error}`);
       if (!model) throw new ConfigurationError(`${flowFile}: the ${result.compiler} compiler did not predict the job${result.reason ? ` (${result.reason})` : ""}, so there is no diagram to draw.`);
-      write(neutralizeWorkflowCommands(mermaidOf(jobGraphOf(model, null))));
+      write(neutralizeWorkflowCommands(mermaidOf(jobGraphOf(model, null))) + "\n");
     } else {
       write(terminalRenderer(options).render("config.txt.njk", { result }));
     }
@@ -47546,7 +47550,7 @@ async function inspectCommand({ options, positionals }) {
   }
   if (options.format === "mermaid") {
     if (!model) throw new ConfigurationError(`${file2}: the job cannot be read back: ${problems.join("; ") || "no job in it"}`);
-    write(neutralizeWorkflowCommands(mermaidOf(jobGraphOf(model, null))));
+    write(neutralizeWorkflowCommands(mermaidOf(jobGraphOf(model, null))) + "\n");
     return EXIT.ok;
   }
   write(terminalRenderer(options).render("inspect.txt.njk", { file: file2, problems, view: inspectView(model, generator) }));

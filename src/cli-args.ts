@@ -2,6 +2,7 @@
  * The command line, parsed once: `node:util` parseArgs for the words, zod for the values, so a bad
  * value fails with one line that names the option and the allowed values.
  */
+import { GENERATOR_PROFILES } from "./core/job-model.js";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -16,9 +17,9 @@ const COMMAND_USAGE: Record<CommandName, string> = {
   check: `  mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
                [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
                [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
-               [--allow-empty] [--untrusted]`,
+               [--generator 0.3.7|main] [--allow-empty] [--untrusted]`,
   config: `  mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
-               [--format text|json|mermaid]
+               [--generator 0.3.7|main] [--format text|json|mermaid]
                the Config class and the job dagster create would write for one flow`,
   inspect: `  mfdag inspect DEFINITIONS_FILE [--format text|json|mermaid]
                what a committed definitions file defines: ops, edges, schedule, sensors, options`,
@@ -86,6 +87,7 @@ const optionsSchema = z.object({
   compiler: choice("compiler", COMPILERS),
   python: z.preprocess(emptyToUndefined, z.string().optional()),
   "fail-on": choice("fail-on", FAIL_ON),
+  generator: choice("generator", GENERATOR_PROFILES),
   format: choice("format", ["text", "json", "markdown", "mermaid"] as const),
   concurrency: positiveInt("concurrency", 256),
   timeout: positiveInt("timeout", 3600),
@@ -135,6 +137,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
         compiler: { type: "string" },
         python: { type: "string" },
         "fail-on": { type: "string" },
+        generator: { type: "string" },
         format: { type: "string" },
         concurrency: { type: "string" },
         timeout: { type: "string" },

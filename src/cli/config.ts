@@ -1,4 +1,5 @@
 /** `mfdag config FLOW_FILE`: the Config class and the job the compiler makes of one flow file. */
+import { DEFAULT_GENERATOR } from "../core/job-model.js";
 import { statSync } from "node:fs";
 import type { CliCommand } from "../cli-args.js";
 import { ConfigurationError } from "../core/errors.js";
@@ -35,7 +36,7 @@ export async function configCommand({ options, positionals }: CliCommand): Promi
   const flowFile = existingFlowFile(positionals[0]!);
   const repo = await openRepo(options, flowFile);
   return withPorts(repo, async (ports) => {
-    const result = await configOf(repoRelative(repo.root, flowFile), repo.settings.compiler, ports);
+    const result = await configOf(repoRelative(repo.root, flowFile), repo.settings.compiler, ports, repo.config, repo.settings.generator ?? DEFAULT_GENERATOR);
     if (options.format === "json") {
       const { flowFile, flowClass, job, compiler: used, exact, reason, error, configClass, parameters } = result;
       write(JSON.stringify({ flowFile, flowClass, job, compiler: used, exact, reason, error, configClass, parameters, jobModel: jobModelOf(result) }, null, 2) + "\n");
@@ -43,7 +44,7 @@ export async function configCommand({ options, positionals }: CliCommand): Promi
       const model = jobModelOf(result);
       if (result.error) throw new ConfigurationError(`${flowFile}: ${result.error}`);
       if (!model) throw new ConfigurationError(`${flowFile}: the ${result.compiler} compiler did not predict the job${result.reason ? ` (${result.reason})` : ""}, so there is no diagram to draw.`);
-      write(neutralizeWorkflowCommands(mermaidOf(jobGraphOf(model, null))));
+      write(neutralizeWorkflowCommands(mermaidOf(jobGraphOf(model, null))) + "\n");
     } else {
       write(terminalRenderer(options).render("config.txt.njk", { result }));
     }

@@ -54,7 +54,7 @@ export async function inspectCommand({ options, positionals }: CliCommand): Prom
   }
   if (options.format === "mermaid") {
     if (!model) throw new ConfigurationError(`${file}: the job cannot be read back: ${problems.join("; ") || "no job in it"}`);
-    write(neutralizeWorkflowCommands(mermaidOf(jobGraphOf(model, null))));
+    write(neutralizeWorkflowCommands(mermaidOf(jobGraphOf(model, null))) + "\n");
     return EXIT.ok;
   }
   write(terminalRenderer(options).render("inspect.txt.njk", { file, problems, view: inspectView(model, generator) }));

@@ -36,7 +36,7 @@ export async function openRepo(options: CliOptions, flowFile: string | null): Pr
     : checkedRoot(defaultRoot(flowFile ? path.dirname(path.resolve(flowFile)) : process.cwd()), "The root");
   const { config, file: configFile } = await loadRepoConfig(root, options.config);
   const settings = resolveSettings({
-    explicit: { compiler: options.compiler, python: options.python, failOn: options["fail-on"], timeout: options.timeout, concurrency: options.concurrency },
+    explicit: { compiler: options.compiler, python: options.python, failOn: options["fail-on"], timeout: options.timeout, concurrency: options.concurrency, generator: options.generator },
     config,
     configFile,
     trust: options.untrusted ? UNTRUSTED_BY_FLAG : trustFromEnvironment(),

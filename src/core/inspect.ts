@@ -1,4 +1,5 @@
 /** The engine behind `mfdag list` and `mfdag config`: discovery and pairing, one flow's Config class. */
+import type { GeneratorProfile } from "./job-model.js";
 import path from "node:path";
 import type { RepoConfig } from "./config-file.js";
 import { discover } from "./discovery.js";
@@ -33,14 +34,16 @@ export async function listRepo(config: RepoConfig, maxFileBytes: number, ports: 
   };
 }
 
-/** What `dagster create` would write now for one flow file (repo-relative path). */
-export async function configOf(flowFile: string, compiler: CompilerChoice, ports: CheckPorts): Promise<CompiledConfig> {
-  const request = { flowFile, flowClass: null, jobName: null, args: [], cwd: path.posix.dirname(flowFile) };
+/** What `dagster create` would write now for one flow file (repo-relative path), with its config file entry's arguments. */
+export async function configOf(flowFile: string, compiler: CompilerChoice, ports: CheckPorts, config: RepoConfig, generator: GeneratorProfile): Promise<CompiledConfig> {
+  const entry = config.flows.find((flow) => flow.flow === flowFile) ?? null;
+  const request = { flowFile, flowClass: null, jobName: entry?.name ?? null, args: entry?.args ?? [], topArgs: entry?.topArgs ?? config.topArgs, generator, cwd: entry?.cwd ?? path.posix.dirname(flowFile) };
   const { files, results } = await ports.analyzer.analyze([flowFile], [request]);
   const scanned = files[0];
   const result = results[0]!;
   if (scanned?.error && !result.error) return { ...result, error: scanned.error, errorLine: scanned.errorLine };
-  if (compiler === "static" || (compiler === "auto" && (result.exact || result.error))) return result;
+  const predicted = result.exact && (result.jobInexact ?? []).length === 0;
+  if (compiler === "static" || (compiler === "auto" && (predicted || result.error))) return result;
   if (compiler === "metaflow") await ports.metaflow.ensureAvailable();
   else if (!(await ports.metaflow.isAvailable())) return result;
   const real = await ports.metaflow.compile({ ...request, flowClass: result.flowClass });
