@@ -24,13 +24,22 @@ const ETL_HEAD_CONFIG = [
 
 /**
  * The sample PR: it changes etl's batch_size default to 500.0 and regenerates etl's definitions
- * (so the contract changes, with a type change), while train_dagster.py stays stale.
+ * (so the contract changes, with a type change), while train_dagster.py stays stale, and more so:
+ * the PR gives train a retry, a new `validate` step and a daily schedule without regenerating.
  */
 async function sampleComment(): Promise<string> {
   const root = tempDir();
   cpSync(path.join(PROJECT, "examples/shop"), root, { recursive: true });
   const etlFlow = path.join(root, "flows/etl_flow.py");
   writeFileSync(etlFlow, readFileSync(etlFlow, "utf8").replace("default=500,", "default=500.0,"));
+  const trainFlow = path.join(root, "flows/train_flow.py");
+  const train = readFileSync(trainFlow, "utf8");
+  const edited = train
+    .replace("from metaflow import FlowSpec, Parameter, step", "from metaflow import FlowSpec, Parameter, retry, schedule, step")
+    .replace("class TrainFlow(FlowSpec):", "@schedule(daily=True)\nclass TrainFlow(FlowSpec):")
+    .replace("    @step\n    def train(self):\n        self.next(self.end)", "    @retry(times=3)\n    @step\n    def train(self):\n        self.next(self.validate)\n\n    @step\n    def validate(self):\n        self.next(self.end)");
+  expect(edited.match(/validate|retry|schedule/g)?.length).toBeGreaterThanOrEqual(5);
+  writeFileSync(trainFlow, edited);
   const base = readFileSync(path.join(root, "dagster/etl_dagster.py"), "utf8");
   const head = renderDefinitions({ flow: "EtlFlow", source: "/home/bob/shop/flows/etl_flow.py", configClass: ETL_HEAD_CONFIG });
   writeFileSync(path.join(root, "dagster/etl_dagster.py"), head);

@@ -92,8 +92,25 @@ export const compileError: FindingKind = {
 };
 export const COMPILE_ERROR_LINT = compileError.id;
 
+/**
+ * What metaflow-dagster itself gets wrong in the job, found by the static compiler while it
+ * predicts the job (python/mfstatic/job.py writes these ids, with the flow's line).
+ */
+export const JOB_LINTS: readonly FindingKind[] = [
+  { id: "trigger-sensor-invalid-python", description: "metaflow-dagster writes a @trigger's event sensor mis-indented: the definitions file is not valid Python." },
+  { id: "trigger-event-dropped", description: "A @trigger event whose name is computed at deploy time gets no sensor." },
+  { id: "schedule-daily-wins", description: "@schedule(weekly=True) or (hourly=True) without daily=False gets the daily cron." },
+  { id: "compound-op-drops-decorators", description: "A step inside a compound foreach op loses its @timeout and Dagster RetryPolicy." },
+  { id: "switch-merge-not-recognised", description: "metaflow-dagster does not recognise this switch's merge and wires only one branch." },
+  { id: "switch-duplicate-target", description: "Two cases of a switch go to one step: the op gets a duplicated output." },
+  { id: "switch-self-loop-drops-steps", description: "A switch that loops to itself makes metaflow-dagster leave out the steps after it." },
+  { id: "split-in-foreach", description: "A split inside a foreach body is wired without .map: the job fails in Dagster." },
+  { id: "split-op-misindented", description: "metaflow-dagster 0.3.7 writes this split's op mis-indented: the definitions file is not valid Python." },
+  { id: "job-name-not-identifier", description: "The job name (from --name or @project) is not a Python identifier: the definitions file is not valid Python." },
+];
+
 /** Every kind of Finding a check reports. */
-export const FINDING_KINDS: readonly FindingKind[] = [...LINTS, compileError];
+export const FINDING_KINDS: readonly FindingKind[] = [...LINTS, ...JOB_LINTS, compileError];
 
 export function runLints(compiled: CompiledConfig, lints: readonly Lint[] = LINTS): Finding[] {
   return lints.flatMap((lint) => lint.check(compiled));
