@@ -135,6 +135,21 @@ for (const generator of ["0.3.7", "main"] as const) {
   });
 }
 
+describe("a definitions file made by another metaflow-dagster", () => {
+  it("is reported once, as generator-changed (non-breaking), not as drift of every op", async () => {
+    const recorded = JSON.parse(readFileSync(path.join(FIXTURES, "corpus-definitions/expected/0.3.5/g01_linear.json"), "utf8")) as WriterModel & { template_constants: string[]; template_helpers: string[] };
+    const definitions = renderDefinitions({ model: recorded, names: { constants: recorded.template_constants, helpers: recorded.template_helpers }, source: `${ELSEWHERE}/flows/g01_linear.py` });
+    const flowSource = readFileSync(path.join(FIXTURES, "corpus-definitions/flows/g01_linear.py"), "utf8");
+    const root = gitRepo({ "flows/g01_linear.py": flowSource, "dagster/g01_dagster.py": definitions });
+    const flow = (await checked(root, "--compiler", "static")) as Flow["report"]["flows"][number] & { jobChanges: Array<{ committed: string | null; current: string | null }> };
+    expect(flow.status).toBe("drift");
+    expect(flow.jobChanges).toEqual([expect.objectContaining({ kind: "generator-changed", severity: "non-breaking", committed: "0.3.5", current: "0.3.7" })]);
+    // Not a failure of the default policy, but of `drift`.
+    expect((await checkJson(root, "--compiler", "static")).exitCode).toBe(0);
+    expect((await checkJson(root, "--compiler", "static", "--fail-on", "drift")).exitCode).toBe(1);
+  });
+});
+
 const available = realCompilerAvailable();
 const title = available ? "whole-definitions drift with the real compiler" : `whole-definitions drift with the real compiler: SKIPPED, ${REAL_COMPILER_SKIP_REASON}`;
 

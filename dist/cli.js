@@ -38649,7 +38649,19 @@ var compileError = {
   description: "The flow could not be compiled, so its definitions cannot be checked."
 };
 var COMPILE_ERROR_LINT = compileError.id;
-var FINDING_KINDS = [...LINTS, compileError];
+var JOB_LINTS = [
+  { id: "trigger-sensor-invalid-python", description: "metaflow-dagster writes a @trigger's event sensor mis-indented: the definitions file is not valid Python." },
+  { id: "trigger-event-dropped", description: "A @trigger event whose name is computed at deploy time gets no sensor." },
+  { id: "schedule-daily-wins", description: "@schedule(weekly=True) or (hourly=True) without daily=False gets the daily cron." },
+  { id: "compound-op-drops-decorators", description: "A step inside a compound foreach op loses its @timeout and Dagster RetryPolicy." },
+  { id: "switch-merge-not-recognised", description: "metaflow-dagster does not recognise this switch's merge and wires only one branch." },
+  { id: "switch-duplicate-target", description: "Two cases of a switch go to one step: the op gets a duplicated output." },
+  { id: "switch-self-loop-drops-steps", description: "A switch that loops to itself makes metaflow-dagster leave out the steps after it." },
+  { id: "split-in-foreach", description: "A split inside a foreach body is wired without .map: the job fails in Dagster." },
+  { id: "split-op-misindented", description: "metaflow-dagster 0.3.7 writes this split's op mis-indented: the definitions file is not valid Python." },
+  { id: "job-name-not-identifier", description: "The job name (from --name or @project) is not a Python identifier: the definitions file is not valid Python." }
+];
+var FINDING_KINDS = [...LINTS, ...JOB_LINTS, compileError];
 function runLints(compiled, lints = LINTS) {
   return lints.flatMap((lint) => lint.check(compiled));
 }
@@ -39073,7 +39085,7 @@ function compareJob(pair, current, staticResult, target) {
     inexact: current.compiler === "static" ? current.jobInexact ?? [] : [],
     sources: staticResult.jobSources ?? null,
     lines: reading.lines,
-    generator: sameGenerator ? null : { committed: versionLabel(committedVersion, reading.fingerprint.templateSha), current: currentVersion.version ?? versionLabel(currentVersion, written?.fingerprint.templateSha ?? null) }
+    generator: sameGenerator ? null : { committed: versionLabel(committedVersion), current: versionLabel(currentVersion) }
   });
   return { jobChanges: result.changes, jobGraph: result.changes.length > 0 ? jobGraphOf(now, reading.model) : null, unchecked: result.unchecked };
 }
@@ -39100,8 +39112,8 @@ async function templateChange(result, unit, current, ports, maxFileBytes) {
     definitionsLine: where.line
   };
 }
-function versionLabel(identification, templateSha) {
-  if (identification.version === null) return `an unknown version (template ${templateSha ?? "unreadable"})`;
+function versionLabel(identification) {
+  if (identification.version === null) return null;
   return identification.alike.length > 0 ? `${identification.version} (or ${identification.alike.join(", ")})` : identification.version;
 }
 function jobLints(staticResult) {
@@ -47207,7 +47219,10 @@ function checkView(report) {
     ]),
     warnings: report.flows.flatMap((flow) => flow.warnings),
     diagrams: diagramsOf(report),
-    unchecked: report.flows.filter((flow) => flow.status === "up-to-date").flatMap((flow) => (flow.unchecked ?? []).map((part) => ({ ...part, flowFile: flow.flowFile })))
+    unchecked: report.flows.filter((flow) => flow.status === "up-to-date").flatMap((flow) => (flow.unchecked ?? []).map((part) => ({ ...part, flowFile: flow.flowFile }))),
+    otherGenerators: report.flows.flatMap(
+      (flow) => (flow.jobChanges ?? []).filter((change2) => change2.kind === "generator-changed" && flow.definitionsFile).map((change2) => ({ definitionsFile: flow.definitionsFile, committed: change2.committed, current: change2.current }))
+    )
   };
 }
 var shown = (value) => typeof value === "string" ? value : JSON.stringify(value);

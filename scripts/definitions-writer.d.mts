@@ -15,6 +15,8 @@ export interface DefinitionsSpec {
   model?: WriterModel;
   /** The metaflow-dagster version whose constant and helper names to imitate: `0.3.7` or `main` (default: `main` for a model without `step_decorator_specs`, else `0.3.7`). */
   generator?: string;
+  /** The constant and helper names to write instead of `generator`'s (another version's, from a recorded model's `template_constants` / `template_helpers`). */
+  names?: { constants: string[]; helpers: string[] };
 }
 export const GENERATORS: Record<"0.3.7" | "main", { constants: string[]; helpers: string[] }>;
 export function renderDefinitions(spec: DefinitionsSpec & ({ model: WriterModel } | { flow: string; source: string; configClass: string[] | null })): string;

@@ -36,7 +36,8 @@ const DEFAULT_TOP_ARGS = ["--quiet", "--no-pylint", "--metadata=local", "--envir
 export function renderDefinitions(spec) {
   const model = spec.model ?? linearModel(spec);
   const generator = spec.generator ?? (spec.model && model.step_decorator_specs === undefined ? "main" : "0.3.7");
-  const names = GENERATORS[generator === "main" || generator.startsWith("main") ? "main" : "0.3.7"];
+  // Another version's names (a recorded model's template_constants / template_helpers) make a file of that version.
+  const names = spec.names ?? GENERATORS[generator === "main" || generator.startsWith("main") ? "main" : "0.3.7"];
   const source = spec.source ?? `/home/dev/project/flows/${model.header?.source_basename ?? model.header?.regenerate?.flow_file ?? "flow.py"}`;
   const flowsDir = source.replace(/[\\/][^\\/]*$/, "") || "/";
   const datastoreRoot = spec.datastoreRoot ?? `${flowsDir}/.metaflow`;

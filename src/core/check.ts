@@ -324,7 +324,7 @@ function compareJob(pair: Pair, current: CompiledConfig, staticResult: CompiledC
     inexact: current.compiler === "static" ? (current.jobInexact ?? []) : [],
     sources: staticResult.jobSources ?? null,
     lines: reading.lines,
-    generator: sameGenerator ? null : { committed: versionLabel(committedVersion, reading.fingerprint.templateSha), current: currentVersion.version ?? versionLabel(currentVersion, written?.fingerprint.templateSha ?? null) },
+    generator: sameGenerator ? null : { committed: versionLabel(committedVersion), current: versionLabel(currentVersion) },
   });
   return { jobChanges: result.changes, jobGraph: result.changes.length > 0 ? jobGraphOf(now, reading.model) : null, unchecked: result.unchecked };
 }
@@ -358,9 +358,9 @@ async function templateChange(result: FlowResult, unit: CompileUnit, current: Co
   };
 }
 
-/** How a report names the metaflow-dagster that made a file: its version, or that it is unknown. */
-function versionLabel(identification: GeneratorIdentification, templateSha: string | null): string {
-  if (identification.version === null) return `an unknown version (template ${templateSha ?? "unreadable"})`;
+/** How a report names the metaflow-dagster that made a file; `null` when it is not one mfdag knows. */
+function versionLabel(identification: GeneratorIdentification): string | null {
+  if (identification.version === null) return null;
   return identification.alike.length > 0 ? `${identification.version} (or ${identification.alike.join(", ")})` : identification.version;
 }
 

@@ -40,7 +40,7 @@ export function diffContracts(versions: readonly DefinitionsVersions[]): Contrac
     const headJob = head?.reading?.model;
     const baseVersion = base?.reading ? identifyGenerator(base.reading.fingerprint).version : null;
     const headVersion = head?.reading ? identifyGenerator(head.reading.fingerprint).version : null;
-    const generator = baseVersion !== headVersion ? { committed: baseVersion ?? "an unknown version", current: headVersion ?? "an unknown version" } : null;
+    const generator = baseVersion !== headVersion ? { committed: baseVersion, current: headVersion } : null;
     const jobChanges = baseJob && headJob ? compareJobs({ committed: baseJob, current: headJob, lines: base?.reading?.lines ?? null, generator }).changes : [];
     if (base && head && !diff && !jobChange && jobChanges.length === 0) continue;
     out.push({ definitionsFile: version.path, flow: head?.flow ?? base?.flow ?? null, status: !base ? "added" : !head ? "removed" : "changed", changes, jobChange, configDiff: diff, jobChanges });

@@ -74,7 +74,7 @@ export interface JobComparison {
    * when they differ (`generator-changed`). Then only what does not depend on the version is
    * compared: the ops' layout and helper text legitimately differ between versions.
    */
-  generator?: { committed: string; current: string } | null;
+  generator?: { committed: string | null; current: string | null } | null;
 }
 
 export interface JobComparisonResult {

@@ -15,6 +15,8 @@ export interface CheckView {
    * `leftOut` when the diagrams of the flows before it filled the report's room (MERMAID_LIMITS.report).
    */
   diagrams: { mermaid: string | null; leftOut: boolean }[];
+  /** Definitions files made by another metaflow-dagster than the repo's (audits put them first). */
+  otherGenerators: { definitionsFile: string; committed: string | null; current: string | null }[];
 }
 
 /** The diagrams of the flows the report details (drift, error) that have job changes, first come first drawn. */
@@ -40,6 +42,9 @@ export function checkView(report: CheckReport): CheckView {
     warnings: report.flows.flatMap((flow) => flow.warnings),
     diagrams: diagramsOf(report),
     unchecked: report.flows.filter((flow) => flow.status === "up-to-date").flatMap((flow) => (flow.unchecked ?? []).map((part) => ({ ...part, flowFile: flow.flowFile }))),
+    otherGenerators: report.flows.flatMap((flow) =>
+      (flow.jobChanges ?? []).filter((change) => change.kind === "generator-changed" && flow.definitionsFile).map((change) => ({ definitionsFile: flow.definitionsFile!, committed: change.committed, current: change.current })),
+    ),
   };
 }
 
