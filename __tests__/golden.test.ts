@@ -14,7 +14,7 @@ import type { CheckReport } from "../src/core/types.js";
 import { createRenderer } from "../src/render/index.js";
 import { jobModelSchema } from "../src/core/job-model.js";
 import { checkView, inspectView } from "../src/render/views.js";
-import { CLEAN_REPORT, CONTRACT, DRIFTING_REPORT, FAILING_REPORT, GOLDEN_FLOWS, TRAIN_CHANGES } from "./helpers/golden-report.js";
+import { CLEAN_REPORT, CONTRACT, DRIFTING_REPORT, FAILING_REPORT, GOLDEN_FLOWS, TRAIN_CHANGES, UNCHECKED_REPORT } from "./helpers/golden-report.js";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
 const TEMPLATES = path.join(PROJECT, "templates");
@@ -44,8 +44,8 @@ const kitchenSink = jobModelSchema.parse(JSON.parse(readFileSync(path.join(PROJE
 /** Per template (file name in templates/), its cases: a name and the context it is rendered with. */
 const CASES: Record<string, Record<string, object>> = {
   "audit-issue.md.njk": { "with the run's link and a patch artifact": reportContext(FAILING_REPORT, { runUrl: "https://github.com/org/shop/actions/runs/42", patchArtifact: "mfdag-patch" }), "without either": reportContext(FAILING_REPORT, { runUrl: null, patchArtifact: null }) },
-  "check.md.njk": { "failing, with the PR's contract and a note": reportContext(FAILING_REPORT, { contract: CONTRACT, notes: ["The regenerated definitions are attached to this run as the artifact mfdag-patch: download it and git apply it."] }), "drift that does not fail, a PR that changes no Config class": reportContext(DRIFTING_REPORT, { contract: [] }), "all up to date, outside a PR": reportContext(CLEAN_REPORT) },
-  "check.txt.njk": { failing: reportContext(FAILING_REPORT), "all up to date": reportContext(CLEAN_REPORT) },
+  "check.md.njk": { "failing, with the PR's contract and a note": reportContext(FAILING_REPORT, { contract: CONTRACT, notes: ["The regenerated definitions are attached to this run as the artifact mfdag-patch: download it and git apply it."] }), "drift that does not fail, a PR that changes no Config class": reportContext(DRIFTING_REPORT, { contract: [] }), "all up to date, outside a PR": reportContext(CLEAN_REPORT), "up to date, not fully checked": reportContext(UNCHECKED_REPORT) },
+  "check.txt.njk": { failing: reportContext(FAILING_REPORT), "all up to date": reportContext(CLEAN_REPORT), "up to date, not fully checked": reportContext(UNCHECKED_REPORT) },
   "config.txt.njk": { exact: { result: compiled }, "not exact, from the metaflow compiler": { result: { ...compiled, compiler: "metaflow", exact: false, reason: "a default computed at import time" } }, "no parameters": { result: { ...compiled, configClass: null } }, error: { result: { ...compiled, error: "flows/train_flow.py:4: invalid syntax" } } },
   "fix.txt.njk": { "regenerated in place": { ...fixContext, patch: null, written: 0 }, "written to a patch": { ...fixContext, patch: "mfdag.patch", written: 1 }, "nothing stale": { outcomes: [], patch: null, written: 0, skipped: [] } },
   "inspect.txt.njk": {

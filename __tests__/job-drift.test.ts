@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderDefinitions, type WriterModel } from "../scripts/definitions-writer.mjs";
+import { annotationsFor } from "../src/core/annotations.js";
 import { checkJson, gitRepo, PROJECT, REAL_COMPILER_SKIP_REASON, realCompilerAvailable, tempDir } from "./helpers/repo.js";
 
 const FIXTURES = path.join(PROJECT, "__tests__/fixtures");
@@ -134,6 +135,19 @@ for (const generator of ["0.3.7", "main"] as const) {
     });
   });
 }
+
+describe("annotations of breaking job changes", () => {
+  it("point at the line in the flow that caused them: the new step's def, and the self.next that rewired its successor", async () => {
+    const edited = EDITS.find((e) => e.name === "a step added")!.edit(X01);
+    const { report } = await checkJson(x01Repo(edited, "0.3.7"), "--compiler", "static");
+    const annotations = annotationsFor(report);
+    const lineOf = (text: string) => edited.split("\n").findIndex((line) => line.includes(text)) + 1;
+    expect(annotations).toContainEqual(expect.objectContaining({ rule: "mfdag/step-added", level: "error", file: "flows/x01_kitchen_sink.py", line: lineOf("def validate(self):") }));
+    expect(annotations).toContainEqual(expect.objectContaining({ rule: "mfdag/edge-changed", file: "flows/x01_kitchen_sink.py", line: lineOf("self.next(self.validate)") }));
+    // And at the op in the committed file that now runs differently.
+    expect(annotations.some((a) => a.rule === "mfdag/edge-changed" && a.file === "dagster/x01_dagster.py" && a.line !== null)).toBe(true);
+  });
+});
 
 describe("a definitions file made by another metaflow-dagster", () => {
   it("is reported once, as generator-changed (non-breaking), not as drift of every op", async () => {

@@ -38382,7 +38382,8 @@ function compareJobs(input2) {
       const b = (nowInputs.get(op) ?? []).sort();
       if (isDeepStrictEqual(a2, b)) continue;
       const step = stepOfOp(op);
-      const parent = current.job?.edges.find((edge) => edge.to === op);
+      const existed = (from) => thenOps.has(from) && nowOps.has(from);
+      const parent = committed.job?.edges.find((edge) => edge.to === op && existed(edge.from)) ?? current.job?.edges.find((edge) => edge.to === op && existed(edge.from)) ?? current.job?.edges.find((edge) => edge.to === op);
       const parentStep = parent ? stepOfOp(parent.from) : null;
       const nextLine = parentStep ? sources?.steps[parentStep]?.nextLine : null;
       push("edge-changed", {

@@ -163,7 +163,14 @@ export const CLEAN_REPORT: CheckReport = {
   failOn: "drift",
   compiler: "static",
   summary: { flows: 1, upToDate: 1, drift: 0, typeChanges: 0, breaking: 0, missing: 0, orphaned: 0, errors: 0, warnings: 0, jobChanges: 0, unchecked: 0 },
-  flows: [{ ...GOLDEN_FLOWS[1]!, warnings: [] }],
+  flows: [{ ...GOLDEN_FLOWS[1]!, warnings: [], unchecked: [] }],
+};
+
+/** Up to date as far as it could be checked: a StepMutator's decorators were not predicted. */
+export const UNCHECKED_REPORT: CheckReport = {
+  ...CLEAN_REPORT,
+  summary: { ...CLEAN_REPORT.summary, unchecked: 1 },
+  flows: [{ ...CLEAN_REPORT.flows[0]!, unchecked: [{ part: "decorators", step: "train", reason: "a StepMutator adds decorators" }] }],
 };
 
 /** What a PR changes in the committed Config classes. */

@@ -281,8 +281,13 @@ export function compareJobs(input: JobComparison): JobComparisonResult {
       const b = (nowInputs.get(op) ?? []).sort();
       if (isDeepStrictEqual(a, b)) continue;
       const step = stepOfOp(op);
-      // The transition that feeds this op is written in its parents' `self.next(...)`.
-      const parent = current.job?.edges.find((edge) => edge.to === op);
+      // The transition that changed is in the `self.next(...)` of a step that fed this op before
+      // and still exists (it now goes elsewhere), else of a step that feeds it now and existed before.
+      const existed = (from: string) => thenOps.has(from) && nowOps.has(from);
+      const parent =
+        committed.job?.edges.find((edge) => edge.to === op && existed(edge.from)) ??
+        current.job?.edges.find((edge) => edge.to === op && existed(edge.from)) ??
+        current.job?.edges.find((edge) => edge.to === op);
       const parentStep = parent ? stepOfOp(parent.from) : null;
       const nextLine = parentStep ? sources?.steps[parentStep]?.nextLine : null;
       push("edge-changed", {
