@@ -27,6 +27,27 @@ from .loader import ModuleScope
 from .evaluator import evaluate
 
 
+def click_option_name(parameter_name):
+    """The name click gives the option metaflow makes for a Parameter (`click.Option(("--" + name,))`
+    in metaflow/parameters.py), or None where click can raise "Could not determine name for option"
+    (metaflow/_vendor/click/core.py, Option._parse_decls): the long option's text after its dashes,
+    up to a `/`, with `-` as `_`, lowercased, must be an identifier."""
+    decl = "--" + parameter_name
+    if "/" in decl:
+        decl = decl.split("/", 1)[0].rstrip()
+        if not decl:
+            return None
+    first = decl[:1]
+    if first.isalnum():
+        rest = decl
+    elif decl[1:2] == first:
+        rest = decl[2:]
+    else:
+        rest = decl[1:]
+    name = rest.replace("-", "_").lower()
+    return name if name.isidentifier() else None
+
+
 def strip_stars(message):
     """Metaflow's echo renders *x* as bold x; the printed text has no stars."""
     return message.replace("*", "")
@@ -135,6 +156,13 @@ class FlowChecks:
                 if name in RESERVED_PARAM_NAMES:
                     return FlowError("Parameter name '%s' is a reserved word. Please use a different "
                                      "name for your parameter." % name, param.line)
+                if click_option_name(name) is None or "/" in name:
+                    # Measured with the real compiler: such a name fails with click's TypeError
+                    # ("Could not determine name for option", or a secondary option for a `/`)
+                    # under most hash seeds and passes under others, so no answer is exact.
+                    param.fail("click cannot make an option of the parameter name %r: dagster create fails "
+                               "with a TypeError or not, depending on PYTHONHASHSEED" % name, OutcomeKind.NOT_REPRODUCED)
+                    continue
                 for field in ("show_default", "separator", "required"):
                     if is_callable_value(spec.value(field)):
                         return FlowError("Parameter %s: Field '%s' cannot have a function as its value"

@@ -141,6 +141,14 @@ class DecoratorsAndNames(StaticTestCase):
         self.inexact(flow("pass", head="def mutate(cls):\n    return cls", decorators="@mutate"),
                      OutcomeKind.DECORATOR, "class decorator @mutate on MyFlow is not a known Metaflow flow decorator")
 
+    def test_a_parameter_name_click_cannot_make_an_option_of_is_not_exact(self):
+        # Measured with the real compiler: click's TypeError under PYTHONHASHSEED 0 to 6, success under 7.
+        for name in ("rate%2C,50%", "two words", "a.b", "a,b", "x/y z", "a/b"):
+            self.inexact(flow("r = Parameter(%r, default=1)" % name), OutcomeKind.NOT_REPRODUCED, "click cannot make an option")
+        # Dashes and capitals are fine: click makes `max_items`, `maxitems`.
+        for name in ("max-items", "MaxItems", "-lead"):
+            self.compiles(flow('r = Parameter(%r, default=1)' % name))
+
     def test_reserved_parameter_name_is_the_real_error(self):
         self.refused(flow('t = Parameter("tags", default="x")'), "Parameter name 'tags' is a reserved word")
 
