@@ -343,12 +343,12 @@ describe("attack: text output cannot issue workflow commands", () => {
   /** A flow whose parameter name and help carry workflow commands behind LF and lone CR, with stale definitions. */
   function commandRepo(): string {
     const root = tempDir();
-    const name = "x\n::error::pwned";
+    // Not in the name: click cannot make an option of such a name, so the flow would not compile.
     writeFiles(root, {
       "flows/evil_flow.py": flowSource(
         "EvilFlow",
         [
-          `    bad = Parameter(${JSON.stringify(name)}, default=1, help=${JSON.stringify("a\r::add-mask::secret")})`,
+          `    bad = Parameter("bad", default=1, help=${JSON.stringify("x\n::error::pwned a\r::add-mask::secret")})`,
           `    rate = Parameter("rate", default=2, help=${JSON.stringify("b\r  ::warning::w ##[error]legacy")})`,
         ].join("\n"),
       ),
@@ -357,7 +357,7 @@ describe("attack: text output cannot issue workflow commands", () => {
     return root;
   }
 
-  it("mfdag check with a parameter named x\\n::error::pwned and help \\r::add-mask::secret prints no line the runner reads as a command, in text and in Markdown", async () => {
+  it("mfdag check with a parameter whose help is x\\n::error::pwned and \\r::add-mask::secret prints no line the runner reads as a command, in text and in Markdown", async () => {
     const root = commandRepo();
     const text = await runCli(["check", "--root", root, "--compiler", "static"]);
     expect(text.exitCode, text.stderr).toBe(0);
