@@ -20,6 +20,8 @@ import { configDiff, MAX_DIFF_EDITS } from "../src/core/compare.js";
 import type { CheckReport } from "../src/core/types.js";
 import { parseConfigBlock, parseDefinitionsFile, parseFieldLine, splitFieldLine } from "../src/core/definitions.js";
 import { readJobModel } from "../src/core/job-reader.js";
+import { compareJobs } from "../src/core/job-compare.js";
+import { jobModelSchema, type JobModel } from "../src/core/job-model.js";
 import { machineRoot, normalizeLine, SYSROOT } from "../src/core/normalize.js";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { CLI, corpusExpected, flowSource, gitRepo, PROJECT, runCli, writeFiles } from "./helpers/repo.js";
@@ -369,5 +371,38 @@ describe("attack: a hostile definitions file cannot stall or crash the job reade
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe("attack: a hostile committed job cannot stall the job comparison or hide an entry behind __proto__", () => {
+  const linear = JSON.parse(readFileSync(path.join(PROJECT, "__tests__/fixtures/corpus-definitions/expected/0.3.7/g01_linear.json"), "utf8")) as Record<string, unknown>;
+
+  /** g01's model, its job body wiring `n` more inputs into op_end (a file can hold tens of thousands in maxFileBytes). */
+  function fannedIn(n: number): JobModel {
+    const model = jobModelSchema.parse(linear);
+    const extra = Array.from({ length: n }, (_, i) => ({ from: `op_start`, output: null, to: "op_end", input: `x${i}`, how: "direct" as const }));
+    return { ...model, job: { ...model.job!, edges: [...model.job!.edges, ...extra] } };
+  }
+
+  it("thousands of edges into one op: 8× the edges, under 23× the time, and the rewiring is reported", () => {
+    const current = jobModelSchema.parse(linear);
+    const compare = (committed: JobModel) => compareJobs({ committed, current });
+    // A model over its limits is not a model (job-model.ts): grow up to them.
+    expect(growth((n) => fannedIn(Math.floor(n)), compare, 9_000)).toBeLessThan(SUPERLINEAR_GROWTH);
+    expect(compare(fannedIn(9_000)).changes.map((c) => c.kind)).toEqual(["edge-changed"]);
+  });
+
+  it("a step named __proto__ in STEP_WITH_DECORATORS is read as an own entry and compared like any other", () => {
+    const model = jobModelSchema.parse(linear);
+    // JSON.parse makes `__proto__` an own key, as a file's dict literal should be read (an object literal would set the prototype).
+    const withProto = JSON.parse(JSON.stringify(model.step_with_decorators).replace(/^\{/, '{"__proto__": ["retry:times=3"], ')) as Record<string, string[]>;
+    expect(Object.hasOwn(withProto, "__proto__")).toBe(true);
+    const text = renderDefinitions({ model: { ...linear, step_with_decorators: withProto }, generator: "0.3.7" });
+    expect(text).toContain("'__proto__': ['retry:times=3']");
+    const read = readJobModel(text).model!;
+    expect(Object.hasOwn(read.step_with_decorators!, "__proto__")).toBe(true);
+    expect(read.step_with_decorators!["__proto__"]).toEqual(["retry:times=3"]);
+    // Against the clean model: the extra entry is a difference, never an inherited match.
+    expect(compareJobs({ committed: read, current: model }).changes.length).toBeGreaterThan(0);
   });
 });

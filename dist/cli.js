@@ -16903,12 +16903,12 @@ function $constructor(name3, initializer3, proto, params) {
     inst._zod.traits.add(name3);
     initializer3(inst, def);
     if (initialized) {
-      const own2 = Object.getPrototypeOf(inst);
+      const own3 = Object.getPrototypeOf(inst);
       const ctorProto = inst._zod.constr.prototype;
-      let up = own2;
+      let up = own3;
       while (up && up !== ctorProto)
         up = Object.getPrototypeOf(up);
-      const target = up ?? own2;
+      const target = up ?? own3;
       if (!initialized.has(target)) {
         initialized.add(target);
         members(target, protoMembers);
@@ -20266,20 +20266,20 @@ function leafPattern(schema) {
     return "(?!)";
   if (minimum !== void 0 || maximum !== void 0)
     return string({ minimum, maximum }).source;
-  const own2 = schema._zod.pattern;
-  return (isInt && own2 === number ? integer : own2)?.source;
+  const own3 = schema._zod.pattern;
+  return (isInt && own3 === number ? integer : own3)?.source;
 }
 function partPattern(schema) {
   const def = schema._zod.def;
-  const own2 = schema._zod.pattern?.source;
+  const own3 = schema._zod.pattern?.source;
   const inner = def.innerType ?? schema._zod.innerType;
   if (inner) {
     const before = inner._zod.pattern?.source;
     const after = partPattern(inner);
-    if (own2 && before && after && after !== before) {
-      return own2.replace(cleanRegex(before), () => cleanRegex(after));
+    if (own3 && before && after && after !== before) {
+      return own3.replace(cleanRegex(before), () => cleanRegex(after));
     }
-    return own2;
+    return own3;
   }
   if (def.options) {
     const sources = def.options.map(partPattern);
@@ -36290,6 +36290,9 @@ function givesWith(configured) {
 
 // src/core/job-reader.ts
 import { createHash } from "node:crypto";
+function setOwn(obj, key, value) {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
 var MAX_ITEMS = 1e4;
 var MAX_DEPTH = 100;
 var MAX_STATEMENT_TOKENS = 2e5;
@@ -36909,7 +36912,7 @@ function literal3(e, depth = 0) {
         const key = literal3(k, depth + 1);
         const value = literal3(e.values[i2], depth + 1);
         if (key === NOT_LITERAL || value === NOT_LITERAL || typeof key === "object" && key !== null) return NOT_LITERAL;
-        out[key === null ? "null" : typeof key === "number" && k.k === "num" && k.float ? pyFloatRepr(key) : String(key)] = value;
+        setOwn(out, key === null ? "null" : typeof key === "number" && k.k === "num" && k.float ? pyFloatRepr(key) : String(key), value);
       }
       return out;
     }
@@ -37158,7 +37161,7 @@ function readSensors(lines, span, sensorLines) {
           while (isWordAt(line2, j)) j++;
           if (j > def + 4 && line2.startsWith("(context", j)) {
             sensor.function = line2.slice(def + 4, j);
-            sensorLines[decorator.name] = indexes[n2] + 1;
+            setOwn(sensorLines, decorator.name, indexes[n2] + 1);
           }
         }
       }
@@ -37171,7 +37174,7 @@ function readSensors(lines, span, sensorLines) {
         }
       }
       const mapping = parameterMapping(line2);
-      if (mapping) parameterMap[mapping[0]] = mapping[1];
+      if (mapping) setOwn(parameterMap, mapping[0], mapping[1]);
       if (runConfigOp === null) {
         const at = line2.indexOf('"ops": {"');
         if (at !== -1) {
@@ -37185,7 +37188,7 @@ function readSensors(lines, span, sensorLines) {
         if (at !== -1) finishJob = runsFilterJob(lines, indexes, n2, at + 11);
       }
     }
-    if (!(decorator.name in sensorLines)) sensorLines[decorator.name] = indexes[0] + 1;
+    if (!Object.hasOwn(sensorLines, decorator.name)) setOwn(sensorLines, decorator.name, indexes[0] + 1);
     if (eventFound) {
       sensor.kind = "event";
       sensor.parameter_map = parameterMap;
@@ -37332,7 +37335,7 @@ function readOut(e) {
     const out = {};
     e.keys.forEach((k, i2) => {
       const key = lit(k);
-      out[key === null ? "null" : String(key)] = unparse(e.values[i2]) ?? "";
+      setOwn(out, key === null ? "null" : String(key), unparse(e.values[i2]) ?? "");
     });
     return out;
   }
@@ -37353,7 +37356,7 @@ function readParameters(line2, dict2) {
     if (end !== -1 && line2.startsWith(": config.", end)) {
       let j = end + 9;
       while (j < line2.length && line2[j] !== "," && line2[j] !== "}") j++;
-      pairs[line2.slice(i2 + 1, end - 1)] = line2.slice(end + 2, j);
+      setOwn(pairs, line2.slice(i2 + 1, end - 1), line2.slice(end + 2, j));
       found = true;
       i2 = line2.indexOf('"', j);
       continue;
@@ -37364,7 +37367,7 @@ function readParameters(line2, dict2) {
   const fallback = {};
   dict2.keys.forEach((k, n2) => {
     const key = lit(k);
-    fallback[key === null ? "null" : String(key)] = unparse(dict2.values[n2]) ?? "";
+    setOwn(fallback, key === null ? "null" : String(key), unparse(dict2.values[n2]) ?? "");
   });
   return fallback;
 }
@@ -37549,11 +37552,11 @@ function labelEnvIds(ids) {
   const labels = /* @__PURE__ */ new Map();
   const out = {};
   for (const [step, id] of Object.entries(ids)) {
-    if (id === null) out[step] = null;
+    if (id === null) setOwn(out, step, null);
     else {
       const key = JSON.stringify(id);
       if (!labels.has(key)) labels.set(key, `env${labels.size + 1}`);
-      out[step] = labels.get(key);
+      setOwn(out, step, labels.get(key));
     }
   }
   return out;
@@ -38205,6 +38208,9 @@ var SEVERITY2 = {
   "template-changed": "non-breaking"
 };
 var GRAPH_CHANGE_KINDS = /* @__PURE__ */ new Set(["step-added", "step-removed", "edge-changed", "op-kind-changed"]);
+function own2(dict2, key) {
+  return dict2 && Object.hasOwn(dict2, key) ? dict2[key] : void 0;
+}
 function jobSeverityOf(kind) {
   return SEVERITY2[kind];
 }
@@ -38223,9 +38229,9 @@ function stepNeighbours(model) {
   const upstream = /* @__PURE__ */ new Map();
   const downstream = /* @__PURE__ */ new Map();
   const add = (map2, key, value) => {
-    const list3 = map2.get(key) ?? [];
-    if (!list3.includes(value)) list3.push(value);
-    map2.set(key, list3);
+    const set2 = map2.get(key) ?? /* @__PURE__ */ new Set();
+    set2.add(value);
+    map2.set(key, set2);
   };
   for (const edge of model.job?.edges ?? []) {
     const from = stepsOf.get(edge.from) ?? [];
@@ -38243,7 +38249,8 @@ function stepNeighbours(model) {
       add(upstream, steps[i2], steps[i2 - 1]);
     }
   }
-  return { upstream, downstream };
+  const lists = (map2) => new Map([...map2].map(([key, set2]) => [key, [...set2]]));
+  return { upstream: lists(upstream), downstream: lists(downstream) };
 }
 function retryText(op, retries) {
   const policy = op.retry_policy;
@@ -38268,7 +38275,7 @@ function compareJobs(input2) {
   const lines = input2.lines ?? null;
   const push = (kind, fields) => {
     const step = fields.step ?? null;
-    const stepSource = step ? sources?.steps[step] : void 0;
+    const stepSource = step ? own2(sources?.steps, step) : void 0;
     changes.push({
       kind,
       severity: SEVERITY2[kind],
@@ -38283,8 +38290,8 @@ function compareJobs(input2) {
       definitionsLine: fields.definitionsLine ?? null
     });
   };
-  const opLine = (op) => op && lines?.ops[op] || null;
-  const decoratorLine = (step, decorator) => sources?.steps[step]?.decorators[decorator] ?? sources?.steps[step]?.line ?? null;
+  const opLine = (op) => op && own2(lines?.ops, op) || null;
+  const decoratorLine = (step, decorator) => own2(own2(sources?.steps, step)?.decorators, decorator) ?? own2(sources?.steps, step)?.line ?? null;
   if (input2.generator) {
     push("generator-changed", { committed: input2.generator.committed, current: input2.generator.current });
   }
@@ -38326,7 +38333,7 @@ function compareJobs(input2) {
         step,
         committed: `${then.op.name} (${then.op.kind})`,
         current: `${now.op.name} (${now.op.kind})`,
-        flowLine: sources?.steps[step]?.nextLine ?? null,
+        flowLine: own2(sources?.steps, step)?.nextLine ?? null,
         definitionsLine
       });
     }
@@ -38349,9 +38356,9 @@ function compareJobs(input2) {
       push("env-changed", { subject: now.op.name, step, committed: json2(then.extraEnv), current: json2(now.extraEnv), flowLine: decoratorLine(step, "environment"), definitionsLine });
     }
     if (known("decorators", step)) {
-      const forwarded = (model) => model.step_with_decorators?.[step] ?? null;
-      const specs = (model) => sameGenerator ? model.step_decorator_specs?.[step] ?? null : null;
-      const conda = (model) => (model.step_conda_env_ids?.[step] ?? null) !== null;
+      const forwarded = (model) => own2(model.step_with_decorators, step) ?? null;
+      const specs = (model) => sameGenerator ? own2(model.step_decorator_specs, step) ?? null : null;
+      const conda = (model) => (own2(model.step_conda_env_ids, step) ?? null) !== null;
       const a2 = forwarded(committed);
       const b = forwarded(current);
       if (!isDeepStrictEqual(a2, b) || !isDeepStrictEqual(specs(committed), specs(current)) || conda(committed) !== conda(current)) {
@@ -38368,7 +38375,11 @@ function compareJobs(input2) {
   if (sameGenerator && known("graph")) {
     const inputsOf = (model) => {
       const map2 = /* @__PURE__ */ new Map();
-      for (const edge of model.job?.edges ?? []) map2.set(edge.to, [...map2.get(edge.to) ?? [], edgeText(edge)]);
+      for (const edge of model.job?.edges ?? []) {
+        const list3 = map2.get(edge.to);
+        if (list3) list3.push(edgeText(edge));
+        else map2.set(edge.to, [edgeText(edge)]);
+      }
       return map2;
     };
     const thenInputs = inputsOf(committed);
@@ -38376,22 +38387,33 @@ function compareJobs(input2) {
     const thenOps = new Set(committed.ops.map((op) => op.name));
     const nowOps = new Map(current.ops.map((op) => [op.name, op]));
     const stepOfOp = (op) => nowOps.get(op)?.steps.find((s) => s !== null) ?? null;
+    const feeders = (model) => {
+      const map2 = /* @__PURE__ */ new Map();
+      for (const edge of model.job?.edges ?? []) {
+        const list3 = map2.get(edge.to);
+        if (list3) list3.push(edge);
+        else map2.set(edge.to, [edge]);
+      }
+      return map2;
+    };
+    const thenFeeders = feeders(committed);
+    const nowFeeders = feeders(current);
+    const existed = (edge) => thenOps.has(edge.from) && nowOps.has(edge.from);
     for (const op of /* @__PURE__ */ new Set([...thenInputs.keys(), ...nowInputs.keys()])) {
       if (!thenOps.has(op) || !nowOps.has(op)) continue;
       const a2 = (thenInputs.get(op) ?? []).sort();
       const b = (nowInputs.get(op) ?? []).sort();
       if (isDeepStrictEqual(a2, b)) continue;
       const step = stepOfOp(op);
-      const existed = (from) => thenOps.has(from) && nowOps.has(from);
-      const parent = committed.job?.edges.find((edge) => edge.to === op && existed(edge.from)) ?? current.job?.edges.find((edge) => edge.to === op && existed(edge.from)) ?? current.job?.edges.find((edge) => edge.to === op);
+      const parent = thenFeeders.get(op)?.find(existed) ?? nowFeeders.get(op)?.find(existed) ?? nowFeeders.get(op)?.[0];
       const parentStep = parent ? stepOfOp(parent.from) : null;
-      const nextLine = parentStep ? sources?.steps[parentStep]?.nextLine : null;
+      const nextLine = parentStep ? own2(sources?.steps, parentStep)?.nextLine : null;
       push("edge-changed", {
         subject: op,
         step,
         committed: a2.join(", ") || "nothing",
         current: b.join(", ") || "nothing",
-        declaredIn: parentStep ? sources?.steps[parentStep]?.file ?? null : null,
+        declaredIn: parentStep ? own2(sources?.steps, parentStep)?.file ?? null : null,
         flowLine: nextLine ?? null,
         definitionsLine: lines?.job ?? null
       });
@@ -38415,7 +38437,7 @@ function compareJobs(input2) {
       const textB = b ? describe3(b) : null;
       if (textA === textB && a2?.default_status === b?.default_status) continue;
       const decorator = (b ?? a2).kind === "finish" ? "trigger_on_finish" : "trigger";
-      push("sensor-changed", { subject: name3, committed: textA, current: textB, declaredIn: flowFile(), flowLine: flowLine(decorator), definitionsLine: a2 ? lines?.sensors[name3] ?? null : null });
+      push("sensor-changed", { subject: name3, committed: textA, current: textB, declaredIn: flowFile(), flowLine: flowLine(decorator), definitionsLine: a2 ? own2(lines?.sensors, name3) ?? null : null });
     }
   }
   if (known("job-tags") && !isDeepStrictEqual(committed.job?.tags ?? null, current.job?.tags ?? null)) {

@@ -9,7 +9,7 @@
  * skipped part by part and reported as unchecked, never compared as if known.
  */
 import { isDeepStrictEqual } from "node:util";
-import type { InexactPart, JobModel, ModelPart, OpModel } from "./job-model.js";
+import type { InexactPart, JobEdge, JobModel, ModelPart, OpModel } from "./job-model.js";
 import type { JobChangeKind, JobDiff, Severity, Unchecked } from "./types.js";
 
 const SEVERITY: Record<JobChangeKind, Severity> = {
@@ -43,6 +43,11 @@ export const BREAKING_JOB_CHANGE_DESCRIPTIONS = {
   "schedule-changed": "The flow's @schedule differs from the committed Dagster schedule.",
   "sensor-changed": "The flow's @trigger / @trigger_on_finish differs from the committed Dagster sensors.",
 } as const satisfies Partial<Record<JobChangeKind, string>>;
+
+/** `dict[key]` for a name from a file (a step, an op): only the dict's own entries, never `__proto__`'s. */
+function own<T>(dict: Record<string, T> | null | undefined, key: string): T | undefined {
+  return dict && Object.hasOwn(dict, key) ? dict[key] : undefined;
+}
 
 export function jobSeverityOf(kind: JobChangeKind): Severity {
   return SEVERITY[kind];
@@ -103,12 +108,13 @@ function stepViews(model: JobModel): Map<string, StepView> {
 /** Steps feeding and fed by each step, through the job's edges (op level, mapped back to steps). */
 function stepNeighbours(model: JobModel): { upstream: Map<string, string[]>; downstream: Map<string, string[]> } {
   const stepsOf = new Map(model.ops.map((op) => [op.name, op.steps.filter((s): s is string => s !== null)]));
-  const upstream = new Map<string, string[]>();
-  const downstream = new Map<string, string[]>();
-  const add = (map: Map<string, string[]>, key: string, value: string) => {
-    const list = map.get(key) ?? [];
-    if (!list.includes(value)) list.push(value);
-    map.set(key, list);
+  // Sets keep insertion order and make a repeated edge free: a hostile file can wire thousands of edges to one op.
+  const upstream = new Map<string, Set<string>>();
+  const downstream = new Map<string, Set<string>>();
+  const add = (map: Map<string, Set<string>>, key: string, value: string) => {
+    const set = map.get(key) ?? new Set<string>();
+    set.add(value);
+    map.set(key, set);
   };
   for (const edge of model.job?.edges ?? []) {
     const from = stepsOf.get(edge.from) ?? [];
@@ -128,7 +134,8 @@ function stepNeighbours(model: JobModel): { upstream: Map<string, string[]>; dow
       add(upstream, steps[i]!, steps[i - 1]!);
     }
   }
-  return { upstream, downstream };
+  const lists = (map: Map<string, Set<string>>) => new Map([...map].map(([key, set]) => [key, [...set]]));
+  return { upstream: lists(upstream), downstream: lists(downstream) };
 }
 
 function retryText(op: OpModel, retries: number | null): string {
@@ -161,7 +168,7 @@ export function compareJobs(input: JobComparison): JobComparisonResult {
 
   const push = (kind: JobChangeKind, fields: Partial<Omit<JobDiff, "kind" | "severity">>) => {
     const step = fields.step ?? null;
-    const stepSource = step ? sources?.steps[step] : undefined;
+    const stepSource = step ? own(sources?.steps, step) : undefined;
     changes.push({
       kind,
       severity: SEVERITY[kind],
@@ -176,8 +183,8 @@ export function compareJobs(input: JobComparison): JobComparisonResult {
       definitionsLine: fields.definitionsLine ?? null,
     });
   };
-  const opLine = (op: string | undefined) => (op && lines?.ops[op]) || null;
-  const decoratorLine = (step: string, decorator: string) => sources?.steps[step]?.decorators[decorator] ?? sources?.steps[step]?.line ?? null;
+  const opLine = (op: string | undefined) => (op && own(lines?.ops, op)) || null;
+  const decoratorLine = (step: string, decorator: string) => own(own(sources?.steps, step)?.decorators, decorator) ?? own(sources?.steps, step)?.line ?? null;
 
   if (input.generator) {
     push("generator-changed", { committed: input.generator.committed, current: input.generator.current });
@@ -223,7 +230,7 @@ export function compareJobs(input: JobComparison): JobComparisonResult {
         step,
         committed: `${then.op.name} (${then.op.kind})`,
         current: `${now.op.name} (${now.op.kind})`,
-        flowLine: sources?.steps[step]?.nextLine ?? null,
+        flowLine: own(sources?.steps, step)?.nextLine ?? null,
         definitionsLine,
       });
     }
@@ -246,9 +253,9 @@ export function compareJobs(input: JobComparison): JobComparisonResult {
       push("env-changed", { subject: now.op.name, step, committed: json(then.extraEnv), current: json(now.extraEnv), flowLine: decoratorLine(step, "environment"), definitionsLine });
     }
     if (known("decorators", step)) {
-      const forwarded = (model: JobModel) => model.step_with_decorators?.[step] ?? null;
-      const specs = (model: JobModel) => (sameGenerator ? (model.step_decorator_specs?.[step] ?? null) : null);
-      const conda = (model: JobModel) => (model.step_conda_env_ids?.[step] ?? null) !== null;
+      const forwarded = (model: JobModel) => own(model.step_with_decorators, step) ?? null;
+      const specs = (model: JobModel) => (sameGenerator ? (own(model.step_decorator_specs, step) ?? null) : null);
+      const conda = (model: JobModel) => (own(model.step_conda_env_ids, step) ?? null) !== null;
       const a = forwarded(committed);
       const b = forwarded(current);
       if (!isDeepStrictEqual(a, b) || !isDeepStrictEqual(specs(committed), specs(current)) || conda(committed) !== conda(current)) {
@@ -267,7 +274,11 @@ export function compareJobs(input: JobComparison): JobComparisonResult {
   if (sameGenerator && known("graph")) {
     const inputsOf = (model: JobModel) => {
       const map = new Map<string, string[]>();
-      for (const edge of model.job?.edges ?? []) map.set(edge.to, [...(map.get(edge.to) ?? []), edgeText(edge)]);
+      for (const edge of model.job?.edges ?? []) {
+        const list = map.get(edge.to);
+        if (list) list.push(edgeText(edge));
+        else map.set(edge.to, [edgeText(edge)]);
+      }
       return map;
     };
     const thenInputs = inputsOf(committed);
@@ -275,6 +286,19 @@ export function compareJobs(input: JobComparison): JobComparisonResult {
     const thenOps = new Set(committed.ops.map((op) => op.name));
     const nowOps = new Map(current.ops.map((op) => [op.name, op]));
     const stepOfOp = (op: string) => nowOps.get(op)?.steps.find((s): s is string => s !== null) ?? null;
+    // Each op's feeding edges, looked up once per op (not a scan of every edge per op).
+    const feeders = (model: JobModel) => {
+      const map = new Map<string, JobEdge[]>();
+      for (const edge of model.job?.edges ?? []) {
+        const list = map.get(edge.to);
+        if (list) list.push(edge);
+        else map.set(edge.to, [edge]);
+      }
+      return map;
+    };
+    const thenFeeders = feeders(committed);
+    const nowFeeders = feeders(current);
+    const existed = (edge: JobEdge) => thenOps.has(edge.from) && nowOps.has(edge.from);
     for (const op of new Set([...thenInputs.keys(), ...nowInputs.keys()])) {
       if (!thenOps.has(op) || !nowOps.has(op)) continue;
       const a = (thenInputs.get(op) ?? []).sort();
@@ -283,19 +307,15 @@ export function compareJobs(input: JobComparison): JobComparisonResult {
       const step = stepOfOp(op);
       // The transition that changed is in the `self.next(...)` of a step that fed this op before
       // and still exists (it now goes elsewhere), else of a step that feeds it now and existed before.
-      const existed = (from: string) => thenOps.has(from) && nowOps.has(from);
-      const parent =
-        committed.job?.edges.find((edge) => edge.to === op && existed(edge.from)) ??
-        current.job?.edges.find((edge) => edge.to === op && existed(edge.from)) ??
-        current.job?.edges.find((edge) => edge.to === op);
+      const parent = thenFeeders.get(op)?.find(existed) ?? nowFeeders.get(op)?.find(existed) ?? nowFeeders.get(op)?.[0];
       const parentStep = parent ? stepOfOp(parent.from) : null;
-      const nextLine = parentStep ? sources?.steps[parentStep]?.nextLine : null;
+      const nextLine = parentStep ? own(sources?.steps, parentStep)?.nextLine : null;
       push("edge-changed", {
         subject: op,
         step,
         committed: a.join(", ") || "nothing",
         current: b.join(", ") || "nothing",
-        declaredIn: parentStep ? (sources?.steps[parentStep]?.file ?? null) : null,
+        declaredIn: parentStep ? (own(sources?.steps, parentStep)?.file ?? null) : null,
         flowLine: nextLine ?? null,
         definitionsLine: lines?.job ?? null,
       });
@@ -322,7 +342,7 @@ export function compareJobs(input: JobComparison): JobComparisonResult {
       const textB = b ? describe(b) : null;
       if (textA === textB && a?.default_status === b?.default_status) continue;
       const decorator = (b ?? a)!.kind === "finish" ? "trigger_on_finish" : "trigger";
-      push("sensor-changed", { subject: name, committed: textA, current: textB, declaredIn: flowFile(), flowLine: flowLine(decorator), definitionsLine: a ? (lines?.sensors[name] ?? null) : null });
+      push("sensor-changed", { subject: name, committed: textA, current: textB, declaredIn: flowFile(), flowLine: flowLine(decorator), definitionsLine: a ? (own(lines?.sensors, name) ?? null) : null });
     }
   }
   if (known("job-tags") && !isDeepStrictEqual(committed.job?.tags ?? null, current.job?.tags ?? null)) {

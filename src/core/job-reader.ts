@@ -12,6 +12,15 @@
  * throws; what cannot be read becomes a `problems` entry and the rest is still returned.
  */
 import { createHash } from "node:crypto";
+
+/**
+ * `obj[key] = value` as an own property whatever the key: a file's dict key `__proto__` would
+ * otherwise set the object's prototype, hiding the entry and lending inherited values to lookups.
+ * JSON.parse (the static compiler's answers) makes such keys own properties too, so both sides match.
+ */
+function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
 import type { JobEdge, JobModel, OpModel, SensorModel, StepRun } from "./job-model.js";
 
 export interface JobReading {
@@ -747,7 +756,7 @@ function literal(e: Expr | null, depth = 0): Literal | typeof NOT_LITERAL {
         const value = literal(e.values[i]!, depth + 1);
         if (key === NOT_LITERAL || value === NOT_LITERAL || (typeof key === "object" && key !== null)) return NOT_LITERAL;
         // json.dumps turns None/True/False/number keys into text.
-        out[key === null ? "null" : typeof key === "number" && k.k === "num" && k.float ? pyFloatRepr(key) : String(key)] = value;
+        setOwn(out, key === null ? "null" : typeof key === "number" && k.k === "num" && k.float ? pyFloatRepr(key) : String(key), value);
       }
       return out;
     }
@@ -1040,7 +1049,7 @@ function readSensors(lines: string[], span: [number, number] | null, sensorLines
           while (isWordAt(line, j)) j++;
           if (j > def + 4 && line.startsWith("(context", j)) {
             sensor.function = line.slice(def + 4, j);
-            sensorLines[decorator.name] = indexes[n]! + 1;
+            setOwn(sensorLines, decorator.name, indexes[n]! + 1);
           }
         }
       }
@@ -1053,7 +1062,7 @@ function readSensors(lines: string[], span: [number, number] | null, sensorLines
         }
       }
       const mapping = parameterMapping(line);
-      if (mapping) parameterMap[mapping[0]] = mapping[1];
+      if (mapping) setOwn(parameterMap, mapping[0], mapping[1]);
       if (runConfigOp === null) {
         const at = line.indexOf('"ops": {"');
         if (at !== -1) {
@@ -1067,7 +1076,7 @@ function readSensors(lines: string[], span: [number, number] | null, sensorLines
         if (at !== -1) finishJob = runsFilterJob(lines, indexes, n, at + 11);
       }
     }
-    if (!(decorator.name in sensorLines)) sensorLines[decorator.name] = indexes[0]! + 1;
+    if (!Object.hasOwn(sensorLines, decorator.name)) setOwn(sensorLines, decorator.name, indexes[0]! + 1);
     if (eventFound) {
       sensor.kind = "event";
       sensor.parameter_map = parameterMap;
@@ -1241,7 +1250,7 @@ function readOut(e: Expr | null): OpModel["out"] {
     const out: Record<string, string> = {};
     e.keys.forEach((k, i) => {
       const key = lit(k);
-      out[key === null ? "null" : String(key)] = unparse(e.values[i]!) ?? "";
+      setOwn(out, key === null ? "null" : String(key), unparse(e.values[i]!) ?? "");
     });
     return out;
   }
@@ -1266,7 +1275,7 @@ function readParameters(line: string, dict: Extract<Expr, { k: "dict" }>): Recor
     if (end !== -1 && line.startsWith(": config.", end)) {
       let j = end + 9;
       while (j < line.length && line[j] !== "," && line[j] !== "}") j++;
-      pairs[line.slice(i + 1, end - 1)] = line.slice(end + 2, j);
+      setOwn(pairs, line.slice(i + 1, end - 1), line.slice(end + 2, j));
       found = true;
       i = line.indexOf('"', j);
       continue;
@@ -1277,7 +1286,7 @@ function readParameters(line: string, dict: Extract<Expr, { k: "dict" }>): Recor
   const fallback: Record<string, string> = {};
   dict.keys.forEach((k, n) => {
     const key = lit(k);
-    fallback[key === null ? "null" : String(key)] = unparse(dict.values[n]!) ?? "";
+    setOwn(fallback, key === null ? "null" : String(key), unparse(dict.values[n]!) ?? "");
   });
   return fallback;
 }
@@ -1474,11 +1483,11 @@ function labelEnvIds(ids: unknown): JobModel["step_conda_env_ids"] {
   const labels = new Map<string, string>();
   const out: Record<string, string | null> = {};
   for (const [step, id] of Object.entries(ids as Record<string, unknown>)) {
-    if (id === null) out[step] = null;
+    if (id === null) setOwn(out, step, null);
     else {
       const key = JSON.stringify(id);
       if (!labels.has(key)) labels.set(key, `env${labels.size + 1}`);
-      out[step] = labels.get(key)!;
+      setOwn(out, step, labels.get(key)!);
     }
   }
   return out;
