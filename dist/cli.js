@@ -47462,7 +47462,11 @@ function fixTargets(report, onlyFlows) {
     flowFile: flow.flowFile,
     definitionsFile: flow.definitionsFile,
     dagsterCreate: flow.dagsterCreate,
-    why: [...flow.jobChange ? [`job ${flow.jobChange.committed} \u2192 ${flow.jobChange.current}`] : [], ...flow.changes.map((c3) => `${c3.kind} ${c3.parameter}`)].join(", ") || "Config class differs"
+    why: [
+      ...flow.jobChange ? [`job ${flow.jobChange.committed} \u2192 ${flow.jobChange.current}`] : [],
+      ...flow.changes.map((c3) => `${c3.kind} ${c3.parameter}`),
+      ...(flow.jobChanges ?? []).map((c3) => [c3.kind, c3.step ?? c3.subject].filter((part) => part !== null).join(" "))
+    ].join(", ") || "Config class differs"
   }));
 }
 function patchFor(file2, before, after) {

@@ -19,7 +19,12 @@ export function fixTargets(report: CheckReport, onlyFlows: readonly string[] | n
       flowFile: flow.flowFile,
       definitionsFile: flow.definitionsFile!,
       dagsterCreate: flow.dagsterCreate!,
-      why: [...(flow.jobChange ? [`job ${flow.jobChange.committed} → ${flow.jobChange.current}`] : []), ...flow.changes.map((c) => `${c.kind} ${c.parameter}`)].join(", ") || "Config class differs",
+      why:
+        [
+          ...(flow.jobChange ? [`job ${flow.jobChange.committed} → ${flow.jobChange.current}`] : []),
+          ...flow.changes.map((c) => `${c.kind} ${c.parameter}`),
+          ...(flow.jobChanges ?? []).map((c) => [c.kind, c.step ?? c.subject].filter((part) => part !== null).join(" ")),
+        ].join(", ") || "Config class differs",
     }));
 }
 
