@@ -192,6 +192,19 @@ describe.skipIf(!available)(title, () => {
     });
   }
 
+  it("reports a hand edit of the file that no model key covers as template-changed, at its line (metaflow compiler)", async () => {
+    const lines = committed.split("\n");
+    const at = lines.findIndex((line) => line.startsWith("def _run_step("));
+    expect(at).toBeGreaterThan(0);
+    lines.splice(at + 1, 0, "    # edited by hand");
+    const root = gitRepo({ "flows/x01_kitchen_sink.py": X01, "dagster/x01_dagster.py": lines.join("\n"), ".mfdag.yml": configFile(TOP_ARGS) });
+    const flow = (await checked(root, "--compiler", "metaflow")) as Flow["report"]["flows"][number] & { jobChanges: Array<{ definitionsLine: number | null; committed: string | null }> };
+    expect(kindsOf(flow)).toEqual(["template-changed"]);
+    expect(flow.jobChanges[0]).toMatchObject({ definitionsLine: at + 2, committed: "    # edited by hand" });
+    // The static compiler compares the model only, and says nothing of the text (README, Limits).
+    expect(await checked(root, "--compiler", "static")).toMatchObject({ status: "up-to-date" });
+  });
+
   for (const edit of EDITS.filter((e) => ["a decorator changed (@retry times)", "a step added", "the schedule changed", "a comment added", "a statement inside a step changed"].includes(e.name))) {
     it(`reports ${edit.name} as ${edit.kind ?? "no change"} (metaflow compiler)`, async () => {
       const flow = await checked(repo(edit.edit(X01)), "--compiler", "metaflow");

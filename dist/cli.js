@@ -39101,7 +39101,7 @@ function compareJob(pair, current, staticResult, target) {
   const committedVersion = identifyGenerator(reading.fingerprint);
   const written = current.written ?? null;
   const currentVersion = written ? identifyGenerator(written.fingerprint) : { version: profileVersion(target), profile: target, how: "template", alike: [] };
-  const sameGenerator = written ? reading.fingerprint.templateSha === written.fingerprint.templateSha || committedVersion.version !== null && committedVersion.version === currentVersion.version : committedVersion.profile === target;
+  const sameGenerator = written ? sameVersion(reading.fingerprint, written.fingerprint) : committedVersion.profile === target;
   const result = compareJobs({
     committed: reading.model,
     current: now,
@@ -39115,7 +39115,7 @@ function compareJob(pair, current, staticResult, target) {
 async function templateChange(result, unit, current, ports, maxFileBytes) {
   const written = current.written;
   const file2 = unit.pair?.definitions;
-  if (!written || !file2 || result.status !== "up-to-date" || file2.reading?.fingerprint.templateSha !== written.fingerprint.templateSha) return null;
+  if (!written || !file2?.reading || result.status !== "up-to-date" || !sameVersion(file2.reading.fingerprint, written.fingerprint)) return null;
   const read = await ports.repo.read(file2.path, maxFileBytes);
   if ("error" in read) return null;
   const committedLines = normalizedDefinitionsLines(read.bytes.toString("utf8"), { root: machineRoot(file2.source, unit.pair.flow.path) });
@@ -39134,6 +39134,11 @@ async function templateChange(result, unit, current, ports, maxFileBytes) {
     flowLine: null,
     definitionsLine: where.line
   };
+}
+function sameVersion(a2, b) {
+  if (a2.templateSha !== null && a2.templateSha === b.templateSha) return true;
+  const version2 = identifyGenerator(a2).version;
+  return version2 !== null && version2 === identifyGenerator(b).version;
 }
 function versionLabel(identification) {
   if (identification.version === null) return null;

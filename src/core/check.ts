@@ -7,7 +7,7 @@ import { compareFields, configDiff } from "./compare.js";
 import type { FlowEntry, RepoConfig } from "./config-file.js";
 import { dagsterWithOf, givesWith, inferredCreateArgs, withArgs } from "./create-args.js";
 import { firstDifferentLine, normalizedDefinitionsLines } from "./definitions-text.js";
-import { detectRepoGenerator, identifyGenerator, profileVersion, type GeneratorIdentification } from "./generators.js";
+import { detectRepoGenerator, identifyGenerator, profileVersion, type GeneratorFingerprint, type GeneratorIdentification } from "./generators.js";
 import { compareJobs, jobSeverityOf } from "./job-compare.js";
 import { jobGraphOf } from "./job-graph.js";
 import { DEFAULT_GENERATOR, type GeneratorProfile } from "./job-model.js";
@@ -315,9 +315,7 @@ function compareJob(pair: Pair, current: CompiledConfig, staticResult: CompiledC
   // With the real compiler, the version is the one installed; statically, the one the check targets.
   const written = current.written ?? null;
   const currentVersion: GeneratorIdentification = written ? identifyGenerator(written.fingerprint) : { version: profileVersion(target), profile: target, how: "template", alike: [] };
-  const sameGenerator = written
-    ? reading.fingerprint.templateSha === written.fingerprint.templateSha || (committedVersion.version !== null && committedVersion.version === currentVersion.version)
-    : committedVersion.profile === target;
+  const sameGenerator = written ? sameVersion(reading.fingerprint, written.fingerprint) : committedVersion.profile === target;
   const result = compareJobs({
     committed: reading.model,
     current: now,
@@ -337,7 +335,7 @@ function compareJob(pair: Pair, current: CompiledConfig, staticResult: CompiledC
 async function templateChange(result: FlowResult, unit: CompileUnit, current: CompiledConfig, ports: CheckPorts, maxFileBytes: number): Promise<JobDiff | null> {
   const written = current.written;
   const file = unit.pair?.definitions;
-  if (!written || !file || result.status !== "up-to-date" || file.reading?.fingerprint.templateSha !== written.fingerprint.templateSha) return null;
+  if (!written || !file?.reading || result.status !== "up-to-date" || !sameVersion(file.reading.fingerprint, written.fingerprint)) return null;
   const read = await ports.repo.read(file.path, maxFileBytes);
   if ("error" in read) return null;
   const committedLines = normalizedDefinitionsLines(read.bytes.toString("utf8"), { root: machineRoot(file.source, unit.pair!.flow.path) });
@@ -356,6 +354,17 @@ async function templateChange(result: FlowResult, unit: CompileUnit, current: Co
     flowLine: null,
     definitionsLine: where.line,
   };
+}
+
+/**
+ * Whether two files were made by the same metaflow-dagster: the same template text, or (a file
+ * whose text was edited by hand) the same version by its names. Then any other difference in
+ * their text is a change, not a version's.
+ */
+function sameVersion(a: GeneratorFingerprint, b: GeneratorFingerprint): boolean {
+  if (a.templateSha !== null && a.templateSha === b.templateSha) return true;
+  const version = identifyGenerator(a).version;
+  return version !== null && version === identifyGenerator(b).version;
 }
 
 /** How a report names the metaflow-dagster that made a file; `null` when it is not one mfdag knows. */
