@@ -44,7 +44,7 @@ export const TRAIN_JOB_CHANGES: JobDiff[] = [
   jobChange("top-args-changed", "non-breaking", { committed: "--namespace=dev", current: "--namespace=prod" }),
   jobChange("config-value-changed", "non-breaking", { committed: '{"settings": {"retries": 1}}', current: '{"settings": {"retries": 3}}' }),
   jobChange("generator-changed", "non-breaking", { committed: "0.3.5", current: "0.3.7" }),
-  jobChange("template-changed", "non-breaking", {}),
+  jobChange("template-changed", "non-breaking", { subject: "line 42", committed: "    # edited by hand", current: null, definitionsLine: 42 }),
 ];
 
 /** TrainFlow's job after regeneration: `validate` added between `train` and `end`, `report` gone, `train` changed. */
@@ -175,6 +175,14 @@ export const UNCHECKED_REPORT: CheckReport = {
 
 /** What a PR changes in the committed Config classes. */
 export const CONTRACT: ContractChange[] = [
-  { definitionsFile: "dagster/train_dagster.py", flow: "TrainFlow", status: "changed", changes: TRAIN_CHANGES.slice(0, 4), jobChange: { committed: "TrainFlow", current: "ml_TrainFlow" }, configDiff: TRAIN_DIFF },
+  {
+    definitionsFile: "dagster/train_dagster.py",
+    flow: "TrainFlow",
+    status: "changed",
+    changes: TRAIN_CHANGES.slice(0, 4),
+    jobChange: { committed: "TrainFlow", current: "ml_TrainFlow" },
+    configDiff: TRAIN_DIFF,
+    jobChanges: [TRAIN_JOB_CHANGES[0]!, TRAIN_JOB_CHANGES[8]!],
+  },
   { definitionsFile: "dagster/score_dagster.py", flow: "ScoreFlow", status: "added", changes: [TRAIN_CHANGES[0]!], jobChange: null, configDiff: null },
 ];
