@@ -1,6 +1,8 @@
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { renderDefinitions, type WriterModel } from "../scripts/definitions-writer.mjs";
+import { diffContracts } from "../src/core/contract.js";
 import { compareJobs, firstDifference, renameJob } from "../src/core/job-compare.js";
 import { jobModelSchema, type JobModel } from "../src/core/job-model.js";
 
@@ -131,5 +133,25 @@ describe("firstDifference", () => {
     expect(firstDifference({ a: [1, { b: 2 }] }, { a: [1, { b: 3 }] }, "$")).toEqual({ path: "$.a[1].b", committed: "2", current: "3" });
     expect(firstDifference({ a: 1 }, { a: 1 }, "$")).toBeNull();
     expect(firstDifference([1], [1, 2], "$")).toEqual({ path: "$[1]", committed: "null", current: "2" });
+  });
+});
+
+describe("diffContracts: how the committed jobs differ between a PR's base and head", () => {
+  const writer = (m: JobModel, generator: "0.3.7" | "main" = "0.3.7") => renderDefinitions({ model: m as unknown as WriterModel, generator, source: "/home/a/flows/f.py" });
+
+  it("lists the job changes a PR commits (a schedule added), and nothing for an untouched file", () => {
+    const base = model("0.3.7", "f01_schedule_daily");
+    const withoutSchedule = { ...clone(base), schedule: null, definitions: { ...base.definitions!, schedules: [] } };
+    const changed = diffContracts([{ path: "dagster/f_dagster.py", base: writer(withoutSchedule), head: writer(base) }]);
+    expect(changed).toHaveLength(1);
+    expect(changed[0]!.jobChanges).toEqual([expect.objectContaining({ kind: "schedule-changed", current: "0 0 * * *" })]);
+    expect(diffContracts([{ path: "dagster/f_dagster.py", base: writer(base), head: writer(base) }])).toEqual([]);
+  });
+
+  it("says a file regenerated with another metaflow-dagster is that, not drift of every op", () => {
+    const old = model("0.3.7", "g09_multibody_foreach");
+    const now = model("main-af05540", "g09_multibody_foreach");
+    const changed = diffContracts([{ path: "dagster/g_dagster.py", base: writer(old, "0.3.7"), head: writer(now, "main") }]);
+    expect(changed[0]!.jobChanges).toEqual([expect.objectContaining({ kind: "generator-changed", committed: "0.3.7", current: "main@af05540" })]);
   });
 });
