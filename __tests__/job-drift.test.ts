@@ -149,6 +149,18 @@ describe("annotations of breaking job changes", () => {
   });
 });
 
+describe("job lints: what metaflow-dagster itself gets wrong, at the flow's line", () => {
+  it("warns about @schedule(weekly=True) without daily=False and about a @trigger, with or without a definitions file", async () => {
+    const flows = ["f03_schedule_weekly.py", "f06_trigger_event.py"];
+    const files = Object.fromEntries(flows.map((name) => [`flows/${name}`, readFileSync(path.join(FIXTURES, "corpus-definitions/flows", name), "utf8")]));
+    const { report } = await checkJson(gitRepo(files), "--compiler", "static");
+    const warnings = (report as Flow["report"] & { flows: Array<{ warnings: Array<{ lint: string; file: string; line: number | null }> }> }).flows.flatMap((flow) => flow.warnings);
+    const lineOf = (name: string, text: string) => files[`flows/${name}`]!.split("\n").findIndex((line) => line.startsWith(text)) + 1;
+    expect(warnings).toContainEqual(expect.objectContaining({ lint: "schedule-daily-wins", file: "flows/f03_schedule_weekly.py", line: lineOf("f03_schedule_weekly.py", "@schedule(") }));
+    expect(warnings).toContainEqual(expect.objectContaining({ lint: "trigger-sensor-invalid-python", file: "flows/f06_trigger_event.py", line: lineOf("f06_trigger_event.py", "@trigger(") }));
+  });
+});
+
 describe("a definitions file made by another metaflow-dagster", () => {
   it("is reported once, as generator-changed (non-breaking), not as drift of every op", async () => {
     const recorded = JSON.parse(readFileSync(path.join(FIXTURES, "corpus-definitions/expected/0.3.5/g01_linear.json"), "utf8")) as WriterModel & { template_constants: string[]; template_helpers: string[] };
