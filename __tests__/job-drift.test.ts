@@ -23,7 +23,7 @@ const TOP_ARGS = ["--branch", "feature"];
 const ARGS = ["--tag", "env:prod", "--tag", "team:retail", "--with", "sandbox", "--workflow-timeout", "10800", "--namespace", "retail_prod", "--name", "nightly_sink"];
 
 type Generator = "0.3.7" | "main";
-type Flow = { report: { flows: Array<{ status: string; jobChanges: Array<{ kind: string; severity: string; step: string | null }>; unchecked: unknown[]; error: string | null; regenerate: string; jobChange: unknown }> } };
+type Flow = { report: { flows: Array<{ status: string; jobChanges: Array<{ kind: string; severity: string; step: string | null }>; unchecked: unknown[]; error: string | null; regenerate: string; jobChange: unknown; warnings: Array<{ lint: string; file: string; line: number | null }> }> } };
 
 function recordedModel(name: string, generator: Generator): WriterModel {
   return JSON.parse(readFileSync(path.join(FIXTURES, `job-drift/${name}.${generator}.json`), "utf8"));
@@ -154,7 +154,7 @@ describe("job lints: what metaflow-dagster itself gets wrong, at the flow's line
     const flows = ["f03_schedule_weekly.py", "f06_trigger_event.py"];
     const files = Object.fromEntries(flows.map((name) => [`flows/${name}`, readFileSync(path.join(FIXTURES, "corpus-definitions/flows", name), "utf8")]));
     const { report } = await checkJson(gitRepo(files), "--compiler", "static");
-    const warnings = (report as Flow["report"] & { flows: Array<{ warnings: Array<{ lint: string; file: string; line: number | null }> }> }).flows.flatMap((flow) => flow.warnings);
+    const warnings = (report as Flow["report"]).flows.flatMap((flow) => flow.warnings);
     const lineOf = (name: string, text: string) => files[`flows/${name}`]!.split("\n").findIndex((line) => line.startsWith(text)) + 1;
     expect(warnings).toContainEqual(expect.objectContaining({ lint: "schedule-daily-wins", file: "flows/f03_schedule_weekly.py", line: lineOf("f03_schedule_weekly.py", "@schedule(") }));
     expect(warnings).toContainEqual(expect.objectContaining({ lint: "trigger-sensor-invalid-python", file: "flows/f06_trigger_event.py", line: lineOf("f06_trigger_event.py", "@trigger(") }));

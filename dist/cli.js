@@ -47519,11 +47519,19 @@ async function regenerateTargets(targets, options) {
 
 // src/io/fix-pipeline.ts
 var WRITE_NO_FOLLOW = constants6.O_WRONLY | constants6.O_TRUNC | (constants6.O_NOFOLLOW ?? 0);
+function otherGenerators(outcomes) {
+  return outcomes.flatMap((outcome) => {
+    if (outcome.text === null) return [];
+    const committed = identifyGenerator(readJobModel(outcome.committed).fingerprint).version;
+    const current = identifyGenerator(readJobModel(outcome.text).fingerprint).version;
+    return committed !== null && current !== null && committed !== current ? [{ definitionsFile: outcome.target.definitionsFile, committed, current }] : [];
+  });
+}
 async function fixStaleDefinitions(report, onlyFlows, options, output2) {
   const outcomes = await regenerateTargets(fixTargets(report, onlyFlows), options);
   if (output2.to === "patch") {
     const patches = outcomes.filter((outcome) => outcome.text !== null).map((outcome) => patchFor(output2.prefix ? path22.posix.join(output2.prefix, outcome.target.definitionsFile) : outcome.target.definitionsFile, outcome.committed, outcome.text));
-    return { outcomes, patch: patches.join(""), patchedFiles: patches.length };
+    return { outcomes, patch: patches.join(""), patchedFiles: patches.length, otherGenerators: otherGenerators(outcomes) };
   }
   for (const outcome of outcomes) {
     if (outcome.text === null) continue;
@@ -47535,7 +47543,7 @@ async function fixStaleDefinitions(report, onlyFlows, options, output2) {
       outcome.text = null;
     }
   }
-  return { outcomes, patch: "", patchedFiles: 0 };
+  return { outcomes, patch: "", patchedFiles: 0, otherGenerators: otherGenerators(outcomes) };
 }
 
 // src/cli/fix.ts
@@ -47546,17 +47554,17 @@ async function fixCommand({ options }) {
   return withPorts(repo, async (ports) => {
     await ports.metaflow.ensureAvailable("mfdag fix regenerates files with the real compiler, so it");
     const only = options.flow?.map((file2) => repoRelative(root, file2)) ?? null;
-    const report = await check2({ compiler: "auto", failOn: "never", concurrency: portSettings.concurrency, maxFileBytes: portSettings.maxFileBytes, config: repo.config, allowEmpty: options["allow-empty"] ?? false }, ports);
+    const report = await check2({ compiler: "auto", failOn: "never", concurrency: portSettings.concurrency, maxFileBytes: portSettings.maxFileBytes, config: repo.config, generator: repo.settings.generator, allowEmpty: options["allow-empty"] ?? false }, ports);
     const unknown2 = only?.filter((file2) => !report.flows.some((flow) => flow.flowFile === file2)) ?? [];
     if (unknown2.length > 0) throw new ConfigurationError(`--flow: ${unknown2.join(", ")} is not a flow file that mfdag found under ${root} (see mfdag list).`);
-    const { outcomes, patch, patchedFiles } = await fixStaleDefinitions(
+    const { outcomes, patch, patchedFiles, otherGenerators: otherGenerators2 } = await fixStaleDefinitions(
       report,
       only,
       { root, python: portSettings.python, timeoutMs: portSettings.timeoutSeconds * 1e3, permit },
       options.patch ? { to: "patch", prefix: "" } : { to: "tree" }
     );
     if (options.patch && patchedFiles > 0) await writeFile2(path23.resolve(options.patch), patch);
-    write(terminalRenderer(options).render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patchedFiles, skipped: report.flows.filter((flow) => flow.status === "error") }));
+    write(terminalRenderer(options).render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patchedFiles, skipped: report.flows.filter((flow) => flow.status === "error"), otherGenerators: otherGenerators2 }));
     return outcomes.some((outcome) => outcome.error) ? EXIT.policy : EXIT.ok;
   });
 }

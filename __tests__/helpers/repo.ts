@@ -105,6 +105,19 @@ export function realCompilerAvailable(): boolean {
   }
 }
 
+/**
+ * Which metaflow-dagster python3 imports: the 0.3.7 release, whose compiler writes
+ * STEP_DECORATOR_SPECS (src/core/generators.ts), or its main branch, which does not; `null` without one.
+ * The recorded fixtures are the release's: with main installed, every committed file is another
+ * version's.
+ */
+export function installedGenerator(): "0.3.7" | "main" | null {
+  if (!realCompilerAvailable()) return null;
+  const probe = "import inspect, metaflow_extensions.dagster.plugins.dagster.dagster_compiler as c; print('STEP_DECORATOR_SPECS' in inspect.getsource(c))";
+  const { stdout } = execaSync("python3", ["-B", "-c", probe], { env: { USER: process.env.USER || "mfdag" } });
+  return stdout.trim() === "True" ? "0.3.7" : "main";
+}
+
 export const REAL_COMPILER_SKIP_REASON =
   "real compiler not importable by python3: put the metaflow and metaflow-dagster sources on PYTHONPATH (see DEVELOPERS.md) to run these tests";
 

@@ -19,17 +19,17 @@ export async function fixCommand({ options }: CliCommand): Promise<number> {
     // Regenerating needs the real compiler; refuse before looking at anything else.
     await ports.metaflow.ensureAvailable("mfdag fix regenerates files with the real compiler, so it");
     const only = options.flow?.map((file) => repoRelative(root, file)) ?? null;
-    const report = await check({ compiler: "auto", failOn: "never", concurrency: portSettings.concurrency, maxFileBytes: portSettings.maxFileBytes, config: repo.config, allowEmpty: options["allow-empty"] ?? false }, ports);
+    const report = await check({ compiler: "auto", failOn: "never", concurrency: portSettings.concurrency, maxFileBytes: portSettings.maxFileBytes, config: repo.config, generator: repo.settings.generator, allowEmpty: options["allow-empty"] ?? false }, ports);
     const unknown = only?.filter((file) => !report.flows.some((flow) => flow.flowFile === file)) ?? [];
     if (unknown.length > 0) throw new ConfigurationError(`--flow: ${unknown.join(", ")} is not a flow file that mfdag found under ${root} (see mfdag list).`);
-    const { outcomes, patch, patchedFiles } = await fixStaleDefinitions(
+    const { outcomes, patch, patchedFiles, otherGenerators } = await fixStaleDefinitions(
       report,
       only,
       { root, python: portSettings.python, timeoutMs: portSettings.timeoutSeconds * 1000, permit },
       options.patch ? { to: "patch", prefix: "" } : { to: "tree" },
     );
     if (options.patch && patchedFiles > 0) await writeFile(path.resolve(options.patch), patch);
-    write(terminalRenderer(options).render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patchedFiles, skipped: report.flows.filter((flow) => flow.status === "error") }));
+    write(terminalRenderer(options).render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patchedFiles, skipped: report.flows.filter((flow) => flow.status === "error"), otherGenerators }));
     return outcomes.some((outcome) => outcome.error) ? EXIT.policy : EXIT.ok;
   });
 }

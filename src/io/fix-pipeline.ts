@@ -7,6 +7,8 @@ import { constants } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fixTargets, patchFor } from "../core/fix.js";
+import { identifyGenerator } from "../core/generators.js";
+import { readJobModel } from "../core/job-reader.js";
 import type { CheckReport } from "../core/types.js";
 import { regenerateTargets, type Regenerated, type RegenerateOptions } from "./fixer.js";
 
@@ -29,6 +31,20 @@ export interface FixResult {
   patch: string;
   /** How many files the patch holds. */
   patchedFiles: number;
+  /**
+   * Files the installed metaflow-dagster rewrote in another version than the committed one's: they
+   * change in more than the flow's changes, and the repo's files no longer agree on a version.
+   */
+  otherGenerators: { definitionsFile: string; committed: string; current: string }[];
+}
+
+function otherGenerators(outcomes: readonly Regenerated[]): FixResult["otherGenerators"] {
+  return outcomes.flatMap((outcome) => {
+    if (outcome.text === null) return [];
+    const committed = identifyGenerator(readJobModel(outcome.committed).fingerprint).version;
+    const current = identifyGenerator(readJobModel(outcome.text).fingerprint).version;
+    return committed !== null && current !== null && committed !== current ? [{ definitionsFile: outcome.target.definitionsFile, committed, current }] : [];
+  });
 }
 
 /**
@@ -41,7 +57,7 @@ export async function fixStaleDefinitions(report: CheckReport, onlyFlows: readon
     const patches = outcomes
       .filter((outcome) => outcome.text !== null)
       .map((outcome) => patchFor(output.prefix ? path.posix.join(output.prefix, outcome.target.definitionsFile) : outcome.target.definitionsFile, outcome.committed, outcome.text!));
-    return { outcomes, patch: patches.join(""), patchedFiles: patches.length };
+    return { outcomes, patch: patches.join(""), patchedFiles: patches.length, otherGenerators: otherGenerators(outcomes) };
   }
   for (const outcome of outcomes) {
     if (outcome.text === null) continue;
@@ -53,5 +69,5 @@ export async function fixStaleDefinitions(report: CheckReport, onlyFlows: readon
       outcome.text = null;
     }
   }
-  return { outcomes, patch: "", patchedFiles: 0 };
+  return { outcomes, patch: "", patchedFiles: 0, otherGenerators: otherGenerators(outcomes) };
 }
