@@ -132,8 +132,8 @@ class FlowCompiler(FlowChecks):
         self.mro = [c for c in mro if isinstance(c, ClassInfo)]
         self.check_classes()
         self.collect_parameters()
-        for stage in (self.config_errors, self.job_collect, self.parameter_init_errors, self.flow_decorator_errors,
-                      self.job_flow_decorator_errors, self.job_step_decorator_errors, self.lint_checks,
+        for stage in (self.config_errors, self.job_collect, self.parameter_init_errors, self.flow_init_errors,
+                      self.job_step_decorator_errors, self.lint_checks,
                       self.job_graph_errors, self.job_name, self.missing_defaults, self.job_workflow_errors,
                       self.deploy_time_values):
             error = stage()
@@ -157,8 +157,17 @@ class FlowCompiler(FlowChecks):
                 self.fail(reason, OutcomeKind.DECORATOR)
         return None
 
-    def job_flow_decorator_errors(self):
-        return self.analysis.flow_decorator_errors()
+    def flow_init_errors(self):
+        """Flow decorators' flow_init at CLI start, in metaflow's order: the first error wins
+        (@project's checks in checks.py, the others in job.py)."""
+        errors = self.analysis.flow_decorator_errors()
+        project = self.flow_decorator_errors()
+        if project is not None:
+            errors["project"] = project
+        for name in self.analysis.flow_init_order():
+            if name in errors:
+                return errors[name]
+        return next(iter(errors.values()), None)
 
     def job_step_decorator_errors(self):
         return self.analysis.step_decorator_errors()

@@ -42,6 +42,7 @@ from .facts import (
     STEP_DECORATOR_ENVIRONMENT_ERRORS,
     TIMEOUT_ZERO_ERROR,
     VIRTUAL_ENVIRONMENTS,
+    VIRTUAL_ENV_FLOW_DECORATORS,
 )
 from .outcomes import FlowError, Inexact, OutcomeKind
 from .values import UNSET, ConfigExpr, DecoratorCall, MetaflowRef, describe, is_callable_value, is_constant
@@ -426,17 +427,42 @@ class JobAnalysis:
 
     # -- stages -----------------------------------------------------------------------------------
     def flow_decorator_errors(self):
-        """@trigger / @trigger_on_finish flow_init (CLI start)."""
+        """The errors of @trigger / @trigger_on_finish / @conda_base / @pypi_base flow_init (CLI
+        start), by decorator name: the caller picks the first in flow_init_order()."""
         self.triggers = None
         self.finishes = None
-        try:
-            if "trigger" in self.flow_decos:
+        errors = {}
+        if "trigger" in self.flow_decos:
+            try:
                 self.triggers = self._triggers(*self.flow_decos["trigger"])
-            if "trigger_on_finish" in self.flow_decos:
+            except FlowError as error:
+                errors["trigger"] = error
+        if "trigger_on_finish" in self.flow_decos:
+            try:
                 self.finishes = self._finishes(*self.flow_decos["trigger_on_finish"])
-        except FlowError as error:
-            return error
-        return None
+            except FlowError as error:
+                errors["trigger_on_finish"] = error
+        for name, step_deco in VIRTUAL_ENV_FLOW_DECORATORS.items():
+            if name in self.flow_decos and self.options.environment not in VIRTUAL_ENVIRONMENTS:
+                _, klass = self.flow_decos[name]
+                line = klass.line if klass.module is self.compiler.info.module else None
+                errors[name] = FlowError(STEP_DECORATOR_ENVIRONMENT_ERRORS[step_deco], line)
+        return errors
+
+    def flow_init_order(self):
+        """The order _init_flow_decorators runs flow_init: the flow's _flow_state merges the base
+        classes' decorators first (FlowSpecMeta._init_attrs, MRO order) and then the class's own,
+        each class's in the order they were applied (bottom up)."""
+        order = []
+        for klass in self.compiler.mro[1:] + self.compiler.mro[:1]:
+            for node in reversed(klass.node.decorator_list):
+                try:
+                    name = klass.decorator(node).name
+                except Inexact:
+                    continue
+                if name not in order:
+                    order.append(name)
+        return order
 
     def _flow_attrs(self, deco, defaults):
         attrs = dict(defaults)

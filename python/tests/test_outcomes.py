@@ -45,7 +45,8 @@ class Kinds(StaticTestCase):
         self.assertEqual((result["exact"], result["reasonKind"]), (True, None))
 
     def test_decorator_depending_on_the_environment(self):
-        self.inexact(flow("pass", head="from metaflow import conda_base", decorators="@conda_base"), OutcomeKind.DECORATOR, "@conda_base requires")
+        # @conda_base is an exact refusal without --environment now (test_fallbacks.py).
+        self.inexact(flow("pass", head="from metaflow import exit_hook", decorators="@exit_hook"), OutcomeKind.DECORATOR, "@exit_hook is rejected")
 
     def test_unsupported_class_keywords(self):
         self.inexact(flow("pass", head="class Meta(type):\n    pass",
