@@ -87,6 +87,17 @@ class ParamInfo:
         }
 
 
+def describe_parser(parser):
+    """A Config's parser= as its source reads: a dotted name string, or a function's name."""
+    if isinstance(parser, str):
+        return repr(parser)
+    node = getattr(parser, "node", None)
+    if node is not None and getattr(node, "name", None):
+        return node.name
+    dotted = getattr(parser, "dotted", None) or getattr(parser, "name", None)
+    return dotted if isinstance(dotted, str) else describe(parser)
+
+
 class _ImportFailed(Exception):
     def __init__(self, error):
         super().__init__(error.message)
@@ -453,8 +464,7 @@ class FlowCompiler(FlowChecks):
         default = spec.value("default")
         default_value = spec.value("default_value")
         plain = spec.value("plain", False)
-        if spec.value("parser") is not None:
-            raise Inexact("Config %r uses a parser" % name, OutcomeKind.CONFIG)
+        parser = spec.value("parser")
         if is_callable_value(default) or is_callable_value(default_value):
             raise Inexact("Config %r has a default computed by a function" % name, OutcomeKind.CONFIG)
         param.config_value = UNSET
@@ -489,6 +499,30 @@ class FlowCompiler(FlowChecks):
         else:
             if spec.value("required"):
                 return "missing configuration for '%s'" % name
+            return None
+        if isinstance(parser, ExternalRef) and parser.dotted == "json.loads" and not plain:
+            # The same as no parser for a JSON object; anything else fails differently
+            # (json.loads's own exception, or "Parser ... returned a value that is not a mapping").
+            try:
+                parsed = json.loads(text)
+            except json.JSONDecodeError:
+                raise Inexact("Config %r: parser=json.loads fails on its default (the traceback is not "
+                              "reproduced)" % name, OutcomeKind.CONFIG)
+            if not isinstance(parsed, dict):
+                raise Inexact("Config %r: parser=json.loads does not return a mapping (the message is not "
+                              "reproduced)" % name, OutcomeKind.CONFIG)
+            param.config_value = parsed
+            return None
+        if parser is not None:
+            # ConfigInput._call_parser runs the parser on the text while compiling: its result is
+            # the Config's value (and decides whether compiling succeeds), but the Config class
+            # shows the default path or value whatever it returns (measured), so only the flow's
+            # outcome and what reads the value are unknown.
+            param.config_value = UNSET
+            param.value_unknown = "Config %r: its parser gives the value" % name
+            self.fail("Config %r has parser=%s, which runs while compiling: whether compiling succeeds, "
+                      "and the Config's value (flow_config_value, decorator arguments and defaults read "
+                      "from it), are not known statically" % (name, describe_parser(parser)), OutcomeKind.CONFIG)
             return None
         if plain:
             param.config_value = text

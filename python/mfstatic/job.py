@@ -1140,6 +1140,9 @@ class ModelBuilder:
             if param.reasons:
                 self.a.unsure("config-value", None, "Config %r: %s" % (param.name, "; ".join(param.reasons)))
                 continue
+            if getattr(param, "value_unknown", None):
+                self.a.unsure("config-value", None, param.value_unknown)
+                continue
             value = getattr(param, "config_value", UNSET)
             if value is not None and value is not UNSET:  # UNSET: no default, not required
                 values[param.name] = value
