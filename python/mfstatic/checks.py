@@ -24,7 +24,7 @@ from .values import (
 )
 from .bounds import EvalCtx
 from .loader import ModuleScope
-from .evaluator import evaluate
+from .evaluator import evaluate, transparent_step_decorator
 
 
 def click_option_name(parameter_name):
@@ -107,6 +107,8 @@ class FlowChecks:
         if "step" not in names:
             return
         for deco, name in zip(fn.decorator_list, names):
+            if name is None and transparent_step_decorator(deco, klass.scope()) is None:
+                continue  # a user decorator that provably changes nothing (job.py reads it the same way)
             if name is None:
                 self.fail("step %s has decorator @%s, which is not a known Metaflow step decorator "
                           "(it could be a StepMutator)" % (fn.name, ast.unparse(deco)), OutcomeKind.DECORATOR)

@@ -29,6 +29,7 @@ from .values import (
     ClassRef,
     ConfigExpr,
     CtxRef,
+    DecoratedFunction,
     DecoratorCall,
     ExternalRef,
     FLOWSPEC,
@@ -1118,3 +1119,127 @@ from .loader import (
     bound_names,
     submodule_of,
 )
+
+
+# -- user-defined step decorators --------------------------------------------------------------------
+def transparent_step_decorator(node, scope):
+    """Whether a step decorator that is not Metaflow's provably changes nothing `dagster create`
+    sees: None when it cannot change the parameters, the graph or the decorators metaflow holds
+    (and, measured with the real compiler, appears in neither STEP_WITH_DECORATORS nor
+    STEP_DECORATOR_SPECS), else the reason it may. Provable shapes, read from the repository:
+      * a function of one argument returning it, or returning a wrapper made with
+        functools.wraps(it) (wraps copies the step's attributes, is_step and decorators included);
+      * a factory called with arguments the evaluator can read, whose body only defines such a
+        function and returns it;
+      * a generator function decorated with metaflow's @user_step_decorator (it only wraps the
+        step's execution), used bare or with keyword arguments the evaluator can read."""
+    ctx = EvalCtx()
+    call = node if isinstance(node, ast.Call) else None
+    try:
+        target = evaluate(call.func if call is not None else node, scope, ctx)
+        if call is not None:
+            for arg in list(call.args) + [kw.value for kw in call.keywords]:
+                if isinstance(arg, ast.Starred):
+                    return "its arguments are unpacked"
+                evaluate(arg, scope, ctx)
+    except Inexact as exc:
+        return "it is not read statically (%s)" % exc.reason
+    fn = getattr(target, "node", None)
+    if isinstance(target, DecoratedFunction) and isinstance(fn, ast.FunctionDef):
+        return _user_step_decorator_reason(fn, target.module, call)
+    if not (isinstance(target, FunctionRef) and isinstance(fn, ast.FunctionDef)) or target.nested:
+        return "it is %s, not a function defined at module level" % describe(target)
+    if call is None:
+        return _wrapper_reason(fn, target.scope, ())
+    # A factory: def factory(...): def deco(f): ...; return deco
+    body = _without_docstring(fn.body)
+    if len(body) != 2 or not isinstance(body[0], ast.FunctionDef) or not isinstance(body[1], ast.Return) \
+            or not _is_name(body[1].value, body[0].name):
+        return "%s() does more than define a decorator and return it" % fn.name
+    if call.keywords and any(kw.arg is None for kw in call.keywords):
+        return "its arguments are unpacked"
+    locals_ = tuple(_arg_names(fn)) + (body[0].name,)
+    return _wrapper_reason(body[0], target.scope, locals_)
+
+
+def _without_docstring(body):
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return body[1:]
+    return body
+
+
+def _is_name(node, name):
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _arg_names(fn):
+    args = fn.args
+    return [a.arg for a in getattr(args, "posonlyargs", []) + args.args + args.kwonlyargs] + \
+        [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+
+
+def _wrapper_reason(fn, scope, outer_locals):
+    """A decorator function `fn`: returns its one argument, or a functools.wraps wrapper of it."""
+    args = fn.args
+    if fn.decorator_list or len(args.args) + len(getattr(args, "posonlyargs", [])) != 1 or args.vararg \
+            or args.kwarg or args.kwonlyargs or args.defaults:
+        return "%s() is not a function of the step function alone" % fn.name
+    param = (getattr(args, "posonlyargs", []) + args.args)[0].arg
+    body = _without_docstring(fn.body)
+    if len(body) == 1 and isinstance(body[0], ast.Return) and _is_name(body[0].value, param):
+        return None
+    if len(body) == 2 and isinstance(body[0], ast.FunctionDef) and isinstance(body[1], ast.Return) \
+            and _is_name(body[1].value, body[0].name):
+        wrapper = body[0]
+        shadowed = set(outer_locals) | {param, wrapper.name}
+        decos = wrapper.decorator_list
+        if len(decos) == 1 and isinstance(decos[0], ast.Call) and len(decos[0].args) == 1 \
+                and not decos[0].keywords and _is_name(decos[0].args[0], param):
+            func = decos[0].func
+            head = func
+            while isinstance(head, ast.Attribute):
+                head = head.value
+            if not (isinstance(head, ast.Name) and head.id in shadowed):
+                try:
+                    wraps = evaluate(func, scope, EvalCtx())
+                except Inexact:
+                    wraps = None
+                if isinstance(wraps, ExternalRef) and wraps.dotted == "functools.wraps":
+                    return None
+        return "%s() returns a wrapper not made with functools.wraps(%s): metaflow may no longer see " \
+               "the step's attributes" % (fn.name, param)
+    return "%s() does more than return the step function or a functools.wraps wrapper" % fn.name
+
+
+def _user_step_decorator_reason(fn, module, call):
+    """@user_step_decorator on a generator function (metaflow/user_decorators/user_step_decorator.py:
+    a generator of 3 or 4 arguments; with arguments of its own, keyword arguments and 4)."""
+    if len(fn.decorator_list) != 1:
+        return "%s has other decorators than @user_step_decorator" % fn.name
+    scope_module = ModuleScope(module, None)
+    try:
+        deco = evaluate(fn.decorator_list[0], scope_module, EvalCtx())
+    except Inexact as exc:
+        return "its decorator is not read statically (%s)" % exc.reason
+    if not (isinstance(deco, MetaflowRef) and deco.name == "user_step_decorator"):
+        return "%s is decorated with %s, not metaflow's @user_step_decorator" % (fn.name, describe(deco))
+    args = fn.args
+    count = len(getattr(args, "posonlyargs", [])) + len(args.args)
+    if args.vararg or args.kwarg or args.kwonlyargs or count not in (3, 4) or not _is_generator(fn):
+        return "%s is not a generator function of 3 or 4 arguments (@user_step_decorator fails)" % fn.name
+    if call is not None and (call.args or (call.keywords and count != 4)):
+        return "@%s gets arguments it does not accept (metaflow fails)" % fn.name
+    return None
+
+
+def _is_generator(fn):
+    todo = list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return False

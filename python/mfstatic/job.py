@@ -48,7 +48,7 @@ from .outcomes import FlowError, Inexact, OutcomeKind
 from .values import UNSET, ConfigExpr, DecoratorCall, MetaflowRef, describe, is_callable_value, is_constant
 from .bounds import EvalCtx
 from .loader import FunctionBinding
-from .evaluator import evaluate
+from .evaluator import evaluate, transparent_step_decorator
 from .graph import DagsterShapes, FlowGraph, StepSource, lint
 
 # The parts of a model a prediction can be unsure of (src/core/job-model.ts MODEL_PARTS), and
@@ -337,10 +337,19 @@ class JobAnalysis:
             raise Inexact("@step(...) with arguments on %s (start/end annotations) is not modelled" % fn.name, OutcomeKind.UNSUPPORTED)
         if position != len(names) - 1:
             raise Inexact("a decorator below @step on %s (metaflow fails at import)" % fn.name, OutcomeKind.NOT_REPRODUCED)
-        decos, lines = [], {}
+        decos, lines, users = [], {}, []
         for node, value, name in reversed(list(zip(fn.decorator_list[:position], values[:position], names[:position]))):
             lines.setdefault(name or ast.unparse(node), node.lineno)
+            if name is None and transparent_step_decorator(node, klass.scope()) is None:
+                # Measured: such a decorator is in neither STEP_WITH_DECORATORS nor
+                # STEP_DECORATOR_SPECS and leaves the op unchanged.
+                users.append(ast.unparse(node.func if isinstance(node, ast.Call) else node))
+                continue
             decos.append(self._step_deco(fn.name, node, value, name))
+        for user in dict.fromkeys(users):
+            if users.count(user) > 1:
+                # UserStepDecorator.add_or_raise may refuse a second one: not modelled.
+                raise Inexact("step %s has @%s twice" % (fn.name, user), OutcomeKind.NOT_REPRODUCED)
         seen = [d.name for d in decos]
         for name in dict.fromkeys(seen):
             if seen.count(name) > 1 and name not in MULTIPLE_STEP_DECORATORS and name is not None:

@@ -199,11 +199,13 @@ class FunctionBinding(Binding):
             try:
                 value = evaluate(deco, self.scope, EvalCtx())
             except Inexact:
-                return DecoratedFunction(self.node, self.module)
+                value = None
             name = value.name if isinstance(value, (MetaflowRef, DecoratorCall)) else None
             known = (name in METAFLOW_STEP_DECORATORS
                      or (isinstance(value, BuiltinRef) and value.name in TRANSPARENT_FUNCTION_DECORATORS))
-            if not known:
+            # A user step decorator that provably returns the function or a functools.wraps
+            # wrapper of it (evaluator.transparent_step_decorator) cannot make a Parameter either.
+            if not known and (name is not None or transparent_step_decorator(deco, self.scope) is not None):
                 return DecoratedFunction(self.node, self.module)
         return DecoratedFunction(self.node, self.module, harmless=True)
 
@@ -898,4 +900,5 @@ from .evaluator import (
     getattr_value,
     module_attribute,
     module_problem,
+    transparent_step_decorator,
 )
