@@ -269,10 +269,22 @@ class FlowCompiler(FlowChecks):
                         return error
             if isinstance(ref, MetaflowModuleRef) and ref.dotted == "metaflow" and names:
                 for name in names:
-                    if name != "*" and name not in METAFLOW_TOPLEVEL_NAMES:
+                    if name != "*" and name not in METAFLOW_TOPLEVEL_NAMES and self._has_extensions():
+                        # metaflow.extension_support loads every metaflow_extensions package on
+                        # the path and exports its `toplevel` names and decorators from `metaflow`.
+                        self.fail("%s:%d: %r is not one of metaflow's names; the repository's "
+                                  "metaflow_extensions package may provide it (extensions are not read "
+                                  "statically)" % (module.rel, stmt.lineno, name), OutcomeKind.UNSUPPORTED)
+                    elif name != "*" and name not in METAFLOW_TOPLEVEL_NAMES:
                         self.fail("%s:%d: metaflow has no name %r (ImportError at import)"
                                   % (module.rel, stmt.lineno, name), OutcomeKind.UNRESOLVED_NAME)
         return None
+
+
+    def _has_extensions(self):
+        """A metaflow_extensions package in the flow's directory or at the root (sys.path)."""
+        dirs = {os.path.dirname(self.info.module.path), self.loader.root}
+        return any(os.path.isdir(os.path.join(d, "metaflow_extensions")) for d in dirs)
 
 
     def _run_import_chain(self, module, dotted, level, visited):
