@@ -4,6 +4,7 @@ with the real compiler's error or making the flow inexact."""
 import ast
 
 from .facts import (
+    DEFERRED_STEP_DECORATORS,
     ENV_FLOW_DECORATORS,
     ENV_STEP_DECORATORS,
     HARMLESS_STEP_DECORATORS,
@@ -112,11 +113,13 @@ class FlowChecks:
             if name is None:
                 self.fail("step %s has decorator @%s, which is not a known Metaflow step decorator "
                           "(it could be a StepMutator)" % (fn.name, ast.unparse(deco)), OutcomeKind.DECORATOR)
-            elif name in ENV_STEP_DECORATORS:
+            elif name in ENV_STEP_DECORATORS or name in DEFERRED_STEP_DECORATORS:
                 # The job model's stages decide from the top-level options (the real error, or the
                 # decorator's parts named inexact); without a graph they doubt the flow instead.
-                self.env_step_decorators.append("step %s uses @%s, which depends on the deploy environment "
-                                                "(fails with the default local configuration)" % (fn.name, name))
+                self.env_step_decorators.append(
+                    ("step %s uses @%s, which depends on the deploy environment (fails with the default local "
+                     "configuration)" if name in ENV_STEP_DECORATORS else "step %s uses @%s, not reproduced "
+                     "statically") % (fn.name, name))
             elif name not in HARMLESS_STEP_DECORATORS:
                 self.fail("step %s uses @%s, not reproduced statically" % (fn.name, name), OutcomeKind.DECORATOR)
 
@@ -236,11 +239,14 @@ class FlowChecks:
         return attrs
 
 
-    # -- stage: graph lint (only the start/end requirement) -------------------
+    # -- stage: graph lint -----------------------------------------------------
     def lint_checks(self):
-        """Only the start/end requirement of Metaflow's graph lint is checked.
-        metaflow-dagster looks the steps up by name: @step(start=True) on a
-        step with another name fails there (KeyError: 'start')."""
+        """Metaflow's graph lint runs in the job analysis (job_graph_errors, graph.lint) whenever
+        the steps could be read; without them only the start/end requirement is checked here:
+        metaflow-dagster looks the steps up by name (a step named otherwise fails there)."""
+        analysis = getattr(self, "analysis", None)
+        if analysis is not None and analysis.graph is not None:
+            return None
         steps = set()
         for klass in self.mro:
             for stmt in klass.node.body:

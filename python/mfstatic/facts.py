@@ -84,6 +84,12 @@ HARMLESS_STEP_DECORATORS = frozenset(
 ENV_STEP_DECORATORS = frozenset(["conda", "pypi", "batch", "kubernetes"])
 
 
+# Step decorators whose flows the job analysis's stages always refuse when the graph is known:
+# every @parallel step must be called with num_parallel (lint), a switch cannot be @parallel
+# (step_init), and _validate_workflow refuses num_parallel. Without a graph the flow is doubted.
+DEFERRED_STEP_DECORATORS = frozenset(["parallel"])
+
+
 METAFLOW_STEP_DECORATORS = frozenset(
     ["parallel", "pytorch_parallel", "airflow_internal", "argo_workflows_internal",
      "step_functions_internal", "unbounded_test_foreach_internal"]
@@ -214,7 +220,15 @@ MAX_ATTEMPTS = 6
 # The step_init and _validate_workflow messages (metaflow's echo drops the *emphasis*).
 RETRY_LIMIT_ERROR = "The maximum number of retries is @retry(times=%d)." % (MAX_ATTEMPTS - 2)
 TIMEOUT_ZERO_ERROR = "Specify a duration for @timeout."
-CATCH_FOREACH_ERROR = "@catch is defined for the step %s but @catch is not supported in foreach split steps."
+# Step decorators' step_init checks of the step's node type: {decorator: {node type: message % step}}
+# (metaflow/plugins/catch_decorator.py, parallel_decorator.py; measured with both generators).
+STEP_TYPE_ERRORS = {
+    "catch": {"foreach": "@catch is defined for the step %s but @catch is not supported in foreach split steps.",
+              "split-switch": "@catch is defined for the step %s but @catch is not supported in conditional "
+                              "switch steps."},
+    "parallel": {"split-switch": "A @parallel step can not be a conditional switch step. Please add a join step "
+                                 "after %s"},
+}
 PARALLEL_ERROR = "Deploying flows with @parallel decorator to Dagster is not supported."
 EXIT_HOOK_ERROR = "@exit_hook is not supported with Dagster deployments."
 SLURM_ERROR = "Step %s uses @slurm which is not supported with Dagster."

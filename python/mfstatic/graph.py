@@ -18,6 +18,15 @@ from .outcomes import FlowError, Inexact, OutcomeKind
 MAX_GRAPH_VISITS = 20_000_000
 
 
+def printed(message):
+    """What the real compiler's output ends with for a metaflow exception `message`: its echo drops
+    the *emphasis* stars and prints the message line by line, indented; mfdag takes the last
+    non-empty line as the compiler's error (lastLine in src/io/dagster-create.ts), and so does
+    this."""
+    lines = [line.strip() for line in message.replace("*", "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
 def _budget_exceeded():
     return Inexact("the flow's graph has too many paths to walk (more than %d steps of work)" % MAX_GRAPH_VISITS,
                    OutcomeKind.LIMIT)
@@ -231,8 +240,7 @@ class _Lint:
         self.graph = graph
 
     def fail(self, message, line):
-        # The printed message has no *emphasis* stars.
-        return FlowError(message.replace("*", ""), line, OutcomeKind.FLOW_ERROR)
+        return FlowError(printed(message), line, OutcomeKind.FLOW_ERROR)
 
     def run(self):
         """The first check that fails, as the real error, or None. Raises Inexact where the check
