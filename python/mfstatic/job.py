@@ -439,16 +439,21 @@ class JobAnalysis:
         self.triggers = None
         self.finishes = None
         errors = {}
-        if "trigger" in self.flow_decos:
+        for name, parse in (("trigger", self._triggers), ("trigger_on_finish", self._finishes)):
+            if name not in self.flow_decos:
+                continue
             try:
-                self.triggers = self._triggers(*self.flow_decos["trigger"])
+                value = parse(*self.flow_decos[name])
             except FlowError as error:
-                errors["trigger"] = error
-        if "trigger_on_finish" in self.flow_decos:
-            try:
-                self.finishes = self._finishes(*self.flow_decos["trigger_on_finish"])
-            except FlowError as error:
-                errors["trigger_on_finish"] = error
+                errors[name] = error
+                value = None
+            except Inexact as exc:
+                self._doubt_flow_decorator(name, exc)
+                value = None
+            if name == "trigger":
+                self.triggers = value
+            else:
+                self.finishes = value
         for name, step_deco in VIRTUAL_ENV_FLOW_DECORATORS.items():
             if name in self.flow_decos and self.options.environment not in VIRTUAL_ENVIRONMENTS:
                 _, klass = self.flow_decos[name]
@@ -488,21 +493,30 @@ class JobAnalysis:
     def _flow_argument(self, node, scope):
         """Like argument(), but a function (a deploy-time value) is kept as the marker CALLABLE."""
         try:
-            return self.argument(node, scope)
+            value = self.argument(node, scope)
         except Inexact:
             value = evaluate(node, scope, EvalCtx())
             if is_callable_value(value):
                 return CALLABLE
-            if isinstance(value, (list, tuple, dict)):
-                return _deep(value, scope, self)
-            raise
+            if not isinstance(value, (list, tuple, dict)):
+                raise
+        # A container's items may be functions even when the container counts as a constant.
+        return _deep(value, scope, self) if isinstance(value, (list, tuple, dict)) else value
+
+    def _doubt_flow_decorator(self, name, exc):
+        """An argument not known statically: flow_init may refuse it (measured: an unknown attribute,
+        a positional argument, a value of the wrong type all stop the real compiler), so the flow's
+        outcome is doubted, not only its sensors."""
+        reason = "@%s: %s (its validation at the CLI's start may fail)" % (name, exc.reason)
+        self.unsure("sensors", None, reason)
+        self.compiler.fail(reason, exc.kind)
 
     def _triggers(self, deco, klass):
         line = klass.line if klass.module is self.compiler.info.module else None
         try:
             attrs = self._flow_attrs(deco, {"event": None, "events": [], "options": {}})
         except Inexact as exc:
-            self.unsure("sensors", None, "@trigger: %s" % exc.reason)
+            self._doubt_flow_decorator("trigger", exc)
             return None
         fail = lambda m: FlowError(printed(m), line)  # noqa: E731
         event, events = attrs["event"], attrs["events"]
@@ -524,7 +538,11 @@ class JobAnalysis:
             raise fail("No event(s) specified in *@trigger* decorator.")
         triggers = []
         for item in raw:
-            if isinstance(item, str):
+            if isinstance(item, bytes):
+                # is_stringish: the event is named str(item), a name metaflow-dagster keeps as is.
+                self.unsure("sensors", None, "a @trigger event is given as bytes")
+                triggers.append({"name": str(item), "parameters": {}})
+            elif isinstance(item, str):
                 triggers.append({"name": item, "parameters": {}})
             elif isinstance(item, dict):
                 if "name" not in item:
@@ -543,30 +561,44 @@ class JobAnalysis:
                            "string and dictionary - \n@trigger(event='foo') or @trigger(event={'name': 'foo', "
                            "'parameters': {'alpha': 'beta'}})")
         names = [t["name"] for t in triggers if t["name"] is not CALLABLE]
-        if len(names) != len(set(map(repr, names))):
+        try:
+            distinct = len(set(names))
+        except TypeError:
+            raise Inexact("an event name is not hashable (metaflow fails with a TypeError)",
+                          OutcomeKind.NOT_REPRODUCED)
+        if len(names) != distinct:
             raise fail("Duplicate event names defined in *@trigger* decorator.")
         return triggers
 
-    @staticmethod
-    def _trigger_parameters(params, event_name, fail):
+    def _trigger_parameters(self, params, event_name, fail):
+        def invalid(message):
+            if event_name is CALLABLE and "%s" in message:
+                # metaflow names the function by its repr, which holds its memory address.
+                raise Inexact("the parameters of an event named by a deploy-time function are invalid: "
+                              "metaflow's message shows the function's address", OutcomeKind.NOT_REPRODUCED)
+            return fail(message % (event_name,) if "%s" in message else message)
+
+        if _has_bytes(params):
+            self.unsure("sensors", None, "@trigger parameters of %r are given as bytes" % (event_name,))
+        stringish = (str, bytes)  # metaflow's is_stringish
         result = {}
         if isinstance(params, list):
             for mapping in params:
-                if isinstance(mapping, str):
+                if isinstance(mapping, stringish):
                     result[mapping] = mapping
                 elif isinstance(mapping, tuple) and len(mapping) == 2:
-                    if not isinstance(mapping[0], str) or not isinstance(mapping[1], str):
-                        raise fail("The *parameters* attribute for event %s is invalid. It should be a list/tuple of "
-                                   "strings and lists/tuples of size 2." % (event_name,))
+                    if not isinstance(mapping[0], stringish) or not isinstance(mapping[1], stringish):
+                        raise invalid("The *parameters* attribute for event %s is invalid. It should be a list/tuple "
+                                      "of strings and lists/tuples of size 2.")
                     result[mapping[0]] = mapping[1]
                 else:
-                    raise fail("The *parameters* attribute for event is invalid. It should be a list/tuple of "
-                               "strings and lists/tuples of size 2")
+                    raise invalid("The *parameters* attribute for event is invalid. It should be a list/tuple of "
+                                  "strings and lists/tuples of size 2")
         elif isinstance(params, dict):
             for key, value in params.items():
-                if not isinstance(key, str) or not isinstance(value, str):
-                    raise fail("The *parameters* attribute for event %s is invalid. It should be a dictionary of "
-                               "string keys and string values." % (event_name,))
+                if not isinstance(key, stringish) or not isinstance(value, stringish):
+                    raise invalid("The *parameters* attribute for event %s is invalid. It should be a dictionary of "
+                                  "string keys and string values.")
                 result[key] = value
         return result
 
@@ -575,7 +607,7 @@ class JobAnalysis:
         try:
             attrs = self._flow_attrs(deco, {"flow": None, "flows": [], "options": {}})
         except Inexact as exc:
-            self.unsure("sensors", None, "@trigger_on_finish: %s" % exc.reason)
+            self._doubt_flow_decorator("trigger_on_finish", exc)
             return None
         fail = lambda m: FlowError(printed(m), line)  # noqa: E731
         flow, flows = attrs["flow"], attrs["flows"]
@@ -593,6 +625,9 @@ class JobAnalysis:
             items = list(flows)
         else:
             raise fail("No flow(s) specified in *@trigger_on_finish* decorator.")
+        if _has_bytes(items):
+            raise Inexact("a flow is given as bytes (metaflow fails with a TypeError or "
+                          "keeps it)", OutcomeKind.NOT_REPRODUCED)
         result = []
         for item in items:
             if isinstance(item, str):
@@ -733,6 +768,16 @@ def _deep(value, scope, analysis):
     if not is_constant(value):
         raise Inexact("an argument is %s" % describe(value), OutcomeKind.DECORATOR)
     return value
+
+
+def _has_bytes(value):
+    if isinstance(value, bytes):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_has_bytes(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_bytes(k) or _has_bytes(v) for k, v in value.items())
+    return False
 
 
 def _deco_node_name(node):
