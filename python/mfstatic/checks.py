@@ -26,6 +26,7 @@ from .values import (
 from .bounds import EvalCtx
 from .loader import ModuleScope
 from .evaluator import evaluate, transparent_step_decorator
+from .scan import main_block_doubt
 
 
 def click_option_name(parameter_name):
@@ -85,6 +86,18 @@ class FlowChecks:
             if names.count(name) > 1:
                 self.fail("@%s is applied more than once in the class hierarchy" % name, OutcomeKind.DECORATOR)
         self.check_monkeypatching()
+        self.check_main_block()
+
+
+    def check_main_block(self):
+        """What the flow file's __main__ block runs before the flow (scan.main_block_doubt). The
+        flow file is the module the request named (set by the server), or the class's own."""
+        module = getattr(self, "main_module", None) or self.info.module
+        if module.qualname != "__main__":
+            return
+        reason = main_block_doubt(module)
+        if reason:
+            self.fail(reason, OutcomeKind.UNSUPPORTED)
 
 
     def check_class_body(self, klass):

@@ -257,3 +257,23 @@ KNOWN_ENVIRONMENTS = frozenset(["local", "conda", "pypi"])
 KNOWN_DATASTORES = frozenset(["local", "s3", "azure", "gs"])
 KNOWN_METADATA = frozenset(["local", "service"])
 DATASTORE_ROOT_PLACEHOLDER = "<DATASTORE_ROOT>"
+
+
+# ---------------------------------------------------------------------------------------------
+# The flow file's `if __name__ == "__main__":` block. `python flow.py dagster create` runs it, and
+# whatever it runs before the flow's own call (`MyFlow()`, after which metaflow's CLI exits) may
+# change what the compiler sees: download or write the file an IncludeFile reads, set environment
+# variables (METAFLOW_* configuration, values a default reads), change sys.path or the working
+# directory. The static compiler does not run it, so only these statements keep a flow exact
+# (decided conservatively: anything else, an import included, makes the flow not exact):
+#   * `pass`, and expression statements that are constants (a docstring, `...`);
+#   * the calls below, with keyword arguments only, among the names listed, whose values are
+#     constants or attributes of the called module matching HARMLESS_MAIN_ATTRIBUTE (such as
+#     logging.INFO). logging.basicConfig only configures the root logger's level and format:
+#     metaflow and metaflow-dagster print their output and errors with click, not logging, and its
+#     `filename`, `stream` and `handlers` arguments (which open files) are not allowed.
+# ---------------------------------------------------------------------------------------------
+HARMLESS_MAIN_CALLS = {
+    "logging.basicConfig": frozenset(["level", "format", "datefmt", "style"]),
+}
+HARMLESS_MAIN_ATTRIBUTE = re.compile(r"^logging\.[A-Z][A-Z_]*$")

@@ -133,6 +133,7 @@ class StaticCompiler:
             options = DeployOptions(request.get("generator") or "0.3.7", request.get("topArgs") or [],
                                     request.get("args") or [], request.get("jobName"))
             compiler = FlowCompiler(self.loader, info, request.get("jobName"), options)
+            compiler.main_module = module  # the flow file: its __main__ block runs (checks.check_main_block)
             error = compiler.run()
             self.finish(result, compiler, error)
             self.finish_job(result, compiler, error)
