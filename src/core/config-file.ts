@@ -60,6 +60,9 @@ const repoPath = z
   }, "must stay inside the repo root")
   .transform(normalizedRepoPath);
 
+/** A directory: a repo path without its trailing `/`. */
+const repoDirectory = repoPath.transform((p) => p.replace(/\/+$/, "") || ".");
+
 const flowEntry = z
   .object({
     flow: repoPath,
@@ -91,7 +94,7 @@ export const repoConfigSchema = z
      * Repo directories the flows' imports resolve from, in order, after the flow's own directory
      * (PYTHONPATH). Default: the root plus the package directories of pyproject.toml/setup.cfg.
      */
-    importRoots: z.array(repoPath).min(1).max(MAX_IMPORT_ROOTS).optional(),
+    importRoots: z.array(repoDirectory).min(1).max(MAX_IMPORT_ROOTS).optional(),
   })
   .strict();
 

@@ -83,9 +83,10 @@ export function pyprojectPackageDirs(text: string, file = "pyproject.toml"): Imp
   try {
     doc = parseToml(text, { maxDepth: MAX_TOML_DEPTH, unsafeKeyBehaviour: "drop" });
   } catch (error) {
-    // smol-toml says where (line, column) on the first line of its message.
-    const why = error instanceof Error ? error.message.split("\n")[0]!.slice(0, 200) : "unreadable";
-    return { roots: [], notices: [`${file} is not valid TOML (${why}); its package directories are not import roots.`] };
+    // smol-toml's TomlError has the line; the first line of its message says what is wrong.
+    const line = typeof (error as { line?: unknown }).line === "number" ? `line ${(error as { line: number }).line}: ` : "";
+    const why = error instanceof Error ? error.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "").slice(0, 200) : "unreadable";
+    return { roots: [], notices: [`${file} is not valid TOML (${line}${why}); its package directories are not import roots.`] };
   }
   const tool = tableAt(doc, "tool");
 
