@@ -24,7 +24,8 @@ only the child's process group is killed.
 Protocol, JSON lines. First line out: {"event": "ready", "contained", ...}, or {"event": "fatal", "error",
 "missing"} (then exit 3) when the preload fails: `missing` names the module that could not be
 imported (install it), null for any other failure (compile in fresh processes instead). In: one request per line,
-    {"id", "flowPath", "cwd", "out", "args", "topArgs"?, "datastore", "timeoutMs", "env"?}
+    {"id", "flowPath", "cwd", "out", "args", "topArgs"?, "datastore", "timeoutMs", "env"?, "importRoots"?}
+`importRoots` (absolute directories) go on sys.path and PYTHONPATH right after the flow's directory.
 Out: {"event": "started", "id", "pid"} when its child starts, then one result per request:
     {"event": "result", "id", "exitCode", "signal", "timedOut", "stdout", "stderr", "all",
      "durationMs", "fallback", "error"}
@@ -441,7 +442,13 @@ def run_child(request, close_fds, out_w, err_w, contain=False):
         # directory of the script first on sys.path.
         main_file = flow_path if os.path.isabs(flow_path) else os.path.join(os.getcwd(), flow_path)
         flow_dir = os.path.dirname(os.path.realpath(main_file))
-        for directory in [flow_dir, *_rebase_relative_pythonpath()]:
+        import_roots = [str(root) for root in request.get("importRoots") or []]
+        if import_roots:
+            # A fresh process gets them first on PYTHONPATH: on sys.path right after the flow's
+            # directory, and in the environment of what the flow starts.
+            inherited = os.environ.get("PYTHONPATH")
+            os.environ["PYTHONPATH"] = os.pathsep.join(import_roots + ([inherited] if inherited else []))
+        for directory in [flow_dir, *import_roots, *_rebase_relative_pythonpath()]:
             shadowed = _shadowed_modules(directory)
             if shadowed:
                 _fallback("%s has modules that shadow ones the fork server preloaded (%s)" % (directory, ", ".join(shadowed[:5])))
@@ -453,6 +460,7 @@ def run_child(request, close_fds, out_w, err_w, contain=False):
         if hasattr(sys, "orig_argv"):
             sys.orig_argv = [sys.orig_argv[0] if sys.orig_argv else sys.executable, "-B", *sys.argv]
         sys.path[0] = flow_dir
+        sys.path[1:1] = import_roots
         sys.stdin = open(0, "r", closefd=False)
         main = types.ModuleType("__main__")
         main.__file__ = main_file
@@ -524,6 +532,9 @@ def parse_request(line):
     missing = [key for key in REQUIRED if not isinstance(request.get(key), (str, int)) or request.get(key) == ""]
     if missing or not isinstance(request.get("args", []), list) or not isinstance(request.get("topArgs", []) or [], list) or not isinstance(request.get("env", {}) or {}, dict):
         return None, {"event": "result", "id": request.get("id"), "error": "bad request: missing or invalid %s" % ", ".join(missing or ["args/env"])}
+    roots = request.get("importRoots") or []
+    if not isinstance(roots, list) or not all(isinstance(root, str) and os.path.isabs(root) for root in roots):
+        return None, {"event": "result", "id": request.get("id"), "error": "bad request: importRoots must be a list of absolute paths"}
     return request, None
 
 

@@ -26,6 +26,7 @@ Request::
                   "flowClass": null | "Name",   # null: the class run under __main__
                   "jobName": null | "custom"}], # like `dagster create --name`
      "maxFileBytes": 2000000,                   # optional
+     "importRoots": [".", "src"],              # optional: PYTHONPATH after the flow's dir
      "progress": false}                         # optional, --serve only: see below
 
 Response::

@@ -728,17 +728,23 @@ STDLIB = _stdlib_names()
 
 
 class Loader:
-    def __init__(self, sources):
+    def __init__(self, sources, import_roots=None):
         self.sources = sources
         self.root = sources.root
+        # The directories after the flow's own on sys.path, in order: the compiles' PYTHONPATH
+        # (absolute, under root; what is found there is still checked to stay inside it).
+        self.import_roots = tuple(import_roots) if import_roots else (self.root,)
         self._modules = {}  # (path, qualname, search_paths) -> Module
         self._found = {}  # (name, dirs) -> what _find_in found: every flow imports the same names
         self._classes = {}  # id(ClassDef) per module -> ClassInfo
 
     def search_paths_for(self, flow_path):
+        """sys.path of `python flow.py` for the flow's imports: the script's directory, then
+        PYTHONPATH (the import roots)."""
         paths = [os.path.dirname(flow_path)]
-        if self.root not in paths:
-            paths.append(self.root)
+        for directory in self.import_roots:
+            if directory not in paths:
+                paths.append(directory)
         return tuple(paths)
 
     def main_module(self, path):

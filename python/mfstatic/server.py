@@ -26,11 +26,13 @@ class RequestError(Exception):
 
 
 class StaticCompiler:
-    def __init__(self, root, max_bytes):
+    def __init__(self, root, max_bytes, import_roots=(".",)):
         self.root = os.path.realpath(root)
         self.max_bytes = max_bytes
+        # Repo-relative (validated by parse_request) to absolute, in order.
+        self.import_roots = tuple(os.path.normpath(os.path.join(self.root, rel)) for rel in import_roots)
         self.sources = SourceCache(self.root, max_bytes)
-        self.loader = Loader(self.sources)
+        self.loader = Loader(self.sources, self.import_roots)
         self.loader.current_flow_dir = self.root
 
     def reset(self):
@@ -39,7 +41,7 @@ class StaticCompiler:
         ClassRef), and a module parsed again next to them would be a second copy of the same
         classes."""
         self.sources = SourceCache(self.root, self.max_bytes, self.sources._real)
-        self.loader = Loader(self.sources)
+        self.loader = Loader(self.sources, self.import_roots)
         self.loader.current_flow_dir = self.root
         # Modules refer to their bindings and back, and the server runs without the cycle
         # collector: without this the trees would never be freed.
@@ -270,7 +272,25 @@ def parse_request(raw):
     max_bytes = request.get("maxFileBytes", DEFAULT_MAX_FILE_BYTES)
     if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0:
         raise RequestError("maxFileBytes must be a positive integer")
-    return root, scan, compile_list, max_bytes, request.get("progress") is True
+    return root, scan, compile_list, max_bytes, import_roots_of(request), request.get("progress") is True
+
+
+MAX_IMPORT_ROOTS = 32  # as the config file allows (src/core/import-roots.ts)
+
+
+def import_roots_of(request):
+    """The request's `importRoots`: repo-relative directories that stay inside the root (lexically;
+    symlinks are checked where a module is found). Default: the root."""
+    roots = request.get("importRoots", ["."])
+    if not isinstance(roots, list) or not roots or len(roots) > MAX_IMPORT_ROOTS:
+        raise RequestError("importRoots must be a list of 1 to %d directories" % MAX_IMPORT_ROOTS)
+    for rel in roots:
+        if not isinstance(rel, str) or not rel or len(rel) > 4096 or "\0" in rel or os.path.isabs(rel):
+            raise RequestError("importRoots must be directories relative to root")
+        normal = os.path.normpath(rel)
+        if normal == os.pardir or normal.startswith(os.pardir + os.sep):
+            raise RequestError("importRoots must stay inside root: %s" % rel[:200])
+    return tuple(roots)
 
 
 class Progress:
@@ -295,8 +315,8 @@ class Progress:
 def answer(compiler_for, text, out=None):
     """One request in, one response object out (see the module docstring); progress lines go
     to `out` when the request asks for them."""
-    root, scan, compile_list, max_bytes, wants_progress = parse_request(text)
-    compiler = compiler_for(root, max_bytes)
+    root, scan, compile_list, max_bytes, import_roots, wants_progress = parse_request(text)
+    compiler = compiler_for(root, max_bytes, import_roots)
     progress = Progress(out) if wants_progress and out is not None else (lambda: None)
     files = []
     for rel in scan:
@@ -315,12 +335,12 @@ def main(argv):
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
     compilers = {}
 
-    def compiler_for(root, max_bytes):
+    def compiler_for(root, max_bytes, import_roots):
         # --serve keeps one compiler per root, so a file parsed for discovery is
         # not read and parsed again when the same process compiles it.
-        key = (root, max_bytes)
+        key = (root, max_bytes, import_roots)
         if key not in compilers:
-            compilers[key] = StaticCompiler(root, max_bytes)
+            compilers[key] = StaticCompiler(root, max_bytes, import_roots)
         return compilers[key]
 
     if "--serve" in argv:

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ConfigurationError } from "./errors.js";
 import { COMPILERS, FAIL_ON } from "./types.js";
 import { GENERATOR_PROFILES } from "./job-model.js";
+import { MAX_IMPORT_ROOTS, type ImportRootsFound } from "./import-roots.js";
 
 export const CONFIG_FILE_NAMES = [".mfdag.yml", ".mfdag.yaml", "mfdag.config.json"] as const;
 
@@ -59,6 +60,9 @@ const repoPath = z
   }, "must stay inside the repo root")
   .transform(normalizedRepoPath);
 
+/** A directory: a repo path without its trailing `/`. */
+const repoDirectory = repoPath.transform((p) => p.replace(/\/+$/, "") || ".");
+
 const flowEntry = z
   .object({
     flow: repoPath,
@@ -86,10 +90,21 @@ export const repoConfigSchema = z
     /** metaflow's options before `dagster` for every flow without its own `topArgs`. */
     topArgs: z.array(z.string().max(MAX_STRING)).max(100).default([]),
     flows: z.array(flowEntry).max(100_000).default([]),
+    /**
+     * Repo directories the flows' imports resolve from, in order, after the flow's own directory
+     * (PYTHONPATH). Default: the root plus the package directories of pyproject.toml/setup.cfg.
+     */
+    importRoots: z.array(repoDirectory).min(1).max(MAX_IMPORT_ROOTS).optional(),
   })
   .strict();
 
-export type RepoConfig = z.infer<typeof repoConfigSchema>;
+export type RepoConfig = z.infer<typeof repoConfigSchema> & {
+  /**
+   * Not a key of the file: what the repo's project files declare, read by loadRepoConfig where
+   * the file sets no `importRoots` (settings.ts decides which one is used).
+   */
+  projectImportRoots?: ImportRootsFound;
+};
 export type FlowEntry = z.infer<typeof flowEntry>;
 
 export const EMPTY_REPO_CONFIG: RepoConfig = repoConfigSchema.parse({});

@@ -90,6 +90,8 @@ export interface Settings {
   ignore: readonly string[];
   /** The metaflow-dagster whose output is predicted; `null`: detect it from the committed files. */
   generator: GeneratorProfile | null;
+  /** Repo-relative directories the flows' imports resolve from, after the flow's own (PYTHONPATH, in order). */
+  importRoots: readonly string[];
   /** Why the metaflow compiler must not run, or `null` (see Trust). */
   metaflowForbidden: string | null;
   /** What the resolver decided that the user should see (ignored keys, a narrowed compiler). */
@@ -133,6 +135,10 @@ export function resolveSettings(input: ResolveInput): Settings {
     }
   }
 
+  // The config file's list wins whole; else the root and the project files' package directories.
+  const importRoots = config.importRoots ?? config.projectImportRoots?.roots ?? ["."];
+  if (!config.importRoots) notices.push(...(config.projectImportRoots?.notices ?? []));
+
   return {
     compiler,
     python: explicit.python ?? fromConfig("python") ?? DEFAULT_SETTINGS.python,
@@ -142,6 +148,7 @@ export function resolveSettings(input: ResolveInput): Settings {
     maxFileBytes: fromConfig("maxFileBytes") ?? DEFAULT_SETTINGS.maxFileBytes,
     ignore: config.ignore,
     generator: explicit.generator ?? config.generator ?? null,
+    importRoots,
     metaflowForbidden: trust.metaflowForbidden,
     notices,
   };

@@ -8,7 +8,9 @@ import os from "node:os";
 import path from "node:path";
 import type { FixTarget } from "../core/fix.js";
 import type { MetaflowPermit } from "../core/settings.js";
+import { childEnvironment } from "./child-env.js";
 import { lastLine, runDagsterCreate } from "./dagster-create.js";
+import { absoluteImportRoots, compilerPythonPath } from "./metaflow-compiler.js";
 
 export interface RegenerateOptions {
   root: string;
@@ -16,6 +18,13 @@ export interface RegenerateOptions {
   timeoutMs: number;
   /** Regenerating runs the flow files: only where the guard in core/settings.ts allows it. */
   permit: MetaflowPermit;
+  /** Repo-relative directories put on PYTHONPATH in front of the user's (Settings.importRoots); default none. */
+  importRoots?: readonly string[];
+}
+
+function withImportRoots(env: Record<string, string>, options: RegenerateOptions): Record<string, string> {
+  const pythonPath = compilerPythonPath(absoluteImportRoots(options.root, options.importRoots), childEnvironment().PYTHONPATH);
+  return pythonPath === undefined ? env : { ...env, PYTHONPATH: pythonPath };
 }
 
 export async function regenerateDefinitions(target: FixTarget, options: RegenerateOptions): Promise<{ text: string } | { error: string }> {
@@ -30,7 +39,7 @@ export async function regenerateDefinitions(target: FixTarget, options: Regenera
       jobName: target.dagsterCreate.name,
       args: target.dagsterCreate.args,
       topArgs: target.dagsterCreate.topArgs,
-      env: { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" },
+      env: withImportRoots({ PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" }, options),
       extendEnv: true,
       timeoutMs: options.timeoutMs,
     });

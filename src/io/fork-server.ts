@@ -19,7 +19,7 @@ import { ConfigurationError } from "../core/errors.js";
 import type { CompileRequest, MetaflowCompiler } from "../core/ports.js";
 import type { CompiledConfig } from "../core/types.js";
 import { lastLine } from "./dagster-create.js";
-import { compiledFromRun, compileTimeoutMessage, compilerEnv, createMetaflowCompiler, metaflowUnavailableError, type MetaflowCompilerOptions } from "./metaflow-compiler.js";
+import { absoluteImportRoots, compiledFromRun, compileTimeoutMessage, compilerEnv, createMetaflowCompiler, metaflowUnavailableError, type MetaflowCompilerOptions } from "./metaflow-compiler.js";
 import { childEnvironment } from "./child-env.js";
 import { packageRoot } from "./package-root.js";
 
@@ -54,6 +54,8 @@ export interface ForkRequest {
   datastore: string;
   timeoutMs: number;
   env?: Record<string, string>;
+  /** Absolute directories the child puts on sys.path (and PYTHONPATH) right after the flow's own. */
+  importRoots?: string[];
 }
 
 /** One result as the server reports it. */
@@ -318,6 +320,7 @@ export function createForkServerCompiler(options: ForkServerOptions): ForkServer
           topArgs: request.topArgs ?? [],
           datastore: path.join(temp, "datastore"),
           timeoutMs: options.timeoutMs,
+          importRoots: absoluteImportRoots(options.root, options.importRoots),
         });
         if (result.fallback) return await perProcess.compile(request);
         if (result.error) {

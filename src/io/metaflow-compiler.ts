@@ -22,6 +22,22 @@ export interface MetaflowCompilerOptions {
   timeoutMs: number;
   /** The compiler runs the flow files: it cannot be made without the guard's permit (core/settings.ts). */
   permit: MetaflowPermit;
+  /** Repo-relative directories put on PYTHONPATH, in order, in front of the user's (default: none). */
+  importRoots?: readonly string[];
+}
+
+/** The import roots as absolute directories, in order. */
+export function absoluteImportRoots(root: string, importRoots: readonly string[] | undefined): string[] {
+  return (importRoots ?? []).map((dir) => path.resolve(root, dir));
+}
+
+/**
+ * PYTHONPATH for a compile: the import roots in front of what the user's PYTHONPATH has (an empty
+ * variable adds nothing: an empty entry would put the working directory on sys.path).
+ */
+export function compilerPythonPath(roots: readonly string[], inherited: string | undefined): string | undefined {
+  const entries = [...roots, ...(inherited ? [inherited] : [])];
+  return entries.length > 0 ? entries.join(path.delimiter) : inherited;
 }
 
 /** Environment for every run: repeatable (PYTHONHASHSEED, see the docs) and writing nothing into the repo. */
@@ -72,6 +88,10 @@ export async function compiledFromRun(request: CompileRequest, run: { exitCode: 
   };
 }
 
+function withPythonPath(env: Record<string, string>, pythonPath: string | undefined): Record<string, string> {
+  return pythonPath === undefined ? env : { ...env, PYTHONPATH: pythonPath };
+}
+
 export function createMetaflowCompiler(options: MetaflowCompilerOptions): MetaflowCompiler {
   let probe: Promise<{ ok: true } | { ok: false; why: string }> | null = null;
   // `-c` puts the working directory on sys.path: an empty directory of our own, so no
@@ -115,7 +135,7 @@ export function createMetaflowCompiler(options: MetaflowCompilerOptions): Metafl
           jobName: request.jobName,
           args: request.args,
           topArgs: request.topArgs ?? [],
-          env: compilerEnv(path.join(temp, "datastore")),
+          env: withPythonPath(compilerEnv(path.join(temp, "datastore")), compilerPythonPath(absoluteImportRoots(options.root, options.importRoots), childEnvironment().PYTHONPATH)),
           extendEnv: true,
           timeoutMs: options.timeoutMs,
         });

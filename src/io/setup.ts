@@ -7,6 +7,7 @@ import { ConfigurationError } from "../core/errors.js";
 import type { CheckPorts, Logger, MetaflowCompiler } from "../core/ports.js";
 import { DEFAULT_SETTINGS, permitMetaflow, type Settings } from "../core/settings.js";
 import { createForkServerCompiler } from "./fork-server.js";
+import { readProjectImportRoots } from "./import-roots.js";
 import { createRepoReader } from "./repo.js";
 import { createStaticAnalyzer } from "./static-analyzer.js";
 
@@ -79,9 +80,16 @@ function readConfigText(file: string, root: string): string | null {
 
 /**
  * Reads the repo config: the file given explicitly (which must exist), else the first of
- * `.mfdag.yml`, `.mfdag.yaml`, `mfdag.config.json` in the root, else an empty config.
+ * `.mfdag.yml`, `.mfdag.yaml`, `mfdag.config.json` in the root, else an empty config. Where it
+ * sets no `importRoots`, the project files' package directories come with it.
  */
 export async function loadRepoConfig(root: string, explicit: string | undefined): Promise<{ config: RepoConfig; file: string | null }> {
+  const loaded = await loadConfigFile(root, explicit);
+  if (loaded.config.importRoots) return loaded;
+  return { ...loaded, config: { ...loaded.config, projectImportRoots: readProjectImportRoots(root) } };
+}
+
+async function loadConfigFile(root: string, explicit: string | undefined): Promise<{ config: RepoConfig; file: string | null }> {
   const candidates = explicit ? [path.resolve(explicit)] : CONFIG_FILE_NAMES.map((name) => path.join(root, name));
   for (const file of candidates) {
     // An explicit file is the workflow author's choice, but when it lies in the repo it is repo content too.
@@ -107,12 +115,14 @@ export interface PortSettings {
   concurrency: number;
   /** Why the metaflow compiler must not run here (Settings.metaflowForbidden), or `null`. */
   metaflowForbidden: string | null;
+  /** Repo-relative directories on the compiles' import path after the flow's own (Settings.importRoots); default the root. */
+  importRoots?: readonly string[];
 }
 
 /** The ports' part of resolved settings, for the repo at `root`: the CLI and the action both open their ports so. */
 export function portSettingsOf(root: string, settings: Settings, logger: Logger): PortSettings {
-  const { python, timeoutSeconds, maxFileBytes, ignore, concurrency, metaflowForbidden } = settings;
-  return { root, python, timeoutSeconds, maxFileBytes, ignore, logger, concurrency, metaflowForbidden };
+  const { python, timeoutSeconds, maxFileBytes, ignore, concurrency, metaflowForbidden, importRoots } = settings;
+  return { root, python, timeoutSeconds, maxFileBytes, ignore, logger, concurrency, metaflowForbidden, importRoots };
 }
 
 /**
@@ -151,6 +161,7 @@ export function createPorts(settings: PortSettings): OpenPorts {
     maxFileBytes: settings.maxFileBytes,
     timeoutMs: Math.max(timeoutMs, 300_000),
     processes: Math.min(settings.concurrency, os.availableParallelism()),
+    importRoots: settings.importRoots ?? ["."],
   });
   // One Python imports metaflow once and forks a child per flow (one process per flow where
   // fork is unavailable).
@@ -163,6 +174,7 @@ export function createPorts(settings: PortSettings): OpenPorts {
     python: settings.python,
     timeoutMs,
     concurrency: settings.concurrency,
+    importRoots: settings.importRoots ?? ["."],
     ...(process.env.MFDAG_NO_FORK_SERVER ? { fork: false } : {}),
   });
   return {

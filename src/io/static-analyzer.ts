@@ -24,6 +24,8 @@ export interface StaticAnalyzerOptions {
   timeoutMs: number;
   /** Python processes for large requests (each file always goes to the same one). Default 1. */
   processes?: number;
+  /** Repo-relative directories imports resolve from after the flow's own, in order (default: the root). */
+  importRoots?: readonly string[];
 }
 
 /** Below this many files one process is faster than starting another. */
@@ -239,6 +241,7 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
         ...(c.topArgs ? { topArgs: c.topArgs } : {}),
       })),
       maxFileBytes: options.maxFileBytes,
+      importRoots: options.importRoots ?? ["."],
       progress: true,
     };
     // A deadline for the next line, pushed back by every progress line: how long the whole
