@@ -151,7 +151,7 @@ def find_flows(folder):
 def run_static(root, entries, python, generator, import_roots):
     request = {"root": root, "importRoots": import_roots, "compile": [
         {"flowFile": e["rel"], "flowClass": None, "jobName": None, "generator": generator,
-         "args": e["args"], "topArgs": e["topArgs"], "importRoots": import_roots} for e in entries]}
+         "args": e["args"], "topArgs": e["topArgs"]} for e in entries]}
     child = subprocess.run([python, "-I", "-S", "-B", STATIC], input=json.dumps(request), capture_output=True,
                            text=True, timeout=600, cwd=os.path.dirname(STATIC))
     if child.returncode != 0:
