@@ -299,7 +299,7 @@ def dig(value, path):
 
 QUOTED = re.compile(r"(?<!\w)'[^']{0,200}'|(?<!\w)\"[^\"]{0,200}\"")
 DECORATOR = re.compile(r"\bdecorator @[A-Za-z_][\w.]*(\([^()]{0,300}\))?")
-NAMED = re.compile(r"\b(?<!@)(step|steps|attribute|function|class|of|external|base class|parameter) (?!decorator\b)[A-Za-z_][\w.]*")
+NAMED = re.compile(r"\b(?<!@)(?<!@step )(step|steps|attribute|function|class|of|on|external|base class|parameter) (?!decorator\b)[A-Za-z_][\w.]*")
 CALL_ARGS = re.compile(r"(@[A-Za-z_][\w.]*)\([^()]{0,300}\)")
 FILE_LINE = re.compile(r"^[^\s:]+\.py:\d+: ")
 
