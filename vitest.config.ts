@@ -20,6 +20,7 @@ export const UNIT = [
   "__tests__/definitions.test.ts",
   "__tests__/generators.test.ts",
   "__tests__/golden.test.ts",
+  "__tests__/import-roots-config.test.ts",
   "__tests__/injection.test.ts",
   "__tests__/job-compare.test.ts",
   "__tests__/mermaid.test.ts",

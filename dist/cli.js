@@ -64,11 +64,11 @@ var require_lib = __commonJS({
     function lookupEscape(ch) {
       return escapeMap[ch];
     }
-    function _prettifyError(path24, withInternals, err) {
+    function _prettifyError(path26, withInternals, err) {
       if (!err.Update) {
         err = new _exports.TemplateError(err);
       }
-      err.Update(path24);
+      err.Update(path26);
       if (!withInternals) {
         var old = err;
         err = new Error(old.message);
@@ -129,8 +129,8 @@ var require_lib = __commonJS({
       err.lineno = lineno;
       err.colno = colno;
       err.firstUpdate = true;
-      err.Update = function Update(path24) {
-        var msg = "(" + (path24 || "unknown path") + ")";
+      err.Update = function Update(path26) {
+        var msg = "(" + (path26 || "unknown path") + ")";
         if (this.firstUpdate) {
           if (this.lineno && this.colno) {
             msg += " [Line " + this.lineno + ", Column " + this.colno + "]";
@@ -2378,7 +2378,7 @@ var require_parser = __commonJS({
         }
         return buf;
       };
-      _proto.parse = function parse3() {
+      _proto.parse = function parse4() {
         return new nodes.NodeList(0, 0, this.parseNodes());
       };
       _proto.parseAsRoot = function parseAsRoot() {
@@ -2387,7 +2387,7 @@ var require_parser = __commonJS({
       return Parser2;
     })(Obj);
     module.exports = {
-      parse: function parse3(src, extensions, opts) {
+      parse: function parse4(src, extensions, opts) {
         var p = new Parser(lexer.lex(src, opts));
         if (extensions !== void 0) {
           p.extensions = extensions;
@@ -4330,7 +4330,7 @@ var require_loader = __commonJS({
       };
       return _setPrototypeOf(o2, p);
     }
-    var path24 = __require("path");
+    var path26 = __require("path");
     var _require = require_object();
     var EmitterObj = _require.EmitterObj;
     module.exports = /* @__PURE__ */ (function(_EmitterObj) {
@@ -4340,7 +4340,7 @@ var require_loader = __commonJS({
       }
       var _proto = Loader.prototype;
       _proto.resolve = function resolve(from, to) {
-        return path24.resolve(path24.dirname(from), to);
+        return path26.resolve(path26.dirname(from), to);
       };
       _proto.isRelative = function isRelative(filename) {
         return filename.indexOf("./") === 0 || filename.indexOf("../") === 0;
@@ -4413,7 +4413,7 @@ var require_node_loaders = __commonJS({
       return _setPrototypeOf(o2, p);
     }
     var fs = __require("fs");
-    var path24 = __require("path");
+    var path26 = __require("path");
     var Loader = require_loader();
     var _require = require_precompiled_loader();
     var PrecompiledLoader = _require.PrecompiledLoader;
@@ -4431,7 +4431,7 @@ var require_node_loaders = __commonJS({
         _this.noCache = !!opts.noCache;
         if (searchPaths) {
           searchPaths = Array.isArray(searchPaths) ? searchPaths : [searchPaths];
-          _this.searchPaths = searchPaths.map(path24.normalize);
+          _this.searchPaths = searchPaths.map(path26.normalize);
         } else {
           _this.searchPaths = ["."];
         }
@@ -4444,7 +4444,7 @@ var require_node_loaders = __commonJS({
           var paths = _this.searchPaths.filter(fs.existsSync);
           var watcher = chokidar.watch(paths);
           watcher.on("all", function(event, fullname) {
-            fullname = path24.resolve(fullname);
+            fullname = path26.resolve(fullname);
             if (event === "change" && fullname in _this.pathsToNames) {
               _this.emit("update", _this.pathsToNames[fullname], fullname);
             }
@@ -4460,8 +4460,8 @@ var require_node_loaders = __commonJS({
         var fullpath = null;
         var paths = this.searchPaths;
         for (var i2 = 0; i2 < paths.length; i2++) {
-          var basePath = path24.resolve(paths[i2]);
-          var p = path24.resolve(paths[i2], name3);
+          var basePath = path26.resolve(paths[i2]);
+          var p = path26.resolve(paths[i2], name3);
           if (p.indexOf(basePath) === 0 && fs.existsSync(p)) {
             fullpath = p;
             break;
@@ -4727,13 +4727,13 @@ var require_globals = __commonJS({
 var require_express_app = __commonJS({
   "node_modules/nunjucks/src/express-app.js"(exports, module) {
     "use strict";
-    var path24 = __require("path");
+    var path26 = __require("path");
     module.exports = function express(env, app) {
       function NunjucksView(name3, opts) {
         this.name = name3;
         this.path = name3;
         this.defaultEngine = opts.defaultEngine;
-        this.ext = path24.extname(name3);
+        this.ext = path26.extname(name3);
         if (!this.ext && !this.defaultEngine) {
           throw new Error("No default engine was specified and no extension was provided.");
         }
@@ -5113,7 +5113,7 @@ var require_environment = __commonJS({
         return _Obj2.apply(this, arguments) || this;
       }
       var _proto3 = Template2.prototype;
-      _proto3.init = function init(src, env, path24, eagerCompile) {
+      _proto3.init = function init(src, env, path26, eagerCompile) {
         this.env = env || new Environment();
         if (lib.isObject(src)) {
           switch (src.type) {
@@ -5131,7 +5131,7 @@ var require_environment = __commonJS({
         } else {
           throw new Error("src must be a string or an object describing the source");
         }
-        this.path = path24;
+        this.path = path26;
         if (eagerCompile) {
           try {
             this._compile();
@@ -5282,7 +5282,7 @@ var require_precompile = __commonJS({
   "node_modules/nunjucks/src/precompile.js"(exports, module) {
     "use strict";
     var fs = __require("fs");
-    var path24 = __require("path");
+    var path26 = __require("path");
     var _require = require_lib();
     var _prettifyError = _require._prettifyError;
     var compiler = require_compiler();
@@ -5319,8 +5319,8 @@ var require_precompile = __commonJS({
       var templates = [];
       function addTemplates(dir) {
         fs.readdirSync(dir).forEach(function(file2) {
-          var filepath = path24.join(dir, file2);
-          var subpath = filepath.substr(path24.join(input2, "/").length);
+          var filepath = path26.join(dir, file2);
+          var subpath = filepath.substr(path26.join(input2, "/").length);
           var stat2 = fs.statSync(filepath);
           if (stat2 && stat2.isDirectory()) {
             subpath += "/";
@@ -5337,7 +5337,7 @@ var require_precompile = __commonJS({
       } else if (pathStats.isDirectory()) {
         addTemplates(input2);
         for (var i2 = 0; i2 < templates.length; i2++) {
-          var name3 = templates[i2].replace(path24.join(input2, "/"), "");
+          var name3 = templates[i2].replace(path26.join(input2, "/"), "");
           try {
             precompiled.push(_precompile(fs.readFileSync(templates[i2], "utf-8"), name3, env));
           } catch (e) {
@@ -5716,11 +5716,11 @@ var require_nunjucks = __commonJS({
       reset: function reset2() {
         e = void 0;
       },
-      compile: function compile2(src, env, path24, eagerCompile) {
+      compile: function compile2(src, env, path26, eagerCompile) {
         if (!e) {
           configure();
         }
-        return new Template(src, env, path24, eagerCompile);
+        return new Template(src, env, path26, eagerCompile);
       },
       render: function render(name3, ctx, cb) {
         if (!e) {
@@ -5889,17 +5889,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path24) {
-      const ctrl = callVisitor(key, node2, visitor, path24);
+    function visit_(key, node2, visitor, path26) {
+      const ctrl = callVisitor(key, node2, visitor, path26);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path24, ctrl);
-        return visit_(key, ctrl, visitor, path24);
+        replaceNode(key, path26, ctrl);
+        return visit_(key, ctrl, visitor, path26);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path24 = Object.freeze(path24.concat(node2));
+          path26 = Object.freeze(path26.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path24);
+            const ci = visit_(i2, node2.items[i2], visitor, path26);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -5910,13 +5910,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path24 = Object.freeze(path24.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path24);
+          path26 = Object.freeze(path26.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path26);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path24);
+          const cv = visit_("value", node2.value, visitor, path26);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -5937,17 +5937,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path24) {
-      const ctrl = await callVisitor(key, node2, visitor, path24);
+    async function visitAsync_(key, node2, visitor, path26) {
+      const ctrl = await callVisitor(key, node2, visitor, path26);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path24, ctrl);
-        return visitAsync_(key, ctrl, visitor, path24);
+        replaceNode(key, path26, ctrl);
+        return visitAsync_(key, ctrl, visitor, path26);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path24 = Object.freeze(path24.concat(node2));
+          path26 = Object.freeze(path26.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path24);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path26);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -5958,13 +5958,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path24 = Object.freeze(path24.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path24);
+          path26 = Object.freeze(path26.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path26);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path24);
+          const cv = await visitAsync_("value", node2.value, visitor, path26);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -5991,23 +5991,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path24) {
+    function callVisitor(key, node2, visitor, path26) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path24);
+        return visitor(key, node2, path26);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path24);
+        return visitor.Map?.(key, node2, path26);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path24);
+        return visitor.Seq?.(key, node2, path26);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path24);
+        return visitor.Pair?.(key, node2, path26);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path24);
+        return visitor.Scalar?.(key, node2, path26);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path24);
+        return visitor.Alias?.(key, node2, path26);
       return void 0;
     }
-    function replaceNode(key, path24, node2) {
-      const parent = path24[path24.length - 1];
+    function replaceNode(key, path26, node2) {
+      const parent = path26[path26.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -6619,10 +6619,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path24, value) {
+    function collectionFromPath(schema, path26, value) {
       let v = value;
-      for (let i2 = path24.length - 1; i2 >= 0; --i2) {
-        const k = path24[i2];
+      for (let i2 = path26.length - 1; i2 >= 0; --i2) {
+        const k = path26[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v;
@@ -6641,7 +6641,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path24) => path24 == null || typeof path24 === "object" && !!path24[Symbol.iterator]().next().done;
+    var isEmptyPath = (path26) => path26 == null || typeof path26 === "object" && !!path26[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -6671,11 +6671,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path24, value) {
-        if (isEmptyPath(path24))
+      addIn(path26, value) {
+        if (isEmptyPath(path26))
           this.add(value);
         else {
-          const [key, ...rest] = path24;
+          const [key, ...rest] = path26;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest, value);
@@ -6689,8 +6689,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path24) {
-        const [key, ...rest] = path24;
+      deleteIn(path26) {
+        const [key, ...rest] = path26;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -6704,8 +6704,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path24, keepScalar) {
-        const [key, ...rest] = path24;
+      getIn(path26, keepScalar) {
+        const [key, ...rest] = path26;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -6723,8 +6723,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path24) {
-        const [key, ...rest] = path24;
+      hasIn(path26) {
+        const [key, ...rest] = path26;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -6734,8 +6734,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path24, value) {
-        const [key, ...rest] = path24;
+      setIn(path26, value) {
+        const [key, ...rest] = path26;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -7282,7 +7282,7 @@ var require_stringify = __commonJS({
         props.push(doc.directives.tagString(tag));
       return props.join(" ");
     }
-    function stringify(item, ctx, onComment, onChompKeep) {
+    function stringify2(item, ctx, onComment, onChompKeep) {
       if (identity3.isPair(item))
         return item.toString(ctx, onComment, onChompKeep);
       if (identity3.isAlias(item)) {
@@ -7311,7 +7311,7 @@ var require_stringify = __commonJS({
 ${ctx.indent}${str}`;
     }
     exports.createStringifyContext = createStringifyContext;
-    exports.stringify = stringify;
+    exports.stringify = stringify2;
   }
 });
 
@@ -7321,7 +7321,7 @@ var require_stringifyPair = __commonJS({
     "use strict";
     var identity3 = require_identity();
     var Scalar = require_Scalar();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -7343,7 +7343,7 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str = stringify.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      let str = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
       if (!explicitKey && !ctx.inFlow && str.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
@@ -7395,7 +7395,7 @@ ${indent}:`;
         ctx.indent = ctx.indent.substring(2);
       }
       let valueCommentDone = false;
-      const valueStr = stringify.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
+      const valueStr = stringify2.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
       let ws = " ";
       if (keyComment || vsb || vcb) {
         ws = vsb ? "\n" : "";
@@ -7536,7 +7536,7 @@ var require_addPairToJSMap = __commonJS({
     "use strict";
     var log = require_log();
     var merge2 = require_merge();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var identity3 = require_identity();
     var toJS = require_toJS();
     function addPairToJSMap(ctx, map2, { key, value }) {
@@ -7572,7 +7572,7 @@ var require_addPairToJSMap = __commonJS({
       if (typeof jsKey !== "object")
         return String(jsKey);
       if (identity3.isNode(key) && ctx?.doc) {
-        const strCtx = stringify.createStringifyContext(ctx.doc, {});
+        const strCtx = stringify2.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node2 of ctx.anchors.keys())
           strCtx.anchors.add(node2.anchor);
@@ -7639,12 +7639,12 @@ var require_stringifyCollection = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyCollection(collection, ctx, options) {
       const flow = ctx.inFlow ?? collection.flow;
-      const stringify2 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify2(collection, ctx, options);
+      const stringify3 = flow ? stringifyFlowCollection : stringifyBlockCollection;
+      return stringify3(collection, ctx, options);
     }
     function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
       const { indent, options: { commentString } } = ctx;
@@ -7669,7 +7669,7 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str2 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str2 = stringify2.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
           str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
@@ -7736,7 +7736,7 @@ ${indent}${line2}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str = stringify.stringify(item, itemCtx, () => comment = null);
+        let str = stringify2.stringify(item, itemCtx, () => comment = null);
         reqNewline || (reqNewline = lines.length > linesAtValue || str.includes("\n"));
         if (i2 < items.length - 1) {
           str += ",";
@@ -9097,7 +9097,7 @@ var require_stringifyDocument = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity3 = require_identity();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options) {
       const lines = [];
@@ -9112,7 +9112,7 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx = stringify.createStringifyContext(doc, options);
+      const ctx = stringify2.createStringifyContext(doc, options);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
@@ -9134,7 +9134,7 @@ var require_stringifyDocument = __commonJS({
           contentComment = doc.contents.comment;
         }
         const onChompKeep = contentComment ? void 0 : () => chompKeep = true;
-        let body = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
+        let body = stringify2.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
         if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
@@ -9142,7 +9142,7 @@ var require_stringifyDocument = __commonJS({
         } else
           lines.push(body);
       } else {
-        lines.push(stringify.stringify(doc.contents, ctx));
+        lines.push(stringify2.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
@@ -9250,9 +9250,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path24, value) {
+      addIn(path26, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path24, value);
+          this.contents.addIn(path26, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -9327,14 +9327,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path24) {
-        if (Collection.isEmptyPath(path24)) {
+      deleteIn(path26) {
+        if (Collection.isEmptyPath(path26)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path24) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path26) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -9349,10 +9349,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path24, keepScalar) {
-        if (Collection.isEmptyPath(path24))
+      getIn(path26, keepScalar) {
+        if (Collection.isEmptyPath(path26))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path24, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path26, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -9363,10 +9363,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path24) {
-        if (Collection.isEmptyPath(path24))
+      hasIn(path26) {
+        if (Collection.isEmptyPath(path26))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path24) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path26) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -9383,13 +9383,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path24, value) {
-        if (Collection.isEmptyPath(path24)) {
+      setIn(path26, value) {
+        if (Collection.isEmptyPath(path26)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path24), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path26), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path24, value);
+          this.contents.setIn(path26, value);
         }
       }
       /**
@@ -11278,7 +11278,7 @@ var require_cst_scalar = __commonJS({
 var require_cst_stringify = __commonJS({
   "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
-    var stringify = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
+    var stringify2 = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
       switch (token.type) {
         case "block-scalar": {
@@ -11331,7 +11331,7 @@ var require_cst_stringify = __commonJS({
         res += stringifyToken(value);
       return res;
     }
-    exports.stringify = stringify;
+    exports.stringify = stringify2;
   }
 });
 
@@ -11350,9 +11350,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path24) => {
+    visit2.itemAtPath = (cst, path26) => {
       let item = cst;
-      for (const [field, index] of path24) {
+      for (const [field, index] of path26) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -11361,23 +11361,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path24) => {
-      const parent = visit2.itemAtPath(cst, path24.slice(0, -1));
-      const field = path24[path24.length - 1][0];
+    visit2.parentCollection = (cst, path26) => {
+      const parent = visit2.itemAtPath(cst, path26.slice(0, -1));
+      const field = path26[path26.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path24, item, visitor) {
-      let ctrl = visitor(item, path24);
+    function _visit(path26, item, visitor) {
+      let ctrl = visitor(item, path26);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path24.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path26.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -11388,10 +11388,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path24);
+            ctrl = ctrl(item, path26);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path24) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path26) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -13042,7 +13042,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse3(src, reviver, options) {
+    function parse4(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -13061,7 +13061,7 @@ var require_public_api = __commonJS({
       }
       return doc.toJS(Object.assign({ reviver: _reviver }, options));
     }
-    function stringify(value, replacer, options) {
+    function stringify2(value, replacer, options) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
@@ -13083,10 +13083,10 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse3;
+    exports.parse = parse4;
     exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument;
-    exports.stringify = stringify;
+    exports.stringify = stringify2;
   }
 });
 
@@ -13148,7 +13148,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
-    function checkPathExt(path24, options) {
+    function checkPathExt(path26, options) {
       var pathext = options.pathExt !== void 0 ? options.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -13159,25 +13159,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path24.substr(-p.length).toLowerCase() === p) {
+        if (p && path26.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat2, path24, options) {
+    function checkStat(stat2, path26, options) {
       if (!stat2.isSymbolicLink() && !stat2.isFile()) {
         return false;
       }
-      return checkPathExt(path24, options);
+      return checkPathExt(path26, options);
     }
-    function isexe(path24, options, cb) {
-      fs.stat(path24, function(er, stat2) {
-        cb(er, er ? false : checkStat(stat2, path24, options));
+    function isexe(path26, options, cb) {
+      fs.stat(path26, function(er, stat2) {
+        cb(er, er ? false : checkStat(stat2, path26, options));
       });
     }
-    function sync(path24, options) {
-      return checkStat(fs.statSync(path24), path24, options);
+    function sync(path26, options) {
+      return checkStat(fs.statSync(path26), path26, options);
     }
   }
 });
@@ -13188,13 +13188,13 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
-    function isexe(path24, options, cb) {
-      fs.stat(path24, function(er, stat2) {
+    function isexe(path26, options, cb) {
+      fs.stat(path26, function(er, stat2) {
         cb(er, er ? false : checkStat(stat2, options));
       });
     }
-    function sync(path24, options) {
-      return checkStat(fs.statSync(path24), options);
+    function sync(path26, options) {
+      return checkStat(fs.statSync(path26), options);
     }
     function checkStat(stat2, options) {
       return stat2.isFile() && checkMode(stat2, options);
@@ -13227,7 +13227,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync;
-    function isexe(path24, options, cb) {
+    function isexe(path26, options, cb) {
       if (typeof options === "function") {
         cb = options;
         options = {};
@@ -13237,7 +13237,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve, reject) {
-          isexe(path24, options || {}, function(er, is) {
+          isexe(path26, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -13246,7 +13246,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path24, options || {}, function(er, is) {
+      core(path26, options || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options && options.ignoreErrors) {
             er = null;
@@ -13256,9 +13256,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync(path24, options) {
+    function sync(path26, options) {
       try {
-        return core.sync(path24, options || {});
+        return core.sync(path26, options || {});
       } catch (er) {
         if (options && options.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -13274,7 +13274,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path24 = __require("path");
+    var path26 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -13312,7 +13312,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path24.join(pathPart, cmd);
+        const pCmd = path26.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve(subStep(p, i2, 0));
       });
@@ -13339,7 +13339,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path24.join(pathPart, cmd);
+        const pCmd = path26.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -13387,7 +13387,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path24 = __require("path");
+    var path26 = __require("path");
     var which = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -13405,7 +13405,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path24.delimiter : void 0
+          pathExt: withoutPathExt ? path26.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -13414,7 +13414,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path24.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path26.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -13468,8 +13468,8 @@ var require_shebang_command = __commonJS({
       if (!match) {
         return null;
       }
-      const [path24, argument] = match[0].replace(/#! ?/, "").split(" ");
-      const binary = path24.split("/").pop();
+      const [path26, argument] = match[0].replace(/#! ?/, "").split(" ");
+      const binary = path26.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -13504,7 +13504,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path24 = __require("path");
+    var path26 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape = require_escape();
     var readShebang = require_readShebang();
@@ -13529,7 +13529,7 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path24.normalize(parsed.command);
+        parsed.command = path26.normalize(parsed.command);
         parsed.command = escape.command(parsed.command);
         parsed.args = parsed.args.map((arg) => escape.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
@@ -13539,7 +13539,7 @@ var require_parse = __commonJS({
       }
       return parsed;
     }
-    function parse3(command, args, options) {
+    function parse4(command, args, options) {
       if (args && !Array.isArray(args)) {
         options = args;
         args = null;
@@ -13558,7 +13558,7 @@ var require_parse = __commonJS({
       };
       return options.shell ? parsed : parseNonShell(parsed);
     }
-    module.exports = parse3;
+    module.exports = parse4;
   }
 });
 
@@ -13617,16 +13617,16 @@ var require_cross_spawn = __commonJS({
   "node_modules/cross-spawn/index.js"(exports, module) {
     "use strict";
     var cp = __require("child_process");
-    var parse3 = require_parse();
+    var parse4 = require_parse();
     var enoent = require_enoent();
     function spawn3(command, args, options) {
-      const parsed = parse3(command, args, options);
+      const parsed = parse4(command, args, options);
       const spawned = cp.spawn(parsed.command, parsed.args, parsed.options);
       enoent.hookChildProcess(spawned, parsed);
       return spawned;
     }
     function spawnSync2(command, args, options) {
-      const parsed = parse3(command, args, options);
+      const parsed = parse4(command, args, options);
       const result = cp.spawnSync(parsed.command, parsed.args, parsed.options);
       result.error = result.error || enoent.verifyENOENTSync(result.status, parsed);
       return result;
@@ -13634,7 +13634,7 @@ var require_cross_spawn = __commonJS({
     module.exports = spawn3;
     module.exports.spawn = spawn3;
     module.exports.sync = spawnSync2;
-    module.exports._parse = parse3;
+    module.exports._parse = parse4;
     module.exports._enoent = enoent;
   }
 });
@@ -13894,8 +13894,8 @@ var require_utils = __commonJS({
       }
       return output2;
     };
-    exports.basename = (path24, { windows } = {}) => {
-      const segs = path24.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path26, { windows } = {}) => {
+      const segs = path26.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -14247,7 +14247,7 @@ var require_scan = __commonJS({
 var require_parse2 = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants7 = require_constants();
+    var constants8 = require_constants();
     var utils = require_utils();
     var {
       MAX_LENGTH,
@@ -14255,7 +14255,7 @@ var require_parse2 = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants7;
+    } = constants8;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -14464,7 +14464,7 @@ var require_parse2 = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants7.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants8.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -14496,7 +14496,7 @@ var require_parse2 = __commonJS({
       }
       return { risky: false };
     };
-    var parse3 = (input2, options) => {
+    var parse4 = (input2, options) => {
       if (typeof input2 !== "string") {
         throw new TypeError("Expected a string");
       }
@@ -14510,8 +14510,8 @@ var require_parse2 = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants7.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants7.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants8.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants8.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -14666,7 +14666,7 @@ var require_parse2 = __commonJS({
             output2 = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse3(rest, { ...options, fastpaths: false }).output;
+            const expression = parse4(rest, { ...options, fastpaths: false }).output;
             output2 = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
@@ -15189,7 +15189,7 @@ var require_parse2 = __commonJS({
       }
       return state;
     };
-    parse3.fastpaths = (input2, options) => {
+    parse4.fastpaths = (input2, options) => {
       const opts = { ...options };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       const len = input2.length;
@@ -15207,7 +15207,7 @@ var require_parse2 = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants7.globChars(opts.windows);
+      } = constants8.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -15254,7 +15254,7 @@ var require_parse2 = __commonJS({
       }
       return source;
     };
-    module.exports = parse3;
+    module.exports = parse4;
   }
 });
 
@@ -15263,9 +15263,9 @@ var require_picomatch = __commonJS({
   "node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
     var scan = require_scan();
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var utils = require_utils();
-    var constants7 = require_constants();
+    var constants8 = require_constants();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob, options, returnState = false) => {
       if (Array.isArray(glob)) {
@@ -15351,7 +15351,7 @@ var require_picomatch = __commonJS({
     picomatch2.isMatch = (str, patterns, options) => picomatch2(patterns, options)(str);
     picomatch2.parse = (pattern, options) => {
       if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options));
-      return parse3(pattern, { ...options, fastpaths: false });
+      return parse4(pattern, { ...options, fastpaths: false });
     };
     picomatch2.scan = (input2, options) => scan(input2, options);
     picomatch2.compileRe = (state, options, returnOutput = false, returnState = false) => {
@@ -15377,10 +15377,10 @@ var require_picomatch = __commonJS({
       }
       let parsed = { negated: false, fastpaths: true };
       if (options.fastpaths !== false && (input2[0] === "." || input2[0] === "*")) {
-        parsed.output = parse3.fastpaths(input2, options);
+        parsed.output = parse4.fastpaths(input2, options);
       }
       if (!parsed.output) {
-        parsed = parse3(input2, options);
+        parsed = parse4(input2, options);
       }
       return picomatch2.compileRe(parsed, options, returnOutput, returnState);
     };
@@ -15393,7 +15393,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants7;
+    picomatch2.constants = constants8;
     module.exports = picomatch2;
   }
 });
@@ -16232,10 +16232,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path24) {
-  if (!path24)
+function getElementAtPath(obj, path26) {
+  if (!path26)
     return obj;
-  return path24.reduce((acc, key) => acc?.[key], obj);
+  return path26.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -16575,11 +16575,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path24, issues) {
+function prefixIssues(path26, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path24);
+    iss.path.unshift(path26);
     return iss;
   });
 }
@@ -16903,12 +16903,12 @@ function $constructor(name3, initializer3, proto, params) {
     inst._zod.traits.add(name3);
     initializer3(inst, def);
     if (initialized) {
-      const own3 = Object.getPrototypeOf(inst);
+      const own4 = Object.getPrototypeOf(inst);
       const ctorProto = inst._zod.constr.prototype;
-      let up = own3;
+      let up = own4;
       while (up && up !== ctorProto)
         up = Object.getPrototypeOf(up);
-      const target = up ?? own3;
+      const target = up ?? own4;
       if (!initialized.has(target)) {
         initialized.add(target);
         members(target, protoMembers);
@@ -17041,16 +17041,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path24 = []) => {
+  const processError = (error63, path26 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path24, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path26, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path24, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path24, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
       } else {
-        const fullpath = [...path24, ...issue2.path];
+        const fullpath = [...path26, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -17089,17 +17089,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path24 = []) => {
+  const processError = (error63, path26 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path24, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path26, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path24, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path24, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
       } else {
-        const fullpath = [...path24, ...issue2.path];
+        const fullpath = [...path26, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -17138,8 +17138,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path24 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path24) {
+  const path26 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path26) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -17273,18 +17273,18 @@ var validateAsync = async (schema, value, _ctx) => {
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
-  const parse3 = _parse(_Err);
+  const parse4 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse3(schema, value, ctx, finalizeParams(fn, _params));
+    return parse4(schema, value, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
-  const parse3 = _parse(_Err);
+  const parse4 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
-    return parse3(schema, value, _ctx, finalizeParams(fn, _params));
+    return parse4(schema, value, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
@@ -18779,7 +18779,7 @@ function capSize(inst, size) {
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c3) => c3[0]));
-  const parse3 = inst._zod.parse;
+  const parse4 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
     const n2 = size(payload.value);
     if (n2 > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
@@ -18793,7 +18793,7 @@ function capSize(inst, size) {
         }
       }
     }
-    return parse3(payload, ctx);
+    return parse4(payload, ctx);
   };
 }
 var arraySize = (input2) => Array.isArray(input2) ? input2.length : -1;
@@ -20266,20 +20266,20 @@ function leafPattern(schema) {
     return "(?!)";
   if (minimum !== void 0 || maximum !== void 0)
     return string({ minimum, maximum }).source;
-  const own3 = schema._zod.pattern;
-  return (isInt && own3 === number ? integer : own3)?.source;
+  const own4 = schema._zod.pattern;
+  return (isInt && own4 === number ? integer : own4)?.source;
 }
 function partPattern(schema) {
   const def = schema._zod.def;
-  const own3 = schema._zod.pattern?.source;
+  const own4 = schema._zod.pattern?.source;
   const inner = def.innerType ?? schema._zod.innerType;
   if (inner) {
     const before = inner._zod.pattern?.source;
     const after = partPattern(inner);
-    if (own3 && before && after && after !== before) {
-      return own3.replace(cleanRegex(before), () => cleanRegex(after));
+    if (own4 && before && after && after !== before) {
+      return own4.replace(cleanRegex(before), () => cleanRegex(after));
     }
-    return own3;
+    return own4;
   }
   if (def.options) {
     const sources = def.options.map(partPattern);
@@ -34277,13 +34277,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path24 = ref.slice(1).split("/").filter(Boolean);
-  if (path24.length === 0) {
+  const path26 = ref.slice(1).split("/").filter(Boolean);
+  if (path26.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path24[0] === defsKey) {
-    const key = path24[1] === void 0 ? void 0 : decodeJSONPointerSegment(path24[1]);
+  if (path26[0] === defsKey) {
+    const key = path26[1] === void 0 ? void 0 : decodeJSONPointerSegment(path26[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -35436,8 +35436,8 @@ var storedReportSchema = external_exports.strictObject({
   pullRequest: pullRequestSchema.nullable().optional(),
   contract: list2(contractChangeSchema).nullable().optional()
 });
-function jsonPath(path24) {
-  return "$" + path24.map((key) => typeof key === "number" ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(String(key))}]`).join("");
+function jsonPath(path26) {
+  return "$" + path26.map((key) => typeof key === "number" ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(String(key))}]`).join("");
 }
 
 // src/cli-args.ts
@@ -35839,16 +35839,16 @@ var Diff = class {
       }
     }
   }
-  addToPath(path24, added, removed, oldPosInc, options) {
-    const last = path24.lastComponent;
+  addToPath(path26, added, removed, oldPosInc, options) {
+    const last = path26.lastComponent;
     if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
       return {
-        oldPos: path24.oldPos + oldPosInc,
+        oldPos: path26.oldPos + oldPosInc,
         lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
       };
     } else {
       return {
-        oldPos: path24.oldPos + oldPosInc,
+        oldPos: path26.oldPos + oldPosInc,
         lastComponent: { count: 1, added, removed, previousComponent: last }
       };
     }
@@ -36220,17 +36220,17 @@ function compareFields(committed, current) {
   return changes;
 }
 var MAX_DIFF_EDITS = 2e3;
-function configDiff(path24, committed, current, labels = ["committed", "dagster create now"]) {
+function configDiff(path26, committed, current, labels = ["committed", "dagster create now"]) {
   const before = committed && committed.length > 0 ? committed.join("\n") + "\n" : "";
   const after = current && current.length > 0 ? current.join("\n") + "\n" : "";
   if (before === after) return null;
-  const patch = createTwoFilesPatch(`a/${path24}`, `b/${path24}`, before, after, labels[0], labels[1], { context: 3, maxEditLength: MAX_DIFF_EDITS }) ?? wholeBlockPatch(path24, committed ?? [], current ?? [], labels);
+  const patch = createTwoFilesPatch(`a/${path26}`, `b/${path26}`, before, after, labels[0], labels[1], { context: 3, maxEditLength: MAX_DIFF_EDITS }) ?? wholeBlockPatch(path26, committed ?? [], current ?? [], labels);
   return patch.replace(/^=+\n/, "");
 }
-function wholeBlockPatch(path24, committed, current, labels) {
+function wholeBlockPatch(path26, committed, current, labels) {
   return formatPatch({
-    oldFileName: `a/${path24}`,
-    newFileName: `b/${path24}`,
+    oldFileName: `a/${path26}`,
+    newFileName: `b/${path26}`,
     oldHeader: labels[0],
     newHeader: labels[1],
     hunks: [
@@ -37068,12 +37068,12 @@ function templateFingerprint(lines, docEnd, preambleEnd) {
     doc.push(out);
   }
   const body = [];
-  const constants7 = [];
+  const constants8 = [];
   for (const raw of lines.slice(docEnd, preambleEnd)) {
     let line2 = raw;
     const constant = constantLine(line2);
     if (constant) {
-      constants7.push(constant.name);
+      constants8.push(constant.name);
       line2 = `${constant.name}${constant.annotation} = <V>`;
     }
     body.push(rstrip(line2));
@@ -37087,7 +37087,7 @@ function templateFingerprint(lines, docEnd, preambleEnd) {
     if (j > 4) helpers.push(line2.slice(4, j));
   }
   const text3 = [...doc, ...body].join("\n") + "\n";
-  return { templateSha: createHash("sha256").update(text3, "utf8").digest("hex").slice(0, 16), constants: constants7, helpers };
+  return { templateSha: createHash("sha256").update(text3, "utf8").digest("hex").slice(0, 16), constants: constants8, helpers };
 }
 function readConfig(lines, span, name3) {
   if (!span || name3 === null) return null;
@@ -37682,7 +37682,7 @@ function readUnsafe(text3, problems, lineMarks) {
   chunks.push(chunk);
   const wholeFileParses = chunks.every((c3) => !c3.broken);
   if (!wholeFileParses) problems.add("the file is not valid Python: parts that Python cannot parse were not read");
-  const constants7 = {};
+  const constants8 = {};
   const ops = [];
   const opsByName2 = /* @__PURE__ */ new Map();
   let jobFn = null;
@@ -37690,7 +37690,7 @@ function readUnsafe(text3, problems, lineMarks) {
   let definitions = null;
   for (const c3 of chunks) {
     if (c3.broken) continue;
-    Object.assign(constants7, c3.constants);
+    Object.assign(constants8, c3.constants);
     for (const { op, line: line2 } of c3.ops) {
       ops.push(op);
       opsByName2.set(op.name, op);
@@ -37708,8 +37708,8 @@ function readUnsafe(text3, problems, lineMarks) {
   }
   const jobFound = jobFn;
   const job = jobFound ? readJob(jobFound.fn, jobFound.deco, opsByName2) : null;
-  const [topArgs, topOptions] = normalizeTopArgs(constants7.METAFLOW_TOP_ARGS);
-  const stepEnv = constants7.METAFLOW_STEP_ENV;
+  const [topArgs, topOptions] = normalizeTopArgs(constants8.METAFLOW_TOP_ARGS);
+  const stepEnv = constants8.METAFLOW_STEP_ENV;
   let flowConfigValue = null;
   if (stepEnv !== null && typeof stepEnv === "object" && !Array.isArray(stepEnv) && "METAFLOW_FLOW_CONFIG_VALUE" in stepEnv) {
     const raw = stepEnv.METAFLOW_FLOW_CONFIG_VALUE;
@@ -37725,8 +37725,8 @@ function readUnsafe(text3, problems, lineMarks) {
   const workflowTimeout = job && job.tags && JOB_TAG_TIMEOUT in job.tags ? pyInt(job.tags[JOB_TAG_TIMEOUT]) : null;
   const jobHeader = header.job;
   const badJob = !!jobHeader && (!isIdentifier(jobHeader) || PY_KEYWORDS.has(jobHeader));
-  const flowName = constants7.FLOW_NAME;
-  const originRunId = constants7.ORIGIN_RUN_ID;
+  const flowName = constants8.FLOW_NAME;
+  const originRunId = constants8.ORIGIN_RUN_ID;
   const model = {
     header,
     flow_name: typeof flowName === "string" ? flowName : null,
@@ -37736,8 +37736,8 @@ function readUnsafe(text3, problems, lineMarks) {
     top_args: topArgs,
     top_options: topOptions,
     flow_config_value: flowConfigValue,
-    step_with_decorators: stringListDict(constants7.STEP_WITH_DECORATORS),
-    step_conda_env_ids: labelEnvIds(constants7.STEP_CONDA_ENV_IDS),
+    step_with_decorators: stringListDict(constants8.STEP_WITH_DECORATORS),
+    step_conda_env_ids: labelEnvIds(constants8.STEP_CONDA_ENV_IDS),
     // Lists of the `tags=` of the runs; a run without `tags=` counts as `null`, as in extract.py.
     run_tags: runTags,
     workflow_timeout: workflowTimeout,
@@ -37747,11 +37747,11 @@ function readUnsafe(text3, problems, lineMarks) {
     sensors: readSensors(lines, regions.sensors, lineMarks.sensors),
     definitions
   };
-  if ("STEP_DECORATOR_SPECS" in constants7) model.step_decorator_specs = stringListDict(constants7.STEP_DECORATOR_SPECS) ?? {};
+  if ("STEP_DECORATOR_SPECS" in constants8) model.step_decorator_specs = stringListDict(constants8.STEP_DECORATOR_SPECS) ?? {};
   if (badJob) model.job_name_not_identifier = true;
   if (!job) problems.add("no `@job` function was found (file truncated or edited?)");
   if (!definitions) problems.add("there is no `defs = Definitions(...)` (file truncated?)");
-  const nothing = !header.flow && !header.job && Object.keys(constants7).length === 0 && ops.length === 0 && !job && !model.config_class && !definitions && model.sensors.length === 0;
+  const nothing = !header.flow && !header.job && Object.keys(constants8).length === 0 && ops.length === 0 && !job && !model.config_class && !definitions && model.sensors.length === 0;
   return { model: nothing ? null : model, fingerprint, problems: problems.list, lines: lineMarks };
 }
 
@@ -37773,7 +37773,7 @@ function headerValue(lines, key) {
   }
   return null;
 }
-function parseDefinitionsFile(path24, text3) {
+function parseDefinitionsFile(path26, text3) {
   if (!isDefinitionsText(text3)) return null;
   const lines = splitLines2(text3.replace(/^\uFEFF/, ""));
   const openIndex = lines.findIndex((line2) => line2.includes('"""'));
@@ -37801,7 +37801,7 @@ function parseDefinitionsFile(path24, text3) {
     problems.push("there is no `defs = Definitions(...)` (file truncated?)");
   }
   return {
-    path: path24,
+    path: path26,
     flow,
     job,
     source,
@@ -38168,9 +38168,9 @@ var identified = (how, rows) => ({
 function identifyGenerator(fingerprint) {
   const bySha = GENERATOR_VERSIONS.filter((row) => fingerprint.templateSha !== null && row.templateSha === fingerprint.templateSha);
   if (bySha.length > 0) return identified("template", bySha);
-  const constants7 = new Set(fingerprint.constants);
+  const constants8 = new Set(fingerprint.constants);
   const helpers = new Set(fingerprint.helpers);
-  const byMarkers = GENERATOR_VERSIONS.filter((row) => sameNames(constants7, row.constants) && sameNames(helpers, row.helpers));
+  const byMarkers = GENERATOR_VERSIONS.filter((row) => sameNames(constants8, row.constants) && sameNames(helpers, row.helpers));
   if (byMarkers.length > 0) return identified("markers", byMarkers);
   return { version: null, profile: null, how: "unknown", alike: [] };
 }
@@ -38479,13 +38479,13 @@ var clip = (text3) => text3.length > MAX_SHOWN ? text3.slice(0, MAX_SHOWN) + "\u
 function firstDifference(a2, b, root) {
   const stack = [[a2, b, root]];
   while (stack.length > 0) {
-    const [x, y, path24] = stack.pop();
+    const [x, y, path26] = stack.pop();
     if (isDeepStrictEqual(x, y)) continue;
     const bothObjects = x !== null && y !== null && typeof x === "object" && typeof y === "object" && Array.isArray(x) === Array.isArray(y);
-    if (!bothObjects) return { path: path24, committed: clip(json2(x)), current: clip(json2(y)) };
+    if (!bothObjects) return { path: path26, committed: clip(json2(x)), current: clip(json2(y)) };
     const keys = Array.isArray(x) ? Array.from({ length: Math.max(x.length, y.length) }, (_, i2) => i2) : [.../* @__PURE__ */ new Set([...Object.keys(x), ...Object.keys(y)])];
     for (const key of keys.reverse()) {
-      const child = typeof key === "number" ? `${path24}[${key}]` : `${path24}.${key}`;
+      const child = typeof key === "number" ? `${path26}[${key}]` : `${path26}.${key}`;
       stack.push([x[key], y[key], child]);
     }
   }
@@ -39171,7 +39171,7 @@ function dagsterCreateOf(request) {
 
 // src/cli/repo.ts
 import { execFileSync } from "node:child_process";
-import path19 from "node:path";
+import path21 from "node:path";
 
 // src/core/settings.ts
 var DEFAULT_SETTINGS = {
@@ -39223,6 +39223,8 @@ function resolveSettings(input2) {
       compiler = "static";
     }
   }
+  const importRoots = config2.importRoots ?? config2.projectImportRoots?.roots ?? ["."];
+  if (!config2.importRoots) notices.push(...config2.projectImportRoots?.notices ?? []);
   return {
     compiler,
     python: explicit.python ?? fromConfig("python") ?? DEFAULT_SETTINGS.python,
@@ -39232,6 +39234,7 @@ function resolveSettings(input2) {
     maxFileBytes: fromConfig("maxFileBytes") ?? DEFAULT_SETTINGS.maxFileBytes,
     ignore: config2.ignore,
     generator: explicit.generator ?? config2.generator ?? null,
+    importRoots,
     metaflowForbidden: trust.metaflowForbidden,
     notices
   };
@@ -39267,15 +39270,937 @@ function trustFromEnvironment(env = process.env) {
 }
 
 // src/io/setup.ts
-import { closeSync as closeSync3, constants as constants5, fstatSync as fstatSync3, openSync as openSync3, readSync as readSync3, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
+import { closeSync as closeSync4, constants as constants6, fstatSync as fstatSync4, openSync as openSync4, readSync as readSync4, realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
 import os5 from "node:os";
-import path18 from "node:path";
+import path20 from "node:path";
 
 // src/core/config-file.ts
 var import_yaml = __toESM(require_dist(), 1);
+import path8 from "node:path";
+
+// src/core/import-roots.ts
 import path7 from "node:path";
+
+// node_modules/smol-toml/dist/error.js
+function getLineColFromPtr(string4, ptr) {
+  let lines = string4.slice(0, ptr).split(/\r?\n/);
+  return [lines.length, lines.pop().length + 1];
+}
+function makeCodeBlock(string4, line2, column) {
+  let lines = string4.split(/\r?\n/);
+  let codeblock = "";
+  let numberLen = (Math.log10(line2 + 1) | 0) + 1;
+  for (let i2 = line2 - 1; i2 <= line2 + 1; i2++) {
+    let l = lines[i2 - 1];
+    if (!l)
+      continue;
+    codeblock += i2.toString().padEnd(numberLen, " ");
+    codeblock += ":  ";
+    codeblock += l;
+    codeblock += "\n";
+    if (i2 === line2) {
+      codeblock += " ".repeat(numberLen + column + 2);
+      codeblock += "^\n";
+    }
+  }
+  return codeblock;
+}
+var TomlError = class _TomlError extends Error {
+  line;
+  column;
+  codeblock;
+  constructor(message, options) {
+    const [line2, column] = getLineColFromPtr(options.toml, options.ptr);
+    const codeblock = makeCodeBlock(options.toml, line2, column);
+    super(`Invalid TOML document: ${message}
+
+${codeblock}`, options);
+    this.line = line2;
+    this.column = column;
+    this.codeblock = codeblock;
+  }
+  /** @internal */
+  static x(message, ctx, ptr) {
+    throw new _TomlError(message, { toml: ctx.s, ptr: ptr ?? ctx.p });
+  }
+};
+
+// node_modules/smol-toml/dist/primitive.js
+function parseString(ctx) {
+  let startPtr = ctx.p;
+  let c3 = ctx.s.charCodeAt(ctx.p++);
+  let first = c3;
+  let isLiteral = c3 === 39;
+  let isMultiline = c3 === ctx.s.charCodeAt(ctx.p) && c3 === ctx.s.charCodeAt(ctx.p + 1);
+  if (isMultiline) {
+    if ((c3 = ctx.s.charCodeAt(ctx.p += 2)) === 10)
+      ctx.p++;
+    else if (c3 === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)
+      ctx.p += 2;
+  }
+  let parsed = "";
+  let sliceStart = ctx.p;
+  let state = 0;
+  for (; ctx.p < ctx.s.length; ctx.p++) {
+    c3 = ctx.s.charCodeAt(ctx.p);
+    if (isMultiline && (c3 === 10 || c3 === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)) {
+      state = state && 3;
+    } else if (c3 < 32 && c3 !== 9 || c3 === 127) {
+      TomlError.x("control characters are not allowed in strings", ctx);
+    } else if ((!state || state === 3) && c3 === first && (!isMultiline || ctx.s.charCodeAt(ctx.p + 1) === first && ctx.s.charCodeAt(ctx.p + 2) === first)) {
+      if (isMultiline) {
+        if (ctx.s.charCodeAt(ctx.p + 3) === first)
+          ctx.p++;
+        if (ctx.s.charCodeAt(ctx.p + 3) === first)
+          ctx.p++;
+      }
+      if (!state) {
+        let s = ctx.s.slice(sliceStart, ctx.p);
+        parsed = parsed ? parsed + s : s;
+      }
+      ctx.p += isMultiline ? 3 : 1;
+      return parsed;
+    } else if (!state) {
+      if (!isLiteral && c3 === 92) {
+        parsed += ctx.s.slice(sliceStart, sliceStart = ctx.p);
+        state = 1;
+      }
+    } else if (state === 1) {
+      if (c3 === 120 || c3 === 117 || c3 === 85) {
+        let errPtr = ctx.p++ - 1;
+        let value = 0;
+        let len = c3 === 120 ? 2 : c3 === 117 ? 4 : 8;
+        for (let j = 0; j < len; j++, ctx.p++) {
+          let hex3 = ctx.s.charCodeAt(ctx.p);
+          let digit = (
+            /* 0-9 */
+            hex3 >= 48 && hex3 <= 57 ? hex3 - 48 : (
+              /* A-F */
+              hex3 >= 65 && hex3 <= 70 ? hex3 - 65 + 10 : (
+                /* a-f */
+                hex3 >= 97 && hex3 <= 102 ? hex3 - 97 + 10 : -1
+              )
+            )
+          );
+          if (digit < 0)
+            TomlError.x("invalid non-hex character in unicode escape", ctx);
+          value = value << 4 | digit;
+        }
+        if (value < 0 || value > 1114111 || value >= 55296 && value <= 57343) {
+          TomlError.x("invalid unicode escape", ctx, errPtr);
+        }
+        parsed += String.fromCodePoint(value);
+        sliceStart = ctx.p--;
+        state = 0;
+      } else if (isMultiline && (c3 === 32 || c3 === 9)) {
+        state = 2;
+      } else {
+        if (c3 === 98)
+          parsed += "\b";
+        else if (c3 === 116)
+          parsed += "	";
+        else if (c3 === 110)
+          parsed += "\n";
+        else if (c3 === 102)
+          parsed += "\f";
+        else if (c3 === 114)
+          parsed += "\r";
+        else if (c3 === 101)
+          parsed += "\x1B";
+        else if (c3 === 34)
+          parsed += '"';
+        else if (c3 === 92)
+          parsed += "\\";
+        else
+          TomlError.x("unrecognised escape sequence", ctx);
+        sliceStart = ctx.p + 1;
+        state = 0;
+      }
+    } else if (c3 !== 32 && c3 !== 9) {
+      if (state === 2)
+        TomlError.x("invalid escape: only line-ending whitespace may be escaped", ctx, sliceStart);
+      state = !isLiteral && c3 === 92 ? 1 : 0;
+      sliceStart = ctx.p;
+    }
+  }
+  TomlError.x("unfinished string", ctx, startPtr);
+}
+
+// node_modules/smol-toml/dist/date.js
+var DATE_TIME_RE = /^(\d{4}-\d{2}-\d{2})?[Tt ]?(?:(\d{2}):\d{2}(?::\d{2}(?:\.\d+)?)?)?(Z|z|[-+]\d{2}:\d{2})?$/i;
+var TomlDate = class _TomlDate extends Date {
+  #hasDate = false;
+  #hasTime = false;
+  #offset = null;
+  constructor(date5, fasttype, unsafeDelim) {
+    let hasDate = true;
+    let hasTime = true;
+    let offset = "Z";
+    let c3;
+    if (typeof date5 === "string") {
+      if (fasttype)
+        prep: {
+          if (fasttype < 3) {
+            if (+date5.slice(11, 13) > 23) {
+              date5 = "";
+              break prep;
+            }
+            if (fasttype === 2) {
+              offset = null;
+              date5 += "Z";
+            } else if ((c3 = date5.charCodeAt(date5.length - 1)) !== 90 && c3 !== 122) {
+              offset = date5.slice(date5.length - 6);
+            }
+            if (unsafeDelim)
+              date5 = date5.slice(0, 10) + "T" + date5.slice(11);
+          } else if (fasttype === 4) {
+            date5 = +date5.slice(0, 2) > 23 ? "" : `0000-01-01T${date5}Z`;
+          }
+          hasDate = fasttype !== 4;
+          hasTime = fasttype !== 3;
+        }
+      else {
+        let match = date5.match(DATE_TIME_RE);
+        if (match) {
+          if (!match[1]) {
+            hasDate = false;
+            date5 = `0000-01-01T${date5}`;
+          }
+          hasTime = !!match[2];
+          hasTime && date5[10] === " " && (date5 = date5.replace(" ", "T"));
+          if (match[2] && +match[2] > 23) {
+            date5 = "";
+          } else {
+            offset = match[3] || null;
+            if (!offset && hasTime)
+              date5 += "Z";
+          }
+        } else {
+          date5 = "";
+        }
+      }
+    }
+    super(date5);
+    if (!isNaN(this.getTime())) {
+      this.#hasDate = hasDate;
+      this.#hasTime = hasTime;
+      this.#offset = offset;
+    }
+  }
+  isDateTime() {
+    return this.#hasDate && this.#hasTime;
+  }
+  isLocal() {
+    return !this.#hasDate || !this.#hasTime || !this.#offset;
+  }
+  isDate() {
+    return this.#hasDate && !this.#hasTime;
+  }
+  isTime() {
+    return this.#hasTime && !this.#hasDate;
+  }
+  isValid() {
+    return this.#hasDate || this.#hasTime;
+  }
+  toISOString() {
+    let iso = super.toISOString();
+    if (this.isDate())
+      return iso.slice(0, 10);
+    if (this.isTime())
+      return iso.slice(11, 23);
+    if (this.#offset === null)
+      return iso.slice(0, -1);
+    if (this.#offset === "Z" || this.#offset === "z")
+      return iso;
+    let offset = +this.#offset.slice(1, 3) * 60 + +this.#offset.slice(4, 6);
+    offset = this.#offset[0] === "-" ? offset : -offset;
+    let offsetDate = new Date(this.getTime() - offset * 6e4);
+    return offsetDate.toISOString().slice(0, -1) + this.#offset;
+  }
+  static wrapAsOffsetDateTime(jsDate, offset = "Z") {
+    let date5 = new _TomlDate(jsDate);
+    date5.#offset = offset;
+    return date5;
+  }
+  static wrapAsLocalDateTime(jsDate) {
+    let date5 = new _TomlDate(jsDate);
+    date5.#offset = null;
+    return date5;
+  }
+  static wrapAsLocalDate(jsDate) {
+    let date5 = new _TomlDate(jsDate);
+    date5.#hasTime = false;
+    date5.#offset = null;
+    return date5;
+  }
+  static wrapAsLocalTime(jsDate) {
+    let date5 = new _TomlDate(jsDate);
+    date5.#hasDate = false;
+    date5.#offset = null;
+    return date5;
+  }
+};
+
+// node_modules/smol-toml/dist/extract.js
+function isDigit(char, base = 10) {
+  return base === 16 ? char > 47 && char < 58 || char > 64 && char < 71 || char > 96 && char < 103 : char > 47 && char < 48 + base;
+}
+function isEndOfValue(char, delim) {
+  return char === 32 || char === 9 || char === 10 || char === 13 || // Structure end or next value delimiter
+  delim && (char === delim || char === 44) || // Comment
+  char === 35;
+}
+function extractValue(ctx, end) {
+  let errPtr = ctx.p;
+  let c3 = ctx.s.charCodeAt(ctx.p);
+  if (c3 === 91 || c3 === 123) {
+    ctx.d-- || TomlError.x("document contains excessively nested structures. aborting.", ctx);
+    let value = c3 === 91 ? parseArray(ctx) : parseInlineTable(ctx);
+    ctx.d++;
+    return value;
+  }
+  if (c3 === 34 || c3 === 39) {
+    return parseString(ctx);
+  }
+  if (c3 === 116) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 114 || ctx.s.charCodeAt(++ctx.p) !== 117 || ctx.s.charCodeAt(++ctx.p) !== 101)
+      TomlError.x("invalid value", ctx, errPtr);
+    return ctx.p++, true;
+  }
+  if (c3 === 102) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 97 || ctx.s.charCodeAt(++ctx.p) !== 108 || ctx.s.charCodeAt(++ctx.p) !== 115 || ctx.s.charCodeAt(++ctx.p) !== 101)
+      TomlError.x("invalid value", ctx, errPtr);
+    return ctx.p++, false;
+  }
+  if (c3 === 43 || c3 === 45) {
+    return parseNumber(ctx, ctx.p, ctx.s.charCodeAt(++ctx.p), 44 - c3, end);
+  }
+  if (ctx.s.charCodeAt(ctx.p + 4) === 45 && ctx.s.charCodeAt(ctx.p + 7) === 45) {
+    return parseDate(ctx, c3, end);
+  }
+  if (ctx.s.charCodeAt(ctx.p + 2) === 58) {
+    return parseTime(ctx, c3, end);
+  }
+  return parseNumber(ctx, ctx.p, c3, 0, end);
+}
+function parseNumber(ctx, startPtr, startChr, sign, endChr) {
+  let c3 = startChr;
+  let state = 0;
+  let hasUnderscores = false;
+  if (c3 === 105) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 110 || ctx.s.charCodeAt(++ctx.p) !== 102)
+      TomlError.x("invalid value", ctx, startPtr);
+    return ctx.p++, (sign || 1) / 0;
+  }
+  if (c3 === 110) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 97 || ctx.s.charCodeAt(++ctx.p) !== 110)
+      TomlError.x("invalid value", ctx, startPtr);
+    return ctx.p++, NaN;
+  }
+  if (c3 === 48) {
+    if (++ctx.p >= ctx.s.length || isEndOfValue(c3 = ctx.s.charCodeAt(ctx.p), endChr))
+      return ctx.bi === true ? 0n : 0;
+    if (!sign) {
+      if (c3 === 120)
+        return parseIntegerBaseN(ctx, startPtr, 16, endChr);
+      else if (c3 === 98)
+        return parseIntegerBaseN(ctx, startPtr, 2, endChr);
+      else if (c3 === 111)
+        return parseIntegerBaseN(ctx, startPtr, 8, endChr);
+    }
+    if (c3 === 46)
+      state = 2;
+    else if (c3 === 101 || c3 === 69)
+      state = 4;
+    else
+      TomlError.x("illegal leading zero", ctx, startPtr);
+  } else if (!isDigit(c3))
+    TomlError.x("invalid value", ctx, startPtr);
+  while (++ctx.p < ctx.s.length && (c3 = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c3, endChr))) {
+    if (!state)
+      state = 1;
+    if (c3 === 95) {
+      if (!(state & 1))
+        TomlError.x("illegal underscore", ctx);
+      state += 11;
+      hasUnderscores = true;
+    } else if (state === 1 && c3 === 46)
+      state = 2;
+    else if ((state === 1 || state === 3) && (c3 === 101 || c3 === 69))
+      state = 4;
+    else if (state === 4 && (c3 === 43 || c3 === 45)) {
+      state = 6;
+    } else if (!isDigit(c3))
+      TomlError.x(`illegal character in numeric literal`, ctx);
+    else if (state > 9)
+      state -= 11;
+    else if (!(state & 1))
+      state++;
+  }
+  if (!state) {
+    let val = (startChr - 48) * (sign || 1);
+    return ctx.bi === true ? BigInt(val) : val;
+  }
+  if (!(state & 1))
+    TomlError.x("unfinished numeric value", ctx, startPtr);
+  let str = ctx.s.slice(startPtr, ctx.p);
+  if (hasUnderscores)
+    str = str.replaceAll("_", "");
+  return state > 1 ? parseFloat(str) : parseInteger(ctx, str, 10, startPtr);
+}
+function parseIntegerBaseN(ctx, startPtr, base, endChr) {
+  let c3, underscore = 1;
+  while (++ctx.p < ctx.s.length && (c3 = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c3, endChr))) {
+    if (c3 === 95) {
+      if (underscore & 1)
+        TomlError.x("illegal underscore", ctx);
+      underscore = 3;
+    } else if (!isDigit(c3, base))
+      TomlError.x(`illegal character in numeric literal`, ctx);
+    else if (underscore & 1)
+      underscore--;
+  }
+  if (underscore & 1)
+    TomlError.x("unfinished numeric value", ctx);
+  let str = ctx.s.slice(startPtr + 2, ctx.p);
+  if (underscore)
+    str = str.replaceAll("_", "");
+  return parseInteger(ctx, str, base, startPtr);
+}
+function parseInteger(ctx, str, base, startPtr) {
+  if (ctx.bi !== true)
+    int: {
+      let val = parseInt(str, base);
+      if (!Number.isSafeInteger(val)) {
+        if (ctx.bi)
+          break int;
+        TomlError.x("integer value cannot be represented losslessly", ctx, startPtr);
+      }
+      return val;
+    }
+  return base === 10 ? BigInt(str) : BigInt((base === 2 ? "0b" : base === 8 ? "0o" : "0x") + str);
+}
+function parseDate(ctx, c3, endChr) {
+  let startPtr = ctx.p++, unsafeSeparator;
+  if (!isDigit(c3) || !isDigit(ctx.s.charCodeAt(ctx.p++)) || !isDigit(ctx.s.charCodeAt(ctx.p++)) || !isDigit(ctx.s.charCodeAt(ctx.p++))) {
+    return parseNumber(ctx, ctx.p = startPtr, c3, 0, endChr);
+  }
+  ctx.p += 5;
+  if (!isDigit(ctx.s.charCodeAt(ctx.p++)))
+    TomlError.x("invalid date-time: date part is malformed", ctx, startPtr);
+  if (ctx.p >= ctx.s.length || ((c3 = ctx.s.charCodeAt(ctx.p)) !== 32 || (unsafeSeparator = true, !isDigit(ctx.s.charCodeAt(ctx.p + 1)))) && c3 !== 84 && c3 !== 116) {
+    let t2 = ctx.s.slice(startPtr, ctx.p);
+    return readDate(ctx, t2, 3, false, startPtr);
+  }
+  if (ctx.s.charCodeAt(ctx.p += 3) !== 58)
+    TomlError.x("invalid date-time: time part is malformed", ctx, startPtr);
+  if (ctx.s.charCodeAt(ctx.p += 3) === 58)
+    ctx.p += 3;
+  if (ctx.s.charCodeAt(ctx.p) === 46)
+    while (isDigit(ctx.s.charCodeAt(++ctx.p)))
+      ;
+  if (c3 = ctx.s.charCodeAt(ctx.p)) {
+    if (c3 === 90 || c3 === 122) {
+      let t2 = ctx.s.slice(startPtr, ++ctx.p);
+      return readDate(ctx, t2, 1, unsafeSeparator, startPtr, "[+00:00]");
+    }
+    if (c3 === 43 || c3 === 45) {
+      let t2 = ctx.s.slice(startPtr, ctx.p += 6);
+      return readDate(ctx, t2, 1, unsafeSeparator, startPtr, !ctx.ld && "[" + ctx.s.slice(ctx.p - 6, ctx.p) + "]");
+    }
+  }
+  let t = ctx.s.slice(startPtr, ctx.p);
+  return readDate(ctx, t, 2, unsafeSeparator, startPtr);
+}
+function parseTime(ctx, c3, endChr) {
+  let start = ctx.p;
+  if (!isDigit(c3) || !isDigit(ctx.s.charCodeAt(++ctx.p))) {
+    return parseNumber(ctx, --ctx.p, c3, 0, endChr);
+  }
+  if (ctx.s.charCodeAt(ctx.p += 4) === 58)
+    ctx.p += 3;
+  if (ctx.s.charCodeAt(ctx.p) === 46)
+    while (isDigit(ctx.s.charCodeAt(++ctx.p)))
+      ;
+  let t = ctx.s.slice(start, ctx.p);
+  return readDate(ctx, t, 4, false, start);
+}
+function readDate(ctx, str, type, unsafeDelim, errPtr, temporalSuffix) {
+  if (ctx.ld) {
+    let date5 = new TomlDate(str, type, unsafeDelim);
+    if (!date5.isValid())
+      TomlError.x("invalid date", ctx, errPtr);
+    return date5;
+  }
+  try {
+    if (temporalSuffix)
+      str += temporalSuffix;
+    switch (type) {
+      case 1:
+        return Temporal.ZonedDateTime.from(str);
+      case 2:
+        return Temporal.PlainDateTime.from(str);
+      case 3:
+        return Temporal.PlainDate.from(str);
+      case 4:
+        return Temporal.PlainTime.from(str);
+    }
+  } catch (e) {
+    TomlError.x(e instanceof Error ? e.message : "" + e, ctx, errPtr);
+  }
+}
+
+// node_modules/smol-toml/dist/util.js
+function skipComment(ctx) {
+  for (; ctx.p < ctx.s.length; ctx.p++) {
+    let c3 = ctx.s.charCodeAt(ctx.p);
+    if (c3 === 10)
+      break;
+    if (c3 === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10) {
+      ctx.p++;
+      break;
+    }
+    if (c3 < 32 && c3 !== 9 || c3 === 127) {
+      TomlError.x("control characters are not allowed in comments", ctx);
+    }
+  }
+}
+function skipVoid(ctx, banNewLines, banComments) {
+  let c3;
+  while (ctx.p < ctx.s.length) {
+    while (ctx.p < ctx.s.length && ((c3 = ctx.s.charCodeAt(ctx.p)) === 32 || c3 === 9 || !banNewLines && (c3 === 10 || c3 === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)))
+      ctx.p++;
+    if (banComments || c3 !== 35)
+      break;
+    skipComment(ctx);
+  }
+}
+
+// node_modules/smol-toml/dist/struct.js
+function parseKey(ctx, end = 61) {
+  let startPtr;
+  let state = 0;
+  let parsed = [];
+  let sliceStart;
+  let c3 = ctx.s.charCodeAt(startPtr = ctx.p);
+  do {
+    if (c3 === end) {
+      if (!state)
+        TomlError.x("unexpected end of key", ctx);
+      if (state === 1)
+        parsed.push(ctx.s.slice(sliceStart, ctx.p));
+      return ctx.p++, parsed;
+    } else if (c3 === 46) {
+      if (!state)
+        TomlError.x("illegal empty bare key", ctx);
+      if (state === 1)
+        parsed.push(ctx.s.slice(sliceStart, ctx.p));
+      state = 0;
+    } else if (!state && (c3 === 34 || c3 === 39)) {
+      if (c3 === ctx.s.charCodeAt(ctx.p + 1) && c3 === ctx.s.charCodeAt(ctx.p + 2))
+        TomlError.x("illegal quoted key: multiline strings are not allowed", ctx);
+      parsed.push(parseString(ctx));
+      state = 2;
+      ctx.p--;
+    } else if (c3 === 32 || c3 === 9) {
+      if (state === 1) {
+        parsed.push(ctx.s.slice(sliceStart, ctx.p));
+        state = 2;
+      }
+    } else if (state === 2 || c3 < 48 && c3 !== 45 || c3 > 57 && c3 < 65 || c3 > 90 && c3 < 97 && c3 !== 95 || c3 > 122) {
+      TomlError.x("illegal character in key", ctx);
+    } else if (!state) {
+      state = 1;
+      sliceStart = ctx.p;
+    }
+  } while (c3 = ctx.s.charCodeAt(++ctx.p));
+  TomlError.x("incomplete key-value: cannot find end of key", ctx, startPtr);
+}
+function parseInlineTable(ctx) {
+  let startPtr = ctx.p++;
+  let res = /* @__PURE__ */ Object.create(null);
+  let seen = /* @__PURE__ */ new Set();
+  let c3;
+  while (ctx.p < ctx.s.length) {
+    skipVoid(ctx);
+    if ((c3 = ctx.s.charCodeAt(ctx.p)) === 125) {
+      ctx.p++;
+      return res;
+    }
+    let k;
+    let t = res;
+    let hasOwn = false;
+    let errPtr = ctx.p;
+    let key = parseKey(ctx);
+    for (let i2 = 0; i2 < key.length; i2++) {
+      if (i2)
+        t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
+      k = key[i2];
+      if ((hasOwn = Object.hasOwn(t, k)) && (typeof t[k] !== "object" || seen.has(t[k]))) {
+        TomlError.x("trying to redefine an already defined value", ctx, errPtr);
+      }
+      let unsafe = k === "__proto__";
+      if (ctx.uk && (unsafe || k === "constructor")) {
+        t = ctx.uk !== 1 && TomlError.x("document contains an unsafe property", ctx, errPtr);
+        break;
+      }
+      if (!hasOwn && unsafe) {
+        Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
+      }
+    }
+    if (hasOwn) {
+      TomlError.x("trying to redefine an already defined value", ctx, errPtr);
+    }
+    skipVoid(ctx, true, true);
+    let value = extractValue(
+      ctx,
+      125
+      /* } */
+    );
+    if (t && typeof (t[k] = value) === "object")
+      seen.add(value);
+    skipVoid(ctx);
+    if ((c3 = ctx.s.charCodeAt(ctx.p++)) === 125) {
+      return res;
+    }
+    if (c3 !== 44)
+      TomlError.x("expected comma or end of structure", ctx, ctx.p - 1);
+  }
+  TomlError.x("unfinished table", ctx, startPtr);
+}
+function parseArray(ctx) {
+  let startPtr = ctx.p++;
+  let res = [];
+  let c3;
+  while (ctx.p < ctx.s.length) {
+    skipVoid(ctx);
+    if ((c3 = ctx.s.charCodeAt(ctx.p)) === 93) {
+      ctx.p++;
+      return res;
+    }
+    res.push(extractValue(
+      ctx,
+      93
+      /* ] */
+    ));
+    skipVoid(ctx);
+    if ((c3 = ctx.s.charCodeAt(ctx.p++)) === 93) {
+      return res;
+    }
+    if (c3 !== 44)
+      TomlError.x("expected comma or end of structure", ctx, ctx.p - 1);
+  }
+  TomlError.x("unfinished array", ctx, startPtr);
+}
+
+// node_modules/smol-toml/dist/parse.js
+function peekTable(ctx, key, table, meta3, type) {
+  let t = table;
+  let m = meta3;
+  let k;
+  let hasOwn = false;
+  let state;
+  for (let i2 = 0; i2 < key.length; i2++) {
+    if (i2) {
+      t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
+      m = (state = m[k]).c;
+      if (type === 0 && (state.t === 1 || state.t === 2)) {
+        return null;
+      }
+      if (state.t === 2) {
+        let l = t.length - 1;
+        t = t[l];
+        m = m[l].c;
+      }
+    }
+    k = key[i2];
+    if ((hasOwn = Object.hasOwn(t, k)) && m[k]?.t === 0 && m[k]?.d) {
+      return null;
+    }
+    if (!hasOwn) {
+      let unsafe = k === "__proto__";
+      if (ctx.uk && (unsafe || k === "constructor"))
+        return false;
+      if (unsafe) {
+        Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
+        Object.defineProperty(m, k, { enumerable: true, configurable: true, writable: true });
+      }
+      m[k] = {
+        t: i2 < key.length - 1 && type === 2 ? 3 : type,
+        d: false,
+        i: 0,
+        c: /* @__PURE__ */ Object.create(null)
+      };
+    }
+  }
+  state = m[k];
+  if (state.t !== type && !(type === 1 && state.t === 3)) {
+    return null;
+  }
+  if (type === 2) {
+    if (!state.d) {
+      state.d = true;
+      t[k] = [];
+    }
+    t[k].push(t = /* @__PURE__ */ Object.create(null));
+    state.c[state.i++] = state = { t: 1, d: false, i: 0, c: /* @__PURE__ */ Object.create(null) };
+  }
+  if (state.d) {
+    return null;
+  }
+  state.d = true;
+  if (type === 1) {
+    t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
+  } else if (type === 0 && hasOwn) {
+    return null;
+  }
+  return [k, t, state.c];
+}
+function validateTablePeek(ctx, peek, ptr) {
+  if (peek === null || ctx.uk === 2)
+    TomlError.x(peek === null ? "trying to redefine an already defined table or value" : "document contains an unsafe property", ctx, ptr);
+}
+function parse3(toml, options = {}) {
+  let ctx = {
+    s: toml,
+    p: 0,
+    d: options.maxDepth ?? 1e3,
+    bi: options.integersAsBigInt ?? false,
+    ld: options.useLegacyDate ?? true,
+    uk: options.unsafeKeyBehaviour === "throw" ? 2 : options.unsafeKeyBehaviour === "drop" ? 1 : 0
+  };
+  let res = /* @__PURE__ */ Object.create(null);
+  let meta3 = /* @__PURE__ */ Object.create(null);
+  let tmp;
+  let skipping = false;
+  let tbl = res;
+  let m = meta3;
+  if (toml.charCodeAt(0) === 65279)
+    ctx.p++;
+  skipVoid(ctx);
+  while (ctx.p < toml.length) {
+    if (toml.charCodeAt(ctx.p) === 91) {
+      let isTableArray = toml.charCodeAt(++ctx.p) === 91;
+      tmp = ctx.p += +isTableArray;
+      skipping = false;
+      let k = parseKey(
+        ctx,
+        93
+        /* ] */
+      );
+      if (isTableArray) {
+        if (toml.charCodeAt(ctx.p) !== 93) {
+          TomlError.x("expected end of table array declaration", ctx);
+        }
+        ctx.p++;
+      }
+      let p = peekTable(
+        ctx,
+        k,
+        res,
+        meta3,
+        isTableArray ? 2 : 1
+        /* Type.EXPLICIT */
+      );
+      if (!p) {
+        validateTablePeek(ctx, p, tmp);
+        skipping = true;
+      } else {
+        m = p[2];
+        tbl = p[1];
+      }
+    } else {
+      tmp = ctx.p;
+      let k = parseKey(ctx);
+      let p = peekTable(
+        ctx,
+        k,
+        tbl,
+        m,
+        0
+        /* Type.DOTTED */
+      );
+      if (!p && !skipping)
+        validateTablePeek(ctx, p, tmp);
+      skipVoid(ctx, true, true);
+      let v = extractValue(ctx, void 0);
+      if (p && !skipping)
+        p[1][p[0]] = v;
+    }
+    skipVoid(ctx, true);
+    if (ctx.p < toml.length && (tmp = toml.charCodeAt(ctx.p)) !== 10 && (tmp !== 13 || toml.charCodeAt(ctx.p + 1) !== 10)) {
+      TomlError.x("each key-value declaration must be followed by an end-of-line", ctx);
+    }
+    skipVoid(ctx);
+  }
+  return res;
+}
+
+// node_modules/smol-toml/dist/stringify.js
+var HAS_WELLFORMED = !!"".isWellFormed;
+
+// src/core/import-roots.ts
+var MAX_PROJECT_FILE_BYTES = 256 * 1024;
+var MAX_IMPORT_ROOTS = 32;
+var MAX_TOML_DEPTH = 16;
+var MAX_DIR_CHARS = 1024;
+function repoDirectory(dir) {
+  if (dir.length > MAX_DIR_CHARS || dir.includes("\0")) return null;
+  const slashed = dir.replace(/\\/g, "/");
+  if (path7.posix.isAbsolute(slashed) || path7.win32.isAbsolute(dir)) return null;
+  const normalized = path7.posix.normalize(slashed === "" ? "." : slashed).replace(/\/+$/, "") || ".";
+  return normalized === ".." || normalized.startsWith("../") ? null : normalized;
+}
+var Collector = class {
+  constructor(file2) {
+    this.file = file2;
+  }
+  file;
+  dirs = [];
+  notices = [];
+  add(key, dir) {
+    if (typeof dir !== "string") {
+      this.notices.push(`${this.file}: ${key}: not a directory name, ignored.`);
+      return;
+    }
+    const normalized = repoDirectory(dir);
+    if (normalized === null) this.notices.push(`${this.file}: ${key}: '${dir.slice(0, 80)}' is not a directory inside the repo, ignored.`);
+    else this.dirs.push(normalized);
+  }
+  /** `package = "lib/package"`: `lib` holds it, when the directory has the package's name (else no sys.path entry can import it). */
+  addPackageDir(key, name3, dir) {
+    if (typeof dir !== "string") return this.add(key, dir);
+    const normalized = repoDirectory(dir);
+    if (normalized === null) return this.add(key, dir);
+    const top = name3.split(".")[0];
+    if (name3 === "") this.dirs.push(normalized);
+    else if (!name3.includes(".") && path7.posix.basename(normalized) === top) this.dirs.push(path7.posix.dirname(normalized));
+    else this.notices.push(`${this.file}: ${key}: package ${name3.slice(0, 80)} in '${dir.slice(0, 80)}' cannot be imported from an import root, ignored.`);
+  }
+};
+var isTable = (value) => typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+var tableAt = (root, ...keys) => {
+  let current = root;
+  for (const key of keys) {
+    if (!isTable(current) || !Object.hasOwn(current, key)) return void 0;
+    current = current[key];
+  }
+  return isTable(current) ? current : void 0;
+};
+var own3 = (table, key) => table && Object.hasOwn(table, key) ? table[key] : void 0;
+var listOf = (value) => Array.isArray(value) ? value : value === void 0 ? [] : [value];
+function pyprojectPackageDirs(text3, file2 = "pyproject.toml") {
+  const found = new Collector(file2);
+  let doc;
+  try {
+    doc = parse3(text3, { maxDepth: MAX_TOML_DEPTH, unsafeKeyBehaviour: "drop" });
+  } catch (error62) {
+    const line2 = typeof error62.line === "number" ? `line ${error62.line}: ` : "";
+    const why = error62 instanceof Error ? error62.message.split("\n")[0].replace(/^Invalid TOML document: /, "").slice(0, 200) : "unreadable";
+    return { roots: [], notices: [`${file2} is not valid TOML (${line2}${why}); its package directories are not import roots.`] };
+  }
+  const tool = tableAt(doc, "tool");
+  const setuptools = tableAt(tool, "setuptools");
+  const packageDir = own3(setuptools, "package-dir");
+  if (isTable(packageDir)) {
+    for (const [name3, dir] of Object.entries(packageDir)) found.addPackageDir(`tool.setuptools.package-dir.${name3 || '""'}`, name3, dir);
+  } else if (packageDir !== void 0) found.add("tool.setuptools.package-dir", packageDir);
+  const find = tableAt(setuptools, "packages", "find");
+  for (const dir of listOf(own3(find, "where"))) found.add("tool.setuptools.packages.find.where", dir);
+  const wheel = tableAt(tool, "hatch", "build", "targets", "wheel");
+  const build = tableAt(tool, "hatch", "build");
+  for (const table of [wheel, build]) {
+    for (const entry of listOf(own3(table, "packages"))) {
+      if (typeof entry !== "string") found.add("tool.hatch.build.targets.wheel.packages", entry);
+      else {
+        const normalized = repoDirectory(entry);
+        if (normalized === null || normalized === ".") found.add("tool.hatch.build.targets.wheel.packages", entry);
+        else found.dirs.push(path7.posix.dirname(normalized));
+      }
+    }
+    const sources = own3(table, "sources");
+    if (Array.isArray(sources)) for (const dir of sources) found.add("tool.hatch.build.targets.wheel.sources", dir);
+    else if (isTable(sources)) {
+      for (const [from, to] of Object.entries(sources)) {
+        if (to === "") found.add(`tool.hatch.build.targets.wheel.sources.${from}`, from);
+        else found.notices.push(`${file2}: tool.hatch.build.targets.wheel.sources.${from.slice(0, 80)}: renames the directory, ignored.`);
+      }
+    }
+  }
+  for (const entry of listOf(own3(tableAt(tool, "poetry"), "packages"))) {
+    if (isTable(entry) && own3(entry, "from") !== void 0) found.add("tool.poetry.packages.from", own3(entry, "from"));
+  }
+  const pdm = own3(tableAt(tool, "pdm", "build"), "package-dir");
+  if (pdm !== void 0) found.add("tool.pdm.build.package-dir", pdm);
+  return { roots: found.dirs, notices: found.notices };
+}
+function readIni(text3) {
+  const sections = /* @__PURE__ */ new Map();
+  let section = null;
+  let key = null;
+  for (const raw of text3.split(/\r?\n/)) {
+    const line2 = raw.replace(/\s+$/, "");
+    const stripped = line2.trimStart();
+    if (stripped === "" || stripped.startsWith("#") || stripped.startsWith(";")) continue;
+    if (line2 !== stripped && section && key !== null) {
+      section.set(key, `${section.get(key)}
+${stripped}`);
+      continue;
+    }
+    const header = /^\[([^\]]*)\]/.exec(stripped);
+    if (header) {
+      const name3 = header[1].trim();
+      section = sections.get(name3) ?? /* @__PURE__ */ new Map();
+      sections.set(name3, section);
+      key = null;
+      continue;
+    }
+    const separator = stripped.search(/[=:]/);
+    if (!section || separator <= 0) {
+      key = null;
+      continue;
+    }
+    key = stripped.slice(0, separator).trim().toLowerCase();
+    section.set(key, stripped.slice(separator + 1).trim());
+  }
+  return sections;
+}
+function setupCfgPackageDirs(text3, file2 = "setup.cfg") {
+  const found = new Collector(file2);
+  const sections = readIni(text3);
+  const packageDir = sections.get("options")?.get("package_dir");
+  for (const line2 of (packageDir ?? "").split("\n").map((entry) => entry.trim()).filter(Boolean)) {
+    const separator = line2.indexOf("=");
+    if (separator < 0) found.add("options.package_dir", void 0);
+    else found.addPackageDir("options.package_dir", line2.slice(0, separator).trim(), line2.slice(separator + 1).trim());
+  }
+  const where = sections.get("options.packages.find")?.get("where");
+  for (const dir of (where ?? "").split(/[\n,]/).map((entry) => entry.trim()).filter(Boolean)) found.add("options.packages.find.where", dir);
+  return { roots: found.dirs, notices: found.notices };
+}
+function bounded(roots, notices) {
+  const unique = [.../* @__PURE__ */ new Set([".", ...roots])];
+  if (unique.length > MAX_IMPORT_ROOTS) notices.push(`The project files declare ${unique.length} package directories; mfdag uses the first ${MAX_IMPORT_ROOTS}.`);
+  return { roots: unique.slice(0, MAX_IMPORT_ROOTS), notices };
+}
+function defaultImportRoots(files) {
+  const roots = [];
+  const notices = [];
+  for (const file2 of files) {
+    if ("error" in file2) {
+      notices.push(`${file2.name} cannot be read (${file2.error}); its package directories are not import roots.`);
+      continue;
+    }
+    const found = file2.name === "pyproject.toml" ? pyprojectPackageDirs(file2.text, file2.name) : setupCfgPackageDirs(file2.text, file2.name);
+    roots.push(...found.roots);
+    notices.push(...found.notices);
+  }
+  return bounded(roots, notices);
+}
+
+// src/core/config-file.ts
 var CONFIG_FILE_NAMES = [".mfdag.yml", ".mfdag.yaml", "mfdag.config.json"];
-var normalizedRepoPath = (p) => path7.posix.normalize(p.replace(/\\/g, "/"));
+var normalizedRepoPath = (p) => path8.posix.normalize(p.replace(/\\/g, "/"));
 var MAX_STRING = 4096;
 var MAX_SEGMENT_WILDCARDS = 3;
 var MAX_GLOBSTARS = 2;
@@ -39292,10 +40217,11 @@ var ignoreGlob = external_exports.string().min(1).max(256).superRefine((glob, ct
   const problem = globProblem(glob);
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
-var repoPath = external_exports.string().min(1).max(MAX_STRING).refine((p) => !path7.posix.isAbsolute(p) && !path7.win32.isAbsolute(p), "must be a path relative to the repo root").refine((p) => {
+var repoPath = external_exports.string().min(1).max(MAX_STRING).refine((p) => !path8.posix.isAbsolute(p) && !path8.win32.isAbsolute(p), "must be a path relative to the repo root").refine((p) => {
   const normalized = normalizedRepoPath(p);
   return normalized !== ".." && !normalized.startsWith("../");
 }, "must stay inside the repo root").transform(normalizedRepoPath);
+var repoDirectory2 = repoPath.transform((p) => p.replace(/\/+$/, "") || ".");
 var flowEntry = external_exports.object({
   flow: repoPath,
   definitions: repoPath.optional(),
@@ -39318,7 +40244,12 @@ var repoConfigSchema = external_exports.object({
   generator: external_exports.enum(GENERATOR_PROFILES).optional(),
   /** metaflow's options before `dagster` for every flow without its own `topArgs`. */
   topArgs: external_exports.array(external_exports.string().max(MAX_STRING)).max(100).default([]),
-  flows: external_exports.array(flowEntry).max(1e5).default([])
+  flows: external_exports.array(flowEntry).max(1e5).default([]),
+  /**
+   * Repo directories the flows' imports resolve from, in order, after the flow's own directory
+   * (PYTHONPATH). Default: the root plus the package directories of pyproject.toml/setup.cfg.
+   */
+  importRoots: external_exports.array(repoDirectory2).min(1).max(MAX_IMPORT_ROOTS).optional()
 }).strict();
 var EMPTY_REPO_CONFIG = repoConfigSchema.parse({});
 function describeIssues(file2, error62) {
@@ -39344,12 +40275,12 @@ import { spawn as spawn2 } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { mkdtemp as mkdtemp2, rm as rm2 } from "node:fs/promises";
 import os4 from "node:os";
-import path15 from "node:path";
+import path16 from "node:path";
 import { createInterface } from "node:readline";
 
 // src/io/dagster-create.ts
 import os2 from "node:os";
-import path13 from "node:path";
+import path14 from "node:path";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject2(value) {
@@ -40216,12 +41147,12 @@ var handleCommand = (filePath, rawArguments, rawOptions) => {
 
 // node_modules/execa/lib/arguments/options.js
 var import_cross_spawn = __toESM(require_cross_spawn(), 1);
-import path12 from "node:path";
+import path13 from "node:path";
 import process6 from "node:process";
 
 // node_modules/npm-run-path/index.js
 import process4 from "node:process";
-import path9 from "node:path";
+import path10 from "node:path";
 
 // node_modules/npm-run-path/node_modules/path-key/index.js
 function pathKey(options = {}) {
@@ -40238,7 +41169,7 @@ function pathKey(options = {}) {
 // node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
-import path8 from "node:path";
+import path9 from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 var execFileOriginal = promisify(execFileCallback);
 function toPath(urlOrPath) {
@@ -40247,12 +41178,12 @@ function toPath(urlOrPath) {
 function traversePathUp(startPath) {
   return {
     *[Symbol.iterator]() {
-      let currentPath = path8.resolve(toPath(startPath));
+      let currentPath = path9.resolve(toPath(startPath));
       let previousPath;
       while (previousPath !== currentPath) {
         yield currentPath;
         previousPath = currentPath;
-        currentPath = path8.resolve(currentPath, "..");
+        currentPath = path9.resolve(currentPath, "..");
       }
     }
   };
@@ -40267,27 +41198,27 @@ var npmRunPath = ({
   execPath: execPath2 = process4.execPath,
   addExecPath = true
 } = {}) => {
-  const cwdPath = path9.resolve(toPath(cwd));
+  const cwdPath = path10.resolve(toPath(cwd));
   const result = [];
-  const pathParts = pathOption.split(path9.delimiter);
+  const pathParts = pathOption.split(path10.delimiter);
   if (preferLocal) {
     applyPreferLocal(result, pathParts, cwdPath);
   }
   if (addExecPath) {
     applyExecPath(result, pathParts, execPath2, cwdPath);
   }
-  return pathOption === "" || pathOption === path9.delimiter ? `${result.join(path9.delimiter)}${pathOption}` : [...result, pathOption].join(path9.delimiter);
+  return pathOption === "" || pathOption === path10.delimiter ? `${result.join(path10.delimiter)}${pathOption}` : [...result, pathOption].join(path10.delimiter);
 };
 var applyPreferLocal = (result, pathParts, cwdPath) => {
   for (const directory of traversePathUp(cwdPath)) {
-    const pathPart = path9.join(directory, "node_modules/.bin");
+    const pathPart = path10.join(directory, "node_modules/.bin");
     if (!pathParts.includes(pathPart)) {
       result.push(pathPart);
     }
   }
 };
 var applyExecPath = (result, pathParts, execPath2, cwdPath) => {
-  const pathPart = path9.resolve(cwdPath, toPath(execPath2), "..");
+  const pathPart = path10.resolve(cwdPath, toPath(execPath2), "..");
   if (!pathParts.includes(pathPart)) {
     result.push(pathPart);
   }
@@ -41442,7 +42373,7 @@ var killAfterTimeout = async (subprocess, timeout, context, { signal }) => {
 
 // node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
-import path10 from "node:path";
+import path11 from "node:path";
 var mapNode = ({ options }) => {
   if (options.node === false) {
     throw new TypeError('The "node" option cannot be false with `execaNode()`.');
@@ -41461,7 +42392,7 @@ var handleNodeOption = (file2, commandArguments, {
     throw new TypeError('The "execPath" option has been removed. Please use the "nodePath" option instead.');
   }
   const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-  const resolvedNodePath = path10.resolve(cwd, normalizedNodePath);
+  const resolvedNodePath = path11.resolve(cwd, normalizedNodePath);
   const newOptions = {
     ...options,
     nodePath: resolvedNodePath,
@@ -41471,7 +42402,7 @@ var handleNodeOption = (file2, commandArguments, {
   if (!shouldHandleNode) {
     return [file2, commandArguments, newOptions];
   }
-  if (path10.basename(file2, ".exe") === "node") {
+  if (path11.basename(file2, ".exe") === "node") {
     throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
   }
   return [
@@ -41561,11 +42492,11 @@ var serializeEncoding = (encoding) => typeof encoding === "string" ? `"${encodin
 
 // node_modules/execa/lib/arguments/cwd.js
 import { statSync } from "node:fs";
-import path11 from "node:path";
+import path12 from "node:path";
 import process5 from "node:process";
 var normalizeCwd = (cwd = getDefaultCwd()) => {
   const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-  return path11.resolve(cwdString);
+  return path12.resolve(cwdString);
 };
 var getDefaultCwd = () => {
   try {
@@ -41612,7 +42543,7 @@ var normalizeOptions = (filePath, rawArguments, rawOptions) => {
   options.killSignal = normalizeKillSignal(options.killSignal);
   options.forceKillAfterDelay = normalizeForceKillAfterDelay(options.forceKillAfterDelay);
   options.lines = options.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
-  if (process6.platform === "win32" && path12.basename(file2, ".exe") === "cmd") {
+  if (process6.platform === "win32" && path13.basename(file2, ".exe") === "cmd") {
     commandArguments.unshift("/q");
   }
   return { file: file2, commandArguments, options };
@@ -42411,7 +43342,7 @@ var normalizeExitPayload = (rawExitCode, rawSignal) => {
 
 // node_modules/parse-ms/index.js
 var toZeroIfInfinity = (value) => Number.isFinite(value) ? value : 0;
-function parseNumber(milliseconds) {
+function parseNumber2(milliseconds) {
   return {
     days: Math.trunc(milliseconds / 864e5),
     hours: Math.trunc(milliseconds / 36e5 % 24),
@@ -42437,7 +43368,7 @@ function parseMilliseconds(milliseconds) {
   switch (typeof milliseconds) {
     case "number": {
       if (Number.isFinite(milliseconds)) {
-        return parseNumber(milliseconds);
+        return parseNumber2(milliseconds);
       }
       break;
     }
@@ -43753,13 +44684,13 @@ var logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding,
   }
 };
 var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-  for (const { path: path24, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-    const pathString = typeof path24 === "string" ? path24 : path24.toString();
+  for (const { path: path26, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+    const pathString = typeof path26 === "string" ? path26 : path26.toString();
     if (append || outputFiles.has(pathString)) {
-      appendFileSync(path24, serializedResult);
+      appendFileSync(path26, serializedResult);
     } else {
       outputFiles.add(pathString);
-      writeFileSync(path24, serializedResult);
+      writeFileSync(path26, serializedResult);
     }
   }
 };
@@ -46163,7 +47094,7 @@ function childEnvironment(base = process.env) {
 // src/io/dagster-create.ts
 var KEEPER_GRACE_MS = 3e3;
 function containScriptPath() {
-  return path13.join(packageRoot(), "python", "mfdag_contain.py");
+  return path14.join(packageRoot(), "python", "mfdag_contain.py");
 }
 function containmentSupported(platform2 = process.platform) {
   return platform2 === "linux";
@@ -46196,7 +47127,7 @@ function launcherInterpreter(python) {
     found = execa(python, ["-I", "-S", "-B", "-c", "import sys; print(sys.executable)"], { reject: false, timeout: 3e4, stdin: "ignore", cwd: os2.tmpdir() }).then(
       (result) => {
         const executable = result.exitCode === 0 ? result.stdout.trim() : "";
-        return path13.isAbsolute(executable) ? executable : python;
+        return path14.isAbsolute(executable) ? executable : python;
       },
       () => python
     );
@@ -46239,7 +47170,14 @@ function lastLine(text3) {
 // src/io/metaflow-compiler.ts
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os3 from "node:os";
-import path14 from "node:path";
+import path15 from "node:path";
+function absoluteImportRoots(root, importRoots) {
+  return (importRoots ?? []).map((dir) => path15.resolve(root, dir));
+}
+function compilerPythonPath(roots, inherited) {
+  const entries = [...roots, ...inherited ? [inherited] : []];
+  return entries.length > 0 ? entries.join(path15.delimiter) : inherited;
+}
 function compilerEnv(datastore) {
   return {
     METAFLOW_DATASTORE_SYSROOT_LOCAL: datastore,
@@ -46276,9 +47214,12 @@ async function compiledFromRun(request, run2, out, root) {
     written: reading ? { fingerprint: reading.fingerprint, lines: normalizedDefinitionsLines(text3, { root }) } : null
   };
 }
+function withPythonPath(env, pythonPath) {
+  return pythonPath === void 0 ? env : { ...env, PYTHONPATH: pythonPath };
+}
 function createMetaflowCompiler(options) {
   let probe = null;
-  const check3 = () => probe ??= mkdtemp(path14.join(os3.tmpdir(), "mfdag-probe-")).then(
+  const check3 = () => probe ??= mkdtemp(path15.join(os3.tmpdir(), "mfdag-probe-")).then(
     (cwd) => execa(options.python, ["-B", "-c", "import metaflow, metaflow_extensions.dagster"], {
       reject: false,
       timeout: 6e4,
@@ -46301,19 +47242,19 @@ function createMetaflowCompiler(options) {
       if (!result.ok) throw metaflowUnavailableError(options.python, result.why, purpose);
     },
     async compile(request) {
-      const temp = await mkdtemp(path14.join(os3.tmpdir(), "mfdag-compile-"));
-      const out = path14.join(temp, "definitions.py");
+      const temp = await mkdtemp(path15.join(os3.tmpdir(), "mfdag-compile-"));
+      const out = path15.join(temp, "definitions.py");
       const base = { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow", parameters: [], exact: true, reason: null, errorLine: null };
       try {
         const run2 = await runDagsterCreate({
           python: options.python,
-          flowPath: path14.join(options.root, request.flowFile),
-          cwd: path14.join(options.root, request.cwd),
+          flowPath: path15.join(options.root, request.flowFile),
+          cwd: path15.join(options.root, request.cwd),
           out,
           jobName: request.jobName,
           args: request.args,
           topArgs: request.topArgs ?? [],
-          env: compilerEnv(path14.join(temp, "datastore")),
+          env: withPythonPath(compilerEnv(path15.join(temp, "datastore")), compilerPythonPath(absoluteImportRoots(options.root, options.importRoots), childEnvironment().PYTHONPATH)),
           extendEnv: true,
           timeoutMs: options.timeoutMs
         });
@@ -46328,7 +47269,7 @@ function createMetaflowCompiler(options) {
 
 // src/io/fork-server.ts
 function forkServerScriptPath() {
-  return path15.join(packageRoot(), "python", "mfdag_forkserver.py");
+  return path16.join(packageRoot(), "python", "mfdag_forkserver.py");
 }
 function forkServerSupported(platform2 = process.platform) {
   return platform2 !== "win32";
@@ -46336,14 +47277,14 @@ function forkServerSupported(platform2 = process.platform) {
 var ForkServer = class {
   constructor(options) {
     this.options = options;
-    this.home = mkdtempSync(path15.join(os4.tmpdir(), "mfdag-forkserver-"));
+    this.home = mkdtempSync(path16.join(os4.tmpdir(), "mfdag-forkserver-"));
     let settle2;
     this.ready = new Promise((resolve) => settle2 = resolve);
     let child;
     try {
       child = spawn2(options.python, ["-B", forkServerScriptPath(), "--concurrency", String(Math.max(1, options.concurrency)), "--preload", options.preload], {
         cwd: this.home,
-        env: { ...childEnvironment(), ...compilerEnv(path15.join(this.home, "datastore")) },
+        env: { ...childEnvironment(), ...compilerEnv(path16.join(this.home, "datastore")) },
         stdio: ["pipe", "pipe", "pipe"]
       });
     } catch (error62) {
@@ -46524,18 +47465,19 @@ function createForkServerCompiler(options) {
         if (got.ready.fatal === "no-metaflow") throw metaflowUnavailableError(options.python, got.ready.why);
         return failed(request, `the fork server could not start: ${got.ready.why}`);
       }
-      const temp = await mkdtemp2(path15.join(os4.tmpdir(), "mfdag-compile-"));
-      const out = path15.join(temp, "definitions.py");
+      const temp = await mkdtemp2(path16.join(os4.tmpdir(), "mfdag-compile-"));
+      const out = path16.join(temp, "definitions.py");
       try {
         const args = request.jobName ? ["--name", request.jobName, ...request.args] : [...request.args];
         const result = await got.server.run({
-          flowPath: path15.join(options.root, request.flowFile),
-          cwd: path15.join(options.root, request.cwd),
+          flowPath: path16.join(options.root, request.flowFile),
+          cwd: path16.join(options.root, request.cwd),
           out,
           args,
           topArgs: request.topArgs ?? [],
-          datastore: path15.join(temp, "datastore"),
-          timeoutMs: options.timeoutMs
+          datastore: path16.join(temp, "datastore"),
+          timeoutMs: options.timeoutMs,
+          importRoots: absoluteImportRoots(options.root, options.importRoots)
         });
         if (result.fallback) return await perProcess.compile(request);
         if (result.error) {
@@ -46559,10 +47501,59 @@ function failed(request, error62) {
   return { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow", parameters: [], exact: true, reason: null, errorLine: null, job: null, configClass: null, error: error62 };
 }
 
+// src/io/import-roots.ts
+import { closeSync as closeSync2, constants as constants4, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2, realpathSync } from "node:fs";
+import path17 from "node:path";
+var PROJECT_FILES = ["pyproject.toml", "setup.cfg"];
+function readProjectFile(root, name3) {
+  const file2 = path17.join(root, name3);
+  let real;
+  try {
+    real = realpathSync(file2);
+  } catch (error62) {
+    const code = error62.code;
+    return code === "ENOENT" || code === "ENOTDIR" ? null : { name: name3, error: code ?? String(error62) };
+  }
+  let realRoot;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    realRoot = root;
+  }
+  const relative = path17.relative(realRoot, real);
+  if (relative === "" || relative.startsWith("..") || path17.isAbsolute(relative)) return { name: name3, error: "a symbolic link to a file outside the repo" };
+  let fd;
+  try {
+    fd = openSync2(real, constants4.O_RDONLY | (constants4.O_NONBLOCK ?? 0));
+  } catch (error62) {
+    return { name: name3, error: error62.code ?? String(error62) };
+  }
+  try {
+    const stat2 = fstatSync2(fd);
+    if (!stat2.isFile()) return { name: name3, error: "not a regular file" };
+    if (stat2.size > MAX_PROJECT_FILE_BYTES) return { name: name3, error: `${stat2.size} bytes, more than the ${MAX_PROJECT_FILE_BYTES} mfdag reads` };
+    const buffer = Buffer.alloc(stat2.size);
+    let read = 0;
+    while (read < buffer.length) {
+      const n2 = readSync2(fd, buffer, read, buffer.length - read, read);
+      if (n2 === 0) break;
+      read += n2;
+    }
+    return { name: name3, text: buffer.subarray(0, read).toString("utf8") };
+  } catch (error62) {
+    return { name: name3, error: error62.code ?? String(error62) };
+  } finally {
+    closeSync2(fd);
+  }
+}
+function readProjectImportRoots(root) {
+  return defaultImportRoots(PROJECT_FILES.flatMap((name3) => readProjectFile(root, name3) ?? []));
+}
+
 // src/io/repo.ts
-import { closeSync as closeSync2, constants as constants4, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2, realpathSync, statSync as statSync2 } from "node:fs";
+import { closeSync as closeSync3, constants as constants5, fstatSync as fstatSync3, openSync as openSync3, readSync as readSync3, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
-import path16 from "node:path";
+import path18 from "node:path";
 var import_picomatch = __toESM(require_picomatch2(), 1);
 var SKIPPED_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "venv", ".venv", "site-packages", "__pycache__", ".tox", ".nox", ".metaflow"]);
 function inSkippedDir(file2, venvDirs) {
@@ -46585,7 +47576,7 @@ async function walkFiles(root) {
     const dir = pending.pop();
     let entries;
     try {
-      entries = await readdir(path16.join(root, dir), { withFileTypes: true });
+      entries = await readdir(path18.join(root, dir), { withFileTypes: true });
     } catch {
       continue;
     }
@@ -46600,58 +47591,58 @@ async function walkFiles(root) {
   }
   return out;
 }
-var NO_FOLLOW = constants4.O_NOFOLLOW === void 0 || constants4.O_NONBLOCK === void 0 ? void 0 : constants4.O_NOFOLLOW | constants4.O_NONBLOCK;
+var NO_FOLLOW = constants5.O_NOFOLLOW === void 0 || constants5.O_NONBLOCK === void 0 ? void 0 : constants5.O_NOFOLLOW | constants5.O_NONBLOCK;
 function openUnlessLink(file2, flags) {
   try {
-    return openSync2(file2, constants4.O_RDONLY | flags);
+    return openSync3(file2, constants5.O_RDONLY | flags);
   } catch (error62) {
     if (error62.code === "ELOOP") return null;
     throw error62;
   }
 }
 function createRepoReader(rootDir, options = {}) {
-  const root = path16.resolve(rootDir);
+  const root = path18.resolve(rootDir);
   let realRoot = null;
   const realDirs = /* @__PURE__ */ new Map();
   const inRoot = (real) => {
-    realRoot ??= realpathSync(root);
-    return real === realRoot || real.startsWith(realRoot + path16.sep);
+    realRoot ??= realpathSync2(root);
+    return real === realRoot || real.startsWith(realRoot + path18.sep);
   };
   function readInside(file2, maxBytes) {
-    const absolute = path16.join(root, file2);
+    const absolute = path18.join(root, file2);
     const outside = { error: `${file2} is a link to a file outside the repo root; it is not checked` };
-    const dir = path16.dirname(absolute);
+    const dir = path18.dirname(absolute);
     let realDir = realDirs.get(dir);
-    if (realDir === void 0) realDirs.set(dir, realDir = realpathSync(dir));
+    if (realDir === void 0) realDirs.set(dir, realDir = realpathSync2(dir));
     if (!inRoot(realDir)) return outside;
-    let fd = NO_FOLLOW === void 0 ? null : openUnlessLink(path16.join(realDir, path16.basename(absolute)), NO_FOLLOW);
+    let fd = NO_FOLLOW === void 0 ? null : openUnlessLink(path18.join(realDir, path18.basename(absolute)), NO_FOLLOW);
     if (fd === null) {
-      const real = realpathSync(absolute);
+      const real = realpathSync2(absolute);
       if (!inRoot(real)) return outside;
       if (!statSync2(real).isFile()) return { error: `${file2} is not a regular file` };
-      fd = openSync2(real, "r");
+      fd = openSync3(real, "r");
     }
     try {
-      const info = fstatSync2(fd);
+      const info = fstatSync3(fd);
       if (!info.isFile()) return { error: `${file2} is not a regular file` };
       const length = Math.min(info.size, maxBytes);
       const bytes = Buffer.alloc(length);
       let filled = 0;
       while (filled < length) {
-        const got = readSync2(fd, bytes, filled, length - filled, filled);
+        const got = readSync3(fd, bytes, filled, length - filled, filled);
         if (got === 0) break;
         filled += got;
       }
       return { bytes: filled === length ? bytes : bytes.subarray(0, filled), size: info.size };
     } finally {
-      closeSync2(fd);
+      closeSync3(fd);
     }
   }
   return {
     root,
     async listPythonFiles() {
       const all = await gitFiles(root) ?? await walkFiles(root);
-      const venvDirs = all.filter((file2) => file2 === "pyvenv.cfg" || file2.endsWith("/pyvenv.cfg")).map((file2) => path16.posix.dirname(file2).replace(/^\.$/, ""));
+      const venvDirs = all.filter((file2) => file2 === "pyvenv.cfg" || file2.endsWith("/pyvenv.cfg")).map((file2) => path18.posix.dirname(file2).replace(/^\.$/, ""));
       let files = all.filter((file2) => file2.endsWith(".py") && !inSkippedDir(file2, venvDirs));
       if (options.ignore && options.ignore.length > 0) {
         const ignored = (0, import_picomatch.default)([...options.ignore], { dot: true, noextglob: true });
@@ -46668,7 +47659,7 @@ function createRepoReader(rootDir, options = {}) {
     },
     async exists(file2) {
       try {
-        await stat(path16.join(root, file2));
+        await stat(path18.join(root, file2));
         return true;
       } catch {
         return false;
@@ -46678,7 +47669,7 @@ function createRepoReader(rootDir, options = {}) {
 }
 
 // src/io/static-analyzer.ts
-import path17 from "node:path";
+import path19 from "node:path";
 import { createInterface as createInterface2 } from "node:readline";
 
 // src/core/static-protocol.ts
@@ -46783,7 +47774,7 @@ var staticHelloSchema = external_exports.object({
 // src/io/static-analyzer.ts
 var SPLIT_THRESHOLD = 200;
 function staticScriptPath() {
-  return path17.join(packageRoot(), "python", "mfdag_static.py");
+  return path19.join(packageRoot(), "python", "mfdag_static.py");
 }
 function isolatedEnv() {
   return Object.fromEntries(Object.entries(childEnvironment()).filter(([name3]) => !/^(PYTHON|__PYVENV_LAUNCHER__)/i.test(name3)));
@@ -46868,7 +47859,7 @@ function createStaticWorker(options, interpreter) {
       reject: false,
       env: isolatedEnv(),
       extendEnv: false,
-      cwd: path17.dirname(staticScriptPath())
+      cwd: path19.dirname(staticScriptPath())
     });
     setRef(child, false);
     const stderr = [];
@@ -46931,6 +47922,7 @@ function createStaticWorker(options, interpreter) {
         ...c3.topArgs ? { topArgs: c3.topArgs } : {}
       })),
       maxFileBytes: options.maxFileBytes,
+      importRoots: options.importRoots ?? ["."],
       progress: true
     };
     let timer;
@@ -47018,59 +48010,64 @@ function checkedRoot(root, describe3, hint = "") {
   return root;
 }
 function isWithin(outer, inner) {
-  const relative = path18.relative(outer, inner);
-  return relative === "" || !relative.startsWith("..") && !path18.isAbsolute(relative);
+  const relative = path20.relative(outer, inner);
+  return relative === "" || !relative.startsWith("..") && !path20.isAbsolute(relative);
 }
 function readConfigText(file2, root) {
   let real;
   try {
-    real = realpathSync2(file2);
+    real = realpathSync3(file2);
   } catch (error62) {
     const code = error62.code;
     if (code === "ENOENT" || code === "ENOTDIR") return null;
     throw new ConfigurationError(`Config file ${file2} cannot be read (${code ?? String(error62)}).`);
   }
-  if (isWithin(root, file2) && !isWithin(realpathSync2(root), real)) {
+  if (isWithin(root, file2) && !isWithin(realpathSync3(root), real)) {
     throw new ConfigurationError(`Config file ${file2} is a symbolic link to a file outside the repo; mfdag reads a config file in the repo only from the repo.`);
   }
   let fd;
   try {
-    fd = openSync3(real, constants5.O_RDONLY | (constants5.O_NONBLOCK ?? 0));
+    fd = openSync4(real, constants6.O_RDONLY | (constants6.O_NONBLOCK ?? 0));
   } catch (error62) {
     throw new ConfigurationError(`Config file ${file2} cannot be read (${error62.code ?? String(error62)}).`);
   }
   try {
-    const stat2 = fstatSync3(fd);
+    const stat2 = fstatSync4(fd);
     if (!stat2.isFile()) throw new ConfigurationError(`Config file ${file2} is not a regular file.`);
     if (stat2.size > MAX_CONFIG_BYTES) throw new ConfigurationError(`Config file ${file2} is ${stat2.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}.`);
     const buffer = Buffer.alloc(stat2.size);
     let read = 0;
     while (read < buffer.length) {
-      const n2 = readSync3(fd, buffer, read, buffer.length - read, read);
+      const n2 = readSync4(fd, buffer, read, buffer.length - read, read);
       if (n2 === 0) break;
       read += n2;
     }
     return buffer.subarray(0, read).toString("utf8");
   } finally {
-    closeSync3(fd);
+    closeSync4(fd);
   }
 }
 async function loadRepoConfig(root, explicit) {
-  const candidates = explicit ? [path18.resolve(explicit)] : CONFIG_FILE_NAMES.map((name3) => path18.join(root, name3));
+  const loaded = await loadConfigFile(root, explicit);
+  if (loaded.config.importRoots) return loaded;
+  return { ...loaded, config: { ...loaded.config, projectImportRoots: readProjectImportRoots(root) } };
+}
+async function loadConfigFile(root, explicit) {
+  const candidates = explicit ? [path20.resolve(explicit)] : CONFIG_FILE_NAMES.map((name3) => path20.join(root, name3));
   for (const file2 of candidates) {
     const text3 = readConfigText(file2, root);
     if (text3 === null) {
       if (explicit) throw new ConfigurationError(`Config file ${explicit} cannot be read (ENOENT).`);
       continue;
     }
-    const name3 = path18.relative(process.cwd(), file2) || file2;
+    const name3 = path20.relative(process.cwd(), file2) || file2;
     return { config: parseRepoConfig(name3, text3), file: name3 };
   }
   return { config: EMPTY_REPO_CONFIG, file: null };
 }
 function portSettingsOf(root, settings, logger) {
-  const { python, timeoutSeconds, maxFileBytes, ignore, concurrency, metaflowForbidden } = settings;
-  return { root, python, timeoutSeconds, maxFileBytes, ignore, logger, concurrency, metaflowForbidden };
+  const { python, timeoutSeconds, maxFileBytes, ignore, concurrency, metaflowForbidden, importRoots } = settings;
+  return { root, python, timeoutSeconds, maxFileBytes, ignore, logger, concurrency, metaflowForbidden, importRoots };
 }
 function forbiddenMetaflow(why) {
   const refuse = (purpose) => {
@@ -47098,7 +48095,8 @@ function createPorts(settings) {
     python: settings.python,
     maxFileBytes: settings.maxFileBytes,
     timeoutMs: Math.max(timeoutMs, 3e5),
-    processes: Math.min(settings.concurrency, os5.availableParallelism())
+    processes: Math.min(settings.concurrency, os5.availableParallelism()),
+    importRoots: settings.importRoots ?? ["."]
   });
   const metaflow = settings.metaflowForbidden ? forbiddenMetaflow(settings.metaflowForbidden) : createForkServerCompiler({
     permit: permitMetaflow(settings, "The metaflow compiler"),
@@ -47106,6 +48104,7 @@ function createPorts(settings) {
     python: settings.python,
     timeoutMs,
     concurrency: settings.concurrency,
+    importRoots: settings.importRoots ?? ["."],
     ...process.env.MFDAG_NO_FORK_SERVER ? { fork: false } : {}
   });
   return {
@@ -47333,7 +48332,7 @@ function defaultRoot(dir) {
   }
 }
 async function openRepo(options, flowFile) {
-  const root = options.root ? checkedRoot(path19.resolve(options.root), "--root") : checkedRoot(defaultRoot(flowFile ? path19.dirname(path19.resolve(flowFile)) : process.cwd()), "The root");
+  const root = options.root ? checkedRoot(path21.resolve(options.root), "--root") : checkedRoot(defaultRoot(flowFile ? path21.dirname(path21.resolve(flowFile)) : process.cwd()), "The root");
   const { config: config2, file: configFile } = await loadRepoConfig(root, options.config);
   const settings = resolveSettings({
     explicit: { compiler: options.compiler, python: options.python, failOn: options["fail-on"], timeout: options.timeout, concurrency: options.concurrency, generator: options.generator },
@@ -47381,7 +48380,7 @@ async function checkCommand({ options }) {
 import { statSync as statSync4 } from "node:fs";
 
 // src/core/inspect.ts
-import path20 from "node:path";
+import path22 from "node:path";
 async function listRepo(config2, maxFileBytes, ports) {
   const found = await discover(ports.repo, ports.analyzer, maxFileBytes);
   const pairing = pairFlows(found.flows, found.definitions, config2);
@@ -47400,7 +48399,7 @@ async function listRepo(config2, maxFileBytes, ports) {
 }
 async function configOf(flowFile, compiler, ports, config2, generator) {
   const entry = config2.flows.find((flow) => flow.flow === flowFile) ?? null;
-  const request = { flowFile, flowClass: null, jobName: entry?.name ?? null, args: entry?.args ?? [], topArgs: entry?.topArgs ?? config2.topArgs, generator, cwd: entry?.cwd ?? path20.posix.dirname(flowFile) };
+  const request = { flowFile, flowClass: null, jobName: entry?.name ?? null, args: entry?.args ?? [], topArgs: entry?.topArgs ?? config2.topArgs, generator, cwd: entry?.cwd ?? path22.posix.dirname(flowFile) };
   const { files, results } = await ports.analyzer.analyze([flowFile], [request]);
   const scanned = files[0];
   const result = results[0];
@@ -47413,9 +48412,9 @@ async function configOf(flowFile, compiler, ports, config2, generator) {
   return { ...real, parameters: result.parameters };
 }
 function repoRelative(root, file2) {
-  const relative = path20.relative(root, path20.resolve(file2));
-  if (relative.startsWith("..") || path20.isAbsolute(relative)) throw new ConfigurationError(`${file2} is outside the root ${root}; pass --root with a directory that contains it.`);
-  return relative.split(path20.sep).join("/");
+  const relative = path22.relative(root, path22.resolve(file2));
+  if (relative.startsWith("..") || path22.isAbsolute(relative)) throw new ConfigurationError(`${file2} is outside the root ${root}; pass --root with a directory that contains it.`);
+  return relative.split(path22.sep).join("/");
 }
 
 // src/cli/config.ts
@@ -47454,12 +48453,12 @@ async function configCommand({ options, positionals }) {
 
 // src/cli/fix.ts
 import { writeFile as writeFile2 } from "node:fs/promises";
-import path23 from "node:path";
+import path25 from "node:path";
 
 // src/io/fix-pipeline.ts
-import { constants as constants6 } from "node:fs";
+import { constants as constants7 } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import path22 from "node:path";
+import path24 from "node:path";
 
 // src/core/fix.ts
 function fixTargets(report, onlyFlows) {
@@ -47481,20 +48480,24 @@ function patchFor(file2, before, after) {
 // src/io/fixer.ts
 import { mkdtemp as mkdtemp3, readFile as readFile2, rm as rm3 } from "node:fs/promises";
 import os6 from "node:os";
-import path21 from "node:path";
+import path23 from "node:path";
+function withImportRoots(env, options) {
+  const pythonPath = compilerPythonPath(absoluteImportRoots(options.root, options.importRoots), childEnvironment().PYTHONPATH);
+  return pythonPath === void 0 ? env : { ...env, PYTHONPATH: pythonPath };
+}
 async function regenerateDefinitions(target, options) {
-  const temp = await mkdtemp3(path21.join(os6.tmpdir(), "mfdag-fix-"));
+  const temp = await mkdtemp3(path23.join(os6.tmpdir(), "mfdag-fix-"));
   try {
-    const out = path21.join(temp, path21.basename(target.definitionsFile));
+    const out = path23.join(temp, path23.basename(target.definitionsFile));
     const outcome = await runDagsterCreate({
       python: options.python,
-      flowPath: path21.join(options.root, target.flowFile),
-      cwd: path21.join(options.root, target.dagsterCreate.cwd),
+      flowPath: path23.join(options.root, target.flowFile),
+      cwd: path23.join(options.root, target.dagsterCreate.cwd),
       out,
       jobName: target.dagsterCreate.name,
       args: target.dagsterCreate.args,
       topArgs: target.dagsterCreate.topArgs,
-      env: { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" },
+      env: withImportRoots({ PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" }, options),
       extendEnv: true,
       timeoutMs: options.timeoutMs
     });
@@ -47510,7 +48513,7 @@ async function regenerateDefinitions(target, options) {
 async function regenerateTargets(targets, options) {
   const out = [];
   for (const target of targets) {
-    const committed = await readFile2(path21.join(options.root, target.definitionsFile), "utf8");
+    const committed = await readFile2(path23.join(options.root, target.definitionsFile), "utf8");
     const result = await regenerateDefinitions(target, options);
     out.push("error" in result ? { target, text: null, error: result.error, committed } : { target, text: result.text, error: null, committed });
   }
@@ -47518,7 +48521,7 @@ async function regenerateTargets(targets, options) {
 }
 
 // src/io/fix-pipeline.ts
-var WRITE_NO_FOLLOW = constants6.O_WRONLY | constants6.O_TRUNC | (constants6.O_NOFOLLOW ?? 0);
+var WRITE_NO_FOLLOW = constants7.O_WRONLY | constants7.O_TRUNC | (constants7.O_NOFOLLOW ?? 0);
 function otherGenerators(outcomes) {
   return outcomes.flatMap((outcome) => {
     if (outcome.text === null) return [];
@@ -47530,13 +48533,13 @@ function otherGenerators(outcomes) {
 async function fixStaleDefinitions(report, onlyFlows, options, output2) {
   const outcomes = await regenerateTargets(fixTargets(report, onlyFlows), options);
   if (output2.to === "patch") {
-    const patches = outcomes.filter((outcome) => outcome.text !== null).map((outcome) => patchFor(output2.prefix ? path22.posix.join(output2.prefix, outcome.target.definitionsFile) : outcome.target.definitionsFile, outcome.committed, outcome.text));
+    const patches = outcomes.filter((outcome) => outcome.text !== null).map((outcome) => patchFor(output2.prefix ? path24.posix.join(output2.prefix, outcome.target.definitionsFile) : outcome.target.definitionsFile, outcome.committed, outcome.text));
     return { outcomes, patch: patches.join(""), patchedFiles: patches.length, otherGenerators: otherGenerators(outcomes) };
   }
   for (const outcome of outcomes) {
     if (outcome.text === null) continue;
     try {
-      await writeFile(path22.join(options.root, outcome.target.definitionsFile), outcome.text, { flag: WRITE_NO_FOLLOW });
+      await writeFile(path24.join(options.root, outcome.target.definitionsFile), outcome.text, { flag: WRITE_NO_FOLLOW });
     } catch (error62) {
       const code = error62.code;
       outcome.error = code === "ELOOP" ? `${outcome.target.definitionsFile} is a symbolic link; mfdag fix writes only regular files` : `could not write ${outcome.target.definitionsFile} (${code ?? String(error62)})`;
@@ -47560,38 +48563,38 @@ async function fixCommand({ options }) {
     const { outcomes, patch, patchedFiles, otherGenerators: otherGenerators2 } = await fixStaleDefinitions(
       report,
       only,
-      { root, python: portSettings.python, timeoutMs: portSettings.timeoutSeconds * 1e3, permit },
+      { root, python: portSettings.python, timeoutMs: portSettings.timeoutSeconds * 1e3, permit, importRoots: repo.settings.importRoots },
       options.patch ? { to: "patch", prefix: "" } : { to: "tree" }
     );
-    if (options.patch && patchedFiles > 0) await writeFile2(path23.resolve(options.patch), patch);
+    if (options.patch && patchedFiles > 0) await writeFile2(path25.resolve(options.patch), patch);
     write(terminalRenderer(options).render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patchedFiles, skipped: report.flows.filter((flow) => flow.status === "error"), otherGenerators: otherGenerators2 }));
     return outcomes.some((outcome) => outcome.error) ? EXIT.policy : EXIT.ok;
   });
 }
 
 // src/cli/inspect.ts
-import { closeSync as closeSync4, fstatSync as fstatSync4, openSync as openSync4, readSync as readSync4 } from "node:fs";
+import { closeSync as closeSync5, fstatSync as fstatSync5, openSync as openSync5, readSync as readSync5 } from "node:fs";
 function readDefinitionsText(file2, maxBytes) {
   let fd;
   try {
-    fd = openSync4(file2, "r");
+    fd = openSync5(file2, "r");
   } catch (error62) {
     throw new ConfigurationError(`${file2} cannot be read (${error62.code ?? error62.message}); pass the path of a definitions file.`);
   }
   try {
-    const stat2 = fstatSync4(fd);
+    const stat2 = fstatSync5(fd);
     if (!stat2.isFile()) throw new ConfigurationError(`${file2} is not a file; pass the path of a definitions file.`);
     if (stat2.size > maxBytes) throw new ConfigurationError(`${file2} is ${stat2.size} bytes, over the ${maxBytes}-byte limit of a definitions file.`);
     const buffer = Buffer.alloc(Math.min(stat2.size, maxBytes) + 1);
     let length = 0;
-    for (let got = -1; got !== 0 && length < buffer.length; length += got) got = readSync4(fd, buffer, length, buffer.length - length, null);
+    for (let got = -1; got !== 0 && length < buffer.length; length += got) got = readSync5(fd, buffer, length, buffer.length - length, null);
     if (length > maxBytes) throw new ConfigurationError(`${file2} is over the ${maxBytes}-byte limit of a definitions file.`);
     const text3 = decodeText(buffer.subarray(0, length));
     if (text3 === null) throw new ConfigurationError(`${file2} is not UTF-8 text, so it is not a definitions file written by metaflow-dagster.`);
     if (!isDefinitionsText(text3)) throw new ConfigurationError(`${file2} is not a Dagster definitions file written by metaflow-dagster: it does not start with the docstring "Dagster definitions generated by metaflow-dagster."`);
     return text3;
   } finally {
-    closeSync4(fd);
+    closeSync5(fd);
   }
 }
 async function inspectCommand({ options, positionals }) {

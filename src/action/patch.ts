@@ -26,7 +26,7 @@ export async function makePatch(action: ActionContext, report: ActionReport, set
     warn(`${(error as Error).message} No patch was made.`);
     return null;
   }
-  const options = { root: path.resolve(workspace, inputs.root), python: settings.python, timeoutMs: settings.timeoutSeconds * 1000, permit };
+  const options = { root: path.resolve(workspace, inputs.root), python: settings.python, timeoutMs: settings.timeoutSeconds * 1000, permit, importRoots: settings.importRoots };
   if (!(await createMetaflowCompiler(options).isAvailable())) {
     warn(`upload-patch: '${options.python}' cannot import metaflow-dagster, so no patch was made; install it in an earlier step.`);
     return null;

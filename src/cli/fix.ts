@@ -25,7 +25,7 @@ export async function fixCommand({ options }: CliCommand): Promise<number> {
     const { outcomes, patch, patchedFiles, otherGenerators } = await fixStaleDefinitions(
       report,
       only,
-      { root, python: portSettings.python, timeoutMs: portSettings.timeoutSeconds * 1000, permit },
+      { root, python: portSettings.python, timeoutMs: portSettings.timeoutSeconds * 1000, permit, importRoots: repo.settings.importRoots },
       options.patch ? { to: "patch", prefix: "" } : { to: "tree" },
     );
     if (options.patch && patchedFiles > 0) await writeFile(path.resolve(options.patch), patch);
