@@ -69,6 +69,18 @@ describe("check() with --compiler auto", () => {
     expect(ports.analyzer.compiles.map((requests) => requests.map((request) => request.flowFile))).toEqual([[], ["flows/a.py", "flows/b.py", "flows/c.py"]]);
   });
 
+  it("asks the metaflow compiler about a refusal the static compiler is not sure of, and says so without it", async () => {
+    const unsure = { error: "IncludeFile: could not open file 'data.csv' for reading", errorLine: 3, exact: false, reason: "the __main__ block writes files first" };
+    const asked = shop({ a: unsure }, { flows: { "flows/a.py": exact(A_LINES) } });
+    const report = await check(options(), asked);
+    expect(asked.metaflow.compiled).toEqual(["flows/a.py"]);
+    expect(flow(report, "flows/a.py")).toMatchObject({ status: "up-to-date", compiler: "metaflow", error: null });
+
+    const alone = await check(options({ compiler: "static" }), shop({ a: unsure }, { available: false }));
+    expect(flow(alone, "flows/a.py")).toMatchObject({ status: "error" });
+    expect(flow(alone, "flows/a.py").error).toContain("the static compiler cannot decide this flow: it would refuse it (IncludeFile: could not open file 'data.csv' for reading), but the __main__ block writes files first");
+  });
+
   it("compiles an inexact flow with the metaflow compiler when it is available, and compares what it writes", async () => {
     const dropped = parameter("gamma", { file: "flows/a.py", line: 5, dropped: "its name is reserved" });
     const ports = shop({ a: inexact("a computed default", { parameters: [dropped] }) }, { flows: { "flows/a.py": exact(A_CHANGED) } });
@@ -98,7 +110,8 @@ describe("check() with --compiler auto", () => {
   });
 
   it("does not ask for the metaflow compiler for an inexact flow without definitions, nor for one the static compiler rejects", async () => {
-    const ports = shop({ b: { error: "invalid syntax", errorLine: 4, exact: false }, c: inexact("a computed default") }, { available: false });
+    // The static compiler answers a refusal it reproduces with `exact: true` (python/mfstatic/server.py).
+    const ports = shop({ b: { error: "invalid syntax", errorLine: 4, exact: true }, c: inexact("a computed default") }, { available: false });
     const report = await check(options(), ports);
     expect(ports.metaflow.availabilityChecks).toBe(0);
     expect(flow(report, "flows/b.py")).toMatchObject({ status: "error", error: "flows/b.py:4: invalid syntax" });
@@ -253,7 +266,7 @@ describe("check() on an empty root", () => {
 
 describe("check() on a flow without definitions that does not compile", () => {
   it("warns at the static compiler's line that no definitions file can be generated", async () => {
-    const ports = shop({ c: { exact: false, error: "name 'undefined_name' is not defined", errorLine: 9 } });
+    const ports = shop({ c: { exact: true, error: "name 'undefined_name' is not defined", errorLine: 9 } });
     const report = await check(options(), ports);
     expect(flow(report, "flows/c.py")).toMatchObject({ status: "missing-definitions", error: null, currentConfig: null });
     expect(flow(report, "flows/c.py").warnings).toEqual([

@@ -38999,7 +38999,7 @@ async function compileAll(units, options, ports) {
   units.forEach((unit, i2) => unit.static = staticResults[i2]);
   await withDagsterWith(units, ports);
   if (options.compiler === "static") return units.map((unit) => staticVerdict(unit.static));
-  const needsMetaflow = (unit) => options.compiler === "metaflow" || !unit.static.error && (!unit.static.exact || (unit.static.jobInexact ?? []).length > 0);
+  const needsMetaflow = (unit) => options.compiler === "metaflow" || !unit.static.exact || !unit.static.error && (unit.static.jobInexact ?? []).length > 0;
   const wanted = units.filter((unit) => unit.pair !== null && needsMetaflow(unit));
   let available = false;
   if (options.compiler === "metaflow") {
@@ -39032,7 +39032,7 @@ async function compileAll(units, options, ports) {
   });
 }
 function compileFailure(request, current, staticResult) {
-  const error62 = current.compiler === "metaflow" ? current.error : staticResult.error;
+  const error62 = current.compiler === "metaflow" ? current.error : staticResult.exact ? staticResult.error : null;
   if (!error62) return [];
   const line2 = current.compiler === "metaflow" ? current.errorLine : staticResult.errorLine;
   return [{ lint: COMPILE_ERROR_LINT, message: `this flow does not compile, so no definitions file can be generated for it: ${error62}`, file: request.flowFile, line: line2, parameter: null }];
@@ -39041,7 +39041,8 @@ function notReached(unit) {
   return { ...unit.static, compiler: "metaflow", error: "not checked: the time budget ran out before this flow's turn (raise the budget, or shard the check)", configClass: null };
 }
 function staticVerdict(result) {
-  if (result.error || result.exact) return result;
+  if (result.exact) return result;
+  if (result.error) return { ...result, error: `the static compiler cannot decide this flow: it would refuse it (${result.error}), but ${result.reason ?? "not for certain"}. Use --compiler metaflow or auto.` };
   return { ...result, error: `the static compiler cannot reproduce this flow exactly: ${result.reason ?? "unknown reason"}. Use --compiler metaflow or auto.` };
 }
 function compareWithCommitted(pair, request, current, staticResult, localRoot) {
@@ -39077,7 +39078,8 @@ function compareWithCommitted(pair, request, current, staticResult, localRoot) {
       change2.flowLine = parameter.line;
     }
   }
-  const jobChange = current.job && file2.job && current.job !== file2.job ? { committed: file2.job, current: current.job } : null;
+  const jobNameKnown = current.compiler !== "static" || !(current.jobInexact ?? []).some((part) => part.part === "job-name");
+  const jobChange = jobNameKnown && current.job && file2.job && current.job !== file2.job ? { committed: file2.job, current: current.job } : null;
   const diff = configDiff(file2.path, committed?.lines ?? [], now?.lines ?? []);
   const job = compareJob(pair, current, staticResult, request.generator ?? DEFAULT_GENERATOR);
   return {

@@ -27,8 +27,8 @@ Two verdicts per flow, one for the Config class (with the job name) and one for 
     missed refusal   the static compiler predicts an output, the real one refuses the flow
     false refusal    the static compiler refuses the flow, the real one compiles it
 
-A static refusal is a refusal whether or not it is marked exact: mfdag never hands a flow the
-static compiler refused to the real one (src/core/check.ts, needsMetaflow). The job model is
+A static refusal marked exact is final (mfdag reports it); one marked not exact is an honest
+fallback: `auto` then asks the real compiler (src/core/check.ts, needsMetaflow). The job model is
 compared as python/tests/job_support.py compares it (the corpus README's keys left out), and
 also without `config_class` (the first verdict measures it); a difference in a part the static
 compiler listed in `jobInexact` is covered (honest fallback), any other is a silent mismatch.
@@ -225,8 +225,9 @@ def refusal_verdict(static, real):
     """The verdict when at least one side refused, or None when both compiled."""
     if static["error"] is not None:
         if real["error"] is None:
-            return "false refusal", "static refuses (marked %s): %s" % (
-                "exact" if static["exact"] else "not exact", static["error"])
+            if not static["exact"]:
+                return "honest fallback", None
+            return "false refusal", "static refuses: %s" % static["error"]
         if static["error"] == real["error"]:
             return "error-match", None
         if static["exact"]:

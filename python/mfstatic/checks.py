@@ -203,6 +203,8 @@ class FlowChecks:
                 attrs = self._decorator_attributes(deco)
             except Inexact as exc:
                 self.fail("@project: %s" % exc.reason, exc.kind)
+                # The job is named after the project: the job model cannot name it either.
+                self.project_unknown = "@project: %s" % exc.reason
                 continue
             unknown = set(attrs) - {"name", "branch", "production"}
             if unknown:
@@ -214,6 +216,7 @@ class FlowChecks:
                 return FlowError("@project needs a name. Try @project(name='some_name')", line)
             if not isinstance(name, str):
                 self.fail("@project name is not a string", OutcomeKind.DECORATOR)
+                self.project_unknown = "@project name is not a string"
                 continue
             if PROJECT_INVALID_RE.search(name):
                 return FlowError("The @project name must contain only lowercase alphanumeric "

@@ -300,8 +300,11 @@ class JobAnalysis:
             self.flow_decos.setdefault(deco.name, (deco, klass))
         for klass, node, reason in self.mutators:
             what = "class decorator @%s on %s (a FlowMutator or user decorator)" % (ast.unparse(node), klass.name)
-            for part in ("retry", "timeout", "env", "decorators", "schedule", "sensors", "job-name", "top-args"):
+            for part in ("retry", "timeout", "env", "decorators", "schedule", "sensors", "job-name", "top-args", "config-value"):
                 self.unsure(part, None, "%s may change it at deploy time" % what)
+            # A FlowMutator can add Parameters: the start op takes the Config class and passes them on.
+            self.unsure("ops", "start", "%s may add Parameters, which the start op takes" % what)
+
 
     def _collect_steps(self):
         names = []
@@ -747,6 +750,11 @@ class JobAnalysis:
 
     def build(self):
         """The model, or None (then `inexact` says why)."""
+        # Checked at CLI start (checks.py), after the decorators were collected: an unreadable
+        # @project name leaves the job's name unknown too.
+        project_unknown = getattr(self.compiler, "project_unknown", None)
+        if project_unknown and not self.compiler.job_name_arg:
+            self.unsure("job-name", None, "%s, and the job is named after the project" % project_unknown)
         if self.graph is None:
             self.unsure("graph", None, self.unavailable or "the flow's steps could not be read")
             return None

@@ -29,7 +29,7 @@ GENERATORS = ("0.3.7", "main")
 # The corpus flows whose model is not all predictable, and the parts named for them.
 EXPECTED_INEXACT = {"d14_conda_env": {"decorators"}, "d16_kubernetes_s3": {"decorators"},
                     "m01_flow_mutator": {"retry", "timeout", "env", "decorators", "schedule", "sensors", "job-name",
-                                         "top-args"}}
+                                         "top-args", "config-value", "ops"}}
 
 
 def verdict(test, name, generator, result, recorded):
@@ -539,6 +539,24 @@ class Decorators(JobTestCase):
         # (an identity decorator is provably harmless: test_fallbacks.py)
         self.assertEqual({(e["part"], e["step"]) for e in result["jobInexact"]},
                          {("retry", "end"), ("timeout", "end"), ("env", "end"), ("decorators", "end")})
+
+    def test_an_unreadable_project_name_leaves_the_job_name_unknown(self):
+        # Measured (fixtures/differential/k11): the real job is `<project>_<Flow>`; a guess would be wrong.
+        source = (steps_flow(LINEAR, head="from metaflow import Config, config_expr\n",
+                             decorators="@project(name=config_expr(\"cfg.project\"))\n")
+                  .replace("class MyFlow(FlowSpec):\n", "class MyFlow(FlowSpec):\n    cfg = Config(\"cfg\", default=\"cfg.json\")\n\n"))
+        self.write({"flow.py": source, "cfg.json": '{"project": "recsys"}'})
+        result = self.compiler().compile({"flowFile": "flow.py", "flowClass": None, "jobName": None, "generator": "0.3.7", "args": [], "topArgs": []})
+        self.assertIsNone(result["error"], result)
+        self.assertIn(("job-name", None), {(e["part"], e["step"]) for e in result["jobInexact"]})
+
+    def test_a_flow_mutator_leaves_the_start_op_unknown(self):
+        # Measured (fixtures/differential/u06): a mutator that adds a Parameter changes the start op.
+        result = self.job(steps_flow(LINEAR, head="from metaflow import FlowMutator\n\nclass Seeded(FlowMutator):\n    pass\n",
+                                     decorators="@Seeded\n"))
+        parts = {(e["part"], e["step"]) for e in result["jobInexact"]}
+        self.assertIn(("ops", "start"), parts)
+        self.assertIn(("config-value", None), parts)
 
     def test_config_values_reach_decorators_and_the_step_env(self):
         model, result = self.model(steps_flow(LINEAR.replace("    @step\n    def end", "    @retry(times=cfg.n)\n    @step\n    def end"),

@@ -193,7 +193,8 @@ async function compileAll(units: CompileUnit[], options: CheckOptions, ports: Ch
   if (options.compiler === "static") return units.map((unit) => staticVerdict(unit.static!));
 
   // Parts of the job it could not predict count as much as an inexact Config class: the real compiler knows them.
-  const needsMetaflow = (unit: CompileUnit) => options.compiler === "metaflow" || (!unit.static!.error && (!unit.static!.exact || (unit.static!.jobInexact ?? []).length > 0));
+  // A refusal the static compiler is not sure of (say, of a file the flow's __main__ block writes first) is asked again too.
+  const needsMetaflow = (unit: CompileUnit) => options.compiler === "metaflow" || !unit.static!.exact || (!unit.static!.error && (unit.static!.jobInexact ?? []).length > 0);
   // Flows without definitions are only compiled for their lints; the real compiler would not add to that.
   const wanted = units.filter((unit) => unit.pair !== null && needsMetaflow(unit));
   let available = false;
@@ -233,7 +234,8 @@ async function compileAll(units: CompileUnit[], options: CheckOptions, ports: Ch
  * side counts only the static compiler's own error.
  */
 function compileFailure(request: CompileRequest, current: CompiledConfig, staticResult: CompiledConfig): FlowResult["warnings"] {
-  const error = current.compiler === "metaflow" ? current.error : staticResult.error;
+  // A refusal the static compiler is not sure of is not announced as the flow's.
+  const error = current.compiler === "metaflow" ? current.error : staticResult.exact ? staticResult.error : null;
   if (!error) return [];
   const line = current.compiler === "metaflow" ? current.errorLine : staticResult.errorLine;
   return [{ lint: COMPILE_ERROR_LINT, message: `this flow does not compile, so no definitions file can be generated for it: ${error}`, file: request.flowFile, line, parameter: null }];
@@ -245,7 +247,9 @@ function notReached(unit: CompileUnit): CompiledConfig {
 
 /** With `--compiler static`, an inexact result is an error: comparing a guess would mislead. */
 function staticVerdict(result: CompiledConfig): CompiledConfig {
-  if (result.error || result.exact) return result;
+  if (result.exact) return result;
+  // A refusal it is not sure of is not the flow's error: say what is unsure.
+  if (result.error) return { ...result, error: `the static compiler cannot decide this flow: it would refuse it (${result.error}), but ${result.reason ?? "not for certain"}. Use --compiler metaflow or auto.` };
   return { ...result, error: `the static compiler cannot reproduce this flow exactly: ${result.reason ?? "unknown reason"}. Use --compiler metaflow or auto.` };
 }
 
@@ -284,7 +288,9 @@ function compareWithCommitted(pair: Pair, request: CompileRequest, current: Comp
       change.flowLine = parameter.line;
     }
   }
-  const jobChange = current.job && file.job && current.job !== file.job ? { committed: file.job, current: current.job } : null;
+  // A job name the compiler could not predict (a mutator, an unreadable @project) is no rename.
+  const jobNameKnown = current.compiler !== "static" || !(current.jobInexact ?? []).some((part) => part.part === "job-name");
+  const jobChange = jobNameKnown && current.job && file.job && current.job !== file.job ? { committed: file.job, current: current.job } : null;
   const diff = configDiff(file.path, committed?.lines ?? [], now?.lines ?? []);
   const job = compareJob(pair, current, staticResult, request.generator ?? DEFAULT_GENERATOR);
   return {
