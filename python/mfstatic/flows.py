@@ -5,6 +5,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 
 from .facts import (
     FLOWSPEC_ATTRIBUTES,
@@ -614,6 +615,34 @@ class FlowCompiler(FlowChecks):
                 raise Inexact("Config expression %s.%s cannot be resolved"
                               % (config.name, ".".join(map(str, expr.path))), OutcomeKind.CONFIG)
         return value  # already plain JSON types: ConfigValue.to_dict() gives the same
+
+
+    def decorator_argument(self, node, scope):
+        """A decorator argument as metaflow resolves it before the decorator reads it
+        (resolve_delayed_evaluator): config_expr("...") and Config attribute expressions become the
+        Config's value; anything else is evaluated as it is. Raises Inexact when the Config's value
+        is not known. Used for step and flow decorators alike (@retry, @project, @schedule, ...)."""
+        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+            func = evaluate(node.func, scope, EvalCtx())
+            if isinstance(func, MetaflowRef) and func.name == "config_expr":
+                return self.config_expr_lookup(evaluate(node.args[0], scope, EvalCtx()))
+        value = evaluate(node, scope, EvalCtx())
+        if isinstance(value, ConfigExpr):
+            return self.config_lookup(value)
+        return value
+
+
+    def config_expr_lookup(self, text):
+        """config_expr("name.key.key"): DelayEvaluator evaluates the text with the Configs as local
+        variables named by their Config name (the first argument of Config(), not the class
+        attribute); only a dotted path is evaluated here."""
+        if not isinstance(text, str) or not re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$", text):
+            raise Inexact("config_expr(%r) is not a dotted path" % (text,), OutcomeKind.CONFIG)
+        head, *path = text.split(".")
+        for param in self.params + self.dropped:
+            if param.kind == "Config" and head == param.name:
+                return self.config_lookup(ConfigExpr(param.spec, path))
+        raise Inexact("config_expr(%r) names no Config of the flow" % text, OutcomeKind.CONFIG)
 
 
     # -- stage: _validate_workflow: every parameter needs a default ------------
