@@ -1139,11 +1139,14 @@ def call_config_parser(func, text):
     what run_statements runs plus `for` loops over constants (with break/continue), tuple unpacking,
     item assignment into a dict/list the function itself built, and `raise Builtin("message")`
     (ParserRaised). Anything else raises Inexact: the parser is never executed."""
-    if not isinstance(func, FunctionRef) or func.nested or isinstance(func.node, ast.Lambda):
-        if isinstance(func, FunctionRef) and isinstance(func.node, ast.Lambda) and not func.nested:
-            return call_function(func, [text], {}, ModuleScope(func.module, None), EvalCtx())
+    if not isinstance(func, FunctionRef) or func.nested:
         raise Inexact("the parser is %s, not a module-level function" % describe(func), OutcomeKind.UNSUPPORTED)
     ctx = EvalCtx()
+    if isinstance(func.node, ast.Lambda):
+        value = call_function(func, [text], {}, ModuleScope(func.module, None), ctx)
+        if ctx.tainted:
+            raise Inexact("the parser depends on the machine's file paths", OutcomeKind.ENVIRONMENT)
+        return value
     values = bind_arguments(func, [text], {}, ctx)
     local_names = set(values)
     for stmt in func.node.body:
