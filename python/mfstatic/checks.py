@@ -16,7 +16,6 @@ from .facts import (
 from .outcomes import FlowError, Inexact, OutcomeKind
 from .values import (
     ClassRef,
-    ConfigExpr,
     DecoratorCall,
     MetaflowRef,
     describe,
@@ -246,10 +245,9 @@ class FlowChecks:
         for kw in deco.call.keywords:
             if kw.arg is None:
                 raise Inexact("**kwargs in decorator arguments", OutcomeKind.DECORATOR)
-            value = evaluate(kw.value, deco.scope, EvalCtx())
-            if isinstance(value, ConfigExpr):
-                value = self.config_lookup(value)
-            elif not is_constant(value):
+            # config_expr(...) and Config attribute expressions are resolved before @project reads them.
+            value = self.decorator_argument(kw.value, deco.scope)
+            if not is_constant(value):
                 raise Inexact("decorator argument %s is %s" % (kw.arg, describe(value)), OutcomeKind.DECORATOR)
             attrs[kw.arg] = value
         return attrs

@@ -1109,6 +1109,150 @@ def call_deploy_time_function(func, flow_name, param_name):
     return value
 
 
+# -- Config parsers (ConfigInput._call_parser): run on the default's text ------------------------
+
+class ParserRaised(Exception):
+    """A Config parser raised a builtin exception: `line` is the traceback's last line
+    ("ValueError: message"), as Python prints it."""
+
+    def __init__(self, line):
+        super().__init__(line)
+        self.line = line
+
+
+# Builtin exceptions whose str() is their one str argument (KeyError's is its repr: not listed).
+PARSER_EXCEPTIONS = ("Exception", "ValueError", "TypeError", "RuntimeError", "NotImplementedError",
+                     "AssertionError", "LookupError", "ArithmeticError")
+MAX_PARSER_ITERATIONS = 100_000
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+def call_config_parser(func, text):
+    """parser(text) as ConfigInput._call_parser calls it while compiling. The function's body may use
+    what run_statements runs plus `for` loops over constants (with break/continue), tuple unpacking,
+    item assignment into a dict/list the function itself built, and `raise Builtin("message")`
+    (ParserRaised). Anything else raises Inexact: the parser is never executed."""
+    if not isinstance(func, FunctionRef) or func.nested:
+        raise Inexact("the parser is %s, not a module-level function" % describe(func), OutcomeKind.UNSUPPORTED)
+    ctx = EvalCtx()
+    if isinstance(func.node, ast.Lambda):
+        value = call_function(func, [text], {}, ModuleScope(func.module, None), ctx)
+        if ctx.tainted:
+            raise Inexact("the parser depends on the machine's file paths", OutcomeKind.ENVIRONMENT)
+        return value
+    values = bind_arguments(func, [text], {}, ctx)
+    local_names = set(values)
+    for stmt in func.node.body:
+        local_names.update(bound_names(stmt))
+    scope = FunctionScope(values, local_names, ModuleScope(func.module, None))
+    fresh = set()  # ids of the containers this call built (only those are assigned into)
+    try:
+        _run_parser_body(func.node.body, scope, ctx, fresh, loop=False)
+    except _Return as result:
+        value = result.value
+    else:
+        value = None
+    if ctx.tainted:
+        raise Inexact("the parser depends on the machine's file paths", OutcomeKind.ENVIRONMENT)
+    return value
+
+
+def _run_parser_body(body, scope, ctx, fresh, loop):
+    for stmt in body:
+        ctx.tick()
+        if isinstance(stmt, ast.If):
+            test = evaluate(stmt.test, scope, ctx)
+            _constant_args([test], "if condition")
+            _run_parser_body(stmt.body if test else stmt.orelse, scope, ctx, fresh, loop)
+        elif isinstance(stmt, ast.For) and not stmt.orelse:
+            iterable = evaluate(stmt.iter, scope, ctx)
+            _constant_args([iterable], "for loop")
+            check_order_free([iterable], "for loop")
+            try:
+                items = list(iterable)
+            except Exception as exc:
+                raise python_error(exc, "for loop")
+            if len(items) > MAX_PARSER_ITERATIONS:
+                raise Inexact("a for loop is too long to evaluate statically", OutcomeKind.LIMIT)
+            for item in items:
+                _bind_target(stmt.target, item, scope)
+                try:
+                    _run_parser_body(stmt.body, scope, ctx, fresh, loop=True)
+                except _Continue:
+                    continue
+                except _Break:
+                    break
+        elif isinstance(stmt, ast.Continue) and loop:
+            raise _Continue()
+        elif isinstance(stmt, ast.Break) and loop:
+            raise _Break()
+        elif isinstance(stmt, ast.Raise):
+            raise ParserRaised(_raised_line(stmt, scope, ctx))
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple):
+            _bind_target(stmt.targets[0], evaluate(stmt.value, scope, ctx), scope)
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Subscript):
+            target = stmt.targets[0]
+            container = evaluate(target.value, scope, ctx)
+            if id(container) not in fresh or not isinstance(container, (dict, list)):
+                raise Inexact("the parser assigns into a container it did not build (line %d)" % stmt.lineno,
+                              OutcomeKind.UNSUPPORTED)
+            key = evaluate(target.slice, scope, ctx)
+            value = evaluate(stmt.value, scope, ctx)
+            _constant_args([key, value], "item assignment")
+            try:
+                container[key] = value
+            except Exception as exc:
+                raise python_error(exc, "item assignment")
+        else:
+            run_statements([stmt], scope, ctx)
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, (ast.Dict, ast.List, ast.DictComp, ast.ListComp)):
+                fresh.add(id(scope.values[stmt.targets[0].id]))
+
+
+def _bind_target(target, value, scope):
+    if isinstance(target, ast.Name):
+        scope.values[target.id] = value
+        return
+    if not isinstance(target, ast.Tuple) or not all(isinstance(n, ast.Name) for n in target.elts):
+        raise Inexact("an assignment target is not supported", OutcomeKind.UNSUPPORTED)
+    _constant_args([value], "unpacking")
+    try:
+        items = list(value)
+    except Exception as exc:
+        raise python_error(exc, "unpacking")
+    if len(items) != len(target.elts):
+        raise Inexact("unpacking %d values into %d names (ValueError)" % (len(items), len(target.elts)),
+                      OutcomeKind.PYTHON_ERROR)
+    for name, item in zip(target.elts, items):
+        scope.values[name.id] = item
+
+
+def _raised_line(stmt, scope, ctx):
+    """`raise ValueError("text")` as the traceback's last line; anything else is not reproduced."""
+    exc = stmt.exc
+    if stmt.cause is not None or not isinstance(exc, ast.Call) or exc.keywords or len(exc.args) > 1:
+        raise Inexact("the parser raises an exception that is not reproduced (line %d)" % stmt.lineno,
+                      OutcomeKind.NOT_REPRODUCED)
+    cls = evaluate(exc.func, scope, ctx)
+    if not isinstance(cls, BuiltinRef) or cls.name not in PARSER_EXCEPTIONS:
+        raise Inexact("the parser raises %s, not reproduced (line %d)" % (describe(cls), stmt.lineno),
+                      OutcomeKind.NOT_REPRODUCED)
+    if not exc.args:
+        return cls.name
+    message = evaluate(exc.args[0], scope, ctx)
+    if not isinstance(message, str):
+        raise Inexact("the parser raises %s with a non-string message (line %d)" % (cls.name, stmt.lineno),
+                      OutcomeKind.NOT_REPRODUCED)
+    return "%s: %s" % (cls.name, message) if message else cls.name
+
+
 # The cycle with loader.py: imported last, so that either module can be imported first.
 from .loader import (
     ClassScope,

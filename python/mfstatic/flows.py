@@ -5,6 +5,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 
 from .facts import (
     FLOWSPEC_ATTRIBUTES,
@@ -43,7 +44,7 @@ from .loader import (
     ValueBinding,
     submodule_of,
 )
-from .evaluator import ParamSpec, call_deploy_time_function, evaluate
+from .evaluator import ParamSpec, ParserRaised, call_config_parser, call_deploy_time_function, evaluate, getattr_value
 from .checks import FlowChecks
 from .job import DeployOptions, JobAnalysis
 
@@ -96,6 +97,21 @@ def describe_parser(parser):
         return node.name
     dotted = getattr(parser, "dotted", None) or getattr(parser, "name", None)
     return dotted if isinstance(dotted, str) else describe(parser)
+
+
+def _json_plain(value, depth=0):
+    """dict (str keys), list, str, int, finite float, bool, None: what json.dumps writes back unchanged."""
+    if depth > 50:
+        return False
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, list):
+        return all(_json_plain(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_plain(v, depth + 1) for k, v in value.items())
+    return False
 
 
 class _ImportFailed(Exception):
@@ -448,6 +464,7 @@ class FlowCompiler(FlowChecks):
     # -- stage: --config / Config defaults (click option processing) -------
     def config_errors(self):
         messages = []
+        raised = []
         # Only configs _get_parameters yields are processed (not dropped ones).
         for param in self.params:
             if param.kind != "Config" or param.reasons:
@@ -457,8 +474,24 @@ class FlowCompiler(FlowChecks):
             except Inexact as exc:
                 param.fail(exc.reason, exc.kind)
                 continue
+            except ParserRaised as exc:
+                raised.append((param, exc.line))
+                continue
             if message:
                 messages.append((param, message))
+        if raised:
+            # The parser's exception leaves process_configs at once (the messages are collected
+            # and reported after the loop): the traceback's last line is the error. With several
+            # Configs the loop's order decides which one runs first: not reproduced.
+            configs = [p for p in self.params if p.kind == "Config"]
+            if len(configs) == 1:
+                param, line = raised[0]
+                return FlowError(line, param.line)
+            for param, _ in raised:
+                param.fail("its parser raises, and several Configs are processed in an order not "
+                           "reproduced", OutcomeKind.NOT_REPRODUCED)
+            self.fail("a Config parser raises while compiling, among several Configs", OutcomeKind.NOT_REPRODUCED)
+            return None
         if len(messages) == 1:
             param, message = messages[0]
             return FlowError("Error: Bad values passed for configuration options: " + message, param.line)
@@ -512,6 +545,8 @@ class FlowCompiler(FlowChecks):
             if spec.value("required"):
                 return "missing configuration for '%s'" % name
             return None
+        if isinstance(parser, str) and parser == "json.loads":
+            parser = ExternalRef("json.loads")  # _call_parser imports json and takes loads: the same function
         if isinstance(parser, ExternalRef) and parser.dotted == "json.loads" and not plain:
             # The same as no parser for a JSON object; anything else fails differently
             # (json.loads's own exception, or "Parser ... returned a value that is not a mapping").
@@ -528,13 +563,19 @@ class FlowCompiler(FlowChecks):
         if parser is not None:
             # ConfigInput._call_parser runs the parser on the text while compiling: its result is
             # the Config's value (and decides whether compiling succeeds), but the Config class
-            # shows the default path or value whatever it returns (measured), so only the flow's
-            # outcome and what reads the value are unknown.
-            param.config_value = UNSET
-            param.value_unknown = "Config %r: its parser gives the value" % name
-            self.fail("Config %r has parser=%s, which runs while compiling: whether compiling succeeds, "
-                      "and the Config's value (flow_config_value, decorator arguments and defaults read "
-                      "from it), are not known statically" % (name, describe_parser(parser)), OutcomeKind.CONFIG)
+            # shows the default path or value whatever it returns (measured). A repository function
+            # of straight-line code is evaluated (never executed); otherwise both stay unknown.
+            try:
+                parsed = self._run_parser(parser, text, plain, name)
+            except Inexact as exc:
+                param.config_value = UNSET
+                param.value_unknown = "Config %r: its parser gives the value" % name
+                self.fail("Config %r has parser=%s, which runs while compiling: whether compiling succeeds, "
+                          "and the Config's value (flow_config_value, decorator arguments and defaults read "
+                          "from it), are not known statically (%s)" % (name, describe_parser(parser), exc.reason),
+                          OutcomeKind.CONFIG)
+                return None
+            param.config_value = parsed
             return None
         if plain:
             param.config_value = text
@@ -547,6 +588,25 @@ class FlowCompiler(FlowChecks):
             raise Inexact("Config %r value is not a JSON object" % name, OutcomeKind.CONFIG)
         param.config_value = parsed
         return None
+
+
+    def _run_parser(self, parser, text, plain, name):
+        """parser(text) as ConfigInput._call_parser runs it; ParserRaised when it raises."""
+        if isinstance(parser, str):
+            # _call_parser imports the module named before the last dot and takes the attribute.
+            if parser.startswith(".") or "." not in parser:
+                raise Inexact("the parser is named by %r (a metaflow module or no module)" % parser, OutcomeKind.CONFIG)
+            path, attr = parser.rsplit(".", 1)
+            module = self.loader.import_module(path, self.info.module)
+            parser = getattr_value(module, attr, EvalCtx())
+        parsed = call_config_parser(parser, text)
+        if not plain and not isinstance(parsed, dict):
+            # "Parser <function ... at 0x...> returned a value that is not a mapping": an address.
+            raise Inexact("the parser returns %s, not a mapping (the message names a memory address)"
+                          % describe(parsed), OutcomeKind.CONFIG)
+        if not _json_plain(parsed):
+            raise Inexact("the parser returns a value that is not plain JSON data", OutcomeKind.CONFIG)
+        return parsed
 
 
     def resolve_path(self, path, what):
@@ -614,6 +674,34 @@ class FlowCompiler(FlowChecks):
                 raise Inexact("Config expression %s.%s cannot be resolved"
                               % (config.name, ".".join(map(str, expr.path))), OutcomeKind.CONFIG)
         return value  # already plain JSON types: ConfigValue.to_dict() gives the same
+
+
+    def decorator_argument(self, node, scope):
+        """A decorator argument as metaflow resolves it before the decorator reads it
+        (resolve_delayed_evaluator): config_expr("...") and Config attribute expressions become the
+        Config's value; anything else is evaluated as it is. Raises Inexact when the Config's value
+        is not known. Used for step and flow decorators alike (@retry, @project, @schedule, ...)."""
+        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+            func = evaluate(node.func, scope, EvalCtx())
+            if isinstance(func, MetaflowRef) and func.name == "config_expr":
+                return self.config_expr_lookup(evaluate(node.args[0], scope, EvalCtx()))
+        value = evaluate(node, scope, EvalCtx())
+        if isinstance(value, ConfigExpr):
+            return self.config_lookup(value)
+        return value
+
+
+    def config_expr_lookup(self, text):
+        """config_expr("name.key.key"): DelayEvaluator evaluates the text with the Configs as local
+        variables named by their Config name (the first argument of Config(), not the class
+        attribute); only a dotted path is evaluated here."""
+        if not isinstance(text, str) or not re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$", text):
+            raise Inexact("config_expr(%r) is not a dotted path" % (text,), OutcomeKind.CONFIG)
+        head, *path = text.split(".")
+        for param in self.params + self.dropped:
+            if param.kind == "Config" and head == param.name:
+                return self.config_lookup(ConfigExpr(param.spec, path))
+        raise Inexact("config_expr(%r) names no Config of the flow" % text, OutcomeKind.CONFIG)
 
 
     # -- stage: _validate_workflow: every parameter needs a default ------------

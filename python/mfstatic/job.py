@@ -396,27 +396,10 @@ class JobAnalysis:
 
     def argument(self, node, scope):
         """A decorator argument's value: a constant, a Config expression or config_expr("...")."""
-        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
-            func = evaluate(node.func, scope, EvalCtx())
-            if isinstance(func, MetaflowRef) and func.name == "config_expr":
-                text = evaluate(node.args[0], scope, EvalCtx())
-                return self._config_expr(text)
-        value = evaluate(node, scope, EvalCtx())
-        if isinstance(value, ConfigExpr):
-            return self.compiler.config_lookup(value)
+        value = self.compiler.decorator_argument(node, scope)
         if not is_constant(value):
             raise Inexact("an argument is %s" % describe(value), OutcomeKind.DECORATOR)
         return value
-
-    def _config_expr(self, text):
-        """config_expr("name.key.key"): a dotted path into a Config of the flow."""
-        if not isinstance(text, str) or not re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$", text):
-            raise Inexact("config_expr(%r) is not a dotted path" % (text,), OutcomeKind.CONFIG)
-        head, *path = text.split(".")
-        for param in self.compiler.params + self.compiler.dropped:
-            if param.kind == "Config" and head in (param.name, param.attribute):
-                return self.compiler.config_lookup(ConfigExpr(param.spec, path))
-        raise Inexact("config_expr(%r) names no Config of the flow" % text, OutcomeKind.CONFIG)
 
     # -- decorators after the top-level --with and the environment ------------------------------------
     def node_decorators(self, step):

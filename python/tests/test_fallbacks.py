@@ -102,12 +102,20 @@ if __name__ == "__main__":
     FILES = {"cfg.json": '{"lr": 0.1, "name": "x"}\n', "cfg.yaml": "lr: 0.1\n"}
 
     def test_the_config_class_shows_the_default_whatever_the_parser_does(self):
-        result = self.inexact(self.SOURCE, OutcomeKind.CONFIG,
+        # Measured: METAFLOW_FLOW_CONFIG_VALUE '{"c": {"k": 8}, "b": {"lr": 0.1, "name": "x"}, "a": {"k": 8}}'.
+        result = self.compiles(self.SOURCE, ["class PFlowConfig(Config):", "    a: str = 'cfg.yaml'",
+                                             "    alpha: int = 1", "    b: str = 'cfg.json'",
+                                             "    c: str = '{\"x\": 1}'"], files=self.FILES)
+        self.assertEqual(result["jobInexact"], [])
+        self.assertEqual(result["jobModel"]["flow_config_value"],
+                         {"a": {"k": 8}, "b": {"lr": 0.1, "name": "x"}, "c": {"k": 8}})
+
+    def test_a_parser_the_evaluator_cannot_run_leaves_the_value_unknown(self):
+        # `while` is not evaluated (the parser is never executed).
+        source = self.SOURCE.replace("def myparser(text):", "def myparser(text):\n    while False:\n        pass")
+        result = self.inexact(source, OutcomeKind.CONFIG,
                               "Config 'a' has parser=myparser, which runs while compiling: whether compiling "
                               "succeeds", files=self.FILES)
-        self.assertEqual(result["configClass"], ["class PFlowConfig(Config):", "    a: str = 'cfg.yaml'",
-                                                 "    alpha: int = 1", "    b: str = 'cfg.json'",
-                                                 "    c: str = '{\"x\": 1}'"])
         self.assertTrue(all(p["exact"] for p in result["parameters"]), result["parameters"])
         self.assertNotIn("'b'", result["reason"])  # json.loads is the default behaviour
         self.assertEqual(sorted(e["reason"] for e in result["jobInexact"]),

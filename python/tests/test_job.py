@@ -540,15 +540,16 @@ class Decorators(JobTestCase):
         self.assertEqual({(e["part"], e["step"]) for e in result["jobInexact"]},
                          {("retry", "end"), ("timeout", "end"), ("env", "end"), ("decorators", "end")})
 
-    def test_an_unreadable_project_name_leaves_the_job_name_unknown(self):
-        # Measured (fixtures/differential/k11): the real job is `<project>_<Flow>`; a guess would be wrong.
+    def test_a_project_name_from_a_config_names_the_job(self):
+        # Measured (fixtures/differential/k11): the real job is `<project>_<Flow>`.
         source = (steps_flow(LINEAR, head="from metaflow import Config, config_expr\n",
                              decorators="@project(name=config_expr(\"cfg.project\"))\n")
                   .replace("class MyFlow(FlowSpec):\n", "class MyFlow(FlowSpec):\n    cfg = Config(\"cfg\", default=\"cfg.json\")\n\n"))
         self.write({"flow.py": source, "cfg.json": '{"project": "recsys"}'})
         result = self.compiler().compile({"flowFile": "flow.py", "flowClass": None, "jobName": None, "generator": "0.3.7", "args": [], "topArgs": []})
         self.assertIsNone(result["error"], result)
-        self.assertIn(("job-name", None), {(e["part"], e["step"]) for e in result["jobInexact"]})
+        self.assertEqual((result["job"], result["jobModel"]["job_name"]), ("recsys_MyFlow", "recsys_MyFlow"))
+        self.assertNotIn(("job-name", None), {(e["part"], e["step"]) for e in result["jobInexact"]})
 
     def test_a_flow_mutator_leaves_the_start_op_unknown(self):
         # Measured (fixtures/differential/u06): a mutator that adds a Parameter changes the start op.
