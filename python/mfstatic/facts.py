@@ -277,3 +277,17 @@ HARMLESS_MAIN_CALLS = {
     "logging.basicConfig": frozenset(["level", "format", "datefmt", "style"]),
 }
 HARMLESS_MAIN_ATTRIBUTE = re.compile(r"^logging\.[A-Z][A-Z_]*$")
+
+
+# ---------------------------------------------------------------------------------------------
+# User step decorators (metaflow 2.19, metaflow/user_decorators/user_step_decorator.py).
+# A UserStepDecorator's hooks: `init` runs when the flow is loaded (external_init, with the
+# decorator's keyword arguments; positional ones raise "does not allow arguments", keyword ones
+# without an `init` in the class raise "used with arguments but does not implement init");
+# `pre_step` and `post_step` run only in the task. Measured with the real compiler (metaflow
+# 2.19 + metaflow-dagster 0.3.7, __tests__/fixtures/differential/u02_user_decorator_class.py):
+# such a decorator appears in neither STEP_WITH_DECORATORS nor STEP_DECORATOR_SPECS (it is held
+# in the step's `wrappers`, not its `decorators`). A StepMutator's `mutate`/`pre_mutate` may add
+# or remove decorators and is never read as harmless.
+# ---------------------------------------------------------------------------------------------
+USER_STEP_DECORATOR_HOOKS = ("init", "pre_step", "post_step")
