@@ -1326,3 +1326,20 @@ def _plain_expression(node, params, kwarg):
             continue
         return False
     return True
+
+
+def transparent_below_step(node, scope):
+    """A decorator placed below @step (applied to the bare function before @step marks it): None
+    when it is a plain function decorator transparent_step_decorator proves harmless (it returns
+    the function or a functools.wraps wrapper, on which @step then sets is_step; measured with the
+    real compiler on __tests__/fixtures/differential/u03_plain_decorator.py: the same job as
+    without it), else why not. A UserStepDecorator or @user_step_decorator there needs a step
+    ("can only be applied to a step function"), a Metaflow decorator raises
+    BadStepDecoratorException: neither is modelled below @step."""
+    try:
+        target = evaluate(node.func if isinstance(node, ast.Call) else node, scope, EvalCtx())
+    except Inexact as exc:
+        return "it is not read statically (%s)" % exc.reason
+    if not isinstance(target, FunctionRef):
+        return "it is %s, not a plain function decorator" % describe(target)
+    return transparent_step_decorator(node, scope)

@@ -48,7 +48,7 @@ from .outcomes import FlowError, Inexact, OutcomeKind
 from .values import UNSET, ConfigExpr, DecoratorCall, MetaflowRef, describe, is_callable_value, is_constant
 from .bounds import EvalCtx
 from .loader import FunctionBinding
-from .evaluator import evaluate, transparent_step_decorator
+from .evaluator import evaluate, transparent_below_step, transparent_step_decorator
 from .graph import DagsterShapes, FlowGraph, StepSource, lint, printed
 
 # The parts of a model a prediction can be unsure of (src/core/job-model.ts MODEL_PARTS), and
@@ -336,8 +336,11 @@ class JobAnalysis:
         if isinstance(step_value, DecoratorCall) and step_value.call is not None and \
                 (step_value.call.args or step_value.call.keywords):
             raise Inexact("@step(...) with arguments on %s (start/end annotations) is not modelled" % fn.name, OutcomeKind.UNSUPPORTED)
-        if position != len(names) - 1:
-            raise Inexact("a decorator below @step on %s (metaflow fails at import)" % fn.name, OutcomeKind.NOT_REPRODUCED)
+        for node, name in zip(fn.decorator_list[position + 1:], names[position + 1:]):
+            below = "a Metaflow decorator" if name is not None else transparent_below_step(node, klass.scope())
+            if below is not None:
+                raise Inexact("decorator @%s below @step on %s: %s (metaflow may fail at import)"
+                              % (ast.unparse(node), fn.name, below), OutcomeKind.NOT_REPRODUCED)
         decos, lines, users = [], {}, []
         for node, value, name in reversed(list(zip(fn.decorator_list[:position], values[:position], names[:position]))):
             lines.setdefault(name or ast.unparse(node), node.lineno)
