@@ -25,7 +25,7 @@ from .values import (
 )
 from .bounds import EvalCtx
 from .loader import ModuleScope
-from .evaluator import evaluate, transparent_step_decorator
+from .evaluator import evaluate, extension_step_decorator, transparent_step_decorator
 from .scan import main_block_doubt
 
 
@@ -123,6 +123,12 @@ class FlowChecks:
         for deco, name in zip(fn.decorator_list, names):
             if name is None and transparent_step_decorator(deco, klass.scope()) is None:
                 continue  # a user decorator that provably changes nothing (job.py reads it the same way)
+            extension = extension_step_decorator(deco, klass.scope()) if name is None else None
+            if extension is not None:
+                if extension[0].why is not None:
+                    self.fail("step %s uses @%s from the repository's metaflow_extensions: %s"
+                              % (fn.name, extension[0].name, extension[0].why), OutcomeKind.DECORATOR)
+                continue  # only task-time hooks: job.py writes its spec
             if name is None:
                 self.fail("step %s has decorator @%s, which is not a known Metaflow step decorator "
                           "(it could be a StepMutator)" % (fn.name, ast.unparse(deco)), OutcomeKind.DECORATOR)

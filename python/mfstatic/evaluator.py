@@ -233,6 +233,9 @@ def getattr_value(obj, attr, ctx):
         if obj.dotted == "metaflow":
             if attr in METAFLOW_EXPORTS:
                 return MetaflowRef(attr)
+            extension = getattr(obj, "extension", None)  # loader.Extension: a repo-root extension's names
+            if extension is not None and attr in extension.names():
+                return extension_value(extension, attr, ctx)
             sub = "metaflow." + attr
             if sub in METAFLOW_SUBMODULE_EXPORTS:
                 return MetaflowModuleRef(sub)
@@ -1343,3 +1346,42 @@ def transparent_below_step(node, scope):
     if not isinstance(target, FunctionRef):
         return "it is %s, not a plain function decorator" % describe(target)
     return transparent_step_decorator(node, scope)
+
+
+
+# -- a repository-root metaflow extension (loader.Extension) -----------------------------------------
+class ExtensionStepDecorator(Opaque):
+    """A step decorator the repository's metaflow_extensions package adds (`from metaflow import
+    NAME`): its class's `defaults` when they were read, else why not."""
+
+    def __init__(self, name, defaults, why):
+        self.name = name
+        self.defaults = defaults
+        self.why = why
+
+    def describe(self):
+        return "metaflow.%s (from the repository's metaflow_extensions)" % self.name
+
+
+def extension_value(extension, attr, ctx):
+    """metaflow.ATTR for a name the extension adds: its toplevel module's value, or its step decorator."""
+    if attr in extension.step_decorators:
+        defaults, why = extension.step_decorators[attr]
+        return ExtensionStepDecorator(attr, defaults, why)
+    module, exact = extension.toplevel[attr]
+    if not exact:
+        raise Inexact("metaflow.%s is imported by the extension's toplevel module, which metaflow "
+                      "exports only when it is not a module" % attr, OutcomeKind.UNSUPPORTED)
+    return module_attribute(module, attr, ctx)
+
+
+def extension_step_decorator(node, scope):
+    """(ExtensionStepDecorator, call or None) for `@name` / `@name(...)`, else None."""
+    call = node if isinstance(node, ast.Call) else None
+    try:
+        target = evaluate(call.func if call is not None else node, scope, EvalCtx())
+    except Inexact:
+        return None
+    if isinstance(target, ExtensionStepDecorator):
+        return target, call
+    return None
