@@ -24,7 +24,7 @@ from .values import (
 )
 from .bounds import EvalCtx
 from .loader import ModuleScope
-from .evaluator import evaluate, transparent_step_decorator
+from .evaluator import evaluate, extension_step_decorator, transparent_step_decorator
 from .scan import main_block_doubt
 
 
@@ -120,11 +120,18 @@ class FlowChecks:
         if "step" not in names:
             return
         for deco, name in zip(fn.decorator_list, names):
-            if name is None and transparent_step_decorator(deco, klass.scope()) is None:
+            why = transparent_step_decorator(deco, klass.scope()) if name is None else None
+            if name is None and why is None:
                 continue  # a user decorator that provably changes nothing (job.py reads it the same way)
+            extension = extension_step_decorator(deco, klass.scope()) if name is None else None
+            if extension is not None:
+                if extension[0].why is not None:
+                    self.fail("step %s uses @%s from the repository's metaflow_extensions: %s"
+                              % (fn.name, extension[0].name, extension[0].why), OutcomeKind.DECORATOR)
+                continue  # only task-time hooks: job.py writes its spec
             if name is None:
                 self.fail("step %s has decorator @%s, which is not a known Metaflow step decorator "
-                          "(it could be a StepMutator)" % (fn.name, ast.unparse(deco)), OutcomeKind.DECORATOR)
+                          "(it could be a StepMutator: %s)" % (fn.name, ast.unparse(deco), why), OutcomeKind.DECORATOR)
             elif name in ENV_STEP_DECORATORS or name in DEFERRED_STEP_DECORATORS:
                 # The job model's stages decide from the top-level options (the real error, or the
                 # decorator's parts named inexact); without a graph they doubt the flow instead.

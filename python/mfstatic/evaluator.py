@@ -21,6 +21,7 @@ from .facts import (
     METAFLOW_STEP_DECORATORS,
     METAFLOW_SUBMODULE_EXPORTS,
     PARAM_SIGNATURES,
+    USER_STEP_DECORATOR_HOOKS,
 )
 from .outcomes import ImportProblem, Inexact, OutcomeKind
 from .values import (
@@ -232,6 +233,9 @@ def getattr_value(obj, attr, ctx):
         if obj.dotted == "metaflow":
             if attr in METAFLOW_EXPORTS:
                 return MetaflowRef(attr)
+            extension = getattr(obj, "extension", None)  # loader.Extension: a repo-root extension's names
+            if extension is not None and attr in extension.names():
+                return extension_value(extension, attr, ctx)
             sub = "metaflow." + attr
             if sub in METAFLOW_SUBMODULE_EXPORTS:
                 return MetaflowModuleRef(sub)
@@ -1288,6 +1292,8 @@ def transparent_step_decorator(node, scope):
                 evaluate(arg, scope, ctx)
     except Inexact as exc:
         return "it is not read statically (%s)" % exc.reason
+    if isinstance(target, ClassRef):
+        return _user_step_class_reason(target.info, call)
     fn = getattr(target, "node", None)
     if isinstance(target, DecoratedFunction) and isinstance(fn, ast.FunctionDef):
         return _user_step_decorator_reason(fn, target.module, call)
@@ -1387,3 +1393,139 @@ def _is_generator(fn):
             continue
         todo.extend(ast.iter_child_nodes(node))
     return False
+
+
+# -- UserStepDecorator subclasses ---------------------------------------------------------------------
+def _user_step_class_reason(info, call):
+    """A class deriving directly from metaflow's UserStepDecorator (metaflow 2.19,
+    metaflow/user_decorators/user_step_decorator.py): at `dagster create` only its `init` runs
+    (external_init, with the decorator's keyword arguments); `pre_step` and `post_step` run in the
+    task. It is harmless when its body holds only those hooks and `init` only stores what it is
+    given on self. A StepMutator (whose `mutate` edits the step) or any other shape is not."""
+    node = info.node
+    if node.decorator_list or node.keywords or len(node.bases) != 1:
+        return "class %s is not a plain subclass of UserStepDecorator" % info.name
+    try:
+        base = evaluate(node.bases[0], info.outer_scope, EvalCtx())
+    except Inexact as exc:
+        return "the base of class %s is not read statically (%s)" % (info.name, exc.reason)
+    if not (isinstance(base, MetaflowRef) and base.name == "UserStepDecorator"):
+        return "class %s derives from %s, not metaflow's UserStepDecorator (a StepMutator may change " \
+               "the step)" % (info.name, describe(base))
+    methods = {}
+    for stmt in _without_docstring(node.body):
+        if not isinstance(stmt, ast.FunctionDef) or stmt.name not in USER_STEP_DECORATOR_HOOKS \
+                or stmt.decorator_list or stmt.name in methods:
+            return "class %s defines more than the hooks %s" % (info.name, ", ".join(USER_STEP_DECORATOR_HOOKS))
+        methods[stmt.name] = stmt
+    if call is not None and call.args:
+        return "@%s gets positional arguments (UserStepDecorator does not allow them: metaflow fails)" % info.name
+    if call is not None and any(kw.arg is None for kw in call.keywords):
+        return "its arguments are unpacked"
+    init = methods.get("init")
+    if init is None:
+        if call is not None and call.keywords:
+            return "@%s gets arguments but %s does not implement init (metaflow fails)" % (info.name, info.name)
+        return None
+    return _harmless_init_reason(info.name, init, [kw.arg for kw in call.keywords] if call is not None else [])
+
+
+def _harmless_init_reason(cls, fn, keywords):
+    """init(self, ...) binding the given keywords, whose statements only assign attributes of self
+    from its arguments, constants and `.get(...)` of its **kwargs."""
+    args = fn.args
+    positional = getattr(args, "posonlyargs", []) + args.args
+    if not positional or getattr(args, "posonlyargs", []):
+        return "%s.init does not take self first" % cls
+    named = [a.arg for a in positional[1:]] + [a.arg for a in args.kwonlyargs]
+    required = [a.arg for a in positional[1:len(positional) - len(args.defaults)]] + \
+        [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+    if any(k not in named and args.kwarg is None for k in keywords) or any(r not in keywords for r in required):
+        return "@%s's arguments do not bind to %s.init (metaflow fails)" % (cls, cls)
+    self_name = positional[0].arg
+    params = set(_arg_names(fn)) - {self_name}
+    kwarg = args.kwarg.arg if args.kwarg is not None else None
+    for stmt in _without_docstring(fn.body):
+        if isinstance(stmt, ast.Pass):
+            continue
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Attribute) and _is_name(stmt.targets[0].value, self_name)
+                and _plain_expression(stmt.value, params, kwarg)):
+            return "%s.init does more than store its arguments on self (line %d)" % (cls, stmt.lineno)
+    return None
+
+
+def _plain_expression(node, params, kwarg):
+    """Constants, the init's own arguments, and kwargs.get(KEY[, DEFAULT]) of them: cannot raise."""
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, ast.Constant) or (isinstance(item, ast.Name) and item.id in params):
+            continue
+        if isinstance(item, (ast.Tuple, ast.List)) and isinstance(getattr(item, "ctx", None), ast.Load):
+            todo.extend(item.elts)
+            continue
+        if isinstance(item, ast.Call) and isinstance(item.func, ast.Attribute) and item.func.attr == "get" \
+                and kwarg is not None and _is_name(item.func.value, kwarg) and not item.keywords \
+                and 1 <= len(item.args) <= 2 and isinstance(item.args[0], ast.Constant) \
+                and isinstance(item.args[0].value, str):
+            todo.extend(item.args[1:])
+            continue
+        return False
+    return True
+
+
+def transparent_below_step(node, scope):
+    """A decorator placed below @step (applied to the bare function before @step marks it): None
+    when it is a plain function decorator transparent_step_decorator proves harmless (it returns
+    the function or a functools.wraps wrapper, on which @step then sets is_step; measured with the
+    real compiler on __tests__/fixtures/differential/u03_plain_decorator.py: the same job as
+    without it), else why not. A UserStepDecorator or @user_step_decorator there needs a step
+    ("can only be applied to a step function"), a Metaflow decorator raises
+    BadStepDecoratorException: neither is modelled below @step."""
+    try:
+        target = evaluate(node.func if isinstance(node, ast.Call) else node, scope, EvalCtx())
+    except Inexact as exc:
+        return "it is not read statically (%s)" % exc.reason
+    if not isinstance(target, FunctionRef):
+        return "it is %s, not a plain function decorator" % describe(target)
+    return transparent_step_decorator(node, scope)
+
+
+
+# -- a repository-root metaflow extension (loader.Extension) -----------------------------------------
+class ExtensionStepDecorator(Opaque):
+    """A step decorator the repository's metaflow_extensions package adds (`from metaflow import
+    NAME`): its class's `defaults` when they were read, else why not."""
+
+    def __init__(self, name, defaults, why):
+        self.name = name
+        self.defaults = defaults
+        self.why = why
+
+    def describe(self):
+        return "metaflow.%s (from the repository's metaflow_extensions)" % self.name
+
+
+def extension_value(extension, attr, ctx):
+    """metaflow.ATTR for a name the extension adds: its toplevel module's value, or its step decorator."""
+    if attr in extension.step_decorators:
+        defaults, why = extension.step_decorators[attr]
+        return ExtensionStepDecorator(attr, defaults, why)
+    module, exact = extension.toplevel[attr]
+    if not exact:
+        raise Inexact("metaflow.%s is imported by the extension's toplevel module, which metaflow "
+                      "exports only when it is not a module" % attr, OutcomeKind.UNSUPPORTED)
+    return module_attribute(module, attr, ctx)
+
+
+def extension_step_decorator(node, scope):
+    """(ExtensionStepDecorator, call or None) for `@name` / `@name(...)`, else None."""
+    call = node if isinstance(node, ast.Call) else None
+    try:
+        target = evaluate(call.func if call is not None else node, scope, EvalCtx())
+    except Inexact:
+        return None
+    if isinstance(target, ExtensionStepDecorator):
+        return target, call
+    return None

@@ -277,3 +277,34 @@ HARMLESS_MAIN_CALLS = {
     "logging.basicConfig": frozenset(["level", "format", "datefmt", "style"]),
 }
 HARMLESS_MAIN_ATTRIBUTE = re.compile(r"^logging\.[A-Z][A-Z_]*$")
+
+
+# ---------------------------------------------------------------------------------------------
+# User step decorators (metaflow 2.19, metaflow/user_decorators/user_step_decorator.py).
+# A UserStepDecorator's hooks: `init` runs when the flow is loaded (external_init, with the
+# decorator's keyword arguments; positional ones raise "does not allow arguments", keyword ones
+# without an `init` in the class raise "used with arguments but does not implement init");
+# `pre_step` and `post_step` run only in the task. Measured with the real compiler (metaflow
+# 2.19 + metaflow-dagster 0.3.7, __tests__/fixtures/differential/u02_user_decorator_class.py):
+# such a decorator appears in neither STEP_WITH_DECORATORS nor STEP_DECORATOR_SPECS (it is held
+# in the step's `wrappers`, not its `decorators`). A StepMutator's `mutate`/`pre_mutate` may add
+# or remove decorators and is never read as harmless.
+# ---------------------------------------------------------------------------------------------
+USER_STEP_DECORATOR_HOOKS = ("init", "pre_step", "post_step")
+
+
+# ---------------------------------------------------------------------------------------------
+# A repository-root metaflow_extensions package (metaflow 2.19: metaflow/__init__.py loads each
+# ORG/toplevel/mfextinit_*.py's `toplevel` module with load_globals; metaflow/plugins/__init__.py
+# adds ORG/plugins/mfextinit_*.py's STEP_DECORATORS_DESC). A StepDecorator's hooks that run only
+# in the task (metaflow/decorators.py), never at `dagster create`: a class defining only these
+# (besides `name` and `defaults`) cannot change what the compiler writes but its spec. Measured
+# with the real compiler (repos/ext_pkg/tracked_flow.py of the differential kit): such a
+# decorator is in STEP_DECORATOR_SPECS as make_decorator_spec() ("tracker:project=churn,
+# sample_rate=1.0", its defaults in order, overridden by the arguments), not in
+# STEP_WITH_DECORATORS.
+# ---------------------------------------------------------------------------------------------
+STEP_DECORATOR_TASK_HOOKS = frozenset(
+    ["task_pre_step", "task_post_step", "task_exception", "task_finished", "task_decorate"]
+)
+MAX_EXTENSION_ENTRIES = 200  # directory entries read per folder of the extension package

@@ -285,6 +285,8 @@ class FlowCompiler(FlowChecks):
                         return error
             if isinstance(ref, MetaflowModuleRef) and ref.dotted == "metaflow" and names:
                 for name in names:
+                    if name != "*" and name not in METAFLOW_TOPLEVEL_NAMES and self._extension_provides(name):
+                        continue  # read statically (loader.Extension); evaluating it decides the rest
                     if name != "*" and name not in METAFLOW_TOPLEVEL_NAMES and self._has_extensions():
                         # metaflow.extension_support loads every metaflow_extensions package on
                         # the path and exports its `toplevel` names and decorators from `metaflow`.
@@ -296,6 +298,14 @@ class FlowCompiler(FlowChecks):
                                   % (module.rel, stmt.lineno, name), OutcomeKind.UNRESOLVED_NAME)
         return None
 
+
+    def _extension_provides(self, name):
+        """The repo-root metaflow_extensions package, read statically, exports `name` (and no other
+        metaflow_extensions package sits next to the flow)."""
+        flow_dir = os.path.dirname(self.info.module.path)
+        if flow_dir != self.loader.root and os.path.isdir(os.path.join(flow_dir, "metaflow_extensions")):
+            return False
+        return name in self.loader.extension().names()
 
     def _has_extensions(self):
         """A metaflow_extensions package in the flow's directory or at the root (sys.path)."""

@@ -48,7 +48,7 @@ from .outcomes import FlowError, Inexact, OutcomeKind
 from .values import UNSET, ConfigExpr, DecoratorCall, MetaflowRef, describe, is_callable_value, is_constant
 from .bounds import EvalCtx
 from .loader import FunctionBinding
-from .evaluator import evaluate, transparent_step_decorator
+from .evaluator import evaluate, extension_step_decorator, transparent_below_step, transparent_step_decorator
 from .graph import DagsterShapes, FlowGraph, StepSource, lint, printed
 
 # The parts of a model a prediction can be unsure of (src/core/job-model.ts MODEL_PARTS), and
@@ -336,8 +336,11 @@ class JobAnalysis:
         if isinstance(step_value, DecoratorCall) and step_value.call is not None and \
                 (step_value.call.args or step_value.call.keywords):
             raise Inexact("@step(...) with arguments on %s (start/end annotations) is not modelled" % fn.name, OutcomeKind.UNSUPPORTED)
-        if position != len(names) - 1:
-            raise Inexact("a decorator below @step on %s (metaflow fails at import)" % fn.name, OutcomeKind.NOT_REPRODUCED)
+        for node, name in zip(fn.decorator_list[position + 1:], names[position + 1:]):
+            below = "a Metaflow decorator" if name is not None else transparent_below_step(node, klass.scope())
+            if below is not None:
+                raise Inexact("decorator @%s below @step on %s: %s (metaflow may fail at import)"
+                              % (ast.unparse(node), fn.name, below), OutcomeKind.NOT_REPRODUCED)
         decos, lines, users = [], {}, []
         for node, value, name in reversed(list(zip(fn.decorator_list[:position], values[:position], names[:position]))):
             lines.setdefault(name or ast.unparse(node), node.lineno)
@@ -346,7 +349,7 @@ class JobAnalysis:
                 # STEP_DECORATOR_SPECS and leaves the op unchanged.
                 users.append(ast.unparse(node.func if isinstance(node, ast.Call) else node))
                 continue
-            decos.append(self._step_deco(fn.name, node, value, name))
+            decos.append(self._step_deco(fn.name, node, value, name, klass.scope()))
         for user in dict.fromkeys(users):
             if users.count(user) > 1:
                 # UserStepDecorator.add_or_raise may refuse a second one: not modelled.
@@ -360,8 +363,11 @@ class JobAnalysis:
                             parallel_step=any(d.name == "parallel" for d in decos))
         self.steps[fn.name] = (source, decos, lines)
 
-    def _step_deco(self, step, node, value, name):
+    def _step_deco(self, step, node, value, name, scope=None):
         line = node.lineno
+        extension = extension_step_decorator(node, scope) if name is None and scope is not None else None
+        if extension is not None:
+            return self._extension_deco(step, line, scope, *extension)
         if name is None:
             why = "step %s has decorator @%s, not a Metaflow step decorator (a StepMutator or user decorator)" % (step, ast.unparse(node))
             return StepDeco(None, None, line, why=why, parts=UNKNOWN_DECORATOR_PARTS)
@@ -378,6 +384,29 @@ class JobAnalysis:
         except Inexact as exc:
             return StepDeco(name, None, line, why="@%s on %s: %s" % (name, step, exc.reason), parts=parts)
         return StepDeco(name, attrs, line)
+
+    def _extension_deco(self, step, line, scope, deco, call):
+        """A step decorator of the repository's metaflow_extensions (loader.Extension): its spec is
+        make_decorator_spec() of the class's `defaults`, overridden by the arguments."""
+        if deco.defaults is None:
+            return StepDeco(deco.name, None, line, why="@%s on %s: %s" % (deco.name, step, deco.why),
+                            parts=UNKNOWN_DECORATOR_PARTS)
+        attrs = dict(deco.defaults)
+        try:
+            if call is not None:
+                if call.args:
+                    raise Inexact("positional arguments", OutcomeKind.DECORATOR)
+                for kw in call.keywords:
+                    if kw.arg is None:
+                        raise Inexact("**kwargs in the arguments", OutcomeKind.DECORATOR)
+                    if kw.arg not in attrs:
+                        raise Inexact("attribute %r is not one of @%s's (metaflow fails at import)"
+                                      % (kw.arg, deco.name), OutcomeKind.NOT_REPRODUCED)
+                    attrs[kw.arg] = self.argument(kw.value, scope)
+        except Inexact as exc:
+            return StepDeco(deco.name, None, line, why="@%s on %s: %s" % (deco.name, step, exc.reason),
+                            parts=("decorators",))
+        return StepDeco(deco.name, attrs, line)
 
     def _attributes(self, name, value):
         attrs = dict(STEP_DECORATOR_DEFAULTS[name])

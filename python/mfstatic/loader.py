@@ -5,9 +5,16 @@ imports modules through the loader: the two modules recurse, and import each oth
 
 import ast
 import os
+import re
 import sys
 
-from .facts import METAFLOW_FLOW_DECORATORS, METAFLOW_STEP_DECORATORS, METAFLOW_TOPLEVEL_NAMES
+from .facts import (
+    MAX_EXTENSION_ENTRIES,
+    METAFLOW_FLOW_DECORATORS,
+    METAFLOW_STEP_DECORATORS,
+    METAFLOW_TOPLEVEL_NAMES,
+    STEP_DECORATOR_TASK_HOOKS,
+)
 from .outcomes import Inexact, OutcomeKind
 from .values import (
     BuiltinRef,
@@ -205,6 +212,7 @@ class FunctionBinding(Binding):
                      or (isinstance(value, BuiltinRef) and value.name in TRANSPARENT_FUNCTION_DECORATORS))
             # A user step decorator that provably returns the function or a functools.wraps
             # wrapper of it (evaluator.transparent_step_decorator) cannot make a Parameter either.
+            known = known or extension_step_decorator(deco, self.scope) is not None  # returns the function
             if not known and (name is not None or transparent_step_decorator(deco, self.scope) is not None):
                 return DecoratedFunction(self.node, self.module)
         return DecoratedFunction(self.node, self.module, harmless=True)
@@ -759,6 +767,12 @@ class Loader:
             self._modules[key] = module
         return module
 
+    def extension(self):
+        """The repository-root metaflow_extensions package, read statically (cached)."""
+        if not hasattr(self, "_extension"):
+            self._extension = Extension(self)
+        return self._extension
+
     def class_info(self, module, node, index, scope):
         key = (id(module), id(node))
         info = self._classes.get(key)
@@ -780,7 +794,10 @@ class Loader:
             dotted = ".".join(base + ([dotted] if dotted else []))
         top = dotted.split(".")[0]
         if top == "metaflow":
-            return MetaflowModuleRef(dotted)
+            ref = MetaflowModuleRef(dotted)
+            if dotted == "metaflow":
+                ref.extension = self.extension()  # the names a repo-root extension adds
+            return ref
         return self._find(dotted, importer.search_paths)
 
     def _find(self, dotted, search_paths):
@@ -897,12 +914,183 @@ class FunctionScope(LocalScope):
         return self.parent.lookup(name, ctx)
 
 
+# -- a repository-root metaflow_extensions package -------------------------------------------------
+class Extension:
+    """What metaflow 2.19 loads from ROOT/metaflow_extensions/ORG/ (metaflow/__init__.py,
+    metaflow/extension_support/, metaflow/plugins/__init__.py), read without running it:
+      * toplevel/mfextinit_*.py's `toplevel = "MODULE"`: metaflow/__init__.py's load_globals copies
+        every name of toplevel/MODULE.py not starting with "__" and not a module into `metaflow`;
+      * plugins/mfextinit_*.py's STEP_DECORATORS_DESC = [("name", ".module.Class")]: step
+        decorators exported from `metaflow` by name.
+    Only that shape is read; anything else (module_overrides, config/, other *_DESC lists,
+    __mf_promote_submodules__, names shadowing metaflow's) leaves `reason` set: not read."""
+
+    def __init__(self, loader):
+        self.loader = loader
+        self.reason = None
+        self.toplevel = {}  # name -> (Module, exact?)
+        self.step_decorators = {}  # name -> (defaults dict, None) or (None, reason)
+        base = os.path.join(loader.root, "metaflow_extensions")
+        self.present = os.path.isdir(base)
+        if self.present:
+            try:
+                self._read(base)
+            except _NotRead as exc:
+                self.reason = str(exc)
+
+    def names(self):
+        return set(self.toplevel) | set(self.step_decorators) if self.reason is None else set()
+
+    def _read(self, base):
+        if os.path.exists(os.path.join(base, "__init__.py")):
+            raise _NotRead("metaflow_extensions/__init__.py exists (metaflow needs a namespace package)")
+        for org in sorted(os.listdir(base))[:MAX_EXTENSION_ENTRIES]:
+            folder = os.path.join(base, org)
+            if org.startswith((".", "__")) or not os.path.isdir(folder):
+                continue
+            for part in sorted(os.listdir(folder))[:MAX_EXTENSION_ENTRIES]:
+                if part.startswith((".", "__")) or part.endswith(".py") and part == "__init__.py":
+                    continue
+                if part not in ("toplevel", "plugins"):
+                    raise _NotRead("metaflow_extensions/%s/%s is not read statically" % (org, part))
+                for name in sorted(os.listdir(os.path.join(folder, part)))[:MAX_EXTENSION_ENTRIES]:
+                    if name.startswith("mfextinit_") and name.endswith(".py"):
+                        init = self._constants(os.path.join(folder, part, name))
+                        if part == "toplevel":
+                            self._toplevel(org, folder, init)
+                        else:
+                            self._plugins(org, folder, init)
+
+    def _tree(self, path):
+        source = self.loader.sources.load(path)
+        if source.tree is None:
+            raise _NotRead("%s cannot be read (%s)" % (source.rel, source.problem))
+        return source
+
+    def _constants(self, path):
+        """An mfextinit file: only NAME = constant statements."""
+        source = self._tree(path)
+        values = {}
+        for stmt in source.tree.body:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                continue
+            if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+                raise _NotRead("%s holds more than constant assignments" % source.rel)
+            try:
+                values[stmt.targets[0].id] = ast.literal_eval(stmt.value)
+            except ValueError:
+                raise _NotRead("%s assigns %s a value that is not a constant" % (source.rel, stmt.targets[0].id))
+        return values
+
+    def _toplevel(self, org, folder, init):
+        if set(init) - {"toplevel"} or not isinstance(init.get("toplevel"), str) \
+                or not re.match(r"^[A-Za-z_]\w*$", init["toplevel"]):
+            raise _NotRead("metaflow_extensions/%s/toplevel's mfextinit sets more than toplevel = \"MODULE\"" % org)
+        path = os.path.join(folder, "toplevel", init["toplevel"] + ".py")
+        if not os.path.isfile(path):
+            raise _NotRead("metaflow_extensions/%s/toplevel/%s.py is not a module file" % (org, init["toplevel"]))
+        qualname = "metaflow_extensions.%s.toplevel.%s" % (org, init["toplevel"])
+        source = self._tree(path)
+        module = self.loader.module_for(path, qualname, (self.loader.root,), False)
+        for stmt in source.tree.body:
+            exact, bound = True, []
+            if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
+                bound = [stmt.name]
+            elif isinstance(stmt, ast.Assign):
+                bound = [t.id for t in stmt.targets if isinstance(t, ast.Name)]
+                if len(bound) != len(stmt.targets):
+                    raise _NotRead("%s assigns to more than names" % source.rel)
+            elif isinstance(stmt, ast.ImportFrom):
+                bound, exact = [a.asname or a.name for a in stmt.names], False  # may be a module: not exported
+            elif isinstance(stmt, ast.Import):
+                continue  # binds modules, which load_globals skips
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                continue
+            else:
+                raise _NotRead("%s:%d is not a plain definition" % (source.rel, stmt.lineno))
+            for name in bound:
+                if name == "__mf_promote_submodules__":
+                    raise _NotRead("%s promotes submodules (not read statically)" % source.rel)
+                if name.startswith("__") or name == "*":
+                    continue
+                if name in METAFLOW_TOPLEVEL_NAMES or name in self.step_decorators:
+                    raise _NotRead("%s redefines metaflow.%s" % (source.rel, name))
+                self.toplevel[name] = (module, exact and self.toplevel.get(name, (None, True))[1])
+
+    def _plugins(self, org, folder, init):
+        descs = init.get("STEP_DECORATORS_DESC")
+        if set(init) - {"STEP_DECORATORS_DESC"} or not isinstance(descs, list):
+            raise _NotRead("metaflow_extensions/%s/plugins's mfextinit sets more than STEP_DECORATORS_DESC" % org)
+        for desc in descs[:MAX_EXTENSION_ENTRIES]:
+            if not (isinstance(desc, tuple) and len(desc) == 2 and all(isinstance(x, str) for x in desc)):
+                raise _NotRead("metaflow_extensions/%s/plugins: STEP_DECORATORS_DESC entry %r" % (org, desc))
+            name, where = desc
+            if name in METAFLOW_TOPLEVEL_NAMES or name in self.toplevel or name in self.step_decorators:
+                raise _NotRead("step decorator @%s of metaflow_extensions/%s shadows another name" % (name, org))
+            match = re.match(r"^\.([A-Za-z_]\w*)\.([A-Za-z_]\w*)$", where)
+            if not match:
+                self.step_decorators[name] = (None, "@%s is at %r, not read statically" % (name, where))
+                continue
+            path = os.path.join(folder, "plugins", match.group(1) + ".py")
+            self.step_decorators[name] = self._decorator_class(name, path, match.group(2))
+
+    def _decorator_class(self, name, path, class_name):
+        """A StepDecorator subclass whose defaults the spec shows: (defaults, None) when its module
+        only imports StepDecorator and defines classes, and the class derives from it alone, sets
+        `name` and `defaults` to constants and defines only task-time hooks (STEP_DECORATOR_TASK_HOOKS:
+        they run in the task, never at `dagster create`); else (None, why)."""
+        if not os.path.isfile(path):
+            return None, "@%s's module is not a file of the repository" % name
+        source = self._tree(path)
+        found = None
+        for stmt in source.tree.body:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                continue
+            if isinstance(stmt, ast.ImportFrom) and stmt.module == "metaflow.decorators" and not stmt.level \
+                    and [(a.name, a.asname) for a in stmt.names] == [("StepDecorator", None)]:
+                continue
+            if isinstance(stmt, ast.ClassDef):
+                if stmt.name == class_name:
+                    found = stmt
+                continue
+            return None, "%s:%d: the module of @%s does more than define classes" % (source.rel, stmt.lineno, name)
+        if found is None:
+            return None, "%s has no class %s" % (source.rel, class_name)
+        if found.decorator_list or found.keywords or [ast.unparse(b) for b in found.bases] != ["StepDecorator"]:
+            return None, "class %s does not derive from StepDecorator alone" % class_name
+        attrs = {}
+        for stmt in found.body:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                continue
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                    and stmt.targets[0].id in ("name", "defaults"):
+                try:
+                    attrs[stmt.targets[0].id] = ast.literal_eval(stmt.value)
+                except ValueError:
+                    return None, "%s.%s is not a constant" % (class_name, stmt.targets[0].id)
+                continue
+            if isinstance(stmt, ast.FunctionDef) and stmt.name in STEP_DECORATOR_TASK_HOOKS and not stmt.decorator_list:
+                continue
+            return None, "class %s (line %d) defines more than name, defaults and task-time hooks" % (class_name, stmt.lineno)
+        if attrs.get("name") != name:
+            return None, "class %s's name is %r, not %r" % (class_name, attrs.get("name"), name)
+        defaults = attrs.get("defaults", {})
+        if not isinstance(defaults, dict) or not all(isinstance(k, str) for k in defaults):
+            return None, "%s.defaults is not a dict of names" % class_name
+        return defaults, None
+
+
+class _NotRead(Exception):
+    pass
+
+
 # The cycle with evaluator.py: imported last, so that either module can be imported first.
 from .evaluator import (
     ParamSpec,
     binop,
     builtin_value,
     evaluate,
+    extension_step_decorator,
     getattr_value,
     module_attribute,
     module_problem,
