@@ -14247,7 +14247,7 @@ var require_scan = __commonJS({
 var require_parse2 = __commonJS({
   "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants8 = require_constants();
+    var constants7 = require_constants();
     var utils = require_utils();
     var {
       MAX_LENGTH,
@@ -14255,7 +14255,7 @@ var require_parse2 = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants8;
+    } = constants7;
     var expandRange = (args, options) => {
       if (typeof options.expandRange === "function") {
         return options.expandRange(...args, options);
@@ -14464,7 +14464,7 @@ var require_parse2 = __commonJS({
       if (options.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants8.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants7.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -14510,8 +14510,8 @@ var require_parse2 = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants8.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants8.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants7.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants7.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -15207,7 +15207,7 @@ var require_parse2 = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants8.globChars(opts.windows);
+      } = constants7.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -15265,7 +15265,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse4 = require_parse2();
     var utils = require_utils();
-    var constants8 = require_constants();
+    var constants7 = require_constants();
     var isObject3 = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch2 = (glob, options, returnState = false) => {
       if (Array.isArray(glob)) {
@@ -15393,7 +15393,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch2.constants = constants8;
+    picomatch2.constants = constants7;
     module.exports = picomatch2;
   }
 });
@@ -37068,12 +37068,12 @@ function templateFingerprint(lines, docEnd, preambleEnd) {
     doc.push(out);
   }
   const body = [];
-  const constants8 = [];
+  const constants7 = [];
   for (const raw of lines.slice(docEnd, preambleEnd)) {
     let line2 = raw;
     const constant = constantLine(line2);
     if (constant) {
-      constants8.push(constant.name);
+      constants7.push(constant.name);
       line2 = `${constant.name}${constant.annotation} = <V>`;
     }
     body.push(rstrip(line2));
@@ -37087,7 +37087,7 @@ function templateFingerprint(lines, docEnd, preambleEnd) {
     if (j > 4) helpers.push(line2.slice(4, j));
   }
   const text3 = [...doc, ...body].join("\n") + "\n";
-  return { templateSha: createHash("sha256").update(text3, "utf8").digest("hex").slice(0, 16), constants: constants8, helpers };
+  return { templateSha: createHash("sha256").update(text3, "utf8").digest("hex").slice(0, 16), constants: constants7, helpers };
 }
 function readConfig(lines, span, name3) {
   if (!span || name3 === null) return null;
@@ -37682,7 +37682,7 @@ function readUnsafe(text3, problems, lineMarks) {
   chunks.push(chunk);
   const wholeFileParses = chunks.every((c3) => !c3.broken);
   if (!wholeFileParses) problems.add("the file is not valid Python: parts that Python cannot parse were not read");
-  const constants8 = {};
+  const constants7 = {};
   const ops = [];
   const opsByName2 = /* @__PURE__ */ new Map();
   let jobFn = null;
@@ -37690,7 +37690,7 @@ function readUnsafe(text3, problems, lineMarks) {
   let definitions = null;
   for (const c3 of chunks) {
     if (c3.broken) continue;
-    Object.assign(constants8, c3.constants);
+    Object.assign(constants7, c3.constants);
     for (const { op, line: line2 } of c3.ops) {
       ops.push(op);
       opsByName2.set(op.name, op);
@@ -37708,8 +37708,8 @@ function readUnsafe(text3, problems, lineMarks) {
   }
   const jobFound = jobFn;
   const job = jobFound ? readJob(jobFound.fn, jobFound.deco, opsByName2) : null;
-  const [topArgs, topOptions] = normalizeTopArgs(constants8.METAFLOW_TOP_ARGS);
-  const stepEnv = constants8.METAFLOW_STEP_ENV;
+  const [topArgs, topOptions] = normalizeTopArgs(constants7.METAFLOW_TOP_ARGS);
+  const stepEnv = constants7.METAFLOW_STEP_ENV;
   let flowConfigValue = null;
   if (stepEnv !== null && typeof stepEnv === "object" && !Array.isArray(stepEnv) && "METAFLOW_FLOW_CONFIG_VALUE" in stepEnv) {
     const raw = stepEnv.METAFLOW_FLOW_CONFIG_VALUE;
@@ -37725,8 +37725,8 @@ function readUnsafe(text3, problems, lineMarks) {
   const workflowTimeout = job && job.tags && JOB_TAG_TIMEOUT in job.tags ? pyInt(job.tags[JOB_TAG_TIMEOUT]) : null;
   const jobHeader = header.job;
   const badJob = !!jobHeader && (!isIdentifier(jobHeader) || PY_KEYWORDS.has(jobHeader));
-  const flowName = constants8.FLOW_NAME;
-  const originRunId = constants8.ORIGIN_RUN_ID;
+  const flowName = constants7.FLOW_NAME;
+  const originRunId = constants7.ORIGIN_RUN_ID;
   const model = {
     header,
     flow_name: typeof flowName === "string" ? flowName : null,
@@ -37736,8 +37736,8 @@ function readUnsafe(text3, problems, lineMarks) {
     top_args: topArgs,
     top_options: topOptions,
     flow_config_value: flowConfigValue,
-    step_with_decorators: stringListDict(constants8.STEP_WITH_DECORATORS),
-    step_conda_env_ids: labelEnvIds(constants8.STEP_CONDA_ENV_IDS),
+    step_with_decorators: stringListDict(constants7.STEP_WITH_DECORATORS),
+    step_conda_env_ids: labelEnvIds(constants7.STEP_CONDA_ENV_IDS),
     // Lists of the `tags=` of the runs; a run without `tags=` counts as `null`, as in extract.py.
     run_tags: runTags,
     workflow_timeout: workflowTimeout,
@@ -37747,11 +37747,11 @@ function readUnsafe(text3, problems, lineMarks) {
     sensors: readSensors(lines, regions.sensors, lineMarks.sensors),
     definitions
   };
-  if ("STEP_DECORATOR_SPECS" in constants8) model.step_decorator_specs = stringListDict(constants8.STEP_DECORATOR_SPECS) ?? {};
+  if ("STEP_DECORATOR_SPECS" in constants7) model.step_decorator_specs = stringListDict(constants7.STEP_DECORATOR_SPECS) ?? {};
   if (badJob) model.job_name_not_identifier = true;
   if (!job) problems.add("no `@job` function was found (file truncated or edited?)");
   if (!definitions) problems.add("there is no `defs = Definitions(...)` (file truncated?)");
-  const nothing = !header.flow && !header.job && Object.keys(constants8).length === 0 && ops.length === 0 && !job && !model.config_class && !definitions && model.sensors.length === 0;
+  const nothing = !header.flow && !header.job && Object.keys(constants7).length === 0 && ops.length === 0 && !job && !model.config_class && !definitions && model.sensors.length === 0;
   return { model: nothing ? null : model, fingerprint, problems: problems.list, lines: lineMarks };
 }
 
@@ -38168,9 +38168,9 @@ var identified = (how, rows) => ({
 function identifyGenerator(fingerprint) {
   const bySha = GENERATOR_VERSIONS.filter((row) => fingerprint.templateSha !== null && row.templateSha === fingerprint.templateSha);
   if (bySha.length > 0) return identified("template", bySha);
-  const constants8 = new Set(fingerprint.constants);
+  const constants7 = new Set(fingerprint.constants);
   const helpers = new Set(fingerprint.helpers);
-  const byMarkers = GENERATOR_VERSIONS.filter((row) => sameNames(constants8, row.constants) && sameNames(helpers, row.helpers));
+  const byMarkers = GENERATOR_VERSIONS.filter((row) => sameNames(constants7, row.constants) && sameNames(helpers, row.helpers));
   if (byMarkers.length > 0) return identified("markers", byMarkers);
   return { version: null, profile: null, how: "unknown", alike: [] };
 }
@@ -39272,7 +39272,7 @@ function trustFromEnvironment(env = process.env) {
 }
 
 // src/io/setup.ts
-import { closeSync as closeSync4, constants as constants6, fstatSync as fstatSync4, openSync as openSync4, readSync as readSync4, realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
+import { realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
 import os5 from "node:os";
 import path20 from "node:path";
 
@@ -40272,6 +40272,35 @@ function parseRepoConfig(file2, text3) {
   return result.data;
 }
 
+// src/io/bounded-read.ts
+import { closeSync as closeSync2, constants, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
+var codeOf = (error62) => error62.code ?? String(error62);
+function readBoundedFile(realPath, maxBytes) {
+  let fd;
+  try {
+    fd = openSync2(realPath, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error62) {
+    return { error: "open", code: codeOf(error62) };
+  }
+  try {
+    const stat2 = fstatSync2(fd);
+    if (!stat2.isFile()) return { error: "not-a-file" };
+    if (stat2.size > maxBytes) return { error: "too-large", size: stat2.size };
+    const buffer = Buffer.alloc(stat2.size);
+    let read = 0;
+    while (read < buffer.length) {
+      const n2 = readSync2(fd, buffer, read, buffer.length - read, read);
+      if (n2 === 0) break;
+      read += n2;
+    }
+    return { text: buffer.subarray(0, read).toString("utf8") };
+  } catch (error62) {
+    return { error: "read", code: codeOf(error62) };
+  } finally {
+    closeSync2(fd);
+  }
+}
+
 // src/io/fork-server.ts
 import { spawn as spawn2 } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -41269,10 +41298,10 @@ var ExecaSyncError = class extends Error {
 setErrorName(ExecaSyncError, ExecaSyncError.name);
 
 // node_modules/execa/lib/terminate/signal.js
-import { constants as constants3 } from "node:os";
+import { constants as constants4 } from "node:os";
 
 // node_modules/human-signals/build/src/main.js
-import { constants as constants2 } from "node:os";
+import { constants as constants3 } from "node:os";
 
 // node_modules/human-signals/build/src/realtime.js
 var getRealtimeSignals = () => {
@@ -41290,7 +41319,7 @@ var SIGRTMIN = 34;
 var SIGRTMAX = 64;
 
 // node_modules/human-signals/build/src/signals.js
-import { constants } from "node:os";
+import { constants as constants2 } from "node:os";
 
 // node_modules/human-signals/build/src/core.js
 var SIGNALS = [
@@ -41581,7 +41610,7 @@ var normalizeSignal = ({
 }) => {
   const {
     signals: { [name3]: constantSignal }
-  } = constants;
+  } = constants2;
   const supported = constantSignal !== void 0;
   const number4 = supported ? constantSignal : defaultNumber;
   return { name: name3, number: number4, description, supported, action, forced, standard };
@@ -41630,7 +41659,7 @@ var getSignalByNumber = (number4, signals2) => {
   };
 };
 var findSignalByNumber = (number4, signals2) => {
-  const signal = signals2.find(({ name: name3 }) => constants2.signals[name3] === number4);
+  const signal = signals2.find(({ name: name3 }) => constants3.signals[name3] === number4);
   if (signal !== void 0) {
     return signal;
   }
@@ -41664,13 +41693,13 @@ var normalizeSignalInteger = (signalInteger, optionName) => {
   throw new TypeError(`Invalid ${optionName} ${signalInteger}: this signal integer does not exist.
 ${getAvailableSignals()}`);
 };
-var getSignalsIntegerToName = () => new Map(Object.entries(constants3.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
+var getSignalsIntegerToName = () => new Map(Object.entries(constants4.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
 var signalsIntegerToName = getSignalsIntegerToName();
 var normalizeSignalName = (signalName, optionName) => {
-  if (signalName in constants3.signals) {
+  if (signalName in constants4.signals) {
     return signalName;
   }
-  if (signalName.toUpperCase() in constants3.signals) {
+  if (signalName.toUpperCase() in constants4.signals) {
     throw new TypeError(`Invalid ${optionName} '${signalName}': please rename it to '${signalName.toUpperCase()}'.`);
   }
   throw new TypeError(`Invalid ${optionName} '${signalName}': this signal name does not exist.
@@ -41678,8 +41707,8 @@ ${getAvailableSignals()}`);
 };
 var getAvailableSignals = () => `Available signal names: ${getAvailableSignalNames()}.
 Available signal numbers: ${getAvailableSignalIntegers()}.`;
-var getAvailableSignalNames = () => Object.keys(constants3.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
-var getAvailableSignalIntegers = () => [...new Set(Object.values(constants3.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
+var getAvailableSignalNames = () => Object.keys(constants4.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
+var getAvailableSignalIntegers = () => [...new Set(Object.values(constants4.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
 var getSignalDescription = (signal) => signalsByName[signal].description;
 
 // node_modules/execa/lib/terminate/kill.js
@@ -47504,7 +47533,7 @@ function failed(request, error62) {
 }
 
 // src/io/import-roots.ts
-import { closeSync as closeSync2, constants as constants4, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import path17 from "node:path";
 var PROJECT_FILES = ["pyproject.toml", "setup.cfg"];
 function readProjectFile(root, name3) {
@@ -47524,29 +47553,11 @@ function readProjectFile(root, name3) {
   }
   const relative = path17.relative(realRoot, real);
   if (relative === "" || relative.startsWith("..") || path17.isAbsolute(relative)) return { name: name3, error: "a symbolic link to a file outside the repo" };
-  let fd;
-  try {
-    fd = openSync2(real, constants4.O_RDONLY | (constants4.O_NONBLOCK ?? 0));
-  } catch (error62) {
-    return { name: name3, error: error62.code ?? String(error62) };
-  }
-  try {
-    const stat2 = fstatSync2(fd);
-    if (!stat2.isFile()) return { name: name3, error: "not a regular file" };
-    if (stat2.size > MAX_PROJECT_FILE_BYTES) return { name: name3, error: `${stat2.size} bytes, more than the ${MAX_PROJECT_FILE_BYTES} mfdag reads` };
-    const buffer = Buffer.alloc(stat2.size);
-    let read = 0;
-    while (read < buffer.length) {
-      const n2 = readSync2(fd, buffer, read, buffer.length - read, read);
-      if (n2 === 0) break;
-      read += n2;
-    }
-    return { name: name3, text: buffer.subarray(0, read).toString("utf8") };
-  } catch (error62) {
-    return { name: name3, error: error62.code ?? String(error62) };
-  } finally {
-    closeSync2(fd);
-  }
+  const read = readBoundedFile(real, MAX_PROJECT_FILE_BYTES);
+  if ("text" in read) return { name: name3, text: read.text };
+  if (read.error === "not-a-file") return { name: name3, error: "not a regular file" };
+  if (read.error === "too-large") return { name: name3, error: `${read.size} bytes, more than the ${MAX_PROJECT_FILE_BYTES} mfdag reads` };
+  return { name: name3, error: read.code };
 }
 function readProjectImportRoots(root) {
   return defaultImportRoots(PROJECT_FILES.flatMap((name3) => readProjectFile(root, name3) ?? []));
@@ -48027,27 +48038,11 @@ function readConfigText(file2, root) {
   if (isWithin(root, file2) && !isWithin(realpathSync3(root), real)) {
     throw new ConfigurationError(`Config file ${file2} is a symbolic link to a file outside the repo; mfdag reads a config file in the repo only from the repo.`);
   }
-  let fd;
-  try {
-    fd = openSync4(real, constants6.O_RDONLY | (constants6.O_NONBLOCK ?? 0));
-  } catch (error62) {
-    throw new ConfigurationError(`Config file ${file2} cannot be read (${error62.code ?? String(error62)}).`);
-  }
-  try {
-    const stat2 = fstatSync4(fd);
-    if (!stat2.isFile()) throw new ConfigurationError(`Config file ${file2} is not a regular file.`);
-    if (stat2.size > MAX_CONFIG_BYTES) throw new ConfigurationError(`Config file ${file2} is ${stat2.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}.`);
-    const buffer = Buffer.alloc(stat2.size);
-    let read = 0;
-    while (read < buffer.length) {
-      const n2 = readSync4(fd, buffer, read, buffer.length - read, read);
-      if (n2 === 0) break;
-      read += n2;
-    }
-    return buffer.subarray(0, read).toString("utf8");
-  } finally {
-    closeSync4(fd);
-  }
+  const read = readBoundedFile(real, MAX_CONFIG_BYTES);
+  if ("text" in read) return read.text;
+  if (read.error === "not-a-file") throw new ConfigurationError(`Config file ${file2} is not a regular file.`);
+  if (read.error === "too-large") throw new ConfigurationError(`Config file ${file2} is ${read.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}.`);
+  throw new ConfigurationError(`Config file ${file2} cannot be read (${read.code}).`);
 }
 async function loadRepoConfig(root, explicit) {
   const loaded = await loadConfigFile(root, explicit);
@@ -48458,7 +48453,7 @@ import { writeFile as writeFile2 } from "node:fs/promises";
 import path25 from "node:path";
 
 // src/io/fix-pipeline.ts
-import { constants as constants7 } from "node:fs";
+import { constants as constants6 } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path24 from "node:path";
 
@@ -48523,7 +48518,7 @@ async function regenerateTargets(targets, options) {
 }
 
 // src/io/fix-pipeline.ts
-var WRITE_NO_FOLLOW = constants7.O_WRONLY | constants7.O_TRUNC | (constants7.O_NOFOLLOW ?? 0);
+var WRITE_NO_FOLLOW = constants6.O_WRONLY | constants6.O_TRUNC | (constants6.O_NOFOLLOW ?? 0);
 function otherGenerators(outcomes) {
   return outcomes.flatMap((outcome) => {
     if (outcome.text === null) return [];
@@ -48575,28 +48570,28 @@ async function fixCommand({ options }) {
 }
 
 // src/cli/inspect.ts
-import { closeSync as closeSync5, fstatSync as fstatSync5, openSync as openSync5, readSync as readSync5 } from "node:fs";
+import { closeSync as closeSync4, fstatSync as fstatSync4, openSync as openSync4, readSync as readSync4 } from "node:fs";
 function readDefinitionsText(file2, maxBytes) {
   let fd;
   try {
-    fd = openSync5(file2, "r");
+    fd = openSync4(file2, "r");
   } catch (error62) {
     throw new ConfigurationError(`${file2} cannot be read (${error62.code ?? error62.message}); pass the path of a definitions file.`);
   }
   try {
-    const stat2 = fstatSync5(fd);
+    const stat2 = fstatSync4(fd);
     if (!stat2.isFile()) throw new ConfigurationError(`${file2} is not a file; pass the path of a definitions file.`);
     if (stat2.size > maxBytes) throw new ConfigurationError(`${file2} is ${stat2.size} bytes, over the ${maxBytes}-byte limit of a definitions file.`);
     const buffer = Buffer.alloc(Math.min(stat2.size, maxBytes) + 1);
     let length = 0;
-    for (let got = -1; got !== 0 && length < buffer.length; length += got) got = readSync5(fd, buffer, length, buffer.length - length, null);
+    for (let got = -1; got !== 0 && length < buffer.length; length += got) got = readSync4(fd, buffer, length, buffer.length - length, null);
     if (length > maxBytes) throw new ConfigurationError(`${file2} is over the ${maxBytes}-byte limit of a definitions file.`);
     const text3 = decodeText(buffer.subarray(0, length));
     if (text3 === null) throw new ConfigurationError(`${file2} is not UTF-8 text, so it is not a definitions file written by metaflow-dagster.`);
     if (!isDefinitionsText(text3)) throw new ConfigurationError(`${file2} is not a Dagster definitions file written by metaflow-dagster: it does not start with the docstring "Dagster definitions generated by metaflow-dagster."`);
     return text3;
   } finally {
-    closeSync5(fd);
+    closeSync4(fd);
   }
 }
 async function inspectCommand({ options, positionals }) {

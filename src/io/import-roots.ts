@@ -1,6 +1,7 @@
 /** Reads the repo's project files for the default import roots (core/import-roots.ts has the rules). */
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import path from "node:path";
+import { readBoundedFile } from "./bounded-read.js";
 import { defaultImportRoots, MAX_PROJECT_FILE_BYTES, type ImportRootsFound, type ProjectFile } from "../core/import-roots.js";
 
 const PROJECT_FILES = ["pyproject.toml", "setup.cfg"] as const;
@@ -27,29 +28,11 @@ function readProjectFile(root: string, name: (typeof PROJECT_FILES)[number]): Pr
   }
   const relative = path.relative(realRoot, real);
   if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) return { name, error: "a symbolic link to a file outside the repo" };
-  let fd: number;
-  try {
-    fd = openSync(real, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  } catch (error) {
-    return { name, error: (error as NodeJS.ErrnoException).code ?? String(error) };
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) return { name, error: "not a regular file" };
-    if (stat.size > MAX_PROJECT_FILE_BYTES) return { name, error: `${stat.size} bytes, more than the ${MAX_PROJECT_FILE_BYTES} mfdag reads` };
-    const buffer = Buffer.alloc(stat.size);
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return { name, text: buffer.subarray(0, read).toString("utf8") };
-  } catch (error) {
-    return { name, error: (error as NodeJS.ErrnoException).code ?? String(error) };
-  } finally {
-    closeSync(fd);
-  }
+  const read = readBoundedFile(real, MAX_PROJECT_FILE_BYTES);
+  if ("text" in read) return { name, text: read.text };
+  if (read.error === "not-a-file") return { name, error: "not a regular file" };
+  if (read.error === "too-large") return { name, error: `${read.size} bytes, more than the ${MAX_PROJECT_FILE_BYTES} mfdag reads` };
+  return { name, error: read.code };
 }
 
 /** The root plus the package directories the root's pyproject.toml and setup.cfg declare. */

@@ -1,11 +1,12 @@
 /** Builds the engine's ports from resolved settings; shared by the CLI and the action. */
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CONFIG_FILE_NAMES, EMPTY_REPO_CONFIG, parseRepoConfig, type RepoConfig } from "../core/config-file.js";
 import { ConfigurationError } from "../core/errors.js";
 import type { CheckPorts, Logger, MetaflowCompiler } from "../core/ports.js";
 import { DEFAULT_SETTINGS, permitMetaflow, type Settings } from "../core/settings.js";
+import { readBoundedFile } from "./bounded-read.js";
 import { createForkServerCompiler } from "./fork-server.js";
 import { readProjectImportRoots } from "./import-roots.js";
 import { createRepoReader } from "./repo.js";
@@ -55,27 +56,11 @@ function readConfigText(file: string, root: string): string | null {
   if (isWithin(root, file) && !isWithin(realpathSync(root), real)) {
     throw new ConfigurationError(`Config file ${file} is a symbolic link to a file outside the repo; mfdag reads a config file in the repo only from the repo.`);
   }
-  let fd: number;
-  try {
-    fd = openSync(real, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  } catch (error) {
-    throw new ConfigurationError(`Config file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`);
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new ConfigurationError(`Config file ${file} is not a regular file.`);
-    if (stat.size > MAX_CONFIG_BYTES) throw new ConfigurationError(`Config file ${file} is ${stat.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}.`);
-    const buffer = Buffer.alloc(stat.size);
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buffer.subarray(0, read).toString("utf8");
-  } finally {
-    closeSync(fd);
-  }
+  const read = readBoundedFile(real, MAX_CONFIG_BYTES);
+  if ("text" in read) return read.text;
+  if (read.error === "not-a-file") throw new ConfigurationError(`Config file ${file} is not a regular file.`);
+  if (read.error === "too-large") throw new ConfigurationError(`Config file ${file} is ${read.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}.`);
+  throw new ConfigurationError(`Config file ${file} cannot be read (${read.code}).`);
 }
 
 /**
