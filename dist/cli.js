@@ -64,11 +64,11 @@ var require_lib = __commonJS({
     function lookupEscape(ch) {
       return escapeMap[ch];
     }
-    function _prettifyError(path26, withInternals, err) {
+    function _prettifyError(path27, withInternals, err) {
       if (!err.Update) {
         err = new _exports.TemplateError(err);
       }
-      err.Update(path26);
+      err.Update(path27);
       if (!withInternals) {
         var old = err;
         err = new Error(old.message);
@@ -129,8 +129,8 @@ var require_lib = __commonJS({
       err.lineno = lineno;
       err.colno = colno;
       err.firstUpdate = true;
-      err.Update = function Update(path26) {
-        var msg = "(" + (path26 || "unknown path") + ")";
+      err.Update = function Update(path27) {
+        var msg = "(" + (path27 || "unknown path") + ")";
         if (this.firstUpdate) {
           if (this.lineno && this.colno) {
             msg += " [Line " + this.lineno + ", Column " + this.colno + "]";
@@ -4330,7 +4330,7 @@ var require_loader = __commonJS({
       };
       return _setPrototypeOf(o2, p);
     }
-    var path26 = __require("path");
+    var path27 = __require("path");
     var _require = require_object();
     var EmitterObj = _require.EmitterObj;
     module.exports = /* @__PURE__ */ (function(_EmitterObj) {
@@ -4340,7 +4340,7 @@ var require_loader = __commonJS({
       }
       var _proto = Loader.prototype;
       _proto.resolve = function resolve(from, to) {
-        return path26.resolve(path26.dirname(from), to);
+        return path27.resolve(path27.dirname(from), to);
       };
       _proto.isRelative = function isRelative(filename) {
         return filename.indexOf("./") === 0 || filename.indexOf("../") === 0;
@@ -4413,7 +4413,7 @@ var require_node_loaders = __commonJS({
       return _setPrototypeOf(o2, p);
     }
     var fs = __require("fs");
-    var path26 = __require("path");
+    var path27 = __require("path");
     var Loader = require_loader();
     var _require = require_precompiled_loader();
     var PrecompiledLoader = _require.PrecompiledLoader;
@@ -4431,7 +4431,7 @@ var require_node_loaders = __commonJS({
         _this.noCache = !!opts.noCache;
         if (searchPaths) {
           searchPaths = Array.isArray(searchPaths) ? searchPaths : [searchPaths];
-          _this.searchPaths = searchPaths.map(path26.normalize);
+          _this.searchPaths = searchPaths.map(path27.normalize);
         } else {
           _this.searchPaths = ["."];
         }
@@ -4444,7 +4444,7 @@ var require_node_loaders = __commonJS({
           var paths = _this.searchPaths.filter(fs.existsSync);
           var watcher = chokidar.watch(paths);
           watcher.on("all", function(event, fullname) {
-            fullname = path26.resolve(fullname);
+            fullname = path27.resolve(fullname);
             if (event === "change" && fullname in _this.pathsToNames) {
               _this.emit("update", _this.pathsToNames[fullname], fullname);
             }
@@ -4460,8 +4460,8 @@ var require_node_loaders = __commonJS({
         var fullpath = null;
         var paths = this.searchPaths;
         for (var i2 = 0; i2 < paths.length; i2++) {
-          var basePath = path26.resolve(paths[i2]);
-          var p = path26.resolve(paths[i2], name3);
+          var basePath = path27.resolve(paths[i2]);
+          var p = path27.resolve(paths[i2], name3);
           if (p.indexOf(basePath) === 0 && fs.existsSync(p)) {
             fullpath = p;
             break;
@@ -4727,13 +4727,13 @@ var require_globals = __commonJS({
 var require_express_app = __commonJS({
   "node_modules/nunjucks/src/express-app.js"(exports, module) {
     "use strict";
-    var path26 = __require("path");
+    var path27 = __require("path");
     module.exports = function express(env, app) {
       function NunjucksView(name3, opts) {
         this.name = name3;
         this.path = name3;
         this.defaultEngine = opts.defaultEngine;
-        this.ext = path26.extname(name3);
+        this.ext = path27.extname(name3);
         if (!this.ext && !this.defaultEngine) {
           throw new Error("No default engine was specified and no extension was provided.");
         }
@@ -5113,7 +5113,7 @@ var require_environment = __commonJS({
         return _Obj2.apply(this, arguments) || this;
       }
       var _proto3 = Template2.prototype;
-      _proto3.init = function init(src, env, path26, eagerCompile) {
+      _proto3.init = function init(src, env, path27, eagerCompile) {
         this.env = env || new Environment();
         if (lib.isObject(src)) {
           switch (src.type) {
@@ -5131,7 +5131,7 @@ var require_environment = __commonJS({
         } else {
           throw new Error("src must be a string or an object describing the source");
         }
-        this.path = path26;
+        this.path = path27;
         if (eagerCompile) {
           try {
             this._compile();
@@ -5282,7 +5282,7 @@ var require_precompile = __commonJS({
   "node_modules/nunjucks/src/precompile.js"(exports, module) {
     "use strict";
     var fs = __require("fs");
-    var path26 = __require("path");
+    var path27 = __require("path");
     var _require = require_lib();
     var _prettifyError = _require._prettifyError;
     var compiler = require_compiler();
@@ -5319,8 +5319,8 @@ var require_precompile = __commonJS({
       var templates = [];
       function addTemplates(dir) {
         fs.readdirSync(dir).forEach(function(file2) {
-          var filepath = path26.join(dir, file2);
-          var subpath = filepath.substr(path26.join(input2, "/").length);
+          var filepath = path27.join(dir, file2);
+          var subpath = filepath.substr(path27.join(input2, "/").length);
           var stat2 = fs.statSync(filepath);
           if (stat2 && stat2.isDirectory()) {
             subpath += "/";
@@ -5337,7 +5337,7 @@ var require_precompile = __commonJS({
       } else if (pathStats.isDirectory()) {
         addTemplates(input2);
         for (var i2 = 0; i2 < templates.length; i2++) {
-          var name3 = templates[i2].replace(path26.join(input2, "/"), "");
+          var name3 = templates[i2].replace(path27.join(input2, "/"), "");
           try {
             precompiled.push(_precompile(fs.readFileSync(templates[i2], "utf-8"), name3, env));
           } catch (e) {
@@ -5716,11 +5716,11 @@ var require_nunjucks = __commonJS({
       reset: function reset2() {
         e = void 0;
       },
-      compile: function compile2(src, env, path26, eagerCompile) {
+      compile: function compile2(src, env, path27, eagerCompile) {
         if (!e) {
           configure();
         }
-        return new Template(src, env, path26, eagerCompile);
+        return new Template(src, env, path27, eagerCompile);
       },
       render: function render(name3, ctx, cb) {
         if (!e) {
@@ -5889,17 +5889,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path26) {
-      const ctrl = callVisitor(key, node2, visitor, path26);
+    function visit_(key, node2, visitor, path27) {
+      const ctrl = callVisitor(key, node2, visitor, path27);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path26, ctrl);
-        return visit_(key, ctrl, visitor, path26);
+        replaceNode(key, path27, ctrl);
+        return visit_(key, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
+          path27 = Object.freeze(path27.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path26);
+            const ci = visit_(i2, node2.items[i2], visitor, path27);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -5910,13 +5910,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path26);
+          path27 = Object.freeze(path27.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path26);
+          const cv = visit_("value", node2.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -5937,17 +5937,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path26) {
-      const ctrl = await callVisitor(key, node2, visitor, path26);
+    async function visitAsync_(key, node2, visitor, path27) {
+      const ctrl = await callVisitor(key, node2, visitor, path27);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path26, ctrl);
-        return visitAsync_(key, ctrl, visitor, path26);
+        replaceNode(key, path27, ctrl);
+        return visitAsync_(key, ctrl, visitor, path27);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
+          path27 = Object.freeze(path27.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path26);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path27);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -5958,13 +5958,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path26 = Object.freeze(path26.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path26);
+          path27 = Object.freeze(path27.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path27);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path26);
+          const cv = await visitAsync_("value", node2.value, visitor, path27);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -5991,23 +5991,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path26) {
+    function callVisitor(key, node2, visitor, path27) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path26);
+        return visitor(key, node2, path27);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path26);
+        return visitor.Map?.(key, node2, path27);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path26);
+        return visitor.Seq?.(key, node2, path27);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path26);
+        return visitor.Pair?.(key, node2, path27);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path26);
+        return visitor.Scalar?.(key, node2, path27);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path26);
+        return visitor.Alias?.(key, node2, path27);
       return void 0;
     }
-    function replaceNode(key, path26, node2) {
-      const parent = path26[path26.length - 1];
+    function replaceNode(key, path27, node2) {
+      const parent = path27[path27.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -6619,10 +6619,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path26, value) {
+    function collectionFromPath(schema, path27, value) {
       let v = value;
-      for (let i2 = path26.length - 1; i2 >= 0; --i2) {
-        const k = path26[i2];
+      for (let i2 = path27.length - 1; i2 >= 0; --i2) {
+        const k = path27[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v;
@@ -6641,7 +6641,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path26) => path26 == null || typeof path26 === "object" && !!path26[Symbol.iterator]().next().done;
+    var isEmptyPath = (path27) => path27 == null || typeof path27 === "object" && !!path27[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -6671,11 +6671,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path26, value) {
-        if (isEmptyPath(path26))
+      addIn(path27, value) {
+        if (isEmptyPath(path27))
           this.add(value);
         else {
-          const [key, ...rest] = path26;
+          const [key, ...rest] = path27;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest, value);
@@ -6689,8 +6689,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path26) {
-        const [key, ...rest] = path26;
+      deleteIn(path27) {
+        const [key, ...rest] = path27;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -6704,8 +6704,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path26, keepScalar) {
-        const [key, ...rest] = path26;
+      getIn(path27, keepScalar) {
+        const [key, ...rest] = path27;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -6723,8 +6723,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path26) {
-        const [key, ...rest] = path26;
+      hasIn(path27) {
+        const [key, ...rest] = path27;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -6734,8 +6734,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path26, value) {
-        const [key, ...rest] = path26;
+      setIn(path27, value) {
+        const [key, ...rest] = path27;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -9250,9 +9250,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path26, value) {
+      addIn(path27, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path26, value);
+          this.contents.addIn(path27, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -9327,14 +9327,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path26) {
-        if (Collection.isEmptyPath(path26)) {
+      deleteIn(path27) {
+        if (Collection.isEmptyPath(path27)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path26) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path27) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -9349,10 +9349,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path26, keepScalar) {
-        if (Collection.isEmptyPath(path26))
+      getIn(path27, keepScalar) {
+        if (Collection.isEmptyPath(path27))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path26, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path27, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -9363,10 +9363,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path26) {
-        if (Collection.isEmptyPath(path26))
+      hasIn(path27) {
+        if (Collection.isEmptyPath(path27))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path26) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path27) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -9383,13 +9383,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path26, value) {
-        if (Collection.isEmptyPath(path26)) {
+      setIn(path27, value) {
+        if (Collection.isEmptyPath(path27)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path26), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path27), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path26, value);
+          this.contents.setIn(path27, value);
         }
       }
       /**
@@ -11350,9 +11350,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path26) => {
+    visit2.itemAtPath = (cst, path27) => {
       let item = cst;
-      for (const [field, index] of path26) {
+      for (const [field, index] of path27) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -11361,23 +11361,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path26) => {
-      const parent = visit2.itemAtPath(cst, path26.slice(0, -1));
-      const field = path26[path26.length - 1][0];
+    visit2.parentCollection = (cst, path27) => {
+      const parent = visit2.itemAtPath(cst, path27.slice(0, -1));
+      const field = path27[path27.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path26, item, visitor) {
-      let ctrl = visitor(item, path26);
+    function _visit(path27, item, visitor) {
+      let ctrl = visitor(item, path27);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path26.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path27.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -11388,10 +11388,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path26);
+            ctrl = ctrl(item, path27);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path26) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path27) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -13148,7 +13148,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
-    function checkPathExt(path26, options) {
+    function checkPathExt(path27, options) {
       var pathext = options.pathExt !== void 0 ? options.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -13159,25 +13159,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path26.substr(-p.length).toLowerCase() === p) {
+        if (p && path27.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat2, path26, options) {
+    function checkStat(stat2, path27, options) {
       if (!stat2.isSymbolicLink() && !stat2.isFile()) {
         return false;
       }
-      return checkPathExt(path26, options);
+      return checkPathExt(path27, options);
     }
-    function isexe(path26, options, cb) {
-      fs.stat(path26, function(er, stat2) {
-        cb(er, er ? false : checkStat(stat2, path26, options));
+    function isexe(path27, options, cb) {
+      fs.stat(path27, function(er, stat2) {
+        cb(er, er ? false : checkStat(stat2, path27, options));
       });
     }
-    function sync(path26, options) {
-      return checkStat(fs.statSync(path26), path26, options);
+    function sync(path27, options) {
+      return checkStat(fs.statSync(path27), path27, options);
     }
   }
 });
@@ -13188,13 +13188,13 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs = __require("fs");
-    function isexe(path26, options, cb) {
-      fs.stat(path26, function(er, stat2) {
+    function isexe(path27, options, cb) {
+      fs.stat(path27, function(er, stat2) {
         cb(er, er ? false : checkStat(stat2, options));
       });
     }
-    function sync(path26, options) {
-      return checkStat(fs.statSync(path26), options);
+    function sync(path27, options) {
+      return checkStat(fs.statSync(path27), options);
     }
     function checkStat(stat2, options) {
       return stat2.isFile() && checkMode(stat2, options);
@@ -13227,7 +13227,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync;
-    function isexe(path26, options, cb) {
+    function isexe(path27, options, cb) {
       if (typeof options === "function") {
         cb = options;
         options = {};
@@ -13237,7 +13237,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve, reject) {
-          isexe(path26, options || {}, function(er, is) {
+          isexe(path27, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -13246,7 +13246,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path26, options || {}, function(er, is) {
+      core(path27, options || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options && options.ignoreErrors) {
             er = null;
@@ -13256,9 +13256,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync(path26, options) {
+    function sync(path27, options) {
       try {
-        return core.sync(path26, options || {});
+        return core.sync(path27, options || {});
       } catch (er) {
         if (options && options.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -13274,7 +13274,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path26 = __require("path");
+    var path27 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -13312,7 +13312,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path26.join(pathPart, cmd);
+        const pCmd = path27.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve(subStep(p, i2, 0));
       });
@@ -13339,7 +13339,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path26.join(pathPart, cmd);
+        const pCmd = path27.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -13387,7 +13387,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path26 = __require("path");
+    var path27 = __require("path");
     var which = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -13405,7 +13405,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path26.delimiter : void 0
+          pathExt: withoutPathExt ? path27.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -13414,7 +13414,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path26.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path27.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -13468,8 +13468,8 @@ var require_shebang_command = __commonJS({
       if (!match) {
         return null;
       }
-      const [path26, argument] = match[0].replace(/#! ?/, "").split(" ");
-      const binary = path26.split("/").pop();
+      const [path27, argument] = match[0].replace(/#! ?/, "").split(" ");
+      const binary = path27.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -13504,7 +13504,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path26 = __require("path");
+    var path27 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape = require_escape();
     var readShebang = require_readShebang();
@@ -13529,7 +13529,7 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path26.normalize(parsed.command);
+        parsed.command = path27.normalize(parsed.command);
         parsed.command = escape.command(parsed.command);
         parsed.args = parsed.args.map((arg) => escape.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
@@ -13894,8 +13894,8 @@ var require_utils = __commonJS({
       }
       return output2;
     };
-    exports.basename = (path26, { windows } = {}) => {
-      const segs = path26.split(windows ? /[\\/]/ : "/");
+    exports.basename = (path27, { windows } = {}) => {
+      const segs = path27.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -16232,10 +16232,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path26) {
-  if (!path26)
+function getElementAtPath(obj, path27) {
+  if (!path27)
     return obj;
-  return path26.reduce((acc, key) => acc?.[key], obj);
+  return path27.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -16575,11 +16575,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path26, issues) {
+function prefixIssues(path27, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path26);
+    iss.path.unshift(path27);
     return iss;
   });
 }
@@ -17041,16 +17041,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path26 = []) => {
+  const processError = (error63, path27 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path26, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else {
-        const fullpath = [...path26, ...issue2.path];
+        const fullpath = [...path27, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -17089,17 +17089,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path26 = []) => {
+  const processError = (error63, path27 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path26, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path27, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path26, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path27, ...issue2.path]);
       } else {
-        const fullpath = [...path26, ...issue2.path];
+        const fullpath = [...path27, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -17138,8 +17138,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path26 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path26) {
+  const path27 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path27) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -34277,13 +34277,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path26 = ref.slice(1).split("/").filter(Boolean);
-  if (path26.length === 0) {
+  const path27 = ref.slice(1).split("/").filter(Boolean);
+  if (path27.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path26[0] === defsKey) {
-    const key = path26[1] === void 0 ? void 0 : decodeJSONPointerSegment(path26[1]);
+  if (path27[0] === defsKey) {
+    const key = path27[1] === void 0 ? void 0 : decodeJSONPointerSegment(path27[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -35436,8 +35436,8 @@ var storedReportSchema = external_exports.strictObject({
   pullRequest: pullRequestSchema.nullable().optional(),
   contract: list2(contractChangeSchema).nullable().optional()
 });
-function jsonPath(path26) {
-  return "$" + path26.map((key) => typeof key === "number" ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(String(key))}]`).join("");
+function jsonPath(path27) {
+  return "$" + path27.map((key) => typeof key === "number" ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(String(key))}]`).join("");
 }
 
 // src/cli-args.ts
@@ -35839,16 +35839,16 @@ var Diff = class {
       }
     }
   }
-  addToPath(path26, added, removed, oldPosInc, options) {
-    const last = path26.lastComponent;
+  addToPath(path27, added, removed, oldPosInc, options) {
+    const last = path27.lastComponent;
     if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
       return {
-        oldPos: path26.oldPos + oldPosInc,
+        oldPos: path27.oldPos + oldPosInc,
         lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
       };
     } else {
       return {
-        oldPos: path26.oldPos + oldPosInc,
+        oldPos: path27.oldPos + oldPosInc,
         lastComponent: { count: 1, added, removed, previousComponent: last }
       };
     }
@@ -36220,17 +36220,17 @@ function compareFields(committed, current) {
   return changes;
 }
 var MAX_DIFF_EDITS = 2e3;
-function configDiff(path26, committed, current, labels = ["committed", "dagster create now"]) {
+function configDiff(path27, committed, current, labels = ["committed", "dagster create now"]) {
   const before = committed && committed.length > 0 ? committed.join("\n") + "\n" : "";
   const after = current && current.length > 0 ? current.join("\n") + "\n" : "";
   if (before === after) return null;
-  const patch = createTwoFilesPatch(`a/${path26}`, `b/${path26}`, before, after, labels[0], labels[1], { context: 3, maxEditLength: MAX_DIFF_EDITS }) ?? wholeBlockPatch(path26, committed ?? [], current ?? [], labels);
+  const patch = createTwoFilesPatch(`a/${path27}`, `b/${path27}`, before, after, labels[0], labels[1], { context: 3, maxEditLength: MAX_DIFF_EDITS }) ?? wholeBlockPatch(path27, committed ?? [], current ?? [], labels);
   return patch.replace(/^=+\n/, "");
 }
-function wholeBlockPatch(path26, committed, current, labels) {
+function wholeBlockPatch(path27, committed, current, labels) {
   return formatPatch({
-    oldFileName: `a/${path26}`,
-    newFileName: `b/${path26}`,
+    oldFileName: `a/${path27}`,
+    newFileName: `b/${path27}`,
     oldHeader: labels[0],
     newHeader: labels[1],
     hunks: [
@@ -37773,7 +37773,7 @@ function headerValue(lines, key) {
   }
   return null;
 }
-function parseDefinitionsFile(path26, text3) {
+function parseDefinitionsFile(path27, text3) {
   if (!isDefinitionsText(text3)) return null;
   const lines = splitLines2(text3.replace(/^\uFEFF/, ""));
   const openIndex = lines.findIndex((line2) => line2.includes('"""'));
@@ -37801,7 +37801,7 @@ function parseDefinitionsFile(path26, text3) {
     problems.push("there is no `defs = Definitions(...)` (file truncated?)");
   }
   return {
-    path: path26,
+    path: path27,
     flow,
     job,
     source,
@@ -38479,13 +38479,13 @@ var clip = (text3) => text3.length > MAX_SHOWN ? text3.slice(0, MAX_SHOWN) + "\u
 function firstDifference(a2, b, root) {
   const stack = [[a2, b, root]];
   while (stack.length > 0) {
-    const [x, y, path26] = stack.pop();
+    const [x, y, path27] = stack.pop();
     if (isDeepStrictEqual(x, y)) continue;
     const bothObjects = x !== null && y !== null && typeof x === "object" && typeof y === "object" && Array.isArray(x) === Array.isArray(y);
-    if (!bothObjects) return { path: path26, committed: clip(json2(x)), current: clip(json2(y)) };
+    if (!bothObjects) return { path: path27, committed: clip(json2(x)), current: clip(json2(y)) };
     const keys = Array.isArray(x) ? Array.from({ length: Math.max(x.length, y.length) }, (_, i2) => i2) : [.../* @__PURE__ */ new Set([...Object.keys(x), ...Object.keys(y)])];
     for (const key of keys.reverse()) {
-      const child = typeof key === "number" ? `${path26}[${key}]` : `${path26}.${key}`;
+      const child = typeof key === "number" ? `${path27}[${key}]` : `${path27}.${key}`;
       stack.push([x[key], y[key], child]);
     }
   }
@@ -39173,7 +39173,7 @@ function dagsterCreateOf(request) {
 
 // src/cli/repo.ts
 import { execFileSync } from "node:child_process";
-import path21 from "node:path";
+import path22 from "node:path";
 
 // src/core/settings.ts
 var DEFAULT_SETTINGS = {
@@ -39272,9 +39272,9 @@ function trustFromEnvironment(env = process.env) {
 }
 
 // src/io/setup.ts
-import { realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
+import { statSync as statSync3 } from "node:fs";
 import os5 from "node:os";
-import path20 from "node:path";
+import path21 from "node:path";
 
 // src/core/config-file.ts
 var import_yaml = __toESM(require_dist(), 1);
@@ -40273,8 +40273,31 @@ function parseRepoConfig(file2, text3) {
 }
 
 // src/io/bounded-read.ts
-import { closeSync as closeSync2, constants, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
+import { closeSync as closeSync2, constants, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2, realpathSync } from "node:fs";
+import path9 from "node:path";
 var codeOf = (error62) => error62.code ?? String(error62);
+function isWithin(outer, inner) {
+  const relative = path9.relative(outer, inner);
+  return relative === "" || !relative.startsWith("..") && !path9.isAbsolute(relative);
+}
+function readFileInRepo(file2, root, maxBytes) {
+  let real;
+  try {
+    real = realpathSync(file2);
+  } catch (error62) {
+    const code = codeOf(error62);
+    return code === "ENOENT" || code === "ENOTDIR" ? { error: "missing" } : { error: "resolve", code };
+  }
+  if (isWithin(root, file2)) {
+    let realRoot = root;
+    try {
+      realRoot = realpathSync(root);
+    } catch {
+    }
+    if (!isWithin(realRoot, real)) return { error: "outside" };
+  }
+  return readBoundedFile(real, maxBytes);
+}
 function readBoundedFile(realPath, maxBytes) {
   let fd;
   try {
@@ -40306,12 +40329,12 @@ import { spawn as spawn2 } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { mkdtemp as mkdtemp2, rm as rm2 } from "node:fs/promises";
 import os4 from "node:os";
-import path16 from "node:path";
+import path17 from "node:path";
 import { createInterface } from "node:readline";
 
 // src/io/dagster-create.ts
 import os2 from "node:os";
-import path14 from "node:path";
+import path15 from "node:path";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject2(value) {
@@ -41178,12 +41201,12 @@ var handleCommand = (filePath, rawArguments, rawOptions) => {
 
 // node_modules/execa/lib/arguments/options.js
 var import_cross_spawn = __toESM(require_cross_spawn(), 1);
-import path13 from "node:path";
+import path14 from "node:path";
 import process6 from "node:process";
 
 // node_modules/npm-run-path/index.js
 import process4 from "node:process";
-import path10 from "node:path";
+import path11 from "node:path";
 
 // node_modules/npm-run-path/node_modules/path-key/index.js
 function pathKey(options = {}) {
@@ -41200,7 +41223,7 @@ function pathKey(options = {}) {
 // node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
-import path9 from "node:path";
+import path10 from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 var execFileOriginal = promisify(execFileCallback);
 function toPath(urlOrPath) {
@@ -41209,12 +41232,12 @@ function toPath(urlOrPath) {
 function traversePathUp(startPath) {
   return {
     *[Symbol.iterator]() {
-      let currentPath = path9.resolve(toPath(startPath));
+      let currentPath = path10.resolve(toPath(startPath));
       let previousPath;
       while (previousPath !== currentPath) {
         yield currentPath;
         previousPath = currentPath;
-        currentPath = path9.resolve(currentPath, "..");
+        currentPath = path10.resolve(currentPath, "..");
       }
     }
   };
@@ -41229,27 +41252,27 @@ var npmRunPath = ({
   execPath: execPath2 = process4.execPath,
   addExecPath = true
 } = {}) => {
-  const cwdPath = path10.resolve(toPath(cwd));
+  const cwdPath = path11.resolve(toPath(cwd));
   const result = [];
-  const pathParts = pathOption.split(path10.delimiter);
+  const pathParts = pathOption.split(path11.delimiter);
   if (preferLocal) {
     applyPreferLocal(result, pathParts, cwdPath);
   }
   if (addExecPath) {
     applyExecPath(result, pathParts, execPath2, cwdPath);
   }
-  return pathOption === "" || pathOption === path10.delimiter ? `${result.join(path10.delimiter)}${pathOption}` : [...result, pathOption].join(path10.delimiter);
+  return pathOption === "" || pathOption === path11.delimiter ? `${result.join(path11.delimiter)}${pathOption}` : [...result, pathOption].join(path11.delimiter);
 };
 var applyPreferLocal = (result, pathParts, cwdPath) => {
   for (const directory of traversePathUp(cwdPath)) {
-    const pathPart = path10.join(directory, "node_modules/.bin");
+    const pathPart = path11.join(directory, "node_modules/.bin");
     if (!pathParts.includes(pathPart)) {
       result.push(pathPart);
     }
   }
 };
 var applyExecPath = (result, pathParts, execPath2, cwdPath) => {
-  const pathPart = path10.resolve(cwdPath, toPath(execPath2), "..");
+  const pathPart = path11.resolve(cwdPath, toPath(execPath2), "..");
   if (!pathParts.includes(pathPart)) {
     result.push(pathPart);
   }
@@ -42404,7 +42427,7 @@ var killAfterTimeout = async (subprocess, timeout, context, { signal }) => {
 
 // node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
-import path11 from "node:path";
+import path12 from "node:path";
 var mapNode = ({ options }) => {
   if (options.node === false) {
     throw new TypeError('The "node" option cannot be false with `execaNode()`.');
@@ -42423,7 +42446,7 @@ var handleNodeOption = (file2, commandArguments, {
     throw new TypeError('The "execPath" option has been removed. Please use the "nodePath" option instead.');
   }
   const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-  const resolvedNodePath = path11.resolve(cwd, normalizedNodePath);
+  const resolvedNodePath = path12.resolve(cwd, normalizedNodePath);
   const newOptions = {
     ...options,
     nodePath: resolvedNodePath,
@@ -42433,7 +42456,7 @@ var handleNodeOption = (file2, commandArguments, {
   if (!shouldHandleNode) {
     return [file2, commandArguments, newOptions];
   }
-  if (path11.basename(file2, ".exe") === "node") {
+  if (path12.basename(file2, ".exe") === "node") {
     throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
   }
   return [
@@ -42523,11 +42546,11 @@ var serializeEncoding = (encoding) => typeof encoding === "string" ? `"${encodin
 
 // node_modules/execa/lib/arguments/cwd.js
 import { statSync } from "node:fs";
-import path12 from "node:path";
+import path13 from "node:path";
 import process5 from "node:process";
 var normalizeCwd = (cwd = getDefaultCwd()) => {
   const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-  return path12.resolve(cwdString);
+  return path13.resolve(cwdString);
 };
 var getDefaultCwd = () => {
   try {
@@ -42574,7 +42597,7 @@ var normalizeOptions = (filePath, rawArguments, rawOptions) => {
   options.killSignal = normalizeKillSignal(options.killSignal);
   options.forceKillAfterDelay = normalizeForceKillAfterDelay(options.forceKillAfterDelay);
   options.lines = options.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
-  if (process6.platform === "win32" && path13.basename(file2, ".exe") === "cmd") {
+  if (process6.platform === "win32" && path14.basename(file2, ".exe") === "cmd") {
     commandArguments.unshift("/q");
   }
   return { file: file2, commandArguments, options };
@@ -44715,13 +44738,13 @@ var logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding,
   }
 };
 var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-  for (const { path: path26, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-    const pathString = typeof path26 === "string" ? path26 : path26.toString();
+  for (const { path: path27, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+    const pathString = typeof path27 === "string" ? path27 : path27.toString();
     if (append || outputFiles.has(pathString)) {
-      appendFileSync(path26, serializedResult);
+      appendFileSync(path27, serializedResult);
     } else {
       outputFiles.add(pathString);
-      writeFileSync(path26, serializedResult);
+      writeFileSync(path27, serializedResult);
     }
   }
 };
@@ -47125,7 +47148,7 @@ function childEnvironment(base = process.env) {
 // src/io/dagster-create.ts
 var KEEPER_GRACE_MS = 3e3;
 function containScriptPath() {
-  return path14.join(packageRoot(), "python", "mfdag_contain.py");
+  return path15.join(packageRoot(), "python", "mfdag_contain.py");
 }
 function containmentSupported(platform2 = process.platform) {
   return platform2 === "linux";
@@ -47158,7 +47181,7 @@ function launcherInterpreter(python) {
     found = execa(python, ["-I", "-S", "-B", "-c", "import sys; print(sys.executable)"], { reject: false, timeout: 3e4, stdin: "ignore", cwd: os2.tmpdir() }).then(
       (result) => {
         const executable = result.exitCode === 0 ? result.stdout.trim() : "";
-        return path14.isAbsolute(executable) ? executable : python;
+        return path15.isAbsolute(executable) ? executable : python;
       },
       () => python
     );
@@ -47201,13 +47224,13 @@ function lastLine(text3) {
 // src/io/metaflow-compiler.ts
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os3 from "node:os";
-import path15 from "node:path";
+import path16 from "node:path";
 function absoluteImportRoots(root, importRoots) {
-  return (importRoots ?? []).map((dir) => path15.resolve(root, dir));
+  return (importRoots ?? []).map((dir) => path16.resolve(root, dir));
 }
 function compilerPythonPath(roots, inherited) {
   const entries = [...roots, ...inherited ? [inherited] : []];
-  return entries.length > 0 ? entries.join(path15.delimiter) : inherited;
+  return entries.length > 0 ? entries.join(path16.delimiter) : inherited;
 }
 function compilerEnv(datastore) {
   return {
@@ -47250,7 +47273,7 @@ function withPythonPath(env, pythonPath) {
 }
 function createMetaflowCompiler(options) {
   let probe = null;
-  const check3 = () => probe ??= mkdtemp(path15.join(os3.tmpdir(), "mfdag-probe-")).then(
+  const check3 = () => probe ??= mkdtemp(path16.join(os3.tmpdir(), "mfdag-probe-")).then(
     (cwd) => execa(options.python, ["-B", "-c", "import metaflow, metaflow_extensions.dagster"], {
       reject: false,
       timeout: 6e4,
@@ -47273,19 +47296,19 @@ function createMetaflowCompiler(options) {
       if (!result.ok) throw metaflowUnavailableError(options.python, result.why, purpose);
     },
     async compile(request) {
-      const temp = await mkdtemp(path15.join(os3.tmpdir(), "mfdag-compile-"));
-      const out = path15.join(temp, "definitions.py");
+      const temp = await mkdtemp(path16.join(os3.tmpdir(), "mfdag-compile-"));
+      const out = path16.join(temp, "definitions.py");
       const base = { flowFile: request.flowFile, flowClass: request.flowClass, compiler: "metaflow", parameters: [], exact: true, reason: null, errorLine: null };
       try {
         const run2 = await runDagsterCreate({
           python: options.python,
-          flowPath: path15.join(options.root, request.flowFile),
-          cwd: path15.join(options.root, request.cwd),
+          flowPath: path16.join(options.root, request.flowFile),
+          cwd: path16.join(options.root, request.cwd),
           out,
           jobName: request.jobName,
           args: request.args,
           topArgs: request.topArgs ?? [],
-          env: withPythonPath(compilerEnv(path15.join(temp, "datastore")), compilerPythonPath(absoluteImportRoots(options.root, options.importRoots), childEnvironment().PYTHONPATH)),
+          env: withPythonPath(compilerEnv(path16.join(temp, "datastore")), compilerPythonPath(absoluteImportRoots(options.root, options.importRoots), childEnvironment().PYTHONPATH)),
           extendEnv: true,
           timeoutMs: options.timeoutMs
         });
@@ -47300,7 +47323,7 @@ function createMetaflowCompiler(options) {
 
 // src/io/fork-server.ts
 function forkServerScriptPath() {
-  return path16.join(packageRoot(), "python", "mfdag_forkserver.py");
+  return path17.join(packageRoot(), "python", "mfdag_forkserver.py");
 }
 function forkServerSupported(platform2 = process.platform) {
   return platform2 !== "win32";
@@ -47308,14 +47331,14 @@ function forkServerSupported(platform2 = process.platform) {
 var ForkServer = class {
   constructor(options) {
     this.options = options;
-    this.home = mkdtempSync(path16.join(os4.tmpdir(), "mfdag-forkserver-"));
+    this.home = mkdtempSync(path17.join(os4.tmpdir(), "mfdag-forkserver-"));
     let settle2;
     this.ready = new Promise((resolve) => settle2 = resolve);
     let child;
     try {
       child = spawn2(options.python, ["-B", forkServerScriptPath(), "--concurrency", String(Math.max(1, options.concurrency)), "--preload", options.preload], {
         cwd: this.home,
-        env: { ...childEnvironment(), ...compilerEnv(path16.join(this.home, "datastore")) },
+        env: { ...childEnvironment(), ...compilerEnv(path17.join(this.home, "datastore")) },
         stdio: ["pipe", "pipe", "pipe"]
       });
     } catch (error62) {
@@ -47496,17 +47519,17 @@ function createForkServerCompiler(options) {
         if (got.ready.fatal === "no-metaflow") throw metaflowUnavailableError(options.python, got.ready.why);
         return failed(request, `the fork server could not start: ${got.ready.why}`);
       }
-      const temp = await mkdtemp2(path16.join(os4.tmpdir(), "mfdag-compile-"));
-      const out = path16.join(temp, "definitions.py");
+      const temp = await mkdtemp2(path17.join(os4.tmpdir(), "mfdag-compile-"));
+      const out = path17.join(temp, "definitions.py");
       try {
         const args = request.jobName ? ["--name", request.jobName, ...request.args] : [...request.args];
         const result = await got.server.run({
-          flowPath: path16.join(options.root, request.flowFile),
-          cwd: path16.join(options.root, request.cwd),
+          flowPath: path17.join(options.root, request.flowFile),
+          cwd: path17.join(options.root, request.cwd),
           out,
           args,
           topArgs: request.topArgs ?? [],
-          datastore: path16.join(temp, "datastore"),
+          datastore: path17.join(temp, "datastore"),
           timeoutMs: options.timeoutMs,
           importRoots: absoluteImportRoots(options.root, options.importRoots)
         });
@@ -47533,31 +47556,23 @@ function failed(request, error62) {
 }
 
 // src/io/import-roots.ts
-import { realpathSync } from "node:fs";
-import path17 from "node:path";
+import path18 from "node:path";
 var PROJECT_FILES = ["pyproject.toml", "setup.cfg"];
 function readProjectFile(root, name3) {
-  const file2 = path17.join(root, name3);
-  let real;
-  try {
-    real = realpathSync(file2);
-  } catch (error62) {
-    const code = error62.code;
-    return code === "ENOENT" || code === "ENOTDIR" ? null : { name: name3, error: code ?? String(error62) };
-  }
-  let realRoot;
-  try {
-    realRoot = realpathSync(root);
-  } catch {
-    realRoot = root;
-  }
-  const relative = path17.relative(realRoot, real);
-  if (relative === "" || relative.startsWith("..") || path17.isAbsolute(relative)) return { name: name3, error: "a symbolic link to a file outside the repo" };
-  const read = readBoundedFile(real, MAX_PROJECT_FILE_BYTES);
+  const read = readFileInRepo(path18.join(root, name3), root, MAX_PROJECT_FILE_BYTES);
   if ("text" in read) return { name: name3, text: read.text };
-  if (read.error === "not-a-file") return { name: name3, error: "not a regular file" };
-  if (read.error === "too-large") return { name: name3, error: `${read.size} bytes, more than the ${MAX_PROJECT_FILE_BYTES} mfdag reads` };
-  return { name: name3, error: read.code };
+  switch (read.error) {
+    case "missing":
+      return null;
+    case "outside":
+      return { name: name3, error: "a symbolic link to a file outside the repo" };
+    case "not-a-file":
+      return { name: name3, error: "not a regular file" };
+    case "too-large":
+      return { name: name3, error: `${read.size} bytes, more than the ${MAX_PROJECT_FILE_BYTES} mfdag reads` };
+    default:
+      return { name: name3, error: read.code };
+  }
 }
 function readProjectImportRoots(root) {
   return defaultImportRoots(PROJECT_FILES.flatMap((name3) => readProjectFile(root, name3) ?? []));
@@ -47566,7 +47581,7 @@ function readProjectImportRoots(root) {
 // src/io/repo.ts
 import { closeSync as closeSync3, constants as constants5, fstatSync as fstatSync3, openSync as openSync3, readSync as readSync3, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
-import path18 from "node:path";
+import path19 from "node:path";
 var import_picomatch = __toESM(require_picomatch2(), 1);
 var SKIPPED_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "venv", ".venv", "site-packages", "__pycache__", ".tox", ".nox", ".metaflow"]);
 function inSkippedDir(file2, venvDirs) {
@@ -47589,7 +47604,7 @@ async function walkFiles(root) {
     const dir = pending.pop();
     let entries;
     try {
-      entries = await readdir(path18.join(root, dir), { withFileTypes: true });
+      entries = await readdir(path19.join(root, dir), { withFileTypes: true });
     } catch {
       continue;
     }
@@ -47614,21 +47629,21 @@ function openUnlessLink(file2, flags) {
   }
 }
 function createRepoReader(rootDir, options = {}) {
-  const root = path18.resolve(rootDir);
+  const root = path19.resolve(rootDir);
   let realRoot = null;
   const realDirs = /* @__PURE__ */ new Map();
   const inRoot = (real) => {
     realRoot ??= realpathSync2(root);
-    return real === realRoot || real.startsWith(realRoot + path18.sep);
+    return real === realRoot || real.startsWith(realRoot + path19.sep);
   };
   function readInside(file2, maxBytes) {
-    const absolute = path18.join(root, file2);
+    const absolute = path19.join(root, file2);
     const outside = { error: `${file2} is a link to a file outside the repo root; it is not checked` };
-    const dir = path18.dirname(absolute);
+    const dir = path19.dirname(absolute);
     let realDir = realDirs.get(dir);
     if (realDir === void 0) realDirs.set(dir, realDir = realpathSync2(dir));
     if (!inRoot(realDir)) return outside;
-    let fd = NO_FOLLOW === void 0 ? null : openUnlessLink(path18.join(realDir, path18.basename(absolute)), NO_FOLLOW);
+    let fd = NO_FOLLOW === void 0 ? null : openUnlessLink(path19.join(realDir, path19.basename(absolute)), NO_FOLLOW);
     if (fd === null) {
       const real = realpathSync2(absolute);
       if (!inRoot(real)) return outside;
@@ -47655,7 +47670,7 @@ function createRepoReader(rootDir, options = {}) {
     root,
     async listPythonFiles() {
       const all = await gitFiles(root) ?? await walkFiles(root);
-      const venvDirs = all.filter((file2) => file2 === "pyvenv.cfg" || file2.endsWith("/pyvenv.cfg")).map((file2) => path18.posix.dirname(file2).replace(/^\.$/, ""));
+      const venvDirs = all.filter((file2) => file2 === "pyvenv.cfg" || file2.endsWith("/pyvenv.cfg")).map((file2) => path19.posix.dirname(file2).replace(/^\.$/, ""));
       let files = all.filter((file2) => file2.endsWith(".py") && !inSkippedDir(file2, venvDirs));
       if (options.ignore && options.ignore.length > 0) {
         const ignored = (0, import_picomatch.default)([...options.ignore], { dot: true, noextglob: true });
@@ -47672,7 +47687,7 @@ function createRepoReader(rootDir, options = {}) {
     },
     async exists(file2) {
       try {
-        await stat(path18.join(root, file2));
+        await stat(path19.join(root, file2));
         return true;
       } catch {
         return false;
@@ -47682,7 +47697,7 @@ function createRepoReader(rootDir, options = {}) {
 }
 
 // src/io/static-analyzer.ts
-import path19 from "node:path";
+import path20 from "node:path";
 import { createInterface as createInterface2 } from "node:readline";
 
 // src/core/static-protocol.ts
@@ -47787,7 +47802,7 @@ var staticHelloSchema = external_exports.object({
 // src/io/static-analyzer.ts
 var SPLIT_THRESHOLD = 200;
 function staticScriptPath() {
-  return path19.join(packageRoot(), "python", "mfdag_static.py");
+  return path20.join(packageRoot(), "python", "mfdag_static.py");
 }
 function isolatedEnv() {
   return Object.fromEntries(Object.entries(childEnvironment()).filter(([name3]) => !/^(PYTHON|__PYVENV_LAUNCHER__)/i.test(name3)));
@@ -47872,7 +47887,7 @@ function createStaticWorker(options, interpreter) {
       reject: false,
       env: isolatedEnv(),
       extendEnv: false,
-      cwd: path19.dirname(staticScriptPath())
+      cwd: path20.dirname(staticScriptPath())
     });
     setRef(child, false);
     const stderr = [];
@@ -48022,27 +48037,21 @@ function checkedRoot(root, describe3, hint = "") {
   if (!stat2.isDirectory()) throw new ConfigurationError(`${describe3}: ${root} is not a directory${hint}.`);
   return root;
 }
-function isWithin(outer, inner) {
-  const relative = path20.relative(outer, inner);
-  return relative === "" || !relative.startsWith("..") && !path20.isAbsolute(relative);
-}
 function readConfigText(file2, root) {
-  let real;
-  try {
-    real = realpathSync3(file2);
-  } catch (error62) {
-    const code = error62.code;
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    throw new ConfigurationError(`Config file ${file2} cannot be read (${code ?? String(error62)}).`);
-  }
-  if (isWithin(root, file2) && !isWithin(realpathSync3(root), real)) {
-    throw new ConfigurationError(`Config file ${file2} is a symbolic link to a file outside the repo; mfdag reads a config file in the repo only from the repo.`);
-  }
-  const read = readBoundedFile(real, MAX_CONFIG_BYTES);
+  const read = readFileInRepo(file2, root, MAX_CONFIG_BYTES);
   if ("text" in read) return read.text;
-  if (read.error === "not-a-file") throw new ConfigurationError(`Config file ${file2} is not a regular file.`);
-  if (read.error === "too-large") throw new ConfigurationError(`Config file ${file2} is ${read.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}.`);
-  throw new ConfigurationError(`Config file ${file2} cannot be read (${read.code}).`);
+  switch (read.error) {
+    case "missing":
+      return null;
+    case "outside":
+      throw new ConfigurationError(`Config file ${file2} is a symbolic link to a file outside the repo; mfdag reads a config file in the repo only from the repo.`);
+    case "not-a-file":
+      throw new ConfigurationError(`Config file ${file2} is not a regular file.`);
+    case "too-large":
+      throw new ConfigurationError(`Config file ${file2} is ${read.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}.`);
+    default:
+      throw new ConfigurationError(`Config file ${file2} cannot be read (${read.code}).`);
+  }
 }
 async function loadRepoConfig(root, explicit) {
   const loaded = await loadConfigFile(root, explicit);
@@ -48050,14 +48059,14 @@ async function loadRepoConfig(root, explicit) {
   return { ...loaded, config: { ...loaded.config, projectImportRoots: readProjectImportRoots(root) } };
 }
 async function loadConfigFile(root, explicit) {
-  const candidates = explicit ? [path20.resolve(explicit)] : CONFIG_FILE_NAMES.map((name3) => path20.join(root, name3));
+  const candidates = explicit ? [path21.resolve(explicit)] : CONFIG_FILE_NAMES.map((name3) => path21.join(root, name3));
   for (const file2 of candidates) {
     const text3 = readConfigText(file2, root);
     if (text3 === null) {
       if (explicit) throw new ConfigurationError(`Config file ${explicit} cannot be read (ENOENT).`);
       continue;
     }
-    const name3 = path20.relative(process.cwd(), file2) || file2;
+    const name3 = path21.relative(process.cwd(), file2) || file2;
     return { config: parseRepoConfig(name3, text3), file: name3 };
   }
   return { config: EMPTY_REPO_CONFIG, file: null };
@@ -48329,7 +48338,7 @@ function defaultRoot(dir) {
   }
 }
 async function openRepo(options, flowFile) {
-  const root = options.root ? checkedRoot(path21.resolve(options.root), "--root") : checkedRoot(defaultRoot(flowFile ? path21.dirname(path21.resolve(flowFile)) : process.cwd()), "The root");
+  const root = options.root ? checkedRoot(path22.resolve(options.root), "--root") : checkedRoot(defaultRoot(flowFile ? path22.dirname(path22.resolve(flowFile)) : process.cwd()), "The root");
   const { config: config2, file: configFile } = await loadRepoConfig(root, options.config);
   const settings = resolveSettings({
     explicit: { compiler: options.compiler, python: options.python, failOn: options["fail-on"], timeout: options.timeout, concurrency: options.concurrency, generator: options.generator },
@@ -48377,7 +48386,7 @@ async function checkCommand({ options }) {
 import { statSync as statSync4 } from "node:fs";
 
 // src/core/inspect.ts
-import path22 from "node:path";
+import path23 from "node:path";
 async function listRepo(config2, maxFileBytes, ports) {
   const found = await discover(ports.repo, ports.analyzer, maxFileBytes);
   const pairing = pairFlows(found.flows, found.definitions, config2);
@@ -48396,7 +48405,7 @@ async function listRepo(config2, maxFileBytes, ports) {
 }
 async function configOf(flowFile, compiler, ports, config2, generator) {
   const entry = config2.flows.find((flow) => flow.flow === flowFile) ?? null;
-  const request = { flowFile, flowClass: null, jobName: entry?.name ?? null, args: entry?.args ?? [], topArgs: entry?.topArgs ?? config2.topArgs, generator, cwd: entry?.cwd ?? path22.posix.dirname(flowFile) };
+  const request = { flowFile, flowClass: null, jobName: entry?.name ?? null, args: entry?.args ?? [], topArgs: entry?.topArgs ?? config2.topArgs, generator, cwd: entry?.cwd ?? path23.posix.dirname(flowFile) };
   const { files, results } = await ports.analyzer.analyze([flowFile], [request]);
   const scanned = files[0];
   const result = results[0];
@@ -48409,9 +48418,9 @@ async function configOf(flowFile, compiler, ports, config2, generator) {
   return { ...real, parameters: result.parameters };
 }
 function repoRelative(root, file2) {
-  const relative = path22.relative(root, path22.resolve(file2));
-  if (relative.startsWith("..") || path22.isAbsolute(relative)) throw new ConfigurationError(`${file2} is outside the root ${root}; pass --root with a directory that contains it.`);
-  return relative.split(path22.sep).join("/");
+  const relative = path23.relative(root, path23.resolve(file2));
+  if (relative.startsWith("..") || path23.isAbsolute(relative)) throw new ConfigurationError(`${file2} is outside the root ${root}; pass --root with a directory that contains it.`);
+  return relative.split(path23.sep).join("/");
 }
 
 // src/cli/config.ts
@@ -48450,12 +48459,12 @@ async function configCommand({ options, positionals }) {
 
 // src/cli/fix.ts
 import { writeFile as writeFile2 } from "node:fs/promises";
-import path25 from "node:path";
+import path26 from "node:path";
 
 // src/io/fix-pipeline.ts
 import { constants as constants6 } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import path24 from "node:path";
+import path25 from "node:path";
 
 // src/core/fix.ts
 function fixTargets(report, onlyFlows) {
@@ -48477,19 +48486,19 @@ function patchFor(file2, before, after) {
 // src/io/fixer.ts
 import { mkdtemp as mkdtemp3, readFile as readFile2, rm as rm3 } from "node:fs/promises";
 import os6 from "node:os";
-import path23 from "node:path";
+import path24 from "node:path";
 function withImportRoots(env, options) {
   const pythonPath = compilerPythonPath(absoluteImportRoots(options.root, options.importRoots), childEnvironment().PYTHONPATH);
   return pythonPath === void 0 ? env : { ...env, PYTHONPATH: pythonPath };
 }
 async function regenerateDefinitions(target, options) {
-  const temp = await mkdtemp3(path23.join(os6.tmpdir(), "mfdag-fix-"));
+  const temp = await mkdtemp3(path24.join(os6.tmpdir(), "mfdag-fix-"));
   try {
-    const out = path23.join(temp, path23.basename(target.definitionsFile));
+    const out = path24.join(temp, path24.basename(target.definitionsFile));
     const outcome = await runDagsterCreate({
       python: options.python,
-      flowPath: path23.join(options.root, target.flowFile),
-      cwd: path23.join(options.root, target.dagsterCreate.cwd),
+      flowPath: path24.join(options.root, target.flowFile),
+      cwd: path24.join(options.root, target.dagsterCreate.cwd),
       out,
       jobName: target.dagsterCreate.name,
       args: target.dagsterCreate.args,
@@ -48510,7 +48519,7 @@ async function regenerateDefinitions(target, options) {
 async function regenerateTargets(targets, options) {
   const out = [];
   for (const target of targets) {
-    const committed = await readFile2(path23.join(options.root, target.definitionsFile), "utf8");
+    const committed = await readFile2(path24.join(options.root, target.definitionsFile), "utf8");
     const result = await regenerateDefinitions(target, options);
     out.push("error" in result ? { target, text: null, error: result.error, committed } : { target, text: result.text, error: null, committed });
   }
@@ -48530,13 +48539,13 @@ function otherGenerators(outcomes) {
 async function fixStaleDefinitions(report, onlyFlows, options, output2) {
   const outcomes = await regenerateTargets(fixTargets(report, onlyFlows), options);
   if (output2.to === "patch") {
-    const patches = outcomes.filter((outcome) => outcome.text !== null).map((outcome) => patchFor(output2.prefix ? path24.posix.join(output2.prefix, outcome.target.definitionsFile) : outcome.target.definitionsFile, outcome.committed, outcome.text));
+    const patches = outcomes.filter((outcome) => outcome.text !== null).map((outcome) => patchFor(output2.prefix ? path25.posix.join(output2.prefix, outcome.target.definitionsFile) : outcome.target.definitionsFile, outcome.committed, outcome.text));
     return { outcomes, patch: patches.join(""), patchedFiles: patches.length, otherGenerators: otherGenerators(outcomes) };
   }
   for (const outcome of outcomes) {
     if (outcome.text === null) continue;
     try {
-      await writeFile(path24.join(options.root, outcome.target.definitionsFile), outcome.text, { flag: WRITE_NO_FOLLOW });
+      await writeFile(path25.join(options.root, outcome.target.definitionsFile), outcome.text, { flag: WRITE_NO_FOLLOW });
     } catch (error62) {
       const code = error62.code;
       outcome.error = code === "ELOOP" ? `${outcome.target.definitionsFile} is a symbolic link; mfdag fix writes only regular files` : `could not write ${outcome.target.definitionsFile} (${code ?? String(error62)})`;
@@ -48563,7 +48572,7 @@ async function fixCommand({ options }) {
       { root, python: portSettings.python, timeoutMs: portSettings.timeoutSeconds * 1e3, permit, importRoots: repo.settings.importRoots },
       options.patch ? { to: "patch", prefix: "" } : { to: "tree" }
     );
-    if (options.patch && patchedFiles > 0) await writeFile2(path25.resolve(options.patch), patch);
+    if (options.patch && patchedFiles > 0) await writeFile2(path26.resolve(options.patch), patch);
     write(terminalRenderer(options).render("fix.txt.njk", { outcomes, patch: options.patch ?? null, written: patchedFiles, skipped: report.flows.filter((flow) => flow.status === "error"), otherGenerators: otherGenerators2 }));
     return outcomes.some((outcome) => outcome.error) ? EXIT.policy : EXIT.ok;
   });

@@ -1,12 +1,12 @@
 /** Builds the engine's ports from resolved settings; shared by the CLI and the action. */
-import { realpathSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CONFIG_FILE_NAMES, EMPTY_REPO_CONFIG, parseRepoConfig, type RepoConfig } from "../core/config-file.js";
 import { ConfigurationError } from "../core/errors.js";
 import type { CheckPorts, Logger, MetaflowCompiler } from "../core/ports.js";
 import { DEFAULT_SETTINGS, permitMetaflow, type Settings } from "../core/settings.js";
-import { readBoundedFile } from "./bounded-read.js";
+import { readFileInRepo } from "./bounded-read.js";
 import { createForkServerCompiler } from "./fork-server.js";
 import { readProjectImportRoots } from "./import-roots.js";
 import { createRepoReader } from "./repo.js";
@@ -32,12 +32,6 @@ export function checkedRoot(root: string, describe: string, hint = ""): string {
   return root;
 }
 
-/** Whether `inner` is `outer` or below it (both absolute). */
-function isWithin(outer: string, inner: string): boolean {
-  const relative = path.relative(outer, inner);
-  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
-}
-
 /**
  * Reads a config file that may be a pull request's: a file in the repo is never read through a
  * symlink that leaves it (the link could point at a runner file and echo it in the parse error),
@@ -45,22 +39,20 @@ function isWithin(outer: string, inner: string): boolean {
  * such file.
  */
 function readConfigText(file: string, root: string): string | null {
-  let real: string;
-  try {
-    real = realpathSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    throw new ConfigurationError(`Config file ${file} cannot be read (${code ?? String(error)}).`);
-  }
-  if (isWithin(root, file) && !isWithin(realpathSync(root), real)) {
-    throw new ConfigurationError(`Config file ${file} is a symbolic link to a file outside the repo; mfdag reads a config file in the repo only from the repo.`);
-  }
-  const read = readBoundedFile(real, MAX_CONFIG_BYTES);
+  const read = readFileInRepo(file, root, MAX_CONFIG_BYTES);
   if ("text" in read) return read.text;
-  if (read.error === "not-a-file") throw new ConfigurationError(`Config file ${file} is not a regular file.`);
-  if (read.error === "too-large") throw new ConfigurationError(`Config file ${file} is ${read.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}.`);
-  throw new ConfigurationError(`Config file ${file} cannot be read (${read.code}).`);
+  switch (read.error) {
+    case "missing":
+      return null;
+    case "outside":
+      throw new ConfigurationError(`Config file ${file} is a symbolic link to a file outside the repo; mfdag reads a config file in the repo only from the repo.`);
+    case "not-a-file":
+      throw new ConfigurationError(`Config file ${file} is not a regular file.`);
+    case "too-large":
+      throw new ConfigurationError(`Config file ${file} is ${read.size} bytes; a config file may have at most ${MAX_CONFIG_BYTES}.`);
+    default:
+      throw new ConfigurationError(`Config file ${file} cannot be read (${read.code}).`);
+  }
 }
 
 /**
