@@ -38373,17 +38373,6 @@ function compareJobs(input2) {
     }
   }
   if (sameGenerator && known("graph")) {
-    const inputsOf = (model) => {
-      const map2 = /* @__PURE__ */ new Map();
-      for (const edge of model.job?.edges ?? []) {
-        const list3 = map2.get(edge.to);
-        if (list3) list3.push(edgeText(edge));
-        else map2.set(edge.to, [edgeText(edge)]);
-      }
-      return map2;
-    };
-    const thenInputs = inputsOf(committed);
-    const nowInputs = inputsOf(current);
     const thenOps = new Set(committed.ops.map((op) => op.name));
     const nowOps = new Map(current.ops.map((op) => [op.name, op]));
     const stepOfOp = (op) => nowOps.get(op)?.steps.find((s) => s !== null) ?? null;
@@ -38398,11 +38387,12 @@ function compareJobs(input2) {
     };
     const thenFeeders = feeders(committed);
     const nowFeeders = feeders(current);
+    const inputsText = (edges) => (edges ?? []).map(edgeText).sort();
     const existed = (edge) => thenOps.has(edge.from) && nowOps.has(edge.from);
-    for (const op of /* @__PURE__ */ new Set([...thenInputs.keys(), ...nowInputs.keys()])) {
+    for (const op of /* @__PURE__ */ new Set([...thenFeeders.keys(), ...nowFeeders.keys()])) {
       if (!thenOps.has(op) || !nowOps.has(op)) continue;
-      const a2 = (thenInputs.get(op) ?? []).sort();
-      const b = (nowInputs.get(op) ?? []).sort();
+      const a2 = inputsText(thenFeeders.get(op));
+      const b = inputsText(nowFeeders.get(op));
       if (isDeepStrictEqual(a2, b)) continue;
       const step = stepOfOp(op);
       const parent = thenFeeders.get(op)?.find(existed) ?? nowFeeders.get(op)?.find(existed) ?? nowFeeders.get(op)?.[0];

@@ -272,21 +272,10 @@ export function compareJobs(input: JobComparison): JobComparisonResult {
 
   // Wiring: edges of ops that exist on both sides (an added or removed step already explains its own).
   if (sameGenerator && known("graph")) {
-    const inputsOf = (model: JobModel) => {
-      const map = new Map<string, string[]>();
-      for (const edge of model.job?.edges ?? []) {
-        const list = map.get(edge.to);
-        if (list) list.push(edgeText(edge));
-        else map.set(edge.to, [edgeText(edge)]);
-      }
-      return map;
-    };
-    const thenInputs = inputsOf(committed);
-    const nowInputs = inputsOf(current);
     const thenOps = new Set(committed.ops.map((op) => op.name));
     const nowOps = new Map(current.ops.map((op) => [op.name, op]));
     const stepOfOp = (op: string) => nowOps.get(op)?.steps.find((s): s is string => s !== null) ?? null;
-    // Each op's feeding edges, looked up once per op (not a scan of every edge per op).
+    // Each op's feeding edges, grouped once (not a scan of every edge per op).
     const feeders = (model: JobModel) => {
       const map = new Map<string, JobEdge[]>();
       for (const edge of model.job?.edges ?? []) {
@@ -298,11 +287,12 @@ export function compareJobs(input: JobComparison): JobComparisonResult {
     };
     const thenFeeders = feeders(committed);
     const nowFeeders = feeders(current);
+    const inputsText = (edges: JobEdge[] | undefined) => (edges ?? []).map(edgeText).sort();
     const existed = (edge: JobEdge) => thenOps.has(edge.from) && nowOps.has(edge.from);
-    for (const op of new Set([...thenInputs.keys(), ...nowInputs.keys()])) {
+    for (const op of new Set([...thenFeeders.keys(), ...nowFeeders.keys()])) {
       if (!thenOps.has(op) || !nowOps.has(op)) continue;
-      const a = (thenInputs.get(op) ?? []).sort();
-      const b = (nowInputs.get(op) ?? []).sort();
+      const a = inputsText(thenFeeders.get(op));
+      const b = inputsText(nowFeeders.get(op));
       if (isDeepStrictEqual(a, b)) continue;
       const step = stepOfOp(op);
       // The transition that changed is in the `self.next(...)` of a step that fed this op before
