@@ -38211,6 +38211,10 @@ var GRAPH_CHANGE_KINDS = /* @__PURE__ */ new Set(["step-added", "step-removed", 
 function own2(dict2, key) {
   return dict2 && Object.hasOwn(dict2, key) ? dict2[key] : void 0;
 }
+function jobChangeLabel(change2) {
+  const about = change2.step ?? change2.subject;
+  return about === null ? change2.kind : `${change2.kind} ${about}`;
+}
 function jobSeverityOf(kind) {
   return SEVERITY2[kind];
 }
@@ -48465,7 +48469,7 @@ function fixTargets(report, onlyFlows) {
     why: [
       ...flow.jobChange ? [`job ${flow.jobChange.committed} \u2192 ${flow.jobChange.current}`] : [],
       ...flow.changes.map((c3) => `${c3.kind} ${c3.parameter}`),
-      ...(flow.jobChanges ?? []).map((c3) => [c3.kind, c3.step ?? c3.subject].filter((part) => part !== null).join(" "))
+      ...(flow.jobChanges ?? []).map(jobChangeLabel)
     ].join(", ") || "Config class differs"
   }));
 }

@@ -4,7 +4,7 @@
  * compile errors at the flow, lints at the Parameter.
  */
 import { BREAKING_CHANGE_DESCRIPTIONS } from "./compare.js";
-import { BREAKING_JOB_CHANGE_DESCRIPTIONS } from "./job-compare.js";
+import { BREAKING_JOB_CHANGE_DESCRIPTIONS, jobChangeLabel } from "./job-compare.js";
 import { compileError, FINDING_KINDS, type FindingKind } from "./lints/index.js";
 import type { CheckReport, FieldChange, FlowResult, JobDiff } from "./types.js";
 
@@ -90,7 +90,7 @@ function flowAnnotations(flow: FlowResult): Annotation[] {
   // and at the op in the committed file.
   for (const change of flow.jobChanges) {
     if (change.severity !== "breaking") continue;
-    const title = `mfdag: ${change.kind}${change.step ? ` ${change.step}` : change.subject ? ` ${change.subject}` : ""}`;
+    const title = `mfdag: ${jobChangeLabel(change)}`;
     const message = describeJobChange(change) + regenerate;
     if (change.declaredIn && change.flowLine) out.push({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: change.declaredIn, line: change.flowLine });
     if (flow.definitionsFile && change.definitionsLine) out.push({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: flow.definitionsFile, line: change.definitionsLine });

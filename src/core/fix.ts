@@ -1,5 +1,6 @@
 /** What `mfdag fix` regenerates, and the patch it writes instead of touching the tree. */
 import { createTwoFilesPatch } from "diff";
+import { jobChangeLabel } from "./job-compare.js";
 import type { CheckReport, DagsterCreateArgs } from "./types.js";
 
 export interface FixTarget {
@@ -23,7 +24,7 @@ export function fixTargets(report: CheckReport, onlyFlows: readonly string[] | n
         [
           ...(flow.jobChange ? [`job ${flow.jobChange.committed} → ${flow.jobChange.current}`] : []),
           ...flow.changes.map((c) => `${c.kind} ${c.parameter}`),
-          ...(flow.jobChanges ?? []).map((c) => [c.kind, c.step ?? c.subject].filter((part) => part !== null).join(" ")),
+          ...(flow.jobChanges ?? []).map(jobChangeLabel),
         ].join(", ") || "Config class differs",
     }));
 }

@@ -49,6 +49,12 @@ function own<T>(dict: Record<string, T> | null | undefined, key: string): T | un
   return dict && Object.hasOwn(dict, key) ? dict[key] : undefined;
 }
 
+/** A job change in a few words for one line: its kind and the step (or else the thing) it concerns. */
+export function jobChangeLabel(change: Pick<JobDiff, "kind" | "step" | "subject">): string {
+  const about = change.step ?? change.subject;
+  return about === null ? change.kind : `${change.kind} ${about}`;
+}
+
 export function jobSeverityOf(kind: JobChangeKind): Severity {
   return SEVERITY[kind];
 }
