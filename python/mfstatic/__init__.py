@@ -27,6 +27,8 @@ Request::
                   "jobName": null | "custom"}], # like `dagster create --name`
      "maxFileBytes": 2000000,                   # optional
      "importRoots": [".", "src"],              # optional: PYTHONPATH after the flow's dir
+     "discover": false,                         # optional: "scan" lists every file of the repo
+                                                #   that is not a definitions file: see below
      "progress": false}                         # optional, --serve only: see below
 
 Response::
@@ -36,7 +38,8 @@ Response::
        {"file", "error", "errorKind", "errorLine",  # errorKind only with an error
         "flowClasses": [{"name", "line"}],  # classes deriving from metaflow.FlowSpec
         "mainClass", "mainLine",            # FlowSpec subclass called under __main__
-        "isFlowFile"}],                     # mainClass is not null
+        "isFlowFile",                       # mainClass is not null
+        "skipped", "textError"}],           # with "discover" only, see below
      "results": [          # one per "compile" entry, same order
        {"flowFile", "flowClass", "job", "exact", "reason", "reasonKind",
         "error", "errorKind", "errorLine",  # the real compiler's last output line
@@ -44,6 +47,11 @@ Response::
         "parameters": [{"attribute", "name", "kind", "file", "line",
                         "declaredType", "annotation", "value", "help",
                         "dropped", "exact", "reason", "reasonKind"}]}]}
+
+With `"discover": true` each file is read once, here, and scanned only when it could be a flow
+(UTF-8 text that mentions FlowSpec or __main__): any other file's entry has `"skipped": true`, and
+one that looks like a flow or a definitions file but is cut at maxFileBytes, holds NUL bytes or is
+not UTF-8 has `"textError": true` with mfdag's message in `error` (server.discovery_verdict).
 
 Fields: `reasonKind` / `errorKind` name the kind (outcomes.OutcomeKind: "budget", "limit",
 "unsupported"...) of the first reason / of the error, null when there is none.  `errorLine` is a line of the flow file (null when the error is in

@@ -124,6 +124,7 @@ class SourceCache:
         self._files = {}
         # realpath() is a syscall per path component; imports ask for the same paths many times.
         self._real = {} if realpaths is None else realpaths
+        self._primed = {}  # real path -> bytes already read (discovery), taken by the next _read
         self.held = 0  # file_tokens() of the cached files that have a tree
         self.held_before = 0  # of those, what earlier flows (or scans) loaded
 
@@ -191,7 +192,22 @@ class SourceCache:
         self._files[real] = src
         return src
 
+    def prime(self, path, data):
+        """The bytes of `path` (a real path), already read by discovery, under the byte limit:
+        the next load takes them instead of reading the file again."""
+        if path not in self._files:
+            self._primed[path] = data
+
+    def unprime(self, path):
+        self._primed.pop(path, None)
+
     def _read(self, path):
+        data = self._primed.pop(path, None)
+        if data is None:
+            data = self._read_bytes(path)
+        return self._decode(data)
+
+    def _read_bytes(self, path):
         try:
             size = os.path.getsize(path)
             if size > self.max_bytes:
@@ -202,6 +218,9 @@ class SourceCache:
             raise FileProblem("cannot read file: %s" % (exc.strerror or exc), kind=OutcomeKind.IO)
         if len(data) > self.max_bytes:
             raise FileProblem("file is over the %d-byte limit" % self.max_bytes, kind=OutcomeKind.LIMIT)
+        return data
+
+    def _decode(self, data):
         if b"\x00" in data:
             raise FileProblem("file contains NUL bytes (binary file?)", data[: data.index(b"\x00")].count(b"\n") + 1, kind=OutcomeKind.IO)
         try:

@@ -11,7 +11,7 @@ import { detectRepoGenerator, identifyGenerator, profileVersion, type GeneratorF
 import { compareJobs, jobSeverityOf } from "./job-compare.js";
 import { jobGraphOf } from "./job-graph.js";
 import { DEFAULT_GENERATOR, type GeneratorProfile } from "./job-model.js";
-import { parseConfigLines } from "./definitions.js";
+import { fingerprintOf, forgetJob, parseConfigLines, readJob } from "./definitions.js";
 import { discover } from "./discovery.js";
 import { ConfigurationError } from "./errors.js";
 import { COMPILE_ERROR_LINT, runLints } from "./lints/index.js";
@@ -52,7 +52,8 @@ export interface CheckOptions {
  * compared with (`null` for a flow without one), and the static compiler's answer once it is in.
  */
 interface CompileUnit {
-  request: CompileRequest;
+  /** Made when its batch is compiled: it needs the committed file's job read. */
+  request: CompileRequest | null;
   pair: Pair | null;
   static: CompiledConfig | null;
 }
@@ -77,62 +78,48 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
 
   const mine = (file: string) => !options.shard || inShard(file, options.shard);
   // One target for the whole repo: the setting, else what every committed file's fingerprint says.
-  const generator = options.generator ?? detectRepoGenerator(found.definitions.flatMap((file) => (file.reading ? [file.reading.fingerprint] : [])));
+  const generator = options.generator ?? detectRepoGenerator(found.definitions.flatMap((file) => fingerprintOf(file) ?? []));
   const topArgsOf = (entry: FlowEntry | null) => entry?.topArgs ?? options.config.topArgs;
+  // Requests are made batch by batch, when their committed file's job is read (see compileAll).
   const units: CompileUnit[] = [
-    ...pairing.pairs.filter((pair) => mine(pair.flow.path)).map((pair) => {
-      const configured = pair.entry?.args ?? [];
-      const committed = pair.definitions.reading?.model ?? null;
-      return {
-        pair,
-        static: null,
-        request: {
-          flowFile: pair.flow.path,
-          flowClass: pair.flow.flowClass,
-          jobName: jobNameArgument(pair.definitions.job, pair.flow.flowClass, pair.entry),
-          // The arguments the committed file was made with, where it shows them: regenerating without them would drop them.
-          args: [...configured, ...(committed ? inferredCreateArgs(committed, configured) : [])],
-          topArgs: topArgsOf(pair.entry),
-          generator,
-          cwd: compileCwd(pair.flow, pair.entry),
-        },
-      };
-    }),
+    ...pairing.pairs.filter((pair) => mine(pair.flow.path)).map((pair) => ({ pair, static: null, request: null })),
     ...pairing.missing.filter(({ flow }) => mine(flow.path)).map(({ flow, entry }) => ({
       pair: null,
       static: null,
       request: { flowFile: flow.path, flowClass: flow.flowClass, jobName: entry?.name ?? null, args: entry?.args ?? [], topArgs: topArgsOf(entry), generator, cwd: compileCwd(flow, entry) },
     })),
   ];
+  const requestOf = (pair: Pair): CompileRequest => {
+    const configured = pair.entry?.args ?? [];
+    const committed = readJob(pair.definitions).model;
+    return {
+      flowFile: pair.flow.path,
+      flowClass: pair.flow.flowClass,
+      jobName: jobNameArgument(pair.definitions.job, pair.flow.flowClass, pair.entry),
+      // The arguments the committed file was made with, where it shows them: regenerating without them would drop them.
+      args: [...configured, ...(committed ? inferredCreateArgs(committed, configured) : [])],
+      topArgs: topArgsOf(pair.entry),
+      generator,
+      cwd: compileCwd(pair.flow, pair.entry),
+    };
+  };
 
-  const compiled = await logger.group(`Compile ${units.length} flow(s) with the ${options.compiler} compiler`, () => compileAll(units, options, ports));
-
-  const results: FlowResult[] = [];
-  for (const [i, unit] of units.entries()) {
-    const staticResult = unit.static!;
-    const current = compiled[i]!;
-    const warnings = runLints(staticResult);
-    if (unit.pair) {
-      const result: FlowResult = { ...compareWithCommitted(unit.pair, unit.request, current, staticResult, repo.root), warnings: [...warnings, ...jobLints(staticResult)] };
-      const template = await templateChange(result, unit, current, ports, options.maxFileBytes);
-      if (template) Object.assign(result, { status: "drift", jobChanges: [template] });
-      results.push(result);
-    } else {
-      results.push({
-        flowFile: unit.request.flowFile,
-        flowClass: unit.request.flowClass,
-        definitionsFile: null,
-        status: "missing-definitions",
-        compiler: current.compiler,
-        error: null,
-        ...notCompared(),
-        regenerate: regenerateCommand(unit.request.flowFile, suggestedDefinitionsPath(unit.request.flowFile), unit.request.cwd, unit.request.jobName, unit.request.args, unit.request.topArgs),
-        dagsterCreate: dagsterCreateOf(unit.request),
-        warnings: [...compileFailure(unit.request, current, staticResult), ...warnings, ...jobLints(staticResult)],
-        currentConfig: current.error || !current.exact ? null : current.configClass,
-      });
+  const results = new Array<FlowResult>(units.length);
+  // A definitions file the config file pairs with several flows is read once for all of them.
+  const comparisons = new Map<DefinitionsFile, number>();
+  for (const unit of units) if (unit.pair) comparisons.set(unit.pair.definitions, (comparisons.get(unit.pair.definitions) ?? 0) + 1);
+  const finish = async (unit: CompileUnit, index: number, current: CompiledConfig) => {
+    results[index] = await resultOf(unit, current, ports, options.maxFileBytes);
+    // What the comparison needed is not kept: a check of thousands of flows holds a few batches of them at a time.
+    unit.static = null;
+    const file = unit.pair?.definitions;
+    if (file) {
+      const left = comparisons.get(file)! - 1;
+      comparisons.set(file, left);
+      if (left === 0) forgetJob(file);
     }
-  }
+  };
+  await logger.group(`Compile ${units.length} flow(s) with the ${options.compiler} compiler`, () => compileAll(units, requestOf, finish, options, ports));
 
   // A definitions file whose flow could not be parsed belongs to that error, not to "orphaned".
   const unreadableByPath = new Map(found.unreadable.map((file) => [file.path, file]));
@@ -183,20 +170,88 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
   return { schemaVersion: 1, root: repo.root, failed, failOn: options.failOn, compiler: options.compiler, summary: summarize(kept), flows: kept };
 }
 
-async function compileAll(units: CompileUnit[], options: CheckOptions, ports: CheckPorts): Promise<CompiledConfig[]> {
-  // The static analysis always runs: it is cheap, and its parameter lines feed the lints and
-  // annotations even when the real compiler produces the Config class.
-  const { results: staticResults } = units.length > 0 ? await ports.analyzer.analyze([], units.map((unit) => unit.request)) : { results: [] };
-  units.forEach((unit, i) => (unit.static = staticResults[i]!));
-  await withDagsterWith(units, ports);
+/** One flow's result, from its compile (`current`) and the static compiler's answer (`unit.static`). */
+async function resultOf(unit: CompileUnit, current: CompiledConfig, ports: CheckPorts, maxFileBytes: number): Promise<FlowResult> {
+  const staticResult = unit.static!;
+  const request = unit.request!;
+  const warnings = runLints(staticResult);
+  if (unit.pair) {
+    const result: FlowResult = { ...compareWithCommitted(unit.pair, request, current, staticResult, ports.repo.root), warnings: [...warnings, ...jobLints(staticResult)] };
+    const template = await templateChange(result, unit, current, ports, maxFileBytes);
+    if (template) Object.assign(result, { status: "drift", jobChanges: [template] });
+    return result;
+  }
+  return {
+    flowFile: request.flowFile,
+    flowClass: request.flowClass,
+    definitionsFile: null,
+    status: "missing-definitions",
+    compiler: current.compiler,
+    error: null,
+    ...notCompared(),
+    regenerate: regenerateCommand(request.flowFile, suggestedDefinitionsPath(request.flowFile), request.cwd, request.jobName, request.args, request.topArgs),
+    dagsterCreate: dagsterCreateOf(request),
+    warnings: [...compileFailure(request, current, staticResult), ...warnings, ...jobLints(staticResult)],
+    currentConfig: current.error || !current.exact ? null : current.configClass,
+  };
+}
 
-  if (options.compiler === "static") return units.map((unit) => staticVerdict(unit.static!));
+/**
+ * Flows compiled statically per batch: Node reads the next batch's committed files while the
+ * static compiler works on the one before, and each flow the static compiler settles is compared
+ * as soon as its batch is in (`finish`), so memory holds a few batches, not the repo. Flows that
+ * need the real compiler wait for it, after the last batch.
+ */
+const BATCH = 50;
+/** Batches sent ahead of the answers; enough to keep every static compiler process busy. */
+const BATCHES_IN_FLIGHT = 4;
 
+async function compileAll(
+  units: CompileUnit[],
+  requestOf: (pair: Pair) => CompileRequest,
+  finish: (unit: CompileUnit, index: number, current: CompiledConfig) => Promise<void>,
+  options: CheckOptions,
+  ports: CheckPorts,
+): Promise<void> {
   // Parts of the job it could not predict count as much as an inexact Config class: the real compiler knows them.
   // A refusal the static compiler is not sure of (say, of a file the flow's __main__ block writes first) is asked again too.
   const needsMetaflow = (unit: CompileUnit) => options.compiler === "metaflow" || !unit.static!.exact || (!unit.static!.error && (unit.static!.jobInexact ?? []).length > 0);
   // Flows without definitions are only compiled for their lints; the real compiler would not add to that.
-  const wanted = units.filter((unit) => unit.pair !== null && needsMetaflow(unit));
+  const wanted: { unit: CompileUnit; index: number }[] = [];
+  const settle = async (batch: number[]) => {
+    for (const index of batch) {
+      const unit = units[index]!;
+      if (options.compiler !== "static" && unit.pair !== null && needsMetaflow(unit)) wanted.push({ unit, index });
+      else await finish(unit, index, options.compiler === "static" ? staticVerdict(unit.static!) : autoVerdict(unit, options));
+    }
+  };
+
+  // The static analysis always runs: it is cheap, and its parameter lines feed the lints and
+  // annotations even when the real compiler produces the Config class.
+  const inFlight = new Set<Promise<void>>();
+  for (let start = 0; start < units.length; start += BATCH) {
+    const batch = Array.from({ length: Math.min(BATCH, units.length - start) }, (_, i) => start + i);
+    for (const index of batch) {
+      const unit = units[index]!;
+      unit.request ??= requestOf(unit.pair!);
+    }
+    const done: Promise<void> = ports.analyzer
+      .analyze([], batch.map((index) => units[index]!.request!))
+      .then(async ({ results }) => {
+        batch.forEach((index, i) => (units[index]!.static = results[i]!));
+        await withDagsterWith(batch.map((index) => units[index]!), ports);
+        await settle(batch);
+      })
+      .finally(() => inFlight.delete(done));
+    inFlight.add(done);
+    // Lets the answers in (the static compiler blocks on a full pipe) and keeps a bounded number of batches out.
+    while (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  await Promise.all(inFlight);
+  wanted.sort((a, b) => a.index - b.index);
+
+  if (wanted.length === 0) return;
   let available = false;
   if (options.compiler === "metaflow") {
     await ports.metaflow.ensureAvailable();
@@ -206,25 +261,26 @@ async function compileAll(units: CompileUnit[], options: CheckOptions, ports: Ch
     if (!available) ports.logger.info(`${wanted.length} flow(s) need the metaflow compiler, which this Python cannot import`);
   }
 
-  const real = new Map<CompileUnit, CompiledConfig>();
-  if (available) {
-    const outputs = await mapLimit(wanted, options.concurrency, (unit) =>
-      options.deadline !== undefined && Date.now() >= options.deadline ? Promise.resolve(notReached(unit)) : ports.metaflow.compile(unit.request),
-    );
-    wanted.forEach((unit, i) => real.set(unit, { ...outputs[i]!, parameters: unit.static!.parameters }));
+  if (!available) {
+    for (const { unit, index } of wanted) await finish(unit, index, autoVerdict(unit, options));
+    return;
   }
-  return units.map((unit) => {
-    const fromMetaflow = real.get(unit);
-    if (fromMetaflow) return fromMetaflow;
-    const result = unit.static!;
-    if (options.compiler === "auto" && !result.exact && !result.error && unit.pair) {
-      return {
-        ...result,
-        error: `needs the metaflow compiler: ${result.reason ?? "the static compiler cannot reproduce this flow exactly"}. Install metaflow-dagster for the Python given with --python (python input).`,
-      };
-    }
-    return staticVerdict(result);
+  await mapLimit(wanted, options.concurrency, async ({ unit, index }) => {
+    const output = options.deadline !== undefined && Date.now() >= options.deadline ? notReached(unit) : await ports.metaflow.compile(unit.request!);
+    await finish(unit, index, { ...output, parameters: unit.static!.parameters });
   });
+}
+
+/** The static compiler's answer as the verdict, where the real compiler was not asked (or cannot be). */
+function autoVerdict(unit: CompileUnit, options: CheckOptions): CompiledConfig {
+  const result = unit.static!;
+  if (options.compiler === "auto" && !result.exact && !result.error && unit.pair) {
+    return {
+      ...result,
+      error: `needs the metaflow compiler: ${result.reason ?? "the static compiler cannot reproduce this flow exactly"}. Install metaflow-dagster for the Python given with --python (python input).`,
+    };
+  }
+  return staticVerdict(result);
 }
 
 /**
@@ -311,7 +367,7 @@ function compareWithCommitted(pair: Pair, request: CompileRequest, current: Comp
  * back), then, with the real compiler, the whole normalized text, so nothing is silently equal.
  */
 function compareJob(pair: Pair, current: CompiledConfig, staticResult: CompiledConfig, target: GeneratorProfile): Pick<FlowResult, "jobChanges" | "jobGraph" | "unchecked"> {
-  const reading = pair.definitions.reading;
+  const reading = readJob(pair.definitions);
   const now = current.jobModel ?? null;
   if (!reading?.model || !now) {
     const why = !reading?.model ? `${pair.definitions.path} could not be read as a job (${reading?.problems.join("; ") || "no ops or job found"})` : "the compiler did not predict the job";
@@ -392,16 +448,16 @@ function jobLints(staticResult: CompiledConfig): FlowResult["warnings"] {
 async function withDagsterWith(units: CompileUnit[], ports: CheckPorts): Promise<void> {
   const again: CompileUnit[] = [];
   for (const unit of units) {
-    const committed = unit.pair?.definitions.reading?.model;
+    const committed = unit.pair ? readJob(unit.pair.definitions).model : null;
     const predicted = unit.static?.jobModel;
     if (!committed || !predicted || givesWith(unit.pair?.entry?.args ?? [])) continue;
     const decorators = dagsterWithOf(committed, predicted);
     if (!decorators) continue;
-    unit.request = { ...unit.request, args: [...unit.request.args, ...withArgs(decorators)] };
+    unit.request = { ...unit.request!, args: [...unit.request!.args, ...withArgs(decorators)] };
     again.push(unit);
   }
   if (again.length === 0) return;
-  const { results } = await ports.analyzer.analyze([], again.map((unit) => unit.request));
+  const { results } = await ports.analyzer.analyze([], again.map((unit) => unit.request!));
   again.forEach((unit, i) => (unit.static = results[i]!));
 }
 

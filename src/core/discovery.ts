@@ -1,14 +1,20 @@
 /**
  * Finds flow files and definitions files without importing anything: definitions files by their
  * header, flow files by the static analyzer's reading of the AST.
+ *
+ * Each file is read once, by one process. Node reads the first bytes of every listed file, which
+ * tell a definitions file from any other; it reads the definitions files whole, while the static
+ * analyzer (Python) reads every other file itself, keeps those that could be flows and parses
+ * them. The two read at the same time.
  */
-import { isDefinitionsText, parseDefinitionsFile } from "./definitions.js";
+import { DEFINITIONS_HEADER, isDefinitionsText, parseDefinitionsFile } from "./definitions.js";
 import { mapLimit } from "./pool.js";
 import type { RepoReader, StaticAnalyzer } from "./ports.js";
-import type { DefinitionsFile, FlowFile, UnreadableFlowFile } from "./types.js";
+import type { DefinitionsFile, FlowFile, StaticScanEntry, UnreadableFlowFile } from "./types.js";
 
 export interface Discovery {
   flows: FlowFile[];
+  /** Their job is read when a check compares them (`readJob`): `mfdag list` never needs it. */
   definitions: DefinitionsFile[];
   /** Files that look like flows but could not be read or parsed. */
   unreadable: UnreadableFlowFile[];
@@ -17,6 +23,8 @@ export interface Discovery {
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+/** For a file's first bytes, which may end inside a character. */
+const headDecoder = new TextDecoder("utf-8");
 
 /** `null` when the bytes are not text we can read (NUL bytes, invalid UTF-8). */
 export function decodeText(bytes: Buffer): string | null {
@@ -29,7 +37,8 @@ export function decodeText(bytes: Buffer): string | null {
 }
 
 // Cheap pre-filter: a flow file must run something under __main__; a file that mentions FlowSpec
-// but fails to parse is still worth an error entry, since it is probably a broken flow.
+// but fails to parse is still worth an error entry, since it is probably a broken flow. The static
+// analyzer applies the same rule to the files it reads (server.discovery_verdict).
 function mightBeFlow(text: string): boolean {
   return text.includes("__main__") || text.includes("FlowSpec");
 }
@@ -37,6 +46,7 @@ function mightBeFlow(text: string): boolean {
 /**
  * Why a file that cannot be read as text still matters: it looks like a flow or a definitions
  * file. Other unreadable files (a large generated module, a stray binary) are skipped quietly.
+ * The static analyzer words these messages the same way for the files it reads.
  */
 function unreadableReason(file: string, bytes: Buffer, size: number, maxFileBytes: number): string | null {
   const loose = bytes.toString("latin1");
@@ -49,38 +59,100 @@ function unreadableReason(file: string, bytes: Buffer, size: number, maxFileByte
 /** Files read at once, for readers whose reads wait on I/O (the local reader answers at once). */
 const READ_CONCURRENCY = 16;
 
-type FileVerdict = { kind: "unreadable"; entry: UnreadableFlowFile } | { kind: "definitions"; file: DefinitionsFile } | { kind: "candidate" } | { kind: "skip" };
+/**
+ * What a definitions file's first bytes must hold: its header's first line, after a BOM and
+ * blank space. More than the header needs, so that leading blank lines rarely need a second read.
+ */
+const HEAD_BYTES = 512;
 
-async function classify(repo: RepoReader, file: string, maxFileBytes: number): Promise<FileVerdict> {
-  const read = await repo.read(file, maxFileBytes);
+/** Definitions files read and parsed between two looks at the event loop, so the analyzer's request goes out. */
+const DEFINITIONS_PER_TURN = 64;
+
+/**
+ * Whether a file whose first bytes are `head` is a definitions file: "yes" and "no" are certain
+ * (the header is decided within them), "maybe" when they end before the header could be told
+ * (blank space, part of the opening quotes or of the header line, a character cut in two).
+ */
+function definitionsByHead(head: string, cut: boolean): "yes" | "no" | "maybe" {
+  if (isDefinitionsText(head)) return "yes";
+  if (!cut) return "no";
+  const start = head.replace(/^\uFEFF/, "").trimStart();
+  if (start === "" || '"""'.startsWith(start) || start.startsWith("\uFFFD")) return "maybe";
+  if (!start.startsWith('"""')) return "no";
+  const rest = start.slice(3).trimStart();
+  return rest === "" || DEFINITIONS_HEADER.startsWith(rest) || rest.startsWith("\uFFFD") ? "maybe" : "no";
+}
+
+type FileVerdict = { kind: "unreadable"; entry: UnreadableFlowFile } | { kind: "definitions"; file: DefinitionsFile } | { kind: "python" } | { kind: "skip" };
+
+/** A file's first bytes: an error, a (possible) definitions file, or one for the analyzer to read. */
+async function classifyHead(repo: RepoReader, file: string, maxFileBytes: number): Promise<FileVerdict | { kind: "whole" }> {
+  const read = await repo.read(file, Math.min(HEAD_BYTES, maxFileBytes));
   if ("error" in read) return { kind: "unreadable", entry: { path: file, error: read.error, line: null } };
-  const text = read.size > read.bytes.length ? null : decodeText(read.bytes);
+  const cut = read.size > read.bytes.length;
+  // A file within its first bytes is read already: decide as for any whole file.
+  if (!cut) return classifyWhole(file, read.bytes, read.size, maxFileBytes);
+  return definitionsByHead(headDecoder.decode(read.bytes), cut) === "no" ? { kind: "python" } : { kind: "whole" };
+}
+
+/** A whole file (or its first maxFileBytes), as discovery always told them apart. */
+function classifyWhole(file: string, bytes: Buffer, size: number, maxFileBytes: number): FileVerdict {
+  const text = size > bytes.length ? null : decodeText(bytes);
   if (text === null) {
-    const reason = unreadableReason(file, read.bytes, read.size, maxFileBytes);
+    const reason = unreadableReason(file, bytes, size, maxFileBytes);
     return reason ? { kind: "unreadable", entry: { path: file, error: reason, line: null } } : { kind: "skip" };
   }
-  const parsed = parseDefinitionsFile(file, text);
+  const parsed = parseDefinitionsFile(file, text, { job: "later" });
   if (parsed) return { kind: "definitions", file: parsed };
-  return mightBeFlow(text) ? { kind: "candidate" } : { kind: "skip" };
+  return mightBeFlow(text) ? { kind: "python" } : { kind: "skip" };
 }
+
+async function readWhole(repo: RepoReader, file: string, maxFileBytes: number): Promise<FileVerdict> {
+  const read = await repo.read(file, maxFileBytes);
+  if ("error" in read) return { kind: "unreadable", entry: { path: file, error: read.error, line: null } };
+  return classifyWhole(file, read.bytes, read.size, maxFileBytes);
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function discover(repo: RepoReader, analyzer: StaticAnalyzer, maxFileBytes: number): Promise<Discovery> {
   const files = await repo.listPythonFiles();
   // A large repo needs more static-compiler processes: they start while the files are read.
   analyzer.expect?.(files.length);
-  const definitions: DefinitionsFile[] = [];
-  const candidates: string[] = [];
-  const unreadable: UnreadableFlowFile[] = [];
 
-  // Read in parallel, then take the verdicts in the listing's order (the results do not depend on timing).
-  const verdicts = await mapLimit(files, READ_CONCURRENCY, (file) => classify(repo, file, maxFileBytes));
+  // Verdicts by the listing's index: the results then do not depend on timing.
+  const verdicts: (FileVerdict | { kind: "whole" })[] = await mapLimit(files, READ_CONCURRENCY, (file) => classifyHead(repo, file, maxFileBytes));
+  const early = files.filter((_, i) => verdicts[i]!.kind === "python");
+  // The analyzer reads and scans those while the definitions files are read here.
+  const scanning = early.length > 0 ? analyzer.analyze(early, [], { discover: true }) : Promise.resolve({ files: [] });
+  scanning.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+  const late: string[] = [];
+  let read = 0;
+  for (const [i, verdict] of verdicts.entries()) {
+    if (verdict.kind !== "whole") continue;
+    if (read++ % DEFINITIONS_PER_TURN === 0) await nextTurn();
+    verdicts[i] = await readWhole(repo, files[i]!, maxFileBytes);
+    // Its first bytes could not tell, and it is not a definitions file: the analyzer reads it after the others.
+    if (verdicts[i]!.kind === "python") late.push(files[i]!);
+  }
+  const entries = [...(await scanning).files, ...(late.length > 0 ? (await analyzer.analyze(late, [], { discover: true })).files : [])];
+  const entryOf = new Map(entries.map((entry) => [entry.file, entry]));
+
+  // The order discovery always had: files that cannot be read as text, in the listing's order,
+  // then the scan's errors.
+  const definitions: DefinitionsFile[] = [];
+  const unreadable: UnreadableFlowFile[] = [];
+  const scanned: StaticScanEntry[] = [];
   for (const [i, verdict] of verdicts.entries()) {
     if (verdict.kind === "unreadable") unreadable.push(verdict.entry);
     else if (verdict.kind === "definitions") definitions.push(verdict.file);
-    else if (verdict.kind === "candidate") candidates.push(files[i]!);
+    else if (verdict.kind === "python") {
+      const entry = entryOf.get(files[i]!);
+      if (!entry || entry.skipped) continue;
+      if (entry.textError && entry.error) unreadable.push({ path: entry.file, error: entry.error, line: null });
+      else scanned.push(entry);
+    }
   }
-
-  const { files: scanned } = candidates.length > 0 ? await analyzer.analyze(candidates, []) : { files: [] };
   const flows: FlowFile[] = [];
   for (const entry of scanned) {
     if (entry.isFlowFile && entry.mainClass) {

@@ -12,7 +12,8 @@ export interface Listing {
   root: string;
   flows: { path: string; flowClass: string; line: number; definitions: string[] }[];
   definitions: { path: string; flow: string | null; job: string | null; source: string | null; flowFile: string | null }[];
-  orphaned: DefinitionsFile[];
+  /** Without the job read back from them: `list` never reads it, and it is no part of what `list --format json` states. */
+  orphaned: Omit<DefinitionsFile, "reading" | "fingerprint" | "text">[];
   unreadable: UnreadableFlowFile[];
   definitionsCount: number;
 }
@@ -28,7 +29,7 @@ export async function listRepo(config: RepoConfig, maxFileBytes: number, ports: 
       definitions: pairing.pairs.filter((pair) => pair.flow.path === flow.path).map((pair) => pair.definitions.path),
     })),
     definitions: found.definitions.map((file) => ({ path: file.path, flow: file.flow, job: file.job, source: file.source, flowFile: flowOf.get(file.path) ?? null })),
-    orphaned: pairing.orphaned,
+    orphaned: pairing.orphaned.map(({ path, flow, job, source, configLine, configClass, problem }) => ({ path, flow, job, source, configLine, configClass, problem })),
     unreadable: found.unreadable,
     definitionsCount: found.definitions.length,
   };

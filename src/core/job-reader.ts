@@ -1504,6 +1504,20 @@ function stringListDict(value: unknown): Record<string, string[]> | null {
  * Reads a committed definitions file into the job model, tolerantly (see the module comment).
  * Never throws; `problems` says what could not be read.
  */
+/**
+ * The fingerprint alone, as `readJobModel` reads it (line based and cheap): every committed file
+ * votes on the repo's generator, including files whose job a check never reads.
+ */
+export function readFingerprint(text: string): JobReading["fingerprint"] {
+  try {
+    const lines = (typeof text === "string" ? text : "").split("\n");
+    const regions = splitRegions(lines);
+    return templateFingerprint(lines, regions.docEnd, regions.preambleEnd);
+  } catch {
+    return { templateSha: null, constants: [], helpers: [] };
+  }
+}
+
 export function readJobModel(text: string): JobReading {
   const problems = new Problems();
   const lineMarks: JobReading["lines"] = { ops: {}, job: null, schedule: null, sensors: {} };

@@ -35,7 +35,11 @@ export interface CompileRequest {
 
 /** The static compiler (python/mfdag_static.py): one process for many files. */
 export interface StaticAnalyzer {
-  analyze(scan: string[], compile: CompileRequest[]): Promise<{ files: StaticScanEntry[]; results: CompiledConfig[] }>;
+  /**
+   * With `discover`, `scan` is every listed file that is not a definitions file: the analyzer
+   * reads each, scans those that could be flows and marks the others `skipped` (discovery.ts).
+   */
+  analyze(scan: string[], compile: CompileRequest[], options?: { discover?: boolean }): Promise<{ files: StaticScanEntry[]; results: CompiledConfig[] }>;
   /**
    * Told how many files are coming as soon as they are listed, so the analyzer can start what a
    * request that large needs (more processes) while the files are being read.

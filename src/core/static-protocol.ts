@@ -57,6 +57,10 @@ const scanEntrySchema = z.object({
   mainClass: z.string().nullable(),
   mainLine: z.number().int().nullable(),
   isFlowFile: z.boolean(),
+  /** Discovery only: not a flow candidate (not UTF-8 text mentioning FlowSpec or __main__), not scanned. */
+  skipped: z.boolean().optional(),
+  /** Discovery only: looks like a flow or a definitions file but is not readable text; `error` says why. */
+  textError: z.boolean().optional(),
 });
 
 /** One warning about the generated job: `kebab-name`, a message, and where in the flow it comes from. */

@@ -74,8 +74,11 @@ export interface DefinitionsFile {
   configClass: ConfigClass | null;
   /** Why the file could not be fully read, when it could not. */
   problem: string | null;
-  /** The job the file defines beyond its Config class, read back (job-reader.ts). */
+  /** The job the file defines beyond its Config class, read back (job-reader.ts); see `readJob`. */
   reading?: JobReading;
+  /** Until `reading` is read: the metaflow-dagster fingerprint alone, and the text to read it from. */
+  fingerprint?: JobReading["fingerprint"];
+  text?: string;
 }
 
 /** A Python file that runs a FlowSpec subclass under `if __name__ == "__main__":`. */

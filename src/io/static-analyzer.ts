@@ -97,8 +97,8 @@ export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnal
     return hash % workers.length;
   };
   return {
-    async analyze(scan, compile) {
-      if (workers.length === 1 || scan.length + compile.length < SPLIT_THRESHOLD) return first.analyze(scan, compile);
+    async analyze(scan, compile, options) {
+      if (workers.length === 1 || scan.length + compile.length < SPLIT_THRESHOLD) return first.analyze(scan, compile, options);
       const scanParts = workers.map(() => [] as number[]);
       const compileParts = workers.map(() => [] as number[]);
       scan.forEach((file, i) => scanParts[pick(file)]!.push(i));
@@ -108,6 +108,7 @@ export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnal
           worker.analyze(
             scanParts[w]!.map((i) => scan[i]!),
             compileParts[w]!.map((i) => compile[i]!),
+            options,
           ),
         ),
       );
@@ -227,7 +228,7 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
     return server;
   }
 
-  async function request(scan: string[], compile: CompileRequest[]) {
+  async function request(scan: string[], compile: CompileRequest[], discover: boolean) {
     const running = await current();
     const body = {
       root: options.root,
@@ -242,6 +243,7 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
       })),
       maxFileBytes: options.maxFileBytes,
       importRoots: options.importRoots ?? ["."],
+      ...(discover ? { discover: true } : {}),
       progress: true,
     };
     // A deadline for the next line, pushed back by every progress line: how long the whole
@@ -304,8 +306,8 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
       const running = await current();
       return held(running, () => running.ready);
     },
-    analyze(scan, compile) {
-      const answer = queue.then(() => request(scan, compile));
+    analyze(scan, compile, analyzeOptions) {
+      const answer = queue.then(() => request(scan, compile, analyzeOptions?.discover === true));
       queue = answer.catch(() => undefined);
       return answer;
     },
