@@ -47,6 +47,8 @@ const JOB_TAG_TIMEOUT = "dagster/max_runtime";
 const OP_TAG_TIMEOUT = "dagster/op_execution_timeout";
 /** Top-level options that come from the machine's configuration (normalized in extract.py's `top_options`). */
 const MACHINE_TOP_ARGS = ["--metadata=", "--environment=", "--datastore=", "--datastore-root=", "--event-logger=", "--monitor="];
+/** Each of those but the datastore root (normalized apart) with its `top_options` key: `--event-logger=` → `event_logger`. */
+const MACHINE_TOP_OPTIONS = MACHINE_TOP_ARGS.filter((prefix) => prefix !== "--datastore-root=").map((prefix) => [prefix, prefix.slice(2, -1).replace(/-/g, "_")] as const);
 const PY_KEYWORDS = new Set(
   "False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield".split(" "),
 );
@@ -63,6 +65,14 @@ function isWordAt(s: string, i: number): boolean {
   if (i < 0 || i >= s.length) return false;
   const code = s.charCodeAt(i);
   return isWordCode(code, code < 128 ? "" : String.fromCodePoint(s.codePointAt(i)!));
+}
+/** The end of the run of word characters at `j` (`while (isWordAt(s, j)) j++`), one UTF-16 unit at a time, ASCII without a call. */
+function wordEnd(s: string, j: number): number {
+  for (; j < s.length; j++) {
+    const code = s.charCodeAt(j);
+    if (code < 128 ? (ASCII_CLASS[code]! & WORD) === 0 : !isWordAt(s, j)) break;
+  }
+  return j;
 }
 /** Python's `\s` on str (ASCII and the Unicode spaces the corpus could hold); the regex only for non-ASCII. */
 function isSpaceCode(code: number): boolean {
@@ -289,14 +299,24 @@ function operatorLength(text: string, i: number, c: number): number {
  * token of a statement, whether its tokens are kept: the others are scanned (brackets, strings,
  * indentation) but never built.
  */
-function logicalLines(text: string, problems: Problems, wanted: (indent: number) => boolean, deliver: (line: LogicalLine) => void): void {
+/** What the tokenizer does with a statement's tokens. */
+const enum Keep {
+  /** Scans them (brackets, strings, indentation) without building them. */
+  None,
+  /** Counts them only, for the bound on a statement's tokens: the statement is delivered without them. */
+  Count,
+  Tokens,
+}
+
+function logicalLines(text: string, problems: Problems, wanted: (indent: number, startsWithDef: boolean) => Keep, deliver: (line: LogicalLine) => void): void {
   const n = text.length;
   let i = 0;
   let line = 1;
   let lineStart = 0;
   let depth = 0;
   let current: LogicalLine | null = null;
-  let keep = true;
+  let keep = Keep.Tokens;
+  let counted = 0;
   let atLineStart = true;
   let indent = 0;
 
@@ -321,10 +341,11 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number)
     depth = 0;
   };
   /** Starts the statement at its first token when none is open. */
-  const open = (tokenLine: number): LogicalLine => {
+  const open = (tokenLine: number, startsWithDef: boolean): LogicalLine => {
     if (current === null) {
-      keep = wanted(indent);
-      current = { line: tokenLine, indent, tokens: [], truncated: false, kept: keep, broken: false };
+      keep = wanted(indent, startsWithDef);
+      counted = 0;
+      current = { line: tokenLine, indent, tokens: [], truncated: false, kept: keep === Keep.Tokens, broken: false };
     }
     return current;
   };
@@ -335,6 +356,15 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number)
       return;
     }
     statement.tokens.push(token);
+  };
+  /** `push` without the token, for Keep.Count: the same bound, the same problem at the same token. */
+  const count = (statement: LogicalLine) => {
+    if (counted >= MAX_STATEMENT_TOKENS) {
+      if (!statement.truncated) problems.add(`line ${statement.line}: a statement of more than ${MAX_STATEMENT_TOKENS} tokens was not read`);
+      statement.truncated = true;
+      return;
+    }
+    counted++;
   };
   /** A line at column 0 that starts with something other than a closing bracket starts a statement. */
   const startsStatement = (at: number) => {
@@ -441,12 +471,12 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number)
         const bodyEnd = Math.min(j, n);
         const end = closed ? bodyEnd + (triple ? 3 : 1) : bodyEnd;
         if (!closed) problems.add(`line ${startLine}: a string is never closed`);
-        const statement = open(startLine);
+        const statement = open(startLine, false);
         endsWithColon = false;
-        if (keep) {
+        if (keep === Keep.Tokens) {
           const value = notStr || !closed ? null : decodeStringBody(text.slice(bodyStart, bodyEnd), raw);
           push(statement, { type: "string", text: text.slice(i, end), line: startLine, col, value });
-        }
+        } else if (keep === Keep.Count) count(statement);
         if (!closed) statement.broken = true;
         i = end;
         continue;
@@ -464,13 +494,13 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number)
         else break;
       }
       if (c <= Code.Digit9 && c >= Code.Digit0) j = numberEnd(text, i, j);
-      const statement = open(line);
+      const statement = open(line, j === i + 3 && c === 0x64 && text.charCodeAt(i + 1) === 0x65 && text.charCodeAt(i + 2) === 0x66);
       endsWithColon = false;
-      if (keep) {
+      if (keep === Keep.Tokens) {
         const word = text.slice(i, j);
         const isNumber = c <= Code.Digit9 && c >= Code.Digit0 && NUMBER.test(word);
-        push(statement, { type: isNumber ? "number" : "name", text: word, line, col });
-      }
+        push(statement, { type: isNumber ? "number" : "name", text: word, line, col, value: undefined });
+      } else if (keep === Keep.Count) count(statement);
       i = j;
       continue;
     }
@@ -479,12 +509,12 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number)
       if (d >= Code.Digit0 && d <= Code.Digit9) {
         // `.5`: a number
         const j = numberEnd(text, i, i);
-        const statement = open(line);
+        const statement = open(line, false);
         endsWithColon = false;
-        if (keep) {
+        if (keep === Keep.Tokens) {
           const word = text.slice(i, j);
-          push(statement, { type: NUMBER.test(word) ? "number" : "name", text: word, line, col });
-        }
+          push(statement, { type: NUMBER.test(word) ? "number" : "name", text: word, line, col, value: undefined });
+        } else if (keep === Keep.Count) count(statement);
         i = j;
         continue;
       }
@@ -492,9 +522,10 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number)
     const length = operatorLength(text, i, c);
     if (c === Code.OpenParen || c === Code.OpenBracket || c === Code.OpenBrace) depth++;
     else if ((c === Code.CloseParen || c === Code.CloseBracket || c === Code.CloseBrace) && depth > 0) depth--;
-    const statement = open(line);
+    const statement = open(line, false);
     endsWithColon = c === Code.Colon && length === 1;
-    if (keep) push(statement, { type: "op", text: length === 1 ? text[i]! : text.slice(i, i + length), line, col });
+    if (keep === Keep.Tokens) push(statement, { type: "op", text: length === 1 ? text[i]! : text.slice(i, i + length), line, col, value: undefined });
+    else if (keep === Keep.Count) count(statement);
     i += length;
   }
   if (current !== null && depth > 0) {
@@ -969,7 +1000,7 @@ function startsWithOp(line: string): boolean {
 function configClassName(line: string): string | null {
   if (!line.startsWith("class ")) return null;
   let j = 6;
-  while (isWordAt(line, j)) j++;
+  j = wordEnd(line, j);
   if (j === 6 || !line.startsWith("(Config):", j)) return null;
   return line.slice(j + 9).trim() === "" && !/[^\s]/u.test(line.slice(j + 9)) ? line.slice(6, j) : null;
 }
@@ -990,7 +1021,7 @@ function isDefsStart(line: string): boolean {
   return line.startsWith("Definitions(", j);
 }
 
-function splitRegions(lines: string[]): Regions {
+function splitRegions(lines: string[], text: string): Regions {
   let docEnd = 0;
   if (lines.length > 0 && lines[0]!.startsWith('"""')) {
     for (let i = 1; i < lines.length; i++) {
@@ -1014,7 +1045,8 @@ function splitRegions(lines: string[]): Regions {
   }
   const preambleEnd = config ? config[0] : firstOp;
   let sensors: [number, number] | null = null;
-  const s0 = lines.findIndex(isSensorStart);
+  // Only a file that holds `@sensor(` has a line that starts with it.
+  const s0 = text.includes("@sensor(") ? lines.findIndex(isSensorStart) : -1;
   if (s0 !== -1) {
     let s1 = lines.length;
     for (let i = s0; i < lines.length; i++) {
@@ -1102,7 +1134,7 @@ function constantLine(line: string): { name: string; annotation: string } | null
  * and in the length of the lines kept, so a repo of distinct or huge preambles cannot grow it, and
  * a lookup compares at most that many texts.
  */
-const templateShas: { lines: string[]; sha: string }[] = [];
+const templateShas: { lines: string[]; sha: string; helpers: string[] }[] = [];
 const MAX_TEMPLATE_SHAS = 4;
 const MAX_TEMPLATE_TEXT = 256 * 1024;
 
@@ -1133,25 +1165,25 @@ function templateFingerprint(lines: string[], docEnd: number, preambleEnd: numbe
     body.push(rstrip(line));
   }
   while (body.length > 0 && body[body.length - 1] === "") body.pop();
-  const helpers: string[] = [];
-  for (const line of body) {
-    if (!line.startsWith("def ")) continue;
-    let j = 4;
-    while (isWordAt(line, j)) j++;
-    if (j > 4) helpers.push(line.slice(4, j));
-  }
   const hashed = doc.concat(body);
   const known = templateShas.findIndex((entry) => sameLines(entry.lines, hashed));
   if (known !== -1) {
+    // The helpers are read from the same lines.
     const entry = templateShas[known]!;
     if (known > 0) templateShas.unshift(...templateShas.splice(known, 1));
-    return { templateSha: entry.sha, constants, helpers };
+    return { templateSha: entry.sha, constants, helpers: entry.helpers.slice() };
+  }
+  const helpers: string[] = [];
+  for (const line of body) {
+    if (!line.startsWith("def ")) continue;
+    const j = wordEnd(line, 4);
+    if (j > 4) helpers.push(line.slice(4, j));
   }
   const text = hashed.join("\n") + "\n";
   const templateSha = createHash("sha256").update(text, "utf8").digest("hex").slice(0, 16);
   if (text.length <= MAX_TEMPLATE_TEXT) {
     // Its own copy of the lines: the file's lines would keep the whole file alive.
-    templateShas.unshift({ lines: text.slice(0, -1).split("\n"), sha: templateSha });
+    templateShas.unshift({ lines: text.slice(0, -1).split("\n"), sha: templateSha, helpers: helpers.slice() });
     if (templateShas.length > MAX_TEMPLATE_SHAS) templateShas.pop();
   }
   return { templateSha, constants, helpers };
@@ -1176,7 +1208,7 @@ function configFieldLine(line: string): { name: string; type: string; default: s
   const colon = line.indexOf(":", 5);
   if (colon === -1 || line[colon + 1] !== " ") return null;
   let j = colon + 2;
-  while (isWordAt(line, j)) j++;
+  j = wordEnd(line, j);
   if (j === colon + 2 || !line.startsWith(" = ", j)) return null;
   const rest = line.slice(j + 3);
   const hash = rest.indexOf("  # ");
@@ -1236,7 +1268,7 @@ function readSensors(lines: string[], span: [number, number] | null, sensorLines
         const def = line.indexOf("def ");
         if (def !== -1) {
           let j = def + 4;
-          while (isWordAt(line, j)) j++;
+          j = wordEnd(line, j);
           if (j > def + 4 && line.startsWith("(context", j)) {
             sensor.function = line.slice(def + 4, j);
             setOwn(sensorLines, decorator.name, indexes[n]! + 1);
@@ -1257,7 +1289,7 @@ function readSensors(lines: string[], span: [number, number] | null, sensorLines
         const at = line.indexOf('"ops": {"');
         if (at !== -1) {
           let j = at + 9;
-          while (isWordAt(line, j)) j++;
+          j = wordEnd(line, j);
           if (j > at + 9 && line.startsWith('": {"config"', j)) runConfigOp = line.slice(at + 9, j);
         }
       }
@@ -1286,7 +1318,7 @@ function sensorDecorator(block: string[]): { job: string; name: string; status: 
     let at = line.indexOf("@sensor(job=");
     while (at !== -1) {
       let j = at + 12;
-      while (isWordAt(line, j)) j++;
+      j = wordEnd(line, j);
       if (j > at + 12 && line.startsWith(", name=", j)) {
         const job = line.slice(at + 12, j);
         const nameStart = j + 7;
@@ -1296,7 +1328,7 @@ function sensorDecorator(block: string[]): { job: string; name: string; status: 
           if (line[nameEnd] === ")" && name !== null) return { job, name, status: null };
           if (line.startsWith(", default_status=", nameEnd) && name !== null) {
             let k = nameEnd + 17;
-            while (isWordAt(line, k) || line[k] === ".") k++;
+            for (k = wordEnd(line, k); line[k] === "."; k = wordEnd(line, k + 1));
             if (k > nameEnd + 17 && line[k] === ")") return { job, name, status: line.slice(nameEnd + 17, k) };
           }
         }
@@ -1659,8 +1691,8 @@ function normalizeTopArgs(args: unknown): [JobModel["top_args"], JobModel["top_o
   const quiet = strings.indexOf("--quiet");
   if (quiet !== -1) options.project_and_flow_options = strings.slice(0, quiet);
   for (const a of strings) {
-    for (const prefix of MACHINE_TOP_ARGS) {
-      if (a.startsWith(prefix) && prefix !== "--datastore-root=") (options as Record<string, unknown>)[prefix.slice(2, -1).replace(/-/g, "_")] = a.slice(prefix.length);
+    for (const [prefix, key] of MACHINE_TOP_OPTIONS) {
+      if (a.startsWith(prefix)) (options as Record<string, unknown>)[key] = a.slice(prefix.length);
     }
     if (a.startsWith("--namespace=")) options.namespace = a.slice("--namespace=".length);
   }
@@ -1708,7 +1740,7 @@ export function readJobModel(text: string): JobReading {
 
 function readUnsafe(text: string, problems: Problems, lineMarks: JobReading["lines"]): JobReading {
   const lines = text.split("\n");
-  const regions = splitRegions(lines);
+  const regions = splitRegions(lines, text);
   const header = readHeader(lines, regions.docEnd);
   const fingerprint = templateFingerprint(lines, regions.docEnd, regions.preambleEnd);
   if (regions.docEnd === 0) problems.add(lines[0]?.startsWith('"""') ? "the header docstring is not closed (file truncated?)" : "the file does not start with the metaflow-dagster header docstring");
@@ -1811,8 +1843,9 @@ function readUnsafe(text: string, problems: Problems, lineMarks: JobReading["lin
   logicalLines(
     kept.join("\n"),
     problems,
-    // Indented lines matter only inside an @op/@job function.
-    (indent) => indent === 0 || current !== null,
+    // Indented lines matter only inside an @op/@job function; a `def` at column 0 only after a
+    // decorator (helpers: topLevel would read nothing of it but its first token).
+    (indent, startsWithDef) => (indent > 0 ? (current !== null ? Keep.Tokens : Keep.None) : startsWithDef && decorators.length === 0 ? Keep.Count : Keep.Tokens),
     (statement) => {
       if (statement.indent > 0) {
         if (statement.broken) (current?.chunk ?? chunk).broken = true;
@@ -1827,7 +1860,8 @@ function readUnsafe(text: string, problems: Problems, lineMarks: JobReading["lin
       }
       previousWasDecorator = statement.tokens[0]?.text === "@";
       if (statement.broken) chunk.broken = true;
-      if (!statement.truncated) topLevel(statement);
+      // A statement delivered without its tokens is an undecorated `def`: it only ends the decorators.
+      if (statement.kept && !statement.truncated) topLevel(statement);
       else decorators = [];
     },
   );
