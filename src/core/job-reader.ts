@@ -17,9 +17,13 @@ import { createHash } from "node:crypto";
  * `obj[key] = value` as an own property whatever the key: a file's dict key `__proto__` would
  * otherwise set the object's prototype, hiding the entry and lending inherited values to lookups.
  * JSON.parse (the static compiler's answers) makes such keys own properties too, so both sides match.
+ * `__proto__` is the only key an assignment to a plain object does not store as its own (the one
+ * accessor of Object.prototype), so every other key takes the plain assignment, which a cold
+ * process runs far faster than defineProperty with a descriptor object per entry.
  */
 function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
 }
 import type { JobEdge, JobModel, OpModel, SensorModel, StepRun } from "./job-model.js";
 
@@ -43,6 +47,8 @@ const JOB_TAG_TIMEOUT = "dagster/max_runtime";
 const OP_TAG_TIMEOUT = "dagster/op_execution_timeout";
 /** Top-level options that come from the machine's configuration (normalized in extract.py's `top_options`). */
 const MACHINE_TOP_ARGS = ["--metadata=", "--environment=", "--datastore=", "--datastore-root=", "--event-logger=", "--monitor="];
+/** Each of those but the datastore root (normalized apart) with its `top_options` key: `--event-logger=` → `event_logger`. */
+const MACHINE_TOP_OPTIONS = MACHINE_TOP_ARGS.filter((prefix) => prefix !== "--datastore-root=").map((prefix) => [prefix, prefix.slice(2, -1).replace(/-/g, "_")] as const);
 const PY_KEYWORDS = new Set(
   "False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield".split(" "),
 );
@@ -60,9 +66,21 @@ function isWordAt(s: string, i: number): boolean {
   const code = s.charCodeAt(i);
   return isWordCode(code, code < 128 ? "" : String.fromCodePoint(s.codePointAt(i)!));
 }
-/** Python's `\s` on str (ASCII and the Unicode spaces the corpus could hold). */
+/** The end of the run of word characters at `j` (`while (isWordAt(s, j)) j++`), one UTF-16 unit at a time, ASCII without a call. */
+function wordEnd(s: string, j: number): number {
+  for (; j < s.length; j++) {
+    const code = s.charCodeAt(j);
+    if (code < 128 ? (ASCII_CLASS[code]! & WORD) === 0 : !isWordAt(s, j)) break;
+  }
+  return j;
+}
+/** Python's `\s` on str (ASCII and the Unicode spaces the corpus could hold); the regex only for non-ASCII. */
+function isSpaceCode(code: number): boolean {
+  if (code < 128) return code === 32 || (code >= 9 && code <= 13);
+  return /\s/u.test(String.fromCharCode(code));
+}
 function isSpace(ch: string | undefined): boolean {
-  return ch !== undefined && (ch === " " || ch === "\t" || ch === "\n" || ch === "\r" || ch === "\f" || ch === "\v" || /\s/u.test(ch));
+  return ch !== undefined && isSpaceCode(ch.charCodeAt(0));
 }
 function isIdentifier(name: string): boolean {
   return /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*$/u.test(name);
@@ -70,8 +88,12 @@ function isIdentifier(name: string): boolean {
 function isUpperConstantName(name: string): boolean {
   return /^[A-Z][A-Z0-9_]*$/.test(name);
 }
-/** Python's `str.strip()`/`rstrip()` for the whitespace a file can hold. */
-const rstrip = (s: string) => s.replace(/\s+$/u, "");
+/** Python's `str.strip()`/`rstrip()` for the whitespace a file can hold (`s.replace(/\s+$/u, "")`). */
+function rstrip(s: string): string {
+  let end = s.length;
+  while (end > 0 && isSpaceCode(s.charCodeAt(end - 1))) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 // Python repr and json.dumps (the model holds ast.unparse text and json-sorted lists)
@@ -144,65 +166,165 @@ interface LogicalLine {
   broken: boolean;
 }
 
-const TWO_CHAR_OPS = new Set(["->", "**", "//", "==", "!=", "<=", ">=", ":=", "<<", ">>", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@="]);
 const OPENERS = "([{";
 const CLOSERS = ")]}";
 
-/** Decodes the body of a Python str literal (no prefix, no quotes); `null` for what literal_eval would refuse. */
+/**
+ * Decodes the body of a Python str literal (no prefix, no quotes); `null` for what literal_eval would refuse.
+ * Copies the runs between backslashes whole: most bodies have none.
+ */
 function decodeStringBody(body: string, raw: boolean): string | null {
   if (raw) return body;
+  let escape = body.indexOf("\\");
+  if (escape === -1) return body;
   let out = "";
-  for (let i = 0; i < body.length; i++) {
-    const ch = body[i]!;
-    if (ch !== "\\") {
-      out += ch;
-      continue;
+  let from = 0;
+  while (escape !== -1) {
+    out += body.slice(from, escape);
+    let i = escape + 1;
+    if (i >= body.length) return null;
+    const next = body[i]!;
+    switch (next) {
+      case "\\":
+      case "'":
+      case '"':
+        out += next;
+        break;
+      case "n":
+        out += "\n";
+        break;
+      case "t":
+        out += "\t";
+        break;
+      case "r":
+        out += "\r";
+        break;
+      case "a":
+        out += "\x07";
+        break;
+      case "b":
+        out += "\b";
+        break;
+      case "f":
+        out += "\f";
+        break;
+      case "v":
+        out += "\v";
+        break;
+      case "\n":
+        break;
+      case "x":
+      case "u":
+      case "U": {
+        const width = next === "x" ? 2 : next === "u" ? 4 : 8;
+        const hex = body.slice(i + 1, i + 1 + width);
+        if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== width) return null;
+        const code = parseInt(hex, 16);
+        if (code > 0x10ffff) return null;
+        out += String.fromCodePoint(code);
+        i += width;
+        break;
+      }
+      case "N":
+        return null; // a named escape: not resolvable without Python's name table
+      default:
+        if (next >= "0" && next <= "7") {
+          let digits = next;
+          while (digits.length < 3 && body[i + 1] !== undefined && body[i + 1]! >= "0" && body[i + 1]! <= "7") digits += body[++i];
+          out += String.fromCodePoint(parseInt(digits, 8));
+        } else out += "\\" + next;
     }
-    const next = body[++i];
-    if (next === undefined) return null;
-    const simple: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", "\n": "" };
-    if (next in simple) {
-      out += simple[next];
-    } else if (next >= "0" && next <= "7") {
-      let digits = next;
-      while (digits.length < 3 && body[i + 1] !== undefined && body[i + 1]! >= "0" && body[i + 1]! <= "7") digits += body[++i];
-      out += String.fromCodePoint(parseInt(digits, 8));
-    } else if (next === "x" || next === "u" || next === "U") {
-      const width = next === "x" ? 2 : next === "u" ? 4 : 8;
-      const hex = body.slice(i + 1, i + 1 + width);
-      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== width) return null;
-      const code = parseInt(hex, 16);
-      if (code > 0x10ffff) return null;
-      out += String.fromCodePoint(code);
-      i += width;
-    } else if (next === "N") {
-      return null; // a named escape: not resolvable without Python's name table
-    } else {
-      out += "\\" + next;
-    }
+    from = i + 1;
+    escape = body.indexOf("\\", from);
   }
-  return out;
+  return out + body.slice(from);
+}
+
+// The tokenizer reads a file one UTF-16 unit at a time through charCodeAt and this table for ASCII;
+// only a non-ASCII character goes through the Unicode rules (isWordAt), so a cold process (a CLI
+// run) does not pay a regex or a string per character.
+const WORD = 1;
+const STRING_PREFIX = 2;
+const ASCII_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if (isWordCode(c, "")) ASCII_CLASS[c] = WORD;
+}
+for (const ch of "rRbBuUfF") ASCII_CLASS[ch.charCodeAt(0)] = WORD | STRING_PREFIX;
+/** The first characters of the two-character operators ending in `=` (`==`, `!=`, `<=`, `+=`, …, `@=`). */
+const BEFORE_EQUALS = new Set([..."=!<>:+-*/%&|^@"].map((ch) => ch.charCodeAt(0)));
+
+const enum Code {
+  Tab = 9,
+  Newline = 10,
+  VerticalTab = 11,
+  FormFeed = 12,
+  CarriageReturn = 13,
+  Space = 32,
+  DoubleQuote = 34,
+  Hash = 35,
+  Quote = 39,
+  OpenParen = 40,
+  CloseParen = 41,
+  Star = 42,
+  Minus = 45,
+  Dot = 46,
+  Slash = 47,
+  Digit0 = 48,
+  Digit9 = 57,
+  Colon = 58,
+  Less = 60,
+  Equals = 61,
+  Greater = 62,
+  OpenBracket = 91,
+  Backslash = 92,
+  CloseBracket = 93,
+  OpenBrace = 123,
+  CloseBrace = 125,
+}
+
+/** The length of the operator at `i` (`...`, a two-character one, else one character). */
+function operatorLength(text: string, i: number, c: number): number {
+  const c1 = text.charCodeAt(i + 1);
+  if (c === Code.Dot) return c1 === Code.Dot && text.charCodeAt(i + 2) === Code.Dot ? 3 : 1;
+  if (c1 === Code.Equals) return BEFORE_EQUALS.has(c) ? 2 : 1;
+  if (c === Code.Minus) return c1 === Code.Greater ? 2 : 1;
+  return c1 === c && (c === Code.Star || c === Code.Slash || c === Code.Less || c === Code.Greater) ? 2 : 1;
 }
 
 /**
  * Splits `text` into Python logical lines, one pass. Blank lines and comments are skipped; a
  * bracket or a string left open by a truncated or hand-edited statement is closed at the next
  * line that starts a statement at column 0 (what extract.py's chunked fallback does), with a
- * problem, so one bad statement never swallows the rest of the file.
+ * problem, so one bad statement never swallows the rest of the file. `wanted` says, at the first
+ * token of a statement, whether its tokens are kept: the others are scanned (brackets, strings,
+ * indentation) but never built.
  */
-function logicalLines(text: string, problems: Problems, wanted: (first: Token, indent: number) => boolean, deliver: (line: LogicalLine) => void): void {
+/** What the tokenizer does with a statement's tokens. */
+const enum Keep {
+  /** Scans them (brackets, strings, indentation) without building them. */
+  None,
+  /** Counts them only, for the bound on a statement's tokens: the statement is delivered without them. */
+  Count,
+  Tokens,
+}
+
+function logicalLines(text: string, problems: Problems, wanted: (indent: number, startsWithDef: boolean) => Keep, deliver: (line: LogicalLine) => void): void {
   const n = text.length;
   let i = 0;
   let line = 1;
   let lineStart = 0;
   let depth = 0;
   let current: LogicalLine | null = null;
-  let keep = true;
+  let keep = Keep.Tokens;
+  let counted = 0;
   let atLineStart = true;
+  let indent = 0;
 
   // Python's indentation rules: a deeper line only after a line ending in `:`, which needs one.
   const indents = [0];
-  let lastText = "";
+  /** The statement's last token is the operator `:`. */
+  let endsWithColon = false;
+  let afterColon = false;
   const finish = () => {
     if (current) {
       const line: LogicalLine = current;
@@ -212,42 +334,55 @@ function logicalLines(text: string, problems: Problems, wanted: (first: Token, i
         if (!afterColon) line.broken = true;
         indents.push(line.indent);
       } else if (afterColon || line.indent !== top) line.broken = true;
-      afterColon = lastText === ":";
+      afterColon = endsWithColon;
       deliver(line);
     }
     current = null;
     depth = 0;
   };
-  let afterColon = false;
-  const push = (token: Token, indent: number) => {
-    if (!current) {
-      keep = wanted(token, indent);
-      current = { line: token.line, indent, tokens: [], truncated: false, kept: keep, broken: false };
+  /** Starts the statement at its first token when none is open. */
+  const open = (tokenLine: number, startsWithDef: boolean): LogicalLine => {
+    if (current === null) {
+      keep = wanted(indent, startsWithDef);
+      counted = 0;
+      current = { line: tokenLine, indent, tokens: [], truncated: false, kept: keep === Keep.Tokens, broken: false };
     }
-    lastText = token.type === "op" ? token.text : "";
-    if (!keep) return;
-    if (current.tokens.length >= MAX_STATEMENT_TOKENS) {
-      if (!current.truncated) problems.add(`line ${current.line}: a statement of more than ${MAX_STATEMENT_TOKENS} tokens was not read`);
-      current.truncated = true;
+    return current;
+  };
+  const push = (statement: LogicalLine, token: Token) => {
+    if (statement.tokens.length >= MAX_STATEMENT_TOKENS) {
+      if (!statement.truncated) problems.add(`line ${statement.line}: a statement of more than ${MAX_STATEMENT_TOKENS} tokens was not read`);
+      statement.truncated = true;
       return;
     }
-    current.tokens.push(token);
+    statement.tokens.push(token);
+  };
+  /** `push` without the token, for Keep.Count: the same bound, the same problem at the same token. */
+  const count = (statement: LogicalLine) => {
+    if (counted >= MAX_STATEMENT_TOKENS) {
+      if (!statement.truncated) problems.add(`line ${statement.line}: a statement of more than ${MAX_STATEMENT_TOKENS} tokens was not read`);
+      statement.truncated = true;
+      return;
+    }
+    counted++;
   };
   /** A line at column 0 that starts with something other than a closing bracket starts a statement. */
   const startsStatement = (at: number) => {
-    const ch = text[at];
-    return ch !== undefined && ch !== " " && ch !== "\t" && ch !== "\n" && ch !== "\r" && ch !== "#" && !CLOSERS.includes(ch);
+    if (at >= n) return false;
+    const c = text.charCodeAt(at);
+    return c !== Code.Space && c !== Code.Tab && c !== Code.Newline && c !== Code.CarriageReturn && c !== Code.Hash && c !== Code.CloseParen && c !== Code.CloseBracket && c !== Code.CloseBrace;
   };
-  let indent = 0;
 
   while (i < n) {
     if (atLineStart) {
       // Measure the indentation; skip blank and comment-only lines outside brackets.
       let j = i;
       let width = 0;
-      while (j < n && (text[j] === " " || text[j] === "\t" || text[j] === "\f")) {
-        width = text[j] === "\t" ? width + 8 - (width % 8) : width + 1;
-        j++;
+      for (; j < n; j++) {
+        const c = text.charCodeAt(j);
+        if (c === Code.Space || c === Code.FormFeed) width++;
+        else if (c === Code.Tab) width += 8 - (width % 8);
+        else break;
       }
       if (current !== null && depth > 0 && width === 0 && startsStatement(j)) {
         problems.add(`line ${(current as LogicalLine).line}: a bracket is never closed`);
@@ -259,9 +394,9 @@ function logicalLines(text: string, problems: Problems, wanted: (first: Token, i
       atLineStart = false;
       continue;
     }
-    const ch = text[i]!;
+    const c = text.charCodeAt(i);
     const col = i - lineStart;
-    if (ch === "\n") {
+    if (c === Code.Newline) {
       line++;
       lineStart = i + 1;
       i++;
@@ -269,52 +404,65 @@ function logicalLines(text: string, problems: Problems, wanted: (first: Token, i
       if (depth === 0) finish();
       continue;
     }
-    if (ch === " " || ch === "\t" || ch === "\r" || ch === "\f" || ch === "\v") {
+    if (c === Code.Space || c === Code.Tab || c === Code.CarriageReturn || c === Code.FormFeed || c === Code.VerticalTab) {
       i++;
       continue;
     }
-    if (ch === "#") {
-      while (i < n && text[i] !== "\n") i++;
+    if (c === Code.Hash) {
+      const end = text.indexOf("\n", i);
+      i = end === -1 ? n : end;
       continue;
     }
-    if (ch === "\\" && (text[i + 1] === "\n" || (text[i + 1] === "\r" && text[i + 2] === "\n"))) {
-      i += text[i + 1] === "\n" ? 2 : 3;
-      line++;
-      lineStart = i;
-      continue;
+    if (c === Code.Backslash) {
+      const c1 = text.charCodeAt(i + 1);
+      if (c1 === Code.Newline || (c1 === Code.CarriageReturn && text.charCodeAt(i + 2) === Code.Newline)) {
+        i += c1 === Code.Newline ? 2 : 3;
+        line++;
+        lineStart = i;
+        continue;
+      }
     }
-    // String literal, with an optional prefix.
+    // String literal, with an optional prefix (r, u, b, f, br, rb, fr, rf in either case).
     let prefixEnd = i;
-    while (prefixEnd < n && prefixEnd - i < 2 && /[rRbBuUfF]/.test(text[prefixEnd]!)) prefixEnd++;
-    if (text[prefixEnd] === "'" || text[prefixEnd] === '"') {
-      const prefix = text.slice(i, prefixEnd).toLowerCase();
-      if (/^(r|u|b|f|br|rb|fr|rf)?$/.test(prefix)) {
-        const quote = text[prefixEnd]!;
-        const triple = text.startsWith(quote.repeat(3), prefixEnd);
+    while (prefixEnd < n && prefixEnd - i < 2) {
+      const p = text.charCodeAt(prefixEnd);
+      if (p >= 128 || (ASCII_CLASS[p]! & STRING_PREFIX) === 0) break;
+      prefixEnd++;
+    }
+    const quote = text.charCodeAt(prefixEnd);
+    if (quote === Code.Quote || quote === Code.DoubleQuote) {
+      // Lower case (the prefix letters are ASCII letters): `u` alone, or `r` with `b`/`f` or alone.
+      const p0 = prefixEnd > i ? text.charCodeAt(i) | 0x20 : 0;
+      const p1 = prefixEnd > i + 1 ? text.charCodeAt(i + 1) | 0x20 : 0;
+      const R = 0x72;
+      if (p1 === 0 || (p0 === R && p1 !== R && p1 !== 0x75) || (p1 === R && p0 !== R && p0 !== 0x75)) {
+        const raw = p0 === R || p1 === R;
+        const notStr = p0 === 0x62 || p1 === 0x62 || p0 === 0x66 || p1 === 0x66;
+        const triple = text.charCodeAt(prefixEnd + 1) === quote && text.charCodeAt(prefixEnd + 2) === quote;
         const bodyStart = prefixEnd + (triple ? 3 : 1);
         const startLine = line;
         let j = bodyStart;
         let closed = false;
         while (j < n) {
-          const c = text[j]!;
-          if (c === "\\") {
-            if (text[j + 1] === "\n") {
+          const s = text.charCodeAt(j);
+          if (s === Code.Backslash) {
+            if (text.charCodeAt(j + 1) === Code.Newline) {
               line++;
               lineStart = j + 2;
             }
             j += 2;
             continue;
           }
-          if (c === "\n") {
+          if (s === Code.Newline) {
             if (!triple) break;
             line++;
             lineStart = j + 1;
             // A statement at column 0 ends a string that was never closed.
-            if (startsStatement(j + 1) && !text.startsWith(quote.repeat(3), j + 1)) break;
+            if (startsStatement(j + 1) && !(text.charCodeAt(j + 1) === quote && text.charCodeAt(j + 2) === quote && text.charCodeAt(j + 3) === quote)) break;
             j++;
             continue;
           }
-          if (c === quote && (!triple || text.startsWith(quote.repeat(3), j))) {
+          if (s === quote && (!triple || (text.charCodeAt(j + 1) === quote && text.charCodeAt(j + 2) === quote))) {
             closed = true;
             break;
           }
@@ -323,47 +471,88 @@ function logicalLines(text: string, problems: Problems, wanted: (first: Token, i
         const bodyEnd = Math.min(j, n);
         const end = closed ? bodyEnd + (triple ? 3 : 1) : bodyEnd;
         if (!closed) problems.add(`line ${startLine}: a string is never closed`);
-        const body = text.slice(bodyStart, bodyEnd);
-        const value = prefix.includes("b") || prefix.includes("f") || !closed ? null : decodeStringBody(body, prefix.includes("r"));
-        push({ type: "string", text: text.slice(i, end), line: startLine, col, value }, indent);
-        if (!closed) (current as LogicalLine | null)!.broken = true;
+        const statement = open(startLine, false);
+        endsWithColon = false;
+        if (keep === Keep.Tokens) {
+          const value = notStr || !closed ? null : decodeStringBody(text.slice(bodyStart, bodyEnd), raw);
+          push(statement, { type: "string", text: text.slice(i, end), line: startLine, col, value });
+        } else if (keep === Keep.Count) count(statement);
+        if (!closed) statement.broken = true;
         i = end;
         continue;
       }
     }
-    if (isWordAt(text, i) || ch === "." && /[0-9]/.test(text[i + 1] ?? "")) {
+    if (c < 128 ? (ASCII_CLASS[c]! & WORD) !== 0 : isWordAt(text, i)) {
       // A name, or a number; `2024_backfill` (a job name the compiler allows) is read as a name.
       let j = i;
-      const digitStart = /[0-9.]/.test(ch);
-      while (j < n && isWordAt(text, j)) j += text.codePointAt(j)! > 0xffff ? 2 : 1;
-      if (digitStart) {
-        if (text[j] === "." && /^[0-9_]*$/.test(text.slice(i, j))) {
+      while (j < n) {
+        const w = text.charCodeAt(j);
+        if (w < 128) {
+          if ((ASCII_CLASS[w]! & WORD) === 0) break;
           j++;
-          while (j < n && isWordAt(text, j)) j++;
-        }
-        if (/[eE]$/.test(text.slice(i, j)) && (text[j] === "+" || text[j] === "-") && /^[0-9_.]+[eE]$/.test(text.slice(i, j))) {
-          j++;
-          while (j < n && isWordAt(text, j)) j++;
-        }
+        } else if (isWordAt(text, j)) j += text.codePointAt(j)! > 0xffff ? 2 : 1;
+        else break;
       }
-      const word = text.slice(i, j);
-      const isNumber = digitStart && /^(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:[0-9][0-9_]*)?\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?[jJ]?)$/.test(word);
-      push({ type: isNumber ? "number" : "name", text: word, line, col }, indent);
+      if (c <= Code.Digit9 && c >= Code.Digit0) j = numberEnd(text, i, j);
+      const statement = open(line, j === i + 3 && c === 0x64 && text.charCodeAt(i + 1) === 0x65 && text.charCodeAt(i + 2) === 0x66);
+      endsWithColon = false;
+      if (keep === Keep.Tokens) {
+        const word = text.slice(i, j);
+        const isNumber = c <= Code.Digit9 && c >= Code.Digit0 && NUMBER.test(word);
+        push(statement, { type: isNumber ? "number" : "name", text: word, line, col, value: undefined });
+      } else if (keep === Keep.Count) count(statement);
       i = j;
       continue;
     }
-    const two = text.slice(i, i + 2);
-    const opText = text.startsWith("...", i) ? "..." : TWO_CHAR_OPS.has(two) ? two : ch;
-    if (OPENERS.includes(ch)) depth++;
-    else if (CLOSERS.includes(ch) && depth > 0) depth--;
-    push({ type: "op", text: opText, line, col }, indent);
-    i += opText.length;
+    if (c === Code.Dot) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= Code.Digit0 && d <= Code.Digit9) {
+        // `.5`: a number
+        const j = numberEnd(text, i, i);
+        const statement = open(line, false);
+        endsWithColon = false;
+        if (keep === Keep.Tokens) {
+          const word = text.slice(i, j);
+          push(statement, { type: NUMBER.test(word) ? "number" : "name", text: word, line, col, value: undefined });
+        } else if (keep === Keep.Count) count(statement);
+        i = j;
+        continue;
+      }
+    }
+    const length = operatorLength(text, i, c);
+    if (c === Code.OpenParen || c === Code.OpenBracket || c === Code.OpenBrace) depth++;
+    else if ((c === Code.CloseParen || c === Code.CloseBracket || c === Code.CloseBrace) && depth > 0) depth--;
+    const statement = open(line, false);
+    endsWithColon = c === Code.Colon && length === 1;
+    if (keep === Keep.Tokens) push(statement, { type: "op", text: length === 1 ? text[i]! : text.slice(i, i + length), line, col, value: undefined });
+    else if (keep === Keep.Count) count(statement);
+    i += length;
   }
   if (current !== null && depth > 0) {
     problems.add(`line ${(current as LogicalLine).line}: a bracket is never closed (file truncated?)`);
     (current as LogicalLine).broken = true;
   }
   finish();
+}
+
+const NUMBER = /^(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:[0-9][0-9_]*)?\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?[jJ]?)$/;
+
+/**
+ * Where a number that starts with a digit or `.` at `start` ends, its word characters read up to
+ * `wordEnd`: past a fraction (`1.5`, `.5`) and a signed exponent (`1e-3`).
+ */
+function numberEnd(text: string, start: number, wordEnd: number): number {
+  let j = wordEnd;
+  if (text.charCodeAt(j) === Code.Dot && /^[0-9_]*$/.test(text.slice(start, j))) {
+    j++;
+    while (j < text.length && isWordAt(text, j)) j++;
+  }
+  const sign = text.charCodeAt(j);
+  if ((sign === 0x2b || sign === Code.Minus) && /^[0-9_.]+[eE]$/.test(text.slice(start, j))) {
+    j++;
+    while (j < text.length && isWordAt(text, j)) j++;
+  }
+  return j;
 }
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -811,7 +1000,7 @@ function startsWithOp(line: string): boolean {
 function configClassName(line: string): string | null {
   if (!line.startsWith("class ")) return null;
   let j = 6;
-  while (isWordAt(line, j)) j++;
+  j = wordEnd(line, j);
   if (j === 6 || !line.startsWith("(Config):", j)) return null;
   return line.slice(j + 9).trim() === "" && !/[^\s]/u.test(line.slice(j + 9)) ? line.slice(6, j) : null;
 }
@@ -832,7 +1021,7 @@ function isDefsStart(line: string): boolean {
   return line.startsWith("Definitions(", j);
 }
 
-function splitRegions(lines: string[]): Regions {
+function splitRegions(lines: string[], text: string): Regions {
   let docEnd = 0;
   if (lines.length > 0 && lines[0]!.startsWith('"""')) {
     for (let i = 1; i < lines.length; i++) {
@@ -856,7 +1045,8 @@ function splitRegions(lines: string[]): Regions {
   }
   const preambleEnd = config ? config[0] : firstOp;
   let sensors: [number, number] | null = null;
-  const s0 = lines.findIndex(isSensorStart);
+  // Only a file that holds `@sensor(` has a line that starts with it.
+  const s0 = text.includes("@sensor(") ? lines.findIndex(isSensorStart) : -1;
   if (s0 !== -1) {
     let s1 = lines.length;
     for (let i = s0; i < lines.length; i++) {
@@ -873,9 +1063,10 @@ function splitRegions(lines: string[]): Regions {
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 // Header, template fingerprint, Config class (line based, as extract.py)
 
+const HEADER_KEYS = ["Flow", "Job", "Source"] as const;
 /** `^(Flow|Job|Source)(\s*:\s*)(.*)$`: the key, the separator and the value. */
 function headerField(line: string): { key: string; sep: string; value: string } | null {
-  for (const key of ["Flow", "Job", "Source"]) {
+  for (const key of HEADER_KEYS) {
     if (!line.startsWith(key)) continue;
     let j = key.length;
     while (isSpace(line[j])) j++;
@@ -912,9 +1103,10 @@ function readHeader(lines: string[], docEnd: number): JobModel["header"] {
 
 /** `^([A-Z][A-Z0-9_]*)(\s*:\s*[^=]+?)?\s*=\s*(.*)$`: the name and the annotation part kept by the fingerprint. */
 function constantLine(line: string): { name: string; annotation: string } | null {
-  if (!/^[A-Z]/.test(line)) return null;
+  const first = line.charCodeAt(0);
+  if (!(first >= 65 && first <= 90)) return null;
   let j = 1;
-  while (/[A-Z0-9_]/.test(line[j] ?? "")) j++;
+  for (let c = line.charCodeAt(j); (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95; c = line.charCodeAt(++j));
   const name = line.slice(0, j);
   // With an annotation: `\s*:` then the shortest non-empty `[^=]+` before `\s*=`.
   let k = j;
@@ -933,6 +1125,23 @@ function constantLine(line: string): { name: string; annotation: string } | null
     return null;
   }
   return line[k] === "=" ? { name, annotation: "" } : null;
+}
+
+/**
+ * `template_sha` of the lines it hashes, most recent first. Every file one metaflow-dagster version
+ * wrote has the same lines (the values are blanked), so a run over a repo hashes them once per
+ * version, and a file's lines are compared one by one instead of being joined. Bounded in entries
+ * and in the length of the lines kept, so a repo of distinct or huge preambles cannot grow it, and
+ * a lookup compares at most that many texts.
+ */
+const templateShas: { lines: string[]; sha: string; helpers: string[] }[] = [];
+const MAX_TEMPLATE_SHAS = 4;
+const MAX_TEMPLATE_TEXT = 256 * 1024;
+
+function sameLines(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function templateFingerprint(lines: string[], docEnd: number, preambleEnd: number): JobReading["fingerprint"] {
@@ -956,15 +1165,28 @@ function templateFingerprint(lines: string[], docEnd: number, preambleEnd: numbe
     body.push(rstrip(line));
   }
   while (body.length > 0 && body[body.length - 1] === "") body.pop();
+  const hashed = doc.concat(body);
+  const known = templateShas.findIndex((entry) => sameLines(entry.lines, hashed));
+  if (known !== -1) {
+    // The helpers are read from the same lines.
+    const entry = templateShas[known]!;
+    if (known > 0) templateShas.unshift(...templateShas.splice(known, 1));
+    return { templateSha: entry.sha, constants, helpers: entry.helpers.slice() };
+  }
   const helpers: string[] = [];
   for (const line of body) {
     if (!line.startsWith("def ")) continue;
-    let j = 4;
-    while (isWordAt(line, j)) j++;
+    const j = wordEnd(line, 4);
     if (j > 4) helpers.push(line.slice(4, j));
   }
-  const text = [...doc, ...body].join("\n") + "\n";
-  return { templateSha: createHash("sha256").update(text, "utf8").digest("hex").slice(0, 16), constants, helpers };
+  const text = hashed.join("\n") + "\n";
+  const templateSha = createHash("sha256").update(text, "utf8").digest("hex").slice(0, 16);
+  if (text.length <= MAX_TEMPLATE_TEXT) {
+    // Its own copy of the lines: the file's lines would keep the whole file alive.
+    templateShas.unshift({ lines: text.slice(0, -1).split("\n"), sha: templateSha, helpers: helpers.slice() });
+    if (templateShas.length > MAX_TEMPLATE_SHAS) templateShas.pop();
+  }
+  return { templateSha, constants, helpers };
 }
 
 /** extract.py's read_config: `^    ([^:\s][^:]*?): (\w+) = (.*?)(?:  # (.*))?$`, other non-blank lines are stray. */
@@ -986,7 +1208,7 @@ function configFieldLine(line: string): { name: string; type: string; default: s
   const colon = line.indexOf(":", 5);
   if (colon === -1 || line[colon + 1] !== " ") return null;
   let j = colon + 2;
-  while (isWordAt(line, j)) j++;
+  j = wordEnd(line, j);
   if (j === colon + 2 || !line.startsWith(" = ", j)) return null;
   const rest = line.slice(j + 3);
   const hash = rest.indexOf("  # ");
@@ -1046,7 +1268,7 @@ function readSensors(lines: string[], span: [number, number] | null, sensorLines
         const def = line.indexOf("def ");
         if (def !== -1) {
           let j = def + 4;
-          while (isWordAt(line, j)) j++;
+          j = wordEnd(line, j);
           if (j > def + 4 && line.startsWith("(context", j)) {
             sensor.function = line.slice(def + 4, j);
             setOwn(sensorLines, decorator.name, indexes[n]! + 1);
@@ -1067,7 +1289,7 @@ function readSensors(lines: string[], span: [number, number] | null, sensorLines
         const at = line.indexOf('"ops": {"');
         if (at !== -1) {
           let j = at + 9;
-          while (isWordAt(line, j)) j++;
+          j = wordEnd(line, j);
           if (j > at + 9 && line.startsWith('": {"config"', j)) runConfigOp = line.slice(at + 9, j);
         }
       }
@@ -1096,7 +1318,7 @@ function sensorDecorator(block: string[]): { job: string; name: string; status: 
     let at = line.indexOf("@sensor(job=");
     while (at !== -1) {
       let j = at + 12;
-      while (isWordAt(line, j)) j++;
+      j = wordEnd(line, j);
       if (j > at + 12 && line.startsWith(", name=", j)) {
         const job = line.slice(at + 12, j);
         const nameStart = j + 7;
@@ -1106,7 +1328,7 @@ function sensorDecorator(block: string[]): { job: string; name: string; status: 
           if (line[nameEnd] === ")" && name !== null) return { job, name, status: null };
           if (line.startsWith(", default_status=", nameEnd) && name !== null) {
             let k = nameEnd + 17;
-            while (isWordAt(line, k) || line[k] === ".") k++;
+            for (k = wordEnd(line, k); line[k] === "."; k = wordEnd(line, k + 1));
             if (k > nameEnd + 17 && line[k] === ")") return { job, name, status: line.slice(nameEnd + 17, k) };
           }
         }
@@ -1469,8 +1691,8 @@ function normalizeTopArgs(args: unknown): [JobModel["top_args"], JobModel["top_o
   const quiet = strings.indexOf("--quiet");
   if (quiet !== -1) options.project_and_flow_options = strings.slice(0, quiet);
   for (const a of strings) {
-    for (const prefix of MACHINE_TOP_ARGS) {
-      if (a.startsWith(prefix) && prefix !== "--datastore-root=") (options as Record<string, unknown>)[prefix.slice(2, -1).replace(/-/g, "_")] = a.slice(prefix.length);
+    for (const [prefix, key] of MACHINE_TOP_OPTIONS) {
+      if (a.startsWith(prefix)) (options as Record<string, unknown>)[key] = a.slice(prefix.length);
     }
     if (a.startsWith("--namespace=")) options.namespace = a.slice("--namespace=".length);
   }
@@ -1532,7 +1754,7 @@ export function readJobModel(text: string): JobReading {
 
 function readUnsafe(text: string, problems: Problems, lineMarks: JobReading["lines"]): JobReading {
   const lines = text.split("\n");
-  const regions = splitRegions(lines);
+  const regions = splitRegions(lines, text);
   const header = readHeader(lines, regions.docEnd);
   const fingerprint = templateFingerprint(lines, regions.docEnd, regions.preambleEnd);
   if (regions.docEnd === 0) problems.add(lines[0]?.startsWith('"""') ? "the header docstring is not closed (file truncated?)" : "the file does not start with the metaflow-dagster header docstring");
@@ -1635,8 +1857,9 @@ function readUnsafe(text: string, problems: Problems, lineMarks: JobReading["lin
   logicalLines(
     kept.join("\n"),
     problems,
-    // Indented lines matter only inside an @op/@job function.
-    (_first, indent) => indent === 0 || current !== null,
+    // Indented lines matter only inside an @op/@job function; a `def` at column 0 only after a
+    // decorator (helpers: topLevel would read nothing of it but its first token).
+    (indent, startsWithDef) => (indent > 0 ? (current !== null ? Keep.Tokens : Keep.None) : startsWithDef && decorators.length === 0 ? Keep.Count : Keep.Tokens),
     (statement) => {
       if (statement.indent > 0) {
         if (statement.broken) (current?.chunk ?? chunk).broken = true;
@@ -1651,7 +1874,8 @@ function readUnsafe(text: string, problems: Problems, lineMarks: JobReading["lin
       }
       previousWasDecorator = statement.tokens[0]?.text === "@";
       if (statement.broken) chunk.broken = true;
-      if (!statement.truncated) topLevel(statement);
+      // A statement delivered without its tokens is an undecorated `def`: it only ends the decorators.
+      if (statement.kept && !statement.truncated) topLevel(statement);
       else decorators = [];
     },
   );
