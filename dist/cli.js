@@ -36291,7 +36291,8 @@ function givesWith(configured) {
 // src/core/job-reader.ts
 import { createHash } from "node:crypto";
 function setOwn(obj, key, value) {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
 }
 var MAX_ITEMS = 1e4;
 var MAX_DEPTH = 100;
@@ -36300,6 +36301,7 @@ var MAX_PROBLEMS = 50;
 var JOB_TAG_TIMEOUT = "dagster/max_runtime";
 var OP_TAG_TIMEOUT = "dagster/op_execution_timeout";
 var MACHINE_TOP_ARGS = ["--metadata=", "--environment=", "--datastore=", "--datastore-root=", "--event-logger=", "--monitor="];
+var MACHINE_TOP_OPTIONS = MACHINE_TOP_ARGS.filter((prefix) => prefix !== "--datastore-root=").map((prefix) => [prefix, prefix.slice(2, -1).replace(/-/g, "_")]);
 var PY_KEYWORDS = new Set(
   "False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield".split(" ")
 );
@@ -36313,8 +36315,19 @@ function isWordAt(s, i2) {
   const code = s.charCodeAt(i2);
   return isWordCode(code, code < 128 ? "" : String.fromCodePoint(s.codePointAt(i2)));
 }
+function wordEnd(s, j) {
+  for (; j < s.length; j++) {
+    const code = s.charCodeAt(j);
+    if (code < 128 ? (ASCII_CLASS[code] & WORD) === 0 : !isWordAt(s, j)) break;
+  }
+  return j;
+}
+function isSpaceCode(code) {
+  if (code < 128) return code === 32 || code >= 9 && code <= 13;
+  return /\s/u.test(String.fromCharCode(code));
+}
 function isSpace(ch) {
-  return ch !== void 0 && (ch === " " || ch === "	" || ch === "\n" || ch === "\r" || ch === "\f" || ch === "\v" || /\s/u.test(ch));
+  return ch !== void 0 && isSpaceCode(ch.charCodeAt(0));
 }
 function isIdentifier(name3) {
   return /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*$/u.test(name3);
@@ -36322,7 +36335,11 @@ function isIdentifier(name3) {
 function isUpperConstantName(name3) {
   return /^[A-Z][A-Z0-9_]*$/.test(name3);
 }
-var rstrip = (s) => s.replace(/\s+$/u, "");
+function rstrip(s) {
+  let end = s.length;
+  while (end > 0 && isSpaceCode(s.charCodeAt(end - 1))) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
 function isPrintable(ch) {
   return ch === " " || !/[\p{C}\p{Z}]/u.test(ch);
 }
@@ -36358,42 +36375,89 @@ function pyJsonDumps(value) {
   if (Array.isArray(value)) return "[" + value.map(pyJsonDumps).join(", ") + "]";
   return "{" + Object.entries(value).map(([k, v]) => pyJsonDumps(k) + ": " + pyJsonDumps(v)).join(", ") + "}";
 }
-var TWO_CHAR_OPS = /* @__PURE__ */ new Set(["->", "**", "//", "==", "!=", "<=", ">=", ":=", "<<", ">>", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@="]);
 var OPENERS = "([{";
 var CLOSERS = ")]}";
 function decodeStringBody(body, raw) {
   if (raw) return body;
+  let escape = body.indexOf("\\");
+  if (escape === -1) return body;
   let out = "";
-  for (let i2 = 0; i2 < body.length; i2++) {
-    const ch = body[i2];
-    if (ch !== "\\") {
-      out += ch;
-      continue;
+  let from = 0;
+  while (escape !== -1) {
+    out += body.slice(from, escape);
+    let i2 = escape + 1;
+    if (i2 >= body.length) return null;
+    const next = body[i2];
+    switch (next) {
+      case "\\":
+      case "'":
+      case '"':
+        out += next;
+        break;
+      case "n":
+        out += "\n";
+        break;
+      case "t":
+        out += "	";
+        break;
+      case "r":
+        out += "\r";
+        break;
+      case "a":
+        out += "\x07";
+        break;
+      case "b":
+        out += "\b";
+        break;
+      case "f":
+        out += "\f";
+        break;
+      case "v":
+        out += "\v";
+        break;
+      case "\n":
+        break;
+      case "x":
+      case "u":
+      case "U": {
+        const width = next === "x" ? 2 : next === "u" ? 4 : 8;
+        const hex3 = body.slice(i2 + 1, i2 + 1 + width);
+        if (!/^[0-9a-fA-F]+$/.test(hex3) || hex3.length !== width) return null;
+        const code = parseInt(hex3, 16);
+        if (code > 1114111) return null;
+        out += String.fromCodePoint(code);
+        i2 += width;
+        break;
+      }
+      case "N":
+        return null;
+      // a named escape: not resolvable without Python's name table
+      default:
+        if (next >= "0" && next <= "7") {
+          let digits = next;
+          while (digits.length < 3 && body[i2 + 1] !== void 0 && body[i2 + 1] >= "0" && body[i2 + 1] <= "7") digits += body[++i2];
+          out += String.fromCodePoint(parseInt(digits, 8));
+        } else out += "\\" + next;
     }
-    const next = body[++i2];
-    if (next === void 0) return null;
-    const simple = { "\\": "\\", "'": "'", '"': '"', n: "\n", t: "	", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", "\n": "" };
-    if (next in simple) {
-      out += simple[next];
-    } else if (next >= "0" && next <= "7") {
-      let digits = next;
-      while (digits.length < 3 && body[i2 + 1] !== void 0 && body[i2 + 1] >= "0" && body[i2 + 1] <= "7") digits += body[++i2];
-      out += String.fromCodePoint(parseInt(digits, 8));
-    } else if (next === "x" || next === "u" || next === "U") {
-      const width = next === "x" ? 2 : next === "u" ? 4 : 8;
-      const hex3 = body.slice(i2 + 1, i2 + 1 + width);
-      if (!/^[0-9a-fA-F]+$/.test(hex3) || hex3.length !== width) return null;
-      const code = parseInt(hex3, 16);
-      if (code > 1114111) return null;
-      out += String.fromCodePoint(code);
-      i2 += width;
-    } else if (next === "N") {
-      return null;
-    } else {
-      out += "\\" + next;
-    }
+    from = i2 + 1;
+    escape = body.indexOf("\\", from);
   }
-  return out;
+  return out + body.slice(from);
+}
+var WORD = 1;
+var STRING_PREFIX = 2;
+var ASCII_CLASS = new Uint8Array(128);
+for (let c3 = 0; c3 < 128; c3++) {
+  if (isWordCode(c3, "")) ASCII_CLASS[c3] = WORD;
+}
+for (const ch of "rRbBuUfF") ASCII_CLASS[ch.charCodeAt(0)] = WORD | STRING_PREFIX;
+var BEFORE_EQUALS = new Set([..."=!<>:+-*/%&|^@"].map((ch) => ch.charCodeAt(0)));
+function operatorLength(text3, i2, c3) {
+  const c1 = text3.charCodeAt(i2 + 1);
+  if (c3 === 46 /* Dot */) return c1 === 46 /* Dot */ && text3.charCodeAt(i2 + 2) === 46 /* Dot */ ? 3 : 1;
+  if (c1 === 61 /* Equals */) return BEFORE_EQUALS.has(c3) ? 2 : 1;
+  if (c3 === 45 /* Minus */) return c1 === 62 /* Greater */ ? 2 : 1;
+  return c1 === c3 && (c3 === 42 /* Star */ || c3 === 47 /* Slash */ || c3 === 60 /* Less */ || c3 === 62 /* Greater */) ? 2 : 1;
 }
 function logicalLines(text3, problems, wanted, deliver) {
   const n2 = text3.length;
@@ -36402,10 +36466,13 @@ function logicalLines(text3, problems, wanted, deliver) {
   let lineStart = 0;
   let depth = 0;
   let current = null;
-  let keep = true;
+  let keep = 2 /* Tokens */;
+  let counted = 0;
   let atLineStart = true;
+  let indent = 0;
   const indents = [0];
-  let lastText = "";
+  let endsWithColon = false;
+  let afterColon = false;
   const finish = () => {
     if (current) {
       const line3 = current;
@@ -36415,39 +36482,50 @@ function logicalLines(text3, problems, wanted, deliver) {
         if (!afterColon) line3.broken = true;
         indents.push(line3.indent);
       } else if (afterColon || line3.indent !== top) line3.broken = true;
-      afterColon = lastText === ":";
+      afterColon = endsWithColon;
       deliver(line3);
     }
     current = null;
     depth = 0;
   };
-  let afterColon = false;
-  const push = (token, indent2) => {
-    if (!current) {
-      keep = wanted(token, indent2);
-      current = { line: token.line, indent: indent2, tokens: [], truncated: false, kept: keep, broken: false };
+  const open3 = (tokenLine, startsWithDef) => {
+    if (current === null) {
+      keep = wanted(indent, startsWithDef);
+      counted = 0;
+      current = { line: tokenLine, indent, tokens: [], truncated: false, kept: keep === 2 /* Tokens */, broken: false };
     }
-    lastText = token.type === "op" ? token.text : "";
-    if (!keep) return;
-    if (current.tokens.length >= MAX_STATEMENT_TOKENS) {
-      if (!current.truncated) problems.add(`line ${current.line}: a statement of more than ${MAX_STATEMENT_TOKENS} tokens was not read`);
-      current.truncated = true;
+    return current;
+  };
+  const push = (statement, token) => {
+    if (statement.tokens.length >= MAX_STATEMENT_TOKENS) {
+      if (!statement.truncated) problems.add(`line ${statement.line}: a statement of more than ${MAX_STATEMENT_TOKENS} tokens was not read`);
+      statement.truncated = true;
       return;
     }
-    current.tokens.push(token);
+    statement.tokens.push(token);
+  };
+  const count3 = (statement) => {
+    if (counted >= MAX_STATEMENT_TOKENS) {
+      if (!statement.truncated) problems.add(`line ${statement.line}: a statement of more than ${MAX_STATEMENT_TOKENS} tokens was not read`);
+      statement.truncated = true;
+      return;
+    }
+    counted++;
   };
   const startsStatement = (at) => {
-    const ch = text3[at];
-    return ch !== void 0 && ch !== " " && ch !== "	" && ch !== "\n" && ch !== "\r" && ch !== "#" && !CLOSERS.includes(ch);
+    if (at >= n2) return false;
+    const c3 = text3.charCodeAt(at);
+    return c3 !== 32 /* Space */ && c3 !== 9 /* Tab */ && c3 !== 10 /* Newline */ && c3 !== 13 /* CarriageReturn */ && c3 !== 35 /* Hash */ && c3 !== 41 /* CloseParen */ && c3 !== 93 /* CloseBracket */ && c3 !== 125 /* CloseBrace */;
   };
-  let indent = 0;
   while (i2 < n2) {
     if (atLineStart) {
       let j = i2;
       let width = 0;
-      while (j < n2 && (text3[j] === " " || text3[j] === "	" || text3[j] === "\f")) {
-        width = text3[j] === "	" ? width + 8 - width % 8 : width + 1;
-        j++;
+      for (; j < n2; j++) {
+        const c4 = text3.charCodeAt(j);
+        if (c4 === 32 /* Space */ || c4 === 12 /* FormFeed */) width++;
+        else if (c4 === 9 /* Tab */) width += 8 - width % 8;
+        else break;
       }
       if (current !== null && depth > 0 && width === 0 && startsStatement(j)) {
         problems.add(`line ${current.line}: a bracket is never closed`);
@@ -36459,9 +36537,9 @@ function logicalLines(text3, problems, wanted, deliver) {
       atLineStart = false;
       continue;
     }
-    const ch = text3[i2];
+    const c3 = text3.charCodeAt(i2);
     const col = i2 - lineStart;
-    if (ch === "\n") {
+    if (c3 === 10 /* Newline */) {
       line2++;
       lineStart = i2 + 1;
       i2++;
@@ -36469,50 +36547,62 @@ function logicalLines(text3, problems, wanted, deliver) {
       if (depth === 0) finish();
       continue;
     }
-    if (ch === " " || ch === "	" || ch === "\r" || ch === "\f" || ch === "\v") {
+    if (c3 === 32 /* Space */ || c3 === 9 /* Tab */ || c3 === 13 /* CarriageReturn */ || c3 === 12 /* FormFeed */ || c3 === 11 /* VerticalTab */) {
       i2++;
       continue;
     }
-    if (ch === "#") {
-      while (i2 < n2 && text3[i2] !== "\n") i2++;
+    if (c3 === 35 /* Hash */) {
+      const end = text3.indexOf("\n", i2);
+      i2 = end === -1 ? n2 : end;
       continue;
     }
-    if (ch === "\\" && (text3[i2 + 1] === "\n" || text3[i2 + 1] === "\r" && text3[i2 + 2] === "\n")) {
-      i2 += text3[i2 + 1] === "\n" ? 2 : 3;
-      line2++;
-      lineStart = i2;
-      continue;
+    if (c3 === 92 /* Backslash */) {
+      const c1 = text3.charCodeAt(i2 + 1);
+      if (c1 === 10 /* Newline */ || c1 === 13 /* CarriageReturn */ && text3.charCodeAt(i2 + 2) === 10 /* Newline */) {
+        i2 += c1 === 10 /* Newline */ ? 2 : 3;
+        line2++;
+        lineStart = i2;
+        continue;
+      }
     }
     let prefixEnd = i2;
-    while (prefixEnd < n2 && prefixEnd - i2 < 2 && /[rRbBuUfF]/.test(text3[prefixEnd])) prefixEnd++;
-    if (text3[prefixEnd] === "'" || text3[prefixEnd] === '"') {
-      const prefix = text3.slice(i2, prefixEnd).toLowerCase();
-      if (/^(r|u|b|f|br|rb|fr|rf)?$/.test(prefix)) {
-        const quote = text3[prefixEnd];
-        const triple = text3.startsWith(quote.repeat(3), prefixEnd);
+    while (prefixEnd < n2 && prefixEnd - i2 < 2) {
+      const p = text3.charCodeAt(prefixEnd);
+      if (p >= 128 || (ASCII_CLASS[p] & STRING_PREFIX) === 0) break;
+      prefixEnd++;
+    }
+    const quote = text3.charCodeAt(prefixEnd);
+    if (quote === 39 /* Quote */ || quote === 34 /* DoubleQuote */) {
+      const p0 = prefixEnd > i2 ? text3.charCodeAt(i2) | 32 : 0;
+      const p1 = prefixEnd > i2 + 1 ? text3.charCodeAt(i2 + 1) | 32 : 0;
+      const R = 114;
+      if (p1 === 0 || p0 === R && p1 !== R && p1 !== 117 || p1 === R && p0 !== R && p0 !== 117) {
+        const raw = p0 === R || p1 === R;
+        const notStr = p0 === 98 || p1 === 98 || p0 === 102 || p1 === 102;
+        const triple = text3.charCodeAt(prefixEnd + 1) === quote && text3.charCodeAt(prefixEnd + 2) === quote;
         const bodyStart = prefixEnd + (triple ? 3 : 1);
         const startLine = line2;
         let j = bodyStart;
         let closed = false;
         while (j < n2) {
-          const c3 = text3[j];
-          if (c3 === "\\") {
-            if (text3[j + 1] === "\n") {
+          const s = text3.charCodeAt(j);
+          if (s === 92 /* Backslash */) {
+            if (text3.charCodeAt(j + 1) === 10 /* Newline */) {
               line2++;
               lineStart = j + 2;
             }
             j += 2;
             continue;
           }
-          if (c3 === "\n") {
+          if (s === 10 /* Newline */) {
             if (!triple) break;
             line2++;
             lineStart = j + 1;
-            if (startsStatement(j + 1) && !text3.startsWith(quote.repeat(3), j + 1)) break;
+            if (startsStatement(j + 1) && !(text3.charCodeAt(j + 1) === quote && text3.charCodeAt(j + 2) === quote && text3.charCodeAt(j + 3) === quote)) break;
             j++;
             continue;
           }
-          if (c3 === quote && (!triple || text3.startsWith(quote.repeat(3), j))) {
+          if (s === quote && (!triple || text3.charCodeAt(j + 1) === quote && text3.charCodeAt(j + 2) === quote)) {
             closed = true;
             break;
           }
@@ -36521,46 +36611,80 @@ function logicalLines(text3, problems, wanted, deliver) {
         const bodyEnd = Math.min(j, n2);
         const end = closed ? bodyEnd + (triple ? 3 : 1) : bodyEnd;
         if (!closed) problems.add(`line ${startLine}: a string is never closed`);
-        const body = text3.slice(bodyStart, bodyEnd);
-        const value = prefix.includes("b") || prefix.includes("f") || !closed ? null : decodeStringBody(body, prefix.includes("r"));
-        push({ type: "string", text: text3.slice(i2, end), line: startLine, col, value }, indent);
-        if (!closed) current.broken = true;
+        const statement2 = open3(startLine, false);
+        endsWithColon = false;
+        if (keep === 2 /* Tokens */) {
+          const value = notStr || !closed ? null : decodeStringBody(text3.slice(bodyStart, bodyEnd), raw);
+          push(statement2, { type: "string", text: text3.slice(i2, end), line: startLine, col, value });
+        } else if (keep === 1 /* Count */) count3(statement2);
+        if (!closed) statement2.broken = true;
         i2 = end;
         continue;
       }
     }
-    if (isWordAt(text3, i2) || ch === "." && /[0-9]/.test(text3[i2 + 1] ?? "")) {
+    if (c3 < 128 ? (ASCII_CLASS[c3] & WORD) !== 0 : isWordAt(text3, i2)) {
       let j = i2;
-      const digitStart = /[0-9.]/.test(ch);
-      while (j < n2 && isWordAt(text3, j)) j += text3.codePointAt(j) > 65535 ? 2 : 1;
-      if (digitStart) {
-        if (text3[j] === "." && /^[0-9_]*$/.test(text3.slice(i2, j))) {
+      while (j < n2) {
+        const w = text3.charCodeAt(j);
+        if (w < 128) {
+          if ((ASCII_CLASS[w] & WORD) === 0) break;
           j++;
-          while (j < n2 && isWordAt(text3, j)) j++;
-        }
-        if (/[eE]$/.test(text3.slice(i2, j)) && (text3[j] === "+" || text3[j] === "-") && /^[0-9_.]+[eE]$/.test(text3.slice(i2, j))) {
-          j++;
-          while (j < n2 && isWordAt(text3, j)) j++;
-        }
+        } else if (isWordAt(text3, j)) j += text3.codePointAt(j) > 65535 ? 2 : 1;
+        else break;
       }
-      const word = text3.slice(i2, j);
-      const isNumber = digitStart && /^(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:[0-9][0-9_]*)?\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?[jJ]?)$/.test(word);
-      push({ type: isNumber ? "number" : "name", text: word, line: line2, col }, indent);
+      if (c3 <= 57 /* Digit9 */ && c3 >= 48 /* Digit0 */) j = numberEnd(text3, i2, j);
+      const statement2 = open3(line2, j === i2 + 3 && c3 === 100 && text3.charCodeAt(i2 + 1) === 101 && text3.charCodeAt(i2 + 2) === 102);
+      endsWithColon = false;
+      if (keep === 2 /* Tokens */) {
+        const word = text3.slice(i2, j);
+        const isNumber = c3 <= 57 /* Digit9 */ && c3 >= 48 /* Digit0 */ && NUMBER.test(word);
+        push(statement2, { type: isNumber ? "number" : "name", text: word, line: line2, col, value: void 0 });
+      } else if (keep === 1 /* Count */) count3(statement2);
       i2 = j;
       continue;
     }
-    const two = text3.slice(i2, i2 + 2);
-    const opText = text3.startsWith("...", i2) ? "..." : TWO_CHAR_OPS.has(two) ? two : ch;
-    if (OPENERS.includes(ch)) depth++;
-    else if (CLOSERS.includes(ch) && depth > 0) depth--;
-    push({ type: "op", text: opText, line: line2, col }, indent);
-    i2 += opText.length;
+    if (c3 === 46 /* Dot */) {
+      const d = text3.charCodeAt(i2 + 1);
+      if (d >= 48 /* Digit0 */ && d <= 57 /* Digit9 */) {
+        const j = numberEnd(text3, i2, i2);
+        const statement2 = open3(line2, false);
+        endsWithColon = false;
+        if (keep === 2 /* Tokens */) {
+          const word = text3.slice(i2, j);
+          push(statement2, { type: NUMBER.test(word) ? "number" : "name", text: word, line: line2, col, value: void 0 });
+        } else if (keep === 1 /* Count */) count3(statement2);
+        i2 = j;
+        continue;
+      }
+    }
+    const length = operatorLength(text3, i2, c3);
+    if (c3 === 40 /* OpenParen */ || c3 === 91 /* OpenBracket */ || c3 === 123 /* OpenBrace */) depth++;
+    else if ((c3 === 41 /* CloseParen */ || c3 === 93 /* CloseBracket */ || c3 === 125 /* CloseBrace */) && depth > 0) depth--;
+    const statement = open3(line2, false);
+    endsWithColon = c3 === 58 /* Colon */ && length === 1;
+    if (keep === 2 /* Tokens */) push(statement, { type: "op", text: length === 1 ? text3[i2] : text3.slice(i2, i2 + length), line: line2, col, value: void 0 });
+    else if (keep === 1 /* Count */) count3(statement);
+    i2 += length;
   }
   if (current !== null && depth > 0) {
     problems.add(`line ${current.line}: a bracket is never closed (file truncated?)`);
     current.broken = true;
   }
   finish();
+}
+var NUMBER = /^(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:[0-9][0-9_]*)?\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?[jJ]?)$/;
+function numberEnd(text3, start, wordEnd2) {
+  let j = wordEnd2;
+  if (text3.charCodeAt(j) === 46 /* Dot */ && /^[0-9_]*$/.test(text3.slice(start, j))) {
+    j++;
+    while (j < text3.length && isWordAt(text3, j)) j++;
+  }
+  const sign = text3.charCodeAt(j);
+  if ((sign === 43 || sign === 45 /* Minus */) && /^[0-9_.]+[eE]$/.test(text3.slice(start, j))) {
+    j++;
+    while (j < text3.length && isWordAt(text3, j)) j++;
+  }
+  return j;
 }
 var BINARY_OPS = /* @__PURE__ */ new Set(["+", "-", "*", "/", "//", "%", "**", "@", "|", "&", "^", "<<", ">>", "==", "!=", "<", ">", "<=", ">=", "in", "is", "and", "or"]);
 var ExprReader = class {
@@ -36949,7 +37073,7 @@ function startsWithOp(line2) {
 function configClassName(line2) {
   if (!line2.startsWith("class ")) return null;
   let j = 6;
-  while (isWordAt(line2, j)) j++;
+  j = wordEnd(line2, j);
   if (j === 6 || !line2.startsWith("(Config):", j)) return null;
   return line2.slice(j + 9).trim() === "" && !/[^\s]/u.test(line2.slice(j + 9)) ? line2.slice(6, j) : null;
 }
@@ -36967,7 +37091,7 @@ function isDefsStart(line2) {
   while (isSpace(line2[j])) j++;
   return line2.startsWith("Definitions(", j);
 }
-function splitRegions(lines) {
+function splitRegions(lines, text3) {
   let docEnd = 0;
   if (lines.length > 0 && lines[0].startsWith('"""')) {
     for (let i2 = 1; i2 < lines.length; i2++) {
@@ -36991,7 +37115,7 @@ function splitRegions(lines) {
   }
   const preambleEnd = config2 ? config2[0] : firstOp;
   let sensors = null;
-  const s0 = lines.findIndex(isSensorStart);
+  const s0 = text3.includes("@sensor(") ? lines.findIndex(isSensorStart) : -1;
   if (s0 !== -1) {
     let s1 = lines.length;
     for (let i2 = s0; i2 < lines.length; i2++) {
@@ -37004,8 +37128,9 @@ function splitRegions(lines) {
   }
   return { docEnd, preambleEnd, config: config2, configName, sensors };
 }
+var HEADER_KEYS = ["Flow", "Job", "Source"];
 function headerField(line2) {
-  for (const key of ["Flow", "Job", "Source"]) {
+  for (const key of HEADER_KEYS) {
     if (!line2.startsWith(key)) continue;
     let j = key.length;
     while (isSpace(line2[j])) j++;
@@ -37038,9 +37163,10 @@ function readHeader(lines, docEnd) {
   return header;
 }
 function constantLine(line2) {
-  if (!/^[A-Z]/.test(line2)) return null;
+  const first = line2.charCodeAt(0);
+  if (!(first >= 65 && first <= 90)) return null;
   let j = 1;
-  while (/[A-Z0-9_]/.test(line2[j] ?? "")) j++;
+  for (let c3 = line2.charCodeAt(j); c3 >= 65 && c3 <= 90 || c3 >= 48 && c3 <= 57 || c3 === 95; c3 = line2.charCodeAt(++j)) ;
   const name3 = line2.slice(0, j);
   let k = j;
   while (isSpace(line2[k])) k++;
@@ -37057,6 +37183,14 @@ function constantLine(line2) {
     return null;
   }
   return line2[k] === "=" ? { name: name3, annotation: "" } : null;
+}
+var templateShas = [];
+var MAX_TEMPLATE_SHAS = 4;
+var MAX_TEMPLATE_TEXT = 256 * 1024;
+function sameLines(a2, b) {
+  if (a2.length !== b.length) return false;
+  for (let i2 = 0; i2 < a2.length; i2++) if (a2[i2] !== b[i2]) return false;
+  return true;
 }
 function templateFingerprint(lines, docEnd, preambleEnd) {
   const doc = [];
@@ -37079,15 +37213,26 @@ function templateFingerprint(lines, docEnd, preambleEnd) {
     body.push(rstrip(line2));
   }
   while (body.length > 0 && body[body.length - 1] === "") body.pop();
+  const hashed = doc.concat(body);
+  const known = templateShas.findIndex((entry) => sameLines(entry.lines, hashed));
+  if (known !== -1) {
+    const entry = templateShas[known];
+    if (known > 0) templateShas.unshift(...templateShas.splice(known, 1));
+    return { templateSha: entry.sha, constants: constants7, helpers: entry.helpers.slice() };
+  }
   const helpers = [];
   for (const line2 of body) {
     if (!line2.startsWith("def ")) continue;
-    let j = 4;
-    while (isWordAt(line2, j)) j++;
+    const j = wordEnd(line2, 4);
     if (j > 4) helpers.push(line2.slice(4, j));
   }
-  const text3 = [...doc, ...body].join("\n") + "\n";
-  return { templateSha: createHash("sha256").update(text3, "utf8").digest("hex").slice(0, 16), constants: constants7, helpers };
+  const text3 = hashed.join("\n") + "\n";
+  const templateSha = createHash("sha256").update(text3, "utf8").digest("hex").slice(0, 16);
+  if (text3.length <= MAX_TEMPLATE_TEXT) {
+    templateShas.unshift({ lines: text3.slice(0, -1).split("\n"), sha: templateSha, helpers: helpers.slice() });
+    if (templateShas.length > MAX_TEMPLATE_SHAS) templateShas.pop();
+  }
+  return { templateSha, constants: constants7, helpers };
 }
 function readConfig(lines, span, name3) {
   if (!span || name3 === null) return null;
@@ -37106,7 +37251,7 @@ function configFieldLine(line2) {
   const colon = line2.indexOf(":", 5);
   if (colon === -1 || line2[colon + 1] !== " ") return null;
   let j = colon + 2;
-  while (isWordAt(line2, j)) j++;
+  j = wordEnd(line2, j);
   if (j === colon + 2 || !line2.startsWith(" = ", j)) return null;
   const rest = line2.slice(j + 3);
   const hash2 = rest.indexOf("  # ");
@@ -37158,7 +37303,7 @@ function readSensors(lines, span, sensorLines) {
         const def = line2.indexOf("def ");
         if (def !== -1) {
           let j = def + 4;
-          while (isWordAt(line2, j)) j++;
+          j = wordEnd(line2, j);
           if (j > def + 4 && line2.startsWith("(context", j)) {
             sensor.function = line2.slice(def + 4, j);
             setOwn(sensorLines, decorator.name, indexes[n2] + 1);
@@ -37179,7 +37324,7 @@ function readSensors(lines, span, sensorLines) {
         const at = line2.indexOf('"ops": {"');
         if (at !== -1) {
           let j = at + 9;
-          while (isWordAt(line2, j)) j++;
+          j = wordEnd(line2, j);
           if (j > at + 9 && line2.startsWith('": {"config"', j)) runConfigOp = line2.slice(at + 9, j);
         }
       }
@@ -37206,7 +37351,7 @@ function sensorDecorator(block) {
     let at = line2.indexOf("@sensor(job=");
     while (at !== -1) {
       let j = at + 12;
-      while (isWordAt(line2, j)) j++;
+      j = wordEnd(line2, j);
       if (j > at + 12 && line2.startsWith(", name=", j)) {
         const job = line2.slice(at + 12, j);
         const nameStart = j + 7;
@@ -37216,7 +37361,7 @@ function sensorDecorator(block) {
           if (line2[nameEnd] === ")" && name3 !== null) return { job, name: name3, status: null };
           if (line2.startsWith(", default_status=", nameEnd) && name3 !== null) {
             let k = nameEnd + 17;
-            while (isWordAt(line2, k) || line2[k] === ".") k++;
+            for (k = wordEnd(line2, k); line2[k] === "."; k = wordEnd(line2, k + 1)) ;
             if (k > nameEnd + 17 && line2[k] === ")") return { job, name: name3, status: line2.slice(nameEnd + 17, k) };
           }
         }
@@ -37540,8 +37685,8 @@ function normalizeTopArgs(args) {
   const quiet = strings.indexOf("--quiet");
   if (quiet !== -1) options.project_and_flow_options = strings.slice(0, quiet);
   for (const a2 of strings) {
-    for (const prefix of MACHINE_TOP_ARGS) {
-      if (a2.startsWith(prefix) && prefix !== "--datastore-root=") options[prefix.slice(2, -1).replace(/-/g, "_")] = a2.slice(prefix.length);
+    for (const [prefix, key] of MACHINE_TOP_OPTIONS) {
+      if (a2.startsWith(prefix)) options[key] = a2.slice(prefix.length);
     }
     if (a2.startsWith("--namespace=")) options.namespace = a2.slice("--namespace=".length);
   }
@@ -37567,28 +37712,29 @@ function stringListDict(value) {
 }
 function readFingerprint(text3) {
   try {
-    const lines = (typeof text3 === "string" ? text3 : "").split("\n");
-    const regions = splitRegions(lines);
+    const source = typeof text3 === "string" ? text3 : "";
+    const lines = source.split("\n");
+    const regions = splitRegions(lines, source);
     return templateFingerprint(lines, regions.docEnd, regions.preambleEnd);
   } catch {
     return { templateSha: null, constants: [], helpers: [] };
   }
 }
-function readJobModel(text3) {
+function readJobModel(text3, fingerprint) {
   const problems = new Problems();
   const lineMarks = { ops: {}, job: null, schedule: null, sensors: {} };
   try {
-    return readUnsafe(typeof text3 === "string" ? text3 : "", problems, lineMarks);
+    return readUnsafe(typeof text3 === "string" ? text3 : "", problems, lineMarks, fingerprint);
   } catch (error62) {
     problems.add(`the file could not be read: ${error62 instanceof Error ? error62.message : String(error62)}`);
     return { model: null, fingerprint: { templateSha: null, constants: [], helpers: [] }, problems: problems.list, lines: lineMarks };
   }
 }
-function readUnsafe(text3, problems, lineMarks) {
+function readUnsafe(text3, problems, lineMarks, known) {
   const lines = text3.split("\n");
-  const regions = splitRegions(lines);
+  const regions = splitRegions(lines, text3);
   const header = readHeader(lines, regions.docEnd);
-  const fingerprint = templateFingerprint(lines, regions.docEnd, regions.preambleEnd);
+  const fingerprint = known ?? templateFingerprint(lines, regions.docEnd, regions.preambleEnd);
   if (regions.docEnd === 0) problems.add(lines[0]?.startsWith('"""') ? "the header docstring is not closed (file truncated?)" : "the file does not start with the metaflow-dagster header docstring");
   const kept = lines.slice();
   for (const span of [[0, regions.docEnd], regions.config, regions.sensors]) {
@@ -37668,8 +37814,9 @@ function readUnsafe(text3, problems, lineMarks) {
   logicalLines(
     kept.join("\n"),
     problems,
-    // Indented lines matter only inside an @op/@job function.
-    (_first, indent) => indent === 0 || current !== null,
+    // Indented lines matter only inside an @op/@job function; a `def` at column 0 only after a
+    // decorator (helpers: topLevel would read nothing of it but its first token).
+    (indent, startsWithDef) => indent > 0 ? current !== null ? 2 /* Tokens */ : 0 /* None */ : startsWithDef && decorators.length === 0 ? 1 /* Count */ : 2 /* Tokens */,
     (statement) => {
       if (statement.indent > 0) {
         if (statement.broken) (current?.chunk ?? chunk).broken = true;
@@ -37683,7 +37830,7 @@ function readUnsafe(text3, problems, lineMarks) {
       }
       previousWasDecorator = statement.tokens[0]?.text === "@";
       if (statement.broken) chunk.broken = true;
-      if (!statement.truncated) topLevel(statement);
+      if (statement.kept && !statement.truncated) topLevel(statement);
       else decorators = [];
     }
   );
@@ -37823,7 +37970,7 @@ function parseDefinitionsFile(path27, text3, options = {}) {
 }
 function readJob2(file2) {
   if (!file2.reading) {
-    file2.reading = readJobModel(file2.text ?? "");
+    file2.reading = readJobModel(file2.text ?? "", file2.fingerprint);
     delete file2.text;
   }
   return file2.reading;
@@ -47929,6 +48076,7 @@ function createStaticAnalyzer(options) {
   const others = Array.from({ length: Math.max(1, options.processes ?? 1) - 1 }, () => createStaticWorker(options, () => first.executable()));
   const workers = [first, ...others];
   first.warm();
+  let split = false;
   const pick2 = (file2) => {
     let hash2 = 0;
     for (let i2 = 0; i2 < file2.length; i2++) hash2 = hash2 * 31 + file2.charCodeAt(i2) >>> 0;
@@ -47936,7 +48084,8 @@ function createStaticAnalyzer(options) {
   };
   return {
     async analyze(scan, compile2, options2) {
-      if (workers.length === 1 || scan.length + compile2.length < SPLIT_THRESHOLD) return first.analyze(scan, compile2, options2);
+      if (scan.length + compile2.length >= SPLIT_THRESHOLD) split = true;
+      if (workers.length === 1 || !split) return first.analyze(scan, compile2, options2);
       const scanParts = workers.map(() => []);
       const compileParts = workers.map(() => []);
       scan.forEach((file2, i2) => scanParts[pick2(file2)].push(i2));
@@ -47959,7 +48108,9 @@ function createStaticAnalyzer(options) {
       return { files, results };
     },
     expect(files) {
-      if (files >= SPLIT_THRESHOLD) for (const worker of others) worker.warm();
+      if (files < SPLIT_THRESHOLD) return;
+      split = true;
+      for (const worker of others) worker.warm();
     },
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
@@ -48492,7 +48643,7 @@ async function listRepo(config2, maxFileBytes, ports) {
       definitions: pairing.pairs.filter((pair) => pair.flow.path === flow.path).map((pair) => pair.definitions.path)
     })),
     definitions: found.definitions.map((file2) => ({ path: file2.path, flow: file2.flow, job: file2.job, source: file2.source, flowFile: flowOf.get(file2.path) ?? null })),
-    orphaned: pairing.orphaned,
+    orphaned: pairing.orphaned.map(({ path: path27, flow, job, source, configLine, configClass, problem }) => ({ path: path27, flow, job, source, configLine, configClass, problem })),
     unreadable: found.unreadable,
     definitionsCount: found.definitions.length
   };

@@ -87,7 +87,7 @@ export function parseDefinitionsFile(path: string, text: string, options: { job?
  */
 export function readJob(file: DefinitionsFile): JobReading {
   if (!file.reading) {
-    file.reading = readJobModel(file.text ?? "");
+    file.reading = readJobModel(file.text ?? "", file.fingerprint);
     delete file.text;
   }
   return file.reading;

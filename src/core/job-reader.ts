@@ -1723,28 +1723,30 @@ function stringListDict(value: unknown): Record<string, string[]> | null {
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
 /**
- * Reads a committed definitions file into the job model, tolerantly (see the module comment).
- * Never throws; `problems` says what could not be read.
- */
-/**
  * The fingerprint alone, as `readJobModel` reads it (line based and cheap): every committed file
  * votes on the repo's generator, including files whose job a check never reads.
  */
 export function readFingerprint(text: string): JobReading["fingerprint"] {
   try {
-    const lines = (typeof text === "string" ? text : "").split("\n");
-    const regions = splitRegions(lines);
+    const source = typeof text === "string" ? text : "";
+    const lines = source.split("\n");
+    const regions = splitRegions(lines, source);
     return templateFingerprint(lines, regions.docEnd, regions.preambleEnd);
   } catch {
     return { templateSha: null, constants: [], helpers: [] };
   }
 }
 
-export function readJobModel(text: string): JobReading {
+/**
+ * Reads a committed definitions file into the job model, tolerantly (see the module comment).
+ * Never throws; `problems` says what could not be read. `fingerprint`: readFingerprint's answer
+ * for the same text, when the caller has it already.
+ */
+export function readJobModel(text: string, fingerprint?: JobReading["fingerprint"]): JobReading {
   const problems = new Problems();
   const lineMarks: JobReading["lines"] = { ops: {}, job: null, schedule: null, sensors: {} };
   try {
-    return readUnsafe(typeof text === "string" ? text : "", problems, lineMarks);
+    return readUnsafe(typeof text === "string" ? text : "", problems, lineMarks, fingerprint);
   } catch (error) {
     // A bug, not the file's fault; the file still gets a reading that says so.
     problems.add(`the file could not be read: ${error instanceof Error ? error.message : String(error)}`);
@@ -1752,11 +1754,11 @@ export function readJobModel(text: string): JobReading {
   }
 }
 
-function readUnsafe(text: string, problems: Problems, lineMarks: JobReading["lines"]): JobReading {
+function readUnsafe(text: string, problems: Problems, lineMarks: JobReading["lines"], known?: JobReading["fingerprint"]): JobReading {
   const lines = text.split("\n");
   const regions = splitRegions(lines, text);
   const header = readHeader(lines, regions.docEnd);
-  const fingerprint = templateFingerprint(lines, regions.docEnd, regions.preambleEnd);
+  const fingerprint = known ?? templateFingerprint(lines, regions.docEnd, regions.preambleEnd);
   if (regions.docEnd === 0) problems.add(lines[0]?.startsWith('"""') ? "the header docstring is not closed (file truncated?)" : "the file does not start with the metaflow-dagster header docstring");
 
   // Blank the regions read by lines, then read the rest statement by statement, keeping the

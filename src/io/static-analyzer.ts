@@ -91,6 +91,7 @@ export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnal
   // Start Python now: its start-up then overlaps with the file listing that comes first. The other
   // processes are only needed for large repos: they start when the listing says the repo is one.
   first.warm();
+  let split = false;
   const pick = (file: string) => {
     let hash = 0;
     for (let i = 0; i < file.length; i++) hash = (hash * 31 + file.charCodeAt(i)) >>> 0;
@@ -98,7 +99,10 @@ export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnal
   };
   return {
     async analyze(scan, compile, options) {
-      if (workers.length === 1 || scan.length + compile.length < SPLIT_THRESHOLD) return first.analyze(scan, compile, options);
+      // Once the others run (a large repo), every request is split the same way, however small:
+      // a check compiles in batches, and each flow must reach the process that parsed it.
+      if (scan.length + compile.length >= SPLIT_THRESHOLD) split = true;
+      if (workers.length === 1 || !split) return first.analyze(scan, compile, options);
       const scanParts = workers.map(() => [] as number[]);
       const compileParts = workers.map(() => [] as number[]);
       scan.forEach((file, i) => scanParts[pick(file)]!.push(i));
@@ -121,7 +125,9 @@ export function createStaticAnalyzer(options: StaticAnalyzerOptions): StaticAnal
       return { files, results };
     },
     expect(files) {
-      if (files >= SPLIT_THRESHOLD) for (const worker of others) worker.warm();
+      if (files < SPLIT_THRESHOLD) return;
+      split = true;
+      for (const worker of others) worker.warm();
     },
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
