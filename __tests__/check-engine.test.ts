@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { check } from "../src/core/check.js";
+import { readJob } from "../src/core/definitions.js";
+import { discover } from "../src/core/discovery.js";
 import { EMPTY_REPO_CONFIG } from "../src/core/config-file.js";
 import { ConfigurationError } from "../src/core/errors.js";
 import type { CompiledConfig, FlowResult } from "../src/core/types.js";
@@ -289,5 +291,57 @@ describe("check() on a flow without definitions that does not compile", () => {
   it("gives the current Config class of an exact flow without definitions", async () => {
     const report = await check(options(), shop({ c: exact(["class CFlowConfig(Config):", "    x: int = 1"]) }));
     expect(flow(report, "flows/c.py").currentConfig).toEqual(["class CFlowConfig(Config):", "    x: int = 1"]);
+  });
+});
+
+describe("discovery reads each file once, by one process", () => {
+  // Longer than the first bytes discovery reads, so that a whole read shows.
+  const padding = `# ${"x".repeat(2000)}\n`;
+
+  it("reads only the first bytes of a file that is not a definitions file, and leaves the whole of it to the static analyzer", async () => {
+    const ports = memoryPorts({
+      files: {
+        "flows/a.py": padding + flowText("AFlow"),
+        "flows/util.py": padding + "X = 1\n",
+        "dagster/a_dagster.py": definitions("AFlow", "flows/a.py", A_LINES),
+      },
+      static: { "flows/a.py": { scan: { flowClass: "AFlow" }, compile: exact(A_LINES) } },
+    });
+    const report = await check(options(), ports);
+    expect(report.flows.map((result) => [result.flowFile, result.status])).toEqual([["flows/a.py", "up-to-date"]]);
+    const limits = (file: string) => ports.repo.reads.flatMap((read, i) => (read === file ? [ports.repo.readLimits[i]!] : []));
+    // One read of the first bytes each, never the whole file: the analyzer reads those (the scan request lists both).
+    for (const file of ["flows/a.py", "flows/util.py"]) {
+      expect(limits(file)).toHaveLength(1);
+      expect(limits(file)[0]).toBeLessThan(padding.length);
+    }
+    expect(ports.analyzer.scans[0]).toEqual(["flows/a.py", "flows/util.py"]);
+    // The definitions file: its first bytes tell what it is, then it is read whole (up to maxFileBytes).
+    expect(limits("dagster/a_dagster.py")).toEqual([limits("flows/a.py")[0], 1_000_000]);
+  });
+
+  it("reads a file whole when its first bytes cannot tell (blank lines before the header), and still finds the definitions file", async () => {
+    const blankFirst = "\n".repeat(2000) + definitions("AFlow", "flows/a.py", A_LINES);
+    const ports = memoryPorts({
+      files: { "flows/a.py": flowText("AFlow"), "dagster/a_dagster.py": blankFirst },
+      static: { "flows/a.py": { scan: { flowClass: "AFlow" }, compile: exact(A_LINES) } },
+    });
+    const report = await check(options(), ports);
+    expect(report.flows.map((result) => [result.flowFile, result.definitionsFile, result.status])).toEqual([["flows/a.py", "dagster/a_dagster.py", "up-to-date"]]);
+    expect(ports.analyzer.scans[0]).toEqual(["flows/a.py"]);
+  });
+
+  it("does not read the job of a definitions file (a check reads it when it compares the file, mfdag list never), only its header and fingerprint", async () => {
+    const ports = memoryPorts({
+      files: { "flows/a.py": flowText("AFlow"), "dagster/a_dagster.py": definitions("AFlow", "flows/a.py", A_LINES) },
+      static: { "flows/a.py": { scan: { flowClass: "AFlow" }, compile: exact(A_LINES) } },
+    });
+    const found = await discover(ports.repo, ports.analyzer, 1_000_000);
+    expect(found.definitions).toHaveLength(1);
+    expect(found.definitions[0]!.reading).toBeUndefined();
+    // The fingerprint is read with the header: every file votes on the repo's metaflow-dagster version.
+    expect(found.definitions[0]!.fingerprint?.templateSha).toMatch(/^[0-9a-f]{16}$/);
+    expect(readJob(found.definitions[0]!).model?.flow_name).toBe("AFlow");
+    expect(found.definitions[0]!.text).toBeUndefined();
   });
 });

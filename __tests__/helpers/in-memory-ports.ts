@@ -19,14 +19,18 @@ type StaticScanEntry = Awaited<ReturnType<StaticAnalyzer["analyze"]>>["files"][n
 /** A file's text, or `{ error }` for a file the reader cannot read at all. */
 export type MemoryFile = string | { error: string };
 
-export function memoryRepo(files: Record<string, MemoryFile>, root = "/repo"): RepoReader & { reads: string[] } {
+export function memoryRepo(files: Record<string, MemoryFile>, root = "/repo"): RepoReader & { reads: string[]; readLimits: number[] } {
   const reads: string[] = [];
+  /** The byte limit of each read in `reads`. */
+  const readLimits: number[] = [];
   return {
     root,
     reads,
+    readLimits,
     listPythonFiles: async () => Object.keys(files).filter((file) => file.endsWith(".py")).sort(),
     async read(file, maxBytes) {
       reads.push(file);
+      readLimits.push(maxBytes);
       const content = files[file];
       if (content === undefined) return { error: `${file} does not exist` };
       if (typeof content !== "string") return { error: content.error };
