@@ -11,6 +11,12 @@ stdout/stderr to pipes, and executes the flow file as `__main__` with
 sys.argv = [FLOW, *topArgs, "dagster", "create", OUT, *args] -- what `python FLOW dagster create OUT` does,
 minus the imports. Each child is its own process group, killed as a whole on timeout.
 
+What every compile would repeat the same way is done once: the imports (with the plugin CLI
+modules that read nothing of the flow), metaflow's version (`git describe` on its own files), the
+patterns inspect compiles; and a flow directory's git information (five `git` runs), which the
+first child compiling there reads before its flow runs and reports on a pipe of its own, is given
+to the later children there (not when a request changes the environment).
+
 Containment (Linux): the server and each child are child subreapers (prctl, see mfdag_contain.py).
 What a flow starts and orphans, even after double-forking and calling setsid, is re-parented to
 its own child while that runs, so concurrent compiles never see each other's processes; once the
@@ -241,8 +247,9 @@ def _prime_flow_independent_caches():
     Metaflow's version (get_version runs `git describe` on metaflow's and each extension's own
     files, and records each extension's version in its package info) depends only on where they
     are installed and on the environment; a child whose request changes the environment gets
-    them back unfilled (see _unprime). The tokenizer's pattern (inspect.getsourcelines, which
-    builds the flow's graph, compiles it on first use) is a pure cache.
+    them back unfilled (see _unprime). The patterns inspect.getsourcelines compiles on first use
+    (metaflow reads each step's source to build the graph) are pure caches: primed by reading a
+    function of this file, which is then dropped from linecache again.
     """
     version = sys.modules.get("metaflow.metaflow_version")
     extensions = sys.modules.get("metaflow.extension_support")
@@ -265,15 +272,16 @@ def _prime_flow_independent_caches():
                         del info[key]
 
         _UNPRIME.append(unprime_version)
-    tokenize = sys.modules.get("tokenize")
-    if tokenize is not None:
-        import io
-
+    inspect = sys.modules.get("inspect")
+    linecache = sys.modules.get("linecache")
+    if inspect is not None and linecache is not None:
+        cached = set(linecache.cache)
         try:
-            for _token in tokenize.generate_tokens(io.StringIO("def f():\n    return 1\n").readline):
-                pass
+            inspect.getsourcelines(_prime_flow_independent_caches)
         except Exception:
             pass
+        for name in set(linecache.cache) - cached:
+            linecache.cache.pop(name, None)
 
 
 def _unprime():
