@@ -186,7 +186,7 @@ def preload_metaflow():
 
     queue = list(cli_modules)
     seen = set()
-    origins = {}  # module name -> source path
+    sources = {}  # CLI module name -> (source path, source)
     dependencies = []
     while queue:
         name = queue.pop(0)
@@ -198,8 +198,7 @@ def preload_metaflow():
             continue
         with open(spec.origin, "rb") as handle:
             source = handle.read()
-        CODE_CACHE[spec.origin] = compile(source, spec.origin, "exec", dont_inherit=True)
-        origins[name] = spec.origin
+        sources[name] = (spec.origin, source)
         for target in _module_level_imports(name, source, spec.submodule_search_locations is not None):
             if target and target not in cli_modules and target not in dependencies:
                 dependencies.append(target)
@@ -222,9 +221,12 @@ def preload_metaflow():
                 pass  # the child will meet the same problem and report it
     flow_dependent = ["metaflow.cli"] + _preload_flow_independent_cli(cli_modules[1:], parameters)
     loaded.extend(name for name in cli_modules if name not in flow_dependent)
-    for name in cli_modules:
-        if name not in flow_dependent:
-            CODE_CACHE.pop(origins.get(name), None)
+    # Compiled only now: the server's own imports compiled the others.
+    for name in flow_dependent:
+        if name in sources:
+            origin, source = sources[name]
+            CODE_CACHE[origin] = compile(source, origin, "exec", dont_inherit=True)
+    del sources
     # The child reloads the configuration module (see _reconfigure_metaflow): compile it once here.
     config_file = getattr(sys.modules.get("metaflow.metaflow_config"), "__file__", None)
     if config_file and config_file.endswith(".py"):
