@@ -312,10 +312,11 @@ def _preload_flow_independent_cli(names, parameters):
         if name in sys.modules and not _StrictTripwire.touched:
             continue
         flow_dependent.append(name)
-        # Roll back what this attempt left (the module, if it hid the read; a CLI module it
-        # imported, which may have read the flow on its behalf): the child imports them.
+        # Roll back what this attempt left: the module, if it hid the read; a CLI module it
+        # imported; and, when the flow was read, every module imported meanwhile (one of them
+        # may have read it). The child imports them with its flow.
         for added in set(sys.modules) - before:
-            if added in names or added == name:
+            if added in names or added == name or _StrictTripwire.touched:
                 sys.modules.pop(added, None)
                 parent, _, child = added.rpartition(".")
                 if parent in sys.modules and getattr(sys.modules[parent], child, None) is not None:
