@@ -11,6 +11,12 @@ stdout/stderr to pipes, and executes the flow file as `__main__` with
 sys.argv = [FLOW, *topArgs, "dagster", "create", OUT, *args] -- what `python FLOW dagster create OUT` does,
 minus the imports. Each child is its own process group, killed as a whole on timeout.
 
+What every compile would repeat the same way is done once: the imports (with the plugin CLI
+modules that read nothing of the flow), metaflow's version (`git describe` on its own files), the
+patterns inspect compiles; and a flow directory's git information (five `git` runs), which the
+first child compiling there reads before its flow runs and reports on a pipe of its own, is given
+to the later children there (not when a request changes the environment).
+
 Containment (Linux): the server and each child are child subreapers (prctl, see mfdag_contain.py).
 What a flow starts and orphans, even after double-forking and calling setsid, is re-parented to
 its own child while that runs, so concurrent compiles never see each other's processes; once the
@@ -98,6 +104,22 @@ class _Tripwire(type):
         raise _FlowDependentImport(name)
 
 
+class _FlowRead(BaseException):
+    """Not an Exception: a module's `except Exception` around reading the flow cannot hide it."""
+
+
+class _StrictTripwire(type):
+    """A stand-in flow class for the CLI modules tried in the server: any attribute read
+    (dunders too: a module could name something after the flow) raises, and is remembered in
+    case the module catches even that."""
+
+    touched = []
+
+    def __getattribute__(cls, name):
+        _StrictTripwire.touched.append(name)
+        raise _FlowRead(name)
+
+
 def _module_level_imports(module_name, source, is_package):
     """Absolute names of the modules a source imports at module level (not inside functions)."""
     import ast
@@ -135,10 +157,12 @@ def preload_metaflow():
 
     The flow's module imports metaflow; FlowSpec.__init__ then imports metaflow.cli *inside the
     flow's context* (its decorators add the flow's parameters, configs and decorator options to
-    the command line), and the `start` group loads the plugin CLI modules, in order, until one has
-    the `dagster` command (some of those decorate with the flow's parameters too). So the server
-    imports metaflow and the modules those CLI modules import, but not the CLI modules
-    themselves: it compiles their code once, and each child executes it in its flow's context.
+    the command line), and the `start` group loads the plugin CLI modules (some of those decorate
+    with the flow's parameters too). So the server imports metaflow and the modules those CLI
+    modules import, then each plugin CLI module that reads nothing of the flow while it is
+    imported (tried with a stand-in flow that raises on any read; one that reads it is rolled
+    back). The other CLI modules, metaflow.cli always among them, are not imported: the server
+    compiles their code once, and each child executes it in its flow's context.
     """
     global _metaflow_loaded
     # A value only the server has, so that copies of it can be found (see _index_config_copies).
@@ -151,11 +175,10 @@ def preload_metaflow():
     loaded = ["metaflow"]
     cli_modules = ["metaflow.cli"]
     found = False
+    # All of them, not only those before `dagster`: the child lists every command.
     for name, class_path in get_plugin_cli_path().items():
         cli_modules.append(class_path.rsplit(".", 1)[0])
-        if name == "dagster":
-            found = True
-            break
+        found = found or name == "dagster"
     if not found:
         raise ImportError("metaflow imports, but no Metaflow CLI plugin is called `dagster`: metaflow-dagster is not installed for this interpreter", name="metaflow_extensions.dagster")
 
@@ -163,6 +186,7 @@ def preload_metaflow():
 
     queue = list(cli_modules)
     seen = set()
+    sources = {}  # CLI module name -> (source path, source)
     dependencies = []
     while queue:
         name = queue.pop(0)
@@ -174,7 +198,7 @@ def preload_metaflow():
             continue
         with open(spec.origin, "rb") as handle:
             source = handle.read()
-        CODE_CACHE[spec.origin] = compile(source, spec.origin, "exec", dont_inherit=True)
+        sources[name] = (spec.origin, source)
         for target in _module_level_imports(name, source, spec.submodule_search_locations is not None):
             if target and target not in cli_modules and target not in dependencies:
                 dependencies.append(target)
@@ -195,16 +219,112 @@ def preload_metaflow():
                 pass  # it needs the flow: the child imports it
             except Exception:
                 pass  # the child will meet the same problem and report it
+    flow_dependent = ["metaflow.cli"] + _preload_flow_independent_cli(cli_modules[1:], parameters)
+    loaded.extend(name for name in cli_modules if name not in flow_dependent)
+    # Compiled only now: the server's own imports compiled the others.
+    for name in flow_dependent:
+        if name in sources:
+            origin, source = sources[name]
+            CODE_CACHE[origin] = compile(source, origin, "exec", dont_inherit=True)
+    del sources
     # The child reloads the configuration module (see _reconfigure_metaflow): compile it once here.
     config_file = getattr(sys.modules.get("metaflow.metaflow_config"), "__file__", None)
     if config_file and config_file.endswith(".py"):
         with open(config_file, "rb") as handle:
             CODE_CACHE[config_file] = compile(handle.read(), config_file, "exec", dont_inherit=True)
-    for name in cli_modules:
+    for name in flow_dependent:
         if name in sys.modules:
             raise ImportError("the fork server imported %s, which needs the flow" % name)
+    _prime_flow_independent_caches()
     _metaflow_loaded = True
     return loaded
+
+
+_UNPRIME = []  # callables that put a cache primed by the server back as it was before priming
+
+
+def _prime_flow_independent_caches():
+    """Fill, once in the server, caches every compile fills the same way whatever the flow.
+
+    Metaflow's version (get_version runs `git describe` on metaflow's and each extension's own
+    files, and records each extension's version in its package info) depends only on where they
+    are installed and on the environment; a child whose request changes the environment gets
+    them back unfilled (see _unprime). The patterns inspect.getsourcelines compiles on first use
+    (metaflow reads each step's source to build the graph) are pure caches: primed by reading a
+    function of this file, which is then dropped from linecache again.
+    """
+    version = sys.modules.get("metaflow.metaflow_version")
+    extensions = sys.modules.get("metaflow.extension_support")
+    cache = getattr(version, "_version_cache", None)
+    packages = getattr(extensions, "_all_packages", None)
+    if isinstance(cache, dict) and isinstance(packages, dict) and callable(getattr(version, "get_version", None)):
+        cache_before = dict(cache)
+        keys_before = {name: set(info) for name, info in packages.items() if isinstance(info, dict)}
+        try:
+            version.get_version()
+        except Exception:
+            pass  # the child meets the same problem in get_version itself
+
+        def unprime_version():
+            cache.clear()
+            cache.update(cache_before)
+            for name, info in packages.items():
+                if isinstance(info, dict):
+                    for key in set(info) - keys_before.get(name, set()):
+                        del info[key]
+
+        _UNPRIME.append(unprime_version)
+    inspect = sys.modules.get("inspect")
+    linecache = sys.modules.get("linecache")
+    if inspect is not None and linecache is not None:
+        cached = set(linecache.cache)
+        try:
+            inspect.getsourcelines(_prime_flow_independent_caches)
+        except Exception:
+            pass
+        for name in set(linecache.cache) - cached:
+            linecache.cache.pop(name, None)
+
+
+def _unprime():
+    for unprime in _UNPRIME:
+        unprime()
+
+
+def _preload_flow_independent_cli(names, parameters):
+    """Imports, in order, each plugin CLI module that reads nothing of the flow while it is
+    imported; returns the others (not imported: each child runs them with its flow)."""
+    flow_dependent = []
+
+    class _NoFlowAtAll(metaclass=_StrictTripwire):
+        pass
+
+    for name in names:
+        if name in sys.modules:
+            continue
+        del _StrictTripwire.touched[:]
+        before = set(sys.modules)
+        try:
+            with parameters.flow_context(_NoFlowAtAll):
+                importlib.import_module(name)
+        except (_FlowRead, Exception):
+            pass
+        if name in sys.modules and not _StrictTripwire.touched:
+            continue
+        flow_dependent.append(name)
+        # Roll back what this attempt left: the module, if it hid the read; a CLI module it
+        # imported; and, when the flow was read, every module imported meanwhile (one of them
+        # may have read it). The child imports them with its flow.
+        for added in set(sys.modules) - before:
+            if added in names or added == name or _StrictTripwire.touched:
+                sys.modules.pop(added, None)
+                parent, _, child = added.rpartition(".")
+                if parent in sys.modules and getattr(sys.modules[parent], child, None) is not None:
+                    try:
+                        delattr(sys.modules[parent], child)
+                    except AttributeError:
+                        pass
+    return flow_dependent
 
 
 def preload(spec):
@@ -404,10 +524,61 @@ def child_exit(code):
     os._exit(code)
 
 
-def run_child(request, close_fds, out_w, err_w, contain=False):
+# Git information of flow directories (metaflow_git.get_repository_info, five `git` runs), as the
+# first child compiling a flow there reported it: the other compiles there start with it.
+_REPOSITORY_INFO = {}
+REPORT_BYTES = 64 * 1024
+
+
+def repository_key(request):
+    """The directory whose git information the compile reads (metaflow_environment asks about
+    the directory of sys.argv[0]), or None when it is not shared with other compiles: the request
+    changes the environment git runs in, or its flow path is relative (the child's cwd decides)."""
+    flow_path = request["flowPath"]
+    if not _metaflow_loaded or request.get("env") or not os.path.isabs(flow_path):
+        return None
+    return os.path.dirname(os.path.normpath(flow_path))
+
+
+def _repository_info(key, known, report_fd):
+    """In the child, before the flow runs: start metaflow_git with the git information a child
+    already read for this directory (`known`); or read it (the same call metaflow makes later,
+    in the same environment) and report it on `report_fd` for the next compiles there."""
+    try:
+        git = sys.modules.get("metaflow.metaflow_git")
+        if key is None or git is None or getattr(git, "_git_info_cache", False) is not None:
+            return
+        if os.path.dirname(os.path.abspath(sys.argv[0])) != key or not callable(getattr(git, "get_repository_info", None)):
+            return
+        if known is not None:
+            git._git_info_cache = dict(known)
+        elif report_fd is not None:
+            info = git.get_repository_info(key)
+            data = json.dumps(info).encode("utf-8")
+            while data:
+                data = data[os.write(report_fd, data):]
+    except Exception:
+        pass  # metaflow reads it itself when the flow runs
+    finally:
+        if report_fd is not None:
+            os.close(report_fd)
+
+
+def _remember_repository_info(key, data):
+    """In the server: what a child reported, if it is the git information metaflow_git returns
+    (a dict of strings, booleans or None)."""
+    try:
+        info = json.loads(bytes(data).decode("utf-8"))
+    except ValueError:
+        return
+    if isinstance(info, dict) and all(isinstance(name, str) and (value is None or isinstance(value, (str, bool))) for name, value in info.items()):
+        _REPOSITORY_INFO[key] = info
+
+
+def run_child(request, close_fds, out_w, err_w, contain=False, repository=(None, None, None)):
     """In the forked child: set it up like a fresh `python FLOW dagster create OUT`, run the flow
     file as __main__, and return the exit code the interpreter would have exited with. `contain`:
-    hold what the flow orphans (see the module's docstring)."""
+    hold what the flow orphans (see the module's docstring). `repository`: see _repository_info."""
     try:
         try:
             os.setpgid(0, 0)
@@ -453,6 +624,8 @@ def run_child(request, close_fds, out_w, err_w, contain=False):
             if shadowed:
                 _fallback("%s has modules that shadow ones the fork server preloaded (%s)" % (directory, ", ".join(shadowed[:5])))
         if _metaflow_loaded:
+            if request.get("env"):
+                _unprime()
             _use_code_cache()
             _reconfigure_metaflow()
         top_args = [str(arg) for arg in request.get("topArgs") or []]
@@ -462,6 +635,7 @@ def run_child(request, close_fds, out_w, err_w, contain=False):
         sys.path[0] = flow_dir
         sys.path[1:1] = import_roots
         sys.stdin = open(0, "r", closefd=False)
+        _repository_info(*repository)
         main = types.ModuleType("__main__")
         main.__file__ = main_file
         main.__cached__ = None
@@ -553,6 +727,7 @@ def serve(concurrency, contain=False):
     queue = deque()
     running = {}  # pid -> Child
     by_fd = {}  # pipe fd -> Child
+    reports = {}  # pipe fd -> (repository key, bytes so far): git information a child reports
     pending = bytearray()
     eof = False
 
@@ -641,28 +816,39 @@ def serve(concurrency, contain=False):
     def start(request):
         sys.stdout.flush()
         sys.stderr.flush()
+        key = repository_key(request)
+        known = _REPOSITORY_INFO.get(key) if key is not None else None
+        report_r = report_w = None
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
+        if key is not None and known is None:
+            report_r, report_w = os.pipe()
         try:
             pid = os.fork()
         except OSError as error:
-            for fd in (out_r, out_w, err_r, err_w):
-                os.close(fd)
+            for fd in (out_r, out_w, err_r, err_w, report_r, report_w):
+                if fd is not None:
+                    os.close(fd)
             emit({"event": "result", "id": request["id"], "error": "fork failed: %s" % error})
             return None
         if pid == 0:
-            close = [wake_r, wake_w, out_r, err_r, *by_fd.keys()]
+            close = [wake_r, wake_w, out_r, err_r, *by_fd.keys(), *reports.keys()] + ([report_r] if report_r is not None else [])
             try:
                 selector.close()
             except Exception:
                 pass
-            child_exit(run_child(request, close, out_w, err_w, contain))
+            child_exit(run_child(request, close, out_w, err_w, contain, (key, known, report_w)))
         try:
             os.setpgid(pid, pid)
         except OSError:
             pass  # the child did it first, or already exited
         os.close(out_w)
         os.close(err_w)
+        if report_r is not None:
+            os.close(report_w)
+            os.set_blocking(report_r, False)
+            reports[report_r] = (key, bytearray())
+            selector.register(report_r, selectors.EVENT_READ, "report")
         child = Child(request, pid, out_r, err_r)
         running[pid] = child
         for fd in (out_r, err_r):
@@ -700,6 +886,20 @@ def serve(concurrency, contain=False):
                             emit(problem)
                         else:
                             queue.append(request)
+                elif key.data == "report":
+                    repository, data = reports[fd]
+                    try:
+                        chunk = os.read(fd, REPORT_BYTES)
+                    except BlockingIOError:
+                        continue
+                    data.extend(chunk)
+                    if chunk and len(data) <= REPORT_BYTES:
+                        continue
+                    selector.unregister(fd)
+                    del reports[fd]
+                    os.close(fd)
+                    if not chunk:
+                        _remember_repository_info(repository, data)
                 elif key.data == "wake":
                     try:
                         while os.read(wake_r, 512):

@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -260,6 +260,15 @@ export function createForkServerCompiler(options: ForkServerOptions): ForkServer
   let server: ForkServer | null = null;
   let restarts = 0;
   let gaveUp = false;
+  // One scratch directory for every compile's output file and datastore (each its own names),
+  // instead of a directory made and removed per compile: that was a third of this side's work.
+  let scratch: string | null = null;
+  let compiles = 0;
+  const removeScratch = () => {
+    process.removeListener("exit", removeScratch);
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    scratch = null;
+  };
 
   const current = async (): Promise<{ server: ForkServer; ready: Ready } | null> => {
     if (!useFork || gaveUp) return null;
@@ -308,8 +317,14 @@ export function createForkServerCompiler(options: ForkServerOptions): ForkServer
         // The server crashed while starting: this compile fails, the next one restarts it.
         return failed(request, `the fork server could not start: ${got.ready.why}`);
       }
-      const temp = await mkdtemp(path.join(os.tmpdir(), "mfdag-compile-"));
-      const out = path.join(temp, "definitions.py");
+      if (!scratch) {
+        scratch = mkdtempSync(path.join(os.tmpdir(), "mfdag-compile-"));
+        process.once("exit", removeScratch);
+      }
+      // The datastore's directory is made by metaflow if the compile writes to it (IncludeFile).
+      const stem = path.join(scratch, String(++compiles));
+      const out = `${stem}.py`;
+      const datastore = path.join(stem, "datastore");
       try {
         const args = request.jobName ? ["--name", request.jobName, ...request.args] : [...request.args];
         const result = await got.server.run({
@@ -318,7 +333,7 @@ export function createForkServerCompiler(options: ForkServerOptions): ForkServer
           out,
           args,
           topArgs: request.topArgs ?? [],
-          datastore: path.join(temp, "datastore"),
+          datastore,
           timeoutMs: options.timeoutMs,
           importRoots: absoluteImportRoots(options.root, options.importRoots),
         });
@@ -330,13 +345,14 @@ export function createForkServerCompiler(options: ForkServerOptions): ForkServer
         if (result.timedOut) return failed(request, compileTimeoutMessage(options.timeoutMs));
         return await compiledFromRun(request, { exitCode: result.exitCode, signal: result.signal, output: result.all }, out, options.root);
       } finally {
-        await rm(temp, { recursive: true, force: true });
+        await Promise.all([rm(out, { force: true }), rm(stem, { recursive: true, force: true })]);
       }
     },
     async close() {
       const running = server;
       server = null;
       await running?.close();
+      removeScratch();
     },
   };
 }
