@@ -60,6 +60,10 @@ interface CompileUnit {
 
 export async function check(options: CheckOptions, ports: CheckPorts): Promise<CheckReport> {
   const { repo, analyzer, logger } = ports;
+  // The real compiler's server imports metaflow first, which takes a while: with --compiler
+  // metaflow it starts now, while discovery reads the repo (it is awaited before anything compiles).
+  const metaflowReady = options.compiler === "metaflow" ? ports.metaflow.ensureAvailable() : null;
+  metaflowReady?.catch(() => undefined);
   const found = await logger.group("Discover flows and definitions", async () => {
     const result = await discover(repo, analyzer, options.maxFileBytes);
     logger.info(`${result.flows.length} flow file(s), ${result.definitions.length} definitions file(s) in ${result.scanned} Python file(s)`);
@@ -75,6 +79,7 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
   if (pairing.problems.length > 0) {
     throw new ConfigurationError(`The config file names files that are not there:\n${pairing.problems.join("\n")}`);
   }
+  await metaflowReady;
 
   const mine = (file: string) => !options.shard || inShard(file, options.shard);
   // One target for the whole repo: the setting, else what every committed file's fingerprint says.
