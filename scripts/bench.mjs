@@ -8,8 +8,8 @@
 //   - the fork server:      src/io/fork-server.ts driven directly (compile + compare only)
 //   - the naive baseline:   `python3 flow.py dagster create OUT` per flow, sequentially, + parse + diff
 // The last three need metaflow-dagster importable by the Python; without it their rows are skipped
-// and the table says why. Prints a table and writes bench-results/bench.json. Aborts when a check
-// does not report exactly the flows made stale.
+// and the table says why. Prints a table and writes bench-results/bench.json. A check that does
+// not report exactly the flows made stale gets no time: its row and the notes say WRONG RESULT, exit code 1.
 //
 //   node scripts/bench.mjs [--sizes 10,100,1000,10000] [--shapes params,graphs] [--quick] [--sample 20]
 //                          [--exact-max 100] [--fork-max 1000] [--repeat 3] [--cli dist/cli.js]
@@ -58,6 +58,12 @@ function fail(message) {
   process.exit(2);
 }
 
+/** A measurement that gave a wrong result (or none): its row says so instead of a time, and the run ends with exit code 1. */
+class WrongResult extends Error {}
+function wrong(message) {
+  throw new WrongResult(message);
+}
+
 if (!existsSync(cli)) fail(`${cli} does not exist: run \`npm run build\` first (npm run bench does)`);
 
 // The same environment the CLI's metaflow compiler gives each `dagster create`.
@@ -83,6 +89,7 @@ const pythonIsShim = (() => {
 
 const rows = [];
 const notes = [];
+const wrongResults = [];
 const loadBefore = os.loadavg();
 
 /**
@@ -119,15 +126,21 @@ function verifyReport(report, expected, compiler, label) {
     if (why) problems.push(`${flow.flowFile}: ${why}`);
   }
   if (report.summary.flows !== expected.flows.length || report.summary.unchecked || report.summary.errors || problems.length) {
-    fail(`${label}: wrong check result (${report.summary.flows} flows, expected ${expected.flows.length}; ${report.summary.unchecked} unchecked, ${report.summary.errors} errors; ${problems.length} wrong: ${problems.slice(0, 5).join("; ") || "none"})`);
+    wrong(`${label}: wrong check result (${report.summary.flows} flows, expected ${expected.flows.length}; ${report.summary.unchecked} unchecked, ${report.summary.errors} errors; ${problems.length} wrong: ${problems.slice(0, 5).join("; ") || "none"})`);
   }
 }
 
 async function runCheck(root, compiler, expected, label) {
   const run = await measure(process.execPath, [cli, "check", "--root", root, "--compiler", compiler, "--format", "json", "--python", python], { env: { ...process.env, NO_COLOR: "1" } });
   const exit = expected.stale.length ? 1 : 0;
-  if (run.exitCode !== exit) fail(`${label}: expected exit code ${exit} (stale flows fail the default policy), got ${run.exitCode}: ${run.stderr.trim().slice(-2000)}`);
-  verifyReport(JSON.parse(run.stdout), expected, compiler, label);
+  if (run.exitCode !== exit) wrong(`${label}: expected exit code ${exit} (stale flows fail the default policy), got ${run.exitCode}: ${run.stderr.trim().slice(-2000)}`);
+  let report;
+  try {
+    report = JSON.parse(run.stdout);
+  } catch {
+    wrong(`${label}: the report is not JSON: ${run.stdout.slice(0, 200)}`);
+  }
+  verifyReport(report, expected, compiler, label);
   return run;
 }
 
@@ -154,8 +167,8 @@ async function limit(root, expected) {
   try {
     for (let i = 0; i < repeat; i++) {
       const run = await measure(process.execPath, [path.join(PROJECT, "scripts/bench/limit.mjs"), python, list]);
-      if (run.exitCode !== 0) fail(`limit: exit ${run.exitCode}: ${run.stderr.trim().slice(-2000)}`);
-      if (run.stdout.trim() !== `${files.length} ${flows.size}`) fail(`limit: read and parsed ${run.stdout.trim()}, expected ${files.length} ${flows.size}`);
+      if (run.exitCode !== 0) wrong(`limit: exit ${run.exitCode}: ${run.stderr.trim().slice(-2000)}`);
+      if (run.stdout.trim() !== `${files.length} ${flows.size}`) wrong(`limit: read and parsed ${run.stdout.trim()}, expected ${files.length} ${flows.size}`);
       runs.push(run);
     }
   } finally {
@@ -187,7 +200,7 @@ async function baseline(root, expected) {
       const flowPath = path.join(root, flow.flowFile);
       const args = [...(flow.jobName ? ["--name", flow.jobName] : []), ...flow.args];
       const run = await measure(python, ["-B", flowPath, "dagster", "create", out, ...args], { cwd: path.dirname(flowPath), env: compileEnv(path.join(temp, `ds${i}`)) });
-      if (run.exitCode !== 0) fail(`baseline: ${flow.flowFile} failed: ${(run.stdout + run.stderr).trim().split("\n").pop()}`);
+      if (run.exitCode !== 0) wrong(`baseline: ${flow.flowFile} failed: ${(run.stdout + run.stderr).trim().split("\n").pop()}`);
       maxRssKb = Math.max(maxRssKb, run.maxRssKb ?? 0);
       peakPss = Math.max(peakPss, run.treePssKb ?? 0);
       const current = configBlock(readFileSync(out, "utf8"));
@@ -200,7 +213,7 @@ async function baseline(root, expected) {
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   // It compares the Config class only: a graph change is not its to find.
   const expectedDrift = sample.filter((f) => expected.staleConfig.includes(f.flowFile)).map((f) => f.flowFile);
-  if (JSON.stringify(drift) !== JSON.stringify(expectedDrift)) fail(`baseline: reported ${drift.join(", ") || "nothing"} as stale, expected ${expectedDrift.join(", ") || "nothing"}`);
+  if (JSON.stringify(drift) !== JSON.stringify(expectedDrift)) wrong(`baseline: reported ${drift.join(", ") || "nothing"} as stale, expected ${expectedDrift.join(", ") || "nothing"}`);
   return { wallMs, maxRssKb: maxRssKb || null, treePssKb: peakPss || null, sampled: sample.length };
 }
 
@@ -228,11 +241,11 @@ async function forkDirect(root, expected) {
   writeFileSync(jobs, JSON.stringify({ root, python, timeoutMs: 120_000, concurrency: cpus, flows: expected.flows }));
   const run = await measure(process.execPath, [path.join(PROJECT, "scripts/bench/fork-direct.mjs"), forkBundle, jobs]);
   rmSync(path.dirname(jobs), { recursive: true, force: true });
-  if (run.exitCode !== 0) fail(`fork server: exit ${run.exitCode}: ${run.stderr.trim().slice(-2000)}`);
+  if (run.exitCode !== 0) wrong(`fork server: exit ${run.exitCode}: ${run.stderr.trim().slice(-2000)}`);
   const result = JSON.parse(run.stdout);
-  if (result.errors.length) fail(`fork server: ${result.errors.length} flows failed, e.g. ${result.errors[0].flowFile}: ${result.errors[0].error}`);
+  if (result.errors.length) wrong(`fork server: ${result.errors.length} flows failed, e.g. ${result.errors[0].flowFile}: ${result.errors[0].error}`);
   // It compares the Config class only: a graph change is not its to find.
-  if (JSON.stringify(result.drift) !== JSON.stringify([...expected.staleConfig].sort())) fail(`fork server: reported ${result.drift.join(", ")} as stale, expected ${expected.staleConfig.join(", ")}`);
+  if (JSON.stringify(result.drift) !== JSON.stringify([...expected.staleConfig].sort())) wrong(`fork server: reported ${result.drift.join(", ")} as stale, expected ${expected.staleConfig.join(", ")}`);
   return run;
 }
 
@@ -259,30 +272,41 @@ for (const shape of shapes) {
     process.stderr.write(`bench: ${at}: ${expected.flows.length} flows (${Math.min(...params)}–${Math.max(...params)} parameters), ${expected.staleConfig.length} stale by a type change, ${expected.staleJob.length} by a graph change\n`);
     const median = repeat > 1 ? { note: `median of ${repeat} runs` } : {};
 
-    process.stderr.write(`bench: ${at}: limit\n`);
-    const bound = await limit(root, expected);
-    rows.push(row(shape, "limit", n, bound, { note: `Node start + one Python reading ${bound.files} .py files, parsing ${n} flows${repeat > 1 ? `; median of ${repeat} runs` : ""}` }));
-    process.stderr.write(`bench: ${at}: static\n`);
-    rows.push(row(shape, "static (CLI)", n, await runCheckMedian(root, "static", expected, `static ${at}`), median));
+    // One wrong result spoils its row, not the hours of the others.
+    const measureRow = async (compiler, measurement) => {
+      process.stderr.write(`bench: ${at}: ${compiler}\n`);
+      try {
+        rows.push(await measurement());
+      } catch (error) {
+        if (!(error instanceof WrongResult)) throw error;
+        process.stderr.write(`bench: ${error.message}\n`);
+        wrongResults.push(error.message);
+        rows.push(row(shape, compiler, n, null, { skipped: "WRONG RESULT (see the notes)" }));
+      }
+    };
+
+    await measureRow("limit", async () => {
+      const bound = await limit(root, expected);
+      return row(shape, "limit", n, bound, { note: `Node start + one Python reading ${bound.files} .py files, parsing ${n} flows${repeat > 1 ? `; median of ${repeat} runs` : ""}` });
+    });
+    await measureRow("static (CLI)", async () => row(shape, "static (CLI)", n, await runCheckMedian(root, "static", expected, `static ${at}`), median));
 
     if (!realAvailable) {
       for (const compiler of ["metaflow (CLI)", "fork server (direct)", "baseline"]) rows.push(row(shape, compiler, n, null, { skipped: `metaflow-dagster is not importable by ${python} (${realWhy})` }));
     } else {
-      process.stderr.write(`bench: ${at}: baseline (${Math.min(n, sampleSize)} flows, sequential)\n`);
-      const base = await baseline(root, expected);
-      const baseRow = row(shape, "baseline", n, { wallMs: (base.wallMs / base.sampled) * n, maxRssKb: base.maxRssKb, treePssKb: base.treePssKb });
-      if (base.sampled < n) baseRow.note = `measured on ${base.sampled} flows (${Math.round(base.wallMs)} ms), extrapolated`;
-      rows.push(baseRow);
-
+      await measureRow("baseline", async () => {
+        const base = await baseline(root, expected);
+        const baseRow = row(shape, "baseline", n, { wallMs: (base.wallMs / base.sampled) * n, maxRssKb: base.maxRssKb, treePssKb: base.treePssKb });
+        if (base.sampled < n) baseRow.note = `measured on ${base.sampled} flows (${Math.round(base.wallMs)} ms), extrapolated`;
+        return baseRow;
+      });
       if (n <= exactMax) {
-        process.stderr.write(`bench: ${at}: metaflow (CLI)\n`);
-        rows.push(row(shape, "metaflow (CLI)", n, await runCheck(root, "metaflow", expected, `metaflow ${at}`)));
+        await measureRow("metaflow (CLI)", async () => row(shape, "metaflow (CLI)", n, await runCheck(root, "metaflow", expected, `metaflow ${at}`)));
       } else {
         rows.push(row(shape, "metaflow (CLI)", n, null, { skipped: `N > --exact-max ${exactMax}` }));
       }
       if (n <= forkMax) {
-        process.stderr.write(`bench: ${at}: fork server (direct)\n`);
-        rows.push(row(shape, "fork server (direct)", n, await forkDirect(root, expected), { note: "compile + compare only, no discovery/static pass" }));
+        await measureRow("fork server (direct)", async () => row(shape, "fork server (direct)", n, await forkDirect(root, expected), { note: "compile + compare only, no discovery/static pass" }));
       } else {
         rows.push(row(shape, "fork server (direct)", n, null, { skipped: `N > --fork-max ${forkMax}` }));
       }
@@ -321,6 +345,7 @@ for (const shape of shapes) {
     }
   }
 }
+for (const message of wrongResults) notes.push(`WRONG RESULT: ${message}`);
 if (!realAvailable) notes.push(`exact and baseline rows skipped: metaflow-dagster is not importable by ${python} (${realWhy}); put metaflow and metaflow-dagster on PYTHONPATH (DEVELOPERS.md) to run them`);
 if (pythonIsShim) notes.push(`${python} is ${pythonPath}, a shell-script shim (pyenv?): every process the per-process compiler and the baseline start pays for it`);
 if (!gnuTimeAvailable()) notes.push("GNU time (/usr/bin/time) is not available: peak RSS of the largest process is not measured");
@@ -357,6 +382,7 @@ const results = path.join(PROJECT, "bench-results");
 mkdirSync(results, { recursive: true });
 writeFileSync(
   path.join(results, "bench.json"),
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, python: { command: python, path: pythonPath, shim: pythonIsShim, metaflowDagster: realAvailable }, cpus, loadAverage: { before: loadBefore, after: os.loadavg() }, shapes, sizes, repeat, sampleSize, rows, targets, notes }, null, 2) + "\n",
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, python: { command: python, path: pythonPath, shim: pythonIsShim, metaflowDagster: realAvailable }, cpus, loadAverage: { before: loadBefore, after: os.loadavg() }, shapes, sizes, repeat, sampleSize, rows, targets, notes, wrongResults }, null, 2) + "\n",
 );
 process.stdout.write(`\nwritten: ${path.relative(process.cwd(), path.join(results, "bench.json")) || "bench-results/bench.json"}\n`);
+if (wrongResults.length) process.exitCode = 1;
