@@ -350,6 +350,7 @@ if (!realAvailable) notes.push(`exact and baseline rows skipped: metaflow-dagste
 if (pythonIsShim) notes.push(`${python} is ${pythonPath}, a shell-script shim (pyenv?): every process the per-process compiler and the baseline start pays for it`);
 if (!gnuTimeAvailable()) notes.push("GNU time (/usr/bin/time) is not available: peak RSS of the largest process is not measured");
 notes.push(`baseline: sequential, the CLI's compile environment (PYTHONHASHSEED=0, no bytecode, datastore in a temp dir), each flow's --name/--tag; exact rows run ${cpus} compiles at once on ${cpus} CPUs`);
+notes.push(`load average (1 min) ${loadBefore[0].toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after, on ${cpus} CPUs: above ${cpus} the machine was shared and the times are inflated`);
 notes.push("limit: listing the files (git ls-files) is done before and not timed; the checks list them themselves");
 notes.push("baseline and fork server compare the Config class only (a graph change is not theirs to find); the CLI rows are verified on every flow: the stale ones report exactly their type change or added step, the others are up to date (the real compiler may add template-changed: the committed files' helper bodies are stand-ins), nothing unchecked");
 
