@@ -17,7 +17,7 @@ let next = 0;
 async function worker() {
   while (next < jobs.flows.length) {
     const flow = jobs.flows[next++];
-    const result = await compiler.compile({ flowFile: flow.flowFile, flowClass: flow.flowClass, jobName: null, args: [], cwd: path.posix.dirname(flow.flowFile) });
+    const result = await compiler.compile({ flowFile: flow.flowFile, flowClass: flow.flowClass, jobName: flow.jobName ?? null, args: flow.args ?? [], cwd: path.posix.dirname(flow.flowFile) });
     if (result.error) {
       errors.push({ flowFile: flow.flowFile, error: result.error });
       continue;
