@@ -36,6 +36,12 @@ FSTRING_SCAN_RE = re.compile(r"""
       | "[^"\\\r\n]*(?:\\(?:\r\n|[\s\S])[^"\\\r\n]*)*"?
     )""", re.VERBOSE)
 
+# Where FSTRING_SCAN_RE could match with group `f`: its prefix, under the same lookbehind, then
+# the quote every one of its string alternatives starts with.  A text without it has no match
+# with group `f` (such a match starts with exactly this), so fstring_problem finds no work and
+# need not scan it: most files have no f-string.
+FSTRING_START_RE = re.compile(r"""(?<![A-Za-z_])(?:[fF][rR]?|[rR][fF])['"]""")
+
 
 class SourceFile:
     def __init__(self, path, rel):
@@ -98,6 +104,8 @@ def fstring_problem(text):
     MAX_FSTRING_WORK), or None.  Every `{` counts as a field, `{{` too: in a format spec
     (`f"{a:{{b}}{{b}}}"`) each `{{` does start one.  One match per comment or string: at most
     one per two tokens, and the file is under MAX_FILE_TOKENS."""
+    if FSTRING_START_RE.search(text) is None:
+        return None
     work = most = most_at = 0
     for match in FSTRING_SCAN_RE.finditer(text):
         if match.group("f") is not None:
