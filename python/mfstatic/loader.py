@@ -459,6 +459,7 @@ class Module:
         self.classes = []  # top-level ClassInfo in order
         self.main_block = None  # (index, ast.If)
         self._mutations = None  # (mutated, rebound), computed when first needed
+        self._changed_at_import = None  # changed_at_import(), computed when first needed
         if self.tree is not None:
             self.namespace.collect(self.tree.body, self, ModuleScope(self, None))
             for index, stmt in enumerate(self.tree.body):
@@ -484,6 +485,28 @@ class Module:
         if self._mutations is None:
             self._mutations = mutated_names(self.tree) if self.tree is not None else (set(), set())
         return self._mutations
+
+    def changed_at_import(self):
+        """(name, line) of each `name.a = ...`, `name[k] = ...` (or `del`), `setattr(name, ...)`
+        and `delattr(name, ...)` the module's top-level code runs (not in a def or class), in
+        ast.walk order: what FlowChecks.check_monkeypatching looks up.  Walked once per module:
+        the flows of a repository share their base modules."""
+        if self._changed_at_import is None:
+            found = []
+            for stmt in self.tree.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    continue
+                for node in ast.walk(stmt):
+                    target = None
+                    if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                        target = node.value
+                    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                            and node.func.id in ("setattr", "delattr") and node.args:
+                        target = node.args[0]
+                    if isinstance(target, ast.Name):
+                        found.append((target.id, node.lineno))
+            self._changed_at_import = found
+        return self._changed_at_import
 
     @property
     def package(self):
