@@ -260,6 +260,38 @@ class StarImport:
                       % (name, self.dotted), OutcomeKind.UNRESOLVED_NAME)
 
 
+def child_nodes(node):
+    """list(ast.iter_child_nodes(node)), without its two generators."""
+    children = []
+    for field in node._fields:
+        try:
+            value = getattr(node, field)
+        except AttributeError:
+            continue
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            children.extend([item for item in value if isinstance(item, ast.AST)])
+    return children
+
+
+def walk_nodes(node):
+    """The nodes of ast.walk(node), in its order (breadth first, fields in order), as a list:
+    without its three generators per node."""
+    nodes = [node]
+    for current in nodes:  # appended to while read: each node's children go after the queue
+        for field in current._fields:
+            try:
+                value = getattr(current, field)
+            except AttributeError:
+                continue
+            if isinstance(value, ast.AST):
+                nodes.append(value)
+            elif isinstance(value, list):
+                nodes.extend([item for item in value if isinstance(item, ast.AST)])
+    return nodes
+
+
 def bound_names(node):
     """Names a statement binds in its own scope (not inside nested functions/classes)."""
     names = []
@@ -286,7 +318,7 @@ def bound_names(node):
             names.append(n.rest)
         elif isinstance(n, ast.ExceptHandler) and n.name:
             names.append(n.name)
-        for child in ast.iter_child_nodes(n):
+        for child in child_nodes(n):
             visit(child)
 
     visit(node)
@@ -310,9 +342,14 @@ class Namespace:
 
     def latest(self, name, before):
         """The last binding of `name` in a statement before index `before` (None: final)."""
+        bindings = self.bindings.get(name)
+        if not bindings:
+            return None
+        if before is None:
+            return bindings[-1]
         best = None
-        for binding in self.bindings.get(name, ()):
-            if before is None or binding.index < before:
+        for binding in bindings:
+            if binding.index < before:
                 best = binding
         return best
 
@@ -398,7 +435,7 @@ def mutated_names(tree):
     names = set()
     rebound = set()
     aliases = []  # (a, b) for `a = b`
-    for node in ast.walk(tree):
+    for node in walk_nodes(tree):
         base = None
         if isinstance(node, ast.Assign):
             if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
@@ -496,7 +533,7 @@ class Module:
             for stmt in self.tree.body:
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                     continue
-                for node in ast.walk(stmt):
+                for node in walk_nodes(stmt):
                     target = None
                     if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
                         target = node.value
