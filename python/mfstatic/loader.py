@@ -292,6 +292,11 @@ def walk_nodes(node):
     return nodes
 
 
+# The pattern nodes of `match` that bind a name (Python 3.10+; none before).
+MATCH_CAPTURES = tuple(getattr(ast, name) for name in ("MatchAs", "MatchStar") if hasattr(ast, name))
+MATCH_MAPPING = getattr(ast, "MatchMapping", None)
+
+
 def bound_names(node):
     """Names a statement binds in its own scope (not inside nested functions/classes)."""
     names = []
@@ -312,9 +317,9 @@ def bound_names(node):
                     names.append(alias.asname or alias.name.split(".")[0])
         elif isinstance(n, ast.NamedExpr):
             names.append(n.target.id)
-        elif hasattr(ast, "MatchAs") and isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name:
+        elif MATCH_CAPTURES and isinstance(n, MATCH_CAPTURES) and n.name:
             names.append(n.name)
-        elif hasattr(ast, "MatchMapping") and isinstance(n, ast.MatchMapping) and n.rest:
+        elif MATCH_MAPPING is not None and isinstance(n, MATCH_MAPPING) and n.rest:
             names.append(n.rest)
         elif isinstance(n, ast.ExceptHandler) and n.name:
             names.append(n.name)
