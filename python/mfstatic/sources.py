@@ -36,11 +36,23 @@ FSTRING_SCAN_RE = re.compile(r"""
       | "[^"\\\r\n]*(?:\\(?:\r\n|[\s\S])[^"\\\r\n]*)*"?
     )""", re.VERBOSE)
 
-# Where FSTRING_SCAN_RE could match with group `f`: its prefix, under the same lookbehind, then
-# the quote every one of its string alternatives starts with.  A text without it has no match
-# with group `f` (such a match starts with exactly this), so fstring_problem finds no work and
-# need not scan it: most files have no f-string.
-FSTRING_START_RE = re.compile(r"""(?<![A-Za-z_])(?:[fF][rR]?|[rR][fF])['"]""")
+# Group `f`'s prefixes followed by a quote (every string alternative of FSTRING_SCAN_RE starts
+# with one), without group `f`'s lookbehind: written to start with a character class, which the
+# regex engine finds fast (a leading lookbehind is tried at every position).  A text where no
+# match of this is preceded by anything but an ASCII letter or `_` has no match of
+# FSTRING_SCAN_RE with group `f`, so fstring_problem finds no work there (most files have no
+# f-string).  Only the first character of a match needs the test: a prefix starting later in it
+# follows a letter.
+FSTRING_PREFIX_RE = re.compile(r"""[fFrR](?:(?<=[fF])[rR]?|(?<=[rR])[fF])['"]""")
+NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+
+
+def _may_have_fstring(text):
+    for match in FSTRING_PREFIX_RE.finditer(text):
+        start = match.start()
+        if start == 0 or text[start - 1] not in NAME_CHARS:
+            return True
+    return False
 
 
 class SourceFile:
@@ -104,7 +116,7 @@ def fstring_problem(text):
     MAX_FSTRING_WORK), or None.  Every `{` counts as a field, `{{` too: in a format spec
     (`f"{a:{{b}}{{b}}}"`) each `{{` does start one.  One match per comment or string: at most
     one per two tokens, and the file is under MAX_FILE_TOKENS."""
-    if FSTRING_START_RE.search(text) is None:
+    if not _may_have_fstring(text):
         return None
     work = most = most_at = 0
     for match in FSTRING_SCAN_RE.finditer(text):
