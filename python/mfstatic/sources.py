@@ -140,6 +140,7 @@ def fstring_problem(text):
 class SourceCache:
     def __init__(self, root, max_bytes, realpaths=None):
         self.root = root
+        self._root_prefix = root if root.endswith(os.sep) else root + os.sep
         self.max_bytes = max_bytes
         self._files = {}
         # realpath() is a syscall per path component; imports ask for the same paths many times.
@@ -167,6 +168,12 @@ class SourceCache:
         return real
 
     def rel(self, path):
+        # Both are real, normalized absolute paths: a path under the root is its tail, which is
+        # what relpath answers after normalizing both again (a syscall for the working directory
+        # and a split of each path per file).
+        prefix = self._root_prefix
+        if os.name != "nt" and path.startswith(prefix) and len(path) > len(prefix):
+            return path[len(prefix):].replace(os.sep, "/")
         return os.path.relpath(path, self.root).replace(os.sep, "/")
 
     def inside(self, path):
