@@ -251,8 +251,7 @@ class FlowCompiler(FlowChecks):
             elif isinstance(stmt, ast.ClassDef):
                 error = self._class_body_errors(module, stmt, index)
             elif isinstance(stmt, ast.Assign):
-                error = self._config_constructor_error(module, stmt, ModuleScope(module, index),
-                                                       module.namespace, index)
+                error = self._config_constructor_error(module, stmt, ModuleScope(module, index))
             if error:
                 return error
         return None
@@ -357,30 +356,17 @@ class FlowCompiler(FlowChecks):
         body runs at import."""
         info = self.loader.class_info(module, stmt, index, ModuleScope(module, None))
         for body_index, body_stmt in enumerate(stmt.body):
-            error = self._config_constructor_error(module, body_stmt, ClassScope(info, body_index),
-                                                   info.namespace, body_index)
+            error = self._config_constructor_error(module, body_stmt, ClassScope(info, body_index))
             if error:
                 return error
         return None
 
 
-    @staticmethod
-    def _assigned_value(stmt, scope, namespace, index):
-        """The value of `stmt`'s right-hand side: its first target's binding when that is the
-        plain binding of this expression (evaluated once, and shared by every flow that imports
-        the module and by collect_parameters), else evaluated here."""
-        target = stmt.targets[0]
-        if isinstance(target, ast.Name):
-            for binding in namespace.bindings.get(target.id, ()):
-                if binding.index == index and isinstance(binding, ValueBinding) and binding.node is stmt.value:
-                    return binding.get(EvalCtx())
-        return evaluate(stmt.value, scope, EvalCtx())
-
-    def _config_constructor_error(self, module, stmt, scope, namespace, index):
+    def _config_constructor_error(self, module, stmt, scope):
         if not isinstance(stmt, ast.Assign) or not isinstance(stmt.value, ast.Call):
             return None
         try:
-            value = self._assigned_value(stmt, scope, namespace, index)
+            value = evaluate(stmt.value, scope, EvalCtx())
         except Inexact:
             return None  # not a Config call we can see; other stages judge the value
         if not (isinstance(value, ParamSpec) and value.kind == "Config"):
