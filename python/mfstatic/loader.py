@@ -502,7 +502,6 @@ class Module:
         self.main_block = None  # (index, ast.If)
         self._mutations = None  # (mutated, rebound), computed when first needed
         self._changed_at_import = None  # changed_at_import(), computed when first needed
-        self.main_call = None  # scan._main_call's answer, once known
         if self.tree is not None:
             self.namespace.collect(self.tree.body, self, ModuleScope(self, None))
             for index, stmt in enumerate(self.tree.body):

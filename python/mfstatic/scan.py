@@ -6,7 +6,7 @@ import ast
 from .facts import HARMLESS_MAIN_ATTRIBUTE, HARMLESS_MAIN_CALLS
 from .outcomes import Inexact
 from .values import ClassRef, ExternalRef
-from .bounds import EvalCtx, cacheable_failure
+from .bounds import EvalCtx
 from .loader import ModuleScope
 from .evaluator import evaluate
 
@@ -15,19 +15,7 @@ MAX_QUOTED_STATEMENT = 80
 
 
 def _main_call(module):
-    """(ClassInfo, call, position of its statement in the block, doubt): see find_main_call.
-    Asked three times of a flow file (its scan, the compile's choice of class, and
-    check_main_block), and answered the same each time: kept on the module, unless the budget
-    ran out meanwhile (then a failure may be this entry's, not the file's)."""
-    found = module.main_call
-    if found is None:
-        found = _search_main_call(module)
-        if cacheable_failure():
-            module.main_call = found
-    return found
-
-
-def _search_main_call(module):
+    """(ClassInfo, call, position of its statement in the block, doubt): see find_main_call."""
     if module.main_block is None:
         return None, None, None, None
     index, stmt = module.main_block
