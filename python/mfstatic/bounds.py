@@ -169,6 +169,7 @@ class EvalCtx:
         self.tainted = False
 
     def tick(self):
+        # evaluator.evaluate runs the same lines inline (its most frequent call): change both.
         self.steps += 1
         if self.steps > MAX_EVAL_STEPS:
             raise Inexact("expression is too expensive to evaluate statically", OutcomeKind.LIMIT)
@@ -178,11 +179,24 @@ class EvalCtx:
             budget.check()
 
 
+# The types weight() looks into (bool is an int it does not count, but is in here with int: the
+# loop below decides).  Any other value weighs 1: most values measured are Opaque references
+# (ParamSpec, ClassRef...), each of which went through every test of the loop.
+_BRANCH_TYPES = (str, bytes, dict, set, frozenset, list, tuple, int, slice, BoundMethod, ConfigExpr)
+_LEAF_TYPES = {}  # type -> not a subclass of one of _BRANCH_TYPES
+
+
 def weight(value, cap=MAX_SEQ_LEN, strict=True):
     """Roughly the size of repr(value): elements plus characters, counted through
     shared references (repr follows them too).  Raises Inexact above `cap`, so
     every value the evaluator builds stays small enough to print and compare;
     with strict=False it stops counting there instead."""
+    kind = type(value)
+    leaf = _LEAF_TYPES.get(kind)
+    if leaf is None:
+        leaf = _LEAF_TYPES[kind] = not issubclass(kind, _BRANCH_TYPES)
+    if leaf and cap >= 1:
+        return 1  # what the loop below counts for a value none of its branches opens
     total = 0
     stack = [value]
     while stack:

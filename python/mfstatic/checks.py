@@ -149,24 +149,14 @@ class FlowChecks:
         modules[id(self.info.module)] = self.info.module
         classes = {id(c) for c in self.mro}
         for module in modules.values():
-            for stmt in module.tree.body:
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for name, line in module.changed_at_import():
+                try:
+                    value = ModuleScope(module, None).lookup(name, EvalCtx())
+                except Inexact:
                     continue
-                for node in ast.walk(stmt):
-                    target = None
-                    if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                        target = node.value
-                    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                            and node.func.id in ("setattr", "delattr") and node.args:
-                        target = node.args[0]
-                    if isinstance(target, ast.Name):
-                        try:
-                            value = ModuleScope(module, None).lookup(target.id, EvalCtx())
-                        except Inexact:
-                            continue
-                        if isinstance(value, ClassRef) and id(value.info) in classes:
-                            self.fail("%s:%d modifies class %s at import"
-                                      % (module.rel, node.lineno, value.info.name), OutcomeKind.NOT_REPRODUCED)
+                if isinstance(value, ClassRef) and id(value.info) in classes:
+                    self.fail("%s:%d modifies class %s at import"
+                              % (module.rel, line, value.info.name), OutcomeKind.NOT_REPRODUCED)
 
 
     # -- stage: Parameter.init() at CLI start -------------------------------

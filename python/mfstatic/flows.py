@@ -141,6 +141,7 @@ class FlowCompiler(FlowChecks):
         self.params = []  # rendered candidates, in _get_parameters order
         self.dropped = []
         self.job = None
+        self._rendered = None  # render()'s lines
 
 
     def fail(self, reason, kind):
@@ -847,6 +848,15 @@ class FlowCompiler(FlowChecks):
 
     # -- rendering (DagsterCompiler._render_config_class) ----------------------
     def render(self):
+        """The Config class's lines, rendered once: the server reads them for configClass, then
+        the job model (job.config_class) again.  A second rendering would find the same values
+        (every argument is cached on its ParamSpec) and add no reason: a reason it could add only
+        comes from a budget that ran out, which drops the job model anyway."""
+        if self._rendered is None:
+            self._rendered = self._render()
+        return self._rendered
+
+    def _render(self):
         lines = ["class %sConfig(Config):" % self.flow_name]
         for param in self.params:
             self._render_param(param)

@@ -249,6 +249,12 @@ def parse_decospec(spec):
     return name, attrs
 
 
+# Patterns read per parameter of every flow, compiled once (re.match(str) looks its cache up).
+START_PARAMETER_RE = re.compile(r'"((?:[^"\\]|\\.)*)": (config\.[^,}]+)')
+DASHED_NAME_RE = re.compile(r"^[\w-]+$")
+CONFIG_FIELD_RE = re.compile(r"^    ([^:\s][^:]*?): (\w+) = (.*?)(?:  # (.*))?$")
+
+
 # -- the analysis ----------------------------------------------------------------------------------
 class JobAnalysis:
     def __init__(self, compiler, options):
@@ -956,8 +962,8 @@ class ModelBuilder:
         line's text, so a dashed name gives `config.max-items`."""
         names = [p.name for p in self.params]
         line = "    parameters = {" + ", ".join('"%s": config.%s' % (n, n) for n in names) + "}"
-        pairs = re.findall(r'"((?:[^"\\]|\\.)*)": (config\.[^,}]+)', line)
-        if len(pairs) != len(names) or any(not re.match(r"^[\w-]+$", n) for n in names):
+        pairs = START_PARAMETER_RE.findall(line)
+        if len(pairs) != len(names) or any(not DASHED_NAME_RE.match(n) for n in names):
             if names:
                 self.a.unsure("ops", "start", "a parameter name with quotes, commas or braces is not read back reliably")
         return {k: v for k, v in pairs}
@@ -1204,7 +1210,7 @@ class ModelBuilder:
         for line in lines[1:]:
             if not line.strip():
                 continue
-            match = re.match(r"^    ([^:\s][^:]*?): (\w+) = (.*?)(?:  # (.*))?$", line)
+            match = CONFIG_FIELD_RE.match(line)
             if match:
                 fields.append({"name": match.group(1), "type": match.group(2), "default": match.group(3),
                                "help": match.group(4)})

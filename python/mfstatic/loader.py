@@ -260,6 +260,43 @@ class StarImport:
                       % (name, self.dotted), OutcomeKind.UNRESOLVED_NAME)
 
 
+def child_nodes(node):
+    """list(ast.iter_child_nodes(node)), without its two generators."""
+    children = []
+    for field in node._fields:
+        try:
+            value = getattr(node, field)
+        except AttributeError:
+            continue
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            children.extend([item for item in value if isinstance(item, ast.AST)])
+    return children
+
+
+def walk_nodes(node):
+    """The nodes of ast.walk(node), in its order (breadth first, fields in order), as a list:
+    without its three generators per node."""
+    nodes = [node]
+    for current in nodes:  # appended to while read: each node's children go after the queue
+        for field in current._fields:
+            try:
+                value = getattr(current, field)
+            except AttributeError:
+                continue
+            if isinstance(value, ast.AST):
+                nodes.append(value)
+            elif isinstance(value, list):
+                nodes.extend([item for item in value if isinstance(item, ast.AST)])
+    return nodes
+
+
+# The pattern nodes of `match` that bind a name (Python 3.10+; none before).
+MATCH_CAPTURES = tuple(getattr(ast, name) for name in ("MatchAs", "MatchStar") if hasattr(ast, name))
+MATCH_MAPPING = getattr(ast, "MatchMapping", None)
+
+
 def bound_names(node):
     """Names a statement binds in its own scope (not inside nested functions/classes)."""
     names = []
@@ -280,13 +317,13 @@ def bound_names(node):
                     names.append(alias.asname or alias.name.split(".")[0])
         elif isinstance(n, ast.NamedExpr):
             names.append(n.target.id)
-        elif hasattr(ast, "MatchAs") and isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name:
+        elif MATCH_CAPTURES and isinstance(n, MATCH_CAPTURES) and n.name:
             names.append(n.name)
-        elif hasattr(ast, "MatchMapping") and isinstance(n, ast.MatchMapping) and n.rest:
+        elif MATCH_MAPPING is not None and isinstance(n, MATCH_MAPPING) and n.rest:
             names.append(n.rest)
         elif isinstance(n, ast.ExceptHandler) and n.name:
             names.append(n.name)
-        for child in ast.iter_child_nodes(n):
+        for child in child_nodes(n):
             visit(child)
 
     visit(node)
@@ -310,9 +347,14 @@ class Namespace:
 
     def latest(self, name, before):
         """The last binding of `name` in a statement before index `before` (None: final)."""
+        bindings = self.bindings.get(name)
+        if not bindings:
+            return None
+        if before is None:
+            return bindings[-1]
         best = None
-        for binding in self.bindings.get(name, ()):
-            if before is None or binding.index < before:
+        for binding in bindings:
+            if binding.index < before:
                 best = binding
         return best
 
@@ -398,7 +440,7 @@ def mutated_names(tree):
     names = set()
     rebound = set()
     aliases = []  # (a, b) for `a = b`
-    for node in ast.walk(tree):
+    for node in walk_nodes(tree):
         base = None
         if isinstance(node, ast.Assign):
             if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
@@ -459,6 +501,7 @@ class Module:
         self.classes = []  # top-level ClassInfo in order
         self.main_block = None  # (index, ast.If)
         self._mutations = None  # (mutated, rebound), computed when first needed
+        self._changed_at_import = None  # changed_at_import(), computed when first needed
         if self.tree is not None:
             self.namespace.collect(self.tree.body, self, ModuleScope(self, None))
             for index, stmt in enumerate(self.tree.body):
@@ -484,6 +527,28 @@ class Module:
         if self._mutations is None:
             self._mutations = mutated_names(self.tree) if self.tree is not None else (set(), set())
         return self._mutations
+
+    def changed_at_import(self):
+        """(name, line) of each `name.a = ...`, `name[k] = ...` (or `del`), `setattr(name, ...)`
+        and `delattr(name, ...)` the module's top-level code runs (not in a def or class), in
+        ast.walk order: what FlowChecks.check_monkeypatching looks up.  Walked once per module:
+        the flows of a repository share their base modules."""
+        if self._changed_at_import is None:
+            found = []
+            for stmt in self.tree.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    continue
+                for node in walk_nodes(stmt):
+                    target = None
+                    if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                        target = node.value
+                    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                            and node.func.id in ("setattr", "delattr") and node.args:
+                        target = node.args[0]
+                    if isinstance(target, ast.Name):
+                        found.append((target.id, node.lineno))
+            self._changed_at_import = found
+        return self._changed_at_import
 
     @property
     def package(self):

@@ -36,6 +36,24 @@ FSTRING_SCAN_RE = re.compile(r"""
       | "[^"\\\r\n]*(?:\\(?:\r\n|[\s\S])[^"\\\r\n]*)*"?
     )""", re.VERBOSE)
 
+# Group `f`'s prefixes followed by a quote (every string alternative of FSTRING_SCAN_RE starts
+# with one), without group `f`'s lookbehind: written to start with a character class, which the
+# regex engine finds fast (a leading lookbehind is tried at every position).  A text where no
+# match of this is preceded by anything but an ASCII letter or `_` has no match of
+# FSTRING_SCAN_RE with group `f`, so fstring_problem finds no work there (most files have no
+# f-string).  Only the first character of a match needs the test: a prefix starting later in it
+# follows a letter.
+FSTRING_PREFIX_RE = re.compile(r"""[fFrR](?:(?<=[fF])[rR]?|(?<=[rR])[fF])['"]""")
+NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+
+
+def _may_have_fstring(text):
+    for match in FSTRING_PREFIX_RE.finditer(text):
+        start = match.start()
+        if start == 0 or text[start - 1] not in NAME_CHARS:
+            return True
+    return False
+
 
 class SourceFile:
     def __init__(self, path, rel):
@@ -98,6 +116,8 @@ def fstring_problem(text):
     MAX_FSTRING_WORK), or None.  Every `{` counts as a field, `{{` too: in a format spec
     (`f"{a:{{b}}{{b}}}"`) each `{{` does start one.  One match per comment or string: at most
     one per two tokens, and the file is under MAX_FILE_TOKENS."""
+    if not _may_have_fstring(text):
+        return None
     work = most = most_at = 0
     for match in FSTRING_SCAN_RE.finditer(text):
         if match.group("f") is not None:
@@ -120,6 +140,7 @@ def fstring_problem(text):
 class SourceCache:
     def __init__(self, root, max_bytes, realpaths=None):
         self.root = root
+        self._root_prefix = root if root.endswith(os.sep) else root + os.sep
         self.max_bytes = max_bytes
         self._files = {}
         # realpath() is a syscall per path component; imports ask for the same paths many times.
@@ -148,6 +169,12 @@ class SourceCache:
         return real
 
     def rel(self, path):
+        # Both are real, normalized absolute paths: a path under the root is its tail, which is
+        # what relpath answers after normalizing both again (a syscall for the working directory
+        # and a split of each path per file).
+        prefix = self._root_prefix
+        if os.name != "nt" and path.startswith(prefix) and len(path) > len(prefix):
+            return path[len(prefix):].replace(os.sep, "/")
         return os.path.relpath(path, self.root).replace(os.sep, "/")
 
     def inside(self, path):

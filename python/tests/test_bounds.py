@@ -5,6 +5,7 @@ from unittest import mock
 from mfstatic import bounds
 from mfstatic.outcomes import CacheFull, OutcomeKind
 from mfstatic.server import StaticCompiler
+from mfstatic.sources import fstring_problem
 
 from .support import StaticTestCase, flow
 
@@ -42,6 +43,20 @@ class FileLimits(StaticTestCase):
         with mock.patch.object(bounds, "MAX_FSTRING_FIELDS", 3), mock.patch("mfstatic.sources.MAX_FSTRING_FIELDS", 3):
             self.refused(flow('s = Parameter("s", default=f"{1}{2}{3}{4}")'), "an f-string has 4 replacement fields",
                          kind=OutcomeKind.LIMIT)
+
+    def test_fstring_fields_are_counted_behind_every_prefix(self):
+        # The pre-check that skips files without f-strings must see each prefix Python accepts,
+        # after a non-letter, including a two-letter one after a letter-free start of the file.
+        with mock.patch("mfstatic.sources.MAX_FSTRING_FIELDS", 3):
+            for prefix in ("f", "F", "rf", "fR", "Rf", "FR"):
+                problem = fstring_problem('x = (%s"{1}{2}{3}{4}")' % prefix)
+                self.assertIsNotNone(problem, prefix)
+                self.assertIn("an f-string has 4 replacement fields", problem.message)
+            self.assertIsNotNone(fstring_problem('rf"{1}{2}{3}{4}"'))
+
+    def test_a_name_ending_in_f_or_rf_before_a_string_starts_no_fstring(self):
+        with mock.patch("mfstatic.sources.MAX_FSTRING_FIELDS", 3):
+            self.assertIsNone(fstring_problem('cutoff"{1}{2}{3}{4}" + xrf"{1}{2}{3}{4}" + _f"{1}{2}{3}{4}"'))
 
 
 class FlowBudget(StaticTestCase):
