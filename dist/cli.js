@@ -37218,7 +37218,7 @@ function templateFingerprint(lines, docEnd, preambleEnd) {
   if (known !== -1) {
     const entry = templateShas[known];
     if (known > 0) templateShas.unshift(...templateShas.splice(known, 1));
-    return { templateSha: entry.sha, constants: constants7, helpers: entry.helpers.slice() };
+    return { templateSha: entry.sha, constants: entry.constants.slice(), helpers: entry.helpers.slice() };
   }
   const helpers = [];
   for (const line2 of body) {
@@ -37228,11 +37228,15 @@ function templateFingerprint(lines, docEnd, preambleEnd) {
   }
   const text3 = hashed.join("\n") + "\n";
   const templateSha = createHash("sha256").update(text3, "utf8").digest("hex").slice(0, 16);
+  const fingerprint = { templateSha, constants: constants7.map(ownString), helpers: helpers.map(ownString) };
   if (text3.length <= MAX_TEMPLATE_TEXT) {
-    templateShas.unshift({ lines: text3.slice(0, -1).split("\n"), sha: templateSha, helpers: helpers.slice() });
+    templateShas.unshift({ lines: text3.slice(0, -1).split("\n"), sha: templateSha, constants: fingerprint.constants.slice(), helpers: fingerprint.helpers.slice() });
     if (templateShas.length > MAX_TEMPLATE_SHAS) templateShas.pop();
   }
-  return { templateSha, constants: constants7, helpers };
+  return fingerprint;
+}
+function ownString(value) {
+  return JSON.parse(JSON.stringify(value));
 }
 function readConfig(lines, span, name3) {
   if (!span || name3 === null) return null;
@@ -37926,9 +37930,12 @@ function headerValue(lines, key) {
   const pattern = new RegExp(`^${key}\\s*:\\s?(.*)$`);
   for (const line2 of lines) {
     const match = pattern.exec(line2);
-    if (match) return match[1].trim() || null;
+    if (match) return ownCopy(match[1].trim()) || null;
   }
   return null;
+}
+function ownCopy(value) {
+  return JSON.parse(JSON.stringify(value));
 }
 function parseDefinitionsFile(path27, text3, options = {}) {
   if (!isDefinitionsText(text3)) return null;
@@ -37975,10 +37982,11 @@ function readJob2(file2) {
   }
   return file2.reading;
 }
-function forgetJob(file2) {
-  if (!file2.reading) return;
-  file2.fingerprint = file2.reading.fingerprint;
+function forgetContent(file2) {
+  if (file2.reading) file2.fingerprint = file2.reading.fingerprint;
   delete file2.reading;
+  delete file2.text;
+  file2.configClass = null;
 }
 function fingerprintOf(file2) {
   return file2.reading?.fingerprint ?? file2.fingerprint ?? null;
@@ -39086,6 +39094,8 @@ function regenerateCommand(flowFile, definitionsFile, cwd, jobName, args, topArg
 // src/core/check.ts
 async function check2(options, ports) {
   const { repo, analyzer, logger } = ports;
+  const metaflowReady = options.compiler === "metaflow" ? ports.metaflow.ensureAvailable() : null;
+  metaflowReady?.catch(() => void 0);
   const found = await logger.group("Discover flows and definitions", async () => {
     const result = await discover(repo, analyzer, options.maxFileBytes);
     logger.info(`${result.flows.length} flow file(s), ${result.definitions.length} definitions file(s) in ${result.scanned} Python file(s)`);
@@ -39101,6 +39111,7 @@ async function check2(options, ports) {
     throw new ConfigurationError(`The config file names files that are not there:
 ${pairing.problems.join("\n")}`);
   }
+  await metaflowReady;
   const mine = (file2) => !options.shard || inShard(file2, options.shard);
   const generator = options.generator ?? detectRepoGenerator(found.definitions.flatMap((file2) => fingerprintOf(file2) ?? []));
   const topArgsOf = (entry) => entry?.topArgs ?? options.config.topArgs;
@@ -39136,7 +39147,7 @@ ${pairing.problems.join("\n")}`);
     if (file2) {
       const left = comparisons.get(file2) - 1;
       comparisons.set(file2, left);
-      if (left === 0) forgetJob(file2);
+      if (left === 0) forgetContent(file2);
     }
   };
   await logger.group(`Compile ${units.length} flow(s) with the ${options.compiler} compiler`, () => compileAll(units, requestOf, finish, options, ports));
@@ -40562,7 +40573,7 @@ function readBoundedFile(realPath, maxBytes) {
 // src/io/fork-server.ts
 import { spawn as spawn2 } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { mkdtemp as mkdtemp2, rm as rm2 } from "node:fs/promises";
+import { rm as rm2 } from "node:fs/promises";
 import os4 from "node:os";
 import path17 from "node:path";
 import { createInterface } from "node:readline";
@@ -47710,6 +47721,13 @@ function createForkServerCompiler(options) {
   let server = null;
   let restarts = 0;
   let gaveUp = false;
+  let scratch = null;
+  let compiles = 0;
+  const removeScratch = () => {
+    process.removeListener("exit", removeScratch);
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    scratch = null;
+  };
   const current = async () => {
     if (!useFork || gaveUp) return null;
     if (server && !server.alive) {
@@ -47754,8 +47772,13 @@ function createForkServerCompiler(options) {
         if (got.ready.fatal === "no-metaflow") throw metaflowUnavailableError(options.python, got.ready.why);
         return failed(request, `the fork server could not start: ${got.ready.why}`);
       }
-      const temp = await mkdtemp2(path17.join(os4.tmpdir(), "mfdag-compile-"));
-      const out = path17.join(temp, "definitions.py");
+      if (!scratch) {
+        scratch = mkdtempSync(path17.join(os4.tmpdir(), "mfdag-compile-"));
+        process.once("exit", removeScratch);
+      }
+      const stem = path17.join(scratch, String(++compiles));
+      const out = `${stem}.py`;
+      const datastore = path17.join(stem, "datastore");
       try {
         const args = request.jobName ? ["--name", request.jobName, ...request.args] : [...request.args];
         const result = await got.server.run({
@@ -47764,7 +47787,7 @@ function createForkServerCompiler(options) {
           out,
           args,
           topArgs: request.topArgs ?? [],
-          datastore: path17.join(temp, "datastore"),
+          datastore,
           timeoutMs: options.timeoutMs,
           importRoots: absoluteImportRoots(options.root, options.importRoots)
         });
@@ -47776,13 +47799,14 @@ function createForkServerCompiler(options) {
         if (result.timedOut) return failed(request, compileTimeoutMessage(options.timeoutMs));
         return await compiledFromRun(request, { exitCode: result.exitCode, signal: result.signal, output: result.all }, out, options.root);
       } finally {
-        await rm2(temp, { recursive: true, force: true });
+        await Promise.all([rm2(out, { force: true }), rm2(stem, { recursive: true, force: true })]);
       }
     },
     async close() {
       const running = server;
       server = null;
       await running?.close();
+      removeScratch();
     }
   };
 }
@@ -48138,9 +48162,20 @@ function createStaticWorker(options, interpreter) {
     child.stderr?.on("data", (chunk) => stderr.push(chunk.toString()));
     const lines = createInterface2({ input: child.stdout })[Symbol.asyncIterator]();
     const ended = child.then((result) => ({ result, stderr: stderr.join("") }));
+    let exited = false;
+    let wake = null;
+    ended.then(
+      () => {
+        exited = true;
+        wake?.();
+      },
+      () => void 0
+    );
     async function nextLine() {
       const next = lines.next().then((item) => item.done ? null : item.value);
-      const line2 = await Promise.race([next, ended.then(() => next)]);
+      const woken = exited ? Promise.resolve() : new Promise((resolve) => wake = resolve);
+      const line2 = await Promise.race([next, woken.then(() => next)]);
+      wake = null;
       if (line2 !== null) return line2;
       const { result, stderr: err } = await ended;
       if (result.code === "ENOENT") {
@@ -48729,7 +48764,7 @@ function patchFor(file2, before, after) {
 }
 
 // src/io/fixer.ts
-import { mkdtemp as mkdtemp3, readFile as readFile2, rm as rm3 } from "node:fs/promises";
+import { mkdtemp as mkdtemp2, readFile as readFile2, rm as rm3 } from "node:fs/promises";
 import os6 from "node:os";
 import path24 from "node:path";
 function withImportRoots(env, options) {
@@ -48737,7 +48772,7 @@ function withImportRoots(env, options) {
   return pythonPath === void 0 ? env : { ...env, PYTHONPATH: pythonPath };
 }
 async function regenerateDefinitions(target, options) {
-  const temp = await mkdtemp3(path24.join(os6.tmpdir(), "mfdag-fix-"));
+  const temp = await mkdtemp2(path24.join(os6.tmpdir(), "mfdag-fix-"));
   try {
     const out = path24.join(temp, path24.basename(target.definitionsFile));
     const outcome = await runDagsterCreate({

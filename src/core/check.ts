@@ -11,7 +11,7 @@ import { detectRepoGenerator, identifyGenerator, profileVersion, type GeneratorF
 import { compareJobs, jobSeverityOf } from "./job-compare.js";
 import { jobGraphOf } from "./job-graph.js";
 import { DEFAULT_GENERATOR, type GeneratorProfile } from "./job-model.js";
-import { fingerprintOf, forgetJob, parseConfigLines, readJob } from "./definitions.js";
+import { fingerprintOf, forgetContent, parseConfigLines, readJob } from "./definitions.js";
 import { discover } from "./discovery.js";
 import { ConfigurationError } from "./errors.js";
 import { COMPILE_ERROR_LINT, runLints } from "./lints/index.js";
@@ -121,7 +121,7 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
     if (file) {
       const left = comparisons.get(file)! - 1;
       comparisons.set(file, left);
-      if (left === 0) forgetJob(file);
+      if (left === 0) forgetContent(file);
     }
   };
   await logger.group(`Compile ${units.length} flow(s) with the ${options.compiler} compiler`, () => compileAll(units, requestOf, finish, options, ports));

@@ -26,9 +26,18 @@ function headerValue(lines: string[], key: string): string | null {
   const pattern = new RegExp(`^${key}\\s*:\\s?(.*)$`);
   for (const line of lines) {
     const match = pattern.exec(line);
-    if (match) return match[1]!.trim() || null;
+    if (match) return ownCopy(match[1]!.trim()) || null;
   }
   return null;
+}
+
+/**
+ * The same text in a string of its own. A part cut from a file's text can share that whole text
+ * (V8 keeps a slice as a view of the string it was cut from), and the header's values live as
+ * long as the check: cut from ten thousand files, they would hold every text.
+ */
+function ownCopy(value: string): string {
+  return JSON.parse(JSON.stringify(value)) as string;
 }
 
 /**
@@ -93,11 +102,15 @@ export function readJob(file: DefinitionsFile): JobReading {
   return file.reading;
 }
 
-/** Drops the job read from a file (its fingerprint stays): for a check done comparing it. */
-export function forgetJob(file: DefinitionsFile): void {
-  if (!file.reading) return;
-  file.fingerprint = file.reading.fingerprint;
+/**
+ * Drops what a check read from a file to compare it (its job and its Config class, both cut from
+ * its text) once the comparison is made; its header and fingerprint stay.
+ */
+export function forgetContent(file: DefinitionsFile): void {
+  if (file.reading) file.fingerprint = file.reading.fingerprint;
   delete file.reading;
+  delete file.text;
+  file.configClass = null;
 }
 
 /** The generator fingerprint of a definitions file, whether its job was read or not. */

@@ -1134,7 +1134,7 @@ function constantLine(line: string): { name: string; annotation: string } | null
  * and in the length of the lines kept, so a repo of distinct or huge preambles cannot grow it, and
  * a lookup compares at most that many texts.
  */
-const templateShas: { lines: string[]; sha: string; helpers: string[] }[] = [];
+const templateShas: { lines: string[]; sha: string; constants: string[]; helpers: string[] }[] = [];
 const MAX_TEMPLATE_SHAS = 4;
 const MAX_TEMPLATE_TEXT = 256 * 1024;
 
@@ -1171,7 +1171,8 @@ function templateFingerprint(lines: string[], docEnd: number, preambleEnd: numbe
     // The helpers are read from the same lines.
     const entry = templateShas[known]!;
     if (known > 0) templateShas.unshift(...templateShas.splice(known, 1));
-    return { templateSha: entry.sha, constants, helpers: entry.helpers.slice() };
+    // The same constant names too (their lines are hashed): the memo's copies, not this file's slices.
+    return { templateSha: entry.sha, constants: entry.constants.slice(), helpers: entry.helpers.slice() };
   }
   const helpers: string[] = [];
   for (const line of body) {
@@ -1181,12 +1182,20 @@ function templateFingerprint(lines: string[], docEnd: number, preambleEnd: numbe
   }
   const text = hashed.join("\n") + "\n";
   const templateSha = createHash("sha256").update(text, "utf8").digest("hex").slice(0, 16);
+  // Names of their own: a check keeps every file's fingerprint, and a name cut from a file's
+  // lines would keep the whole file alive (V8 slices share their parent string).
+  const fingerprint = { templateSha, constants: constants.map(ownString), helpers: helpers.map(ownString) };
   if (text.length <= MAX_TEMPLATE_TEXT) {
-    // Its own copy of the lines: the file's lines would keep the whole file alive.
-    templateShas.unshift({ lines: text.slice(0, -1).split("\n"), sha: templateSha, helpers: helpers.slice() });
+    // Its own copy of the lines, for the same reason.
+    templateShas.unshift({ lines: text.slice(0, -1).split("\n"), sha: templateSha, constants: fingerprint.constants.slice(), helpers: fingerprint.helpers.slice() });
     if (templateShas.length > MAX_TEMPLATE_SHAS) templateShas.pop();
   }
-  return { templateSha, constants, helpers };
+  return fingerprint;
+}
+
+/** The same text in a string of its own, not a view of the string it was cut from. */
+function ownString(value: string): string {
+  return JSON.parse(JSON.stringify(value)) as string;
 }
 
 /** extract.py's read_config: `^    ([^:\s][^:]*?): (\w+) = (.*?)(?:  # (.*))?$`, other non-blank lines are stray. */

@@ -186,9 +186,23 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
     child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const ended = child.then((result) => ({ result, stderr: stderr.join("") }));
+    // Whoever waits for a line is woken when the process ends (then the lines it wrote first are
+    // still read). One callback on `ended` for the process, not one per line: a reaction on a
+    // promise that stays pending holds what it closes over, and a check reads thousands of lines.
+    let exited = false;
+    let wake: (() => void) | null = null;
+    ended.then(
+      () => {
+        exited = true;
+        wake?.();
+      },
+      () => undefined,
+    );
     async function nextLine(): Promise<string> {
       const next = lines.next().then((item) => (item.done ? null : item.value));
-      const line = await Promise.race([next, ended.then(() => next)]);
+      const woken = exited ? Promise.resolve() : new Promise<void>((resolve) => (wake = resolve));
+      const line = await Promise.race([next, woken.then(() => next)]);
+      wake = null;
       if (line !== null) return line;
       const { result, stderr: err } = await ended;
       if ((result as { code?: string }).code === "ENOENT") {
