@@ -342,6 +342,6 @@ describe("discovery reads each file once, by one process", () => {
     // The fingerprint is read with the header: every file votes on the repo's metaflow-dagster version.
     expect(found.definitions[0]!.fingerprint?.templateSha).toMatch(/^[0-9a-f]{16}$/);
     expect(readJob(found.definitions[0]!).model?.flow_name).toBe("AFlow");
-    expect(found.definitions[0]!.text).toBeUndefined();
+    expect(found.definitions[0]!.bytes).toBeUndefined();
   });
 });

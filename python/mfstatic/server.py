@@ -194,6 +194,10 @@ class StaticCompiler:
             result["reason"] = result["error"]
             result["errorKind"] = result["reasonKind"] = OutcomeKind.COMPILER_ERROR.value
             traceback.print_exc(file=sys.stderr)
+        if compiler is not None:
+            # The compiler and its job analysis refer to each other, and the server runs without
+            # the cycle collector: without this, every flow's analysis would stay for the check.
+            compiler.analysis = None
         budget = BUDGET.exhausted
         if budget is not None:
             # A stage that treats "unknown" as "not there" may have swallowed it: never exact.

@@ -102,7 +102,7 @@ function classifyWhole(file: string, bytes: Buffer, size: number, maxFileBytes: 
     const reason = unreadableReason(file, bytes, size, maxFileBytes);
     return reason ? { kind: "unreadable", entry: { path: file, error: reason, line: null } } : { kind: "skip" };
   }
-  const parsed = parseDefinitionsFile(file, text, { job: "later" });
+  const parsed = parseDefinitionsFile(file, text, { jobLater: bytes });
   if (parsed) return { kind: "definitions", file: parsed };
   return mightBeFlow(text) ? { kind: "python" } : { kind: "skip" };
 }

@@ -13,7 +13,7 @@ export interface Listing {
   flows: { path: string; flowClass: string; line: number; definitions: string[] }[];
   definitions: { path: string; flow: string | null; job: string | null; source: string | null; flowFile: string | null }[];
   /** Without the job read back from them: `list` never reads it, and it is no part of what `list --format json` states. */
-  orphaned: Omit<DefinitionsFile, "reading" | "fingerprint" | "text">[];
+  orphaned: Omit<DefinitionsFile, "reading" | "fingerprint" | "bytes">[];
   unreadable: UnreadableFlowFile[];
   definitionsCount: number;
 }

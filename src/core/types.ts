@@ -76,9 +76,9 @@ export interface DefinitionsFile {
   problem: string | null;
   /** The job the file defines beyond its Config class, read back (job-reader.ts); see `readJob`. */
   reading?: JobReading;
-  /** Until `reading` is read: the metaflow-dagster fingerprint alone, and the text to read it from. */
+  /** Until `reading` is read: the metaflow-dagster fingerprint alone, and the file's bytes to read it from. */
   fingerprint?: JobReading["fingerprint"];
-  text?: string;
+  bytes?: Uint8Array;
 }
 
 /** A Python file that runs a FlowSpec subclass under `if __name__ == "__main__":`. */
