@@ -280,15 +280,7 @@ def walk_nodes(node):
     without its three generators per node."""
     nodes = [node]
     for current in nodes:  # appended to while read: each node's children go after the queue
-        for field in current._fields:
-            try:
-                value = getattr(current, field)
-            except AttributeError:
-                continue
-            if isinstance(value, ast.AST):
-                nodes.append(value)
-            elif isinstance(value, list):
-                nodes.extend([item for item in value if isinstance(item, ast.AST)])
+        nodes.extend(child_nodes(current))
     return nodes
 
 
