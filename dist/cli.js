@@ -48163,20 +48163,8 @@ function createStaticWorker(options, interpreter) {
     child.stderr?.on("data", (chunk) => stderr.push(chunk.toString()));
     const lines = createInterface2({ input: child.stdout })[Symbol.asyncIterator]();
     const ended = child.then((result) => ({ result, stderr: stderr.join("") }));
-    let exited = false;
-    let wake = null;
-    ended.then(
-      () => {
-        exited = true;
-        wake?.();
-      },
-      () => void 0
-    );
     async function nextLine() {
-      const next = lines.next().then((item) => item.done ? null : item.value);
-      const woken = exited ? Promise.resolve() : new Promise((resolve) => wake = resolve);
-      const line2 = await Promise.race([next, woken.then(() => next)]);
-      wake = null;
+      const line2 = await lines.next().then((item) => item.done ? null : item.value);
       if (line2 !== null) return line2;
       const { result, stderr: err } = await ended;
       if (result.code === "ENOENT") {

@@ -186,23 +186,10 @@ function createStaticWorker(options: StaticAnalyzerOptions, interpreter: () => P
     child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const ended = child.then((result) => ({ result, stderr: stderr.join("") }));
-    // Whoever waits for a line is woken when the process ends (then the lines it wrote first are
-    // still read). One callback on `ended` for the process, not one per line: a reaction on a
-    // promise that stays pending holds what it closes over, and a check reads thousands of lines.
-    let exited = false;
-    let wake: (() => void) | null = null;
-    ended.then(
-      () => {
-        exited = true;
-        wake?.();
-      },
-      () => undefined,
-    );
     async function nextLine(): Promise<string> {
-      const next = lines.next().then((item) => (item.done ? null : item.value));
-      const woken = exited ? Promise.resolve() : new Promise<void>((resolve) => (wake = resolve));
-      const line = await Promise.race([next, woken.then(() => next)]);
-      wake = null;
+      // The line, or null at the end of the output. Nothing is raced against the exit: a reaction
+      // per line on the exit promise (pending until the process ends) kept every line read alive.
+      const line = await lines.next().then((item) => (item.done ? null : item.value));
       if (line !== null) return line;
       const { result, stderr: err } = await ended;
       if ((result as { code?: string }).code === "ENOENT") {
