@@ -69,13 +69,12 @@ const HEAD_BYTES = 512;
 const DEFINITIONS_PER_TURN = 64;
 
 /**
- * Whether a file whose first bytes are `head` is a definitions file: "yes" and "no" are certain
+ * Whether a file whose first bytes (not the whole file) are `head` is a definitions file: "yes" and "no" are certain
  * (the header is decided within them), "maybe" when they end before the header could be told
  * (blank space, part of the opening quotes or of the header line, a character cut in two).
  */
-function definitionsByHead(head: string, cut: boolean): "yes" | "no" | "maybe" {
+function definitionsByHead(head: string): "yes" | "no" | "maybe" {
   if (isDefinitionsText(head)) return "yes";
-  if (!cut) return "no";
   const start = head.replace(/^\uFEFF/, "").trimStart();
   if (start === "" || '"""'.startsWith(start) || start.startsWith("\uFFFD")) return "maybe";
   if (!start.startsWith('"""')) return "no";
@@ -92,7 +91,7 @@ async function classifyHead(repo: RepoReader, file: string, maxFileBytes: number
   const cut = read.size > read.bytes.length;
   // A file within its first bytes is read already: decide as for any whole file.
   if (!cut) return classifyWhole(file, read.bytes, read.size, maxFileBytes);
-  return definitionsByHead(headDecoder.decode(read.bytes), cut) === "no" ? { kind: "python" } : { kind: "whole" };
+  return definitionsByHead(headDecoder.decode(read.bytes)) === "no" ? { kind: "python" } : { kind: "whole" };
 }
 
 /** A whole file (or its first maxFileBytes), as discovery always told them apart. */

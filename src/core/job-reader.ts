@@ -1193,8 +1193,12 @@ function templateFingerprint(lines: string[], docEnd: number, preambleEnd: numbe
   return fingerprint;
 }
 
-/** The same text in a string of its own, not a view of the string it was cut from. */
-function ownString(value: string): string {
+/**
+ * The same text in a string of its own, not a view of the string it was cut from: V8 keeps a slice
+ * as a view of its parent, so a short value kept for a whole check (a header value, a name) cut
+ * from a file's text would keep the whole text alive.
+ */
+export function ownString(value: string): string {
   return JSON.parse(JSON.stringify(value)) as string;
 }
 
