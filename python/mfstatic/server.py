@@ -115,8 +115,7 @@ class StaticCompiler:
         return module
 
     def _scan(self, rel):
-        entry = {"file": rel, "error": None, "errorLine": None, "flowClasses": [],
-                 "mainClass": None, "mainLine": None, "isFlowFile": False}
+        entry = _not_a_flow(rel)
         kind = None
         try:
             module = self.main_module(rel)
@@ -271,6 +270,7 @@ class StaticCompiler:
 
 
 def _not_a_flow(rel):
+    """A scan entry that found nothing (yet)."""
     return {"file": rel, "error": None, "errorLine": None, "flowClasses": [],
             "mainClass": None, "mainLine": None, "isFlowFile": False}
 
@@ -286,9 +286,11 @@ def _looks_like_flow(text):
     return "__main__" in text or "FlowSpec" in text
 
 
-def _looks_like_definitions(text):
-    start = (text[1:] if text.startswith("\ufeff") else text).lstrip(_JS_SPACE + "\ufeff")
-    return start.startswith('"""') and start[3:].lstrip(_JS_SPACE + "\ufeff").startswith(_DEFINITIONS_HEADER)
+def _looks_like_definitions(loose):
+    """isDefinitionsText (src/core/definitions.ts) of a file's bytes read as Latin-1, which holds
+    no BOM character: only blank space comes before the header."""
+    start = loose.lstrip(_JS_SPACE)
+    return start.startswith('"""') and start[3:].lstrip(_JS_SPACE).startswith(_DEFINITIONS_HEADER)
 
 
 def discovery_verdict(rel, data, size, max_bytes):
