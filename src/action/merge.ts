@@ -11,9 +11,11 @@ export async function mergeMode(action: ActionContext): Promise<ModeResult> {
   const { inputs, workspace } = action;
   const files = inputs.reports.map((file) => path.resolve(workspace, file));
   const merged = mergeReports(await Promise.all(files.map((file) => readReportFile(file, "Input 'reports'"))), inputs.reports);
-  const report = { ...merged, pullRequest: pullRequestOf(), contract: null };
+  const report = { ...merged, pullRequest: pullRequestOf(), contract: null, contractGate: null };
   const rootPrefix = rootPrefixOf(action);
   const notes: string[] = [];
-  await publishReport(action, report, createRenderer(), notes, { pr: pullRequestOf(), rootPrefix });
+  // The shards' config file is not read here: the merged run gates by its own input alone.
+  const gate = { failOnContract: inputs.failOnContract ?? "never", approveLabel: inputs.approveLabel } as const;
+  await publishReport(action, report, createRenderer(), notes, { pr: pullRequestOf(), rootPrefix, gate });
   return { report, rootPrefix, notes, patch: null, issueNumber: null, failsStep: true };
 }

@@ -15,7 +15,7 @@ import type { ActionReport, ModeResult } from "./result.js";
 
 async function readStoredReport(file: string): Promise<ActionReport> {
   const report = (await readReportFile(file, "Input 'report-file'")) as unknown as ActionReport;
-  return { ...report, pullRequest: report.pullRequest ?? null, contract: report.contract ?? null };
+  return { ...report, pullRequest: report.pullRequest ?? null, contract: report.contract ?? null, contractGate: report.contractGate ?? null };
 }
 
 /**

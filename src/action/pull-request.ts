@@ -1,39 +1,78 @@
-/** Posting a report to its pull request: the sticky comment and the review, best effort. */
+/**
+ * Posting a report to its pull request: the contract diff and its gate, the sticky comment and the
+ * review. Posting is best effort; the gate is not (policy.ts `judgeContract`).
+ */
 import * as core from "@actions/core";
 import type { Octokit } from "../github/octokit.js";
-import type { PullRequestRef } from "../core/types.js";
-import { publishToPullRequest } from "../github/publish.js";
+import { judgeContract } from "../core/policy.js";
+import type { FailOnContract, PullRequestRef } from "../core/types.js";
+import { publishToPullRequest, readPullRequestChanges } from "../github/publish.js";
 import type { Renderer } from "../render/index.js";
-import { githubClient, runUrlOf, warnInNotes, type ActionContext } from "./context.js";
+import { githubClient, pullRequestLabelsOf, runUrlOf, warnInNotes, type ActionContext } from "./context.js";
 import type { ActionReport } from "./result.js";
+
+/** The contract gate of a run: `fail-on-contract` (inputs > config file) and `approve-label`. */
+export interface ContractGateSettings {
+  failOnContract: FailOnContract;
+  approveLabel: string | null;
+}
 
 export interface PullRequestPublishing {
   pr: PullRequestRef | null;
   rootPrefix: string;
   /** Checks the pull request before anything is posted (publish mode); a refusal is thrown. */
   verify?: (octokit: Octokit, pr: PullRequestRef) => Promise<PullRequestRef>;
+  /** The gate to judge (check and merge); publish mode shows the stored report's instead. */
+  gate?: ContractGateSettings;
 }
 
 /**
- * Comments on the pull request and reviews it, where there is one, a token and something to post.
- * Sets `report.contract`. Failing to post never changes the verdict: it becomes a warning and a note.
+ * Reads what the pull request changes, judges the contract gate, comments on the pull request
+ * and reviews it, where there is one, a token and something to do. Sets `report.contract` and
+ * `report.contractGate`. Failing to post never changes the verdict: it becomes a warning and a
+ * note. Failing to read the contract diff fails a gate that is on: mfdag cannot vouch for it.
  */
-export async function publishReport(action: ActionContext, report: ActionReport, renderer: Renderer, notes: string[], { pr, rootPrefix, verify }: PullRequestPublishing): Promise<void> {
+export async function publishReport(action: ActionContext, report: ActionReport, renderer: Renderer, notes: string[], { pr, rootPrefix, verify, gate }: PullRequestPublishing): Promise<void> {
   const { inputs } = action;
-  if (!pr || !inputs.githubToken || (inputs.comment === "never" && !inputs.reviewComments)) return;
+  const gating = gate !== undefined && gate.failOnContract !== "never";
+  const posting = inputs.comment !== "never" || inputs.reviewComments;
+  if (!pr) {
+    if (gating) core.info("fail-on-contract: this run is not for a pull request, so there is no contract change to gate.");
+    return;
+  }
+  const judge = (changes: { contract: ActionReport["contract"]; problem: string | null }) => {
+    if (gating) report.contractGate = judgeContract(changes.contract, gate.failOnContract, { approveLabel: gate.approveLabel, ...pullRequestLabelsOf() }, changes.problem);
+  };
+  if (!inputs.githubToken) {
+    judge({ contract: null, problem: "input 'github-token' is empty, so mfdag cannot read the pull request's base and head" });
+    return;
+  }
+  if (!gating && !posting) return;
   const octokit = githubClient(inputs, inputs.githubToken);
   // A report from an untrusted run could name any pull request: comment only where it belongs.
   if (verify) pr = await verify(octokit, pr);
+  const changes = await readPullRequestChanges(octokit, pr);
+  report.contract = changes.contract;
+  judge(changes);
+  if (!posting) {
+    if (changes.problem) warnInNotes(notes, `${changes.problem}.`);
+    return;
+  }
   try {
-    const outcome = await publishToPullRequest(octokit, report, renderer, {
-      pr,
-      commentMode: inputs.comment,
-      commentId: inputs.commentId,
-      reviewComments: inputs.reviewComments,
-      rootPrefix,
-      summaryUrl: runUrlOf(),
-    });
-    report.contract = outcome.contract;
+    const outcome = await publishToPullRequest(
+      octokit,
+      report,
+      renderer,
+      {
+        pr,
+        commentMode: inputs.comment,
+        commentId: inputs.commentId,
+        reviewComments: inputs.reviewComments,
+        rootPrefix,
+        summaryUrl: runUrlOf(),
+      },
+      changes,
+    );
     core.info(`PR comment: ${outcome.comment}; review: ${outcome.review}`);
     for (const warning of outcome.warnings) warnInNotes(notes, warning);
   } catch (error) {

@@ -7,9 +7,10 @@ import path from "node:path";
 import * as core from "@actions/core";
 import { annotationsFor } from "../core/annotations.js";
 import { isConfigurationError, REPORT_BUG_URL } from "../core/errors.js";
+import { contractGateFails } from "../core/policy.js";
 import { staleFilesOutput } from "../core/outputs.js";
 import { toSarif } from "../core/sarif.js";
-import type { CheckReport, ContractChange, PullRequestRef } from "../core/types.js";
+import type { CheckReport, ContractChange, ContractGate, PullRequestRef } from "../core/types.js";
 import { createRenderer } from "../render/index.js";
 import { checkView } from "../render/views.js";
 import { VERSION } from "../version.js";
@@ -18,8 +19,30 @@ import type { ActionContext } from "./context.js";
 /** As in the CLI: 1 means the policy is violated, 2 that mfdag could not check. */
 const EXIT_COULD_NOT_CHECK = 2;
 
-/** The report file the action writes: the engine's report plus the pull request it was made for. */
-export type ActionReport = CheckReport & { pullRequest: PullRequestRef | null; contract: ContractChange[] | null };
+/**
+ * The report file the action writes: the engine's report (`failed`: by fail-on) plus the pull
+ * request it was made for, its contract diff and the contract gate's verdict (`null`: no gate).
+ */
+export type ActionReport = CheckReport & { pullRequest: PullRequestRef | null; contract: ContractChange[] | null; contractGate: ContractGate | null };
+
+/** The run's verdict: the definitions by fail-on, and the contract by fail-on-contract. */
+export function runFails(report: ActionReport): boolean {
+  return report.failed || contractGateFails(report.contractGate);
+}
+
+/** What the failed step ends with: which policy failed, and what to do. */
+function failureMessage(report: ActionReport): string {
+  const gate = report.contractGate;
+  const lines = report.failed ? [`mfdag: the committed definitions violate fail-on ${report.failOn}; see the job summary for the Config diffs.`] : [];
+  if (gate?.outcome === "violated") {
+    const files = gate.files.map((file) => `${file.definitionsFile} (${file.changes.join(", ")})`).join("; ");
+    const accept = gate.approveLabel === null ? "approve-label is empty, so no label can accept it" : `a reviewer accepts it by adding the label '${gate.approveLabel}'`;
+    lines.push(`mfdag: this pull request changes the Dagster contract (fail-on-contract ${gate.failOnContract}): ${files}; ${accept}.`);
+  } else if (gate?.outcome === "unknown") {
+    lines.push(`mfdag: fail-on-contract ${gate.failOnContract}: ${gate.problem ?? "base and head could not be compared"}, so mfdag cannot vouch that the contract is unchanged; re-run the job.`);
+  }
+  return lines.join("\n");
+}
 
 /** The patch of `upload-patch`: where it was written, and the artifact it is attached as (null when it could not be). */
 export interface MadePatch {
@@ -63,14 +86,15 @@ export async function setResult(action: ActionContext, { report, rootPrefix, not
 
   core.setOutput("drift", String(report.summary.drift > 0));
   core.setOutput("type-changes", String(report.summary.typeChanges));
-  core.setOutput("failed", String(report.failed));
-  core.setOutput("verdict", report.failed ? "fail" : "pass");
+  const failed = runFails(report);
+  core.setOutput("failed", String(failed));
+  core.setOutput("verdict", failed ? "fail" : "pass");
   core.setOutput("report", reportPath);
   core.setOutput("sarif", sarifPath);
   core.setOutput("issue-number", issueNumber === null ? "" : String(issueNumber));
   core.setOutput("patch", patch?.path ?? "");
   core.setOutput("stale-files", staleFilesOutput(report, rootPrefix));
-  if (report.failed && failsStep) core.setFailed(`mfdag: the committed definitions violate fail-on ${report.failOn}; see the job summary for the Config diffs.`);
+  if (failed && failsStep) core.setFailed(failureMessage(report));
 }
 
 /** A tool failure must not look like a policy failure: its own verdict, summary and exit code. */

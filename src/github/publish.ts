@@ -1,12 +1,14 @@
 /**
  * Everything the action does on a pull request, given an authenticated client: the contract diff
  * between base and head, the sticky comment, the review. Failures to publish never change the
- * check's verdict; they come back as one-line warnings.
+ * check's verdict; they come back as one-line warnings. (A failure to read the contract diff does
+ * change the contract gate's: the action decides that, policy.ts `judgeContract`.)
  */
 import path from "node:path";
 import { diffContracts, type DefinitionsVersions } from "../core/contract.js";
 import { isDefinitionsText, parseConfigLines } from "../core/definitions.js";
-import type { CheckReport, ContractChange, FieldChange, PullRequestRef } from "../core/types.js";
+import { contractGateFails } from "../core/policy.js";
+import type { CheckReport, ContractChange, ContractGate, FieldChange, PullRequestRef } from "../core/types.js";
 import type { Renderer } from "../render/index.js";
 import { checkView } from "../render/views.js";
 import type { Octokit } from "./octokit.js";
@@ -28,7 +30,6 @@ export interface PublishOptions {
 }
 
 export interface PublishOutcome {
-  contract: ContractChange[] | null;
   comment: string;
   review: string;
   warnings: string[];
@@ -91,19 +92,38 @@ export function planReviewComments(report: CheckReport, files: PullRequestFiles,
   return planned;
 }
 
-export async function publishToPullRequest(octokit: Octokit, report: CheckReport, renderer: Renderer, options: PublishOptions): Promise<PublishOutcome> {
-  const { pr } = options;
-  const warnings: string[] = [];
+/** What the pull request changes: its files (for review comments) and its contract diff. */
+export interface PullRequestChanges {
+  files: PullRequestFiles;
+  /** `null` when base and head could not be compared; `problem` says why. */
+  contract: ContractChange[] | null;
+  problem: string | null;
+}
+
+/** Reads the pull request's files and the contract diff; a failure is a `problem`, never an exception. */
+export async function readPullRequestChanges(octokit: Octokit, pr: PullRequestRef): Promise<PullRequestChanges> {
   let files: PullRequestFiles = [];
-  let contract: ContractChange[] | null = null;
   try {
     files = await listPullRequestFiles(octokit, { owner: pr.owner, repo: pr.repo, pullNumber: pr.number });
-    contract = await contractChanges(octokit, pr, files);
+    return { files, contract: await contractChanges(octokit, pr, files), problem: null };
   } catch (error) {
-    warnings.push(`mfdag could not read the pull request's files (${(error as Error).message}); the comment has no base/head comparison.`);
+    return { files, contract: null, problem: `mfdag could not read the pull request's files (${(error as Error).message})` };
   }
+}
 
-  const hasChanges = report.summary.drift > 0 || report.summary.errors > 0 || (contract?.length ?? 0) > 0;
+/**
+ * Comments and reviews. `changes` comes from readPullRequestChanges; `report` is what the comment
+ * shows (the action sets its `contract` and `contractGate` from the same changes first).
+ */
+export async function publishToPullRequest(octokit: Octokit, report: CheckReport & { contract: ContractChange[] | null; contractGate: ContractGate | null }, renderer: Renderer, options: PublishOptions, changes: PullRequestChanges): Promise<PublishOutcome> {
+  const { pr } = options;
+  const warnings: string[] = [];
+  const { files, contract } = changes;
+  if (changes.problem) warnings.push(`${changes.problem}; the comment has no base/head comparison.`);
+
+  // A gate that fails or was accepted is news even without drift: it says what to do, or who did it.
+  const gateNews = contractGateFails(report.contractGate) || report.contractGate?.outcome === "accepted";
+  const hasChanges = report.summary.drift > 0 || report.summary.errors > 0 || (contract?.length ?? 0) > 0 || gateNews;
   const body = renderer.render("check.md.njk", { report, view: checkView(report), contract, notes: [] });
   const pointer = options.summaryUrl ? `\n\n_The comment was cut at GitHub's size limit: the whole report is in the [job summary](${options.summaryUrl})._\n` : "\n\n_The comment was cut at GitHub's size limit: the whole report is in the job summary._\n";
   const comment = await upsertStickyComment(octokit, {
@@ -129,5 +149,5 @@ export async function publishToPullRequest(octokit: Octokit, report: CheckReport
       review = "nothing to comment";
     }
   }
-  return { contract, comment: comment.action, review, warnings };
+  return { comment: comment.action, review, warnings };
 }
