@@ -1,0 +1,206 @@
+/**
+ * The contract gate through the built action (dist/index.js run as the runner runs it), on a real
+ * git repo with a pull request's base and head commits; the GitHub stand-in serves that pull
+ * request's files and their versions from the repo itself, as GitHub would.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { execaSync } from "execa";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { renderDefinitions } from "../scripts/definitions-writer.mjs";
+import { pullRequestPayload, runAction } from "./helpers/action-runner.js";
+import { fault, start, type FakeGitHub, type FakePullFile } from "./helpers/fake-github.js";
+import { shopRepo } from "./helpers/repo.js";
+
+const LABEL = "mfdag-contract-approved";
+const TRAIN_FLOW = "flows/train_flow.py";
+const TRAIN_DEFINITIONS = "dagster/train_dagster.py";
+
+const git = (repo: string, ...args: string[]) => execaSync("git", ["-c", "user.name=mfdag tests", "-c", "user.email=tests@example.invalid", ...args], { cwd: repo }).stdout;
+
+const FIELDS = {
+  epochsInt: "    epochs: int = 10  # Training epochs",
+  epochsFloat: "    epochs: float = 10.5  # Training epochs",
+  learningRate: "    learning_rate: float = 0.001  # Optimizer step size",
+  model: "    model: str = 'two-tower'  # Model architecture",
+  seed: "    seed: int = 1  # Random seed",
+};
+
+/** TrainFlow's file and its definitions as `dagster create` writes them (our writer): in sync. */
+function writeTrain(repo: string, { epochs, seed = false }: { epochs: "int" | "float"; seed?: boolean }): void {
+  let flow = readFileSync(path.join(repo, TRAIN_FLOW), "utf8").replace(/epochs = Parameter\([^\n]*\)/, epochs === "int" ? 'epochs = Parameter("epochs", default=10, type=int, help="Training epochs")' : 'epochs = Parameter("epochs", default=10.5, type=float, help="Training epochs")');
+  if (seed && !flow.includes('"seed"')) flow = flow.replace("    @step\n    def start", '    seed = Parameter("seed", default=1, help="Random seed")\n\n    @step\n    def start');
+  writeFileSync(path.join(repo, TRAIN_FLOW), flow);
+  writeFileSync(
+    path.join(repo, TRAIN_DEFINITIONS),
+    renderDefinitions({
+      flow: "TrainFlow",
+      source: "/home/alice/shop/flows/train_flow.py",
+      steps: ["start", "train", "end"],
+      configClass: ["class TrainFlowConfig(Config):", epochs === "int" ? FIELDS.epochsInt : FIELDS.epochsFloat, FIELDS.learningRate, FIELDS.model, ...(seed ? [FIELDS.seed] : [])],
+    }),
+  );
+}
+
+function commit(repo: string, message: string): string {
+  git(repo, "add", "-A");
+  git(repo, "commit", "-q", "-m", message);
+  return git(repo, "rev-parse", "HEAD");
+}
+
+/** What GitHub answers for a pull request from `base` to `head`: its files with their patches, and every version of them. */
+function servePullRequest(github: FakeGitHub, repo: string, number: number, base: string, head: string): void {
+  const files: FakePullFile[] = [];
+  for (const line of git(repo, "diff", "--name-status", "--no-renames", base, head).split("\n").filter(Boolean)) {
+    const [status, filename] = line.split("\t") as [string, string];
+    const patch = git(repo, "diff", base, head, "--", filename).replace(/^[\s\S]*?(?=^@@)/m, "");
+    files.push({ filename, status: status === "A" ? "added" : status === "D" ? "removed" : "modified", patch });
+    for (const ref of [base, head]) {
+      const text = execaSync("git", ["show", `${ref}:${filename}`], { cwd: repo, reject: false });
+      if (text.exitCode === 0) github.setFile("acme/shop", filename, ref, text.stdout + "\n");
+    }
+  }
+  github.setPullFiles("acme/shop", number, files);
+}
+
+interface PullRequest {
+  repo: string;
+  base: string;
+  head: string;
+}
+
+/** A shop whose train flow is in sync at base (epochs: int), and a pull request that regenerates it after `change`. */
+function regeneratedPullRequest(github: FakeGitHub, change: { epochs: "int" | "float"; seed?: boolean }): PullRequest {
+  const repo = shopRepo();
+  writeTrain(repo, { epochs: "int" });
+  const base = commit(repo, "base: train in sync");
+  writeTrain(repo, change);
+  const head = commit(repo, "head: change train and regenerate");
+  servePullRequest(github, repo, 7, base, head);
+  return { repo, base, head };
+}
+
+/** The event of that pull request, with its labels; `labeled`/`unlabeled` events name the label and who. */
+function prEvent(pr: PullRequest, { labels = [] as string[], action = "synchronize", label, sender = "alice" }: { labels?: string[]; action?: string; label?: string; sender?: string } = {}) {
+  const payload = pullRequestPayload({ number: 7, baseSha: pr.base, headSha: pr.head });
+  return {
+    name: "pull_request",
+    payload: { ...payload, action, ...(label ? { label: { name: label } } : {}), sender: { login: sender }, pull_request: { ...payload.pull_request, labels: labels.map((name) => ({ name })) } },
+  };
+}
+
+let github: FakeGitHub;
+beforeEach(async () => {
+  github = await start();
+});
+afterEach(async () => {
+  await github.close();
+});
+
+const comment = () => {
+  const comments = github.state.issueComments.filter((c) => c.repo === "acme/shop" && c.issueNumber === 7);
+  expect(comments).toHaveLength(1);
+  return comments[0]!.body;
+};
+
+describe("fail-on-contract on a regenerated pull request", () => {
+  it("type-change fails a regenerated type change though nothing drifted, saying which file and how to accept it", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" });
+    const run = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr), inputs: { "fail-on-contract": "type-change" } });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs).toMatchObject({ drift: "false", failed: "true", verdict: "fail" });
+    expect(run.stdout).toContain(
+      `::error::mfdag: this pull request changes the Dagster contract (fail-on-contract type-change): ${TRAIN_DEFINITIONS} (type-changed epochs); a reviewer accepts it by adding the label '${LABEL}'.`,
+    );
+    for (const text of [comment(), run.summary]) {
+      expect(text).toContain("### ❌ mfdag: this pull request changes the Dagster contract");
+      expect(text).toContain(`- <code>${TRAIN_DEFINITIONS}</code> (TrainFlow): type-changed epochs`);
+      expect(text).toContain(`adding the label <code>${LABEL}</code>`);
+    }
+    const report = JSON.parse(readFileSync(run.outputs.report!, "utf8"));
+    expect(report).toMatchObject({ failed: false, contractGate: { outcome: "violated", failOnContract: "type-change", files: [{ definitionsFile: TRAIN_DEFINITIONS }] } });
+  });
+
+  it("passes once a reviewer adds the label, says who accepted it, and fails again when the label is removed", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" });
+    const inputs = { "fail-on-contract": "type-change" };
+    const labeled = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr, { action: "labeled", label: LABEL, labels: ["ml", LABEL], sender: "carol" }), inputs });
+    expect(labeled.exitCode).toBe(0);
+    expect(labeled.outputs).toMatchObject({ failed: "false", verdict: "pass" });
+    expect(comment()).toContain(`✅ **Contract change accepted** by <code>carol</code> with the label <code>${LABEL}</code>`);
+    expect(comment()).toContain(`- <code>${TRAIN_DEFINITIONS}</code> (TrainFlow): type-changed epochs`);
+    expect(labeled.summary).toContain("Contract change accepted");
+
+    const unlabeled = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr, { action: "unlabeled", label: LABEL, labels: ["ml"], sender: "alice" }), inputs });
+    expect(unlabeled.exitCode).toBe(1);
+    expect(unlabeled.outputs.verdict).toBe("fail");
+    expect(comment()).toContain("### ❌ mfdag: this pull request changes the Dagster contract");
+    expect(comment()).not.toContain("accepted");
+  });
+
+  it("accepts nothing by label when approve-label is empty", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" });
+    const run = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr, { labels: [LABEL] }), inputs: { "fail-on-contract": "type-change", "approve-label": "" } });
+    expect(run.exitCode).toBe(1);
+    expect(comment()).toContain("No label can accept it (`approve-label` is empty)");
+  });
+
+  it("breaking fails an added field that type-change lets through", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "int", seed: true });
+    const typeChange = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr), inputs: { "fail-on-contract": "type-change" } });
+    expect(typeChange.exitCode).toBe(0);
+    expect(typeChange.outputs.drift).toBe("false");
+    expect(comment()).toContain("✅ **Contract gate** (<code>fail-on-contract type-change</code>): this PR does not change a Config field's type or a job graph.");
+
+    const breaking = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr), inputs: { "fail-on-contract": "breaking" } });
+    expect(breaking.exitCode).toBe(1);
+    expect(comment()).toContain(`- <code>${TRAIN_DEFINITIONS}</code> (TrainFlow): added seed`);
+  });
+
+  it("passes by default (never) and only shows the contract diff", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" });
+    const run = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr) });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs.verdict).toBe("pass");
+    expect(comment()).toContain("What Dagster will offer after merge");
+    expect(comment()).toContain("⚠️ **type change**");
+    expect(comment()).not.toContain("Contract gate");
+    expect(JSON.parse(readFileSync(run.outputs.report!, "utf8")).contractGate).toBeNull();
+  });
+
+  it("takes failOnContract from the config file, and the input wins over it", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" });
+    writeFileSync(path.join(pr.repo, ".mfdag.yml"), "failOnContract: breaking\n");
+    const fromConfig = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr) });
+    expect(fromConfig.exitCode).toBe(1);
+    expect(fromConfig.stdout).toContain("(fail-on-contract breaking)");
+    const inputWins = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr), inputs: { "fail-on-contract": "never" } });
+    expect(inputWins.exitCode).toBe(0);
+  });
+
+  it("gates without a comment too (comment: never), reading the pull request's files all the same", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" });
+    const run = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr), inputs: { "fail-on-contract": "type-change", comment: "never", "review-comments": "false" } });
+    expect(run.exitCode).toBe(1);
+    expect(github.state.issueComments).toHaveLength(0);
+    expect(github.requestsTo("GET /repos/acme/shop/pulls/7/files")).toHaveLength(1);
+    expect(run.summary).toContain(`- <code>${TRAIN_DEFINITIONS}</code> (TrainFlow): type-changed epochs`);
+  });
+
+  it("fails when the pull request's files cannot be read, and the label does not accept that", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" });
+    github.script("GET /repos/acme/shop/pulls/7/files", fault.notFound());
+    const run = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr, { labels: [LABEL] }), inputs: { "fail-on-contract": "type-change" } });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.verdict).toBe("fail");
+    expect(run.stdout).toMatch(/^::error::mfdag: fail-on-contract type-change: mfdag could not read the pull request's files \(Not Found/m);
+    expect(comment()).toContain("### ❌ mfdag: the pull request's Dagster contract could not be compared");
+  });
+
+  it("rejects a bad fail-on-contract, naming the input and the allowed values", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" });
+    const run = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr), inputs: { "fail-on-contract": "drift" } });
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toContain("::error::Input 'fail-on-contract': 'drift' is not one of never, type-change, breaking");
+  });
+});
