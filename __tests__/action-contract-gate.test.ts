@@ -85,7 +85,7 @@ function prEvent(pr: PullRequest, { labels = [] as string[], action = "synchroni
   const payload = pullRequestPayload({ number: 7, baseSha: pr.base, headSha: pr.head });
   return {
     name: "pull_request",
-    payload: { ...payload, action, ...(label ? { label: { name: label } } : {}), sender: { login: sender }, pull_request: { ...payload.pull_request, labels: labels.map((name) => ({ name })) } },
+    payload: { ...payload, action, ...(label ? { label: { name: label } } : {}), sender: { login: sender }, pull_request: { ...payload.pull_request, user: { login: "alice" }, labels: labels.map((name) => ({ name })) } },
   };
 }
 
@@ -136,6 +136,29 @@ describe("fail-on-contract on a regenerated pull request", () => {
     expect(unlabeled.outputs.verdict).toBe("fail");
     expect(comment()).toContain("### ❌ mfdag: this pull request changes the Dagster contract");
     expect(comment()).not.toContain("accepted");
+
+    const byAuthor = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr, { action: "labeled", label: LABEL, labels: [LABEL], sender: "alice" }), inputs });
+    expect(byAuthor.exitCode).toBe(0);
+    expect(comment()).toContain(`✅ **Contract change accepted** by <code>alice</code> (the pull request's author) with the label <code>${LABEL}</code>`);
+  });
+
+  it("on a later push, names who added the label from the pull request's events, and passes on the label alone when they cannot be read", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" });
+    const inputs = { "fail-on-contract": "type-change" };
+    github.state.issueEvents.push(
+      { repo: "acme/shop", issueNumber: 7, event: "labeled", label: LABEL, actor: "mallory" },
+      { repo: "acme/shop", issueNumber: 7, event: "unlabeled", label: LABEL, actor: "alice" },
+      { repo: "acme/shop", issueNumber: 7, event: "labeled", label: "ml", actor: "dave" },
+      { repo: "acme/shop", issueNumber: 7, event: "labeled", label: LABEL.toUpperCase(), actor: "bob" },
+    );
+    const pushed = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr, { labels: [LABEL] }), inputs });
+    expect(pushed.exitCode).toBe(0);
+    expect(comment()).toContain("✅ **Contract change accepted** by <code>bob</code> with the label");
+
+    github.script("GET /repos/acme/shop/issues/7/events", fault.notFound());
+    const unread = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr, { labels: [LABEL] }), inputs });
+    expect(unread.exitCode).toBe(0);
+    expect(comment()).toContain(`✅ **Contract change accepted** with the label <code>${LABEL}</code>`);
   });
 
   it("accepts nothing by label when approve-label is empty", async () => {
@@ -195,6 +218,18 @@ describe("fail-on-contract on a regenerated pull request", () => {
     expect(run.outputs.verdict).toBe("fail");
     expect(run.stdout).toMatch(/^::error::mfdag: fail-on-contract type-change: mfdag could not read the pull request's files \(Not Found/m);
     expect(comment()).toContain("### ❌ mfdag: the pull request's Dagster contract could not be compared");
+  });
+
+  it("fails a pull request of more files than GitHub lists, where a changed definitions file may be missing", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "int", seed: true });
+    const files = github.state.pullFiles.get("acme/shop#7")!;
+    github.setPullFiles("acme/shop", 7, [...files, ...Array.from({ length: 3000 - files.length }, (_, i) => ({ filename: `docs/page-${i}.md`, status: "added" as const, patch: "@@ -0,0 +1 @@\n+x" }))]);
+    const run = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr, { labels: [LABEL] }), inputs: { "fail-on-contract": "type-change" } });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain("::error::mfdag: fail-on-contract type-change: GitHub lists only the first 3000 files of a pull request");
+    // What it could read is still shown.
+    expect(comment()).toContain("What Dagster will offer after merge");
+    expect(comment()).toContain("new field");
   });
 
   it("rejects a bad fail-on-contract, naming the input and the allowed values", async () => {

@@ -28,7 +28,7 @@ function contractOf(base: Version | null, head: Version | null) {
   return diffContracts([{ path: FILE, base: base && definitions(base), head: head && definitions(head) }]);
 }
 
-const NO_LABELS: ContractApproval = { approveLabel: "mfdag-contract-approved", labels: [], labeled: null };
+const NO_LABELS: ContractApproval = { approveLabel: "mfdag-contract-approved", labels: [], labeled: null, author: "alice" };
 
 const typeChange = () => contractOf({}, { fields: ["epochs: float = 10.5  # Training epochs", "model: str = 'two-tower'  # Model architecture"] });
 const addedField = () => contractOf({}, { fields: ["epochs: int = 10  # Training epochs", "model: str = 'two-tower'  # Model architecture", "seed: int = 1  # Random seed"] });
@@ -101,9 +101,16 @@ describe("approve-label", () => {
     expect(judgeContract(typeChange(), "type-change", { ...NO_LABELS, labels, labeled: { label: "docs", by: "mallory" } })?.acceptedBy).toBeNull();
   });
 
+  it("says when the one who added the label is the pull request's author, whatever the login's case", () => {
+    const gate = judgeContract(typeChange(), "type-change", { ...NO_LABELS, labels: ["mfdag-contract-approved"], labeled: { label: "mfdag-contract-approved", by: "Alice" } });
+    expect(gate).toMatchObject({ outcome: "accepted", acceptedBy: "Alice", acceptedByAuthor: true });
+    const byReviewer = judgeContract(typeChange(), "type-change", { ...NO_LABELS, labels: ["mfdag-contract-approved"], labeled: { label: "mfdag-contract-approved", by: "carol" } });
+    expect(byReviewer?.acceptedByAuthor).toBe(false);
+  });
+
   it("accepts nothing once the label is gone, or when approve-label is empty", () => {
     expect(judgeContract(typeChange(), "type-change", { ...NO_LABELS, labels: ["docs"] })?.outcome).toBe("violated");
-    const disabled = judgeContract(typeChange(), "type-change", { approveLabel: null, labels: ["mfdag-contract-approved"], labeled: null });
+    const disabled = judgeContract(typeChange(), "type-change", { approveLabel: null, labels: ["mfdag-contract-approved"], labeled: null, author: "alice" });
     expect(disabled).toMatchObject({ outcome: "violated", approveLabel: null });
   });
 });
@@ -150,11 +157,16 @@ describe("the gate in the comment", () => {
   });
 
   it("says who accepted it with which label, escaping both", () => {
-    const gate = judgeContract(typeChange(), "type-change", { approveLabel: "<img src=x>`ok`", labels: ["<img src=x>`ok`"], labeled: { label: "<img src=x>`ok`", by: "carol" } })!;
+    const gate = judgeContract(typeChange(), "type-change", { approveLabel: "<img src=x>`ok`", labels: ["<img src=x>`ok`"], labeled: { label: "<img src=x>`ok`", by: "carol" }, author: "alice" })!;
     const body = render(gate);
     expect(body).toContain("### ✅ mfdag: all definitions are up to date");
     expect(body).toMatch(/✅ \*\*Contract change accepted\*\* by <code>carol<\/code> with the label <code>&lt;img src=x&gt;.*ok.*<\/code>/);
     expect(body).not.toContain("<img");
+  });
+
+  it("names the author as such when the author accepted", () => {
+    const gate = judgeContract(typeChange(), "type-change", { ...NO_LABELS, labels: ["mfdag-contract-approved"], labeled: { label: "mfdag-contract-approved", by: "alice" } })!;
+    expect(render(gate)).toContain("✅ **Contract change accepted** by <code>alice</code> (the pull request's author) with the label <code>mfdag-contract-approved</code>");
   });
 
   it("says why an unknown contract fails", () => {

@@ -75,6 +75,15 @@ export interface FakeLabel {
   description: string;
 }
 
+/** One entry of an issue's or pull request's `GET /issues/{n}/events`: a label added or removed. */
+export interface FakeIssueEvent {
+  repo: string;
+  issueNumber: number;
+  event: "labeled" | "unlabeled";
+  label: string;
+  actor: string;
+}
+
 export interface FakeGitHubState {
   /** What `query { viewer { login } }` answers; `null` answers with a GraphQL error instead. */
   viewerLogin: string | null;
@@ -91,6 +100,8 @@ export interface FakeGitHubState {
   files: Map<string, string>;
   issues: FakeIssue[];
   labels: FakeLabel[];
+  /** Oldest first, as GitHub lists them. */
+  issueEvents: FakeIssueEvent[];
 }
 
 export interface RecordedRequest {
@@ -237,6 +248,7 @@ export async function start(): Promise<FakeGitHub> {
     files: new Map(),
     issues: [],
     labels: [],
+    issueEvents: [],
   };
   const requests: RecordedRequest[] = [];
   const scripts: { method: string; pattern: RegExp; responses: ScriptedResponse[] }[] = [];
@@ -415,6 +427,14 @@ export async function start(): Promise<FakeGitHub> {
         .filter((i) => !ctx.query.creator || i.user.login === ctx.query.creator)
         .sort((a, b) => b.number - a.number);
       return page(ctx, items.map(issueJson));
+    }),
+    route("GET /repos/{owner}/{repo}/issues/{number}/events", (ctx) => {
+      const repo = repoOf(ctx.params);
+      const events = state.issueEvents.filter((e) => e.repo === repo && e.issueNumber === Number(ctx.params.number));
+      return page(
+        ctx,
+        events.map((e, i) => ({ id: i + 1, event: e.event, actor: userJson({ login: e.actor, type: "User" }), label: { name: e.label, color: "ededed" }, created_at: now() })),
+      );
     }),
     route("GET /repos/{owner}/{repo}/issues/{number}", (ctx) => {
       const issue = state.issues.find((i) => i.repo === repoOf(ctx.params) && i.number === Number(ctx.params.number));

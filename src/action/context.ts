@@ -89,12 +89,13 @@ const MAX_LABELS = 100;
  * The pull request's labels from the event payload (only pull_request and pull_request_target
  * send them), and on a `labeled` event the label it added and who added it.
  */
-export function pullRequestLabelsOf(): Pick<ContractApproval, "labels" | "labeled"> {
-  const payload = context.payload as { action?: unknown; label?: { name?: unknown }; sender?: { login?: unknown }; pull_request?: { labels?: unknown } };
+export function pullRequestLabelsOf(): Omit<ContractApproval, "approveLabel"> {
+  const payload = context.payload as { action?: unknown; label?: { name?: unknown }; sender?: { login?: unknown }; pull_request?: { labels?: unknown; user?: { login?: unknown } } };
   const listed = Array.isArray(payload.pull_request?.labels) ? (payload.pull_request.labels as { name?: unknown }[]).slice(0, MAX_LABELS) : [];
   const labels = listed.map((label) => label?.name).filter((name): name is string => typeof name === "string");
   const added = payload.action === "labeled" && typeof payload.label?.name === "string" && typeof payload.sender?.login === "string" ? { label: payload.label.name, by: payload.sender.login } : null;
-  return { labels, labeled: added };
+  const author = typeof payload.pull_request?.user?.login === "string" ? payload.pull_request.user.login : null;
+  return { labels, labeled: added, author };
 }
 
 export function runUrlOf(): string | null {

@@ -4,9 +4,10 @@
  */
 import * as core from "@actions/core";
 import type { Octokit } from "../github/octokit.js";
-import { judgeContract } from "../core/policy.js";
+import { judgeContract, sameLabel, type ContractApproval } from "../core/policy.js";
 import type { FailOnContract, PullRequestRef } from "../core/types.js";
 import { publishToPullRequest, readPullRequestChanges } from "../github/publish.js";
+import { labelAddedBy } from "../github/pull-request.js";
 import type { Renderer } from "../render/index.js";
 import { githubClient, pullRequestLabelsOf, runUrlOf, warnInNotes, type ActionContext } from "./context.js";
 import type { ActionReport } from "./result.js";
@@ -27,6 +28,22 @@ export interface PullRequestPublishing {
 }
 
 /**
+ * The gate's verdict. When the label accepts the change but this run is not the `labeled` event
+ * (a later push), the pull request's events say who added it: best effort, the label alone accepts.
+ */
+async function judgeGate(octokit: Octokit | null, pr: PullRequestRef, gate: ContractGateSettings, changes: { contract: ActionReport["contract"]; problem: string | null }) {
+  const approval: ContractApproval = { approveLabel: gate.approveLabel, ...pullRequestLabelsOf() };
+  const verdict = judgeContract(changes.contract, gate.failOnContract, approval, changes.problem);
+  if (!octokit || verdict?.outcome !== "accepted" || verdict.acceptedBy !== null) return verdict;
+  const label = gate.approveLabel!;
+  const by = await labelAddedBy(octokit, pr, label).catch((error: Error) => {
+    core.info(`mfdag could not read who added the label ${label} (${error.message}); the comment names the label alone.`);
+    return null;
+  });
+  return by === null ? verdict : judgeContract(changes.contract, gate.failOnContract, { ...approval, labeled: { label, by } }, changes.problem);
+}
+
+/**
  * Reads what the pull request changes, judges the contract gate, comments on the pull request
  * and reviews it, where there is one, a token and something to do. Sets `report.contract` and
  * `report.contractGate`. Failing to post never changes the verdict: it becomes a warning and a
@@ -40,11 +57,8 @@ export async function publishReport(action: ActionContext, report: ActionReport,
     if (gating) core.info("fail-on-contract: this run is not for a pull request, so there is no contract change to gate.");
     return;
   }
-  const judge = (changes: { contract: ActionReport["contract"]; problem: string | null }) => {
-    if (gating) report.contractGate = judgeContract(changes.contract, gate.failOnContract, { approveLabel: gate.approveLabel, ...pullRequestLabelsOf() }, changes.problem);
-  };
   if (!inputs.githubToken) {
-    judge({ contract: null, problem: "input 'github-token' is empty, so mfdag cannot read the pull request's base and head" });
+    if (gating) report.contractGate = await judgeGate(null, pr, gate, { contract: null, problem: "input 'github-token' is empty, so mfdag cannot read the pull request's base and head" });
     return;
   }
   if (!gating && !posting) return;
@@ -53,7 +67,8 @@ export async function publishReport(action: ActionContext, report: ActionReport,
   if (verify) pr = await verify(octokit, pr);
   const changes = await readPullRequestChanges(octokit, pr);
   report.contract = changes.contract;
-  judge(changes);
+  // A comparison that may miss files cannot vouch for the contract: the gate judges it as unread.
+  if (gating) report.contractGate = await judgeGate(octokit, pr, gate, changes.incomplete ? { contract: null, problem: changes.incomplete } : changes);
   if (!posting) {
     if (changes.problem) warnInNotes(notes, `${changes.problem}.`);
     return;

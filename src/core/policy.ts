@@ -50,12 +50,14 @@ export interface ContractApproval {
   approveLabel: string | null;
   /** The pull request's labels when the event was sent. */
   labels: readonly string[];
-  /** On a `labeled` event, the label it added and who added it. */
+  /** Who added which label: the `labeled` event's, or what the pull request's events say. */
   labeled: { label: string; by: string } | null;
+  /** The pull request's author, when the event says. */
+  author: string | null;
 }
 
 /** GitHub keeps one label per name whatever its case, so the input's case need not match the repo's. */
-const sameLabel = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+export const sameLabel = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 /**
  * The contract gate's verdict on a pull request: `null` under `never`. `contract` is `null` when
@@ -64,7 +66,7 @@ const sameLabel = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
  */
 export function judgeContract(contract: readonly ContractChange[] | null, failOnContract: FailOnContract, approval: ContractApproval, problem: string | null = null): ContractGate | null {
   if (failOnContract === "never") return null;
-  const base = { failOnContract, approveLabel: approval.approveLabel, acceptedBy: null, problem: null };
+  const base = { failOnContract, approveLabel: approval.approveLabel, acceptedBy: null, acceptedByAuthor: false, problem: null };
   if (contract === null) return { ...base, outcome: "unknown", files: [], problem: problem ?? "the pull request's base and head could not be compared" };
   const files = contract
     .map((change) => ({ definitionsFile: change.definitionsFile, flow: change.flow, changes: contractChangesFailingOn(change, failOnContract) }))
@@ -73,7 +75,9 @@ export function judgeContract(contract: readonly ContractChange[] | null, failOn
   const label = approval.approveLabel;
   if (label === null || !approval.labels.some((name) => sameLabel(name, label))) return { ...base, outcome: "violated", files };
   const acceptedBy = approval.labeled && sameLabel(approval.labeled.label, label) ? approval.labeled.by : null;
-  return { ...base, outcome: "accepted", files, acceptedBy };
+  // Logins are case-insensitive on GitHub too.
+  const acceptedByAuthor = acceptedBy !== null && approval.author !== null && acceptedBy.toLowerCase() === approval.author.toLowerCase();
+  return { ...base, outcome: "accepted", files, acceptedBy, acceptedByAuthor };
 }
 
 /** Whether the gate fails the run: a change nobody accepted, or one nobody could see. */

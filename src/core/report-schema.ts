@@ -221,8 +221,10 @@ const contractGateSchema = z.strictObject({
   files: list(z.strictObject({ definitionsFile: path, flow: name.nullable(), changes: list(text) })),
   /** The label that accepts a contract change; `null` when `approve-label` is empty (no acceptance). */
   approveLabel: name.nullable(),
-  /** Who added the label, when the event says so (the `labeled` event itself). */
+  /** Who added the label, when known (the `labeled` event, else the pull request's issue events). */
   acceptedBy: name.nullable(),
+  /** Whether that is the pull request's own author: the comment says so, for reviewers to weigh. */
+  acceptedByAuthor: z.boolean(),
   /** Why base and head could not be compared (`unknown`). */
   problem: text.nullable(),
 });

@@ -98,16 +98,25 @@ export interface PullRequestChanges {
   /** `null` when base and head could not be compared; `problem` says why. */
   contract: ContractChange[] | null;
   problem: string | null;
+  /** Why `contract` may miss files though it was read (GitHub lists only so many of a pull request's files). */
+  incomplete: string | null;
 }
+
+/** How many files `GET /pulls/{n}/files` lists at most, whatever the pull request changes (GitHub's REST docs). */
+export const LISTED_PULL_REQUEST_FILES = 3000;
 
 /** Reads the pull request's files and the contract diff; a failure is a `problem`, never an exception. */
 export async function readPullRequestChanges(octokit: Octokit, pr: PullRequestRef): Promise<PullRequestChanges> {
   let files: PullRequestFiles = [];
   try {
     files = await listPullRequestFiles(octokit, { owner: pr.owner, repo: pr.repo, pullNumber: pr.number });
-    return { files, contract: await contractChanges(octokit, pr, files), problem: null };
+    const incomplete =
+      files.length >= LISTED_PULL_REQUEST_FILES
+        ? `GitHub lists only the first ${LISTED_PULL_REQUEST_FILES} files of a pull request and this one has that many, so changed definitions files may be missing from the comparison`
+        : null;
+    return { files, contract: await contractChanges(octokit, pr, files), problem: null, incomplete };
   } catch (error) {
-    return { files, contract: null, problem: `mfdag could not read the pull request's files (${(error as Error).message})` };
+    return { files, contract: null, problem: `mfdag could not read the pull request's files (${(error as Error).message})`, incomplete: null };
   }
 }
 

@@ -81,3 +81,25 @@ export async function getFileAtRef(
     throw error;
   }
 }
+
+/** Pages of an issue's events read at most when looking for who added a label (100 events each). */
+const MAX_EVENT_PAGES = 10;
+
+/**
+ * Who last added `label` (any case) to the pull request, from its issue events (oldest first, so
+ * the last match is the label it carries now); `null` when they do not say, or when there are
+ * more pages than are read: an earlier labeler must not be named for a later one.
+ */
+export async function labelAddedBy(octokit: Octokit, { owner, repo, number }: { owner: string; repo: string; number: number }, label: string): Promise<string | null> {
+  let by: string | null = null;
+  let pages = 0;
+  for await (const { data } of octokit.paginate.iterator("GET /repos/{owner}/{repo}/issues/{issue_number}/events", { owner, repo, issue_number: number, per_page: 100 })) {
+    for (const event of data) {
+      if (event.event !== "labeled" || !("label" in event)) continue;
+      const name = (event.label as { name?: unknown } | undefined)?.name;
+      if (typeof name === "string" && name.toLowerCase() === label.toLowerCase() && event.actor?.login) by = event.actor.login;
+    }
+    if (++pages >= MAX_EVENT_PAGES) return data.length < 100 ? by : null;
+  }
+  return by;
+}
