@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { pullRequestPayload, runAction } from "./helpers/action-runner.js";
 import { fault, start, type FakeGitHub, type FakePullFile } from "./helpers/fake-github.js";
-import { shopRepo } from "./helpers/repo.js";
+import { shopRepo, tempDir } from "./helpers/repo.js";
 
 const LABEL = "mfdag-contract-approved";
 const TRAIN_FLOW = "flows/train_flow.py";
@@ -230,6 +230,32 @@ describe("fail-on-contract on a regenerated pull request", () => {
     // What it could read is still shown.
     expect(comment()).toContain("What Dagster will offer after merge");
     expect(comment()).toContain("new field");
+  });
+
+  it("publish mode posts the gate of the run that made the report, and does not fail again", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" });
+    const checkRun = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr), inputs: { "fail-on-contract": "type-change", comment: "never", "review-comments": "false" } });
+    expect(checkRun.exitCode).toBe(1);
+    github.state.pulls.set("acme/shop#7", { headSha: pr.head, baseSha: pr.base });
+    const workflowRun = { name: "workflow_run", payload: { action: "completed", workflow_run: { id: 99, head_sha: pr.head, pull_requests: [] } } };
+    const publish = await runAction({ workspace: tempDir(), apiUrl: github.url, event: workflowRun, inputs: { mode: "publish", "report-file": checkRun.outputs.report! } });
+    expect(publish.exitCode).toBe(0);
+    expect(publish.outputs.verdict).toBe("fail");
+    expect(comment()).toContain("### ❌ mfdag: this pull request changes the Dagster contract");
+    expect(comment()).toContain(`- <code>${TRAIN_DEFINITIONS}</code> (TrainFlow): type-changed epochs`);
+  });
+
+  it("merge mode gates the merged report by its own input", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" });
+    const shardInputs = { comment: "never", "review-comments": "false" };
+    const shards = await Promise.all(["1/2", "2/2"].map((shard) => runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr), inputs: { ...shardInputs, shard } })));
+    expect(shards.map((run) => run.exitCode)).toEqual([0, 0]);
+    const reports = shards.map((run) => run.outputs.report!).join("\n");
+    const ungated = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr), inputs: { mode: "merge", reports, comment: "never" } });
+    expect(ungated.exitCode).toBe(0);
+    const gated = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr), inputs: { mode: "merge", reports, "fail-on-contract": "type-change" } });
+    expect(gated.exitCode).toBe(1);
+    expect(comment()).toContain(`- <code>${TRAIN_DEFINITIONS}</code> (TrainFlow): type-changed epochs`);
   });
 
   it("rejects a bad fail-on-contract, naming the input and the allowed values", async () => {
