@@ -8,7 +8,7 @@ import { judgeContract, sameLabel, type ContractApproval } from "../core/policy.
 import type { FailOnContract, PullRequestRef } from "../core/types.js";
 import { publishToPullRequest, readPullRequestChanges } from "../github/publish.js";
 import { labelAddedBy } from "../github/pull-request.js";
-import type { Renderer } from "../render/index.js";
+import { neutralizeWorkflowCommands, type Renderer } from "../render/index.js";
 import { githubClient, pullRequestLabelsOf, runUrlOf, warnInNotes, type ActionContext } from "./context.js";
 import type { ActionReport } from "./result.js";
 
@@ -37,7 +37,8 @@ async function judgeGate(octokit: Octokit | null, pr: PullRequestRef, gate: Cont
   if (!octokit || verdict?.outcome !== "accepted" || verdict.acceptedBy !== null) return verdict;
   const label = gate.approveLabel!;
   const by = await labelAddedBy(octokit, pr, label).catch((error: Error) => {
-    core.info(`mfdag could not read who added the label ${label} (${error.message}); the comment names the label alone.`);
+    // core.info prints as is: the label is the workflow's and the message the API's, neither may run a workflow command.
+    core.info(neutralizeWorkflowCommands(`mfdag could not read who added the label ${label} (${error.message}); the comment names the label alone.`));
     return null;
   });
   return by === null ? verdict : judgeContract(changes.contract, gate.failOnContract, { ...approval, labeled: { label, by } }, changes.problem);
