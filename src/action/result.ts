@@ -39,7 +39,7 @@ function failureMessage(report: ActionReport): string {
     const accept = gate.approveLabel === null ? "approve-label is empty, so no label can accept it" : `a reviewer accepts it by adding the label '${gate.approveLabel}'`;
     lines.push(`mfdag: this pull request changes the Dagster contract (fail-on-contract ${gate.failOnContract}): ${files}; ${accept}.`);
   } else if (gate?.outcome === "unknown") {
-    lines.push(`mfdag: fail-on-contract ${gate.failOnContract}: ${gate.problem ?? "base and head could not be compared"}, so mfdag cannot vouch that the contract is unchanged; re-run the job.`);
+    lines.push(`mfdag: fail-on-contract ${gate.failOnContract}: ${gate.problem ?? "base and head could not be compared"}, so mfdag cannot vouch that the contract is unchanged (the job summary says more).`);
   }
   return lines.join("\n");
 }

@@ -112,7 +112,7 @@ export async function readPullRequestChanges(octokit: Octokit, pr: PullRequestRe
     files = await listPullRequestFiles(octokit, { owner: pr.owner, repo: pr.repo, pullNumber: pr.number });
     const incomplete =
       files.length >= LISTED_PULL_REQUEST_FILES
-        ? `GitHub lists only the first ${LISTED_PULL_REQUEST_FILES} files of a pull request and this one has that many, so changed definitions files may be missing from the comparison`
+        ? `GitHub lists only the first ${LISTED_PULL_REQUEST_FILES} files of a pull request and this one has that many, so changed definitions files may be missing from the comparison: split the pull request`
         : null;
     return { files, contract: await contractChanges(octokit, pr, files), problem: null, incomplete };
   } catch (error) {
