@@ -75,6 +75,15 @@ describe("fail-on-contract", () => {
     }
   });
 
+  it("fails a file whose job could not be compared, saying why, under either policy", () => {
+    // The reader gives a model for any text (a reader failure is a bug), so the diff is written out here.
+    const [changed] = defaultChange();
+    const unreadable = { ...changed!, unchecked: [{ part: "job", step: null, reason: "the head version could not be read as a job (the file could not be read: too deep)" }] };
+    for (const policy of ["type-change", "breaking"] as const) {
+      expect(judgeContract([unreadable], policy, NO_LABELS)).toMatchObject({ outcome: "violated", files: [{ changes: ["not compared: the head version could not be read as a job (the file could not be read: too deep)"] }] });
+    }
+  });
+
   it("is off under never, whatever the pull request changes", () => {
     expect(judgeContract(typeChange(), "never", NO_LABELS)).toBeNull();
     expect(judgeContract(null, "never", NO_LABELS)).toBeNull();
@@ -167,6 +176,15 @@ describe("the gate in the comment", () => {
   it("names the author as such when the author accepted", () => {
     const gate = judgeContract(typeChange(), "type-change", { ...NO_LABELS, labels: ["mfdag-contract-approved"], labeled: { label: "mfdag-contract-approved", by: "alice" } })!;
     expect(render(gate)).toContain("✅ **Contract change accepted** by <code>alice</code> (the pull request's author) with the label <code>mfdag-contract-approved</code>");
+  });
+
+  it("lists a job that could not be compared in the contract diff", () => {
+    const [changed] = defaultChange();
+    const contract = [{ ...changed!, unchecked: [{ part: "job", step: null, reason: "the base version could not be read as a job (<b>bug</b>)" }] }];
+    const shown = report(judgeContract(contract, "breaking", NO_LABELS)!);
+    const body = createRenderer().render("check.md.njk", { report: shown, view: checkView(shown), contract, notes: [] });
+    expect(body).toContain("- **not compared**: the base version could not be read as a job (&lt;b&gt;bug&lt;/b&gt;)");
+    expect(body).toContain("(TrainFlow): not compared: the base version could not be read as a job");
   });
 
   it("says why an unknown contract fails", () => {

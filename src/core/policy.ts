@@ -41,7 +41,9 @@ export function violatesPolicy(result: FlowResult, failOn: FailOn): boolean {
 export function contractChangesFailingOn(change: ContractChange, failOnContract: FailOnContract): string[] {
   if (failOnContract === "never" || change.status === "added") return [];
   if (change.status === "removed") return ["definitions file removed"];
-  return changesFailingOn({ changes: change.changes, jobChange: change.jobChange, jobChanges: change.jobChanges ?? [] }, failOnContract);
+  // What could not be compared may hide a change of either kind: a reviewer must look.
+  const unchecked = (change.unchecked ?? []).map((part) => `not compared: ${part.reason}`);
+  return [...changesFailingOn({ changes: change.changes, jobChange: change.jobChange, jobChanges: change.jobChanges ?? [] }, failOnContract), ...unchecked];
 }
 
 /** What the pull request says about acceptance: its labels and, on a `labeled` event, who added which. */

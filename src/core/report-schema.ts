@@ -211,6 +211,8 @@ const contractChangeSchema = z.strictObject({
   configDiff: z.string().max(REPORT_LIMITS.diff).nullable(),
   /** How the committed job differs between base and head (steps, wiring, schedule, ...). */
   jobChanges: list(jobDiffSchema).optional(),
+  /** The job, when base or head could not be read as one: not compared, so not vouched for. */
+  unchecked: list(uncheckedSchema).optional(),
 });
 
 /** The contract gate's verdict on a pull request (`fail-on-contract`, `approve-label`). */
