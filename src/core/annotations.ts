@@ -72,17 +72,21 @@ function describeJobChange(change: JobDiff): string {
  */
 const USEFULNESS = { typeChangeInFlow: 0, breakingFieldInDefinitions: 1, breakingFieldInFlow: 2, job: 3, flowFile: 4 } as const;
 
-/** An annotation with how useful it is as its flow's only one. */
+/** How severe the problem behind an error is (lower is worse): what decides which flows are annotated first. */
+const SEVERITY = { typeChange: 0, breakingField: 1, job: 2, couldNotCheck: 3 } as const;
+
+/** An annotation with how useful it is as its flow's only one, and how severe its problem is. */
 interface RankedAnnotation {
   annotation: Annotation;
   usefulness: number;
+  severity: number;
 }
 
 function rankedFlowAnnotations(flow: FlowResult): RankedAnnotation[] {
   const out: RankedAnnotation[] = [];
-  const add = (annotation: Annotation, usefulness: number) => out.push({ annotation, usefulness });
+  const add = (annotation: Annotation, usefulness: number, severity: number) => out.push({ annotation, usefulness, severity });
   if (flow.status === "error" && flow.error) {
-    add({ level: "error", rule: `mfdag/${compileError.id}`, title: "mfdag: cannot check this flow", message: flow.error, file: flow.flowFile, line: null }, USEFULNESS.flowFile);
+    add({ level: "error", rule: `mfdag/${compileError.id}`, title: "mfdag: cannot check this flow", message: flow.error, file: flow.flowFile, line: null }, USEFULNESS.flowFile, SEVERITY.couldNotCheck);
   }
   const regenerate = flow.regenerate ? ` Regenerate: ${flow.regenerate}` : "";
   if (flow.jobChange && flow.definitionsFile) {
@@ -96,15 +100,17 @@ function rankedFlowAnnotations(flow: FlowResult): RankedAnnotation[] {
         line: 1,
       },
       USEFULNESS.job,
+      SEVERITY.job,
     );
   }
   for (const change of flow.changes) {
     if (change.severity !== "breaking") continue;
     const title = `mfdag: ${change.kind} ${change.parameter}`;
     const message = describeChange(change) + regenerate;
-    const inFlow = change.kind === "type-changed" ? USEFULNESS.typeChangeInFlow : USEFULNESS.breakingFieldInFlow;
-    if (change.declaredIn && change.flowLine) add({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: change.declaredIn, line: change.flowLine }, inFlow);
-    if (flow.definitionsFile && change.definitionsLine) add({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: flow.definitionsFile, line: change.definitionsLine }, USEFULNESS.breakingFieldInDefinitions);
+    const typeChange = change.kind === "type-changed";
+    const severity = typeChange ? SEVERITY.typeChange : SEVERITY.breakingField;
+    if (change.declaredIn && change.flowLine) add({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: change.declaredIn, line: change.flowLine }, typeChange ? USEFULNESS.typeChangeInFlow : USEFULNESS.breakingFieldInFlow, severity);
+    if (flow.definitionsFile && change.definitionsLine) add({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: flow.definitionsFile, line: change.definitionsLine }, USEFULNESS.breakingFieldInDefinitions, severity);
   }
   // A breaking job change points at what caused it in the flow (the decorator, the `self.next`)
   // and at the op in the committed file.
@@ -112,11 +118,11 @@ function rankedFlowAnnotations(flow: FlowResult): RankedAnnotation[] {
     if (change.severity !== "breaking") continue;
     const title = `mfdag: ${jobChangeLabel(change)}`;
     const message = describeJobChange(change) + regenerate;
-    if (change.declaredIn && change.flowLine) add({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: change.declaredIn, line: change.flowLine }, USEFULNESS.job);
-    if (flow.definitionsFile && change.definitionsLine) add({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: flow.definitionsFile, line: change.definitionsLine }, USEFULNESS.job);
+    if (change.declaredIn && change.flowLine) add({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: change.declaredIn, line: change.flowLine }, USEFULNESS.job, SEVERITY.job);
+    if (flow.definitionsFile && change.definitionsLine) add({ level: "error", rule: `mfdag/${change.kind}`, title, message, file: flow.definitionsFile, line: change.definitionsLine }, USEFULNESS.job, SEVERITY.job);
   }
   for (const warning of flow.warnings) {
-    add({ level: "warning", rule: `mfdag/${warning.lint}`, title: `mfdag: ${warning.lint}`, message: warning.message, file: warning.file, line: warning.line }, 0);
+    add({ level: "warning", rule: `mfdag/${warning.lint}`, title: `mfdag: ${warning.lint}`, message: warning.message, file: warning.file, line: warning.line }, 0, 0);
   }
   return out;
 }
@@ -163,7 +169,7 @@ function groupsOf(report: CheckReport, level: AnnotationLevel): FlowGroup[] {
     if (ranked.length === 0) continue;
     // Stable: among equally useful lines, the report's order (the Parameter's order) decides.
     ranked.sort((a, b) => a.usefulness - b.usefulness);
-    groups.push({ annotations: ranked.map((r) => r.annotation), severity: ranked[0]!.usefulness });
+    groups.push({ annotations: ranked.map((r) => r.annotation), severity: Math.min(...ranked.map((r) => r.severity)) });
   }
   // The most severe flows first (a type change before other breaking drift, drift before a compile
   // error); among equals, the report's order, which is the paths' order.

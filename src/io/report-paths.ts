@@ -1,9 +1,9 @@
 /**
  * The report files of `mode: merge`, named one per line, each a path or a glob
  * (`mfdag-*\/mfdag-report.json`, for the artifacts of a shard matrix). The files under a glob came
- * from other jobs, some of which ran untrusted code: the search is bounded in time and matches,
- * follows no link out of the glob's directory, and a glob that matches nothing fails, so a shard
- * whose report is missing cannot make the merge pass.
+ * from other jobs, some of which ran untrusted code: the search is bounded in time, depth and
+ * matches, follows no link (linked files and directories are not matched), and a glob that matches
+ * nothing fails, so a missing report cannot make the merge pass.
  */
 import { realpath } from "node:fs/promises";
 import path from "node:path";
@@ -60,7 +60,8 @@ async function expandGlob(line: string, base: string, pattern: string, workspace
   // Code-point order, not the locale's: the same files merge in the same order on every runner.
   for (const file of matches.map((match) => path.normalize(match)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
     const name = path.relative(workspace, file).split(path.sep).join("/");
-    // A link among the matches (an artifact can hold one) must not read a file from elsewhere.
+    // The search follows no link (tinyglobby leaves linked files out, too); should a link ever be
+    // among the matches, it must not read a file from outside the glob's directory.
     const real = await realpathOr(file);
     if (real !== root && !real.startsWith(root + path.sep)) throw new ConfigurationError(`${label}: ${name} (matched by '${line}') links to a file outside ${directory}; refusing to read it.`);
     reports.push({ file, name });
