@@ -135,7 +135,7 @@ describe("merge mode, the job summary and the outputs at their limits", () => {
     expect(summaryBytes).toBeLessThanOrEqual(1024 * 1024);
     expect(summaryBytes).toBeGreaterThan(1024 * 1024 - 4096);
     expect(balanced(run.summary)).toBe(true);
-    expect(run.summary).toMatch(/\n_The job summary was cut here at GitHub's size limit \(1024 KiB\)\. The full report is the JSON report file <code>[^<]+mfdag-report\.json<\/code>/);
+    expect(run.summary).toMatch(/\n_The job summary was cut here at GitHub's size limit \(1 MiB\)\. The full report is the JSON report file <code>[^<]+mfdag-report\.json<\/code>/);
     expect(run.summary.trimEnd().split("\n").at(-1)).toContain("SARIF file");
 
     const markdown = run.outputs.markdown!;

@@ -79,7 +79,8 @@ function annotate(report: ActionReport, rootPrefix: string, failsStep: boolean):
 
 /** The report's Markdown cut to `limit` bytes between blocks, with a line saying where the full report is. */
 function fitReportMarkdown(renderer: Renderer, markdown: string, limit: number, where: string, files: { reportFile: string; sarifFile: string }): string {
-  const pointer = renderer.render("cut-pointer.md.njk", { where, limit: `${limit / 1024} KiB`, ...files });
+  const size = limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MiB` : `${limit / 1024} KiB`;
+  const pointer = renderer.render("cut-pointer.md.njk", { where, limit: size, ...files });
   return fitMarkdown(markdown, { limit, pointer, measure: utf8Bytes, boundary: "blocks" });
 }
 
