@@ -51,7 +51,8 @@ export function markerFor(commentId: string): string {
 
 /**
  * `body` unchanged when it fits in `limit` (by default GitHub's limit minus room for the marker);
- * otherwise cut after the last whole line that fits, closing an open code fence, then `pointer`.
+ * otherwise cut after the last whole line that fits, closing an open code fence and HTML elements
+ * (`<details>`), then `pointer`.
  */
 export function fitCommentBody(body: string, pointer: string, limit = COMMENT_BODY_LIMIT - MARKER_ROOM): string {
   return fitMarkdown(body, { limit, pointer });
