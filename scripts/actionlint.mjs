@@ -82,7 +82,7 @@ function localActionFindings(text, file, action) {
         for (const pair of inputs.items) {
           const key = String(pair.key?.value ?? pair.key);
           given.add(key);
-          if (!(key in action.inputs)) add(pair.key, `input "${key}" is not defined in ${action.file}; it has ${Object.keys(action.inputs).join(", ")}`);
+          if (!Object.hasOwn(action.inputs, key)) add(pair.key, `input "${key}" is not defined in ${action.file}; it has ${Object.keys(action.inputs).join(", ")}`);
         }
       }
       for (const [name, spec] of Object.entries(action.inputs)) {
@@ -92,11 +92,10 @@ function localActionFindings(text, file, action) {
     if (localSteps.size === 0) continue;
     // Output references of this job's local-action steps, found in the job's own text.
     const [start, , end] = job.value.range;
-    const jobText = text.slice(0, end);
-    for (const match of jobText.matchAll(/steps\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)/g)) {
-      if (match.index < start || !localSteps.has(match[1])) continue;
-      if (!(match[2] in action.outputs)) {
-        const { line, col } = lines.linePos(match.index);
+    for (const match of text.slice(start, end).matchAll(/steps\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)/g)) {
+      if (!localSteps.has(match[1])) continue;
+      if (!Object.hasOwn(action.outputs, match[2])) {
+        const { line, col } = lines.linePos(start + match.index);
         findings.push({ file, line, column: col, message: `output "${match[2]}" of step "${match[1]}" is not defined in ${action.file}; it has ${Object.keys(action.outputs).join(", ")}`, kind: "local-action" });
       }
     }
