@@ -35258,6 +35258,11 @@ var inexactPartSchema = external_exports.object({
 import os from "node:os";
 import { parseArgs } from "node:util";
 
+// src/core/project.ts
+var ACTION_REPOSITORY = "mfdag-dev/mfdag-action";
+var PROJECT_URL = `https://github.com/${ACTION_REPOSITORY}`;
+var ISSUES_URL = `${PROJECT_URL}/issues`;
+
 // src/core/errors.ts
 var ConfigurationError = class extends Error {
   name = "ConfigurationError";
@@ -35265,7 +35270,7 @@ var ConfigurationError = class extends Error {
 function isConfigurationError(error62) {
   return error62 instanceof ConfigurationError;
 }
-var REPORT_BUG_URL = "https://github.com/org/mfdag-action/issues";
+var REPORT_BUG_URL = ISSUES_URL;
 
 // src/core/report-schema.ts
 var FAIL_ON = ["never", "type-change", "breaking", "drift"];

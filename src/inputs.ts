@@ -119,7 +119,7 @@ export function parseActionInputs(getInput: (name: string) => string): ActionInp
     reports: getInput("reports"),
   });
   if (!result.success) throw new ConfigurationError(result.error.issues.map((issue) => issue.message).join("\n"));
-  if (result.data.mode === "merge" && result.data.reports.length === 0) throw new ConfigurationError("Input 'reports': required when mode is merge (the shards' report files, one per line)");
+  if (result.data.mode === "merge" && result.data.reports.length === 0) throw new ConfigurationError("Input 'reports': required when mode is merge (the shards' report files or globs, one per line)");
   if (result.data.mode === "publish" && !result.data.reportFile) throw new ConfigurationError("Input 'report-file': required when mode is publish (the report.json of the check run)");
   return result.data;
 }

@@ -7,7 +7,7 @@ import { syncTrackingIssue } from "../github/tracking-issue.js";
 import { createRenderer, type Renderer } from "../render/index.js";
 import { checkView } from "../render/views.js";
 import { checkRepo, patchIfAsked } from "./check.js";
-import { githubClient, repositoryOf, runUrlOf, warnInNotes, type ActionContext } from "./context.js";
+import { githubClient, repositoryOf, runUrlOf, warnInNotes, writeWarning, type ActionContext } from "./context.js";
 import type { ActionReport, ModeResult } from "./result.js";
 
 /** A one-line template's text: the renderer ends every text with a line break. */
@@ -45,7 +45,7 @@ async function updateTrackingIssue(action: ActionContext, report: ActionReport, 
       reopenComment,
     });
     core.info(`Tracking issue: ${outcome.action}${outcome.number ? ` #${outcome.number}` : ""}`);
-    if (outcome.skippedLabels.length > 0) core.warning(`mfdag could not create the label(s) ${outcome.skippedLabels.join(", ")}; the issue was filed without them.`);
+    if (outcome.skippedLabels.length > 0) writeWarning(`mfdag could not create the label(s) ${outcome.skippedLabels.join(", ")}; the issue was filed without them.`);
     if (outcome.message) warnInNotes(notes, outcome.message);
     return outcome.number ?? null;
   } catch (error) {
@@ -61,5 +61,5 @@ export async function auditMode(action: ActionContext): Promise<ModeResult> {
   const patch = await patchIfAsked(action, checked, notes);
   const token = action.inputs.githubToken;
   const issueNumber = token ? await updateTrackingIssue(action, report, token, patch?.artifact ?? null, notes) : null;
-  return { report, rootPrefix, notes, patch, issueNumber, failsStep: true };
+  return { report, rootPrefix, notes, patch, issueNumber, failsStep: true, commentUrl: null, superseded: null };
 }

@@ -47,22 +47,23 @@ async function judgeGate(octokit: Octokit | null, pr: PullRequestRef, gate: Cont
 /**
  * Reads what the pull request changes, judges the contract gate, comments on the pull request
  * and reviews it, where there is one, a token and something to do. Sets `report.contract` and
- * `report.contractGate`. Failing to post never changes the verdict: it becomes a warning and a
- * note. Failing to read the contract diff fails a gate that is on: mfdag cannot vouch for it.
+ * `report.contractGate`; returns the comment's URL, if there is one. Failing to post never changes
+ * the verdict: it becomes a warning and a note. Failing to read the contract diff fails a gate
+ * that is on: mfdag cannot vouch for it.
  */
-export async function publishReport(action: ActionContext, report: ActionReport, renderer: Renderer, notes: string[], { pr, rootPrefix, verify, gate }: PullRequestPublishing): Promise<void> {
+export async function publishReport(action: ActionContext, report: ActionReport, renderer: Renderer, notes: string[], { pr, rootPrefix, verify, gate }: PullRequestPublishing): Promise<string | null> {
   const { inputs } = action;
   const gating = gate !== undefined && gate.failOnContract !== "never";
   const posting = inputs.comment !== "never" || inputs.reviewComments;
   if (!pr) {
     if (gating) core.info("fail-on-contract: this run is not for a pull request, so there is no contract change to gate.");
-    return;
+    return null;
   }
   if (!inputs.githubToken) {
     if (gating) report.contractGate = await judgeGate(null, pr, gate, { contract: null, problem: "input 'github-token' is empty, so mfdag cannot read the pull request's base and head" });
-    return;
+    return null;
   }
-  if (!gating && !posting) return;
+  if (!gating && !posting) return null;
   const octokit = githubClient(inputs, inputs.githubToken);
   // A report from an untrusted run could name any pull request: comment only where it belongs.
   if (verify) pr = await verify(octokit, pr);
@@ -72,7 +73,7 @@ export async function publishReport(action: ActionContext, report: ActionReport,
   if (gating) report.contractGate = await judgeGate(octokit, pr, gate, changes.incomplete ? { contract: null, problem: changes.incomplete } : changes);
   if (!posting) {
     if (changes.problem) warnInNotes(notes, `${changes.problem}.`);
-    return;
+    return null;
   }
   try {
     const outcome = await publishToPullRequest(
@@ -91,8 +92,10 @@ export async function publishReport(action: ActionContext, report: ActionReport,
     );
     core.info(`PR comment: ${outcome.comment}; review: ${outcome.review}`);
     for (const warning of outcome.warnings) warnInNotes(notes, warning);
+    return outcome.commentUrl;
   } catch (error) {
     // Publishing is best effort: the check already has its verdict.
     warnInNotes(notes, `mfdag could not publish to the pull request: ${(error as Error).message}`);
+    return null;
   }
 }

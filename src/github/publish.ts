@@ -31,6 +31,8 @@ export interface PublishOptions {
 
 export interface PublishOutcome {
   comment: string;
+  /** The comment's html_url when it holds this report (created, updated or unchanged). */
+  commentUrl: string | null;
   review: string;
   warnings: string[];
 }
@@ -158,5 +160,5 @@ export async function publishToPullRequest(octokit: Octokit, report: CheckReport
       review = "nothing to comment";
     }
   }
-  return { comment: comment.action, review, warnings };
+  return { comment: comment.action, commentUrl: comment.url ?? null, review, warnings };
 }
