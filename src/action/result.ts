@@ -84,7 +84,8 @@ export const MARKDOWN_OUTPUT_LIMIT_BYTES = 256 * 1024;
  * written, and less the error that fails the step), then "+N more" where some did not fit.
  */
 function annotate(report: ActionReport, rootPrefix: string, failsStep: boolean): void {
-  const stepFailure = report.failed && failsStep ? 1 : 0;
+  // The step's own failure line (fail-on or the contract gate) is an error annotation too.
+  const stepFailure = runFails(report) && failsStep ? 1 : 0;
   const room = (level: keyof typeof annotationsWritten) => ANNOTATIONS_SHOWN_PER_STEP - annotationsWritten[level] - (level === "error" ? stepFailure : 0);
   const { shown, omitted } = planAnnotations(report, { error: room("error"), warning: room("warning"), notice: room("notice") });
   for (const a of shown) {
