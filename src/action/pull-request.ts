@@ -4,7 +4,7 @@
  */
 import * as core from "@actions/core";
 import type { Octokit } from "../github/octokit.js";
-import { judgeContract, sameLabel, type ContractApproval } from "../core/policy.js";
+import { judgeContract, type ContractApproval } from "../core/policy.js";
 import type { FailOnContract, PullRequestRef } from "../core/types.js";
 import { publishToPullRequest, readPullRequestChanges } from "../github/publish.js";
 import { labelAddedBy } from "../github/pull-request.js";

@@ -59,7 +59,7 @@ export interface ContractApproval {
 }
 
 /** GitHub keeps one label per name whatever its case, so the input's case need not match the repo's. */
-export const sameLabel = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+const sameLabel = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 /**
  * The contract gate's verdict on a pull request: `null` under `never`. `contract` is `null` when
