@@ -3,7 +3,7 @@
  * git repo with a pull request's base and head commits; the GitHub stand-in serves that pull
  * request's files and their versions from the repo itself, as GitHub would.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execaSync } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -69,10 +69,27 @@ interface PullRequest {
   head: string;
 }
 
+/** `count` flows whose committed definitions still say `epochs: int` (drift: two error annotations each), at base and head alike. */
+function writeStaleFlows(repo: string, count: number): void {
+  for (let i = 1; i <= count; i++) {
+    const flowClass = `Stale${i}Flow`;
+    mkdirSync(path.join(repo, "stale"), { recursive: true });
+    writeFileSync(
+      path.join(repo, `stale/stale${i}_flow.py`),
+      `from metaflow import FlowSpec, Parameter, step\n\n\nclass ${flowClass}(FlowSpec):\n    epochs = Parameter("epochs", default=10.5, type=float, help="Training epochs")\n\n    @step\n    def start(self):\n        self.next(self.end)\n\n    @step\n    def end(self):\n        pass\n\n\nif __name__ == "__main__":\n    ${flowClass}()\n`,
+    );
+    writeFileSync(
+      path.join(repo, `stale/stale${i}_dagster.py`),
+      renderDefinitions({ flow: flowClass, source: `/home/alice/shop/stale/stale${i}_flow.py`, steps: ["start", "end"], configClass: [`class ${flowClass}Config(Config):`, FIELDS.epochsInt] }),
+    );
+  }
+}
+
 /** A shop whose train flow is in sync at base (epochs: int), and a pull request that regenerates it after `change`. */
-function regeneratedPullRequest(github: FakeGitHub, change: { epochs: "int" | "float"; seed?: boolean }): PullRequest {
+function regeneratedPullRequest(github: FakeGitHub, change: { epochs: "int" | "float"; seed?: boolean }, { staleFlows = 0 } = {}): PullRequest {
   const repo = shopRepo();
   writeTrain(repo, { epochs: "int" });
+  writeStaleFlows(repo, staleFlows);
   const base = commit(repo, "base: train in sync");
   writeTrain(repo, change);
   const head = commit(repo, "head: change train and regenerate");
@@ -230,6 +247,17 @@ describe("fail-on-contract on a regenerated pull request", () => {
     // What it could read is still shown.
     expect(comment()).toContain("What Dagster will offer after merge");
     expect(comment()).toContain("new field");
+  });
+
+  it("keeps one of GitHub's 10 error annotations for the gate's failure line when drift fills the rest", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" }, { staleFlows: 12 });
+    const run = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr), inputs: { "fail-on": "never", "fail-on-contract": "type-change", comment: "never", "review-comments": "false" } });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.drift).toBe("true");
+    const errors = run.stdout.split("\n").filter((line) => line.startsWith("::error"));
+    expect(errors).toHaveLength(10);
+    expect(errors).toContainEqual(expect.stringMatching(/^::error title=mfdag%3A \+\d+ more errors in the job summary::/));
+    expect(errors.at(-1)).toMatch(/^::error::mfdag: this pull request changes the Dagster contract \(fail-on-contract type-change\)/);
   });
 
   it("publish mode posts the gate of the run that made the report, and does not fail again", async () => {
