@@ -260,17 +260,30 @@ describe("fail-on-contract on a regenerated pull request", () => {
     expect(errors.at(-1)).toMatch(/^::error::mfdag: this pull request changes the Dagster contract \(fail-on-contract type-change\)/);
   });
 
-  it("publish mode posts the gate of the run that made the report, and does not fail again", async () => {
+  it("publish mode judges the gate again from GitHub's labels, by its own input, and does not fail again", async () => {
     const pr = regeneratedPullRequest(github, { epochs: "float" });
     const checkRun = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr), inputs: { "fail-on-contract": "type-change", comment: "never", "review-comments": "false" } });
     expect(checkRun.exitCode).toBe(1);
-    github.state.pulls.set("acme/shop#7", { headSha: pr.head, baseSha: pr.base });
     const workflowRun = { name: "workflow_run", payload: { action: "completed", workflow_run: { id: 99, head_sha: pr.head, pull_requests: [] } } };
-    const publish = await runAction({ workspace: tempDir(), apiUrl: github.url, event: workflowRun, inputs: { mode: "publish", "report-file": checkRun.outputs.report! } });
-    expect(publish.exitCode).toBe(0);
-    expect(publish.outputs.verdict).toBe("fail");
+    const publish = (inputs: Record<string, string> = {}) => runAction({ workspace: tempDir(), apiUrl: github.url, event: workflowRun, inputs: { mode: "publish", "report-file": checkRun.outputs.report!, ...inputs } });
+
+    github.state.pulls.set("acme/shop#7", { headSha: pr.head, baseSha: pr.base });
+    const failing = await publish({ "fail-on-contract": "type-change" });
+    expect(failing.exitCode).toBe(0);
+    expect(failing.outputs.verdict).toBe("fail");
     expect(comment()).toContain("### ❌ mfdag: this pull request changes the Dagster contract");
     expect(comment()).toContain(`- <code>${TRAIN_DEFINITIONS}</code> (TrainFlow): type-changed epochs`);
+
+    github.state.pulls.set("acme/shop#7", { headSha: pr.head, baseSha: pr.base, labels: [LABEL], author: "alice" });
+    github.state.issueEvents.push({ repo: "acme/shop", issueNumber: 7, event: "labeled", label: LABEL, actor: "carol" });
+    const accepted = await publish({ "fail-on-contract": "type-change" });
+    expect(accepted.outputs.verdict).toBe("pass");
+    expect(comment()).toContain(`✅ **Contract change accepted** by <code>carol</code> with the label <code>${LABEL}</code>`);
+
+    // Without the input, the publish run shows no gate, whatever the check run decided.
+    const ungated = await publish();
+    expect(ungated.outputs.verdict).toBe("pass");
+    expect(comment()).not.toContain("Contract");
   });
 
   it("merge mode gates the merged report by its own input", async () => {

@@ -93,7 +93,7 @@ export interface FakeGitHubState {
   /** Keyed by `owner/repo#number`. */
   pullFiles: Map<string, FakePullFile[]>;
   /** Pull requests for `GET /pulls/{n}`, keyed by `owner/repo#number`. */
-  pulls: Map<string, { headSha: string; baseSha: string }>;
+  pulls: Map<string, { headSha: string; baseSha: string; labels?: string[]; author?: string }>;
   reviewComments: FakeReviewComment[];
   reviews: FakeReview[];
   /** Keyed by `owner/repo:path@ref`. */
@@ -350,7 +350,17 @@ export async function start(): Promise<FakeGitHub> {
     route("GET /repos/{owner}/{repo}/pulls/{number}", (ctx) => {
       const pull = state.pulls.get(`${repoOf(ctx.params)}#${ctx.params.number}`);
       if (!pull) return notFound;
-      return { status: 200, body: { number: Number(ctx.params.number), state: "open", head: { sha: pull.headSha }, base: { sha: pull.baseSha } } };
+      return {
+        status: 200,
+        body: {
+          number: Number(ctx.params.number),
+          state: "open",
+          head: { sha: pull.headSha },
+          base: { sha: pull.baseSha },
+          labels: (pull.labels ?? []).map((name, i) => ({ id: i + 1, name, color: "ededed" })),
+          user: userJson({ login: pull.author ?? "alice", type: "User" }),
+        },
+      };
     }),
     route("GET /repos/{owner}/{repo}/pulls/{number}/files", (ctx) => {
       const files = state.pullFiles.get(`${repoOf(ctx.params)}#${ctx.params.number}`);

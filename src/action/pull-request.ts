@@ -12,6 +12,13 @@ import { neutralizeWorkflowCommands, type Renderer } from "../render/index.js";
 import { githubClient, pullRequestLabelsOf, runUrlOf, warnInNotes, type ActionContext } from "./context.js";
 import type { ActionReport } from "./result.js";
 
+/** A pull request as GitHub itself describes it (publish mode): what the event payload would say. */
+export interface VerifiedPullRequest {
+  pr: PullRequestRef;
+  labels: string[];
+  author: string | null;
+}
+
 /** The contract gate of a run: `fail-on-contract` (inputs > config file) and `approve-label`. */
 export interface ContractGateSettings {
   failOnContract: FailOnContract;
@@ -21,9 +28,12 @@ export interface ContractGateSettings {
 export interface PullRequestPublishing {
   pr: PullRequestRef | null;
   rootPrefix: string;
-  /** Checks the pull request before anything is posted (publish mode); a refusal is thrown. */
-  verify?: (octokit: Octokit, pr: PullRequestRef) => Promise<PullRequestRef>;
-  /** The gate to judge (check and merge); publish mode shows the stored report's instead. */
+  /**
+   * Checks the pull request before anything is posted (publish mode), and reads its labels and
+   * author from GitHub, since a workflow_run event has neither; a refusal is thrown.
+   */
+  verify?: (octokit: Octokit, pr: PullRequestRef) => Promise<VerifiedPullRequest>;
+  /** The gate to judge; absent: no gate (`report.contractGate` is left as it is). */
   gate?: ContractGateSettings;
 }
 
@@ -31,8 +41,15 @@ export interface PullRequestPublishing {
  * The gate's verdict. When the label accepts the change but this run is not the `labeled` event
  * (a later push), the pull request's events say who added it: best effort, the label alone accepts.
  */
-async function judgeGate(octokit: Octokit | null, pr: PullRequestRef, gate: ContractGateSettings, changes: { contract: ActionReport["contract"]; problem: string | null }) {
-  const approval: ContractApproval = { approveLabel: gate.approveLabel, ...pullRequestLabelsOf() };
+async function judgeGate(
+  octokit: Octokit | null,
+  pr: PullRequestRef,
+  gate: ContractGateSettings,
+  changes: { contract: ActionReport["contract"]; problem: string | null },
+  verified: VerifiedPullRequest | null = null,
+) {
+  const fromGitHub = verified ? { labels: verified.labels, labeled: null, author: verified.author } : pullRequestLabelsOf();
+  const approval: ContractApproval = { approveLabel: gate.approveLabel, ...fromGitHub };
   const verdict = judgeContract(changes.contract, gate.failOnContract, approval, changes.problem);
   if (!octokit || verdict?.outcome !== "accepted" || verdict.acceptedBy !== null) return verdict;
   const label = gate.approveLabel!;
@@ -66,11 +83,12 @@ export async function publishReport(action: ActionContext, report: ActionReport,
   if (!gating && !posting) return null;
   const octokit = githubClient(inputs, inputs.githubToken);
   // A report from an untrusted run could name any pull request: comment only where it belongs.
-  if (verify) pr = await verify(octokit, pr);
+  const verified = verify ? await verify(octokit, pr) : null;
+  if (verified) pr = verified.pr;
   const changes = await readPullRequestChanges(octokit, pr);
   report.contract = changes.contract;
   // A comparison that may miss files cannot vouch for the contract: the gate judges it as unread.
-  if (gating) report.contractGate = await judgeGate(octokit, pr, gate, changes.incomplete ? { contract: null, problem: changes.incomplete } : changes);
+  if (gating) report.contractGate = await judgeGate(octokit, pr, gate, changes.incomplete ? { contract: null, problem: changes.incomplete } : changes, verified);
   if (!posting) {
     if (changes.problem) warnInNotes(notes, `${changes.problem}.`);
     return null;
