@@ -37,6 +37,7 @@ function shopWithRemote(): { repo: string; remote: string } {
   execaSync("git", ["init", "-q", "--bare", remote]);
   git(repo, "remote", "add", "origin", remote);
   git(repo, "push", "-q", "origin", "HEAD:refs/heads/main");
+  github.state.branchHead = (branch) => inRemote(remote, "rev-parse", "--verify", "-q", `refs/heads/${branch}`);
   return { repo, remote };
 }
 
@@ -72,7 +73,6 @@ function repairRun(repo: string, more: { inputs?: Record<string, string>; event?
 describe("fix: pull-request on a scheduled audit", () => {
   it("opens a pull request whose branch, made from main's head, holds the regenerated files; the checkout is left as it was", async () => {
     const { repo, remote } = shopWithRemote();
-    github.state.branchExists = (branch) => inRemote(remote, "rev-parse", "--verify", "-q", `refs/heads/${branch}`) !== null;
     const head = git(repo, "rev-parse", "HEAD");
     const configBefore = readFileSync(path.join(repo, ".git/config"), "utf8");
 
@@ -158,6 +158,27 @@ describe("fix: pull-request on a scheduled audit", () => {
     expect(github.state.pullRequests.map((p) => p.state)).toEqual(["closed", "open"]);
     expect(again.outputs["pull-request-number"]).toBe(String(github.state.pullRequests[1]!.number));
     expect(inRemote(remote, "rev-parse", "--verify", "-q", `refs/heads/${BRANCH}`)).not.toBeNull();
+  });
+
+  it("does not reopen a pull request a maintainer closed for the same repair, and opens a new one when main moves", async () => {
+    const { repo, remote } = shopWithRemote();
+    await repairRun(repo);
+    const [declined] = github.state.pullRequests;
+    declined!.state = "closed"; // a maintainer closes it (the fake's own state: GitHub's UI, not the API)
+    declined!.headSha = inRemote(remote, "rev-parse", `refs/heads/${BRANCH}`)!;
+
+    const same = await repairRun(repo);
+    expect(same.exitCode).toBe(0);
+    expect(pullsCreated()).toHaveLength(1);
+    expect(same.outputs["pull-request-number"]).toBe("");
+    expect(same.stdout).toContain(`::warning::fix: pull-request: the repair pull request #${declined!.number} was closed without merging`);
+    expect(trackingIssue()!.body).not.toContain("regenerates them: review and merge it");
+
+    commitEpochs(repo, "12.5");
+    const moved = await repairRun(repo);
+    expect(pullsCreated()).toHaveLength(2);
+    expect(github.state.pullRequests.map((p) => p.state)).toEqual(["closed", "open"]);
+    expect(moved.outputs["pull-request-number"]).toBe(String(github.state.pullRequests[1]!.number));
   });
 
   it("is refused on a pull_request event: nothing regenerated, pushed or opened", async () => {

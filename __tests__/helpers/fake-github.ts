@@ -79,6 +79,10 @@ export interface FakePullRequest {
   head: string;
   base: string;
   user: FakeUser;
+  /** The head commit when it was opened or last closed (an open one shows its branch's current head). */
+  headSha: string;
+  /** Closed by merging (set by tests: the fake has no merge endpoint). */
+  merged?: boolean;
 }
 
 export interface FakeLabel {
@@ -109,10 +113,11 @@ export interface FakeGitHubState {
   /** What `GET /repos/{owner}/{repo}` names as the default branch. */
   defaultBranch: string;
   /**
-   * Whether the repository has a branch, for `POST /pulls` (GitHub refuses a head branch that does
-   * not exist); tests point it at their git remote. `null`: every branch exists.
+   * A branch's head commit, `null` when the repository has no such branch: `POST /pulls` refuses a
+   * head branch that does not exist, as GitHub does, and an open pull request shows its branch's
+   * head. Tests point it at their git remote; `null`: every branch exists, at commit 0000….
    */
-  branchExists: ((branch: string) => boolean) | null;
+  branchHead: ((branch: string) => string | null) | null;
 }
 
 export interface RecordedRequest {
@@ -261,7 +266,7 @@ export async function start(): Promise<FakeGitHub> {
     labels: [],
     pullRequests: [],
     defaultBranch: "main",
-    branchExists: null,
+    branchHead: null,
   };
   const requests: RecordedRequest[] = [];
   const scripts: { method: string; pattern: RegExp; responses: ScriptedResponse[] }[] = [];
@@ -323,6 +328,7 @@ export async function start(): Promise<FakeGitHub> {
   const repoOf = (p: Record<string, string>) => `${p.owner}/${p.repo}`;
   const notFound: Reply = { status: 404, body: { message: "Not Found", documentation_url: "https://docs.github.com/rest" } };
   const nextIssueNumber = (repo: string) => Math.max(0, ...[...state.issues, ...state.pullRequests].filter((i) => i.repo === repo).map((i) => i.number)) + 1;
+  const headOf = (branch: string) => (state.branchHead ? state.branchHead(branch) : "0".repeat(40));
   const pullJson = (p: FakePullRequest) => {
     const [owner] = p.repo.split("/");
     const repository = { full_name: p.repo, owner: { login: owner } };
@@ -334,7 +340,8 @@ export async function start(): Promise<FakeGitHub> {
       state: p.state,
       user: userJson(p.user),
       html_url: `https://github.com/${p.repo}/pull/${p.number}`,
-      head: { ref: p.head, label: `${owner}:${p.head}`, repo: repository },
+      merged_at: p.merged ? "2024-01-02T00:00:00Z" : null,
+      head: { ref: p.head, label: `${owner}:${p.head}`, repo: repository, sha: p.state === "open" ? headOf(p.head) ?? p.headSha : p.headSha },
       base: { ref: p.base, label: `${owner}:${p.base}`, repo: repository },
     };
   };
@@ -356,11 +363,12 @@ export async function start(): Promise<FakeGitHub> {
       const repo = repoOf(ctx.params);
       const { title, head, base } = ctx.body;
       if (typeof title !== "string" || title === "" || typeof head !== "string" || typeof base !== "string") return fault.unprocessable("Validation Failed", [{ resource: "PullRequest", code: "missing_field" }]);
-      if (state.branchExists && !state.branchExists(head)) return fault.unprocessable("Validation Failed", [{ resource: "PullRequest", field: "head", code: "invalid" }]);
+      const headSha = headOf(head);
+      if (headSha === null) return fault.unprocessable("Validation Failed", [{ resource: "PullRequest", field: "head", code: "invalid" }]);
       if (state.pullRequests.some((p) => p.repo === repo && p.state === "open" && p.head === head && p.base === base)) {
         return fault.unprocessable("Validation Failed", [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${ctx.params.owner}:${head}.` }]);
       }
-      const pull: FakePullRequest = { number: nextIssueNumber(repo), repo, title, body: String(ctx.body.body ?? ""), state: "open", head, base, user: state.apiAuthor };
+      const pull: FakePullRequest = { number: nextIssueNumber(repo), repo, title, body: String(ctx.body.body ?? ""), state: "open", head, base, user: state.apiAuthor, headSha };
       state.pullRequests.push(pull);
       return { status: 201, body: pullJson(pull) };
     }),
@@ -369,6 +377,7 @@ export async function start(): Promise<FakeGitHub> {
       if (!pull) return notFound;
       if (typeof ctx.body.title === "string") pull.title = ctx.body.title;
       if (typeof ctx.body.body === "string") pull.body = ctx.body.body;
+      if (ctx.body.state === "closed" && pull.state === "open") pull.headSha = headOf(pull.head) ?? pull.headSha;
       if (ctx.body.state === "open" || ctx.body.state === "closed") pull.state = ctx.body.state;
       return { status: 200, body: pullJson(pull) };
     }),

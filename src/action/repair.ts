@@ -11,12 +11,13 @@ import * as core from "@actions/core";
 import { context } from "@actions/github";
 import { isConfigurationError } from "../core/errors.js";
 import { fixTargets } from "../core/fix.js";
-import { repairBranch, repairEventRefusal, repairRefRefusal } from "../core/repair.js";
+import { repairBranch, repairBranchProblem, repairEventRefusal, repairRefRefusal } from "../core/repair.js";
 import { permitMetaflow } from "../core/settings.js";
 import {
   closeRepairPullRequest,
   defaultBranchOf,
   findRepairPullRequest,
+  lastClosedRepairPullRequest,
   openOrUpdateRepairPullRequest,
   repairRequestMessage,
   type RepairPullRequest,
@@ -108,6 +109,8 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
   if (refRefusal) throw new RepairRefused(refRefusal);
 
   const where = repositoryOf();
+  const branchProblem = repairBranchProblem(inputs.commentId);
+  if (branchProblem) throw new RepairRefused(branchProblem);
   const branch = repairBranch(inputs.commentId);
   const root = await realpath(path.resolve(workspace, inputs.root));
   const git: GitSettings = { cwd: await workTreeTop(root, GIT_TIMEOUT_MS), timeoutMs: GIT_TIMEOUT_MS };
@@ -164,6 +167,15 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
     branch,
     base,
   };
+  if (!existing) {
+    // Like a dependency bot: a pull request a maintainer closed unmerged is not opened again for
+    // the same repair; a new commit on the default branch or another stale file makes a new one.
+    const closed = await request("look for a closed repair pull request", () => lastClosedRepairPullRequest(octokit, where, branch));
+    if (closed && !closed.merged && closed.headSha === commit) {
+      warnInNotes(notes, `fix: pull-request: the repair pull request #${closed.number} was closed without merging, and this audit's repair is the same commit; a new pull request is opened when the repair changes.`);
+      return { pullRequest: null, error: null, body: null };
+    }
+  }
   // An open pull request is brought up to date once the tracking issue it links is known
   // (describeRepair); a new one is opened now, so that the issue can link it.
   const pullRequest =

@@ -11,6 +11,15 @@ export function repairBranch(trackingId: string): string {
   return `mfdag/regenerate-${trackingId}`;
 }
 
+/**
+ * Why `comment-id` cannot name a branch, or `null`. The input allows letters, digits, `_`, `.` and
+ * `-`; git refuses `..` anywhere and a name ending in `.` or `.lock` (git check-ref-format).
+ */
+export function repairBranchProblem(trackingId: string): string | null {
+  if (!/\.\.|\.$|\.lock$/.test(trackingId)) return null;
+  return `Input 'comment-id': with fix: pull-request it names the branch ${repairBranch(trackingId)}, which git does not allow ('..', or a name ending in '.' or '.lock'); choose another comment-id.`;
+}
+
 const WHERE = "fix: pull-request runs only on schedule, workflow_dispatch or a push to the default branch";
 
 /**

@@ -5,6 +5,7 @@
  * repo is clean again.
  */
 import { forbiddenMessage, httpStatus, isPermissionDenied, type Octokit } from "./octokit.js";
+import { fitCommentBody } from "./sticky-comment.js";
 
 export interface RepairPullRequest {
   number: number;
@@ -32,6 +33,13 @@ export async function findRepairPullRequest(octokit: Octokit, { owner, repo }: R
   return pull ? { number: pull.number, url: pull.html_url, title: pull.title, body: pull.body ?? "" } : null;
 }
 
+/** The newest closed pull request from `branch` of this repository, with the commit it was closed at; `null` when there is none. */
+export async function lastClosedRepairPullRequest(octokit: Octokit, { owner, repo }: Repository, branch: string): Promise<{ number: number; merged: boolean; headSha: string } | null> {
+  const { data } = await octokit.rest.pulls.list({ owner, repo, state: "closed", head: `${owner}:${branch}`, sort: "created", direction: "desc", per_page: 10 });
+  const pull = data.find((p) => p.head.ref === branch && p.head.repo?.full_name?.toLowerCase() === `${owner}/${repo}`.toLowerCase());
+  return pull ? { number: pull.number, merged: pull.merged_at !== null, headSha: pull.head.sha } : null;
+}
+
 export interface RepairPullRequestText {
   title: string;
   body: string;
@@ -45,8 +53,10 @@ export async function openOrUpdateRepairPullRequest(
   text: RepairPullRequestText,
 ): Promise<{ action: "opened" | "updated" | "unchanged"; pullRequest: RepairPullRequest }> {
   const { owner, repo } = where;
+  // A repair of thousands of files would pass GitHub's limit on a body; the branch holds them all.
+  text = { ...text, body: fitCommentBody(text.body, "…cut: the branch holds every regenerated file; the audit run's summary lists them.") };
   if (!existing) {
-    const { data } = await octokit.rest.pulls.create({ owner, repo, head: where.branch, base: where.base, title: text.title, body: text.body, maintainer_can_modify: true });
+    const { data } = await octokit.rest.pulls.create({ owner, repo, head: where.branch, base: where.base, title: text.title, body: text.body });
     return { action: "opened", pullRequest: { number: data.number, url: data.html_url, ...text } };
   }
   if (existing.title === text.title && existing.body === text.body) return { action: "unchanged", pullRequest: existing };
