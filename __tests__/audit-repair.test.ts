@@ -160,12 +160,13 @@ describe("fix: pull-request on a scheduled audit", () => {
     expect(inRemote(remote, "rev-parse", "--verify", "-q", `refs/heads/${BRANCH}`)).not.toBeNull();
   });
 
-  it("does not reopen a pull request a maintainer closed for the same repair, and opens a new one when main moves", async () => {
+  it("does not reopen a pull request a maintainer closed for the same repair, nor push its deleted branch again, and opens a new one when main moves", async () => {
     const { repo, remote } = shopWithRemote();
     await repairRun(repo);
     const [declined] = github.state.pullRequests;
     declined!.state = "closed"; // a maintainer closes it (the fake's own state: GitHub's UI, not the API)
     declined!.headSha = inRemote(remote, "rev-parse", `refs/heads/${BRANCH}`)!;
+    inRemote(remote, "update-ref", "-d", `refs/heads/${BRANCH}`); // and deletes its branch, as GitHub offers
 
     const same = await repairRun(repo);
     expect(same.exitCode).toBe(0);
@@ -173,6 +174,7 @@ describe("fix: pull-request on a scheduled audit", () => {
     expect(same.outputs["pull-request-number"]).toBe("");
     expect(same.stdout).toContain(`::warning::fix: pull-request: the repair pull request #${declined!.number} was closed without merging`);
     expect(trackingIssue()!.body).not.toContain("regenerates them: review and merge it");
+    expect(inRemote(remote, "rev-parse", "--verify", "-q", `refs/heads/${BRANCH}`)).toBeNull();
 
     commitEpochs(repo, "12.5");
     const moved = await repairRun(repo);

@@ -153,6 +153,18 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
     warnInNotes(notes, "fix: pull-request: dagster create wrote the stale files exactly as they are committed, so there is nothing to push: the check and the real compiler disagree; please report it.");
     return { pullRequest: existing, error: null, body: null };
   }
+  // Regenerating may have taken longer than one client's publishing budget: a new one from here.
+  const publishing = githubClient(inputs, token);
+  if (!existing) {
+    // Like a dependency bot: a pull request a maintainer closed unmerged is not opened again for
+    // the same repair; a new commit on the default branch or another stale file makes a new one.
+    // Asked before pushing, so that a declined repair's branch, deleted with its pull request, stays deleted.
+    const closed = await request("look for a closed repair pull request", () => lastClosedRepairPullRequest(publishing, where, branch));
+    if (closed && !closed.merged && closed.headSha === commit) {
+      warnInNotes(notes, `fix: pull-request: the repair pull request #${closed.number} was closed without merging, and this audit's repair is the same commit; a new pull request is opened when the repair changes.`);
+      return { pullRequest: null, error: null, body: null };
+    }
+  }
   if ((await remoteBranchHead(git, remote, branch)) === commit) core.info(`Repair branch: ${branch} already holds this repair`);
   else {
     await forcePush(git, remote, commit, branch);
@@ -167,20 +179,11 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
     branch,
     base,
   };
-  if (!existing) {
-    // Like a dependency bot: a pull request a maintainer closed unmerged is not opened again for
-    // the same repair; a new commit on the default branch or another stale file makes a new one.
-    const closed = await request("look for a closed repair pull request", () => lastClosedRepairPullRequest(octokit, where, branch));
-    if (closed && !closed.merged && closed.headSha === commit) {
-      warnInNotes(notes, `fix: pull-request: the repair pull request #${closed.number} was closed without merging, and this audit's repair is the same commit; a new pull request is opened when the repair changes.`);
-      return { pullRequest: null, error: null, body: null };
-    }
-  }
   // An open pull request is brought up to date once the tracking issue it links is known
   // (describeRepair); a new one is opened now, so that the issue can link it.
   const pullRequest =
     existing ??
-    (await request("open the repair pull request", () => openOrUpdateRepairPullRequest(octokit, { ...where, branch, base }, null, repairText(renderer, inputs.commentId, body, null)))).pullRequest;
+    (await request("open the repair pull request", () => openOrUpdateRepairPullRequest(publishing, { ...where, branch, base }, null, repairText(renderer, inputs.commentId, body, null)))).pullRequest;
   core.info(`Repair pull request: ${existing ? "open" : "opened"} #${pullRequest.number}`);
   return { pullRequest, error: null, body };
 }
