@@ -183,6 +183,23 @@ describe("fix: pull-request on a scheduled audit", () => {
     expect(moved.outputs["pull-request-number"]).toBe(String(github.state.pullRequests[1]!.number));
   });
 
+  it("commits a stale file whose name is a pathspec, with a quote, a tab and a line break, under exactly that name", async () => {
+    const { repo, remote } = shopWithRemote();
+    const hostile = 'dagster/:(glob)* "train"\t\n.py';
+    git(repo, "mv", "dagster/train_dagster.py", hostile);
+    git(repo, "commit", "-qm", "rename");
+    git(repo, "push", "-q", "origin", "HEAD:refs/heads/main");
+    const run = await repairRun(repo);
+    expect(run.exitCode).toBe(0);
+    const branchHead = inRemote(remote, "rev-parse", `refs/heads/${BRANCH}`)!;
+    expect(inRemote(remote, "diff", "-z", "--name-only", "main", branchHead)).toBe(`${hostile}\0`);
+    expect(inRemote(remote, "show", `${branchHead}:${hostile}`)).toContain("    epochs: float = 10.5  # Training epochs");
+    expect(inRemote(remote, "ls-tree", "-r", "--name-only", branchHead, "dagster/")!.split("\n")).toHaveLength(3);
+    // The commit message and the pull request name it without its control characters breaking a line.
+    expect(inRemote(remote, "show", "-s", "--format=%B", branchHead)!.split("\n").filter((line) => line.startsWith("- "))).toHaveLength(1);
+    expect(github.state.pullRequests[0]!.body.split("\n").filter((line) => line.startsWith("- "))).toHaveLength(1);
+  });
+
   it("is refused on a pull_request event: nothing regenerated, pushed or opened", async () => {
     const { repo, remote } = shopWithRemote();
     // The stand-in, logging every `dagster create` it is asked for (the fix pipeline writes into mfdag-fix-* directories).
