@@ -11,9 +11,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execaSync } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { runAction } from "./helpers/action-runner.js";
 import { start, type FakeGitHub } from "./helpers/fake-github.js";
-import { checkJson, pythonWithoutMetaflow, shopRepo, standInCompiler, tempDir } from "./helpers/repo.js";
+import { checkJson, gitRepo, pythonWithoutMetaflow, shopRepo, standInCompiler, tempDir } from "./helpers/repo.js";
 
 const BRANCH = "mfdag/regenerate-default";
 const schedule = { name: "schedule", payload: { schedule: "0 6 * * 1" } };
@@ -236,6 +237,23 @@ describe("fix: pull-request on a scheduled audit", () => {
     expect(trackingIssue()).toMatchObject({ state: "open" });
     expect(inRemote(remote, "for-each-ref", "--format=%(refname)")).toBe("refs/heads/main");
     expect(pullsCreated()).toEqual([]);
+  });
+
+  it("keeps its error and the step's failure within GitHub's 10 error annotations, with 12 drifted flows to annotate", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 1; i <= 12; i++) {
+      const flowClass = `F${i}Flow`;
+      files[`flows/f${i}_flow.py`] = `from metaflow import FlowSpec, Parameter, step\n\n\nclass ${flowClass}(FlowSpec):\n    epochs = Parameter("epochs", default=10.5, type=float, help="Training epochs")\n\n    @step\n    def start(self):\n        self.next(self.end)\n\n    @step\n    def end(self):\n        pass\n\n\nif __name__ == "__main__":\n    ${flowClass}()\n`;
+      files[`dagster/f${i}_dagster.py`] = renderDefinitions({ flow: flowClass, source: `/home/alice/shop/flows/f${i}_flow.py`, steps: ["start", "end"], configClass: [`class ${flowClass}Config(Config):`, "    epochs: int = 10  # Training epochs"] });
+    }
+    const run = await repairRun(gitRepo(files), { inputs: { python: pythonWithoutMetaflow() } });
+    expect(run.exitCode).toBe(1);
+    const errors = run.stdout.split("\n").filter((line) => line.startsWith("::error"));
+    expect(errors).toHaveLength(10);
+    expect(errors.filter((line) => line.startsWith("::error::fix: pull-request regenerates the stale files with the real compiler"))).toHaveLength(1);
+    expect(errors.at(-1)).toMatch(/^::error::mfdag: fix: pull-request made no pull request/);
+    expect(errors.filter((line) => line.includes("title=mfdag%3A type-changed epochs"))).toHaveLength(7);
+    expect(errors).toContainEqual(expect.stringMatching(/^::error title=mfdag%3A \+\d+ more errors in the job summary::/));
   });
 
   it("names the repository setting when GitHub does not let Actions open pull requests", async () => {

@@ -27,7 +27,7 @@ import { basicCredentials, commitRepair, deleteRemoteBranch, forcePush, GitError
 import { createMetaflowCompiler } from "../io/metaflow-compiler.js";
 import { createRenderer, type Renderer } from "../render/index.js";
 import type { CheckedRepo } from "./check.js";
-import { githubClient, repositoryOf, runUrlOf, warnInNotes, type ActionContext } from "./context.js";
+import { githubClient, repositoryOf, runUrlOf, warnInNotes, writeError, type ActionContext } from "./context.js";
 
 /** The deadline of one git command; a push of a few files takes seconds. */
 const GIT_TIMEOUT_MS = 120_000;
@@ -89,7 +89,7 @@ export async function repairIfAsked(action: ActionContext, checked: CheckedRepo,
         : error instanceof GitError
           ? gitMessage(error)
           : `fix: pull-request failed: ${(error as Error).message}`;
-    core.error(message);
+    writeError(message);
     notes.push(message);
     return { pullRequest: null, error: message, body: null };
   }
@@ -207,7 +207,7 @@ export async function describeRepair(action: ActionContext, repair: Repair, trac
     return { ...repair, pullRequest: updated.pullRequest };
   } catch (error) {
     const message = repairRequestMessage("update the repair pull request", error);
-    core.error(message);
+    writeError(message);
     notes.push(message);
     return { ...repair, error: message };
   }

@@ -62,8 +62,8 @@ export const MARKDOWN_OUTPUT_LIMIT_BYTES = 256 * 1024;
  * The report's annotations within what GitHub shows of this step (10 per level, less those already
  * written, and less the error that fails the step), then "+N more" where some did not fit.
  */
-function annotate(report: ActionReport, rootPrefix: string, failsStep: boolean): void {
-  const stepFailure = report.failed && failsStep ? 1 : 0;
+function annotate(report: ActionReport, rootPrefix: string, stepFails: boolean): void {
+  const stepFailure = stepFails ? 1 : 0;
   const room = (level: keyof typeof annotationsWritten) => ANNOTATIONS_SHOWN_PER_STEP - annotationsWritten[level] - (level === "error" ? stepFailure : 0);
   const { shown, omitted } = planAnnotations(report, { error: room("error"), warning: room("warning"), notice: room("notice") });
   for (const a of shown) {
@@ -100,7 +100,7 @@ export async function setResult(action: ActionContext, { report, rootPrefix, not
   const summary = fitReportMarkdown(renderer, markdown, SUMMARY_LIMIT_BYTES, "The job summary", files);
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary).write();
   if (superseded) writeNotice(superseded);
-  else if (action.inputs.annotations) annotate(report, rootPrefix, failsStep);
+  else if (action.inputs.annotations) annotate(report, rootPrefix, (report.failed && failsStep) || Boolean(repair?.error));
 
   core.setOutput("drift", String(report.summary.drift > 0));
   core.setOutput("type-changes", String(report.summary.typeChanges));
