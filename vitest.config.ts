@@ -14,10 +14,12 @@ import { defineConfig } from "vitest/config";
  * end-to-end, the safe default.
  */
 export const UNIT = [
+  "__tests__/annotation-budget.test.ts",
   "__tests__/architecture.test.ts",
   "__tests__/check-engine.test.ts",
   "__tests__/compare.test.ts",
   "__tests__/definitions.test.ts",
+  "__tests__/fit-markdown.test.ts",
   "__tests__/generators.test.ts",
   "__tests__/golden.test.ts",
   "__tests__/import-roots-config.test.ts",

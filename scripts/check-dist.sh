@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fails when dist/ (or schema/, the config file's JSON Schema) is not exactly what the build makes from the sources (a stale dist/ would ship
-# old code to every `uses: org/mfdag-action@v1`).
+# Fails when dist/ or schema/ (the config file's JSON Schema) is not exactly what the build makes
+# from the sources (a stale dist/ would ship old code to every `uses: mfdag-dev/mfdag-action@v1`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)

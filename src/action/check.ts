@@ -11,7 +11,7 @@ import { resolveSettings, type Settings } from "../core/settings.js";
 import { parseShard } from "../core/shard.js";
 import { checkedRoot, createPorts, loadRepoConfig, portSettingsOf } from "../io/setup.js";
 import { createRenderer } from "../render/index.js";
-import { actionsLogger, checkDeadline, pullRequestOf, rootPrefixOf, trustOfRun, type ActionContext } from "./context.js";
+import { actionsLogger, checkDeadline, pullRequestOf, rootPrefixOf, trustOfRun, writeNotice, type ActionContext } from "./context.js";
 import { makePatch } from "./patch.js";
 import { publishReport } from "./pull-request.js";
 import type { ActionReport, ModeResult } from "./result.js";
@@ -37,7 +37,7 @@ async function resolveActionSettings(action: ActionContext): Promise<{ root: str
     audit: action.mode === "audit",
     explicitName: (setting) => `Input '${setting}'`,
   });
-  for (const notice of settings.notices) core.notice(notice);
+  for (const notice of settings.notices) writeNotice(notice);
   return { root, config, settings };
 }
 
@@ -74,7 +74,7 @@ export async function checkMode(action: ActionContext): Promise<ModeResult> {
   const checked = await checkRepo(action);
   const { report, rootPrefix } = checked;
   const notes: string[] = [];
-  await publishReport(action, report, createRenderer(), notes, { pr: pullRequestOf(), rootPrefix });
+  const commentUrl = await publishReport(action, report, createRenderer(), notes, { pr: pullRequestOf(), rootPrefix });
   const patch = await patchIfAsked(action, checked, notes);
-  return { report, rootPrefix, notes, patch, issueNumber: null, failsStep: true };
+  return { report, rootPrefix, notes, patch, issueNumber: null, failsStep: true, commentUrl, superseded: null };
 }

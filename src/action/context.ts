@@ -38,9 +38,33 @@ function resolveMode(inputs: ActionInputs): Mode {
   return context.eventName === "schedule" || context.eventName === "workflow_dispatch" ? "audit" : "check";
 }
 
+/**
+ * The annotations this step wrote besides the report's own: GitHub shows only a few of each level
+ * per step, so the report's annotations get what is left (result.ts).
+ */
+export const annotationsWritten = { error: 0, warning: 0, notice: 0 };
+
+/** A warning annotation outside the report's (publishing, settings, the tracking issue), counted. */
+export function writeWarning(message: string): void {
+  annotationsWritten.warning++;
+  core.warning(message);
+}
+
+/** An error annotation outside the report's (a repair that was asked for and not made), counted. */
+export function writeError(message: string): void {
+  annotationsWritten.error++;
+  core.error(message);
+}
+
+/** A notice annotation outside the report's, counted. */
+export function writeNotice(message: string): void {
+  annotationsWritten.notice++;
+  core.notice(message);
+}
+
 export const actionsLogger: Logger = {
   info: (message) => core.info(message),
-  warning: (message) => core.warning(message),
+  warning: (message) => writeWarning(message),
   debug: (message) => core.debug(message),
   group: (title, fn) => core.group(title, fn),
 };
@@ -55,7 +79,7 @@ export function rootPrefixOf({ inputs, workspace }: ActionContext): string {
  * warning in the log, and a note in the summary.
  */
 export function warnInNotes(notes: string[], message: string): void {
-  core.warning(message);
+  writeWarning(message);
   notes.push(message);
 }
 

@@ -1,7 +1,7 @@
 /** `mode: merge`: the reports of a matrix of `shard: k/n` jobs, as one report and one verdict. */
-import path from "node:path";
 import { mergeReports } from "../core/shard.js";
 import { readReportFile } from "../io/report-file.js";
+import { resolveReportPaths } from "../io/report-paths.js";
 import { createRenderer } from "../render/index.js";
 import { pullRequestOf, rootPrefixOf, type ActionContext } from "./context.js";
 import { publishReport } from "./pull-request.js";
@@ -9,11 +9,14 @@ import type { ModeResult } from "./result.js";
 
 export async function mergeMode(action: ActionContext): Promise<ModeResult> {
   const { inputs, workspace } = action;
-  const files = inputs.reports.map((file) => path.resolve(workspace, file));
-  const merged = mergeReports(await Promise.all(files.map((file) => readReportFile(file, "Input 'reports'"))), inputs.reports);
+  const reports = await resolveReportPaths(inputs.reports, workspace);
+  const merged = mergeReports(
+    await Promise.all(reports.map(({ file }) => readReportFile(file, "Input 'reports'"))),
+    reports.map(({ name }) => name),
+  );
   const report = { ...merged, pullRequest: pullRequestOf(), contract: null };
   const rootPrefix = rootPrefixOf(action);
   const notes: string[] = [];
-  await publishReport(action, report, createRenderer(), notes, { pr: pullRequestOf(), rootPrefix });
-  return { report, rootPrefix, notes, patch: null, issueNumber: null, failsStep: true };
+  const commentUrl = await publishReport(action, report, createRenderer(), notes, { pr: pullRequestOf(), rootPrefix });
+  return { report, rootPrefix, notes, patch: null, issueNumber: null, failsStep: true, commentUrl, superseded: null };
 }

@@ -19,8 +19,15 @@ async function readStoredReport(file: string): Promise<ActionReport> {
 }
 
 /**
+ * The pull request has moved on since the untrusted run checked it: its report is about old code,
+ * and the run for the new head will publish its own. Not an error: the publish run ends neutral.
+ */
+class ReportSuperseded extends Error {}
+
+/**
  * In publish mode the report comes from a run of untrusted code. Its pull request must be one of
- * this repository's, and its head must be the commit the triggering run checked.
+ * this repository's, and its head must be the commit the triggering run checked. A report for an
+ * older head of the pull request is superseded, not refused.
  */
 async function verifyReportPullRequest(octokit: Octokit, pr: PullRequestRef): Promise<PullRequestRef> {
   const refuse = (why: string) => new ConfigurationError(`Input 'report-file': refusing to publish: ${why}.`);
@@ -29,7 +36,11 @@ async function verifyReportPullRequest(octokit: Octokit, pr: PullRequestRef): Pr
   const runHead = triggeringRunHead();
   if (runHead && runHead !== pr.headSha) throw refuse(`the report was made for commit ${pr.headSha}, but the triggering run checked ${runHead}`);
   const { data } = await octokit.rest.pulls.get({ owner, repo, pull_number: pr.number });
-  if (data.head.sha !== pr.headSha) throw refuse(`pull request #${pr.number} is at ${data.head.sha}, not at the report's ${pr.headSha}`);
+  if (data.head.sha !== pr.headSha) {
+    throw new ReportSuperseded(
+      `mfdag: the report is for ${pr.headSha.slice(0, 12)}, an older commit of pull request #${pr.number}, which is now at ${data.head.sha.slice(0, 12)}. Nothing was posted: the run for the newer commit publishes its own report.`,
+    );
+  }
   // The base comes from GitHub, not from the report: it chooses the commit the contract diff reads.
   return { ...pr, baseSha: data.base.sha };
 }
@@ -37,8 +48,16 @@ async function verifyReportPullRequest(octokit: Octokit, pr: PullRequestRef): Pr
 export async function publishMode(action: ActionContext): Promise<ModeResult> {
   const report = await readStoredReport(path.resolve(action.workspace, action.inputs.reportFile!));
   const notes: string[] = [];
-  // The report's paths are already relative to the workspace.
-  await publishReport(action, report, createRenderer(), notes, { pr: report.pullRequest, rootPrefix: "", verify: verifyReportPullRequest });
+  let commentUrl: string | null = null;
+  let superseded: string | null = null;
+  try {
+    // The report's paths are already relative to the workspace.
+    commentUrl = await publishReport(action, report, createRenderer(), notes, { pr: report.pullRequest, rootPrefix: "", verify: verifyReportPullRequest });
+  } catch (error) {
+    if (!(error instanceof ReportSuperseded)) throw error;
+    superseded = error.message;
+    notes.push(error.message);
+  }
   // The check run already carries the verdict; failing here again is noise.
-  return { report, rootPrefix: "", notes, patch: null, issueNumber: null, failsStep: false };
+  return { report, rootPrefix: "", notes, patch: null, issueNumber: null, failsStep: false, commentUrl, superseded };
 }

@@ -16,11 +16,12 @@ export interface PullRequestPublishing {
 
 /**
  * Comments on the pull request and reviews it, where there is one, a token and something to post.
- * Sets `report.contract`. Failing to post never changes the verdict: it becomes a warning and a note.
+ * Sets `report.contract`; returns the comment's URL, if there is one. Failing to post never changes
+ * the verdict: it becomes a warning and a note.
  */
-export async function publishReport(action: ActionContext, report: ActionReport, renderer: Renderer, notes: string[], { pr, rootPrefix, verify }: PullRequestPublishing): Promise<void> {
+export async function publishReport(action: ActionContext, report: ActionReport, renderer: Renderer, notes: string[], { pr, rootPrefix, verify }: PullRequestPublishing): Promise<string | null> {
   const { inputs } = action;
-  if (!pr || !inputs.githubToken || (inputs.comment === "never" && !inputs.reviewComments)) return;
+  if (!pr || !inputs.githubToken || (inputs.comment === "never" && !inputs.reviewComments)) return null;
   const octokit = githubClient(inputs, inputs.githubToken);
   // A report from an untrusted run could name any pull request: comment only where it belongs.
   if (verify) pr = await verify(octokit, pr);
@@ -36,8 +37,10 @@ export async function publishReport(action: ActionContext, report: ActionReport,
     report.contract = outcome.contract;
     core.info(`PR comment: ${outcome.comment}; review: ${outcome.review}`);
     for (const warning of outcome.warnings) warnInNotes(notes, warning);
+    return outcome.commentUrl;
   } catch (error) {
     // Publishing is best effort: the check already has its verdict.
     warnInNotes(notes, `mfdag could not publish to the pull request: ${(error as Error).message}`);
+    return null;
   }
 }

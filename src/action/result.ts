@@ -5,15 +5,16 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
-import { annotationsFor } from "../core/annotations.js";
+import { ANNOTATIONS_SHOWN_PER_STEP, annotationsFor, planAnnotations } from "../core/annotations.js";
 import { isConfigurationError, REPORT_BUG_URL } from "../core/errors.js";
 import { staleFilesOutput } from "../core/outputs.js";
 import { toSarif } from "../core/sarif.js";
 import type { CheckReport, ContractChange, PullRequestRef } from "../core/types.js";
-import { createRenderer } from "../render/index.js";
+import { fitMarkdown, utf8Bytes } from "../render/fit.js";
+import { createRenderer, type Renderer } from "../render/index.js";
 import { checkView } from "../render/views.js";
 import { VERSION } from "../version.js";
-import type { ActionContext } from "./context.js";
+import { annotationsWritten, writeNotice, type ActionContext } from "./context.js";
 
 /** As in the CLI: 1 means the policy is violated, 2 that mfdag could not check. */
 const EXIT_COULD_NOT_CHECK = 2;
@@ -38,28 +39,68 @@ export interface ModeResult {
   issueNumber: number | null;
   /** A failed report fails the step, but in publish mode, where the check run already carries the verdict. */
   failsStep: boolean;
+  /** The pull request comment holding this report (created, updated or already up to date), if any. */
+  commentUrl: string | null;
+  /**
+   * Why the report's findings are not annotated: publish mode with a report for a commit the pull
+   * request has moved past (its lines point at old code). A notice says so instead.
+   */
+  superseded: string | null;
+  /** `fix: pull-request` of an audit: the open repair pull request, and why a repair asked for was not made (which fails the step). */
+  repair?: { pullRequest: { number: number; url: string } | null; error: string | null };
 }
 
-function annotate(report: ActionReport, rootPrefix: string): void {
-  for (const a of annotationsFor(report)) {
+/** GitHub keeps this much of the job summary file of one step (1 MiB) and drops the rest. */
+export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * The `markdown` output's share of a job's outputs (about 1 MiB in all, shared with the other
+ * steps): a quarter, so that other steps, and more mfdag steps, keep room for theirs.
+ */
+export const MARKDOWN_OUTPUT_LIMIT_BYTES = 256 * 1024;
+
+/**
+ * The report's annotations within what GitHub shows of this step (10 per level, less those already
+ * written, and less the error that fails the step), then "+N more" where some did not fit.
+ */
+function annotate(report: ActionReport, rootPrefix: string, stepFails: boolean): void {
+  const stepFailure = stepFails ? 1 : 0;
+  const room = (level: keyof typeof annotationsWritten) => ANNOTATIONS_SHOWN_PER_STEP - annotationsWritten[level] - (level === "error" ? stepFailure : 0);
+  const { shown, omitted } = planAnnotations(report, { error: room("error"), warning: room("warning"), notice: room("notice") });
+  for (const a of shown) {
     const properties = { title: a.title, file: rootPrefix ? path.posix.join(rootPrefix, a.file) : a.file, ...(a.line ? { startLine: a.line } : {}) };
     if (a.level === "error") core.error(a.message, properties);
     else if (a.level === "warning") core.warning(a.message, properties);
     else core.notice(a.message, properties);
   }
+  for (const more of omitted) {
+    if (more.level === "error") core.error(more.message, { title: more.title });
+    else if (more.level === "warning") core.warning(more.message, { title: more.title });
+    else core.notice(more.message, { title: more.title });
+  }
+}
+
+/** The report's Markdown cut to `limit` bytes between blocks, with a line saying where the full report is. */
+function fitReportMarkdown(renderer: Renderer, markdown: string, limit: number, where: string, files: { reportFile: string; sarifFile: string }): string {
+  const size = limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MiB` : `${limit / 1024} KiB`;
+  const pointer = renderer.render("cut-pointer.md.njk", { where, limit: size, ...files });
+  return fitMarkdown(markdown, { limit, pointer, measure: utf8Bytes, boundary: "blocks" });
 }
 
 /** Writes the report and the SARIF, the job summary and the annotations; sets the outputs and the verdict. */
-export async function setResult(action: ActionContext, { report, rootPrefix, notes, patch, issueNumber, failsStep }: ModeResult): Promise<void> {
+export async function setResult(action: ActionContext, { report, rootPrefix, notes, patch, issueNumber, failsStep, commentUrl, superseded, repair }: ModeResult): Promise<void> {
   const reportPath = path.join(action.outDir, "mfdag-report.json");
   const sarifPath = path.join(action.outDir, "mfdag.sarif");
   await writeFile(reportPath, JSON.stringify(report, null, 2));
   await writeFile(sarifPath, JSON.stringify(toSarif(annotationsFor(report), VERSION), null, 2));
 
   if (patch?.artifact) notes.push(`The regenerated definitions are attached to this run as the artifact ${patch.artifact}: download it and git apply it.`);
-  const markdown = createRenderer().render("check.md.njk", { report, view: checkView(report), contract: report.contract, notes });
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
-  if (action.inputs.annotations) annotate(report, rootPrefix);
+  const renderer = createRenderer();
+  const markdown = renderer.render("check.md.njk", { report, view: checkView(report), contract: report.contract, notes });
+  const files = { reportFile: reportPath, sarifFile: sarifPath };
+  const summary = fitReportMarkdown(renderer, markdown, SUMMARY_LIMIT_BYTES, "The job summary", files);
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary).write();
+  if (superseded) writeNotice(superseded);
+  else if (action.inputs.annotations) annotate(report, rootPrefix, (report.failed && failsStep) || Boolean(repair?.error));
 
   core.setOutput("drift", String(report.summary.drift > 0));
   core.setOutput("type-changes", String(report.summary.typeChanges));
@@ -70,7 +111,14 @@ export async function setResult(action: ActionContext, { report, rootPrefix, not
   core.setOutput("issue-number", issueNumber === null ? "" : String(issueNumber));
   core.setOutput("patch", patch?.path ?? "");
   core.setOutput("stale-files", staleFilesOutput(report, rootPrefix));
+  core.setOutput("comment-url", commentUrl ?? "");
+  // The job summary's Markdown; cut shorter, since a job's outputs share about 1 MiB.
+  core.setOutput("markdown", fitReportMarkdown(renderer, markdown, MARKDOWN_OUTPUT_LIMIT_BYTES, "This report", files));
+  core.setOutput("pull-request-number", repair?.pullRequest ? String(repair.pullRequest.number) : "");
+  core.setOutput("pull-request-url", repair?.pullRequest?.url ?? "");
   if (report.failed && failsStep) core.setFailed(`mfdag: the committed definitions violate fail-on ${report.failOn}; see the job summary for the Config diffs.`);
+  // The repair was asked for: a scheduled run that quietly made none would look like it had.
+  else if (repair?.error) core.setFailed("mfdag: fix: pull-request made no pull request; see the error above and the job summary.");
 }
 
 /** A tool failure must not look like a policy failure: its own verdict, summary and exit code. */

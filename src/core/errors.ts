@@ -3,6 +3,8 @@
  * ours (anything else: say how to report it). Edges map the first to exit code 2 with the message
  * alone, and the second to exit code 2 with a stack and a link to the issue tracker.
  */
+import { ISSUES_URL } from "./project.js";
+
 export class ConfigurationError extends Error {
   override name = "ConfigurationError";
 }
@@ -11,4 +13,4 @@ export function isConfigurationError(error: unknown): error is ConfigurationErro
   return error instanceof ConfigurationError;
 }
 
-export const REPORT_BUG_URL = "https://github.com/org/mfdag-action/issues";
+export const REPORT_BUG_URL = ISSUES_URL;

@@ -1,5 +1,6 @@
 /** The report as SARIF 2.1.0, so results can be uploaded to code scanning. */
 import { ANNOTATION_RULES, type Annotation } from "./annotations.js";
+import { PROJECT_URL } from "./project.js";
 
 export function toSarif(annotations: readonly Annotation[], toolVersion: string): object {
   const ruleIds = [...new Set(annotations.map((a) => a.rule))].sort();
@@ -12,7 +13,7 @@ export function toSarif(annotations: readonly Annotation[], toolVersion: string)
           driver: {
             name: "mfdag",
             version: toolVersion,
-            informationUri: "https://github.com/org/mfdag-action",
+            informationUri: PROJECT_URL,
             rules: ruleIds.map((id) => ({ id, shortDescription: { text: ANNOTATION_RULES.get(id) ?? id } })),
           },
         },

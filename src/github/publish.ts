@@ -30,6 +30,8 @@ export interface PublishOptions {
 export interface PublishOutcome {
   contract: ContractChange[] | null;
   comment: string;
+  /** The comment's html_url when it holds this report (created, updated or unchanged). */
+  commentUrl: string | null;
   review: string;
   warnings: string[];
 }
@@ -129,5 +131,5 @@ export async function publishToPullRequest(octokit: Octokit, report: CheckReport
       review = "nothing to comment";
     }
   }
-  return { contract, comment: comment.action, review, warnings };
+  return { contract, comment: comment.action, commentUrl: comment.url ?? null, review, warnings };
 }

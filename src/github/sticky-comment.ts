@@ -3,6 +3,7 @@
  * on every push. The comment is found by a hidden marker and by its author, so a user who pastes
  * the marker into their own comment cannot make mfdag overwrite (or hide behind) it.
  */
+import { fitMarkdown } from "../render/fit.js";
 import { tokenIdentity } from "./identity.js";
 import { firstPages, forbiddenMessage, httpStatus, isPermissionDenied, type Octokit } from "./octokit.js";
 
@@ -50,41 +51,11 @@ export function markerFor(commentId: string): string {
 
 /**
  * `body` unchanged when it fits in `limit` (by default GitHub's limit minus room for the marker);
- * otherwise cut after the last whole line that fits, closing an open code fence, then `pointer`.
+ * otherwise cut after the last whole line that fits, closing an open code fence and HTML elements
+ * (`<details>`), then `pointer`.
  */
 export function fitCommentBody(body: string, pointer: string, limit = COMMENT_BODY_LIMIT - MARKER_ROOM): string {
-  if (body.length <= limit) return body;
-  const tail = `\n${pointer}`;
-  const kept: string[] = [];
-  let keptLength = 0;
-  let fence: string | null = null;
-  for (const line of body.split("\n")) {
-    const fenceAfter = nextFence(fence, line);
-    // What the result would be if we stopped right after this line: the lines, a closing fence
-    // when one is open, and the pointer.
-    const closing = fenceAfter ? fenceAfter.length + 1 : 0;
-    if (keptLength + line.length + 1 + closing + tail.length > limit) break;
-    kept.push(line);
-    keptLength += line.length + 1;
-    fence = fenceAfter;
-  }
-  if (fence) kept.push(fence);
-  return `${kept.join("\n")}\n${tail}`.slice(0, limit);
-}
-
-/**
- * The fence open after `line`: a line of 3+ backticks (or tildes) opens one; inside, only a line of
- * the same character, at least as long and with nothing after it, closes it (CommonMark rules).
- */
-function nextFence(open: string | null, line: string): string | null {
-  const match = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(line);
-  if (!match) return open;
-  const [, marks = "", rest = ""] = match;
-  if (open === null) {
-    // A backtick fence's info string cannot contain backticks (then it is inline code).
-    return marks[0] === "`" && rest.includes("`") ? null : marks;
-  }
-  return marks[0] === open[0] && marks.length >= open.length && rest.trim() === "" ? null : open;
+  return fitMarkdown(body, { limit, pointer });
 }
 
 /** One of our marker comments, as the listing shows it. */
