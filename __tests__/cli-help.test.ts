@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMMANDS, parseCommandLine, usageOf, USAGE } from "../src/cli-args.js";
+import { DEFAULT_GENERATOR, GENERATOR_PROFILES, GENERATOR_VERSIONS, profileVersion } from "../src/core/generators.js";
 import { PROJECT, runCli, tempDir } from "./helpers/repo.js";
 
 /** The whole usage; per-command help must not change it. */
@@ -94,9 +95,24 @@ describe("mfdag COMMAND --help", () => {
 });
 
 describe("mfdag --version", () => {
-  it("prints the version of package.json", async () => {
+  it("prints the version of package.json alone on its first line", async () => {
     const { version } = JSON.parse(readFileSync(path.join(PROJECT, "package.json"), "utf8")) as { version: string };
     expect(version).toBe("0.1.0");
-    expect(await runCli(["--version"])).toEqual({ exitCode: 0, stdout: version, stderr: "" });
+    const run = await runCli(["--version"]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toBe("");
+    expect(run.stdout.split("\n")[0]).toBe(version);
+  });
+
+  it("names the metaflow-dagster versions the static compiler models, the default first, and those it only recognises", async () => {
+    const lines = (await runCli(["--version"])).stdout.split("\n");
+    // From the table of generator facts: the profiles' versions and every row without a profile.
+    const modelled = GENERATOR_PROFILES.map((profile) => `${profileVersion(profile)}${profile === DEFAULT_GENERATOR ? " (default)" : ""}`);
+    expect(modelled).toContain("0.3.7 (default)");
+    expect(lines[1]).toBe(`metaflow-dagster modelled by the static compiler: ${modelled.join(", ")}`);
+    const recognised = GENERATOR_VERSIONS.filter((row) => row.profile === null).map((row) => row.version);
+    expect(recognised).toContain("0.3.6");
+    expect(lines[2]).toBe(`metaflow-dagster recognised in committed files, not modelled: ${recognised.join(", ")}`);
+    expect(lines).toHaveLength(3);
   });
 });

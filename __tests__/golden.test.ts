@@ -49,9 +49,35 @@ const gateAccepted = judgeContract(CONTRACT, "type-change", { ...approval, label
 const gateUnknown = judgeContract(null, "type-change", approval, "mfdag could not read the pull request's files (HTTP 502)");
 const gateUnchanged = judgeContract([], "type-change", approval);
 
+/** The body of `fix: pull-request`'s pull request, as src/action/repair.ts makes it. */
+const repairBody = {
+  runUrl: "https://github.com/org/shop/actions/runs/42",
+  regenerated: [{ file: "dagster/train_dagster.py", flowFile: "flows/train_flow.py", why: "type-changed epochs" }],
+  failed: [],
+  otherGenerators: [],
+  branch: "mfdag/regenerate-default",
+  base: "main",
+};
+
 /** Per template (file name in templates/), its cases: a name and the context it is rendered with. */
 const CASES: Record<string, Record<string, object>> = {
-  "audit-issue.md.njk": { "with the run's link and a patch artifact": reportContext(FAILING_REPORT, { runUrl: "https://github.com/org/shop/actions/runs/42", patchArtifact: "mfdag-patch" }), "without either": reportContext(FAILING_REPORT, { runUrl: null, patchArtifact: null }) },
+  "audit-issue.md.njk": {
+    "with the run's link and a patch artifact": reportContext(FAILING_REPORT, { runUrl: "https://github.com/org/shop/actions/runs/42", patchArtifact: "mfdag-patch", repairPullRequest: null }),
+    "without either": reportContext(FAILING_REPORT, { runUrl: null, patchArtifact: null, repairPullRequest: null }),
+    "with the repair pull request": reportContext(FAILING_REPORT, { runUrl: null, patchArtifact: null, repairPullRequest: { number: 12, url: "https://github.com/org/shop/pull/12" } }),
+  },
+  "repair-commit.txt.njk": { "one file": { files: ["dagster/train_dagster.py"] }, "two files": { files: ["dagster/train_dagster.py", "ml/dagster/eval_dagster.py"] } },
+  "repair-pull-request.md.njk": {
+    "opened, before the tracking issue is known": { ...repairBody, trackingIssue: null },
+    "with the tracking issue, a file not regenerated and another generator": {
+      ...repairBody,
+      trackingIssue: 7,
+      failed: [{ file: "dagster/eval_dagster.py", error: "ModuleNotFoundError: No module named 'torch'" }],
+      otherGenerators: [{ file: "dagster/train_dagster.py", committed: "0.3.7", current: "main@af05540" }],
+    },
+  },
+  "repair-pull-request-closed.md.njk": { "with the audit run's link": { runUrl: "https://github.com/org/shop/actions/runs/42", branch: "mfdag/regenerate-default" }, "without it": { runUrl: null, branch: "mfdag/regenerate-nightly" } },
+  "repair-pull-request-title.txt.njk": { "the default comment-id": { commentId: "default" }, "a named one": { commentId: "nightly_ml.v2" } },
   "check.md.njk": { "failing, with the PR's contract and a note": reportContext(FAILING_REPORT, { contract: CONTRACT, notes: ["The regenerated definitions are attached to this run as the artifact mfdag-patch: download it and git apply it."] }), "drift that does not fail, a PR that changes no Config class": reportContext(DRIFTING_REPORT, { contract: [] }), "all up to date, outside a PR": reportContext(CLEAN_REPORT), "up to date, not fully checked": reportContext(UNCHECKED_REPORT),
     "up to date, a contract change the gate fails on": reportContext({ ...CLEAN_REPORT, contractGate: gateViolated } as CheckReport, { contract: CONTRACT }),
     "failing, a contract change the PR's author accepted": reportContext({ ...FAILING_REPORT, contractGate: gateAccepted } as CheckReport, { contract: CONTRACT }),

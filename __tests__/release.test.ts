@@ -66,8 +66,9 @@ describe("the canonical name: the action mfdag-dev/mfdag-action, the npm package
     expect((actionYml() as unknown as { author: string }).author).toBe(ACTION_REPOSITORY.split("/")[0]);
     const sarif = toSarif([], pkg.version) as { runs: { tool: { driver: { name: string; informationUri: string } } }[] };
     expect(sarif.runs[0]!.tool.driver).toMatchObject({ name: pkg.name, informationUri: PROJECT_URL });
-    // The built bundles carry the same name (a stale dist/ would not).
-    for (const bundle of ["dist/index.js", "dist/cli.js"]) expect(readText(bundle).includes(`"${ACTION_REPOSITORY}"`), bundle).toBe(true);
+    // The built bundles carry the same name (a stale dist/ would not); dist/index.js and
+    // dist/cli.js are the launchers that import them.
+    for (const bundle of ["dist/index.bundle.js", "dist/cli.bundle.js"]) expect(readText(bundle).includes(`"${ACTION_REPOSITORY}"`), bundle).toBe(true);
   });
 
   it("every workflow in the README uses the action as mfdag-dev/mfdag-action@", () => {

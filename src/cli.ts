@@ -6,13 +6,13 @@
 import { parseCommandLine, usageOf, USAGE, type CliCommand, type CommandName } from "./cli-args.js";
 import { isConfigurationError, REPORT_BUG_URL } from "./core/errors.js";
 import { neutralizeWorkflowCommands } from "./render/index.js";
-import { VERSION } from "./version.js";
 import { checkCommand } from "./cli/check.js";
 import { configCommand } from "./cli/config.js";
 import { fixCommand } from "./cli/fix.js";
 import { inspectCommand } from "./cli/inspect.js";
 import { listCommand } from "./cli/list.js";
 import { mergeCommand } from "./cli/merge.js";
+import { versionText } from "./cli/version.js";
 import { EXIT, write } from "./cli/terminal.js";
 
 export { EXIT } from "./cli/terminal.js";
@@ -28,7 +28,7 @@ const COMMANDS: Record<CommandName, (cli: CliCommand) => Promise<number>> = {
 
 async function run(cli: CliCommand): Promise<number> {
   if (cli.command === "help") return write(`${cli.helpTopic ? usageOf(cli.helpTopic) : USAGE}\n`), EXIT.ok;
-  if (cli.command === "version") return write(`${VERSION}\n`), EXIT.ok;
+  if (cli.command === "version") return write(versionText()), EXIT.ok;
   return COMMANDS[cli.command](cli);
 }
 

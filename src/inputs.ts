@@ -85,6 +85,7 @@ export const actionInputsSchema = z.object({
       .transform((v) => v.split(/[,\n]/).map((label) => label.trim()).filter(Boolean)),
   ),
   uploadPatch: boolInput("upload-patch", false),
+  fix: enumInput("fix", ["none", "pull-request"] as const).transform((v) => v ?? "none"),
   allowEmpty: boolInput("allow-empty", false),
   timeoutMinutes: intInput("timeout-minutes", 24 * 60),
 });
@@ -113,6 +114,7 @@ export function parseActionInputs(getInput: (name: string) => string): ActionInp
     reportFile: getInput("report-file"),
     labels: getInput("labels"),
     uploadPatch: getInput("upload-patch"),
+    fix: getInput("fix"),
     allowEmpty: getInput("allow-empty"),
     timeoutMinutes: getInput("timeout-minutes"),
     shard: getInput("shard"),
@@ -121,5 +123,7 @@ export function parseActionInputs(getInput: (name: string) => string): ActionInp
   if (!result.success) throw new ConfigurationError(result.error.issues.map((issue) => issue.message).join("\n"));
   if (result.data.mode === "merge" && result.data.reports.length === 0) throw new ConfigurationError("Input 'reports': required when mode is merge (the shards' report files or globs, one per line)");
   if (result.data.mode === "publish" && !result.data.reportFile) throw new ConfigurationError("Input 'report-file': required when mode is publish (the report.json of the check run)");
+  // A shard sees only its share of the flows: its repair would close the pull request of the others'.
+  if (result.data.fix === "pull-request" && result.data.shard) throw new ConfigurationError("Input 'fix': pull-request cannot be combined with shard (a shard sees only part of the flows); run the repairing audit unsharded");
   return result.data;
 }

@@ -68,6 +68,23 @@ export interface FakeIssue {
   duplicateIssueId?: number;
 }
 
+/** A pull request opened through `POST /pulls` (the `pulls` map holds the ones tests set up for `GET /pulls/{n}`). */
+export interface FakePullRequest {
+  number: number;
+  repo: string;
+  title: string;
+  body: string;
+  state: "open" | "closed";
+  /** Branch names in `repo` (no fork pull requests are opened through the API here). */
+  head: string;
+  base: string;
+  user: FakeUser;
+  /** The head commit when it was opened or last closed (an open one shows its branch's current head). */
+  headSha: string;
+  /** Closed by merging (set by tests: the fake has no merge endpoint). */
+  merged?: boolean;
+}
+
 export interface FakeLabel {
   repo: string;
   name: string;
@@ -102,6 +119,16 @@ export interface FakeGitHubState {
   labels: FakeLabel[];
   /** Oldest first, as GitHub lists them. */
   issueEvents: FakeIssueEvent[];
+  /** Pull requests opened through the API; they share the issues' numbers, as on GitHub. */
+  pullRequests: FakePullRequest[];
+  /** What `GET /repos/{owner}/{repo}` names as the default branch. */
+  defaultBranch: string;
+  /**
+   * A branch's head commit, `null` when the repository has no such branch: `POST /pulls` refuses a
+   * head branch that does not exist, as GitHub does, and an open pull request shows its branch's
+   * head. Tests point it at their git remote; `null`: every branch exists, at commit 0000….
+   */
+  branchHead: ((branch: string) => string | null) | null;
 }
 
 export interface RecordedRequest {
@@ -249,6 +276,9 @@ export async function start(): Promise<FakeGitHub> {
     issues: [],
     labels: [],
     issueEvents: [],
+    pullRequests: [],
+    defaultBranch: "main",
+    branchHead: null,
   };
   const requests: RecordedRequest[] = [];
   const scripts: { method: string; pattern: RegExp; responses: ScriptedResponse[] }[] = [];
@@ -309,9 +339,60 @@ export async function start(): Promise<FakeGitHub> {
   });
   const repoOf = (p: Record<string, string>) => `${p.owner}/${p.repo}`;
   const notFound: Reply = { status: 404, body: { message: "Not Found", documentation_url: "https://docs.github.com/rest" } };
-  const nextIssueNumber = (repo: string) => Math.max(0, ...state.issues.filter((i) => i.repo === repo).map((i) => i.number)) + 1;
+  const nextIssueNumber = (repo: string) => Math.max(0, ...[...state.issues, ...state.pullRequests].filter((i) => i.repo === repo).map((i) => i.number)) + 1;
+  const headOf = (branch: string) => (state.branchHead ? state.branchHead(branch) : "0".repeat(40));
+  const pullJson = (p: FakePullRequest) => {
+    const [owner] = p.repo.split("/");
+    const repository = { full_name: p.repo, owner: { login: owner } };
+    return {
+      id: p.number + 7_000_000,
+      number: p.number,
+      title: p.title,
+      body: p.body,
+      state: p.state,
+      user: userJson(p.user),
+      html_url: `https://github.com/${p.repo}/pull/${p.number}`,
+      merged_at: p.merged ? "2024-01-02T00:00:00Z" : null,
+      head: { ref: p.head, label: `${owner}:${p.head}`, repo: repository, sha: p.state === "open" ? headOf(p.head) ?? p.headSha : p.headSha },
+      base: { ref: p.base, label: `${owner}:${p.base}`, repo: repository },
+    };
+  };
 
   const routes: Route[] = [
+    route("GET /repos/{owner}/{repo}", (ctx) => ({ status: 200, body: { name: ctx.params.repo, full_name: repoOf(ctx.params), default_branch: state.defaultBranch } })),
+    route("GET /repos/{owner}/{repo}/pulls", (ctx) => {
+      const repo = repoOf(ctx.params);
+      const wantState = ctx.query.state ?? "open";
+      const items = state.pullRequests
+        .filter((p) => p.repo === repo && (wantState === "all" || p.state === wantState))
+        // Like GitHub: `head` is `owner:branch`; `base` a branch name.
+        .filter((p) => !ctx.query.head || ctx.query.head === `${ctx.params.owner}:${p.head}`)
+        .filter((p) => !ctx.query.base || ctx.query.base === p.base)
+        .sort((a, b) => b.number - a.number);
+      return page(ctx, items.map(pullJson));
+    }),
+    route("POST /repos/{owner}/{repo}/pulls", (ctx) => {
+      const repo = repoOf(ctx.params);
+      const { title, head, base } = ctx.body;
+      if (typeof title !== "string" || title === "" || typeof head !== "string" || typeof base !== "string") return fault.unprocessable("Validation Failed", [{ resource: "PullRequest", code: "missing_field" }]);
+      const headSha = headOf(head);
+      if (headSha === null) return fault.unprocessable("Validation Failed", [{ resource: "PullRequest", field: "head", code: "invalid" }]);
+      if (state.pullRequests.some((p) => p.repo === repo && p.state === "open" && p.head === head && p.base === base)) {
+        return fault.unprocessable("Validation Failed", [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${ctx.params.owner}:${head}.` }]);
+      }
+      const pull: FakePullRequest = { number: nextIssueNumber(repo), repo, title, body: String(ctx.body.body ?? ""), state: "open", head, base, user: state.apiAuthor, headSha };
+      state.pullRequests.push(pull);
+      return { status: 201, body: pullJson(pull) };
+    }),
+    route("PATCH /repos/{owner}/{repo}/pulls/{number}", (ctx) => {
+      const pull = state.pullRequests.find((p) => p.repo === repoOf(ctx.params) && p.number === Number(ctx.params.number));
+      if (!pull) return notFound;
+      if (typeof ctx.body.title === "string") pull.title = ctx.body.title;
+      if (typeof ctx.body.body === "string") pull.body = ctx.body.body;
+      if (ctx.body.state === "closed" && pull.state === "open") pull.headSha = headOf(pull.head) ?? pull.headSha;
+      if (ctx.body.state === "open" || ctx.body.state === "closed") pull.state = ctx.body.state;
+      return { status: 200, body: pullJson(pull) };
+    }),
     route("POST /graphql", (ctx) => {
       const query = String(ctx.body.query ?? "");
       if (!/\bviewer\b/.test(query)) return { status: 200, body: { errors: [{ message: `fake-github: unsupported query ${query}` }] } };

@@ -1,12 +1,14 @@
 /**
  * `mode: audit` (schedules, manual runs): check the whole repo and keep one tracking issue open
- * while drift or compile errors last, closing it when the repo is clean.
+ * while drift or compile errors last, closing it when the repo is clean; with `fix: pull-request`,
+ * keep one pull request open that regenerates the stale files (repair.ts), linked from the issue.
  */
 import * as core from "@actions/core";
 import { syncTrackingIssue } from "../github/tracking-issue.js";
 import { createRenderer, type Renderer } from "../render/index.js";
 import { checkView } from "../render/views.js";
 import { checkRepo, patchIfAsked } from "./check.js";
+import { describeRepair, repairIfAsked } from "./repair.js";
 import { githubClient, repositoryOf, runUrlOf, warnInNotes, writeWarning, type ActionContext } from "./context.js";
 import type { ActionReport, ModeResult } from "./result.js";
 
@@ -25,7 +27,13 @@ export function trackingIssueTexts(renderer: Renderer, trackingId: string, runUr
 }
 
 /** Opens, updates, closes or reopens the tracking issue; its number, or null. Best effort, like publishing. */
-async function updateTrackingIssue(action: ActionContext, report: ActionReport, token: string, patchArtifact: string | null, notes: string[]): Promise<number | null> {
+async function updateTrackingIssue(
+  action: ActionContext,
+  report: ActionReport,
+  token: string,
+  links: { patchArtifact: string | null; repairPullRequest: { number: number; url: string } | null },
+  notes: string[],
+): Promise<number | null> {
   const { inputs } = action;
   const octokit = githubClient(inputs, token);
   const renderer = createRenderer();
@@ -38,7 +46,7 @@ async function updateTrackingIssue(action: ActionContext, report: ActionReport, 
       repo,
       trackingId: inputs.commentId,
       title,
-      body: renderer.render("audit-issue.md.njk", { report, view: checkView(report), contract: null, notes: [], runUrl, patchArtifact }),
+      body: renderer.render("audit-issue.md.njk", { report, view: checkView(report), contract: null, notes: [], runUrl, ...links }),
       labels: inputs.labels,
       problems: report.summary.drift > 0 || report.summary.errors > 0,
       closeComment,
@@ -59,7 +67,9 @@ export async function auditMode(action: ActionContext): Promise<ModeResult> {
   const { report, rootPrefix } = checked;
   const notes: string[] = [];
   const patch = await patchIfAsked(action, checked, notes);
+  const repaired = await repairIfAsked(action, checked, notes);
   const token = action.inputs.githubToken;
-  const issueNumber = token ? await updateTrackingIssue(action, report, token, patch?.artifact ?? null, notes) : null;
-  return { report, rootPrefix, notes, patch, issueNumber, failsStep: true, commentUrl: null, superseded: null };
+  const issueNumber = token ? await updateTrackingIssue(action, report, token, { patchArtifact: patch?.artifact ?? null, repairPullRequest: repaired?.pullRequest ?? null }, notes) : null;
+  const repair = repaired && (await describeRepair(action, repaired, issueNumber, notes));
+  return { report, rootPrefix, notes, patch, issueNumber, failsStep: true, commentUrl: null, superseded: null, ...(repair ? { repair } : {}) };
 }

@@ -51,6 +51,12 @@ export function writeWarning(message: string): void {
   core.warning(message);
 }
 
+/** An error annotation outside the report's (a repair that was asked for and not made), counted. */
+export function writeError(message: string): void {
+  annotationsWritten.error++;
+  core.error(message);
+}
+
 /** A notice annotation outside the report's, counted. */
 export function writeNotice(message: string): void {
   annotationsWritten.notice++;

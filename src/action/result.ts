@@ -69,6 +69,8 @@ export interface ModeResult {
    * request has moved past (its lines point at old code). A notice says so instead.
    */
   superseded: string | null;
+  /** `fix: pull-request` of an audit: the open repair pull request, and why a repair asked for was not made (which fails the step). */
+  repair?: { pullRequest: { number: number; url: string } | null; error: string | null };
 }
 
 /** GitHub keeps this much of the job summary file of one step (1 MiB) and drops the rest. */
@@ -83,9 +85,8 @@ export const MARKDOWN_OUTPUT_LIMIT_BYTES = 256 * 1024;
  * The report's annotations within what GitHub shows of this step (10 per level, less those already
  * written, and less the error that fails the step), then "+N more" where some did not fit.
  */
-function annotate(report: ActionReport, rootPrefix: string, failsStep: boolean): void {
-  // The step's own failure line (fail-on or the contract gate) is an error annotation too.
-  const stepFailure = runFails(report) && failsStep ? 1 : 0;
+function annotate(report: ActionReport, rootPrefix: string, stepFails: boolean): void {
+  const stepFailure = stepFails ? 1 : 0;
   const room = (level: keyof typeof annotationsWritten) => ANNOTATIONS_SHOWN_PER_STEP - annotationsWritten[level] - (level === "error" ? stepFailure : 0);
   const { shown, omitted } = planAnnotations(report, { error: room("error"), warning: room("warning"), notice: room("notice") });
   for (const a of shown) {
@@ -109,7 +110,7 @@ function fitReportMarkdown(renderer: Renderer, markdown: string, limit: number, 
 }
 
 /** Writes the report and the SARIF, the job summary and the annotations; sets the outputs and the verdict. */
-export async function setResult(action: ActionContext, { report, rootPrefix, notes, patch, issueNumber, failsStep, commentUrl, superseded }: ModeResult): Promise<void> {
+export async function setResult(action: ActionContext, { report, rootPrefix, notes, patch, issueNumber, failsStep, commentUrl, superseded, repair }: ModeResult): Promise<void> {
   const reportPath = path.join(action.outDir, "mfdag-report.json");
   const sarifPath = path.join(action.outDir, "mfdag.sarif");
   await writeFile(reportPath, JSON.stringify(report, null, 2));
@@ -121,12 +122,13 @@ export async function setResult(action: ActionContext, { report, rootPrefix, not
   const files = { reportFile: reportPath, sarifFile: sarifPath };
   const summary = fitReportMarkdown(renderer, markdown, SUMMARY_LIMIT_BYTES, "The job summary", files);
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary).write();
+  // The step's own failure line (fail-on, the contract gate or the repair) is an error annotation too.
+  const failed = runFails(report);
   if (superseded) writeNotice(superseded);
-  else if (action.inputs.annotations) annotate(report, rootPrefix, failsStep);
+  else if (action.inputs.annotations) annotate(report, rootPrefix, (failed && failsStep) || Boolean(repair?.error));
 
   core.setOutput("drift", String(report.summary.drift > 0));
   core.setOutput("type-changes", String(report.summary.typeChanges));
-  const failed = runFails(report);
   core.setOutput("failed", String(failed));
   core.setOutput("verdict", failed ? "fail" : "pass");
   core.setOutput("report", reportPath);
@@ -137,7 +139,11 @@ export async function setResult(action: ActionContext, { report, rootPrefix, not
   core.setOutput("comment-url", commentUrl ?? "");
   // The job summary's Markdown; cut shorter, since a job's outputs share about 1 MiB.
   core.setOutput("markdown", fitReportMarkdown(renderer, markdown, MARKDOWN_OUTPUT_LIMIT_BYTES, "This report", files));
+  core.setOutput("pull-request-number", repair?.pullRequest ? String(repair.pullRequest.number) : "");
+  core.setOutput("pull-request-url", repair?.pullRequest?.url ?? "");
   if (failed && failsStep) core.setFailed(failureMessage(report));
+  // The repair was asked for: a scheduled run that quietly made none would look like it had.
+  else if (repair?.error) core.setFailed("mfdag: fix: pull-request made no pull request; see the error above and the job summary.");
 }
 
 /** A tool failure must not look like a policy failure: its own verdict, summary and exit code. */

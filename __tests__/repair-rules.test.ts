@@ -1,0 +1,45 @@
+/** Where `fix: pull-request` may push (src/core/repair.ts): the events, the ref and the branch name. */
+import { describe, expect, it } from "vitest";
+import { repairBranch, repairBranchProblem, repairEventRefusal, repairRefRefusal } from "../src/core/repair.js";
+
+describe("the events a repair may be pushed from", () => {
+  it.each(["schedule", "workflow_dispatch", "push"])("allows %s", (event) => {
+    expect(repairEventRefusal(event)).toBeNull();
+  });
+
+  it.each(["pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment", "issue_comment", "workflow_run", "merge_group", "repository_dispatch", ""])(
+    "refuses %j, naming it and the events that are allowed",
+    (event) => {
+      const refusal = repairEventRefusal(event);
+      expect(refusal).toContain("fix: pull-request runs only on schedule, workflow_dispatch or a push to the default branch");
+      expect(refusal).toContain(`this run is a ${event || "unknown"} event`);
+      expect(refusal).toContain("Nothing was regenerated or pushed");
+    },
+  );
+});
+
+describe("the ref a repair may be made of", () => {
+  it("allows the default branch only", () => {
+    expect(repairRefRefusal("refs/heads/main", "main")).toBeNull();
+    expect(repairRefRefusal("refs/heads/trunk", "trunk")).toBeNull();
+    expect(repairRefRefusal("refs/heads/main", "trunk")).toContain("(trunk), and this run checked out refs/heads/main");
+    expect(repairRefRefusal("refs/tags/v1", "main")).toContain("checked out refs/tags/v1");
+    expect(repairRefRefusal("refs/heads/main-old", "main")).not.toBeNull();
+    expect(repairRefRefusal("", "main")).toContain("checked out an unknown ref");
+  });
+});
+
+describe("the repair branch", () => {
+  it("is named for the tracking id", () => {
+    expect(repairBranch("default")).toBe("mfdag/regenerate-default");
+    expect(repairBranch("nightly_ml.v2")).toBe("mfdag/regenerate-nightly_ml.v2");
+  });
+
+  it.each(["a..b", "..", "x.", "ml.lock"])("refuses the comment-id %j, which git cannot name a branch with", (id) => {
+    expect(repairBranchProblem(id)).toContain(`Input 'comment-id': with fix: pull-request it names the branch mfdag/regenerate-${id}, which git does not allow`);
+  });
+
+  it.each(["default", "nightly_ml.v2", "a.b.c", "-x-", "lock"])("accepts the comment-id %j", (id) => {
+    expect(repairBranchProblem(id)).toBeNull();
+  });
+});
