@@ -51,13 +51,15 @@ function commit(repo: string, message: string): string {
 /** What GitHub answers for a pull request from `base` to `head`: its files with their patches, and every version of them. */
 function servePullRequest(github: FakeGitHub, repo: string, number: number, base: string, head: string): void {
   const files: FakePullFile[] = [];
-  for (const line of git(repo, "diff", "--name-status", "--no-renames", base, head).split("\n").filter(Boolean)) {
-    const [status, filename] = line.split("\t") as [string, string];
-    const patch = git(repo, "diff", base, head, "--", filename).replace(/^[\s\S]*?(?=^@@)/m, "");
-    files.push({ filename, status: status === "A" ? "added" : status === "D" ? "removed" : "modified", patch });
-    for (const ref of [base, head]) {
-      const text = execaSync("git", ["show", `${ref}:${filename}`], { cwd: repo, reject: false });
-      if (text.exitCode === 0) github.setFile("acme/shop", filename, ref, text.stdout + "\n");
+  for (const line of git(repo, "diff", "--name-status", "--find-renames", base, head).split("\n").filter(Boolean)) {
+    const [status, ...paths] = line.split("\t") as [string, ...string[]];
+    const filename = paths.at(-1)!;
+    const patch = git(repo, "diff", "--find-renames", base, head, "--", ...paths).replace(/^[\s\S]*?(?=^@@)/m, "");
+    const renamed = status.startsWith("R");
+    files.push({ filename, status: renamed ? "renamed" : status === "A" ? "added" : status === "D" ? "removed" : "modified", patch, ...(renamed ? { previous_filename: paths[0]! } : {}) });
+    for (const [ref, file] of [[base, paths[0]!], [head, filename]] as const) {
+      const text = execaSync("git", ["show", `${ref}:${file}`], { cwd: repo, reject: false });
+      if (text.exitCode === 0) github.setFile("acme/shop", file, ref, text.stdout + "\n");
     }
   }
   github.setPullFiles("acme/shop", number, files);
@@ -176,6 +178,23 @@ describe("fail-on-contract on a regenerated pull request", () => {
     const unread = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr, { labels: [LABEL] }), inputs });
     expect(unread.exitCode).toBe(0);
     expect(comment()).toContain(`✅ **Contract change accepted** with the label <code>${LABEL}</code>`);
+  });
+
+  it("compares a moved definitions file with where it was, so moving it does not hide a type change", async () => {
+    const repo = shopRepo();
+    writeTrain(repo, { epochs: "int" });
+    const base = commit(repo, "base: train in sync");
+    writeTrain(repo, { epochs: "float" });
+    mkdirSync(path.join(repo, "dagster/jobs"));
+    git(repo, "mv", TRAIN_DEFINITIONS, "dagster/jobs/train_dagster.py");
+    const head = commit(repo, "head: regenerate train, and move its definitions");
+    servePullRequest(github, repo, 7, base, head);
+    expect(github.state.pullFiles.get("acme/shop#7")).toContainEqual(expect.objectContaining({ filename: "dagster/jobs/train_dagster.py", status: "renamed", previous_filename: TRAIN_DEFINITIONS }));
+    const pr = { repo, base, head };
+    const run = await runAction({ workspace: repo, apiUrl: github.url, event: prEvent(pr), inputs: { "fail-on-contract": "type-change" } });
+    expect(run.outputs.drift).toBe("false");
+    expect(run.exitCode).toBe(1);
+    expect(comment()).toContain("- <code>dagster/jobs/train_dagster.py</code> (TrainFlow): type-changed epochs");
   });
 
   it("accepts nothing by label when approve-label is empty", async () => {

@@ -43,10 +43,12 @@ type PullRequestFiles = Awaited<ReturnType<typeof listPullRequestFiles>>;
 export async function contractChanges(octokit: Octokit, pr: PullRequestRef, files: PullRequestFiles): Promise<ContractChange[]> {
   const versions: DefinitionsVersions[] = [];
   for (const file of files) {
-    if (!file.filename.endsWith(".py")) continue;
-    const head = file.status === "removed" ? null : await getFileAtRef(octokit, { owner: pr.owner, repo: pr.repo, path: file.filename, ref: pr.headSha });
+    // A moved file is one job before and after: compared across the move, not seen as a new file.
+    const basePath = file.status === "renamed" && file.previousFilename ? file.previousFilename : file.filename;
+    if (!file.filename.endsWith(".py") && !basePath.endsWith(".py")) continue;
+    const head = file.status === "removed" || !file.filename.endsWith(".py") ? null : await getFileAtRef(octokit, { owner: pr.owner, repo: pr.repo, path: file.filename, ref: pr.headSha });
     if (head !== null && !isDefinitionsText(head) && file.status !== "renamed") continue;
-    const base = file.status === "added" ? null : await getFileAtRef(octokit, { owner: pr.owner, repo: pr.repo, path: file.filename, ref: pr.baseSha });
+    const base = file.status === "added" || !basePath.endsWith(".py") ? null : await getFileAtRef(octokit, { owner: pr.owner, repo: pr.repo, path: basePath, ref: pr.baseSha });
     versions.push({ path: file.filename, base, head });
   }
   return diffContracts(versions);

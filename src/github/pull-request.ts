@@ -8,6 +8,8 @@ export interface PullRequestFile {
   filename: string;
   /** `added`, `removed`, `modified`, `renamed`, ... as GitHub reports it. */
   status: string;
+  /** Where a `renamed` file was at the pull request's base. */
+  previousFilename: string | null;
   /**
    * RIGHT-side (new file) line numbers shown in the diff: added lines and context lines, where a
    * review comment may go. Empty when GitHub sends no patch (binary or very large files).
@@ -21,7 +23,7 @@ export async function listPullRequestFiles(
   { owner, repo, pullNumber }: { owner: string; repo: string; pullNumber: number },
 ): Promise<PullRequestFile[]> {
   const files = await octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", { owner, repo, pull_number: pullNumber, per_page: 100 });
-  return files.map((f) => ({ filename: f.filename, status: f.status, addedLines: rightSideLines(f.patch ?? "") }));
+  return files.map((f) => ({ filename: f.filename, status: f.status, previousFilename: f.previous_filename ?? null, addedLines: rightSideLines(f.patch ?? "") }));
 }
 
 /**
