@@ -18,6 +18,7 @@ export const UNIT = [
   "__tests__/architecture.test.ts",
   "__tests__/check-engine.test.ts",
   "__tests__/compare.test.ts",
+  "__tests__/contract-gate.test.ts",
   "__tests__/definitions.test.ts",
   "__tests__/fit-markdown.test.ts",
   "__tests__/generators.test.ts",

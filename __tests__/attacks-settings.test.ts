@@ -395,6 +395,42 @@ describe("attack: a stored report cannot choose what the trusted publish run rea
     expect(refs).toContain(PR.baseSha);
     expect(refs).not.toContain(forged.baseSha);
   });
+
+  it("a report claiming a reviewer accepted its contract change: the trusted run judges the gate from GitHub alone and posts no acceptance nobody gave", async () => {
+    const pr = { number: 8, baseSha: "c".repeat(40), headSha: "d".repeat(40) };
+    const checkRun = await runAction({ workspace: shopRepo(), apiUrl: github.url, event: { name: "pull_request", payload: pullRequestPayload(pr) }, inputs: { comment: "never", "review-comments": "false" } });
+    const forged = JSON.parse(readFileSync(checkRun.outputs.report!, "utf8"));
+    forged.contractGate = {
+      failOnContract: "type-change",
+      outcome: "accepted",
+      files: [{ definitionsFile: "dagster/train_dagster.py", flow: "TrainFlow", changes: ["type-changed epochs"] }],
+      approveLabel: "mfdag-contract-approved",
+      acceptedBy: "maintainer",
+      acceptedByAuthor: false,
+      problem: null,
+    };
+    const reportFile = path.join(tempDir(), "mfdag-report.json");
+    writeFileSync(reportFile, JSON.stringify(forged));
+    // The pull request really changes epochs' type, and carries no label.
+    const base = readFileSync(path.join(shopRepo(), "dagster/train_dagster.py"), "utf8");
+    github.state.pulls.set("acme/shop#8", { headSha: pr.headSha, baseSha: pr.baseSha });
+    github.setPullFiles("acme/shop", 8, [{ filename: "dagster/train_dagster.py", status: "modified", patch: "@@ -1 +1 @@\n-a\n+b" }]);
+    github.setFile("acme/shop", "dagster/train_dagster.py", pr.baseSha, base);
+    github.setFile("acme/shop", "dagster/train_dagster.py", pr.headSha, base.replace("epochs: int = 10", "epochs: float = 10.5"));
+    const publish = (inputs: Record<string, string>) =>
+      runAction({ workspace: tempDir(), apiUrl: github.url, event: { name: "workflow_run", payload: { action: "completed", workflow_run: { id: 99, head_sha: pr.headSha, pull_requests: [] } } }, inputs: { mode: "publish", "report-file": reportFile, ...inputs } });
+    const comment = () => github.state.issueComments.filter((c) => c.repo === "acme/shop" && c.issueNumber === 8).at(-1)!.body;
+
+    const gated = await publish({ "fail-on-contract": "type-change" });
+    expect(gated.outputs.verdict).toBe("fail");
+    expect(comment()).toContain("❌ **Contract gate** (<code>fail-on-contract type-change</code>)");
+    expect(comment()).toContain("- <code>dagster/train_dagster.py</code> (TrainFlow): type-changed epochs");
+    expect(comment()).not.toContain("maintainer");
+    const ungated = await publish({});
+    expect(ungated.outputs.verdict).toBe("fail"); // the check's own verdict: the shop drifts
+    expect(comment()).not.toContain("Contract change accepted");
+    expect(comment()).not.toContain("maintainer");
+  });
 });
 
 describe("attack: a flow run by the metaflow compiler never sees mfdag's tokens", () => {

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fixTargets } from "../src/core/fix.js";
+import { judgeContract } from "../src/core/policy.js";
 import type { CheckReport } from "../src/core/types.js";
 import { createRenderer } from "../src/render/index.js";
 import { jobModelSchema } from "../src/core/job-model.js";
@@ -41,6 +42,13 @@ const [added, , , typeChanged] = TRAIN_CHANGES;
 /** A recorded model with a bit of everything: split, foreach, switch, retries, timeouts, env, schedule, sensor, tags, --with. */
 const kitchenSink = jobModelSchema.parse(JSON.parse(readFileSync(path.join(PROJECT, "__tests__/fixtures/corpus-definitions/expected/0.3.7/x01_kitchen_sink.json"), "utf8")));
 
+/** The contract gate's verdicts on CONTRACT: failing, accepted by the PR's author, and unknown. */
+const approval = { approveLabel: "mfdag-contract-approved", labels: [], labeled: null, author: "alice" };
+const gateViolated = judgeContract(CONTRACT, "breaking", approval);
+const gateAccepted = judgeContract(CONTRACT, "type-change", { ...approval, labels: ["mfdag-contract-approved"], labeled: { label: "mfdag-contract-approved", by: "alice" } });
+const gateUnknown = judgeContract(null, "type-change", approval, "mfdag could not read the pull request's files (HTTP 502)");
+const gateUnchanged = judgeContract([], "type-change", approval);
+
 /** The body of `fix: pull-request`'s pull request, as src/action/repair.ts makes it. */
 const repairBody = {
   runUrl: "https://github.com/org/shop/actions/runs/42",
@@ -70,7 +78,12 @@ const CASES: Record<string, Record<string, object>> = {
   },
   "repair-pull-request-closed.md.njk": { "with the audit run's link": { runUrl: "https://github.com/org/shop/actions/runs/42", branch: "mfdag/regenerate-default" }, "without it": { runUrl: null, branch: "mfdag/regenerate-nightly" } },
   "repair-pull-request-title.txt.njk": { "the default comment-id": { commentId: "default" }, "a named one": { commentId: "nightly_ml.v2" } },
-  "check.md.njk": { "failing, with the PR's contract and a note": reportContext(FAILING_REPORT, { contract: CONTRACT, notes: ["The regenerated definitions are attached to this run as the artifact mfdag-patch: download it and git apply it."] }), "drift that does not fail, a PR that changes no Config class": reportContext(DRIFTING_REPORT, { contract: [] }), "all up to date, outside a PR": reportContext(CLEAN_REPORT), "up to date, not fully checked": reportContext(UNCHECKED_REPORT) },
+  "check.md.njk": { "failing, with the PR's contract and a note": reportContext(FAILING_REPORT, { contract: CONTRACT, notes: ["The regenerated definitions are attached to this run as the artifact mfdag-patch: download it and git apply it."] }), "drift that does not fail, a PR that changes no Config class": reportContext(DRIFTING_REPORT, { contract: [] }), "all up to date, outside a PR": reportContext(CLEAN_REPORT), "up to date, not fully checked": reportContext(UNCHECKED_REPORT),
+    "up to date, a contract change the gate fails on": reportContext({ ...CLEAN_REPORT, contractGate: gateViolated } as CheckReport, { contract: CONTRACT }),
+    "failing, a contract change the PR's author accepted": reportContext({ ...FAILING_REPORT, contractGate: gateAccepted } as CheckReport, { contract: CONTRACT }),
+    "a contract that could not be compared": reportContext({ ...CLEAN_REPORT, contractGate: gateUnknown } as CheckReport),
+    "a contract the gate lets through, no acceptance by label": reportContext({ ...CLEAN_REPORT, contractGate: { ...gateUnchanged!, approveLabel: null } } as CheckReport, { contract: [] }),
+  },
   "check.txt.njk": { failing: reportContext(FAILING_REPORT), "all up to date": reportContext(CLEAN_REPORT), "up to date, not fully checked": reportContext(UNCHECKED_REPORT) },
   "cut-pointer.md.njk": { "the job summary": { where: "The job summary", limit: "1 MiB", reportFile: "/home/runner/work/_temp/mfdag-report.json", sarifFile: "/home/runner/work/_temp/mfdag.sarif" } },
   "config.txt.njk": { exact: { result: compiled }, "not exact, from the metaflow compiler": { result: { ...compiled, compiler: "metaflow", exact: false, reason: "a default computed at import time" } }, "no parameters": { result: { ...compiled, configClass: null } }, error: { result: { ...compiled, error: "flows/train_flow.py:4: invalid syntax" } } },

@@ -6,7 +6,7 @@
 import { GENERATOR_PROFILES } from "./core/job-model.js";
 import { z } from "zod";
 import { ConfigurationError } from "./core/errors.js";
-import { COMPILERS, FAIL_ON } from "./core/types.js";
+import { COMPILERS, FAIL_ON, FAIL_ON_CONTRACT } from "./core/types.js";
 
 const blank = (value: unknown) => (typeof value === "string" && value.trim() === "" ? undefined : typeof value === "string" ? value.trim() : value);
 
@@ -41,6 +41,17 @@ export const actionInputsSchema = z.object({
   compiler: enumInput("compiler", COMPILERS),
   python: z.preprocess(blank, z.string().optional()),
   failOn: enumInput("fail-on", FAIL_ON),
+  failOnContract: enumInput("fail-on-contract", FAIL_ON_CONTRACT),
+  // No default here: action.yml gives one, so an explicit '' is what turns acceptance by label off.
+  approveLabel: z.preprocess(
+    blank,
+    z
+      .string()
+      .max(50, { error: () => "Input 'approve-label': a GitHub label name has at most 50 characters" })
+      .regex(/^[^\p{Cc}]+$/u, { error: () => "Input 'approve-label': one label name, without line breaks or control characters" })
+      .nullable()
+      .default(null),
+  ),
   generator: enumInput("generator", GENERATOR_PROFILES),
   config: z.preprocess(blank, z.string().optional()),
   concurrency: intInput("concurrency", 256),
@@ -88,6 +99,8 @@ export function parseActionInputs(getInput: (name: string) => string): ActionInp
     compiler: getInput("compiler"),
     python: getInput("python"),
     failOn: getInput("fail-on"),
+    failOnContract: getInput("fail-on-contract"),
+    approveLabel: getInput("approve-label"),
     generator: getInput("generator"),
     config: getInput("config"),
     concurrency: getInput("concurrency"),

@@ -92,6 +92,15 @@ export interface FakeLabel {
   description: string;
 }
 
+/** One entry of an issue's or pull request's `GET /issues/{n}/events`: a label added or removed. */
+export interface FakeIssueEvent {
+  repo: string;
+  issueNumber: number;
+  event: "labeled" | "unlabeled";
+  label: string;
+  actor: string;
+}
+
 export interface FakeGitHubState {
   /** What `query { viewer { login } }` answers; `null` answers with a GraphQL error instead. */
   viewerLogin: string | null;
@@ -101,13 +110,15 @@ export interface FakeGitHubState {
   /** Keyed by `owner/repo#number`. */
   pullFiles: Map<string, FakePullFile[]>;
   /** Pull requests for `GET /pulls/{n}`, keyed by `owner/repo#number`. */
-  pulls: Map<string, { headSha: string; baseSha: string }>;
+  pulls: Map<string, { headSha: string; baseSha: string; labels?: string[]; author?: string }>;
   reviewComments: FakeReviewComment[];
   reviews: FakeReview[];
   /** Keyed by `owner/repo:path@ref`. */
   files: Map<string, string>;
   issues: FakeIssue[];
   labels: FakeLabel[];
+  /** Oldest first, as GitHub lists them. */
+  issueEvents: FakeIssueEvent[];
   /** Pull requests opened through the API; they share the issues' numbers, as on GitHub. */
   pullRequests: FakePullRequest[];
   /** What `GET /repos/{owner}/{repo}` names as the default branch. */
@@ -264,6 +275,7 @@ export async function start(): Promise<FakeGitHub> {
     files: new Map(),
     issues: [],
     labels: [],
+    issueEvents: [],
     pullRequests: [],
     defaultBranch: "main",
     branchHead: null,
@@ -419,7 +431,17 @@ export async function start(): Promise<FakeGitHub> {
     route("GET /repos/{owner}/{repo}/pulls/{number}", (ctx) => {
       const pull = state.pulls.get(`${repoOf(ctx.params)}#${ctx.params.number}`);
       if (!pull) return notFound;
-      return { status: 200, body: { number: Number(ctx.params.number), state: "open", head: { sha: pull.headSha }, base: { sha: pull.baseSha } } };
+      return {
+        status: 200,
+        body: {
+          number: Number(ctx.params.number),
+          state: "open",
+          head: { sha: pull.headSha },
+          base: { sha: pull.baseSha },
+          labels: (pull.labels ?? []).map((name, i) => ({ id: i + 1, name, color: "ededed" })),
+          user: userJson({ login: pull.author ?? "alice", type: "User" }),
+        },
+      };
     }),
     route("GET /repos/{owner}/{repo}/pulls/{number}/files", (ctx) => {
       const files = state.pullFiles.get(`${repoOf(ctx.params)}#${ctx.params.number}`);
@@ -496,6 +518,14 @@ export async function start(): Promise<FakeGitHub> {
         .filter((i) => !ctx.query.creator || i.user.login === ctx.query.creator)
         .sort((a, b) => b.number - a.number);
       return page(ctx, items.map(issueJson));
+    }),
+    route("GET /repos/{owner}/{repo}/issues/{number}/events", (ctx) => {
+      const repo = repoOf(ctx.params);
+      const events = state.issueEvents.filter((e) => e.repo === repo && e.issueNumber === Number(ctx.params.number));
+      return page(
+        ctx,
+        events.map((e, i) => ({ id: i + 1, event: e.event, actor: userJson({ login: e.actor, type: "User" }), label: { name: e.label, color: "ededed" }, created_at: now() })),
+      );
     }),
     route("GET /repos/{owner}/{repo}/issues/{number}", (ctx) => {
       const issue = state.issues.find((i) => i.repo === repoOf(ctx.params) && i.number === Number(ctx.params.number));

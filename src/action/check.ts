@@ -29,7 +29,7 @@ async function resolveActionSettings(action: ActionContext): Promise<{ root: str
   const root = checkedRoot(path.resolve(workspace, inputs.root), "Input 'root'", " in the workspace (does the workflow run actions/checkout before mfdag?)");
   const { config, file } = await loadRepoConfig(root, inputs.config ? path.resolve(workspace, inputs.config) : undefined);
   const settings = resolveSettings({
-    explicit: { compiler: inputs.compiler, python: inputs.python, failOn: inputs.failOn, timeout: inputs.timeout, concurrency: inputs.concurrency, generator: inputs.generator },
+    explicit: { compiler: inputs.compiler, python: inputs.python, failOn: inputs.failOn, failOnContract: inputs.failOnContract, timeout: inputs.timeout, concurrency: inputs.concurrency, generator: inputs.generator },
     config,
     configFile: file,
     trust: trustOfRun(),
@@ -62,7 +62,7 @@ export async function checkRepo(action: ActionContext): Promise<CheckedRepo> {
     },
     ports,
   ).finally(() => ports.close());
-  return { report: { ...report, pullRequest: pullRequestOf(), contract: null }, settings, rootPrefix: rootPrefixOf(action) };
+  return { report: { ...report, pullRequest: pullRequestOf(), contract: null, contractGate: null }, settings, rootPrefix: rootPrefixOf(action) };
 }
 
 /** `upload-patch`, when there is drift to patch. */
@@ -74,7 +74,8 @@ export async function checkMode(action: ActionContext): Promise<ModeResult> {
   const checked = await checkRepo(action);
   const { report, rootPrefix } = checked;
   const notes: string[] = [];
-  const commentUrl = await publishReport(action, report, createRenderer(), notes, { pr: pullRequestOf(), rootPrefix });
+  const gate = { failOnContract: checked.settings.failOnContract, approveLabel: action.inputs.approveLabel };
+  const commentUrl = await publishReport(action, report, createRenderer(), notes, { pr: pullRequestOf(), rootPrefix, gate });
   const patch = await patchIfAsked(action, checked, notes);
   return { report, rootPrefix, notes, patch, issueNumber: null, failsStep: true, commentUrl, superseded: null };
 }

@@ -14,9 +14,11 @@ export async function mergeMode(action: ActionContext): Promise<ModeResult> {
     await Promise.all(reports.map(({ file }) => readReportFile(file, "Input 'reports'"))),
     reports.map(({ name }) => name),
   );
-  const report = { ...merged, pullRequest: pullRequestOf(), contract: null };
+  const report = { ...merged, pullRequest: pullRequestOf(), contract: null, contractGate: null };
   const rootPrefix = rootPrefixOf(action);
   const notes: string[] = [];
-  const commentUrl = await publishReport(action, report, createRenderer(), notes, { pr: pullRequestOf(), rootPrefix });
+  // The shards' config file is not read here: the merged run gates by its own input alone.
+  const gate = { failOnContract: inputs.failOnContract ?? "never", approveLabel: inputs.approveLabel } as const;
+  const commentUrl = await publishReport(action, report, createRenderer(), notes, { pr: pullRequestOf(), rootPrefix, gate });
   return { report, rootPrefix, notes, patch: null, issueNumber: null, failsStep: true, commentUrl, superseded: null };
 }

@@ -10,12 +10,16 @@ import type { PullRequestRef } from "../core/types.js";
 import { readReportFile } from "../io/report-file.js";
 import { createRenderer } from "../render/index.js";
 import { repositoryOf, triggeringRunHead, type ActionContext } from "./context.js";
-import { publishReport } from "./pull-request.js";
+import { publishReport, type VerifiedPullRequest } from "./pull-request.js";
 import type { ActionReport, ModeResult } from "./result.js";
 
+/**
+ * The stored report without what this trusted run works out itself from GitHub: the contract diff
+ * and the contract gate (a forged report must not make the bot say a change was accepted).
+ */
 async function readStoredReport(file: string): Promise<ActionReport> {
   const report = (await readReportFile(file, "Input 'report-file'")) as unknown as ActionReport;
-  return { ...report, pullRequest: report.pullRequest ?? null, contract: report.contract ?? null };
+  return { ...report, pullRequest: report.pullRequest ?? null, contract: null, contractGate: null };
 }
 
 /**
@@ -29,7 +33,7 @@ class ReportSuperseded extends Error {}
  * this repository's, and its head must be the commit the triggering run checked. A report for an
  * older head of the pull request is superseded, not refused.
  */
-async function verifyReportPullRequest(octokit: Octokit, pr: PullRequestRef): Promise<PullRequestRef> {
+async function verifyReportPullRequest(octokit: Octokit, pr: PullRequestRef): Promise<VerifiedPullRequest> {
   const refuse = (why: string) => new ConfigurationError(`Input 'report-file': refusing to publish: ${why}.`);
   const { owner, repo } = repositoryOf();
   if (pr.owner !== owner || pr.repo !== repo) throw refuse(`the report is for ${pr.owner}/${pr.repo}, not ${owner}/${repo}`);
@@ -42,7 +46,9 @@ async function verifyReportPullRequest(octokit: Octokit, pr: PullRequestRef): Pr
     );
   }
   // The base comes from GitHub, not from the report: it chooses the commit the contract diff reads.
-  return { ...pr, baseSha: data.base.sha };
+  // The labels and the author too: the contract gate is judged here again, from GitHub alone.
+  const labels = (data.labels ?? []).map((label) => label.name).filter((name): name is string => typeof name === "string");
+  return { pr: { ...pr, baseSha: data.base.sha }, labels, author: data.user?.login ?? null };
 }
 
 export async function publishMode(action: ActionContext): Promise<ModeResult> {
@@ -52,7 +58,9 @@ export async function publishMode(action: ActionContext): Promise<ModeResult> {
   let superseded: string | null = null;
   try {
     // The report's paths are already relative to the workspace.
-    commentUrl = await publishReport(action, report, createRenderer(), notes, { pr: report.pullRequest, rootPrefix: "", verify: verifyReportPullRequest });
+    // The gate by this workflow's own inputs: the config file is the pull request's and not checked out here.
+    const gate = { failOnContract: action.inputs.failOnContract ?? "never", approveLabel: action.inputs.approveLabel } as const;
+    commentUrl = await publishReport(action, report, createRenderer(), notes, { pr: report.pullRequest, rootPrefix: "", verify: verifyReportPullRequest, gate });
   } catch (error) {
     if (!(error instanceof ReportSuperseded)) throw error;
     superseded = error.message;

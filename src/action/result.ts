@@ -7,9 +7,10 @@ import path from "node:path";
 import * as core from "@actions/core";
 import { ANNOTATIONS_SHOWN_PER_STEP, annotationsFor, planAnnotations } from "../core/annotations.js";
 import { isConfigurationError, REPORT_BUG_URL } from "../core/errors.js";
+import { contractGateFails } from "../core/policy.js";
 import { staleFilesOutput } from "../core/outputs.js";
 import { toSarif } from "../core/sarif.js";
-import type { CheckReport, ContractChange, PullRequestRef } from "../core/types.js";
+import type { CheckReport, ContractChange, ContractGate, PullRequestRef } from "../core/types.js";
 import { fitMarkdown, utf8Bytes } from "../render/fit.js";
 import { createRenderer, type Renderer } from "../render/index.js";
 import { checkView } from "../render/views.js";
@@ -19,8 +20,30 @@ import { annotationsWritten, writeNotice, type ActionContext } from "./context.j
 /** As in the CLI: 1 means the policy is violated, 2 that mfdag could not check. */
 const EXIT_COULD_NOT_CHECK = 2;
 
-/** The report file the action writes: the engine's report plus the pull request it was made for. */
-export type ActionReport = CheckReport & { pullRequest: PullRequestRef | null; contract: ContractChange[] | null };
+/**
+ * The report file the action writes: the engine's report (`failed`: by fail-on) plus the pull
+ * request it was made for, its contract diff and the contract gate's verdict (`null`: no gate).
+ */
+export type ActionReport = CheckReport & { pullRequest: PullRequestRef | null; contract: ContractChange[] | null; contractGate: ContractGate | null };
+
+/** The run's verdict: the definitions by fail-on, and the contract by fail-on-contract. */
+export function runFails(report: ActionReport): boolean {
+  return report.failed || contractGateFails(report.contractGate);
+}
+
+/** What the failed step ends with: which policy failed, and what to do. */
+function failureMessage(report: ActionReport): string {
+  const gate = report.contractGate;
+  const lines = report.failed ? [`mfdag: the committed definitions violate fail-on ${report.failOn}; see the job summary for the Config diffs.`] : [];
+  if (gate?.outcome === "violated") {
+    const files = gate.files.map((file) => `${file.definitionsFile} (${file.changes.join(", ")})`).join("; ");
+    const accept = gate.approveLabel === null ? "approve-label is empty, so no label can accept it" : `a reviewer accepts it by adding the label '${gate.approveLabel}'`;
+    lines.push(`mfdag: this pull request changes the Dagster contract (fail-on-contract ${gate.failOnContract}): ${files}; ${accept}.`);
+  } else if (gate?.outcome === "unknown") {
+    lines.push(`mfdag: fail-on-contract ${gate.failOnContract}: ${gate.problem ?? "base and head could not be compared"}, so mfdag cannot vouch that the contract is unchanged (the job summary says more).`);
+  }
+  return lines.join("\n");
+}
 
 /** The patch of `upload-patch`: where it was written, and the artifact it is attached as (null when it could not be). */
 export interface MadePatch {
@@ -99,13 +122,15 @@ export async function setResult(action: ActionContext, { report, rootPrefix, not
   const files = { reportFile: reportPath, sarifFile: sarifPath };
   const summary = fitReportMarkdown(renderer, markdown, SUMMARY_LIMIT_BYTES, "The job summary", files);
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary).write();
+  // The step's own failure line (fail-on, the contract gate or the repair) is an error annotation too.
+  const failed = runFails(report);
   if (superseded) writeNotice(superseded);
-  else if (action.inputs.annotations) annotate(report, rootPrefix, (report.failed && failsStep) || Boolean(repair?.error));
+  else if (action.inputs.annotations) annotate(report, rootPrefix, (failed && failsStep) || Boolean(repair?.error));
 
   core.setOutput("drift", String(report.summary.drift > 0));
   core.setOutput("type-changes", String(report.summary.typeChanges));
-  core.setOutput("failed", String(report.failed));
-  core.setOutput("verdict", report.failed ? "fail" : "pass");
+  core.setOutput("failed", String(failed));
+  core.setOutput("verdict", failed ? "fail" : "pass");
   core.setOutput("report", reportPath);
   core.setOutput("sarif", sarifPath);
   core.setOutput("issue-number", issueNumber === null ? "" : String(issueNumber));
@@ -116,7 +141,7 @@ export async function setResult(action: ActionContext, { report, rootPrefix, not
   core.setOutput("markdown", fitReportMarkdown(renderer, markdown, MARKDOWN_OUTPUT_LIMIT_BYTES, "This report", files));
   core.setOutput("pull-request-number", repair?.pullRequest ? String(repair.pullRequest.number) : "");
   core.setOutput("pull-request-url", repair?.pullRequest?.url ?? "");
-  if (report.failed && failsStep) core.setFailed(`mfdag: the committed definitions violate fail-on ${report.failOn}; see the job summary for the Config diffs.`);
+  if (failed && failsStep) core.setFailed(failureMessage(report));
   // The repair was asked for: a scheduled run that quietly made none would look like it had.
   else if (repair?.error) core.setFailed("mfdag: fix: pull-request made no pull request; see the error above and the job summary.");
 }

@@ -6,7 +6,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ConfigurationError } from "./errors.js";
-import { COMPILERS, FAIL_ON } from "./types.js";
+import { COMPILERS, FAIL_ON, FAIL_ON_CONTRACT } from "./types.js";
 import { GENERATOR_PROFILES } from "./job-model.js";
 import { MAX_IMPORT_ROOTS, type ImportRootsFound } from "./import-roots.js";
 
@@ -80,6 +80,8 @@ export const repoConfigSchema = z
     compiler: z.enum(COMPILERS).optional(),
     python: z.string().min(1).max(MAX_STRING).optional(),
     failOn: z.enum(FAIL_ON).optional(),
+    /** When a pull request's change of the committed Config classes or jobs fails it (policy.ts); default never. */
+    failOnContract: z.enum(FAIL_ON_CONTRACT).optional(),
     timeout: z.number().positive().max(3600).optional(),
     concurrency: z.number().int().positive().max(256).optional(),
     maxFileBytes: z.number().int().positive().optional(),

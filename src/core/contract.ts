@@ -7,7 +7,7 @@ import { parseDefinitionsFile } from "./definitions.js";
 import { identifyGenerator } from "./generators.js";
 import { compareJobs } from "./job-compare.js";
 import { normalizeConfigClass } from "./normalize.js";
-import type { ConfigClass, ContractChange, DefinitionsFile } from "./types.js";
+import type { ConfigClass, ContractChange, DefinitionsFile, Unchecked } from "./types.js";
 
 export interface DefinitionsVersions {
   path: string;
@@ -21,6 +21,11 @@ export interface DefinitionsVersions {
 function normalizedConfig(file: DefinitionsFile | null): ConfigClass | null {
   const sourceDir = file?.source ? file.source.replace(/\\/g, "/").replace(/\/[^/]*$/, "") : null;
   return normalizeConfigClass(file?.configClass ?? null, { root: sourceDir });
+}
+
+function unreadableJob(file: DefinitionsFile, side: "base" | "head"): Unchecked | null {
+  if (file.reading?.model) return null;
+  return { part: "job", step: null, reason: `the ${side} version could not be read as a job (${file.reading?.problems.join("; ") || "no ops or job found"})` };
 }
 
 /** Contract changes between base and head, for the files that are definitions files on either side. */
@@ -42,8 +47,19 @@ export function diffContracts(versions: readonly DefinitionsVersions[]): Contrac
     const headVersion = head?.reading ? identifyGenerator(head.reading.fingerprint).version : null;
     const generator = baseVersion !== headVersion ? { committed: baseVersion, current: headVersion } : null;
     const jobChanges = baseJob && headJob ? compareJobs({ committed: baseJob, current: headJob, lines: base?.reading?.lines ?? null, generator }).changes : [];
-    if (base && head && !diff && !jobChange && jobChanges.length === 0) continue;
-    out.push({ definitionsFile: version.path, flow: head?.flow ?? base?.flow ?? null, status: !base ? "added" : !head ? "removed" : "changed", changes, jobChange, configDiff: diff, jobChanges });
+    // A side whose job cannot be read hides any change to it: say so rather than call the job equal.
+    const unchecked: Unchecked[] = base && head && version.base !== version.head ? [unreadableJob(base, "base"), unreadableJob(head, "head")].filter((u) => u !== null) : [];
+    if (base && head && !diff && !jobChange && jobChanges.length === 0 && unchecked.length === 0) continue;
+    out.push({
+      definitionsFile: version.path,
+      flow: head?.flow ?? base?.flow ?? null,
+      status: !base ? "added" : !head ? "removed" : "changed",
+      changes,
+      jobChange,
+      configDiff: diff,
+      jobChanges,
+      ...(unchecked.length > 0 ? { unchecked } : {}),
+    });
   }
   return out.sort((a, b) => a.definitionsFile.localeCompare(b.definitionsFile));
 }

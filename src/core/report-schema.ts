@@ -12,6 +12,18 @@ import { z } from "zod";
 export const FAIL_ON = ["never", "type-change", "breaking", "drift"] as const;
 export type FailOn = (typeof FAIL_ON)[number];
 
+/** When a pull request's change of the committed contract (Config classes, jobs) fails the run: policy.ts. */
+export const FAIL_ON_CONTRACT = ["never", "type-change", "breaking"] as const;
+export type FailOnContract = (typeof FAIL_ON_CONTRACT)[number];
+
+/**
+ * What the contract gate decided: `unchanged` (no change the policy fails on), `violated`,
+ * `accepted` (violated, but the pull request carries the approve label) or `unknown` (base and
+ * head could not be compared, so mfdag cannot vouch for the contract: it fails).
+ */
+export const CONTRACT_GATE_OUTCOMES = ["unchanged", "violated", "accepted", "unknown"] as const;
+export type ContractGateOutcome = (typeof CONTRACT_GATE_OUTCOMES)[number];
+
 export const COMPILERS = ["auto", "static", "metaflow"] as const;
 export type CompilerChoice = (typeof COMPILERS)[number];
 /** The compilers that actually produce a result (`auto` resolves to one of these). */
@@ -199,6 +211,24 @@ const contractChangeSchema = z.strictObject({
   configDiff: z.string().max(REPORT_LIMITS.diff).nullable(),
   /** How the committed job differs between base and head (steps, wiring, schedule, ...). */
   jobChanges: list(jobDiffSchema).optional(),
+  /** The job, when base or head could not be read as one: not compared, so not vouched for. */
+  unchecked: list(uncheckedSchema).optional(),
+});
+
+/** The contract gate's verdict on a pull request (`fail-on-contract`, `approve-label`). */
+const contractGateSchema = z.strictObject({
+  failOnContract: z.enum(FAIL_ON_CONTRACT),
+  outcome: z.enum(CONTRACT_GATE_OUTCOMES),
+  /** The definitions files whose contract change the policy fails on, each with its changes in a few words. */
+  files: list(z.strictObject({ definitionsFile: path, flow: name.nullable(), changes: list(text) })),
+  /** The label that accepts a contract change; `null` when `approve-label` is empty (no acceptance). */
+  approveLabel: name.nullable(),
+  /** Who added the label, when known (the `labeled` event, else the pull request's issue events). */
+  acceptedBy: name.nullable(),
+  /** Whether that is the pull request's own author: the comment says so, for reviewers to weigh. */
+  acceptedByAuthor: z.boolean(),
+  /** Why base and head could not be compared (`unknown`). */
+  problem: text.nullable(),
 });
 
 /**
@@ -231,6 +261,7 @@ export const storedReportSchema = z.strictObject({
   ...checkReportShape,
   pullRequest: pullRequestSchema.nullable().optional(),
   contract: list(contractChangeSchema).nullable().optional(),
+  contractGate: contractGateSchema.nullable().optional(),
 });
 
 export type FieldValue = z.infer<typeof fieldValueSchema>;
@@ -247,6 +278,7 @@ export type CheckReport = z.infer<typeof checkReportSchema>;
 /** How a committed Config class differs between a pull request's base and head. */
 export type ContractChange = z.infer<typeof contractChangeSchema>;
 export type PullRequestRef = z.infer<typeof pullRequestSchema>;
+export type ContractGate = z.infer<typeof contractGateSchema>;
 export type StoredReport = z.infer<typeof storedReportSchema>;
 
 /** `$.flows[0].changes[1].kind`: where in the file the first bad field is. */

@@ -10,7 +10,7 @@
 import { ConfigurationError } from "./errors.js";
 import type { RepoConfig } from "./config-file.js";
 import type { GeneratorProfile } from "./job-model.js";
-import type { CompilerChoice, FailOn } from "./types.js";
+import type { CompilerChoice, FailOn, FailOnContract } from "./types.js";
 
 export const DEFAULT_SETTINGS = {
   python: "python3",
@@ -75,6 +75,7 @@ export interface ExplicitSettings {
   compiler?: CompilerChoice | undefined;
   python?: string | undefined;
   failOn?: FailOn | undefined;
+  failOnContract?: FailOnContract | undefined;
   timeout?: number | undefined;
   concurrency?: number | undefined;
   generator?: GeneratorProfile | undefined;
@@ -84,6 +85,8 @@ export interface Settings {
   compiler: CompilerChoice;
   python: string;
   failOn: FailOn;
+  /** The contract gate on pull requests (policy.ts `judgeContract`). */
+  failOnContract: FailOnContract;
   timeoutSeconds: number;
   concurrency: number;
   maxFileBytes: number;
@@ -143,6 +146,7 @@ export function resolveSettings(input: ResolveInput): Settings {
     compiler,
     python: explicit.python ?? fromConfig("python") ?? DEFAULT_SETTINGS.python,
     failOn: explicit.failOn ?? (input.audit ? "never" : (config.failOn ?? "type-change")),
+    failOnContract: explicit.failOnContract ?? config.failOnContract ?? "never",
     timeoutSeconds: explicit.timeout ?? fromConfig("timeout") ?? DEFAULT_SETTINGS.timeoutSeconds,
     concurrency: explicit.concurrency ?? fromConfig("concurrency") ?? input.defaultConcurrency,
     maxFileBytes: fromConfig("maxFileBytes") ?? DEFAULT_SETTINGS.maxFileBytes,

@@ -1,12 +1,14 @@
 /**
  * Everything the action does on a pull request, given an authenticated client: the contract diff
  * between base and head, the sticky comment, the review. Failures to publish never change the
- * check's verdict; they come back as one-line warnings.
+ * check's verdict; they come back as one-line warnings. (A failure to read the contract diff does
+ * change the contract gate's: the action decides that, policy.ts `judgeContract`.)
  */
 import path from "node:path";
 import { diffContracts, type DefinitionsVersions } from "../core/contract.js";
 import { isDefinitionsText, parseConfigLines } from "../core/definitions.js";
-import type { CheckReport, ContractChange, FieldChange, PullRequestRef } from "../core/types.js";
+import { contractGateFails } from "../core/policy.js";
+import type { CheckReport, ContractChange, ContractGate, FieldChange, PullRequestRef } from "../core/types.js";
 import type { Renderer } from "../render/index.js";
 import { checkView } from "../render/views.js";
 import type { Octokit } from "./octokit.js";
@@ -28,7 +30,6 @@ export interface PublishOptions {
 }
 
 export interface PublishOutcome {
-  contract: ContractChange[] | null;
   comment: string;
   /** The comment's html_url when it holds this report (created, updated or unchanged). */
   commentUrl: string | null;
@@ -42,10 +43,12 @@ type PullRequestFiles = Awaited<ReturnType<typeof listPullRequestFiles>>;
 export async function contractChanges(octokit: Octokit, pr: PullRequestRef, files: PullRequestFiles): Promise<ContractChange[]> {
   const versions: DefinitionsVersions[] = [];
   for (const file of files) {
-    if (!file.filename.endsWith(".py")) continue;
-    const head = file.status === "removed" ? null : await getFileAtRef(octokit, { owner: pr.owner, repo: pr.repo, path: file.filename, ref: pr.headSha });
+    // A moved file is one job before and after: compared across the move, not seen as a new file.
+    const basePath = file.status === "renamed" && file.previousFilename ? file.previousFilename : file.filename;
+    if (!file.filename.endsWith(".py") && !basePath.endsWith(".py")) continue;
+    const head = file.status === "removed" || !file.filename.endsWith(".py") ? null : await getFileAtRef(octokit, { owner: pr.owner, repo: pr.repo, path: file.filename, ref: pr.headSha });
     if (head !== null && !isDefinitionsText(head) && file.status !== "renamed") continue;
-    const base = file.status === "added" ? null : await getFileAtRef(octokit, { owner: pr.owner, repo: pr.repo, path: file.filename, ref: pr.baseSha });
+    const base = file.status === "added" || !basePath.endsWith(".py") ? null : await getFileAtRef(octokit, { owner: pr.owner, repo: pr.repo, path: basePath, ref: pr.baseSha });
     versions.push({ path: file.filename, base, head });
   }
   return diffContracts(versions);
@@ -93,19 +96,47 @@ export function planReviewComments(report: CheckReport, files: PullRequestFiles,
   return planned;
 }
 
-export async function publishToPullRequest(octokit: Octokit, report: CheckReport, renderer: Renderer, options: PublishOptions): Promise<PublishOutcome> {
-  const { pr } = options;
-  const warnings: string[] = [];
+/** What the pull request changes: its files (for review comments) and its contract diff. */
+export interface PullRequestChanges {
+  files: PullRequestFiles;
+  /** `null` when base and head could not be compared; `problem` says why. */
+  contract: ContractChange[] | null;
+  problem: string | null;
+  /** Why `contract` may miss files though it was read (GitHub lists only so many of a pull request's files). */
+  incomplete: string | null;
+}
+
+/** How many files `GET /pulls/{n}/files` lists at most, whatever the pull request changes (GitHub's REST docs). */
+export const LISTED_PULL_REQUEST_FILES = 3000;
+
+/** Reads the pull request's files and the contract diff; a failure is a `problem`, never an exception. */
+export async function readPullRequestChanges(octokit: Octokit, pr: PullRequestRef): Promise<PullRequestChanges> {
   let files: PullRequestFiles = [];
-  let contract: ContractChange[] | null = null;
   try {
     files = await listPullRequestFiles(octokit, { owner: pr.owner, repo: pr.repo, pullNumber: pr.number });
-    contract = await contractChanges(octokit, pr, files);
+    const incomplete =
+      files.length >= LISTED_PULL_REQUEST_FILES
+        ? `GitHub lists only the first ${LISTED_PULL_REQUEST_FILES} files of a pull request and this one has that many, so changed definitions files may be missing from the comparison: split the pull request`
+        : null;
+    return { files, contract: await contractChanges(octokit, pr, files), problem: null, incomplete };
   } catch (error) {
-    warnings.push(`mfdag could not read the pull request's files (${(error as Error).message}); the comment has no base/head comparison.`);
+    return { files, contract: null, problem: `mfdag could not read the pull request's files (${(error as Error).message})`, incomplete: null };
   }
+}
 
-  const hasChanges = report.summary.drift > 0 || report.summary.errors > 0 || (contract?.length ?? 0) > 0;
+/**
+ * Comments and reviews. `changes` comes from readPullRequestChanges; `report` is what the comment
+ * shows (the action sets its `contract` and `contractGate` from the same changes first).
+ */
+export async function publishToPullRequest(octokit: Octokit, report: CheckReport & { contract: ContractChange[] | null; contractGate: ContractGate | null }, renderer: Renderer, options: PublishOptions, changes: PullRequestChanges): Promise<PublishOutcome> {
+  const { pr } = options;
+  const warnings: string[] = [];
+  const { files, contract } = changes;
+  if (changes.problem) warnings.push(`${changes.problem}; the comment has no base/head comparison.`);
+
+  // A gate that fails or was accepted is news even without drift: it says what to do, or who did it.
+  const gateNews = contractGateFails(report.contractGate) || report.contractGate?.outcome === "accepted";
+  const hasChanges = report.summary.drift > 0 || report.summary.errors > 0 || (contract?.length ?? 0) > 0 || gateNews;
   const body = renderer.render("check.md.njk", { report, view: checkView(report), contract, notes: [] });
   const pointer = options.summaryUrl ? `\n\n_The comment was cut at GitHub's size limit: the whole report is in the [job summary](${options.summaryUrl})._\n` : "\n\n_The comment was cut at GitHub's size limit: the whole report is in the job summary._\n";
   const comment = await upsertStickyComment(octokit, {
@@ -131,5 +162,5 @@ export async function publishToPullRequest(octokit: Octokit, report: CheckReport
       review = "nothing to comment";
     }
   }
-  return { contract, comment: comment.action, commentUrl: comment.url ?? null, review, warnings };
+  return { comment: comment.action, commentUrl: comment.url ?? null, review, warnings };
 }

@@ -8,6 +8,8 @@ export interface PullRequestFile {
   filename: string;
   /** `added`, `removed`, `modified`, `renamed`, ... as GitHub reports it. */
   status: string;
+  /** Where a `renamed` file was at the pull request's base. */
+  previousFilename: string | null;
   /**
    * RIGHT-side (new file) line numbers shown in the diff: added lines and context lines, where a
    * review comment may go. Empty when GitHub sends no patch (binary or very large files).
@@ -21,7 +23,7 @@ export async function listPullRequestFiles(
   { owner, repo, pullNumber }: { owner: string; repo: string; pullNumber: number },
 ): Promise<PullRequestFile[]> {
   const files = await octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", { owner, repo, pull_number: pullNumber, per_page: 100 });
-  return files.map((f) => ({ filename: f.filename, status: f.status, addedLines: rightSideLines(f.patch ?? "") }));
+  return files.map((f) => ({ filename: f.filename, status: f.status, previousFilename: f.previous_filename ?? null, addedLines: rightSideLines(f.patch ?? "") }));
 }
 
 /**
@@ -80,4 +82,26 @@ export async function getFileAtRef(
     if (httpStatus(error) === 404) return null;
     throw error;
   }
+}
+
+/** Pages of an issue's events read at most when looking for who added a label (100 events each). */
+const MAX_EVENT_PAGES = 10;
+
+/**
+ * Who last added `label` (any case) to the pull request, from its issue events (oldest first, so
+ * the last match is the label it carries now); `null` when they do not say, or when there are
+ * more pages than are read: an earlier labeler must not be named for a later one.
+ */
+export async function labelAddedBy(octokit: Octokit, { owner, repo, number }: { owner: string; repo: string; number: number }, label: string): Promise<string | null> {
+  let by: string | null = null;
+  let pages = 0;
+  for await (const { data } of octokit.paginate.iterator("GET /repos/{owner}/{repo}/issues/{issue_number}/events", { owner, repo, issue_number: number, per_page: 100 })) {
+    for (const event of data) {
+      if (event.event !== "labeled" || !("label" in event)) continue;
+      const name = (event.label as { name?: unknown } | undefined)?.name;
+      if (typeof name === "string" && name.toLowerCase() === label.toLowerCase() && event.actor?.login) by = event.actor.login;
+    }
+    if (++pages >= MAX_EVENT_PAGES) return data.length < 100 ? by : null;
+  }
+  return by;
 }
