@@ -1,0 +1,53 @@
+/**
+ * Annotations as GitHub Actions workflow commands (`::error file=f.py,line=3,title=...::message`),
+ * for `mfdag check --format github` in a `run:` step: the runner turns each line into an annotation,
+ * as the action's own (src/action/result.ts, through @actions/core) are.
+ *
+ * Every field comes from the pull request (file names, parameter names, help texts), so each is
+ * escaped the way the runner unescapes it (actions/toolkit `command.ts`): `%`, CR and LF in the
+ * message; those and `:` and `,` in a property. A field then cannot end its line, and so cannot
+ * start a command of its own, nor end its property early. Control characters are shown as visible
+ * stand-ins (plainText), since the lines are also what a person reads on a terminal, and `##[`
+ * is broken as everywhere else (the runner's legacy commands).
+ */
+import path from "node:path";
+import type { Annotation } from "../core/annotations.js";
+import { plainText } from "./escape.js";
+
+const ZWSP = "\u200B";
+
+function visible(value: unknown): string {
+  return plainText(value).replace(/##\[/g, `##${ZWSP}[`);
+}
+
+/** The message of a workflow command, as the runner reads it back. */
+export function commandMessage(value: unknown): string {
+  return visible(value).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+/** One property value of a workflow command, as the runner reads it back. */
+export function commandProperty(value: unknown): string {
+  return commandMessage(value).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
+
+/** `::error file=...,line=...,title=...::message` (no line break). */
+export function workflowCommand(level: Annotation["level"] | "notice", properties: Record<string, string | number>, message: string): string {
+  const props = Object.entries(properties)
+    .map(([key, value]) => `${key}=${commandProperty(value)}`)
+    .join(",");
+  return `::${level}${props ? ` ${props}` : ""}::${commandMessage(message)}`;
+}
+
+/**
+ * One workflow command per annotation, its file given relative to `base` (the runner resolves
+ * `file=` from the workspace), one per line.
+ */
+export function annotationCommands(annotations: readonly Annotation[], root: string, base: string): string {
+  return annotations
+    .map((a) => {
+      const relative = path.relative(base, path.resolve(root, a.file)).split(path.sep).join("/");
+      const file = relative.startsWith("../") || path.isAbsolute(relative) ? path.resolve(root, a.file) : relative;
+      return workflowCommand(a.level, { file, ...(a.line ? { line: a.line } : {}), title: a.title }, a.message) + "\n";
+    })
+    .join("");
+}
