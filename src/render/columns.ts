@@ -13,9 +13,23 @@ import { plainText } from "./escape.js";
  */
 export const MAX_COLUMN_WIDTH = 48;
 
+/** A cell as the terminal shows it: escaped, and on one line (a line break in a file name would break the row). */
+function cellText(value: unknown): string {
+  return plainText(value, "⏎");
+}
+
+/**
+ * The cells `text` takes. Default-ignorable characters (zero-width spaces and joiners, the
+ * zero-width space neutralizeWorkflowCommands inserts) take none on a terminal, but string-width
+ * 5 counts them as one.
+ */
+function cells(text: string): number {
+  return stringWidth(text.replace(/\p{Default_Ignorable_Code_Point}/gu, ""));
+}
+
 /** How many terminal cells `value` takes once escaped for the terminal. */
 export function displayWidth(value: unknown): number {
-  return stringWidth(plainText(value));
+  return cells(cellText(value));
 }
 
 /** Per column, the width of its widest cell, at most MAX_COLUMN_WIDTH. `rows` are lists of cells. */
@@ -29,10 +43,10 @@ export function columnWidths(rows: readonly (readonly unknown[])[]): number[] {
   return widths;
 }
 
-/** `value` escaped for the terminal and padded with spaces to `width` cells (never cut: a longer value overflows). */
+/** `value` escaped for the terminal, on one line, and padded with spaces to `width` cells (never cut: a longer value overflows). */
 export function padColumn(value: unknown, width: unknown): string {
-  const text = plainText(value);
+  const text = cellText(value);
   // The width comes from columnWidths (plus a separator's room); anything else pads nothing.
-  const cells = typeof width === "number" && Number.isInteger(width) && width <= 4 * MAX_COLUMN_WIDTH ? width : 0;
-  return text + " ".repeat(Math.max(0, cells - stringWidth(text)));
+  const room = typeof width === "number" && Number.isInteger(width) && width <= 4 * MAX_COLUMN_WIDTH ? width : 0;
+  return text + " ".repeat(Math.max(0, room - cells(text)));
 }

@@ -47,7 +47,8 @@ export function annotationCommands(annotations: readonly Annotation[], root: str
     .map((a) => {
       const relative = path.relative(base, path.resolve(root, a.file)).split(path.sep).join("/");
       const file = relative.startsWith("../") || path.isAbsolute(relative) ? path.resolve(root, a.file) : relative;
-      return workflowCommand(a.level, { file, ...(a.line ? { line: a.line } : {}), title: a.title }, a.message) + "\n";
+      // The properties in the order @actions/core writes them for the action's annotations.
+      return workflowCommand(a.level, { title: a.title, file, ...(a.line ? { line: a.line } : {}) }, a.message) + "\n";
     })
     .join("");
 }
