@@ -5,6 +5,7 @@
  * exercised in cli-output.test.ts.
  */
 import { describe, expect, it } from "vitest";
+import { parseCommandLine } from "../src/cli-args.js";
 import { closestName, editDistance } from "../src/cli/did-you-mean.js";
 import { colorWanted } from "../src/cli/terminal.js";
 import type { CheckReport, CheckSummary } from "../src/core/types.js";
@@ -31,9 +32,17 @@ describe("did you mean", () => {
     expect(closestName("lsit", ["check", "list"])).toBe("list");
     expect(closestName("--complier", ["--root", "--compiler", "--config"])).toBe("--compiler");
     expect(closestName("deploy", ["check", "config", "inspect", "list", "merge", "fix"])).toBeNull();
-    // Three letters or fewer: one edit at most, or every short word would match.
+    // Four letters or fewer (an option's without its dashes): one edit at most, or every short word would match.
     expect(closestName("fx", ["fix", "list"])).toBe("fix");
     expect(closestName("ls", ["fix", "list"])).toBeNull();
+    expect(closestName("--frob", ["--root", "--flow"])).toBeNull();
+    expect(closestName("--flwo", ["--root", "--flow"])).toBe("--flow");
+    expect(closestName("--no-colr", ["--color", "--no-color"])).toBe("--no-color");
+  });
+
+  it("an unknown option's message shows the usage of the command on the line, not of an option's value", () => {
+    expect(() => parseCommandLine(["--root", "check", "list", "--frob"])).toThrow(/^Unknown option '--frob'\.\n\nUsage:\n {2}mfdag list /);
+    expect(() => parseCommandLine(["--complier", "static"])).toThrow(/^Unknown option '--complier'\. Did you mean '--compiler'\?\n\nUsage:\n {2}mfdag check .*\n[^]* {2}mfdag fix /);
   });
 
   it("does not compare an absurdly long word at all", () => {

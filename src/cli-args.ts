@@ -154,26 +154,30 @@ const OPTIONS = {
 /** What an unknown option may have been meant as: every long option, and `--no-color` for the negation people type. */
 const OPTION_NAMES = [...Object.keys(OPTIONS).map((name) => `--${name}`), "--no-color"];
 
-/** The usage to show under a parse error: that of the command on the line, when there is one. */
+/** The arguments read leniently: to explain a parse error, never to run anything. */
+function lenientTokens(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], allowPositionals: true, allowNegative: true, strict: false, tokens: true, options: OPTIONS }).tokens;
+}
+
+/** The usage to show under a parse error: that of the command on the line (its first positional), when there is one. */
 function usageFor(argv: readonly string[]): string {
-  const command = argv.find(isCommand);
-  return command ? usageOf(command) : USAGE;
+  const first = lenientTokens(argv).find((token) => token.kind === "positional");
+  return first?.kind === "positional" && isCommand(first.value) ? usageOf(first.value) : USAGE;
 }
 
 /**
  * The message for an option parseArgs does not know, with the option it most likely meant. The
- * arguments are parsed again leniently only to learn which word it was (its message quotes it, but
+ * arguments are read again leniently only to learn which word it was (its message quotes it, but
  * a quote inside the word would make that ambiguous).
  */
 function unknownOptionMessage(argv: readonly string[]): string | null {
-  const { tokens } = parseArgs({ args: [...argv], allowPositionals: true, allowNegative: true, strict: false, tokens: true, options: OPTIONS });
   const isKnown = (name: string, rawName: string) => {
     const option = (OPTIONS as Record<string, { type: string }>)[name];
     // `--no-X` is only the negation of a boolean option.
     return option !== undefined && (rawName !== `--no-${name}` || option.type === "boolean");
   };
-  const unknown = tokens.find((token) => token.kind === "option" && !isKnown(token.name, token.rawName));
-  if (!unknown || unknown.kind !== "option") return null;
+  const unknown = lenientTokens(argv).find((token) => token.kind === "option" && !isKnown(token.name, token.rawName));
+  if (unknown?.kind !== "option") return null;
   return `Unknown option '${plainText(unknown.rawName)}'.${didYouMean(unknown.rawName, OPTION_NAMES)}`;
 }
 

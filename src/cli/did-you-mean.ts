@@ -37,19 +37,23 @@ export function editDistance(a: string, b: string, bound: number): number {
   return Math.min(previous[b.length]!, bound + 1);
 }
 
+/** A name as it is compared: lower case, without the dashes of an option. */
+const bare = (name: string) => name.replace(/^-+/, "").toLowerCase();
+
 /**
- * The candidate closest to `word` (case-insensitively), when it is a likely typo of it: at most two
- * edits, and at most one for words of three letters or fewer, where two edits reach almost any word.
- * The first of equally close candidates wins, so list them in the order they should be offered.
+ * The candidate closest to `word` (case-insensitively, options without their dashes), when it is a
+ * likely typo of it: at most two edits, and at most one for words of four letters or fewer, where
+ * two edits reach too many words (`frob` is not `flow`). The first of equally close candidates
+ * wins, so list them in the order they should be offered.
  */
 export function closestName(word: string, candidates: readonly string[]): string | null {
   if (word.length === 0 || word.length > MAX_WORD) return null;
-  const typed = word.toLowerCase();
-  const bound = typed.length <= 3 ? 1 : MAX_EDITS;
+  const typed = bare(word);
+  const bound = typed.length <= 4 ? 1 : MAX_EDITS;
   let best: string | null = null;
   let bestDistance = bound + 1;
   for (const candidate of candidates) {
-    const distance = editDistance(typed, candidate.toLowerCase(), bound);
+    const distance = editDistance(typed, bare(candidate), bound);
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
   return best;
