@@ -32,7 +32,7 @@ The root defaults to the git top level of the current directory (of FLOW_FILE fo
 --untrusted      the checkout is not trusted (a pull request's): the config file may not set
                  python, maxFileBytes, timeout or concurrency, and the metaflow compiler never
                  runs. Automatic on GitHub Actions pull request events (see SECURITY.md).
---format github  one GitHub workflow command per finding (::error file=...,line=...::msg)
+--format github  the action's annotations as GitHub workflow commands (::error file=...::msg)
                  for a run: step; --format sarif: the SARIF 2.1.0 log the action writes.
 --color          colors whatever the environment; --no-color: none. Without either, colors
                  on a terminal, none when NO_COLOR is set (non-empty), and always when
@@ -76,9 +76,9 @@ describe("mfdag COMMAND --help", () => {
   it("mfdag check --help explains the options check has (--allow-empty, --untrusted, --format github, --color), mfdag merge --help not those of the repo", () => {
     expect(usageOf("check")).toContain("--allow-empty    a root without flows");
     expect(usageOf("check")).toContain("--untrusted      the checkout is not trusted");
-    expect(usageOf("check")).toContain("--format github  one GitHub workflow command per finding");
+    expect(usageOf("check")).toContain("--format github  the action's annotations as GitHub workflow commands");
     expect(usageOf("check")).toContain("--color          colors whatever the environment");
-    expect(usageOf("merge")).toContain("--format github  one GitHub workflow command per finding");
+    expect(usageOf("merge")).toContain("--format github  the action's annotations as GitHub workflow commands");
     expect(usageOf("list")).not.toContain("--format github");
     expect(usageOf("merge")).not.toContain("--allow-empty");
     expect(usageOf("merge")).not.toContain("The root defaults");

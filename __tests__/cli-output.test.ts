@@ -207,6 +207,24 @@ describe("mfdag check --format github and --format sarif", () => {
     expect(commands.at(-1)).toEqual({ command: "error", properties: { title: "mfdag check" }, message: expect.stringMatching(/^✗ 2 stale \(2 type changes\) · 2 flows checked in \d+\.\d s$/) });
   });
 
+  it("spends GitHub's 10 error annotations per step as the action does: one per flow at its Parameter, then +N more, then the summary", async () => {
+    const files = Object.assign({}, ...Array.from({ length: 12 }, (_, i) => staleFlow(`flows/f${String(i).padStart(2, "0")}_flow.py`, `dagster/f${String(i).padStart(2, "0")}_dagster.py`, `F${i}Flow`)));
+    const root = gitRepo(files);
+    const run = await runWithEnv(["check", "--root", root, "--compiler", "static", "--format", "github"], {}, root);
+    expect(run.exitCode).toBe(1);
+    const commands = runnerCommands(run.stdout);
+    const errors = commands.filter((c) => c.command === "error");
+    expect(errors).toHaveLength(10);
+    expect(commands).toHaveLength(10);
+    // The 8 most useful: each a different flow, at the Parameter's line in the flow file.
+    expect(errors.slice(0, 8).map((c) => c.properties.file)).toEqual(Array.from({ length: 8 }, (_, i) => `flows/f${String(i).padStart(2, "0")}_flow.py`));
+    expect(errors[8]).toEqual({ command: "error", properties: { title: "mfdag: +16 more errors" }, message: expect.stringContaining("16 more errors (4 flows not annotated at all): mfdag check lists them all") });
+    expect(errors[9]!.properties.title).toBe("mfdag check");
+    expect(errors[9]!.message).toMatch(/^✗ 12 stale \(12 type changes\) · 12 flows checked in /);
+    // SARIF keeps them all.
+    expect(JSON.parse((await runCli(["check", "--root", root, "--compiler", "static", "--format", "sarif"])).stdout).runs[0].results).toHaveLength(24);
+  });
+
   it("gives files from GITHUB_WORKSPACE when it is set, as the runner resolves them", async () => {
     const root = gitRepo(staleFlow("flows/plain_flow.py", "dagster/plain_dagster.py", "PlainFlow"));
     const run = await runWithEnv(["check", "--root", root, "--compiler", "static", "--format", "github"], { GITHUB_WORKSPACE: path.dirname(root) });

@@ -38,7 +38,7 @@ const ALLOW_EMPTY_NOTE = "--allow-empty    a root without flows and definitions 
 const UNTRUSTED_NOTE = `--untrusted      the checkout is not trusted (a pull request's): the config file may not set
                  python, maxFileBytes, timeout or concurrency, and the metaflow compiler never
                  runs. Automatic on GitHub Actions pull request events (see SECURITY.md).`;
-const FORMAT_NOTE = `--format github  one GitHub workflow command per finding (::error file=...,line=...::msg)
+const FORMAT_NOTE = `--format github  the action's annotations as GitHub workflow commands (::error file=...::msg)
                  for a run: step; --format sarif: the SARIF 2.1.0 log the action writes.`;
 const COLOR_NOTE = `--color          colors whatever the environment; --no-color: none. Without either, colors
                  on a terminal, none when NO_COLOR is set (non-empty), and always when

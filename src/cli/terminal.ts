@@ -2,11 +2,11 @@
 import type { CliOptions } from "../cli-args.js";
 import type { Logger } from "../core/ports.js";
 import type { CheckReport } from "../core/types.js";
-import { annotationsFor } from "../core/annotations.js";
+import { ANNOTATIONS_SHOWN_PER_STEP, annotationsFor, planAnnotations, type Annotation } from "../core/annotations.js";
 import { toSarif } from "../core/sarif.js";
 import { createRenderer, neutralizeWorkflowCommands } from "../render/index.js";
 import { checkView } from "../render/views.js";
-import { annotationCommands, workflowCommand } from "../render/workflow-commands.js";
+import { annotationCommands, omittedCommand, workflowCommand } from "../render/workflow-commands.js";
 import { VERSION } from "../version.js";
 
 export const EXIT = { ok: 0, policy: 1, couldNotCheck: 2 } as const;
@@ -66,16 +66,20 @@ export function writeReport(report: CheckReport, options: CliOptions, elapsedSec
 }
 
 /**
- * `--format github`: a workflow command per annotation, as the action emits them, then the summary
- * line as one more: an error when the check fails, a warning when something could not be checked,
- * else a notice. Files are given from GITHUB_WORKSPACE (else the current directory), where the
- * runner looks for them. Nothing here goes through neutralizeWorkflowCommands: these lines are
- * meant as commands, and workflowCommand escapes every field so that each stays one command.
+ * `--format github`: a workflow command per annotation, chosen as the action chooses them
+ * (planAnnotations: GitHub shows 10 per level and step, so the most severe flows first, each at its
+ * most useful line, then "+N more"), and the summary line as one more: an error when the check
+ * fails, a warning when something could not be checked, else a notice. Files are given from
+ * GITHUB_WORKSPACE (else the current directory), where the runner looks for them. Nothing here goes
+ * through neutralizeWorkflowCommands: these lines are meant as commands, and workflowCommand
+ * escapes every field so that each stays one command.
  */
 function githubCommands(report: CheckReport, timing: { elapsedSeconds?: number }): string {
   const base = process.env.GITHUB_WORKSPACE || process.cwd();
   const summary = createRenderer({ color: false }).render("_check-summary.txt.njk", { report, ...timing }).trim();
   const s = report.summary;
-  const level = report.failed ? "error" : s.errors || s.unchecked ? "warning" : "notice";
-  return annotationCommands(annotationsFor(report), report.root, base) + workflowCommand(level, { title: "mfdag check" }, summary) + "\n";
+  const summaryLevel = report.failed ? "error" : s.errors || s.unchecked ? "warning" : "notice";
+  const room = (level: Annotation["level"]) => ANNOTATIONS_SHOWN_PER_STEP - (level === summaryLevel ? 1 : 0);
+  const { shown, omitted } = planAnnotations(report, { error: room("error"), warning: room("warning"), notice: room("notice") });
+  return annotationCommands(shown, report.root, base) + omitted.map(omittedCommand).join("") + workflowCommand(summaryLevel, { title: "mfdag check" }, summary) + "\n";
 }
