@@ -17,6 +17,7 @@ export const UNIT = [
   "__tests__/annotation-budget.test.ts",
   "__tests__/architecture.test.ts",
   "__tests__/check-engine.test.ts",
+  "__tests__/cli-text.test.ts",
   "__tests__/compare.test.ts",
   "__tests__/contract-gate.test.ts",
   "__tests__/definitions.test.ts",

@@ -12,8 +12,9 @@ import { PROJECT, runCli, tempDir } from "./helpers/repo.js";
 /** The whole usage; per-command help must not change it. */
 const FULL_USAGE = `Usage:
   mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
-               [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
-               [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
+               [--fail-on never|type-change|breaking|drift] [--config FILE]
+               [--format text|json|markdown|github|sarif] [--color|--no-color]
+               [--concurrency N] [--timeout SECONDS] [--shard k/n]
                [--generator 0.3.7|main] [--allow-empty] [--untrusted]
   mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
                [--generator 0.3.7|main] [--format text|json|mermaid]
@@ -21,7 +22,7 @@ const FULL_USAGE = `Usage:
   mfdag inspect DEFINITIONS_FILE [--format text|json|mermaid]
                what a committed definitions file defines: ops, edges, schedule, sensors, options
   mfdag list   [--root DIR] [--format text|json] [--config FILE]
-  mfdag merge  REPORT.json... [--format text|json|markdown]
+  mfdag merge  REPORT.json... [--format text|json|markdown|github|sarif]
                combines the JSON reports of \`check --shard k/n\` runs into one verdict
   mfdag fix    [--root DIR] [--python PATH] [--flow FILE]... [--patch FILE] [--config FILE]
                regenerates stale definitions files with the real compiler (or writes a patch)
@@ -31,6 +32,11 @@ The root defaults to the git top level of the current directory (of FLOW_FILE fo
 --untrusted      the checkout is not trusted (a pull request's): the config file may not set
                  python, maxFileBytes, timeout or concurrency, and the metaflow compiler never
                  runs. Automatic on GitHub Actions pull request events (see SECURITY.md).
+--format github  the action's annotations as GitHub workflow commands (::error file=...::msg)
+                 for a run: step; --format sarif: the SARIF 2.1.0 log the action writes.
+--color          colors whatever the environment; --no-color: none. Without either, colors
+                 on a terminal, none when NO_COLOR is set (non-empty), and always when
+                 FORCE_COLOR is set, unless to 0 or false.
 
 Exit codes: 0 checked and the policy holds, 1 the policy is violated, 2 could not check.`;
 
@@ -67,9 +73,13 @@ describe("mfdag COMMAND --help", () => {
     for (const args of [["help", "check"], ["check", "-h"], ["--help", "check"]]) expect((await runCli(args)).stdout).toBe(expected);
   });
 
-  it("mfdag check --help explains the options check has (--allow-empty, --untrusted), mfdag merge --help none of them", () => {
+  it("mfdag check --help explains the options check has (--allow-empty, --untrusted, --format github, --color), mfdag merge --help not those of the repo", () => {
     expect(usageOf("check")).toContain("--allow-empty    a root without flows");
     expect(usageOf("check")).toContain("--untrusted      the checkout is not trusted");
+    expect(usageOf("check")).toContain("--format github  the action's annotations as GitHub workflow commands");
+    expect(usageOf("check")).toContain("--color          colors whatever the environment");
+    expect(usageOf("merge")).toContain("--format github  the action's annotations as GitHub workflow commands");
+    expect(usageOf("list")).not.toContain("--format github");
     expect(usageOf("merge")).not.toContain("--allow-empty");
     expect(usageOf("merge")).not.toContain("The root defaults");
     expect(usageOf("fix")).not.toContain("--untrusted      ");

@@ -65,7 +65,7 @@ describe("mfdag inspect refuses what is not a definitions file, with exit 2 and 
       [["inspect", file, "--format", "markdown"], "--format: 'markdown' is not one of text, json, mermaid for mfdag inspect"],
       [["inspect", file, "--root", "."], "mfdag inspect reads only the file it is given"],
       [["list", "--format", "mermaid"], "--format: 'mermaid' is not one of text, json for mfdag list"],
-      [["check", "--format", "mermaid"], "--format: 'mermaid' is not one of text, json, markdown for mfdag check"],
+      [["check", "--format", "mermaid"], "--format: 'mermaid' is not one of text, json, markdown, github, sarif for mfdag check"],
     ] as const) {
       const run = await runCli([...args]);
       expect(run.exitCode, args.join(" ")).toBe(2);

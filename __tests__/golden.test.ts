@@ -84,7 +84,7 @@ const CASES: Record<string, Record<string, object>> = {
     "a contract that could not be compared": reportContext({ ...CLEAN_REPORT, contractGate: gateUnknown } as CheckReport),
     "a contract the gate lets through, no acceptance by label": reportContext({ ...CLEAN_REPORT, contractGate: { ...gateUnchanged!, approveLabel: null } } as CheckReport, { contract: [] }),
   },
-  "check.txt.njk": { failing: reportContext(FAILING_REPORT), "all up to date": reportContext(CLEAN_REPORT), "up to date, not fully checked": reportContext(UNCHECKED_REPORT) },
+  "check.txt.njk": { "failing, timed": reportContext(FAILING_REPORT, { elapsedSeconds: 1.43 }), "all up to date": reportContext(CLEAN_REPORT), "up to date, not fully checked": reportContext(UNCHECKED_REPORT) },
   "cut-pointer.md.njk": { "the job summary": { where: "The job summary", limit: "1 MiB", reportFile: "/home/runner/work/_temp/mfdag-report.json", sarifFile: "/home/runner/work/_temp/mfdag.sarif" } },
   "config.txt.njk": { exact: { result: compiled }, "not exact, from the metaflow compiler": { result: { ...compiled, compiler: "metaflow", exact: false, reason: "a default computed at import time" } }, "no parameters": { result: { ...compiled, configClass: null } }, error: { result: { ...compiled, error: "flows/train_flow.py:4: invalid syntax" } } },
   "fix.txt.njk": {

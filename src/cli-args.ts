@@ -4,10 +4,12 @@
  */
 import { GENERATOR_PROFILES } from "./core/job-model.js";
 import os from "node:os";
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import { ConfigurationError } from "./core/errors.js";
 import { COMPILERS, FAIL_ON } from "./core/types.js";
+import { plainText } from "./render/escape.js";
+import { didYouMean } from "./cli/did-you-mean.js";
 
 export const COMMANDS = ["check", "config", "inspect", "list", "merge", "fix"] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -15,8 +17,9 @@ export type CommandName = (typeof COMMANDS)[number];
 /** Each command's lines of the usage, in the order `mfdag --help` lists them. */
 const COMMAND_USAGE: Record<CommandName, string> = {
   check: `  mfdag check  [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
-               [--fail-on never|type-change|breaking|drift] [--format text|json|markdown]
-               [--concurrency N] [--timeout SECONDS] [--config FILE] [--shard k/n] [--no-color]
+               [--fail-on never|type-change|breaking|drift] [--config FILE]
+               [--format text|json|markdown|github|sarif] [--color|--no-color]
+               [--concurrency N] [--timeout SECONDS] [--shard k/n]
                [--generator 0.3.7|main] [--allow-empty] [--untrusted]`,
   config: `  mfdag config FLOW_FILE [--root DIR] [--compiler auto|static|metaflow] [--python PATH]
                [--generator 0.3.7|main] [--format text|json|mermaid]
@@ -24,7 +27,7 @@ const COMMAND_USAGE: Record<CommandName, string> = {
   inspect: `  mfdag inspect DEFINITIONS_FILE [--format text|json|mermaid]
                what a committed definitions file defines: ops, edges, schedule, sensors, options`,
   list: `  mfdag list   [--root DIR] [--format text|json] [--config FILE]`,
-  merge: `  mfdag merge  REPORT.json... [--format text|json|markdown]
+  merge: `  mfdag merge  REPORT.json... [--format text|json|markdown|github|sarif]
                combines the JSON reports of \`check --shard k/n\` runs into one verdict`,
   fix: `  mfdag fix    [--root DIR] [--python PATH] [--flow FILE]... [--patch FILE] [--config FILE]
                regenerates stale definitions files with the real compiler (or writes a patch)`,
@@ -35,23 +38,28 @@ const ALLOW_EMPTY_NOTE = "--allow-empty    a root without flows and definitions 
 const UNTRUSTED_NOTE = `--untrusted      the checkout is not trusted (a pull request's): the config file may not set
                  python, maxFileBytes, timeout or concurrency, and the metaflow compiler never
                  runs. Automatic on GitHub Actions pull request events (see SECURITY.md).`;
+const FORMAT_NOTE = `--format github  the action's annotations as GitHub workflow commands (::error file=...::msg)
+                 for a run: step; --format sarif: the SARIF 2.1.0 log the action writes.`;
+const COLOR_NOTE = `--color          colors whatever the environment; --no-color: none. Without either, colors
+                 on a terminal, none when NO_COLOR is set (non-empty), and always when
+                 FORCE_COLOR is set, unless to 0 or false.`;
 const EXIT_CODES_NOTE = "Exit codes: 0 checked and the policy holds, 1 the policy is violated, 2 could not check.";
 
-/** The notes under a command's usage: those of the options its usage lines name. */
+/** The notes under a command's usage: those of the options its usage lines name, and colors, which every command's text has. */
 const COMMAND_NOTES: Record<CommandName, string[]> = {
-  check: [ROOT_NOTE, ALLOW_EMPTY_NOTE, UNTRUSTED_NOTE],
-  config: [ROOT_NOTE],
-  inspect: [],
-  list: [ROOT_NOTE],
-  merge: [],
-  fix: [ROOT_NOTE],
+  check: [ROOT_NOTE, ALLOW_EMPTY_NOTE, UNTRUSTED_NOTE, FORMAT_NOTE, COLOR_NOTE],
+  config: [ROOT_NOTE, COLOR_NOTE],
+  inspect: [COLOR_NOTE],
+  list: [ROOT_NOTE, COLOR_NOTE],
+  merge: [FORMAT_NOTE, COLOR_NOTE],
+  fix: [ROOT_NOTE, COLOR_NOTE],
 };
 
 /** `mfdag --help`: every command. */
 export const USAGE = `Usage:
 ${COMMANDS.map((command) => COMMAND_USAGE[command]).join("\n")}
 
-${[ROOT_NOTE, ALLOW_EMPTY_NOTE, UNTRUSTED_NOTE].join("\n")}
+${[ROOT_NOTE, ALLOW_EMPTY_NOTE, UNTRUSTED_NOTE, FORMAT_NOTE, COLOR_NOTE].join("\n")}
 
 ${EXIT_CODES_NOTE}`;
 
@@ -66,7 +74,7 @@ const emptyToUndefined = (value: unknown) => (value === "" ? undefined : value);
 function choice<T extends readonly [string, ...string[]]>(option: string, values: T) {
   return z.preprocess(
     emptyToUndefined,
-    z.enum(values, { error: (issue) => `--${option}: '${String(issue.input)}' is not one of ${values.join(", ")}` }).optional(),
+    z.enum(values, { error: (issue) => `--${option}: '${plainText(issue.input)}' is not one of ${values.join(", ")}.${didYouMean(String(issue.input), values)}` }).optional(),
   );
 }
 
@@ -88,7 +96,7 @@ const optionsSchema = z.object({
   python: z.preprocess(emptyToUndefined, z.string().optional()),
   "fail-on": choice("fail-on", FAIL_ON),
   generator: choice("generator", GENERATOR_PROFILES),
-  format: choice("format", ["text", "json", "markdown", "mermaid"] as const),
+  format: choice("format", ["text", "json", "markdown", "github", "sarif", "mermaid"] as const),
   concurrency: positiveInt("concurrency", 256),
   timeout: positiveInt("timeout", 3600),
   config: z.preprocess(emptyToUndefined, z.string().optional()),
@@ -114,13 +122,64 @@ export interface CliCommand {
 
 /** The `--format`s each command prints. */
 const FORMATS: Record<CommandName, readonly string[]> = {
-  check: ["text", "json", "markdown"],
+  check: ["text", "json", "markdown", "github", "sarif"],
   config: ["text", "json", "mermaid"],
   inspect: ["text", "json", "mermaid"],
   list: ["text", "json"],
-  merge: ["text", "json", "markdown"],
+  merge: ["text", "json", "markdown", "github", "sarif"],
   fix: ["text", "json", "markdown"],
 };
+
+/** Every option `mfdag` knows, for node:util parseArgs. */
+const OPTIONS = {
+  root: { type: "string" },
+  compiler: { type: "string" },
+  python: { type: "string" },
+  "fail-on": { type: "string" },
+  generator: { type: "string" },
+  format: { type: "string" },
+  concurrency: { type: "string" },
+  timeout: { type: "string" },
+  config: { type: "string" },
+  flow: { type: "string", multiple: true },
+  patch: { type: "string" },
+  shard: { type: "string" },
+  color: { type: "boolean" },
+  "allow-empty": { type: "boolean" },
+  untrusted: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+} as const satisfies ParseArgsConfig["options"];
+
+/** What an unknown option may have been meant as: every long option, and `--no-color` for the negation people type. */
+const OPTION_NAMES = [...Object.keys(OPTIONS).map((name) => `--${name}`), "--no-color"];
+
+/** The arguments read leniently: to explain a parse error, never to run anything. */
+function lenientTokens(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], allowPositionals: true, allowNegative: true, strict: false, tokens: true, options: OPTIONS }).tokens;
+}
+
+/** The usage to show under a parse error: that of the command on the line (its first positional), when there is one. */
+function usageFor(argv: readonly string[]): string {
+  const first = lenientTokens(argv).find((token) => token.kind === "positional");
+  return first?.kind === "positional" && isCommand(first.value) ? usageOf(first.value) : USAGE;
+}
+
+/**
+ * The message for an option parseArgs does not know, with the option it most likely meant. The
+ * arguments are read again leniently only to learn which word it was (its message quotes it, but
+ * a quote inside the word would make that ambiguous).
+ */
+function unknownOptionMessage(argv: readonly string[]): string | null {
+  const isKnown = (name: string, rawName: string) => {
+    const option = (OPTIONS as Record<string, { type: string }>)[name];
+    // `--no-X` is only the negation of a boolean option.
+    return option !== undefined && (rawName !== `--no-${name}` || option.type === "boolean");
+  };
+  const unknown = lenientTokens(argv).find((token) => token.kind === "option" && !isKnown(token.name, token.rawName));
+  if (unknown?.kind !== "option") return null;
+  return `Unknown option '${plainText(unknown.rawName)}'.${didYouMean(unknown.rawName, OPTION_NAMES)}`;
+}
 
 const isCommand = (word: string | undefined): word is CommandName => (COMMANDS as readonly string[]).includes(word ?? "");
 
@@ -132,28 +191,11 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
       allowPositionals: true,
       allowNegative: true,
       strict: true,
-      options: {
-        root: { type: "string" },
-        compiler: { type: "string" },
-        python: { type: "string" },
-        "fail-on": { type: "string" },
-        generator: { type: "string" },
-        format: { type: "string" },
-        concurrency: { type: "string" },
-        timeout: { type: "string" },
-        config: { type: "string" },
-        flow: { type: "string", multiple: true },
-        patch: { type: "string" },
-        shard: { type: "string" },
-        color: { type: "boolean" },
-        "allow-empty": { type: "boolean" },
-        untrusted: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean" },
-      },
+      options: OPTIONS,
     });
   } catch (error) {
-    throw new ConfigurationError(`${(error as Error).message}\n\n${USAGE}`);
+    const unknown = (error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? unknownOptionMessage(argv) : null;
+    throw new ConfigurationError(`${unknown ?? plainText((error as Error).message)}\n\n${usageFor(argv)}`);
   }
   const result = optionsSchema.safeParse(parsed.values);
   if (!result.success) throw new ConfigurationError(result.error.issues.map((issue) => issue.message).join("\n"));
@@ -165,7 +207,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   }
   if (options.version) return { command: "version", positionals, options };
   if (!isCommand(command)) {
-    throw new ConfigurationError(`${command ? `Unknown command '${command}'.` : "No command given."}\n\n${USAGE}`);
+    throw new ConfigurationError(`${command ? `Unknown command '${plainText(command)}'.${didYouMean(command, COMMANDS)}` : "No command given."}\n\n${USAGE}`);
   }
   if (command === "config" && positionals.length !== 1) throw new ConfigurationError(`mfdag config takes exactly one FLOW_FILE.\n\n${USAGE}`);
   if (command === "inspect" && positionals.length !== 1) throw new ConfigurationError(`mfdag inspect takes exactly one DEFINITIONS_FILE.\n\n${usageOf("inspect")}`);
@@ -175,7 +217,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (command !== "config" && command !== "inspect" && command !== "merge" && positionals.length > 0) throw new ConfigurationError(`Unexpected argument '${positionals[0]}'.\n\n${USAGE}`);
   if (command !== "fix" && (options.flow || options.patch)) throw new ConfigurationError(`--flow and --patch belong to mfdag fix.\n\n${USAGE}`);
   const formats = FORMATS[command];
-  if (options.format && !formats.includes(options.format)) throw new ConfigurationError(`--format: '${options.format}' is not one of ${formats.join(", ")} for mfdag ${command}`);
+  if (options.format && !formats.includes(options.format)) throw new ConfigurationError(`--format: '${options.format}' is not one of ${formats.join(", ")} for mfdag ${command}.`);
   if (command === "inspect" && (options.root || options.compiler || options.python || options.config)) throw new ConfigurationError(`mfdag inspect reads only the file it is given: it takes no --root, --compiler, --python or --config.\n\n${usageOf("inspect")}`);
   return { command, positionals, options };
 }

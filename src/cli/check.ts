@@ -9,6 +9,7 @@ export async function checkCommand({ options }: CliCommand): Promise<number> {
   const repo = await openRepo(options, null);
   const { settings, portSettings } = repo;
   return withPorts(repo, async (ports) => {
+    const started = performance.now();
     const report = await check(
       {
         compiler: settings.compiler,
@@ -22,6 +23,6 @@ export async function checkCommand({ options }: CliCommand): Promise<number> {
       },
       ports,
     );
-    return writeReport(report, options);
+    return writeReport(report, options, (performance.now() - started) / 1000);
   });
 }

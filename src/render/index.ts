@@ -14,6 +14,7 @@ import path from "node:path";
 import nunjucks from "nunjucks";
 import pc from "picocolors";
 import { packageRoot } from "../io/package-root.js";
+import { columnWidths, padColumn } from "./columns.js";
 import { escapeHtml, fence, inlineCode, linkUrl, markdownText, neutralizeWorkflowCommands, plainText, tableCell } from "./escape.js";
 
 export { escapeHtml, fence, inlineCode, linkUrl, markdownText, neutralizeWorkflowCommands, plainText, tableCell } from "./escape.js";
@@ -39,6 +40,7 @@ export const MARKDOWN_FILTERS = {
 export const TEXT_FILTERS = {
   text: "terminal text",
   color: "terminal text, colored",
+  column: "terminal text, padded to a column's width and optionally colored",
 } as const;
 
 /**
@@ -48,13 +50,16 @@ export const TEXT_FILTERS = {
  */
 const EXACT_TEMPLATES = new Set(["review-suggestion.md.njk"]);
 
+// Enabled unconditionally: whether to color is the caller's decision (RenderOptions.color), not the
+// one picocolors makes from the environment and process.argv when it loads.
+const pcOn = pc.createColors(true);
 const COLORS = {
-  red: pc.red,
-  green: pc.green,
-  yellow: pc.yellow,
-  cyan: pc.cyan,
-  dim: pc.dim,
-  bold: pc.bold,
+  red: pcOn.red,
+  green: pcOn.green,
+  yellow: pcOn.yellow,
+  cyan: pcOn.cyan,
+  dim: pcOn.dim,
+  bold: pcOn.bold,
   plain: (text: string) => text,
 } as const;
 
@@ -78,6 +83,12 @@ export function createRenderer(options: RenderOptions = {}) {
     const text = plainText(value);
     return options.color ? (COLORS[name] ?? COLORS.plain)(text) : text;
   });
+  // Padded before it is colored: escape codes take no room on the screen.
+  env.addFilter("column", (value: unknown, width: unknown, name?: keyof typeof COLORS) => {
+    const text = padColumn(value, width);
+    return options.color && name ? (COLORS[name] ?? COLORS.plain)(text) : text;
+  });
+  env.addGlobal("columnWidths", columnWidths);
   // Helpers whose result still goes through one of the filters above.
   env.addFilter("plural", (count: unknown, singular: string, plural?: string) => `${String(count)} ${count === 1 ? singular : (plural ?? singular + "s")}`);
   env.addFilter("json", (value: unknown) => JSON.stringify(value));
