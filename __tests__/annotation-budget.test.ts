@@ -2,27 +2,10 @@ import { describe, expect, it } from "vitest";
 import { annotationsFor, planAnnotations, type AnnotationBudget } from "../src/core/annotations.js";
 import { summarize } from "../src/core/report.js";
 import type { CheckReport, FieldChange, FlowResult } from "../src/core/types.js";
+import { flowResult } from "./helpers/flow-result.js";
 
 function flow(name: string, extra: Partial<FlowResult> = {}): FlowResult {
-  return {
-    flowFile: `flows/${name}.py`,
-    flowClass: "F",
-    definitionsFile: `dagster/${name}_dagster.py`,
-    status: "drift",
-    compiler: "static",
-    error: null,
-    changes: [],
-    jobChange: null,
-    configDiff: null,
-    jobChanges: [],
-    jobGraph: null,
-    unchecked: [],
-    regenerate: "",
-    dagsterCreate: null,
-    warnings: [],
-    currentConfig: null,
-    ...extra,
-  };
+  return flowResult(`flows/${name}.py`, { definitionsFile: `dagster/${name}_dagster.py`, status: "drift", ...extra });
 }
 
 function report(flows: FlowResult[]): CheckReport {

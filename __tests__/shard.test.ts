@@ -2,28 +2,9 @@ import { describe, expect, it } from "vitest";
 import { summarize } from "../src/core/report.js";
 import { inShard, mergeReports, parseShard, resultShardPath, shardOf, type Shard } from "../src/core/shard.js";
 import type { CheckReport, FlowResult } from "../src/core/types.js";
+import { flowResult } from "./helpers/flow-result.js";
 
-function flow(flowFile: string, extra: Partial<FlowResult> = {}): FlowResult {
-  return {
-    flowFile,
-    flowClass: "F",
-    definitionsFile: flowFile.replace(/\.py$/, "_dagster.py"),
-    status: "up-to-date",
-    compiler: "static",
-    error: null,
-    changes: [],
-    jobChange: null,
-    configDiff: null,
-    jobChanges: [],
-    jobGraph: null,
-    unchecked: [],
-    regenerate: "",
-    dagsterCreate: null,
-    warnings: [],
-    currentConfig: null,
-    ...extra,
-  };
-}
+const flow = flowResult;
 
 function report(flows: FlowResult[], extra: Partial<CheckReport> = {}): CheckReport {
   return { schemaVersion: 1, root: "/repo", failed: false, failOn: "type-change", compiler: "auto", summary: summarize(flows), flows, ...extra };
