@@ -109,8 +109,8 @@ async function bigReport(count: number): Promise<{ shards: object[]; flows: numb
   const drifted = report.flows.find((f: { status: string }) => f.status === "drift");
   const copies = Array.from({ length: count }, (_, i) => ({ ...drifted, flowFile: `flows/copy_${i}/train_flow.py`, definitionsFile: `dagster/copy_${i}/train_dagster.py` }));
   const half = Math.ceil(count / 2);
-  const shard = (flows: object[]) => ({ ...report, flows, pullRequest: null, contract: null });
-  return { shards: [shard(copies.slice(0, half)), shard(copies.slice(half))], flows: count };
+  const shard = (flows: object[], index: number) => ({ ...report, flows, pullRequest: null, contract: null, shard: { index, count: 2 } });
+  return { shards: [shard(copies.slice(0, half), 1), shard(copies.slice(half), 2)], flows: count };
 }
 
 /** Whether every code fence and `<details>` element of a Markdown text is closed. */
@@ -161,6 +161,16 @@ describe("merge mode, the job summary and the outputs at their limits", () => {
     expect(run.stdout).toContain("::error::Input 'reports': 'shard-*/mfdag-report.json' matches no file in");
   });
 
+  it("fails naming the shard whose report a glob did not find, so a lost upload cannot pass", async () => {
+    const workspace = tempDir();
+    const { shards } = await bigReport(2);
+    writeFiles(workspace, { "mfdag-2/mfdag-report.json": JSON.stringify(shards[1]) });
+    const run = await runAction({ workspace, apiUrl: github.url, inputs: { mode: "merge", reports: "mfdag-*/mfdag-report.json" } });
+    expect(run.exitCode).toBe(2);
+    expect(run.outputs.verdict).toBe("error");
+    expect(run.stdout).toContain("::error::no report for shard 1/2: every shard's report is needed");
+  });
+
   it("writes the whole report as the markdown output when it is small, and an empty comment-url without a comment", async () => {
     const run = await runAction({ workspace: shopRepo(), apiUrl: github.url, event: prEvent, inputs: { comment: "never", "review-comments": "false" } });
     expect(run.outputs.markdown).toBe(run.summary);
@@ -197,6 +207,15 @@ describe("publish mode for a report of an older commit of the pull request", () 
     expect(publish.outputs["comment-url"]).toBe("");
     // (`#7` is unlinked in Markdown with a zero-width space.)
     expect(publish.summary).toMatch(/an older commit of pull request #\u200b7/);
+  });
+
+  it("refuses to publish one shard's report as the pull request's verdict", async () => {
+    const checkRun = await runAction({ workspace: shopRepo(), apiUrl: github.url, event: prEvent, inputs: { comment: "never", "review-comments": "false", shard: "1/2" } });
+    expect(JSON.parse(readFileSync(checkRun.outputs.report!, "utf8")).shard).toEqual({ index: 1, count: 2 });
+    const publish = await runAction({ workspace: tempDir(), apiUrl: github.url, event: workflowRun(PR.headSha), inputs: { mode: "publish", "report-file": checkRun.outputs.report! } });
+    expect(publish.exitCode).toBe(2);
+    expect(publish.stdout).toMatch(/::error::Input 'report-file': .* is shard 1\/2 of a check: combine the shards' reports with mode: merge and publish that/);
+    expect(botComments()).toHaveLength(0);
   });
 
   it("still refuses a report for another commit than the triggering run checked", async () => {

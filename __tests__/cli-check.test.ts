@@ -245,6 +245,10 @@ describe("sharding", () => {
     }
     const sizes = files.map((file) => JSON.parse(readFileSync(file, "utf8")).flows.length);
     expect(sizes.filter((n) => n > 0).length).toBeGreaterThan(1);
+    expect(files.map((file) => JSON.parse(readFileSync(file, "utf8")).shard)).toEqual([1, 2, 3].map((index) => ({ index, count: 3 })));
+    const lost = await runCli(["merge", files[0]!, files[2]!]);
+    expect(lost.exitCode).toBe(2);
+    expect(lost.stderr).toContain("no report for shard 2/3: every shard's report is needed");
     const merged = await runCli(["merge", ...files, "--format", "json"]);
     expect(merged.exitCode).toBe(whole.exitCode);
     const report = JSON.parse(merged.stdout);
@@ -253,13 +257,14 @@ describe("sharding", () => {
     expect(report.failed).toBe(true);
   });
 
-  it("refuses a bad --shard and overlapping reports", async () => {
+  it("refuses a bad --shard and a shard's report given twice", async () => {
     const root = corpusRepo();
     expect((await runCli(["check", "--root", root, "--shard", "3/2"])).stderr).toContain("--shard: expected k/n with 1 ≤ k ≤ n, got '3/2'");
     const file = path.join(tempDir(), "r.json");
     writeFileSync(file, (await runCli(["check", "--root", root, "--format", "json", "--shard", "1/1"])).stdout);
     const { exitCode, stderr } = await runCli(["merge", file, file]);
     expect(exitCode).toBe(2);
-    expect(stderr).toContain("the shards overlap");
+    // The report says which shard it is, so a report given twice is named before its flows overlap.
+    expect(stderr).toContain(`${file} and ${file} are both shard 1/1`);
   });
 });

@@ -147,6 +147,20 @@ describe("mergeReports", () => {
         return report(flows, { failed: flows.some((f) => f.status === "drift") });
       });
       expect(mergeReports(shards)).toEqual(whole);
+      // The same, with each report saying which shard it is, as check() writes them.
+      expect(mergeReports(shards.map((shard, k) => ({ ...shard, shard: { index: k + 1, count } })))).toEqual(whole);
     }
+  });
+
+  it("refuses the reports of a sharded check when a shard's report is missing, twice or from another split", () => {
+    const shardReport = (index: number, count: number, flows: FlowResult[] = []) => report(flows, { shard: { index, count } });
+    // A shard that found no flow still has a report: only a missing report is refused.
+    expect(mergeReports([shardReport(1, 3, [flow("a.py")]), shardReport(2, 3), shardReport(3, 3)]).flows).toHaveLength(1);
+    expect(() => mergeReports([shardReport(1, 3), shardReport(3, 3)], ["s1.json", "s3.json"])).toThrow(/no report for shard 2\/3: every shard's report is needed/);
+    expect(() => mergeReports([shardReport(2, 3)])).toThrow(/no report for shard 1\/3, 3\/3:/);
+    expect(() => mergeReports([shardReport(1, 50)])).toThrow(/no report for shard 2\/50, 3\/50, .*, 11\/50 and more:/);
+    expect(() => mergeReports([shardReport(1, 2), shardReport(1, 2), shardReport(2, 2)], ["a.json", "b.json", "c.json"])).toThrow("a.json and b.json are both shard 1/2");
+    expect(() => mergeReports([shardReport(1, 2), shardReport(2, 3)], ["a.json", "b.json"])).toThrow("b.json is shard 2/3, but a.json is one of 2 shards");
+    expect(() => mergeReports([report([]), shardReport(1, 1)], ["whole.json", "s.json"])).toThrow("whole.json is a whole check, but s.json is shard 1/1");
   });
 });

@@ -19,6 +19,11 @@ import type { ActionReport, ModeResult } from "./result.js";
  */
 async function readStoredReport(file: string): Promise<ActionReport> {
   const report = (await readReportFile(file, "Input 'report-file'")) as unknown as ActionReport;
+  // One shard's report speaks for some flows only: posted as the pull request's verdict it could
+  // pass a pull request whose other shards drifted.
+  if (report.shard) {
+    throw new ConfigurationError(`Input 'report-file': ${file} is shard ${report.shard.index}/${report.shard.count} of a check: combine the shards' reports with mode: merge and publish that`);
+  }
   return { ...report, pullRequest: report.pullRequest ?? null, contract: null, contractGate: null };
 }
 

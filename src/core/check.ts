@@ -172,7 +172,16 @@ export async function check(options: CheckOptions, ports: CheckPorts): Promise<C
   // Orphans and unreadable files are found by every shard; exactly one keeps each.
   const kept = results.filter((result) => mine(resultShardPath(result))).sort(compareResults);
   const failed = kept.some((result) => violatesPolicy(result, options.failOn));
-  return { schemaVersion: 1, root: repo.root, failed, failOn: options.failOn, compiler: options.compiler, summary: summarize(kept), flows: kept };
+  return {
+    schemaVersion: 1,
+    root: repo.root,
+    failed,
+    failOn: options.failOn,
+    compiler: options.compiler,
+    summary: summarize(kept),
+    flows: kept,
+    ...(options.shard ? { shard: { index: options.shard.index, count: options.shard.count } } : {}),
+  };
 }
 
 /** One flow's result, from its compile (`current`) and the static compiler's answer (`unit.static`). */

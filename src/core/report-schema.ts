@@ -251,6 +251,14 @@ const checkReportShape = {
   compiler: z.enum(COMPILERS),
   summary: summarySchema,
   flows: list(flowResultSchema),
+  /**
+   * The share of the flows this report holds (`--shard k/n`); absent for a whole check. `merge`
+   * needs it to tell a missing shard's report from a shard that found nothing.
+   */
+  shard: z
+    .strictObject({ index: z.number().int().min(1), count: z.number().int().min(1).max(REPORT_LIMITS.items) })
+    .refine((shard) => shard.index <= shard.count, "a shard k/n needs k ≤ n")
+    .optional(),
 };
 
 /** A report as the engine makes it (`mfdag check --format json`). */

@@ -49,6 +49,29 @@ export function resultShardPath(result: Pick<FlowResult, "status" | "flowFile" |
 }
 
 /**
+ * Reports of shards must be every shard of one split exactly once: a shard whose job was skipped or
+ * whose upload was lost (a glob in `reports` cannot tell) would otherwise pass as "no flows there".
+ */
+function checkShardsComplete(reports: readonly CheckReport[], label: (i: number) => string): void {
+  const sharded = reports.findIndex((report) => report.shard);
+  if (sharded < 0) return;
+  const count = reports[sharded]!.shard!.count;
+  const byIndex = new Map<number, number>();
+  for (const [i, report] of reports.entries()) {
+    if (!report.shard) throw new ConfigurationError(`${label(i)} is a whole check, but ${label(sharded)} is shard ${reports[sharded]!.shard!.index}/${count}: merge the reports of one sharded check`);
+    if (report.shard.count !== count) throw new ConfigurationError(`${label(i)} is shard ${report.shard.index}/${report.shard.count}, but ${label(sharded)} is one of ${count} shards: merge the reports of one sharded check`);
+    const seen = byIndex.get(report.shard.index);
+    if (seen !== undefined) throw new ConfigurationError(`${label(seen)} and ${label(i)} are both shard ${report.shard.index}/${count}`);
+    byIndex.set(report.shard.index, i);
+  }
+  const missing: string[] = [];
+  for (let index = 1; index <= count && missing.length < 10; index++) if (!byIndex.has(index)) missing.push(`${index}/${count}`);
+  if (missing.length > 0) {
+    throw new ConfigurationError(`no report for shard ${missing.join(", ")}${byIndex.size + missing.length < count ? " and more" : ""}: every shard's report is needed (did its job fail before writing it, or its upload not match?)`);
+  }
+}
+
+/**
  * One report from the reports of all shards of a check: flows concatenated and sorted as check()
  * sorts them, the summary recomputed, failed when any shard failed. The reports must come from the
  * same check (same root, fail-on policy and compiler) and not overlap. `names` label the reports
@@ -66,6 +89,8 @@ export function mergeReports(reports: readonly CheckReport[], names: readonly st
       }
     }
   }
+
+  checkShardsComplete(reports, label);
 
   const owner = new Map<string, number>();
   const flows: FlowResult[] = [];
