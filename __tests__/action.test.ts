@@ -1,10 +1,10 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
 import { actionYml, pullRequestPayload, runAction } from "./helpers/action-runner.js";
 import { fault, start, type FakeGitHub } from "./helpers/fake-github.js";
-import { PER_PROCESS_COMPILER, PROJECT, shopRepo, tempDir } from "./helpers/repo.js";
+import { gitRepo, PER_PROCESS_COMPILER, PROJECT, shopRepo, tempDir } from "./helpers/repo.js";
 
 const PR = { number: 7, baseSha: "b".repeat(40), headSha: "d".repeat(40) };
 const prEvent = { name: "pull_request", payload: pullRequestPayload(PR) };
@@ -81,6 +81,18 @@ describe("the action on a pull request", () => {
     const epochsLine = readFileSync(path.join(repo, "dagster/train_dagster.py"), "utf8").split("\n").findIndex((line) => line.startsWith("    epochs: int")) + 1;
     expect(epochsLine).toBeGreaterThan(1);
     expect(run.stdout).toMatch(new RegExp(`^::error title=mfdag%3A type-changed epochs,file=dagster/train_dagster.py,line=${epochsLine}::`, "m"));
+  });
+
+  it("points SARIF results and annotations at the same paths, from the checkout's top, when root is a subdirectory", async () => {
+    const shop = path.join(PROJECT, "examples/shop");
+    const files = (readdirSync(shop, { recursive: true }) as string[]).filter((file) => statSync(path.join(shop, file)).isFile());
+    const repo = gitRepo(Object.fromEntries(files.map((file) => [`services/shop/${file}`, readFileSync(path.join(shop, file))])));
+    const run = await runAction({ workspace: repo, apiUrl: github.url, event: prEvent, inputs: { root: "services/shop", comment: "never", "review-comments": "false" } });
+    expect(run.exitCode).toBe(1);
+    const sarif = JSON.parse(readFileSync(run.outputs.sarif!, "utf8"));
+    const uris = sarif.runs[0].results.map((r: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) => r.locations[0]!.physicalLocation.artifactLocation.uri);
+    expect(uris.sort()).toEqual(["services/shop/dagster/train_dagster.py", "services/shop/flows/train_flow.py"]);
+    expect(run.stdout).toMatch(/^::error title=mfdag%3A type-changed epochs,file=services\/shop\/flows\/train_flow.py,line=6::/m);
   });
 
   it("follows fail-on for the exit code", async () => {

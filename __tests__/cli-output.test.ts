@@ -3,7 +3,7 @@
  * repos: aligned columns, the summary line, colours by flag and environment, "did you mean", and
  * `check --format github|sarif`.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import stringWidth from "string-width";
@@ -252,6 +252,17 @@ describe("mfdag check --format github and --format sarif", () => {
     const { version } = JSON.parse(readFileSync(path.join(PROJECT, "package.json"), "utf8")) as { version: string };
     expect(sarif).toEqual(toSarif(annotationsFor(await reportOf(root)), version));
     expect(sarif.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toEqual(["mfdag/type-changed", "mfdag/type-changed"]);
+  });
+
+  it("--format sarif names files from the checkout's top (GITHUB_WORKSPACE, else the current directory) when the root is a subdirectory of it", async () => {
+    const workspace = tempDir();
+    const root = path.join(workspace, "services", "shop");
+    cpSync(shopRepo(), root, { recursive: true });
+    const uris = (stdout: string) => JSON.parse(stdout).runs[0].results.map((r: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) => r.locations[0]!.physicalLocation.artifactLocation.uri).sort();
+    const fromCwd = await runCli(["check", "--root", root, "--format", "sarif"], { cwd: workspace });
+    expect(uris(fromCwd.stdout)).toEqual(["services/shop/dagster/train_dagster.py", "services/shop/flows/train_flow.py"]);
+    const fromWorkspace = await runCli(["check", "--root", root, "--format", "sarif"], { env: { GITHUB_WORKSPACE: path.join(workspace, "services") } });
+    expect(uris(fromWorkspace.stdout)).toEqual(["shop/dagster/train_dagster.py", "shop/flows/train_flow.py"]);
   });
 
   it("mfdag merge prints the merged report in the same formats", async () => {

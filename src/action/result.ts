@@ -114,7 +114,7 @@ export async function setResult(action: ActionContext, { report, rootPrefix, not
   const reportPath = path.join(action.outDir, "mfdag-report.json");
   const sarifPath = path.join(action.outDir, "mfdag.sarif");
   await writeFile(reportPath, JSON.stringify(report, null, 2));
-  await writeFile(sarifPath, JSON.stringify(toSarif(annotationsFor(report), VERSION), null, 2));
+  await writeFile(sarifPath, JSON.stringify(toSarif(annotationsFor(report), VERSION, rootPrefix), null, 2));
 
   if (patch?.artifact) notes.push(`The regenerated definitions are attached to this run as the artifact ${patch.artifact}: download it and git apply it.`);
   const renderer = createRenderer();

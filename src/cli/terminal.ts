@@ -1,4 +1,5 @@
 /** What every `mfdag` command shares on the terminal: exit codes, the logger on stderr, the report on stdout. */
+import path from "node:path";
 import type { CliOptions } from "../cli-args.js";
 import type { Logger } from "../core/ports.js";
 import type { CheckReport } from "../core/types.js";
@@ -59,10 +60,19 @@ export function terminalRenderer(options: CliOptions) {
 export function writeReport(report: CheckReport, options: CliOptions, elapsedSeconds?: number): number {
   const timing = elapsedSeconds === undefined ? {} : { elapsedSeconds };
   if (options.format === "json") write(JSON.stringify(report, null, 2) + "\n");
-  else if (options.format === "sarif") write(JSON.stringify(toSarif(annotationsFor(report), VERSION), null, 2) + "\n");
+  else if (options.format === "sarif") write(JSON.stringify(toSarif(annotationsFor(report), VERSION, sarifRootPrefix(report.root)), null, 2) + "\n");
   else if (options.format === "github") write(githubCommands(report, timing));
   else write(terminalRenderer(options).render(options.format === "markdown" ? "check.md.njk" : "check.txt.njk", { report, view: checkView(report), contract: null, notes: [], ...timing }));
   return report.failed ? EXIT.policy : EXIT.ok;
+}
+
+/**
+ * SARIF paths start at the top of the checkout, which the CLI takes to be GITHUB_WORKSPACE (else the
+ * current directory) when the checked root is inside it, and the root itself otherwise.
+ */
+function sarifRootPrefix(root: string): string {
+  const relative = path.relative(process.env.GITHUB_WORKSPACE || process.cwd(), root).split(path.sep).join("/");
+  return relative.startsWith("../") || relative === ".." || path.isAbsolute(relative) ? "" : relative;
 }
 
 /**

@@ -1,8 +1,14 @@
 /** The report as SARIF 2.1.0, so results can be uploaded to code scanning. */
+import path from "node:path";
 import { ANNOTATION_RULES, type Annotation } from "./annotations.js";
 import { PROJECT_URL } from "./project.js";
 
-export function toSarif(annotations: readonly Annotation[], toolVersion: string): object {
+/**
+ * `rootPrefix` is the checked root's path from the repository's top (`services/ml` for `root:
+ * services/ml`): code scanning resolves a result's path from the top of the checkout
+ * (%SRCROOT%), while annotations name files from the checked root.
+ */
+export function toSarif(annotations: readonly Annotation[], toolVersion: string, rootPrefix = ""): object {
   const ruleIds = [...new Set(annotations.map((a) => a.rule))].sort();
   return {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
@@ -24,7 +30,7 @@ export function toSarif(annotations: readonly Annotation[], toolVersion: string)
           locations: [
             {
               physicalLocation: {
-                artifactLocation: { uri: a.file, uriBaseId: "%SRCROOT%" },
+                artifactLocation: { uri: rootPrefix && !path.posix.isAbsolute(a.file) ? path.posix.join(rootPrefix, a.file) : a.file, uriBaseId: "%SRCROOT%" },
                 ...(a.line ? { region: { startLine: a.line } } : {}),
               },
             },
