@@ -205,8 +205,12 @@ describe("publish mode for a report of an older commit of the pull request", () 
     // The old report's lines point at old code: no annotations, no failure.
     expect(commands(publish.stdout, "error")).toEqual([]);
     expect(publish.outputs["comment-url"]).toBe("");
+    // The old report's verdict is about code the pull request no longer has: neither the outputs nor the summary give it.
+    expect(publish.outputs).toMatchObject({ verdict: "superseded", failed: "false" });
     // (`#7` is unlinked in Markdown with a zero-width space.)
     expect(publish.summary).toMatch(/an older commit of pull request #\u200b7/);
+    expect(publish.summary).toContain("mfdag: nothing published, the pull request has moved on");
+    expect(publish.summary).not.toContain("out of date");
   });
 
   it("refuses to publish one shard's report as the pull request's verdict", async () => {

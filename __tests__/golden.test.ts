@@ -104,6 +104,9 @@ const CASES: Record<string, Record<string, object>> = {
   "tracking-issue-closed.md.njk": { "with the audit run's link": { runUrl: "https://github.com/org/shop/actions/runs/42" }, "without it": { runUrl: null } },
   "tracking-issue-reopened.md.njk": { "with the audit run's link": { runUrl: "https://github.com/org/shop/actions/runs/42" }, "without it": { runUrl: null } },
   "tracking-issue-title.txt.njk": { "the default comment-id": { commentId: "default" }, "a named one": { commentId: "nightly_ml.v2" } },
+  "superseded.md.njk": {
+    "a pull request that moved on, with a mention in the message": { message: "mfdag: the report is for dddddddddddd, an older commit of pull request #7, which is now at cccccccccccc. Nothing was posted: @team, the run for the newer commit publishes its own report." },
+  },
   "tool-failure.md.njk": { "the user's configuration": { message: "No flow file and no definitions file under /home/runner/work/shop/shop", configuration: true }, "a bug in mfdag": { message: "TypeError: Cannot read properties of undefined (reading 'flows')\n    at check (dist/index.js:1:2)", configuration: false } },
 };
 

@@ -1,4 +1,5 @@
 /** Where `fix: pull-request` may push (src/core/repair.ts): the events, the ref and the branch name. */
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { repairBranch, repairBranchProblem, repairEventRefusal, repairRefRefusal } from "../src/core/repair.js";
 
@@ -41,5 +42,14 @@ describe("the repair branch", () => {
 
   it.each(["default", "nightly_ml.v2", "a.b.c", "-x-", "lock"])("accepts the comment-id %j", (id) => {
     expect(repairBranchProblem(id)).toBeNull();
+  });
+
+  it("agrees with git check-ref-format on every comment-id the input allows, and on ones it does not", () => {
+    // Every id 'comment-id' accepts is 1-64 of [A-Za-z0-9_.-]: these cover the dots, dashes and suffixes git cares about.
+    const ids = ["default", "a..b", "..", ".", "x.", ".x", "ml.lock", "lock", "a.lock.b", "-x-", "-", "_", "a.b.c", "x...y", "v1.2", "ml.lock.", "a-.lock"];
+    for (const id of ids) {
+      const git = spawnSync("git", ["check-ref-format", `refs/heads/${repairBranch(id)}`]);
+      expect({ id, allowed: repairBranchProblem(id) === null }).toEqual({ id, allowed: git.status === 0 });
+    }
   });
 });

@@ -118,19 +118,20 @@ export async function setResult(action: ActionContext, { report, rootPrefix, not
 
   if (patch?.artifact) notes.push(`The regenerated definitions are attached to this run as the artifact ${patch.artifact}: download it and git apply it.`);
   const renderer = createRenderer();
-  const markdown = renderer.render("check.md.njk", { report, view: checkView(report), contract: report.contract, notes });
+  // A superseded report's verdict is about code the pull request no longer has: the summary says only why nothing was posted.
+  const markdown = superseded ? renderer.render("superseded.md.njk", { message: superseded }) : renderer.render("check.md.njk", { report, view: checkView(report), contract: report.contract, notes });
   const files = { reportFile: reportPath, sarifFile: sarifPath };
   const summary = fitReportMarkdown(renderer, markdown, SUMMARY_LIMIT_BYTES, "The job summary", files);
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary).write();
   // The step's own failure line (fail-on, the contract gate or the repair) is an error annotation too.
-  const failed = runFails(report);
+  const failed = !superseded && runFails(report);
   if (superseded) writeNotice(superseded);
   else if (action.inputs.annotations) annotate(report, rootPrefix, (failed && failsStep) || Boolean(repair?.error));
 
   core.setOutput("drift", String(report.summary.drift > 0));
   core.setOutput("type-changes", String(report.summary.typeChanges));
   core.setOutput("failed", String(failed));
-  core.setOutput("verdict", failed ? "fail" : "pass");
+  core.setOutput("verdict", superseded ? "superseded" : failed ? "fail" : "pass");
   core.setOutput("report", reportPath);
   core.setOutput("sarif", sarifPath);
   core.setOutput("issue-number", issueNumber === null ? "" : String(issueNumber));
