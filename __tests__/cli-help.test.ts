@@ -107,7 +107,7 @@ describe("mfdag COMMAND --help", () => {
 describe("mfdag --version", () => {
   it("prints the version of package.json alone on its first line", async () => {
     const { version } = JSON.parse(readFileSync(path.join(PROJECT, "package.json"), "utf8")) as { version: string };
-    expect(version).toBe("0.1.0");
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
     const run = await runCli(["--version"]);
     expect(run.exitCode).toBe(0);
     expect(run.stderr).toBe("");

@@ -156,13 +156,26 @@ describe("did you mean", () => {
     [["check", "--complier", "static"], "Unknown option '--complier'. Did you mean '--compiler'?"],
     [["check", "--complier=static"], "Unknown option '--complier'. Did you mean '--compiler'?"],
     [["list", "--no-colr"], "Unknown option '--no-colr'. Did you mean '--no-color'?"],
-    [["check", "--format", "jsn"], "--format: 'jsn' is not one of text, json, markdown, github, sarif, mermaid. Did you mean 'json'?"],
+    [["check", "--format", "jsn"], "--format: 'jsn' is not one of text, json, markdown, github, sarif for mfdag check. Did you mean 'json'?"],
+    [["inspect", "x_dagster.py", "--format", "mermad"], "--format: 'mermad' is not one of text, json, mermaid for mfdag inspect. Did you mean 'mermaid'?"],
     [["check", "--fail-on", "breakng"], "--fail-on: 'breakng' is not one of never, type-change, breaking, drift. Did you mean 'breaking'?"],
   ])("mfdag %j exits 2 naming the input and what was meant", async (args, message) => {
     const run = await runCli(args);
     expect(run.exitCode).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toContain(`mfdag: ${message}`);
+  });
+
+  it("suggests only formats the command prints", async () => {
+    for (const [args, refused] of [
+      [["check", "--format", "mermad"], "--format: 'mermad' is not one of text, json, markdown, github, sarif for mfdag check."],
+      [["config", "flow.py", "--format", "githb"], "--format: 'githb' is not one of text, json, mermaid for mfdag config."],
+    ] as const) {
+      const run = await runCli([...args]);
+      expect(run.exitCode).toBe(2);
+      expect(run.stderr).toContain(`mfdag: ${refused}`);
+      expect(run.stderr).not.toContain("Did you mean");
+    }
   });
 
   it("suggests nothing for a word that is no typo, and shows the command's usage for an unknown option", async () => {

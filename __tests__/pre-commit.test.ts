@@ -82,11 +82,11 @@ describe(".pre-commit-hooks.yaml", () => {
     expect(hooks.map((entry) => entry.id)).toContain("mfdag-check");
   });
 
-  it("declares mfdag-check: a node hook running `mfdag check` once per commit that touches Python files or the config file", () => {
+  it("declares mfdag-check: a node hook running `mfdag check` once per commit that touches Python files, the config file or the files importRoots are read from", () => {
     expect(hook).toMatchObject({ language: "node", entry: "mfdag check", pass_filenames: false, require_serial: true });
     const files = new RegExp(hook.files!);
-    for (const changed of ["flows/train_flow.py", "dagster/train_dagster.py", "train_flow.py", ".mfdag.yml", "sub/.mfdag.yaml", "mfdag.config.json"]) expect(changed).toMatch(files);
-    for (const unrelated of ["README.md", "flows/data.csv", "not.mfdag.yml", "setup.pyc"]) expect(unrelated).not.toMatch(files);
+    for (const changed of ["flows/train_flow.py", "dagster/train_dagster.py", "train_flow.py", ".mfdag.yml", "sub/.mfdag.yaml", "mfdag.config.json", "pyproject.toml", "libs/setup.cfg"]) expect(changed).toMatch(files);
+    for (const unrelated of ["README.md", "flows/data.csv", "not.mfdag.yml", "setup.pyc", "mypyproject.toml"]) expect(unrelated).not.toMatch(files);
   });
 
   it("runs as pre-commit's node language runs it: npm pack installed into an environment, entry without file names; fails on the stale shop, passes without it", async () => {

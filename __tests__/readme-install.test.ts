@@ -10,7 +10,7 @@ import { DEFAULT_GENERATOR, profileVersion } from "../src/core/generators.js";
 import { PROJECT } from "./helpers/repo.js";
 
 const readme = readFileSync(path.join(PROJECT, "README.md"), "utf8");
-const manifest = JSON.parse(readFileSync(path.join(PROJECT, "package.json"), "utf8")) as { name: string; bin: Record<string, string> };
+const manifest = JSON.parse(readFileSync(path.join(PROJECT, "package.json"), "utf8")) as { name: string; version: string; bin: Record<string, string> };
 
 /** The text of a `## ` section, up to the next `## ` heading. */
 function section(heading: string): string {
@@ -45,6 +45,16 @@ describe("README.md", () => {
     expect(Object.keys(manifest.bin)).toEqual(["mfdag"]);
     expect(installation).toContain("uses: mfdag-dev/mfdag-action@v1");
     expect(indentedCommands(installation)).toEqual([`npx ${manifest.name}@1 check`, `npm install --save-dev ${manifest.name}`]);
+  });
+
+  it("promises the major version package.json has: every @vN of the action, mfdag@N and pre-commit rev", () => {
+    const major = manifest.version.split(".")[0]!;
+    const files = ["README.md", ".pre-commit-hooks.yaml", "src/core/config-json-schema.ts"].map((file) => [file, readFileSync(path.join(PROJECT, file), "utf8")] as const);
+    const promises = files.flatMap(([file, text]) =>
+      [...text.matchAll(/mfdag-dev\/mfdag-action(?:@|\/)v(\d+)|\bmfdag@(\d+)|\brev: v(\d+)/g)].map((match) => ({ file, promise: match[0], major: match[1] ?? match[2] ?? match[3] })),
+    );
+    expect(promises.length).toBeGreaterThanOrEqual(5);
+    expect(promises.filter((promise) => promise.major !== major)).toEqual([]);
   });
 
   it(`pins metaflow-dagster to ${profileVersion(DEFAULT_GENERATOR)} (the default the static compiler models) in every pip install of the docs and workflows`, () => {

@@ -1,5 +1,8 @@
 /** The audit's tracking issue: its title and the comments that close and reopen it, from templates. */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { PROJECT } from "./helpers/repo.js";
 import { trackingIssueTexts } from "../src/action/audit.js";
 import { createRenderer } from "../src/render/index.js";
 import { VERSION } from "../src/version.js";
@@ -32,6 +35,6 @@ describe("the tracking issue's texts", () => {
 
 describe("the version", () => {
   it("is package.json's, defined for the tests as for the build", () => {
-    expect(VERSION).toBe("0.1.0");
+    expect(VERSION).toBe((JSON.parse(readFileSync(path.join(PROJECT, "package.json"), "utf8")) as { version: string }).version);
   });
 });

@@ -96,7 +96,8 @@ const optionsSchema = z.object({
   python: z.preprocess(emptyToUndefined, z.string().optional()),
   "fail-on": choice("fail-on", FAIL_ON),
   generator: choice("generator", GENERATOR_PROFILES),
-  format: choice("format", ["text", "json", "markdown", "github", "sarif", "mermaid"] as const),
+  // Checked once the command is known, against that command's formats (FORMATS), so a suggestion is never a format the command refuses.
+  format: z.preprocess(emptyToUndefined, z.string().optional()),
   concurrency: positiveInt("concurrency", 256),
   timeout: positiveInt("timeout", 3600),
   config: z.preprocess(emptyToUndefined, z.string().optional()),
@@ -110,7 +111,9 @@ const optionsSchema = z.object({
   version: z.boolean().optional(),
 });
 
-export type CliOptions = z.infer<typeof optionsSchema>;
+const ALL_FORMATS = ["text", "json", "markdown", "github", "sarif", "mermaid"] as const;
+export type OutputFormat = (typeof ALL_FORMATS)[number];
+export type CliOptions = Omit<z.infer<typeof optionsSchema>, "format"> & { format?: OutputFormat };
 
 export interface CliCommand {
   command: CommandName | "help" | "version";
@@ -121,7 +124,7 @@ export interface CliCommand {
 }
 
 /** The `--format`s each command prints. */
-const FORMATS: Record<CommandName, readonly string[]> = {
+const FORMATS: Record<CommandName, readonly OutputFormat[]> = {
   check: ["text", "json", "markdown", "github", "sarif"],
   config: ["text", "json", "mermaid"],
   inspect: ["text", "json", "mermaid"],
@@ -199,10 +202,11 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   }
   const result = optionsSchema.safeParse(parsed.values);
   if (!result.success) throw new ConfigurationError(result.error.issues.map((issue) => issue.message).join("\n"));
-  const options = result.data;
+  const options = result.data as CliOptions;
   const [command, ...positionals] = parsed.positionals;
   if (options.help || command === "help") {
     const topic = command === "help" ? positionals[0] : command;
+    checkFormat(options.format, isCommand(topic) ? topic : undefined);
     return { command: "help", positionals, options, ...(isCommand(topic) ? { helpTopic: topic } : {}) };
   }
   if (options.version) return { command: "version", positionals, options };
@@ -216,10 +220,16 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (command !== "check" && options.shard) throw new ConfigurationError(`--shard belongs to mfdag check.\n\n${USAGE}`);
   if (command !== "config" && command !== "inspect" && command !== "merge" && positionals.length > 0) throw new ConfigurationError(`Unexpected argument '${positionals[0]}'.\n\n${USAGE}`);
   if (command !== "fix" && (options.flow || options.patch)) throw new ConfigurationError(`--flow and --patch belong to mfdag fix.\n\n${USAGE}`);
-  const formats = FORMATS[command];
-  if (options.format && !formats.includes(options.format)) throw new ConfigurationError(`--format: '${options.format}' is not one of ${formats.join(", ")} for mfdag ${command}.`);
+  checkFormat(options.format, command);
   if (command === "inspect" && (options.root || options.compiler || options.python || options.config)) throw new ConfigurationError(`mfdag inspect reads only the file it is given: it takes no --root, --compiler, --python or --config.\n\n${usageOf("inspect")}`);
   return { command, positionals, options };
+}
+
+/** `--format` against what `command` prints (any command's formats when none is known), suggesting only those. */
+function checkFormat(format: string | undefined, command: CommandName | undefined): void {
+  const formats: readonly string[] = command ? FORMATS[command] : ALL_FORMATS;
+  if (format === undefined || formats.includes(format)) return;
+  throw new ConfigurationError(`--format: '${plainText(format)}' is not one of ${formats.join(", ")}${command ? ` for mfdag ${command}` : ""}.${didYouMean(format, formats)}`);
 }
 
 export function defaultConcurrency(): number {
