@@ -5,6 +5,7 @@
  */
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import os from "node:os";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { execa } from "execa";
@@ -390,7 +391,13 @@ describe("the release workflow (.github/workflows/release.yml)", () => {
     expect(ignored.stdout).toContain("::error::the checkout differs from v1.0.0: nothing is published");
     await execa("rm", ["-r", path.join(repo, "node_modules")]);
     writeFiles(repo, { "a.txt": "rewritten" });
-    expect((await run()).stdout).toContain(" M a.txt");
+    const modified = await run();
+    expect(modified.exitCode).toBe(1);
+    expect(modified.stdout).toContain(" M a.txt");
+    // Not a checkout at all (git fails): refused too, never read as "no changes".
+    const notARepo = await execa("bash", ["-c", script], { cwd: tempDir("mfdag-not-a-repo-"), env: { GITHUB_REF_NAME: "v1.0.0", GIT_CEILING_DIRECTORIES: os.tmpdir() }, reject: false });
+    expect(notARepo.exitCode).not.toBe(0);
+    expect(notARepo.stderr).toContain("not a git repository");
   });
 
   it("its major-tag step moves v1 to each higher release, never back to a backport, and not for another major", async () => {
