@@ -352,7 +352,9 @@ describe("the release workflow (.github/workflows/release.yml)", () => {
     });
     const move = release.jobs["move-major-tag"]!;
     expect(move.needs).toEqual(["gate", "publish-npm"]);
-    expect(move.if).toBe("needs.gate.outputs.prerelease == 'false'");
+    expect(move.if).toBe("needs.gate.outputs.major-tag == 'move'");
+    expect(gate.steps.find((s) => s.id === "major-tag")!.run).toBe('node scripts/release-channel.mjs major-tag "$GITHUB_REF_NAME" origin');
+    expect(gate.steps.findIndex((s) => s.id === "major-tag")).toBeGreaterThan(gate.steps.findIndex((s) => s.id === "gate"));
     expect(move.permissions).toEqual({ contents: "write" });
     expect(move.concurrency).toEqual({ group: "release-major-tag-${{ needs.gate.outputs.major }}", "cancel-in-progress": false });
   });
