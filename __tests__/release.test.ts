@@ -373,6 +373,9 @@ describe("the release workflow (.github/workflows/release.yml)", () => {
     const refused = await run("v1.0.1", offMain);
     expect(refused.exitCode).toBe(1);
     expect(refused.stdout).toContain(`::error::v1.0.1 (${offMain}) is not on main: only a commit of main is released`);
+    const noBranch = await execa("bash", ["-c", script], { cwd: await checkoutAt(remote, "v1.0.0"), env: { GITHUB_SHA: onMain, GITHUB_REF_NAME: "v1.0.0", DEFAULT_BRANCH: "trunk" }, reject: false });
+    expect(noBranch.exitCode).toBe(1);
+    expect(noBranch.stdout).toBe("::error::origin/trunk is not in the checkout: the ancestry check needs it (fetch-depth: 0)");
   });
 
   it("publishes the checkout without installing anything, and only when the checkout is unchanged", async () => {
