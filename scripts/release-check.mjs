@@ -4,7 +4,8 @@
 // TAG is vMAJOR.MINOR.PATCH (optionally -PRERELEASE), package.json's and package-lock.json's
 // versions equal it without the `v`, and CHANGELOG.md has its section (`## [1.2.3]`). On success,
 // and when GITHUB_OUTPUT is set, it writes the outputs the release workflow needs: version, major
-// (the tag that moves: v1), prerelease (true/false) and dist-tag (npm's: latest or next).
+// (the tag that may move: v1) and prerelease (true/false). Whether v1 moves and npm's dist-tag
+// depend on the tags and versions already released: scripts/release-channel.mjs decides those.
 // Exit 0: release; 1: do not release, with every reason on stderr.
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -16,7 +17,7 @@ const RELEASE_TAG = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d
 
 /**
  * What releasing `tag` from `root` would publish, or why it must not: `{ problems: string[] }`,
- * plus `version`, `major`, `prerelease` and `distTag` when the tag itself is well formed.
+ * plus `version`, `major` and `prerelease` when the tag itself is well formed.
  */
 export function checkRelease(tag, root) {
   const match = RELEASE_TAG.exec(tag);
@@ -35,7 +36,7 @@ export function checkRelease(tag, root) {
   const changelogPath = path.join(root, "CHANGELOG.md");
   if (!existsSync(changelogPath)) problems.push(`CHANGELOG.md: missing; add it with a "## [${version}]" section`);
   else if (!changelogHasSection(readFileSync(changelogPath, "utf8"), version)) problems.push(`CHANGELOG.md: no "## [${version}]" section: move the [Unreleased] entries under it`);
-  return { problems, version, major: `v${match[1]}`, prerelease, distTag: prerelease ? "next" : "latest" };
+  return { problems, version, major: `v${match[1]}`, prerelease };
 }
 
 function readJson(file, problems) {
@@ -66,7 +67,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.exit(1);
   }
   if (process.env.GITHUB_OUTPUT) {
-    appendFileSync(process.env.GITHUB_OUTPUT, `version=${result.version}\nmajor=${result.major}\nprerelease=${result.prerelease}\ndist-tag=${result.distTag}\n`);
+    appendFileSync(process.env.GITHUB_OUTPUT, `version=${result.version}\nmajor=${result.major}\nprerelease=${result.prerelease}\n`);
   }
-  process.stdout.write(`release-check: ${tag} matches package.json ${result.version}${result.prerelease ? " (pre-release: npm dist-tag next, the major tag stays)" : `; npm dist-tag latest, ${result.major} moves to it`}\n`);
+  process.stdout.write(`release-check: ${tag} matches package.json ${result.version}${result.prerelease ? " (pre-release: npm dist-tag next, the major tag stays)" : ` (${result.major} moves to it when it is the highest ${result.major}.* tag; npm's latest when higher than npm's)`}\n`);
 }
