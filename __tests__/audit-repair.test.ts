@@ -148,7 +148,7 @@ describe("fix: pull-request on a scheduled audit", () => {
     expect(clean.exitCode).toBe(0);
     expect(pull!.state).toBe("closed");
     expect(github.state.issueComments.filter((c) => c.issueNumber === pull!.number).map((c) => c.body)).toEqual([
-      `No Dagster definitions file needs regenerating any more ([audit run](https://github.example/acme/shop/actions/runs/4242)). Closing, and deleting the branch <code>${BRANCH}</code>.`,
+      `The audit ([audit run](https://github.example/acme/shop/actions/runs/4242)) found every Dagster definitions file up to date, with every flow compiled and compared. Closing, and deleting the branch <code>${BRANCH}</code>.`,
     ]);
     expect(inRemote(remote, "rev-parse", "--verify", "-q", `refs/heads/${BRANCH}`)).toBeNull();
     expect(trackingIssue()!.state).toBe("closed");
@@ -159,6 +159,27 @@ describe("fix: pull-request on a scheduled audit", () => {
     expect(github.state.pullRequests.map((p) => p.state)).toEqual(["closed", "open"]);
     expect(again.outputs["pull-request-number"]).toBe(String(github.state.pullRequests[1]!.number));
     expect(inRemote(remote, "rev-parse", "--verify", "-q", `refs/heads/${BRANCH}`)).not.toBeNull();
+  });
+
+  it("keeps the pull request and its branch when the drifted flow stops compiling: nothing to regenerate is not clean", async () => {
+    const { repo, remote } = shopWithRemote();
+    await repairRun(repo);
+    const [pull] = github.state.pullRequests;
+    const branchHead = inRemote(remote, "rev-parse", `refs/heads/${BRANCH}`);
+
+    const file = path.join(repo, "flows/train_flow.py");
+    writeFileSync(file, `${readFileSync(file, "utf8")}\ndef broken(:\n`);
+    git(repo, "commit", "-qam", "a syntax error");
+    git(repo, "push", "-q", "origin", "HEAD:refs/heads/main");
+    const run = await repairRun(repo);
+
+    expect(run.outputs).toMatchObject({ drift: "false" });
+    expect(pull!.state).toBe("open");
+    expect(github.state.issueComments.filter((c) => c.issueNumber === pull!.number)).toEqual([]);
+    expect(inRemote(remote, "rev-parse", "--verify", "-q", `refs/heads/${BRANCH}`)).toBe(branchHead);
+    expect(run.stdout).toContain(`::warning::fix: pull-request: nothing could be regenerated, but the audit found flows with errors or parts it could not compare, so the repair pull request #${pull!.number} and its branch ${BRANCH} are left as they are`);
+    expect(trackingIssue()!.state).toBe("open");
+    expect(run.outputs["pull-request-number"]).toBe(String(pull!.number));
   });
 
   it("does not reopen a pull request a maintainer closed for the same repair, nor push its deleted branch again, and opens a new one when main moves", async () => {

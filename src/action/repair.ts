@@ -11,7 +11,7 @@ import * as core from "@actions/core";
 import { context } from "@actions/github";
 import { isConfigurationError } from "../core/errors.js";
 import { fixTargets } from "../core/fix.js";
-import { repairBranch, repairBranchProblem, repairEventRefusal, repairRefRefusal } from "../core/repair.js";
+import { repairBranch, repairBranchProblem, repairEventRefusal, repairRefRefusal, repairSettled } from "../core/repair.js";
 import { permitMetaflow } from "../core/settings.js";
 import {
   closeRepairPullRequest,
@@ -121,6 +121,12 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
 
   if (targets.length === 0) {
     if (report.summary.drift > 0) throw new RepairRefused("fix: pull-request: the stale files' dagster create arguments could not be read back from them, so they cannot be regenerated; regenerate them by hand once.");
+    // Nothing to regenerate is not the same as clean: a flow that stopped compiling, or a job
+    // that could not be compared, may still be stale. Its repair stays until the audit says so.
+    if (!repairSettled(report.summary)) {
+      if (existing) warnInNotes(notes, `fix: pull-request: nothing could be regenerated, but the audit found flows with errors or parts it could not compare, so the repair pull request #${existing.number} and its branch ${branch} are left as they are until an audit finds the repo clean.`);
+      return { pullRequest: existing, error: null, body: null };
+    }
     if (existing) {
       const comment = renderer.render("repair-pull-request-closed.md.njk", { runUrl: runUrlOf(), branch }).trimEnd();
       await request("close the repair pull request", () => closeRepairPullRequest(octokit, where, existing, comment));

@@ -42,3 +42,12 @@ export function repairRefRefusal(ref: string, defaultBranch: string): string | n
   if (ref === `refs/heads/${defaultBranch}`) return null;
   return `${WHERE} (${defaultBranch}), and this run checked out ${ref || "an unknown ref"}. Nothing was regenerated or pushed; run the audit on ${defaultBranch}.`;
 }
+
+/**
+ * Whether an audit's summary lets the repair be closed and its branch deleted: no drift, no flow
+ * in error and nothing left uncompared. Nothing to regenerate is not enough: a drifted flow that
+ * stops compiling is an error, not a repair that is done.
+ */
+export function repairSettled(summary: { drift: number; errors: number; unchecked: number }): boolean {
+  return summary.drift === 0 && summary.errors === 0 && summary.unchecked === 0;
+}
