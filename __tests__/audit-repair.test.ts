@@ -239,6 +239,16 @@ describe("fix: pull-request on a scheduled audit", () => {
     expect(existsSync(log) ? readFileSync(log, "utf8") : "").not.toContain("mfdag-fix-");
   });
 
+  it("fails as a configuration error, naming the input, on a pull_request run that is a check (no mode: audit)", async () => {
+    const { repo, remote } = shopWithRemote();
+    const pullRequest = { name: "pull_request", payload: { action: "synchronize", number: 7, pull_request: { number: 7, base: { sha: "a".repeat(40) }, head: { sha: "b".repeat(40) } } } };
+    const run = await repairRun(repo, { event: pullRequest, env: { GITHUB_REF: "refs/pull/7/merge" } });
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toContain("::error::Input 'fix': pull-request acts only in audits (schedule or workflow_dispatch events, or mode: audit), and this pull_request run is a check;");
+    expect(inRemote(remote, "for-each-ref", "--format=%(refname)")).toBe("refs/heads/main");
+    expect(github.requests.filter((r) => r.method !== "GET")).toEqual([]);
+  });
+
   it("is refused on a manual run of another branch than the default one", async () => {
     const { repo, remote } = shopWithRemote();
     const run = await repairRun(repo, { event: { name: "workflow_dispatch", payload: { ref: "refs/heads/feature" } }, env: { GITHUB_REF: "refs/heads/feature" } });
