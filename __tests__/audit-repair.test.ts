@@ -258,6 +258,43 @@ describe("fix: pull-request on a scheduled audit", () => {
     expect(pullsCreated()).toEqual([]);
   });
 
+  it("is refused when the checkout is another branch than the one the run is for (actions/checkout with ref: release): nothing regenerated or pushed", async () => {
+    const { repo, remote } = shopWithRemote();
+    git(repo, "checkout", "-qb", "release");
+    writeFileSync(path.join(repo, "RELEASE.md"), "release notes\n");
+    git(repo, "add", "RELEASE.md");
+    git(repo, "commit", "-qm", "release only");
+    git(repo, "push", "-q", "origin", "HEAD:refs/heads/release");
+    const release = git(repo, "rev-parse", "HEAD");
+    const refsBefore = inRemote(remote, "for-each-ref", "--format=%(refname) %(objectname)");
+
+    const run = await repairRun(repo, { env: { GITHUB_SHA: inRemote(remote, "rev-parse", "refs/heads/main")! } });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain(`::error::fix: pull-request builds the repair on the checked-out commit, and ${release.slice(0, 12)} is neither this run's commit`);
+    expect(run.stdout).toContain("so the pull request into main would carry other commits.");
+    expect(inRemote(remote, "for-each-ref", "--format=%(refname) %(objectname)")).toBe(refsBefore);
+    expect(pullsCreated()).toEqual([]);
+    expect(run.outputs).toMatchObject({ drift: "true", "pull-request-number": "" });
+    expect(trackingIssue()).toMatchObject({ state: "open" });
+  });
+
+  it("repairs a checkout of the run's own commit even when main has moved on since", async () => {
+    const { repo, remote } = shopWithRemote();
+    const eventSha = git(repo, "rev-parse", "HEAD");
+    // Another push to main after the run started: the checkout is no longer main's head.
+    const other = path.join(tempDir(), "other");
+    execaSync("git", ["clone", "-q", "--branch", "main", remote, other]);
+    writeFileSync(path.join(other, "NOTES.md"), "later\n");
+    git(other, "add", "NOTES.md");
+    git(other, "commit", "-qm", "later");
+    git(other, "push", "-q", "origin", "HEAD:refs/heads/main");
+
+    const run = await repairRun(repo, { env: { GITHUB_SHA: eventSha } });
+    expect(run.exitCode).toBe(0);
+    expect(inRemote(remote, "rev-parse", `refs/heads/${BRANCH}^`)).toBe(eventSha);
+    expect(github.state.pullRequests).toHaveLength(1);
+  });
+
   it("says what to install without the real compiler, pushes nothing, and still reports and files the tracking issue", async () => {
     const { repo, remote } = shopWithRemote();
     const run = await repairRun(repo, { inputs: { python: pythonWithoutMetaflow() } });

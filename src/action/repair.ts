@@ -11,7 +11,7 @@ import * as core from "@actions/core";
 import { context } from "@actions/github";
 import { isConfigurationError } from "../core/errors.js";
 import { fixTargets } from "../core/fix.js";
-import { repairBranch, repairBranchProblem, repairEventRefusal, repairRefRefusal, repairSettled } from "../core/repair.js";
+import { repairBranch, repairBranchProblem, repairCheckoutRefusal, repairEventRefusal, repairRefRefusal, repairSettled } from "../core/repair.js";
 import { permitMetaflow } from "../core/settings.js";
 import {
   closeRepairPullRequest,
@@ -23,7 +23,7 @@ import {
   type RepairPullRequest,
 } from "../github/repair-pull-request.js";
 import { fixStaleDefinitions } from "../io/fix-pipeline.js";
-import { basicCredentials, commitRepair, deleteRemoteBranch, forcePush, GitError, remoteBranchHead, workTreeTop, type GitSettings, type Remote } from "../io/git.js";
+import { basicCredentials, commitRepair, deleteRemoteBranch, forcePush, GitError, headCommit, remoteBranchHead, workTreeTop, type GitSettings, type Remote } from "../io/git.js";
 import { createMetaflowCompiler } from "../io/metaflow-compiler.js";
 import { createRenderer, type Renderer } from "../render/index.js";
 import type { CheckedRepo } from "./check.js";
@@ -115,6 +115,12 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
   const root = await realpath(path.resolve(workspace, inputs.root));
   const git: GitSettings = { cwd: await workTreeTop(root, GIT_TIMEOUT_MS), timeoutMs: GIT_TIMEOUT_MS };
   const remote: Remote = { name: REMOTE, token };
+  // What was checked out, not GITHUB_REF: the repair's commit is made on it. The remote is asked
+  // only when HEAD is not the event's own commit (actions/checkout with a ref:, or a later main).
+  const head = await headCommit(git);
+  const eventSha = process.env.GITHUB_SHA || null;
+  const checkoutRefusal = repairCheckoutRefusal({ head, eventSha, remoteHead: head === eventSha ? null : await remoteBranchHead(git, remote, base) }, base);
+  if (checkoutRefusal) throw new RepairRefused(checkoutRefusal);
   const renderer = createRenderer();
   const existing = await request("find the repair pull request", () => findRepairPullRequest(octokit, where, branch));
   const targets = fixTargets(report, null);
