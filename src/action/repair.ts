@@ -24,10 +24,11 @@ import {
 } from "../github/repair-pull-request.js";
 import { fixStaleDefinitions } from "../io/fix-pipeline.js";
 import { basicCredentials, commitRepair, deleteRemoteBranch, forcePush, GitError, headCommit, remoteBranchHead, workTreeTop, type GitSettings, type Remote } from "../io/git.js";
+import { TIME_BUDGET } from "../io/fixer.js";
 import { createMetaflowCompiler } from "../io/metaflow-compiler.js";
 import { createRenderer, type Renderer } from "../render/index.js";
 import type { CheckedRepo } from "./check.js";
-import { githubClient, repositoryOf, runUrlOf, warnInNotes, writeError, type ActionContext } from "./context.js";
+import { checkDeadline, githubClient, repositoryOf, runUrlOf, warnInNotes, writeError, type ActionContext } from "./context.js";
 
 /** The deadline of one git command; a push of a few files takes seconds. */
 const GIT_TIMEOUT_MS = 120_000;
@@ -47,6 +48,8 @@ interface RepairBody {
   runUrl: string | null;
   regenerated: { file: string; flowFile: string; why: string }[];
   failed: { file: string; error: string }[];
+  /** Stale files left for the next audit: the step's budget ran out first. */
+  outOfTime: string[];
   otherGenerators: { file: string; committed: string; current: string }[];
   branch: string;
   base: string;
@@ -146,7 +149,10 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
   }
 
   const permit = permitMetaflow(settings, "fix: pull-request");
-  const options = { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1000, permit, importRoots: settings.importRoots };
+  // Regenerating comes after the check, in the same step: it stops where the check would have
+  // (timeout-minutes, less a minute for pushing and publishing), and the rest waits for the next audit.
+  const deadline = checkDeadline(inputs);
+  const options = { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1000, permit, importRoots: settings.importRoots, ...(deadline === undefined ? {} : { deadline }) };
   if (!(await createMetaflowCompiler(options).isAvailable())) {
     throw new RepairRefused(
       `fix: pull-request regenerates the stale files with the real compiler, and '${options.python}' cannot import metaflow-dagster: install it in an earlier step (\`pip install metaflow-dagster==0.3.7\`, the version your files were made with) or set the input python. Nothing was pushed; the audit's report is complete.`,
@@ -155,8 +161,11 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
   const fixed = await fixStaleDefinitions(report, null, options, { to: "patch", prefix: "" });
   const inRepo = (file: string) => path.relative(git.cwd, path.join(root, file)).split(path.sep).join("/");
   const regenerated = fixed.outcomes.filter((outcome) => outcome.text !== null);
-  const failed = fixed.outcomes.filter((outcome) => outcome.text === null).map((outcome) => ({ file: inRepo(outcome.target.definitionsFile), error: outcome.error ?? "not regenerated" }));
+  const notMade = fixed.outcomes.filter((outcome) => outcome.text === null);
+  const failed = notMade.filter((outcome) => outcome.error !== TIME_BUDGET).map((outcome) => ({ file: inRepo(outcome.target.definitionsFile), error: outcome.error ?? "not regenerated" }));
+  const outOfTime = notMade.filter((outcome) => outcome.error === TIME_BUDGET).map((outcome) => inRepo(outcome.target.definitionsFile));
   for (const { file, error } of failed) warnInNotes(notes, `fix: pull-request: ${file} was not regenerated: ${error}`);
+  if (outOfTime.length > 0) warnInNotes(notes, `fix: pull-request: ${outOfTime.length} stale file(s) not regenerated (time budget): the step's timeout-minutes was near, so the next audit regenerates them: ${outOfTime.join(", ")}`);
   if (regenerated.length === 0) throw new RepairRefused("fix: pull-request: no stale file could be regenerated (see the notes above); nothing was pushed.");
 
   const files = regenerated.map((outcome) => ({ path: inRepo(outcome.target.definitionsFile), text: outcome.text! }));
@@ -187,6 +196,7 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
     runUrl: runUrlOf(),
     regenerated: regenerated.map((outcome) => ({ file: inRepo(outcome.target.definitionsFile), flowFile: inRepo(outcome.target.flowFile), why: outcome.target.why })),
     failed,
+    outOfTime,
     otherGenerators: fixed.otherGenerators.map((g) => ({ file: inRepo(g.definitionsFile), committed: g.committed, current: g.current })),
     branch,
     base,
