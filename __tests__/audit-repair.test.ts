@@ -314,7 +314,9 @@ describe("fix: pull-request on a scheduled audit", () => {
       files[`flows/f${i}_flow.py`] = `from metaflow import FlowSpec, Parameter, step\n\n\nclass ${flowClass}(FlowSpec):\n    epochs = Parameter("epochs", default=10.5, type=float, help="Training epochs")\n\n    @step\n    def start(self):\n        self.next(self.end)\n\n    @step\n    def end(self):\n        pass\n\n\nif __name__ == "__main__":\n    ${flowClass}()\n`;
       files[`dagster/f${i}_dagster.py`] = renderDefinitions({ flow: flowClass, source: `/home/alice/shop/flows/f${i}_flow.py`, steps: ["start", "end"], configClass: [`class ${flowClass}Config(Config):`, "    epochs: int = 10  # Training epochs"] });
     }
-    const run = await repairRun(gitRepo(files), { inputs: { python: pythonWithoutMetaflow() } });
+    const repo = gitRepo(files);
+    // No origin: the checkout is the run's own commit, as the runner's GITHUB_SHA says.
+    const run = await repairRun(repo, { inputs: { python: pythonWithoutMetaflow() }, env: { GITHUB_SHA: git(repo, "rev-parse", "HEAD") } });
     expect(run.exitCode).toBe(1);
     const errors = run.stdout.split("\n").filter((line) => line.startsWith("::error"));
     expect(errors).toHaveLength(10);
