@@ -148,7 +148,7 @@ describe("fix: pull-request on a scheduled audit", () => {
     expect(clean.exitCode).toBe(0);
     expect(pull!.state).toBe("closed");
     expect(github.state.issueComments.filter((c) => c.issueNumber === pull!.number).map((c) => c.body)).toEqual([
-      `No Dagster definitions file needs regenerating any more ([audit run](https://github.example/acme/shop/actions/runs/4242)). Closing, and deleting the branch <code>${BRANCH}</code>.`,
+      `The audit ([audit run](https://github.example/acme/shop/actions/runs/4242)) found every Dagster definitions file up to date, with every flow compiled and compared. Closing, and deleting the branch <code>${BRANCH}</code>.`,
     ]);
     expect(inRemote(remote, "rev-parse", "--verify", "-q", `refs/heads/${BRANCH}`)).toBeNull();
     expect(trackingIssue()!.state).toBe("closed");
@@ -159,6 +159,27 @@ describe("fix: pull-request on a scheduled audit", () => {
     expect(github.state.pullRequests.map((p) => p.state)).toEqual(["closed", "open"]);
     expect(again.outputs["pull-request-number"]).toBe(String(github.state.pullRequests[1]!.number));
     expect(inRemote(remote, "rev-parse", "--verify", "-q", `refs/heads/${BRANCH}`)).not.toBeNull();
+  });
+
+  it("keeps the pull request and its branch when the drifted flow stops compiling: nothing to regenerate is not clean", async () => {
+    const { repo, remote } = shopWithRemote();
+    await repairRun(repo);
+    const [pull] = github.state.pullRequests;
+    const branchHead = inRemote(remote, "rev-parse", `refs/heads/${BRANCH}`);
+
+    const file = path.join(repo, "flows/train_flow.py");
+    writeFileSync(file, `${readFileSync(file, "utf8")}\ndef broken(:\n`);
+    git(repo, "commit", "-qam", "a syntax error");
+    git(repo, "push", "-q", "origin", "HEAD:refs/heads/main");
+    const run = await repairRun(repo);
+
+    expect(run.outputs).toMatchObject({ drift: "false" });
+    expect(pull!.state).toBe("open");
+    expect(github.state.issueComments.filter((c) => c.issueNumber === pull!.number)).toEqual([]);
+    expect(inRemote(remote, "rev-parse", "--verify", "-q", `refs/heads/${BRANCH}`)).toBe(branchHead);
+    expect(run.stdout).toContain(`::warning::fix: pull-request: nothing could be regenerated, but the audit found flows with errors or parts it could not compare, so the repair pull request #${pull!.number} and its branch ${BRANCH} are left as they are`);
+    expect(trackingIssue()!.state).toBe("open");
+    expect(run.outputs["pull-request-number"]).toBe(String(pull!.number));
   });
 
   it("does not reopen a pull request a maintainer closed for the same repair, nor push its deleted branch again, and opens a new one when main moves", async () => {
@@ -218,6 +239,16 @@ describe("fix: pull-request on a scheduled audit", () => {
     expect(existsSync(log) ? readFileSync(log, "utf8") : "").not.toContain("mfdag-fix-");
   });
 
+  it("fails as a configuration error, naming the input, on a pull_request run that is a check (no mode: audit)", async () => {
+    const { repo, remote } = shopWithRemote();
+    const pullRequest = { name: "pull_request", payload: { action: "synchronize", number: 7, pull_request: { number: 7, base: { sha: "a".repeat(40) }, head: { sha: "b".repeat(40) } } } };
+    const run = await repairRun(repo, { event: pullRequest, env: { GITHUB_REF: "refs/pull/7/merge" } });
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toContain("::error::Input 'fix': pull-request acts only in audits (schedule or workflow_dispatch events, or mode: audit), and this pull_request run is a check;");
+    expect(inRemote(remote, "for-each-ref", "--format=%(refname)")).toBe("refs/heads/main");
+    expect(github.requests.filter((r) => r.method !== "GET")).toEqual([]);
+  });
+
   it("is refused on a manual run of another branch than the default one", async () => {
     const { repo, remote } = shopWithRemote();
     const run = await repairRun(repo, { event: { name: "workflow_dispatch", payload: { ref: "refs/heads/feature" } }, env: { GITHUB_REF: "refs/heads/feature" } });
@@ -225,6 +256,43 @@ describe("fix: pull-request on a scheduled audit", () => {
     expect(run.stdout).toContain("::error::fix: pull-request runs only on schedule, workflow_dispatch or a push to the default branch (main), and this run checked out refs/heads/feature.");
     expect(inRemote(remote, "for-each-ref", "--format=%(refname)")).toBe("refs/heads/main");
     expect(pullsCreated()).toEqual([]);
+  });
+
+  it("is refused when the checkout is another branch than the one the run is for (actions/checkout with ref: release): nothing regenerated or pushed", async () => {
+    const { repo, remote } = shopWithRemote();
+    git(repo, "checkout", "-qb", "release");
+    writeFileSync(path.join(repo, "RELEASE.md"), "release notes\n");
+    git(repo, "add", "RELEASE.md");
+    git(repo, "commit", "-qm", "release only");
+    git(repo, "push", "-q", "origin", "HEAD:refs/heads/release");
+    const release = git(repo, "rev-parse", "HEAD");
+    const refsBefore = inRemote(remote, "for-each-ref", "--format=%(refname) %(objectname)");
+
+    const run = await repairRun(repo, { env: { GITHUB_SHA: inRemote(remote, "rev-parse", "refs/heads/main")! } });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain(`::error::fix: pull-request builds the repair on the checked-out commit, and ${release.slice(0, 12)} is neither this run's commit`);
+    expect(run.stdout).toContain("so the pull request into main would carry other commits.");
+    expect(inRemote(remote, "for-each-ref", "--format=%(refname) %(objectname)")).toBe(refsBefore);
+    expect(pullsCreated()).toEqual([]);
+    expect(run.outputs).toMatchObject({ drift: "true", "pull-request-number": "" });
+    expect(trackingIssue()).toMatchObject({ state: "open" });
+  });
+
+  it("repairs a checkout of the run's own commit even when main has moved on since", async () => {
+    const { repo, remote } = shopWithRemote();
+    const eventSha = git(repo, "rev-parse", "HEAD");
+    // Another push to main after the run started: the checkout is no longer main's head.
+    const other = path.join(tempDir(), "other");
+    execaSync("git", ["clone", "-q", "--branch", "main", remote, other]);
+    writeFileSync(path.join(other, "NOTES.md"), "later\n");
+    git(other, "add", "NOTES.md");
+    git(other, "commit", "-qm", "later");
+    git(other, "push", "-q", "origin", "HEAD:refs/heads/main");
+
+    const run = await repairRun(repo, { env: { GITHUB_SHA: eventSha } });
+    expect(run.exitCode).toBe(0);
+    expect(inRemote(remote, "rev-parse", `refs/heads/${BRANCH}^`)).toBe(eventSha);
+    expect(github.state.pullRequests).toHaveLength(1);
   });
 
   it("says what to install without the real compiler, pushes nothing, and still reports and files the tracking issue", async () => {
@@ -246,7 +314,9 @@ describe("fix: pull-request on a scheduled audit", () => {
       files[`flows/f${i}_flow.py`] = `from metaflow import FlowSpec, Parameter, step\n\n\nclass ${flowClass}(FlowSpec):\n    epochs = Parameter("epochs", default=10.5, type=float, help="Training epochs")\n\n    @step\n    def start(self):\n        self.next(self.end)\n\n    @step\n    def end(self):\n        pass\n\n\nif __name__ == "__main__":\n    ${flowClass}()\n`;
       files[`dagster/f${i}_dagster.py`] = renderDefinitions({ flow: flowClass, source: `/home/alice/shop/flows/f${i}_flow.py`, steps: ["start", "end"], configClass: [`class ${flowClass}Config(Config):`, "    epochs: int = 10  # Training epochs"] });
     }
-    const run = await repairRun(gitRepo(files), { inputs: { python: pythonWithoutMetaflow() } });
+    const repo = gitRepo(files);
+    // No origin: the checkout is the run's own commit, as the runner's GITHUB_SHA says.
+    const run = await repairRun(repo, { inputs: { python: pythonWithoutMetaflow() }, env: { GITHUB_SHA: git(repo, "rev-parse", "HEAD") } });
     expect(run.exitCode).toBe(1);
     const errors = run.stdout.split("\n").filter((line) => line.startsWith("::error"));
     expect(errors).toHaveLength(10);

@@ -1,7 +1,7 @@
 /** Where `fix: pull-request` may push (src/core/repair.ts): the events, the ref and the branch name. */
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { repairBranch, repairBranchProblem, repairEventRefusal, repairRefRefusal } from "../src/core/repair.js";
+import { repairBranch, repairBranchProblem, repairCheckoutRefusal, repairEventRefusal, repairRefRefusal, repairSettled } from "../src/core/repair.js";
 
 describe("the events a repair may be pushed from", () => {
   it.each(["schedule", "workflow_dispatch", "push"])("allows %s", (event) => {
@@ -51,5 +51,30 @@ describe("the repair branch", () => {
       const git = spawnSync("git", ["check-ref-format", `refs/heads/${repairBranch(id)}`]);
       expect({ id, allowed: repairBranchProblem(id) === null }).toEqual({ id, allowed: git.status === 0 });
     }
+  });
+});
+
+describe("when a repair is done with", () => {
+  it("only with no drift, no error and nothing uncompared", () => {
+    expect(repairSettled({ drift: 0, errors: 0, unchecked: 0 })).toBe(true);
+    expect(repairSettled({ drift: 1, errors: 0, unchecked: 0 })).toBe(false);
+    expect(repairSettled({ drift: 0, errors: 1, unchecked: 0 })).toBe(false);
+    expect(repairSettled({ drift: 0, errors: 0, unchecked: 1 })).toBe(false);
+  });
+});
+
+describe("the checkout a repair may be built on", () => {
+  const main = "a".repeat(40);
+  const release = "b".repeat(40);
+  it("allows the run's own commit, or the default branch's head on the remote", () => {
+    expect(repairCheckoutRefusal({ head: main, eventSha: main, remoteHead: null }, "main")).toBeNull();
+    expect(repairCheckoutRefusal({ head: main, eventSha: "c".repeat(40), remoteHead: main }, "main")).toBeNull();
+    expect(repairCheckoutRefusal({ head: main, eventSha: null, remoteHead: main }, "main")).toBeNull();
+  });
+  it("refuses any other commit, naming the three commits and what to change", () => {
+    const refusal = repairCheckoutRefusal({ head: release, eventSha: main, remoteHead: main }, "main");
+    expect(refusal).toContain(`${release.slice(0, 12)} is neither this run's commit (${main.slice(0, 12)}) nor the head of main on origin (${main.slice(0, 12)})`);
+    expect(refusal).toContain("check out main (actions/checkout without ref:)");
+    expect(repairCheckoutRefusal({ head: release, eventSha: null, remoteHead: null }, "main")).toContain("is neither this run's commit nor the head of main on origin,");
   });
 });

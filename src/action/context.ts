@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import * as core from "@actions/core";
 import { context } from "@actions/github";
+import { ConfigurationError } from "../core/errors.js";
 import type { ContractApproval } from "../core/policy.js";
 import type { Logger } from "../core/ports.js";
 import { trustOfEvent, type Trust } from "../core/settings.js";
@@ -30,7 +31,15 @@ export interface ActionContext {
 /** The action's inputs and the mode they choose, read once. */
 export function readActionContext(): ActionContext {
   const inputs = parseActionInputs((name) => core.getInput(name));
-  return { inputs, mode: resolveMode(inputs), workspace: process.env.GITHUB_WORKSPACE ?? process.cwd(), outDir: process.env.RUNNER_TEMP ?? os.tmpdir() };
+  const mode = resolveMode(inputs);
+  // Only an audit repairs: elsewhere the input would be silently ignored, and the workflow's author
+  // would believe the repo is being repaired.
+  if (inputs.fix === "pull-request" && mode !== "audit") {
+    throw new ConfigurationError(
+      `Input 'fix': pull-request acts only in audits (schedule or workflow_dispatch events, or mode: audit), and this ${context.eventName || "unknown"} run is a ${mode}; set fix: pull-request only in the scheduled audit's workflow.`,
+    );
+  }
+  return { inputs, mode, workspace: process.env.GITHUB_WORKSPACE ?? process.cwd(), outDir: process.env.RUNNER_TEMP ?? os.tmpdir() };
 }
 
 /** `auto`: scheduled and manual runs audit the whole repo; everything else is a check. */

@@ -11,7 +11,7 @@ import * as core from "@actions/core";
 import { context } from "@actions/github";
 import { isConfigurationError } from "../core/errors.js";
 import { fixTargets } from "../core/fix.js";
-import { repairBranch, repairBranchProblem, repairEventRefusal, repairRefRefusal } from "../core/repair.js";
+import { repairBranch, repairBranchProblem, repairCheckoutRefusal, repairEventRefusal, repairRefRefusal, repairSettled } from "../core/repair.js";
 import { permitMetaflow } from "../core/settings.js";
 import {
   closeRepairPullRequest,
@@ -23,11 +23,12 @@ import {
   type RepairPullRequest,
 } from "../github/repair-pull-request.js";
 import { fixStaleDefinitions } from "../io/fix-pipeline.js";
-import { basicCredentials, commitRepair, deleteRemoteBranch, forcePush, GitError, remoteBranchHead, workTreeTop, type GitSettings, type Remote } from "../io/git.js";
+import { basicCredentials, commitRepair, deleteRemoteBranch, forcePush, GitError, headCommit, remoteBranchHead, workTreeTop, type GitSettings, type Remote } from "../io/git.js";
+import { TIME_BUDGET } from "../io/fixer.js";
 import { createMetaflowCompiler } from "../io/metaflow-compiler.js";
 import { createRenderer, type Renderer } from "../render/index.js";
 import type { CheckedRepo } from "./check.js";
-import { githubClient, repositoryOf, runUrlOf, warnInNotes, writeError, type ActionContext } from "./context.js";
+import { checkDeadline, githubClient, repositoryOf, runUrlOf, warnInNotes, writeError, type ActionContext } from "./context.js";
 
 /** The deadline of one git command; a push of a few files takes seconds. */
 const GIT_TIMEOUT_MS = 120_000;
@@ -47,6 +48,8 @@ interface RepairBody {
   runUrl: string | null;
   regenerated: { file: string; flowFile: string; why: string }[];
   failed: { file: string; error: string }[];
+  /** Stale files left for the next audit: the step's budget ran out first. */
+  outOfTime: string[];
   otherGenerators: { file: string; committed: string; current: string }[];
   branch: string;
   base: string;
@@ -115,12 +118,24 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
   const root = await realpath(path.resolve(workspace, inputs.root));
   const git: GitSettings = { cwd: await workTreeTop(root, GIT_TIMEOUT_MS), timeoutMs: GIT_TIMEOUT_MS };
   const remote: Remote = { name: REMOTE, token };
+  // What was checked out, not GITHUB_REF: the repair's commit is made on it. The remote is asked
+  // only when HEAD is not the event's own commit (actions/checkout with a ref:, or a later main).
+  const head = await headCommit(git);
+  const eventSha = process.env.GITHUB_SHA || null;
+  const checkoutRefusal = repairCheckoutRefusal({ head, eventSha, remoteHead: head === eventSha ? null : await remoteBranchHead(git, remote, base) }, base);
+  if (checkoutRefusal) throw new RepairRefused(checkoutRefusal);
   const renderer = createRenderer();
   const existing = await request("find the repair pull request", () => findRepairPullRequest(octokit, where, branch));
   const targets = fixTargets(report, null);
 
   if (targets.length === 0) {
     if (report.summary.drift > 0) throw new RepairRefused("fix: pull-request: the stale files' dagster create arguments could not be read back from them, so they cannot be regenerated; regenerate them by hand once.");
+    // Nothing to regenerate is not the same as clean: a flow that stopped compiling, or a job
+    // that could not be compared, may still be stale. Its repair stays until the audit says so.
+    if (!repairSettled(report.summary)) {
+      if (existing) warnInNotes(notes, `fix: pull-request: nothing could be regenerated, but the audit found flows with errors or parts it could not compare, so the repair pull request #${existing.number} and its branch ${branch} are left as they are until an audit finds the repo clean.`);
+      return { pullRequest: existing, error: null, body: null };
+    }
     if (existing) {
       const comment = renderer.render("repair-pull-request-closed.md.njk", { runUrl: runUrlOf(), branch }).trimEnd();
       await request("close the repair pull request", () => closeRepairPullRequest(octokit, where, existing, comment));
@@ -134,7 +149,10 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
   }
 
   const permit = permitMetaflow(settings, "fix: pull-request");
-  const options = { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1000, permit, importRoots: settings.importRoots };
+  // Regenerating comes after the check, in the same step: it stops where the check would have
+  // (timeout-minutes, less a minute for pushing and publishing), and the rest waits for the next audit.
+  const deadline = checkDeadline(inputs);
+  const options = { root, python: settings.python, timeoutMs: settings.timeoutSeconds * 1000, permit, importRoots: settings.importRoots, ...(deadline === undefined ? {} : { deadline }) };
   if (!(await createMetaflowCompiler(options).isAvailable())) {
     throw new RepairRefused(
       `fix: pull-request regenerates the stale files with the real compiler, and '${options.python}' cannot import metaflow-dagster: install it in an earlier step (\`pip install metaflow-dagster==0.3.7\`, the version your files were made with) or set the input python. Nothing was pushed; the audit's report is complete.`,
@@ -143,8 +161,11 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
   const fixed = await fixStaleDefinitions(report, null, options, { to: "patch", prefix: "" });
   const inRepo = (file: string) => path.relative(git.cwd, path.join(root, file)).split(path.sep).join("/");
   const regenerated = fixed.outcomes.filter((outcome) => outcome.text !== null);
-  const failed = fixed.outcomes.filter((outcome) => outcome.text === null).map((outcome) => ({ file: inRepo(outcome.target.definitionsFile), error: outcome.error ?? "not regenerated" }));
+  const notMade = fixed.outcomes.filter((outcome) => outcome.text === null);
+  const failed = notMade.filter((outcome) => outcome.error !== TIME_BUDGET).map((outcome) => ({ file: inRepo(outcome.target.definitionsFile), error: outcome.error ?? "not regenerated" }));
+  const outOfTime = notMade.filter((outcome) => outcome.error === TIME_BUDGET).map((outcome) => inRepo(outcome.target.definitionsFile));
   for (const { file, error } of failed) warnInNotes(notes, `fix: pull-request: ${file} was not regenerated: ${error}`);
+  if (outOfTime.length > 0) warnInNotes(notes, `fix: pull-request: ${outOfTime.length} stale file(s) not regenerated (time budget): the step's timeout-minutes was near, so the next audit regenerates them: ${outOfTime.join(", ")}`);
   if (regenerated.length === 0) throw new RepairRefused("fix: pull-request: no stale file could be regenerated (see the notes above); nothing was pushed.");
 
   const files = regenerated.map((outcome) => ({ path: inRepo(outcome.target.definitionsFile), text: outcome.text! }));
@@ -175,6 +196,7 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
     runUrl: runUrlOf(),
     regenerated: regenerated.map((outcome) => ({ file: inRepo(outcome.target.definitionsFile), flowFile: inRepo(outcome.target.flowFile), why: outcome.target.why })),
     failed,
+    outOfTime,
     otherGenerators: fixed.otherGenerators.map((g) => ({ file: inRepo(g.definitionsFile), committed: g.committed, current: g.current })),
     branch,
     base,

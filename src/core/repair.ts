@@ -42,3 +42,34 @@ export function repairRefRefusal(ref: string, defaultBranch: string): string | n
   if (ref === `refs/heads/${defaultBranch}`) return null;
   return `${WHERE} (${defaultBranch}), and this run checked out ${ref || "an unknown ref"}. Nothing was regenerated or pushed; run the audit on ${defaultBranch}.`;
 }
+
+/**
+ * Whether an audit's summary lets the repair be closed and its branch deleted: no drift, no flow
+ * in error and nothing left uncompared. Nothing to regenerate is not enough: a drifted flow that
+ * stops compiling is an error, not a repair that is done.
+ */
+export function repairSettled(summary: { drift: number; errors: number; unchecked: number }): boolean {
+  return summary.drift === 0 && summary.errors === 0 && summary.unchecked === 0;
+}
+
+/** The commits a repair may be built on: the checkout's HEAD, and what says it is the default branch. */
+export interface RepairCheckout {
+  /** The checkout's HEAD commit: the repair's commit is made on it. */
+  head: string;
+  /** `GITHUB_SHA`: on a run of the default branch (repairRefRefusal), a commit of that branch. */
+  eventSha: string | null;
+  /** The default branch's head on `origin` (`git ls-remote`), when it was asked (`null` otherwise, or when it has none). */
+  remoteHead: string | null;
+}
+
+/**
+ * Why a repair must not be built on the checkout, or `null`. `GITHUB_REF` names the branch the run
+ * is for, not what actions/checkout checked out (`ref: release`): the repair's commit is made on the
+ * checkout's HEAD, so a HEAD off the default branch would carry its commits into the pull request.
+ * The rule: HEAD is the event's commit (`GITHUB_SHA`, of the default branch on the runs that get
+ * here) or the default branch's head on the remote now.
+ */
+export function repairCheckoutRefusal(checkout: RepairCheckout, defaultBranch: string): string | null {
+  if (checkout.head === checkout.eventSha || checkout.head === checkout.remoteHead) return null;
+  return `fix: pull-request builds the repair on the checked-out commit, and ${checkout.head.slice(0, 12)} is neither this run's commit${checkout.eventSha ? ` (${checkout.eventSha.slice(0, 12)})` : ""} nor the head of ${defaultBranch} on origin${checkout.remoteHead ? ` (${checkout.remoteHead.slice(0, 12)})` : ""}, so the pull request into ${defaultBranch} would carry other commits. Nothing was regenerated or pushed; check out ${defaultBranch} (actions/checkout without ref:) in the audit's workflow.`;
+}

@@ -20,7 +20,15 @@ export interface RegenerateOptions {
   permit: MetaflowPermit;
   /** Repo-relative directories put on PYTHONPATH in front of the user's (Settings.importRoots); default none. */
   importRoots?: readonly string[];
+  /**
+   * When regenerating must be over (epoch ms), e.g. the step's budget: no file is started after
+   * it, and each `dagster create` is cut off at it. Default none.
+   */
+  deadline?: number;
 }
+
+/** The error of a file left out because the deadline came first. */
+export const TIME_BUDGET = "not regenerated (time budget): the step's timeout-minutes was near";
 
 function withImportRoots(env: Record<string, string>, options: RegenerateOptions): Record<string, string> {
   const pythonPath = compilerPythonPath(absoluteImportRoots(options.root, options.importRoots), childEnvironment().PYTHONPATH);
@@ -62,12 +70,25 @@ export interface Regenerated {
   committed: string;
 }
 
+/** Less time than this is no time to start a `dagster create` in (an import of metaflow alone takes about as long). */
+const MIN_RUN_MS = 1000;
+
 /** Regenerates each target in turn (the real compiler is heavy; fix is not the hot path). */
 export async function regenerateTargets(targets: readonly FixTarget[], options: RegenerateOptions): Promise<Regenerated[]> {
   const out: Regenerated[] = [];
   for (const target of targets) {
     const committed = await readFile(path.join(options.root, target.definitionsFile), "utf8");
-    const result = await regenerateDefinitions(target, options);
+    const left = options.deadline === undefined ? Infinity : options.deadline - Date.now();
+    if (left < MIN_RUN_MS) {
+      out.push({ target, text: null, error: TIME_BUDGET, committed });
+      continue;
+    }
+    const result = await regenerateDefinitions(target, { ...options, timeoutMs: Math.min(options.timeoutMs, left) });
+    // Cut off by the deadline rather than by its own timeout: the budget is why, not the flow.
+    if ("error" in result && left < options.timeoutMs && Date.now() >= options.deadline!) {
+      out.push({ target, text: null, error: TIME_BUDGET, committed });
+      continue;
+    }
     out.push("error" in result ? { target, text: null, error: result.error, committed } : { target, text: result.text, error: null, committed });
   }
   return out;

@@ -54,6 +54,11 @@ export async function workTreeTop(dir: string, timeoutMs: number): Promise<strin
   return (await git({ cwd: dir, timeoutMs }, ["rev-parse", "--show-toplevel"])).trim();
 }
 
+/** The commit the work tree's HEAD points to. */
+export async function headCommit(settings: GitSettings): Promise<string> {
+  return (await git(settings, ["rev-parse", "--verify", "HEAD^{commit}"])).trim();
+}
+
 /** The identity of the repair's commits: git's own variables when the workflow sets them, else the Actions bot's. */
 function identity(): Record<string, string> {
   const bot = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" };
@@ -79,7 +84,7 @@ const REGULAR_FILE = /^100(644|755)$/;
  * pushed pushes nothing (no notification, no CI run).
  */
 export async function commitRepair(settings: GitSettings, request: RepairCommitRequest): Promise<string | null> {
-  const head = (await git(settings, ["rev-parse", "--verify", "HEAD^{commit}"])).trim();
+  const head = await headCommit(settings);
   const entries: string[] = [];
   for (const file of request.files) {
     const listed = (await git(settings, ["ls-tree", "-z", head, "--", file.path], { env: LITERAL })).split("\0").find((entry) => entry.endsWith(`\t${file.path}`));
