@@ -197,6 +197,27 @@ describe("fail-on-contract on a regenerated pull request", () => {
     expect(comment()).toContain("- <code>dagster/jobs/train_dagster.py</code> (TrainFlow): type-changed epochs");
   });
 
+  it("fails a hand-edited definitions file whose header is no longer first, under either policy, saying it is no longer one", async () => {
+    const repo = shopRepo();
+    writeTrain(repo, { epochs: "int" });
+    const base = commit(repo, "base: train in sync");
+    const definitions = path.join(repo, TRAIN_DEFINITIONS);
+    const edited = readFileSync(definitions, "utf8").replace("epochs: int = 10", "epochs: str = '10'");
+    expect(edited).toContain("epochs: str = '10'");
+    writeFileSync(definitions, `# edited\n${edited}`);
+    const head = commit(repo, "head: edit the definitions by hand");
+    servePullRequest(github, repo, 7, base, head);
+    const pr = { repo, base, head };
+    for (const policy of ["type-change", "breaking"]) {
+      const run = await runAction({ workspace: repo, apiUrl: github.url, event: prEvent(pr), inputs: { "fail-on": "never", "fail-on-contract": policy } });
+      expect(run.exitCode).toBe(1);
+      expect(run.outputs.verdict).toBe("fail");
+      expect(run.stdout).toContain(`::error::mfdag: this pull request changes the Dagster contract (fail-on-contract ${policy}): ${TRAIN_DEFINITIONS} (no longer a definitions file: its head version does not start with the header docstring metaflow-dagster writes`);
+      expect(comment()).toContain(`- <code>${TRAIN_DEFINITIONS}</code> (TrainFlow): no longer a definitions file: its head version does not start with the header docstring`);
+      expect(JSON.parse(readFileSync(run.outputs.report!, "utf8")).contractGate).toMatchObject({ outcome: "violated", files: [{ definitionsFile: TRAIN_DEFINITIONS }] });
+    }
+  });
+
   it("accepts nothing by label when approve-label is empty", async () => {
     const pr = regeneratedPullRequest(github, { epochs: "float" });
     const run = await runAction({ workspace: pr.repo, apiUrl: github.url, event: prEvent(pr, { labels: [LABEL] }), inputs: { "fail-on-contract": "type-change", "approve-label": "" } });

@@ -40,7 +40,8 @@ export function violatesPolicy(result: FlowResult, failOn: FailOn): boolean {
  */
 export function contractChangesFailingOn(change: ContractChange, failOnContract: FailOnContract): string[] {
   if (failOnContract === "never" || change.status === "added") return [];
-  if (change.status === "removed") return ["definitions file removed"];
+  // A head copy that is no longer a definitions file is gone for Dagster too, and says why.
+  if (change.status === "removed") return change.unchecked?.length ? change.unchecked.map((part) => part.reason) : ["definitions file removed"];
   // What could not be compared may hide a change of either kind: a reviewer must look.
   const unchecked = (change.unchecked ?? []).map((part) => `not compared: ${part.reason}`);
   return [...changesFailingOn({ changes: change.changes, jobChange: change.jobChange, jobChanges: change.jobChanges ?? [] }, failOnContract), ...unchecked];
