@@ -51,7 +51,7 @@ export function contractChangesFailingOn(change: ContractChange, failOnContract:
 export interface ContractApproval {
   /** `approve-label`; `null` when empty: no label accepts a change. */
   approveLabel: string | null;
-  /** The pull request's labels when the event was sent. */
+  /** The pull request's labels, as GitHub has them now (never a payload's: a re-run replays an old one). */
   labels: readonly string[];
   /** Who added which label: the `labeled` event's, or what the pull request's events say. */
   labeled: { label: string; by: string } | null;
