@@ -40,7 +40,8 @@ export function violatesPolicy(result: FlowResult, failOn: FailOn): boolean {
  */
 export function contractChangesFailingOn(change: ContractChange, failOnContract: FailOnContract): string[] {
   if (failOnContract === "never" || change.status === "added") return [];
-  // A head copy that is no longer a definitions file is gone for Dagster too, and says why.
+  // A head copy that is no longer a definitions file (Dagster may still load it) cannot be read by
+  // mfdag: it fails as a removed one would, with the reason instead of "removed".
   if (change.status === "removed") return change.unchecked?.length ? change.unchecked.map((part) => part.reason) : ["definitions file removed"];
   // What could not be compared may hide a change of either kind: a reviewer must look.
   const unchecked = (change.unchecked ?? []).map((part) => `not compared: ${part.reason}`);
