@@ -99,8 +99,12 @@ function regeneratedPullRequest(github: FakeGitHub, change: { epochs: "int" | "f
   return { repo, base, head };
 }
 
-/** The event of that pull request, with its labels; `labeled`/`unlabeled` events name the label and who. */
+/**
+ * The event of that pull request, with its labels; `labeled`/`unlabeled` events name the label and
+ * who. GitHub's pull request carries the same labels (a test that wants them apart sets them after).
+ */
 function prEvent(pr: PullRequest, { labels = [] as string[], action = "synchronize", label, sender = "alice" }: { labels?: string[]; action?: string; label?: string; sender?: string } = {}) {
+  github.state.pulls.set("acme/shop#7", { headSha: pr.head, baseSha: pr.base, labels, author: "alice" });
   const payload = pullRequestPayload({ number: 7, baseSha: pr.base, headSha: pr.head });
   return {
     name: "pull_request",
@@ -161,6 +165,35 @@ describe("fail-on-contract on a regenerated pull request", () => {
     expect(comment()).toContain(`✅ **Contract change accepted** by <code>alice</code> (the pull request's author) with the label <code>${LABEL}</code>`);
   });
 
+  it("takes the labels from GitHub, not the event: a re-run of a labeled run whose label was since removed fails", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" });
+    const inputs = { "fail-on-contract": "type-change" };
+    const event = prEvent(pr, { action: "labeled", label: LABEL, labels: ["ml", LABEL], sender: "carol" });
+    github.state.pulls.set("acme/shop#7", { headSha: pr.head, baseSha: pr.base, labels: ["ml"], author: "alice" });
+    const rerun = await runAction({ workspace: pr.repo, apiUrl: github.url, event, inputs });
+    expect(rerun.exitCode).toBe(1);
+    expect(rerun.outputs.verdict).toBe("fail");
+    expect(github.requestsTo("GET /repos/acme/shop/pulls/7")).toHaveLength(1);
+    expect(rerun.stdout).toContain(`::error::mfdag: this pull request changes the Dagster contract (fail-on-contract type-change): ${TRAIN_DEFINITIONS} (type-changed epochs); a reviewer accepts it by adding the label '${LABEL}'.`);
+    expect(comment()).toContain("### ❌ mfdag: this pull request changes the Dagster contract");
+    expect(comment()).not.toContain("accepted");
+  });
+
+  it("accepts nothing by label when GitHub cannot say which labels the pull request carries, saying why", async () => {
+    const pr = regeneratedPullRequest(github, { epochs: "float" });
+    const event = prEvent(pr, { action: "labeled", label: LABEL, labels: [LABEL], sender: "carol" });
+    github.script("GET /repos/acme/shop/pulls/7", fault.notFound());
+    const run = await runAction({ workspace: pr.repo, apiUrl: github.url, event, inputs: { "fail-on-contract": "type-change" } });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.verdict).toBe("fail");
+    expect(run.stdout).toMatch(/^::error::mfdag: this pull request changes the Dagster contract \(fail-on-contract type-change\): dagster\/train_dagster\.py \(type-changed epochs\); mfdag could not read the pull request's labels from GitHub \(Not Found.*\), so the label 'mfdag-contract-approved' cannot accept it on this run: re-run the job/m);
+    for (const text of [comment(), run.summary]) {
+      expect(text).toContain("### ❌ mfdag: this pull request changes the Dagster contract");
+      expect(text).toMatch(/mfdag could not read the pull request's labels from GitHub \(Not Found.*\), so the label <code>mfdag-contract-approved<\/code> does not accept the change on this run/);
+    }
+    expect(JSON.parse(readFileSync(run.outputs.report!, "utf8")).contractGate).toMatchObject({ outcome: "violated", problem: expect.stringMatching(/^mfdag could not read the pull request's labels from GitHub/) });
+  });
+
   it("on a later push, names who added the label from the pull request's events, and passes on the label alone when they cannot be read", async () => {
     const pr = regeneratedPullRequest(github, { epochs: "float" });
     const inputs = { "fail-on-contract": "type-change" };
@@ -195,6 +228,27 @@ describe("fail-on-contract on a regenerated pull request", () => {
     expect(run.outputs.drift).toBe("false");
     expect(run.exitCode).toBe(1);
     expect(comment()).toContain("- <code>dagster/jobs/train_dagster.py</code> (TrainFlow): type-changed epochs");
+  });
+
+  it("fails a hand-edited definitions file whose header is no longer first, under either policy, saying it is no longer one", async () => {
+    const repo = shopRepo();
+    writeTrain(repo, { epochs: "int" });
+    const base = commit(repo, "base: train in sync");
+    const definitions = path.join(repo, TRAIN_DEFINITIONS);
+    const edited = readFileSync(definitions, "utf8").replace("epochs: int = 10", "epochs: str = '10'");
+    expect(edited).toContain("epochs: str = '10'");
+    writeFileSync(definitions, `# edited\n${edited}`);
+    const head = commit(repo, "head: edit the definitions by hand");
+    servePullRequest(github, repo, 7, base, head);
+    const pr = { repo, base, head };
+    for (const policy of ["type-change", "breaking"]) {
+      const run = await runAction({ workspace: repo, apiUrl: github.url, event: prEvent(pr), inputs: { "fail-on": "never", "fail-on-contract": policy } });
+      expect(run.exitCode).toBe(1);
+      expect(run.outputs.verdict).toBe("fail");
+      expect(run.stdout).toContain(`::error::mfdag: this pull request changes the Dagster contract (fail-on-contract ${policy}): ${TRAIN_DEFINITIONS} (no longer a definitions file: its head version does not start with the header docstring metaflow-dagster writes`);
+      expect(comment()).toContain(`- <code>${TRAIN_DEFINITIONS}</code> (TrainFlow): no longer a definitions file: its head version does not start with the header docstring`);
+      expect(JSON.parse(readFileSync(run.outputs.report!, "utf8")).contractGate).toMatchObject({ outcome: "violated", files: [{ definitionsFile: TRAIN_DEFINITIONS }] });
+    }
   });
 
   it("accepts nothing by label when approve-label is empty", async () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { renderDefinitions } from "../scripts/definitions-writer.mjs";
-import { diffContracts } from "../src/core/contract.js";
+import { diffContracts, NO_LONGER_DEFINITIONS } from "../src/core/contract.js";
 import { contractGateFails, judgeContract, violatesPolicy, type ContractApproval } from "../src/core/policy.js";
 import { createRenderer } from "../src/render/index.js";
 import { checkView } from "../src/render/views.js";
@@ -73,6 +73,18 @@ describe("fail-on-contract", () => {
     for (const policy of ["type-change", "breaking"] as const) {
       expect(judgeContract(contractOf({}, null), policy, NO_LABELS)).toMatchObject({ outcome: "violated", files: [{ changes: ["definitions file removed"] }] });
     }
+  });
+
+  it("fails a definitions file whose head copy lost its header, under either policy, saying it is no longer one", () => {
+    const edited = `# edited\n${definitions({ fields: ["epochs: str = '10'  # Training epochs", "model: str = 'two-tower'  # Model architecture"] })}`;
+    const contract = diffContracts([{ path: FILE, base: definitions({}), head: edited }]);
+    expect(contract).toMatchObject([{ definitionsFile: FILE, flow: "TrainFlow", status: "removed", unchecked: [{ part: "file", reason: NO_LONGER_DEFINITIONS }] }]);
+    for (const policy of ["type-change", "breaking"] as const) {
+      expect(judgeContract(contract, policy, NO_LABELS)).toMatchObject({ outcome: "violated", files: [{ definitionsFile: FILE, changes: [NO_LONGER_DEFINITIONS] }] });
+    }
+    expect(NO_LONGER_DEFINITIONS).toMatch(/^no longer a definitions file: /);
+    // Neither side a definitions file: nothing to compare, as before.
+    expect(diffContracts([{ path: FILE, base: "print('base')\n", head: edited }])).toEqual([]);
   });
 
   it("fails a file whose job could not be compared, saying why, under either policy", () => {

@@ -115,20 +115,14 @@ export function pullRequestOf(): PullRequestRef | null {
   return { owner: context.repo.owner, repo: context.repo.repo, number: pr.number, baseSha: pr.base.sha, headSha: pr.head.sha };
 }
 
-/** GitHub allows 100 labels on an issue or pull request; more in a payload is not GitHub's. */
-const MAX_LABELS = 100;
-
 /**
- * The pull request's labels from the event payload (only pull_request and pull_request_target
- * send them), and on a `labeled` event the label it added and who added it.
+ * On a `labeled` event (pull_request, pull_request_target), the label it added and who added it.
+ * Only that: which labels the pull request carries now comes from GitHub (github/pull-request.ts
+ * `currentLabels`), since a re-run replays the payload of its event, label since removed or not.
  */
-export function pullRequestLabelsOf(): Omit<ContractApproval, "approveLabel"> {
-  const payload = context.payload as { action?: unknown; label?: { name?: unknown }; sender?: { login?: unknown }; pull_request?: { labels?: unknown; user?: { login?: unknown } } };
-  const listed = Array.isArray(payload.pull_request?.labels) ? (payload.pull_request.labels as { name?: unknown }[]).slice(0, MAX_LABELS) : [];
-  const labels = listed.map((label) => label?.name).filter((name): name is string => typeof name === "string");
-  const added = payload.action === "labeled" && typeof payload.label?.name === "string" && typeof payload.sender?.login === "string" ? { label: payload.label.name, by: payload.sender.login } : null;
-  const author = typeof payload.pull_request?.user?.login === "string" ? payload.pull_request.user.login : null;
-  return { labels, labeled: added, author };
+export function labelAddedByEvent(): ContractApproval["labeled"] {
+  const payload = context.payload as { action?: unknown; label?: { name?: unknown }; sender?: { login?: unknown } };
+  return payload.action === "labeled" && typeof payload.label?.name === "string" && typeof payload.sender?.login === "string" ? { label: payload.label.name, by: payload.sender.login } : null;
 }
 
 export function runUrlOf(): string | null {

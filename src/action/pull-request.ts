@@ -7,9 +7,9 @@ import type { Octokit } from "../github/octokit.js";
 import { judgeContract, type ContractApproval } from "../core/policy.js";
 import type { FailOnContract, PullRequestRef } from "../core/types.js";
 import { publishToPullRequest, readPullRequestChanges } from "../github/publish.js";
-import { labelAddedBy } from "../github/pull-request.js";
+import { currentLabels, labelAddedBy } from "../github/pull-request.js";
 import { neutralizeWorkflowCommands, type Renderer } from "../render/index.js";
-import { githubClient, pullRequestLabelsOf, runUrlOf, warnInNotes, type ActionContext } from "./context.js";
+import { githubClient, labelAddedByEvent, runUrlOf, warnInNotes, type ActionContext } from "./context.js";
 import type { ActionReport } from "./result.js";
 
 /** A pull request as GitHub itself describes it (publish mode): what the event payload would say. */
@@ -38,8 +38,11 @@ export interface PullRequestPublishing {
 }
 
 /**
- * The gate's verdict. When the label accepts the change but this run is not the `labeled` event
- * (a later push), the pull request's events say who added it: best effort, the label alone accepts.
+ * The gate's verdict. A change the policy fails on is accepted by the label the pull request
+ * carries now, as GitHub says (publish mode already has it from `verify`): never by the event
+ * payload's labels, stale on a re-run. When they cannot be read the label accepts nothing and the
+ * verdict says why. Who added the label: the `labeled` event's sender, else the pull request's
+ * events (best effort: the label alone accepts).
  */
 async function judgeGate(
   octokit: Octokit | null,
@@ -48,17 +51,25 @@ async function judgeGate(
   changes: { contract: ActionReport["contract"]; problem: string | null },
   verified: VerifiedPullRequest | null = null,
 ) {
-  const fromGitHub = verified ? { labels: verified.labels, labeled: null, author: verified.author } : pullRequestLabelsOf();
-  const approval: ContractApproval = { approveLabel: gate.approveLabel, ...fromGitHub };
-  const verdict = judgeContract(changes.contract, gate.failOnContract, approval, changes.problem);
-  if (!octokit || verdict?.outcome !== "accepted" || verdict.acceptedBy !== null) return verdict;
-  const label = gate.approveLabel!;
+  const verdict = judgeContract(changes.contract, gate.failOnContract, { approveLabel: gate.approveLabel, labels: [], labeled: null, author: null }, changes.problem);
+  // Only a violation asks for the label: GitHub is asked no more than the verdict needs.
+  if (!octokit || verdict?.outcome !== "violated" || gate.approveLabel === null) return verdict;
+  const label = gate.approveLabel;
+  let current: { labels: readonly string[]; author: string | null };
+  try {
+    current = verified ?? (await currentLabels(octokit, pr));
+  } catch (error) {
+    return { ...verdict, problem: `mfdag could not read the pull request's labels from GitHub (${(error as Error).message})` };
+  }
+  const approval: ContractApproval = { approveLabel: label, labels: current.labels, labeled: verified ? null : labelAddedByEvent(), author: current.author };
+  const judged = judgeContract(changes.contract, gate.failOnContract, approval, changes.problem);
+  if (judged?.outcome !== "accepted" || judged.acceptedBy !== null) return judged;
   const by = await labelAddedBy(octokit, pr, label).catch((error: Error) => {
     // core.info prints as is: the label is the workflow's and the message the API's, neither may run a workflow command.
     core.info(neutralizeWorkflowCommands(`mfdag could not read who added the label ${label} (${error.message}); the comment names the label alone.`));
     return null;
   });
-  return by === null ? verdict : judgeContract(changes.contract, gate.failOnContract, { ...approval, labeled: { label, by } }, changes.problem);
+  return by === null ? judged : judgeContract(changes.contract, gate.failOnContract, { ...approval, labeled: { label, by } }, changes.problem);
 }
 
 /**

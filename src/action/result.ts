@@ -37,7 +37,12 @@ function failureMessage(report: ActionReport): string {
   const lines = report.failed ? [`mfdag: the committed definitions violate fail-on ${report.failOn}; see the job summary for the Config diffs.`] : [];
   if (gate?.outcome === "violated") {
     const files = gate.files.map((file) => `${file.definitionsFile} (${file.changes.join(", ")})`).join("; ");
-    const accept = gate.approveLabel === null ? "approve-label is empty, so no label can accept it" : `a reviewer accepts it by adding the label '${gate.approveLabel}'`;
+    const accept =
+      gate.approveLabel === null
+        ? "approve-label is empty, so no label can accept it"
+        : gate.problem
+          ? `${gate.problem}, so the label '${gate.approveLabel}' cannot accept it on this run: re-run the job (the token needs pull-requests: read)`
+          : `a reviewer accepts it by adding the label '${gate.approveLabel}'`;
     lines.push(`mfdag: this pull request changes the Dagster contract (fail-on-contract ${gate.failOnContract}): ${files}; ${accept}.`);
   } else if (gate?.outcome === "unknown") {
     lines.push(`mfdag: fail-on-contract ${gate.failOnContract}: ${gate.problem ?? "base and head could not be compared"}, so mfdag cannot vouch that the contract is unchanged (the job summary says more).`);

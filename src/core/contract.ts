@@ -28,6 +28,9 @@ function unreadableJob(file: DefinitionsFile, side: "base" | "head"): Unchecked 
   return { part: "job", step: null, reason: `the ${side} version could not be read as a job (${file.reading?.problems.join("; ") || "no ops or job found"})` };
 }
 
+/** Why a definitions file whose head copy lost its header was not compared: the gate and the comment say this. */
+export const NO_LONGER_DEFINITIONS = "no longer a definitions file: its head version does not start with the header docstring metaflow-dagster writes, so its Config class and job could not be compared (regenerate it, or restore the header)";
+
 /** Contract changes between base and head, for the files that are definitions files on either side. */
 export function diffContracts(versions: readonly DefinitionsVersions[]): ContractChange[] {
   const out: ContractChange[] = [];
@@ -35,6 +38,9 @@ export function diffContracts(versions: readonly DefinitionsVersions[]): Contrac
     const base = version.base === null ? null : parseDefinitionsFile(version.path, version.base);
     const head = version.head === null ? null : parseDefinitionsFile(version.path, version.head);
     if (!base && !head) continue;
+    // Text at the head that is no longer a definitions file (a line above the header docstring, a
+    // hand edit) hides whatever the PR did to the Config class and job: not compared, never equal.
+    const noLongerDefinitions: Unchecked[] = base && !head && version.head !== null ? [{ part: "file", step: null, reason: NO_LONGER_DEFINITIONS }] : [];
     const before = normalizedConfig(base);
     const after = normalizedConfig(head);
     const changes = compareFields(before, after);
@@ -48,7 +54,7 @@ export function diffContracts(versions: readonly DefinitionsVersions[]): Contrac
     const generator = baseVersion !== headVersion ? { committed: baseVersion, current: headVersion } : null;
     const jobChanges = baseJob && headJob ? compareJobs({ committed: baseJob, current: headJob, lines: base?.reading?.lines ?? null, generator }).changes : [];
     // A side whose job cannot be read hides any change to it: say so rather than call the job equal.
-    const unchecked: Unchecked[] = base && head && version.base !== version.head ? [unreadableJob(base, "base"), unreadableJob(head, "head")].filter((u) => u !== null) : [];
+    const unchecked: Unchecked[] = base && head && version.base !== version.head ? [unreadableJob(base, "base"), unreadableJob(head, "head")].filter((u) => u !== null) : noLongerDefinitions;
     if (base && head && !diff && !jobChange && jobChanges.length === 0 && unchecked.length === 0) continue;
     out.push({
       definitionsFile: version.path,

@@ -40,7 +40,9 @@ export function violatesPolicy(result: FlowResult, failOn: FailOn): boolean {
  */
 export function contractChangesFailingOn(change: ContractChange, failOnContract: FailOnContract): string[] {
   if (failOnContract === "never" || change.status === "added") return [];
-  if (change.status === "removed") return ["definitions file removed"];
+  // A head copy that is no longer a definitions file (Dagster may still load it) cannot be read by
+  // mfdag: it fails as a removed one would, with the reason instead of "removed".
+  if (change.status === "removed") return change.unchecked?.length ? change.unchecked.map((part) => part.reason) : ["definitions file removed"];
   // What could not be compared may hide a change of either kind: a reviewer must look.
   const unchecked = (change.unchecked ?? []).map((part) => `not compared: ${part.reason}`);
   return [...changesFailingOn({ changes: change.changes, jobChange: change.jobChange, jobChanges: change.jobChanges ?? [] }, failOnContract), ...unchecked];
@@ -50,7 +52,7 @@ export function contractChangesFailingOn(change: ContractChange, failOnContract:
 export interface ContractApproval {
   /** `approve-label`; `null` when empty: no label accepts a change. */
   approveLabel: string | null;
-  /** The pull request's labels when the event was sent. */
+  /** The pull request's labels, as GitHub has them now (never a payload's: a re-run replays an old one). */
   labels: readonly string[];
   /** Who added which label: the `labeled` event's, or what the pull request's events say. */
   labeled: { label: string; by: string } | null;

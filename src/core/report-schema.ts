@@ -227,7 +227,7 @@ const contractGateSchema = z.strictObject({
   acceptedBy: name.nullable(),
   /** Whether that is the pull request's own author: the comment says so, for reviewers to weigh. */
   acceptedByAuthor: z.boolean(),
-  /** Why base and head could not be compared (`unknown`). */
+  /** Why base and head could not be compared (`unknown`), or why the label could not be checked (`violated`). */
   problem: text.nullable(),
 });
 

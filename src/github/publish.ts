@@ -47,8 +47,10 @@ export async function contractChanges(octokit: Octokit, pr: PullRequestRef, file
     const basePath = file.status === "renamed" && file.previousFilename ? file.previousFilename : file.filename;
     if (!file.filename.endsWith(".py") && !basePath.endsWith(".py")) continue;
     const head = file.status === "removed" || !file.filename.endsWith(".py") ? null : await getFileAtRef(octokit, { owner: pr.owner, repo: pr.repo, path: file.filename, ref: pr.headSha });
-    if (head !== null && !isDefinitionsText(head) && file.status !== "renamed") continue;
     const base = file.status === "added" || !basePath.endsWith(".py") ? null : await getFileAtRef(octokit, { owner: pr.owner, repo: pr.repo, path: basePath, ref: pr.baseSha });
+    // Skipped only when neither side is a definitions file: a head copy that lost its header must
+    // still be compared with its base (diffContracts says it is no longer one), not pass unseen.
+    if (!(head !== null && isDefinitionsText(head)) && !(base !== null && isDefinitionsText(base))) continue;
     versions.push({ path: file.filename, base, head });
   }
   return diffContracts(versions);
