@@ -19,6 +19,7 @@ import { checkView } from "../src/render/views.js";
 import { runAction } from "./helpers/action-runner.js";
 import { start, type FakeGitHub } from "./helpers/fake-github.js";
 import { flowSource, PROJECT, runCli, tempDir, writeFiles } from "./helpers/repo.js";
+import { flowResult } from "./helpers/flow-result.js";
 
 const PR = { number: 7, baseSha: "b".repeat(40), headSha: "d".repeat(40) };
 const workflowRun = { name: "workflow_run", payload: { action: "completed", workflow_run: { id: 99, head_sha: PR.headSha, pull_requests: [] } } };
@@ -96,24 +97,7 @@ function hostileReport(text: string): CheckReport & { pullRequest: typeof PR & {
         warnings: [{ lint: "invalid-python", message: text, file: `flows/${text}.py`, line: 3, parameter: text }],
         currentConfig: null,
       },
-      {
-        flowFile: `flows/e${text}.py`,
-        flowClass: null,
-        definitionsFile: null,
-        status: "error",
-        compiler: null,
-        error: `${text}\n${text}`,
-        changes: [],
-        jobChange: null,
-        configDiff: null,
-        jobChanges: [],
-        jobGraph: null,
-        unchecked: [],
-        regenerate: "",
-        dagsterCreate: null,
-        warnings: [],
-        currentConfig: null,
-      },
+      flowResult(`flows/e${text}.py`, { flowClass: null, definitionsFile: null, status: "error", compiler: null, error: `${text}\n${text}` }),
     ],
     pullRequest: { owner: "acme", repo: "shop", ...PR },
     contract: null,

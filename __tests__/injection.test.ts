@@ -9,6 +9,7 @@ import { toSarif } from "../src/core/sarif.js";
 import type { CheckReport, FieldChange } from "../src/core/types.js";
 import { createRenderer } from "../src/render/index.js";
 import { checkView } from "../src/render/views.js";
+import { flowResult } from "./helpers/flow-result.js";
 
 const renderer = createRenderer();
 
@@ -68,24 +69,7 @@ function reportWith(text: string, other: string): CheckReport {
         warnings: [{ lint: "invalid-python", message: text, file: `flows/${other}.py`, line: 3, parameter: text }],
         currentConfig: [`class FConfig(Config):`, `    ${text}: str = '${other}'`],
       },
-      {
-        flowFile: `flows/${other}.py`,
-        flowClass: null,
-        definitionsFile: null,
-        status: "error",
-        compiler: null,
-        error: `${text}\n${other}`,
-        changes: [],
-        jobChange: null,
-        configDiff: null,
-        jobChanges: [],
-        jobGraph: null,
-        unchecked: [],
-        regenerate: "",
-        dagsterCreate: null,
-        warnings: [],
-        currentConfig: null,
-      },
+      flowResult(`flows/${other}.py`, { flowClass: null, definitionsFile: null, status: "error", compiler: null, error: `${text}\n${other}` }),
     ],
   };
 }
