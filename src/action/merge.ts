@@ -4,7 +4,7 @@ import { readReportFile } from "../io/report-file.js";
 import { resolveReportPaths } from "../io/report-paths.js";
 import { createRenderer } from "../render/index.js";
 import { pullRequestOf, rootPrefixOf, type ActionContext } from "./context.js";
-import { publishReport } from "./pull-request.js";
+import { gateOfInputs, publishReport } from "./pull-request.js";
 import type { ModeResult } from "./result.js";
 
 export async function mergeMode(action: ActionContext): Promise<ModeResult> {
@@ -18,7 +18,7 @@ export async function mergeMode(action: ActionContext): Promise<ModeResult> {
   const rootPrefix = rootPrefixOf(action);
   const notes: string[] = [];
   // The shards' config file is not read here: the merged run gates by its own input alone.
-  const gate = { failOnContract: inputs.failOnContract ?? "never", approveLabel: inputs.approveLabel } as const;
+  const gate = gateOfInputs(inputs);
   const commentUrl = await publishReport(action, report, createRenderer(), notes, { pr: pullRequestOf(), rootPrefix, gate });
   return { report, rootPrefix, notes, patch: null, issueNumber: null, failsStep: true, commentUrl, superseded: null };
 }

@@ -10,7 +10,8 @@ import type { PullRequestRef } from "../core/types.js";
 import { readReportFile } from "../io/report-file.js";
 import { createRenderer } from "../render/index.js";
 import { repositoryOf, triggeringRunHead, type ActionContext } from "./context.js";
-import { publishReport, type VerifiedPullRequest } from "./pull-request.js";
+import { gateOfInputs, publishReport, type VerifiedPullRequest } from "./pull-request.js";
+import { currentPullRequest } from "../github/pull-request.js";
 import type { ActionReport, ModeResult } from "./result.js";
 
 /**
@@ -44,16 +45,15 @@ async function verifyReportPullRequest(octokit: Octokit, pr: PullRequestRef): Pr
   if (pr.owner !== owner || pr.repo !== repo) throw refuse(`the report is for ${pr.owner}/${pr.repo}, not ${owner}/${repo}`);
   const runHead = triggeringRunHead();
   if (runHead && runHead !== pr.headSha) throw refuse(`the report was made for commit ${pr.headSha}, but the triggering run checked ${runHead}`);
-  const { data } = await octokit.rest.pulls.get({ owner, repo, pull_number: pr.number });
-  if (data.head.sha !== pr.headSha) {
+  const now = await currentPullRequest(octokit, { owner, repo, number: pr.number });
+  if (now.headSha !== pr.headSha) {
     throw new ReportSuperseded(
-      `mfdag: the report is for ${pr.headSha.slice(0, 12)}, an older commit of pull request #${pr.number}, which is now at ${data.head.sha.slice(0, 12)}. Nothing was posted: the run for the newer commit publishes its own report.`,
+      `mfdag: the report is for ${pr.headSha.slice(0, 12)}, an older commit of pull request #${pr.number}, which is now at ${now.headSha.slice(0, 12)}. Nothing was posted: the run for the newer commit publishes its own report.`,
     );
   }
   // The base comes from GitHub, not from the report: it chooses the commit the contract diff reads.
   // The labels and the author too: the contract gate is judged here again, from GitHub alone.
-  const labels = (data.labels ?? []).map((label) => label.name).filter((name): name is string => typeof name === "string");
-  return { pr: { ...pr, baseSha: data.base.sha }, labels, author: data.user?.login ?? null };
+  return { pr: { ...pr, baseSha: now.baseSha }, labels: now.labels, author: now.author };
 }
 
 export async function publishMode(action: ActionContext): Promise<ModeResult> {
@@ -64,7 +64,7 @@ export async function publishMode(action: ActionContext): Promise<ModeResult> {
   try {
     // The report's paths are already relative to the workspace.
     // The gate by this workflow's own inputs: the config file is the pull request's and not checked out here.
-    const gate = { failOnContract: action.inputs.failOnContract ?? "never", approveLabel: action.inputs.approveLabel } as const;
+    const gate = gateOfInputs(action.inputs);
     commentUrl = await publishReport(action, report, createRenderer(), notes, { pr: report.pullRequest, rootPrefix: "", verify: verifyReportPullRequest, gate });
   } catch (error) {
     if (!(error instanceof ReportSuperseded)) throw error;

@@ -25,6 +25,11 @@ export interface ContractGateSettings {
   approveLabel: string | null;
 }
 
+/** The gate of a run that reads no config file (merge and publish modes): its own inputs alone. */
+export function gateOfInputs(inputs: { failOnContract?: FailOnContract | undefined; approveLabel: string | null }): ContractGateSettings {
+  return { failOnContract: inputs.failOnContract ?? "never", approveLabel: inputs.approveLabel };
+}
+
 export interface PullRequestPublishing {
   pr: PullRequestRef | null;
   rootPrefix: string;

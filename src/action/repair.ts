@@ -22,9 +22,9 @@ import {
   repairRequestMessage,
   type RepairPullRequest,
 } from "../github/repair-pull-request.js";
-import { fixStaleDefinitions } from "../io/fix-pipeline.js";
+import { otherGenerators } from "../io/fix-pipeline.js";
 import { basicCredentials, commitRepair, deleteRemoteBranch, forcePush, GitError, headCommit, remoteBranchHead, workTreeTop, type GitSettings, type Remote } from "../io/git.js";
-import { TIME_BUDGET } from "../io/fixer.js";
+import { regenerateTargets, TIME_BUDGET } from "../io/fixer.js";
 import { createMetaflowCompiler } from "../io/metaflow-compiler.js";
 import { createRenderer, type Renderer } from "../render/index.js";
 import type { CheckedRepo } from "./check.js";
@@ -158,10 +158,11 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
       `fix: pull-request regenerates the stale files with the real compiler, and '${options.python}' cannot import metaflow-dagster: install it in an earlier step (\`pip install metaflow-dagster==0.3.7\`, the version your files were made with) or set the input python. Nothing was pushed; the audit's report is complete.`,
     );
   }
-  const fixed = await fixStaleDefinitions(report, null, options, { to: "patch", prefix: "" });
+  // The files are committed, not patched: the fix pipeline's regeneration alone, of the targets above.
+  const outcomes = await regenerateTargets(targets, options);
   const inRepo = (file: string) => path.relative(git.cwd, path.join(root, file)).split(path.sep).join("/");
-  const regenerated = fixed.outcomes.filter((outcome) => outcome.text !== null);
-  const notMade = fixed.outcomes.filter((outcome) => outcome.text === null);
+  const regenerated = outcomes.filter((outcome) => outcome.text !== null);
+  const notMade = outcomes.filter((outcome) => outcome.text === null);
   const failed = notMade.filter((outcome) => outcome.error !== TIME_BUDGET).map((outcome) => ({ file: inRepo(outcome.target.definitionsFile), error: outcome.error ?? "not regenerated" }));
   const outOfTime = notMade.filter((outcome) => outcome.error === TIME_BUDGET).map((outcome) => inRepo(outcome.target.definitionsFile));
   for (const { file, error } of failed) warnInNotes(notes, `fix: pull-request: ${file} was not regenerated: ${error}`);
@@ -197,7 +198,7 @@ async function repair(action: ActionContext, { report, settings }: CheckedRepo, 
     regenerated: regenerated.map((outcome) => ({ file: inRepo(outcome.target.definitionsFile), flowFile: inRepo(outcome.target.flowFile), why: outcome.target.why })),
     failed,
     outOfTime,
-    otherGenerators: fixed.otherGenerators.map((g) => ({ file: inRepo(g.definitionsFile), committed: g.committed, current: g.current })),
+    otherGenerators: otherGenerators(outcomes).map((g) => ({ file: inRepo(g.definitionsFile), committed: g.committed, current: g.current })),
     branch,
     base,
   };

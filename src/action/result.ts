@@ -27,7 +27,7 @@ const EXIT_COULD_NOT_CHECK = 2;
 export type ActionReport = CheckReport & { pullRequest: PullRequestRef | null; contract: ContractChange[] | null; contractGate: ContractGate | null };
 
 /** The run's verdict: the definitions by fail-on, and the contract by fail-on-contract. */
-export function runFails(report: ActionReport): boolean {
+function runFails(report: ActionReport): boolean {
   return report.failed || contractGateFails(report.contractGate);
 }
 
@@ -79,12 +79,12 @@ export interface ModeResult {
 }
 
 /** GitHub keeps this much of the job summary file of one step (1 MiB) and drops the rest. */
-export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 /**
  * The `markdown` output's share of a job's outputs (about 1 MiB in all, shared with the other
  * steps): a quarter, so that other steps, and more mfdag steps, keep room for theirs.
  */
-export const MARKDOWN_OUTPUT_LIMIT_BYTES = 256 * 1024;
+const MARKDOWN_OUTPUT_LIMIT_BYTES = 256 * 1024;
 
 /**
  * The report's annotations within what GitHub shows of this step (10 per level, less those already
@@ -94,17 +94,9 @@ function annotate(report: ActionReport, rootPrefix: string, stepFails: boolean):
   const stepFailure = stepFails ? 1 : 0;
   const room = (level: keyof typeof annotationsWritten) => ANNOTATIONS_SHOWN_PER_STEP - annotationsWritten[level] - (level === "error" ? stepFailure : 0);
   const { shown, omitted } = planAnnotations(report, { error: room("error"), warning: room("warning"), notice: room("notice") });
-  for (const a of shown) {
-    const properties = { title: a.title, file: rootPrefix ? path.posix.join(rootPrefix, a.file) : a.file, ...(a.line ? { startLine: a.line } : {}) };
-    if (a.level === "error") core.error(a.message, properties);
-    else if (a.level === "warning") core.warning(a.message, properties);
-    else core.notice(a.message, properties);
-  }
-  for (const more of omitted) {
-    if (more.level === "error") core.error(more.message, { title: more.title });
-    else if (more.level === "warning") core.warning(more.message, { title: more.title });
-    else core.notice(more.message, { title: more.title });
-  }
+  const write = { error: core.error, warning: core.warning, notice: core.notice };
+  for (const a of shown) write[a.level](a.message, { title: a.title, file: rootPrefix ? path.posix.join(rootPrefix, a.file) : a.file, ...(a.line ? { startLine: a.line } : {}) });
+  for (const more of omitted) write[more.level](more.message, { title: more.title });
 }
 
 /** The report's Markdown cut to `limit` bytes between blocks, with a line saying where the full report is. */

@@ -109,7 +109,7 @@ export interface PullRequestChanges {
 }
 
 /** How many files `GET /pulls/{n}/files` lists at most, whatever the pull request changes (GitHub's REST docs). */
-export const LISTED_PULL_REQUEST_FILES = 3000;
+const LISTED_PULL_REQUEST_FILES = 3000;
 
 /** Reads the pull request's files and the contract diff; a failure is a `problem`, never an exception. */
 export async function readPullRequestChanges(octokit: Octokit, pr: PullRequestRef): Promise<PullRequestChanges> {

@@ -88,10 +88,19 @@ export async function getFileAtRef(
  * The pull request's labels and author as GitHub has them now. The event payload's are as they
  * were when the event was sent, and "Re-run jobs" replays that payload, label since removed or not.
  */
-export async function currentLabels(octokit: Octokit, { owner, repo, number }: { owner: string; repo: string; number: number }): Promise<{ labels: string[]; author: string | null }> {
+export async function currentLabels(octokit: Octokit, where: { owner: string; repo: string; number: number }): Promise<{ labels: string[]; author: string | null }> {
+  const { labels, author } = await currentPullRequest(octokit, where);
+  return { labels, author };
+}
+
+/** The pull request as GitHub has it now: its head and base commits, labels and author. */
+export async function currentPullRequest(
+  octokit: Octokit,
+  { owner, repo, number }: { owner: string; repo: string; number: number },
+): Promise<{ headSha: string; baseSha: string; labels: string[]; author: string | null }> {
   const { data } = await octokit.rest.pulls.get({ owner, repo, pull_number: number });
   const labels = (data.labels ?? []).map((label) => label.name).filter((name): name is string => typeof name === "string");
-  return { labels, author: data.user?.login ?? null };
+  return { headSha: data.head.sha, baseSha: data.base.sha, labels, author: data.user?.login ?? null };
 }
 
 /** Pages of an issue's events read at most when looking for who added a label (100 events each). */

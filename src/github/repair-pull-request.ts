@@ -25,18 +25,23 @@ export async function defaultBranchOf(octokit: Octokit, { owner, repo }: Reposit
   return data.default_branch;
 }
 
-/** The open pull request from `branch` of this repository, or `null`. */
-export async function findRepairPullRequest(octokit: Octokit, { owner, repo }: Repository, branch: string): Promise<RepairPullRequest | null> {
-  const { data } = await octokit.rest.pulls.list({ owner, repo, state: "open", head: `${owner}:${branch}`, per_page: 10 });
+/** The first pull request GitHub lists in `state` from `branch` of this repository itself (not a fork's branch of that name), or `null`. */
+async function pullFromBranch(octokit: Octokit, { owner, repo }: Repository, branch: string, state: "open" | "closed") {
+  const order = state === "closed" ? ({ sort: "created", direction: "desc" } as const) : {};
+  const { data } = await octokit.rest.pulls.list({ owner, repo, state, head: `${owner}:${branch}`, ...order, per_page: 10 });
   // `head` filters on GitHub; the check stays for a server that ignores it.
-  const pull = data.find((p) => p.head.ref === branch && p.head.repo?.full_name?.toLowerCase() === `${owner}/${repo}`.toLowerCase());
+  return data.find((p) => p.head.ref === branch && p.head.repo?.full_name?.toLowerCase() === `${owner}/${repo}`.toLowerCase()) ?? null;
+}
+
+/** The open pull request from `branch` of this repository, or `null`. */
+export async function findRepairPullRequest(octokit: Octokit, where: Repository, branch: string): Promise<RepairPullRequest | null> {
+  const pull = await pullFromBranch(octokit, where, branch, "open");
   return pull ? { number: pull.number, url: pull.html_url, title: pull.title, body: pull.body ?? "" } : null;
 }
 
 /** The newest closed pull request from `branch` of this repository, with the commit it was closed at; `null` when there is none. */
-export async function lastClosedRepairPullRequest(octokit: Octokit, { owner, repo }: Repository, branch: string): Promise<{ number: number; merged: boolean; headSha: string } | null> {
-  const { data } = await octokit.rest.pulls.list({ owner, repo, state: "closed", head: `${owner}:${branch}`, sort: "created", direction: "desc", per_page: 10 });
-  const pull = data.find((p) => p.head.ref === branch && p.head.repo?.full_name?.toLowerCase() === `${owner}/${repo}`.toLowerCase());
+export async function lastClosedRepairPullRequest(octokit: Octokit, where: Repository, branch: string): Promise<{ number: number; merged: boolean; headSha: string } | null> {
+  const pull = await pullFromBranch(octokit, where, branch, "closed");
   return pull ? { number: pull.number, merged: pull.merged_at !== null, headSha: pull.head.sha } : null;
 }
 

@@ -7,7 +7,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from "node:fs";
 import path from "node:path";
 
-export type BoundedRead =
+type BoundedRead =
   | { text: string }
   | { error: "open"; code: string }
   | { error: "not-a-file" }
@@ -17,12 +17,12 @@ export type BoundedRead =
 const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
 
 /** Whether `inner` is `outer` or below it (both absolute). */
-export function isWithin(outer: string, inner: string): boolean {
+function isWithin(outer: string, inner: string): boolean {
   const relative = path.relative(outer, inner);
   return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
 }
 
-export type RepoFileRead = BoundedRead | { error: "missing" } | { error: "resolve"; code: string } | { error: "outside" };
+type RepoFileRead = BoundedRead | { error: "missing" } | { error: "resolve"; code: string } | { error: "outside" };
 
 /**
  * `file` (absolute) read as `readBoundedFile` reads it, after its symlinks are resolved: `missing`
@@ -49,7 +49,7 @@ export function readFileInRepo(file: string, root: string, maxBytes: number): Re
   return readBoundedFile(real, maxBytes);
 }
 
-export function readBoundedFile(realPath: string, maxBytes: number): BoundedRead {
+function readBoundedFile(realPath: string, maxBytes: number): BoundedRead {
   let fd: number;
   try {
     fd = openSync(realPath, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));

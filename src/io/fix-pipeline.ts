@@ -38,7 +38,8 @@ export interface FixResult {
   otherGenerators: { definitionsFile: string; committed: string; current: string }[];
 }
 
-function otherGenerators(outcomes: readonly Regenerated[]): FixResult["otherGenerators"] {
+/** The regenerated files that the installed metaflow-dagster wrote in another version than the committed one's. */
+export function otherGenerators(outcomes: readonly Regenerated[]): FixResult["otherGenerators"] {
   return outcomes.flatMap((outcome) => {
     if (outcome.text === null) return [];
     const committed = identifyGenerator(readJobModel(outcome.committed).fingerprint).version;

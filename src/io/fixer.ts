@@ -8,9 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import type { FixTarget } from "../core/fix.js";
 import type { MetaflowPermit } from "../core/settings.js";
-import { childEnvironment } from "./child-env.js";
 import { lastLine, runDagsterCreate } from "./dagster-create.js";
-import { absoluteImportRoots, compilerPythonPath } from "./metaflow-compiler.js";
+import { withImportRoots } from "./metaflow-compiler.js";
 
 export interface RegenerateOptions {
   root: string;
@@ -30,11 +29,6 @@ export interface RegenerateOptions {
 /** The error of a file left out because the deadline came first. */
 export const TIME_BUDGET = "not regenerated (time budget): the step's timeout-minutes was near";
 
-function withImportRoots(env: Record<string, string>, options: RegenerateOptions): Record<string, string> {
-  const pythonPath = compilerPythonPath(absoluteImportRoots(options.root, options.importRoots), childEnvironment().PYTHONPATH);
-  return pythonPath === undefined ? env : { ...env, PYTHONPATH: pythonPath };
-}
-
 export async function regenerateDefinitions(target: FixTarget, options: RegenerateOptions): Promise<{ text: string } | { error: string }> {
   const temp = await mkdtemp(path.join(os.tmpdir(), "mfdag-fix-"));
   try {
@@ -47,7 +41,7 @@ export async function regenerateDefinitions(target: FixTarget, options: Regenera
       jobName: target.dagsterCreate.name,
       args: target.dagsterCreate.args,
       topArgs: target.dagsterCreate.topArgs,
-      env: withImportRoots({ PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" }, options),
+      env: withImportRoots({ PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1", USER: process.env.USER || "mfdag" }, options.root, options.importRoots),
       extendEnv: true,
       timeoutMs: options.timeoutMs,
     });

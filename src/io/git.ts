@@ -117,7 +117,7 @@ export async function commitRepair(settings: GitSettings, request: RepairCommitR
  * remote get it, through GIT_CONFIG_* (never the arguments, which other processes can read). Remotes
  * that are not HTTP (ssh, a path) get nothing: they have their own credentials.
  */
-export function remoteAuthEnv(url: string, token: string | null): Record<string, string> {
+function remoteAuthEnv(url: string, token: string | null): Record<string, string> {
   if (!token || !/^https?:\/\//i.test(url)) return {};
   const key = `http.${url}.extraheader`;
   return {

@@ -88,7 +88,9 @@ export async function compiledFromRun(request: CompileRequest, run: { exitCode: 
   };
 }
 
-function withPythonPath(env: Record<string, string>, pythonPath: string | undefined): Record<string, string> {
+/** `env` with the PYTHONPATH a `dagster create` of this repo runs with: its import roots before the inherited path. */
+export function withImportRoots(env: Record<string, string>, root: string, importRoots: readonly string[] | undefined): Record<string, string> {
+  const pythonPath = compilerPythonPath(absoluteImportRoots(root, importRoots), childEnvironment().PYTHONPATH);
   return pythonPath === undefined ? env : { ...env, PYTHONPATH: pythonPath };
 }
 
@@ -135,7 +137,7 @@ export function createMetaflowCompiler(options: MetaflowCompilerOptions): Metafl
           jobName: request.jobName,
           args: request.args,
           topArgs: request.topArgs ?? [],
-          env: withPythonPath(compilerEnv(path.join(temp, "datastore")), compilerPythonPath(absoluteImportRoots(options.root, options.importRoots), childEnvironment().PYTHONPATH)),
+          env: withImportRoots(compilerEnv(path.join(temp, "datastore")), options.root, options.importRoots),
           extendEnv: true,
           timeoutMs: options.timeoutMs,
         });
