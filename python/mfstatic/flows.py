@@ -286,15 +286,17 @@ class FlowCompiler(FlowChecks):
                         return error
             if isinstance(ref, MetaflowModuleRef) and ref.dotted == "metaflow" and names:
                 for name in names:
-                    if name != "*" and name not in METAFLOW_TOPLEVEL_NAMES and self._extension_provides(name):
+                    if name == "*" or name in METAFLOW_TOPLEVEL_NAMES:
+                        continue  # metaflow's own name, or a star import (which names none)
+                    if self._extension_provides(name):
                         continue  # read statically (loader.Extension); evaluating it decides the rest
-                    if name != "*" and name not in METAFLOW_TOPLEVEL_NAMES and self._has_extensions():
+                    if self._has_extensions():
                         # metaflow.extension_support loads every metaflow_extensions package on
                         # the path and exports its `toplevel` names and decorators from `metaflow`.
                         self.fail("%s:%d: %r is not one of metaflow's names; the repository's "
                                   "metaflow_extensions package may provide it (extensions are not read "
                                   "statically)" % (module.rel, stmt.lineno, name), OutcomeKind.UNSUPPORTED)
-                    elif name != "*" and name not in METAFLOW_TOPLEVEL_NAMES:
+                    else:
                         self.fail("%s:%d: metaflow has no name %r (ImportError at import)"
                                   % (module.rel, stmt.lineno, name), OutcomeKind.UNRESOLVED_NAME)
         return None
