@@ -302,18 +302,23 @@ class FlowCompiler(FlowChecks):
         return None
 
 
+    def _flow_dir_extensions(self):
+        """A metaflow_extensions package in the flow's directory, when that is not the root (whose
+        package loader.Extension reads). Cached: both checks below ask, for each name imported."""
+        if not hasattr(self, "_flow_dir_has_extensions"):
+            flow_dir = os.path.dirname(self.info.module.path)
+            self._flow_dir_has_extensions = (flow_dir != self.loader.root and
+                                             os.path.isdir(os.path.join(flow_dir, "metaflow_extensions")))
+        return self._flow_dir_has_extensions
+
     def _extension_provides(self, name):
         """The repo-root metaflow_extensions package, read statically, exports `name` (and no other
         metaflow_extensions package sits next to the flow)."""
-        flow_dir = os.path.dirname(self.info.module.path)
-        if flow_dir != self.loader.root and os.path.isdir(os.path.join(flow_dir, "metaflow_extensions")):
-            return False
-        return name in self.loader.extension().names()
+        return not self._flow_dir_extensions() and name in self.loader.extension().names()
 
     def _has_extensions(self):
         """A metaflow_extensions package in the flow's directory or at the root (sys.path)."""
-        dirs = {os.path.dirname(self.info.module.path), self.loader.root}
-        return any(os.path.isdir(os.path.join(d, "metaflow_extensions")) for d in dirs)
+        return self._flow_dir_extensions() or self.loader.extension().present
 
 
     def _run_import_chain(self, module, dotted, level, visited):
