@@ -286,32 +286,39 @@ class FlowCompiler(FlowChecks):
                         return error
             if isinstance(ref, MetaflowModuleRef) and ref.dotted == "metaflow" and names:
                 for name in names:
-                    if name != "*" and name not in METAFLOW_TOPLEVEL_NAMES and self._extension_provides(name):
+                    if name == "*" or name in METAFLOW_TOPLEVEL_NAMES:
+                        continue  # metaflow's own name, or a star import (which names none)
+                    if self._extension_provides(name):
                         continue  # read statically (loader.Extension); evaluating it decides the rest
-                    if name != "*" and name not in METAFLOW_TOPLEVEL_NAMES and self._has_extensions():
+                    if self._has_extensions():
                         # metaflow.extension_support loads every metaflow_extensions package on
                         # the path and exports its `toplevel` names and decorators from `metaflow`.
                         self.fail("%s:%d: %r is not one of metaflow's names; the repository's "
                                   "metaflow_extensions package may provide it (extensions are not read "
                                   "statically)" % (module.rel, stmt.lineno, name), OutcomeKind.UNSUPPORTED)
-                    elif name != "*" and name not in METAFLOW_TOPLEVEL_NAMES:
+                    else:
                         self.fail("%s:%d: metaflow has no name %r (ImportError at import)"
                                   % (module.rel, stmt.lineno, name), OutcomeKind.UNRESOLVED_NAME)
         return None
 
 
+    def _flow_dir_extensions(self):
+        """A metaflow_extensions package in the flow's directory, when that is not the root (whose
+        package loader.Extension reads). Cached: both checks below ask, for each name imported."""
+        if not hasattr(self, "_flow_dir_has_extensions"):
+            flow_dir = os.path.dirname(self.info.module.path)
+            self._flow_dir_has_extensions = (flow_dir != self.loader.root and
+                                             os.path.isdir(os.path.join(flow_dir, "metaflow_extensions")))
+        return self._flow_dir_has_extensions
+
     def _extension_provides(self, name):
         """The repo-root metaflow_extensions package, read statically, exports `name` (and no other
         metaflow_extensions package sits next to the flow)."""
-        flow_dir = os.path.dirname(self.info.module.path)
-        if flow_dir != self.loader.root and os.path.isdir(os.path.join(flow_dir, "metaflow_extensions")):
-            return False
-        return name in self.loader.extension().names()
+        return not self._flow_dir_extensions() and name in self.loader.extension().names()
 
     def _has_extensions(self):
         """A metaflow_extensions package in the flow's directory or at the root (sys.path)."""
-        dirs = {os.path.dirname(self.info.module.path), self.loader.root}
-        return any(os.path.isdir(os.path.join(d, "metaflow_extensions")) for d in dirs)
+        return self._flow_dir_extensions() or self.loader.extension().present
 
 
     def _run_import_chain(self, module, dotted, level, visited):

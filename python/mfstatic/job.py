@@ -534,11 +534,7 @@ class JobAnalysis:
 
     def _triggers(self, deco, klass):
         line = klass.line if klass.module is self.compiler.info.module else None
-        try:
-            attrs = self._flow_attrs(deco, {"event": None, "events": [], "options": {}})
-        except Inexact as exc:
-            self._doubt_flow_decorator("trigger", exc)
-            return None
+        attrs = self._flow_attrs(deco, {"event": None, "events": [], "options": {}})
         fail = lambda m: FlowError(printed(m), line)  # noqa: E731
         event, events = attrs["event"], attrs["events"]
         if event and events:
@@ -625,11 +621,7 @@ class JobAnalysis:
 
     def _finishes(self, deco, klass):
         line = klass.line if klass.module is self.compiler.info.module else None
-        try:
-            attrs = self._flow_attrs(deco, {"flow": None, "flows": [], "options": {}})
-        except Inexact as exc:
-            self._doubt_flow_decorator("trigger_on_finish", exc)
-            return None
+        attrs = self._flow_attrs(deco, {"flow": None, "flows": [], "options": {}})
         fail = lambda m: FlowError(printed(m), line)  # noqa: E731
         flow, flows = attrs["flow"], attrs["flows"]
         if flow and flows:

@@ -15,6 +15,10 @@ import unittest
 from mfstatic.outcomes import OutcomeKind
 from mfstatic.server import StaticCompiler
 
+# The metaflow-dagster versions the real compiler was measured with: the release and main@af05540.
+# Spelled out, not taken from mfstatic, so that the tests name what was measured.
+GENERATORS = ("0.3.7", "main")
+
 FLOW_TEMPLATE = '''from metaflow import FlowSpec, Parameter, IncludeFile, Config, JSONType, step, project
 import os
 import json
@@ -62,10 +66,22 @@ class StaticTestCase(unittest.TestCase):
     def compiler(self):
         return StaticCompiler(self.root, self.max_bytes)
 
-    def compile(self, source=None, files=None, flow_file="flow.py", flow_class=None, job_name=None):
-        """One compile entry of the protocol, answered in-process; `source` is the flow file."""
+    def compile(self, source=None, files=None, flow_file="flow.py", flow_class=None, job_name=None,
+                generator=None, args=None, top_args=None):
+        """One compile entry of the protocol, answered in-process; `source` is the flow file.
+        generator, args and top_args (`dagster create`'s and metaflow's top-level words) go in the
+        request only when given: without them the server deploys with generator 0.3.7 and no words
+        (server.py's _compile)."""
         self.write(dict(files or {}, **({flow_file: source} if source is not None else {})))
-        return self.compiler().compile({"flowFile": flow_file, "flowClass": flow_class, "jobName": job_name})
+        request = {"flowFile": flow_file, "flowClass": flow_class, "jobName": job_name}
+        if generator is not None:
+            request["generator"] = generator
+        # Lists, as a request decoded from JSON has them (callers may pass tuples).
+        if args is not None:
+            request["args"] = list(args)
+        if top_args is not None:
+            request["topArgs"] = list(top_args)
+        return self.compiler().compile(request)
 
     def scan(self, source=None, files=None, flow_file="flow.py"):
         self.write(dict(files or {}, **({flow_file: source} if source is not None else {})))

@@ -6,7 +6,7 @@ import textwrap
 
 from mfstatic.outcomes import OutcomeKind
 
-from .support import StaticTestCase
+from .support import GENERATORS, StaticTestCase
 
 ENV_FLOW = '''from metaflow import FlowSpec, Parameter, step, conda, conda_base, pypi, pypi_base, retry, trigger
 
@@ -34,9 +34,7 @@ PYPI_ERROR = "@pypi decorator requires --environment=conda or --environment=pypi
 
 class EnvironmentDecorators(StaticTestCase):
     def run_flow(self, source, generator="0.3.7", top_args=()):
-        self.write({"flow.py": source})
-        return self.compiler().compile({"flowFile": "flow.py", "flowClass": None, "jobName": None,
-                                        "generator": generator, "args": [], "topArgs": list(top_args)})
+        return self.compile(source, generator=generator, args=[], top_args=top_args)
 
     def env_flow(self, base="conda_base", step_deco="conda", extra=""):
         decorators = extra + '@%s(python="3.10.4", packages={"pandas": "2.0.0"})' % base if base else extra
@@ -45,7 +43,7 @@ class EnvironmentDecorators(StaticTestCase):
     def test_with_the_environment_everything_but_the_decorator_lists_is_exact(self):
         for base, deco in (("conda_base", "conda"), ("pypi_base", "pypi"), ("conda_base", "pypi")):
             for environment in ("conda", "pypi"):
-                for generator in ("0.3.7", "main"):
+                for generator in GENERATORS:
                     result = self.run_flow(self.env_flow(base, deco), generator, ["--environment=" + environment])
                     self.assertEqual((result["error"], result["reason"], result["exact"]), (None, None, True), result)
                     self.assertEqual(result["configClass"],
@@ -193,10 +191,9 @@ if __name__ == "__main__":
 
 class UserStepDecorators(StaticTestCase):
     def test_decorators_that_provably_change_nothing_are_exact(self):
-        for generator in ("0.3.7", "main"):
-            self.write({"mydecos.py": DECOS, "flow.py": USER_FLOW.format(start="timed")})
-            result = self.compiler().compile({"flowFile": "flow.py", "flowClass": None, "jobName": None,
-                                              "generator": generator, "args": [], "topArgs": []})
+        for generator in GENERATORS:
+            result = self.compile(USER_FLOW.format(start="timed"), files={"mydecos.py": DECOS},
+                                  generator=generator, args=[], top_args=[])
             self.assertEqual((result["exact"], result["reason"], result["jobInexact"]), (True, None, []), result)
             self.assertEqual(result["configClass"], ["class UFlowConfig(Config):", "    alpha: int = 1"])
             model = result["jobModel"]

@@ -20,11 +20,10 @@ from tests.job_support import (
     differences,
     expected,
 )
-from tests.support import StaticTestCase
+from tests.support import GENERATORS, StaticTestCase
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 JOB_FLOWS = os.path.join(HERE, "fixtures", "job-flows")
-GENERATORS = ("0.3.7", "main")
 
 # The corpus flows whose model is not all predictable, and the parts named for them.
 EXPECTED_INEXACT = {"d14_conda_env": {"decorators"}, "d16_kubernetes_s3": {"decorators"},
@@ -123,9 +122,7 @@ LINEAR = '''    @step
 
 class JobTestCase(StaticTestCase):
     def job(self, source, generator="0.3.7", args=(), top_args=(), job_name=None):
-        self.write({"flow.py": source})
-        return self.compiler().compile({"flowFile": "flow.py", "flowClass": None, "jobName": job_name,
-                                        "generator": generator, "args": list(args), "topArgs": list(top_args)})
+        return self.compile(source, job_name=job_name, generator=generator, args=args, top_args=top_args)
 
     def model(self, source, **kwargs):
         result = self.job(source, **kwargs)
@@ -545,8 +542,8 @@ class Decorators(JobTestCase):
         source = (steps_flow(LINEAR, head="from metaflow import Config, config_expr\n",
                              decorators="@project(name=config_expr(\"cfg.project\"))\n")
                   .replace("class MyFlow(FlowSpec):\n", "class MyFlow(FlowSpec):\n    cfg = Config(\"cfg\", default=\"cfg.json\")\n\n"))
-        self.write({"flow.py": source, "cfg.json": '{"project": "recsys"}'})
-        result = self.compiler().compile({"flowFile": "flow.py", "flowClass": None, "jobName": None, "generator": "0.3.7", "args": [], "topArgs": []})
+        result = self.compile(source, files={"cfg.json": '{"project": "recsys"}'}, generator="0.3.7", args=[],
+                              top_args=[])
         self.assertIsNone(result["error"], result)
         self.assertEqual((result["job"], result["jobModel"]["job_name"]), ("recsys_MyFlow", "recsys_MyFlow"))
         self.assertNotIn(("job-name", None), {(e["part"], e["step"]) for e in result["jobInexact"]})

@@ -5,9 +5,8 @@ versions; a refused flow has no Config class and no job model. Then the __main__
 
 from mfstatic.outcomes import OutcomeKind
 
-from tests.support import StaticTestCase, flow
+from tests.support import GENERATORS, StaticTestCase, flow
 
-GENERATORS = ("0.3.7", "main")
 HEAD = "from metaflow import FlowSpec, Parameter, step, catch, parallel, trigger, trigger_on_finish\n"
 END = '''
     @step
@@ -34,9 +33,7 @@ class RefusalCase(StaticTestCase):
         class, no job model."""
         for generator in GENERATORS:
             with self.subTest(generator=generator):
-                self.write({"flow.py": source})
-                result = self.compiler().compile(dict({"flowFile": "flow.py", "flowClass": None, "jobName": None,
-                                                       "generator": generator}, **kwargs))
+                result = self.compile(source, generator=generator, **kwargs)
                 self.assertEqual((result["error"], result["errorKind"]), (message, "flow-error"), result["reason"])
                 self.assertTrue(result["exact"], result["reason"])
                 self.assertIsNone(result["configClass"])
@@ -45,9 +42,7 @@ class RefusalCase(StaticTestCase):
     def doubts(self, source, kind, reason):
         for generator in GENERATORS:
             with self.subTest(generator=generator):
-                self.write({"flow.py": source})
-                result = self.compiler().compile({"flowFile": "flow.py", "flowClass": None, "jobName": None,
-                                                  "generator": generator})
+                result = self.compile(source, generator=generator)
                 self.assertFalse(result["exact"], result)
                 self.assertEqual(result["reasonKind"], kind.value, result["reason"])
                 self.assertIn(reason, result["reason"])

@@ -141,9 +141,7 @@ if __name__ == "__main__":
 
 class UserDecoratorTestCase(StaticTestCase):
     def job(self, source, files=None):
-        self.write(dict(files or {}, **{"flow.py": source}))
-        return self.compiler().compile({"flowFile": "flow.py", "flowClass": None, "jobName": None,
-                                        "generator": "0.3.7", "args": [], "topArgs": []})
+        return self.compile(source, files, generator="0.3.7", args=[], top_args=[])
 
     def exact_job(self, source, files=None):
         result = self.job(source, files)
