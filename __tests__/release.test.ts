@@ -336,11 +336,17 @@ describe("the release workflow (.github/workflows/release.yml)", () => {
     const gateSteps = gate.steps.map((s) => s.name);
     expect(gateSteps.indexOf("The tagged commit is on the default branch")).toBeGreaterThan(-1);
     expect(gate.steps.find((s) => s.id === "gate")!.run).toBe('node scripts/release-check.mjs "$GITHUB_REF_NAME"');
-    const verify = release.jobs.verify!;
-    expect(verify.needs).toBe("gate");
+    // verify is ci.yml itself (workflow_call): its one job runs .ci/run on Node 20 and 24 with pre-commit.
+    expect(release.jobs.verify).toMatchObject({ needs: "gate", uses: "./.github/workflows/ci.yml" });
+    const ci = workflow("ci.yml");
+    expect(Object.keys(ci.on)).toContain("workflow_call");
+    expect(Object.keys(ci.jobs)).toEqual(["ci"]);
+    const verify = ci.jobs.ci!;
     expect(verify.strategy?.matrix).toEqual({ node: [20, 24] });
     expect(verify.steps.map((s) => s.run ?? s.uses)).toEqual(expect.arrayContaining(["pipx install pre-commit", "bash .ci/run"]));
     expect(verify.steps.at(-1)!.run).toBe("bash .ci/run");
+    // Called, github.ref is the tag's: one group per tag, so one tag's CI never cancels another's.
+    expect(ci.concurrency).toEqual({ group: "ci-${{ github.ref }}", "cancel-in-progress": true });
     expect(release.jobs["self-test"]).toMatchObject({ needs: "gate", uses: "./.github/workflows/self-test.yml" });
     expect(Object.keys(workflow("self-test.yml").on)).toContain("workflow_call");
     const publish = release.jobs["publish-npm"]!;

@@ -15,7 +15,8 @@ import { execFileSync } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
-// The same grammar as release-check.mjs's RELEASE_TAG (SemVer 2.0.0 without build metadata).
+// SemVer 2.0.0 without build metadata. release-check.mjs gates tags with parseVersion too, so this
+// is the one place the release tag grammar is written.
 const VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?$/;
 
 /** A child process that hangs (a remote that never answers) must not hold the release job. */

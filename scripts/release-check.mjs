@@ -10,20 +10,22 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-
-// Semantic Versioning 2.0.0's version core and pre-release (no leading zeros); build metadata
-// (+...) is refused because npm drops it, so two tags would publish one version.
-const RELEASE_TAG = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?$/;
+import { parseVersion } from "./release-channel.mjs";
 
 /**
  * What releasing `tag` from `root` would publish, or why it must not: `{ problems: string[] }`,
  * plus `version`, `major` and `prerelease` when the tag itself is well formed.
  */
 export function checkRelease(tag, root) {
-  const match = RELEASE_TAG.exec(tag);
-  if (!match) return { problems: [`tag ${JSON.stringify(tag)} is not a release tag: use vMAJOR.MINOR.PATCH, e.g. v1.2.3 (or v1.2.3-rc.1 for a pre-release)`] };
+  // The tag grammar is release-channel.mjs's (SemVer 2.0.0 without build metadata: npm drops it,
+  // so two tags would publish one version), so the gate and the channel decisions accept the same
+  // tags. parseVersion also takes a bare 1.2.3; a release tag must have its `v`.
+  const parsed = tag.startsWith("v") ? parseVersion(tag) : null;
+  if (!parsed) return { problems: [`tag ${JSON.stringify(tag)} is not a release tag: use vMAJOR.MINOR.PATCH, e.g. v1.2.3 (or v1.2.3-rc.1 for a pre-release)`] };
   const version = tag.slice(1);
-  const prerelease = match[4] !== undefined;
+  const prerelease = parsed.prerelease.length > 0;
+  // The major as the tag spells it, not parsed.major: a Number would print a 22-digit major as 1e+21.
+  const major = `v${version.slice(0, version.indexOf("."))}`;
   const problems = [];
   const pkg = readJson(path.join(root, "package.json"), problems);
   if (pkg && pkg.version !== version) problems.push(`package.json: version is ${JSON.stringify(pkg.version)} but the tag is ${tag}: run \`npm version ${version} --no-git-tag-version\`, commit, and tag that commit (or delete the tag)`);
@@ -36,7 +38,7 @@ export function checkRelease(tag, root) {
   const changelogPath = path.join(root, "CHANGELOG.md");
   if (!existsSync(changelogPath)) problems.push(`CHANGELOG.md: missing; add it with a "## [${version}]" section`);
   else if (!changelogHasSection(readFileSync(changelogPath, "utf8"), version)) problems.push(`CHANGELOG.md: no "## [${version}]" section: move the [Unreleased] entries under it`);
-  return { problems, version, major: `v${match[1]}`, prerelease };
+  return { problems, version, major, prerelease };
 }
 
 function readJson(file, problems) {
