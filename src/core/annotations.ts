@@ -162,10 +162,12 @@ interface FlowGroup {
   severity: number;
 }
 
-function groupsOf(report: CheckReport, level: AnnotationLevel): FlowGroup[] {
+/** `rankedByFlow` holds each flow's ranked annotations, in the report's flow order. */
+function groupsOf(rankedByFlow: RankedAnnotation[][], level: AnnotationLevel): FlowGroup[] {
   const groups: FlowGroup[] = [];
-  for (const flow of report.flows) {
-    const ranked = rankedFlowAnnotations(flow).filter((r) => r.annotation.level === level);
+  for (const flowRanked of rankedByFlow) {
+    // filter copies, so the sort below leaves the shared per-flow lists in the report's order.
+    const ranked = flowRanked.filter((r) => r.annotation.level === level);
     if (ranked.length === 0) continue;
     // Stable: among equally useful lines, the report's order (the Parameter's order) decides.
     ranked.sort((a, b) => a.usefulness - b.usefulness);
@@ -194,12 +196,14 @@ function omittedText(level: AnnotationLevel, count: number, flows: number): { ti
 export function planAnnotations(report: CheckReport, budget: AnnotationBudget): AnnotationPlan {
   const shown: Annotation[] = [];
   const omitted: OmittedAnnotations[] = [];
+  // Ranked once for all three levels rather than once per level (and again when a level all fits).
+  const ranked = report.flows.map(rankedFlowAnnotations);
   for (const level of ["error", "warning", "notice"] as const) {
-    const groups = groupsOf(report, level);
+    const groups = groupsOf(ranked, level);
     const total = groups.reduce((sum, group) => sum + group.annotations.length, 0);
     const room = Math.max(0, budget[level]);
     if (total <= room) {
-      shown.push(...annotationsFor(report).filter((a) => a.level === level));
+      shown.push(...ranked.flat().map((r) => r.annotation).filter((a) => a.level === level));
       continue;
     }
     const slots = Math.max(0, room - 1);
