@@ -539,19 +539,13 @@ const NUMBER = /^(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:[0-9][0-9_]*)
 
 /**
  * Where a number that starts with a digit or `.` at `start` ends, its word characters read up to
- * `wordEnd`: past a fraction (`1.5`, `.5`) and a signed exponent (`1e-3`).
+ * `wordsEnd`: past a fraction (`1.5`, `.5`) and a signed exponent (`1e-3`).
  */
-function numberEnd(text: string, start: number, wordEnd: number): number {
-  let j = wordEnd;
-  if (text.charCodeAt(j) === Code.Dot && /^[0-9_]*$/.test(text.slice(start, j))) {
-    j++;
-    while (j < text.length && isWordAt(text, j)) j++;
-  }
+function numberEnd(text: string, start: number, wordsEnd: number): number {
+  let j = wordsEnd;
+  if (text.charCodeAt(j) === Code.Dot && /^[0-9_]*$/.test(text.slice(start, j))) j = wordEnd(text, j + 1);
   const sign = text.charCodeAt(j);
-  if ((sign === 0x2b || sign === Code.Minus) && /^[0-9_.]+[eE]$/.test(text.slice(start, j))) {
-    j++;
-    while (j < text.length && isWordAt(text, j)) j++;
-  }
+  if ((sign === 0x2b || sign === Code.Minus) && /^[0-9_.]+[eE]$/.test(text.slice(start, j))) j = wordEnd(text, j + 1);
   return j;
 }
 
