@@ -482,8 +482,9 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number,
         continue;
       }
     }
-    if (c < 128 ? (ASCII_CLASS[c]! & WORD) !== 0 : isWordAt(text, i)) {
-      // A name, or a number; `2024_backfill` (a job name the compiler allows) is read as a name.
+    if (c < 128 ? (ASCII_CLASS[c]! & WORD) !== 0 || (c === Code.Dot && text.charCodeAt(i + 1) >= Code.Digit0 && text.charCodeAt(i + 1) <= Code.Digit9) : isWordAt(text, i)) {
+      // A name, or a number (`.5` among them); `2024_backfill` (a job name the compiler allows) is
+      // read as a name. A leading `.` is no word character, so the loop below leaves j at i for it.
       let j = i;
       while (j < n) {
         const w = text.charCodeAt(j);
@@ -493,31 +494,17 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number,
         } else if (isWordAt(text, j)) j += text.codePointAt(j)! > 0xffff ? 2 : 1;
         else break;
       }
-      if (c <= Code.Digit9 && c >= Code.Digit0) j = numberEnd(text, i, j);
+      const numeric = (c <= Code.Digit9 && c >= Code.Digit0) || c === Code.Dot;
+      if (numeric) j = numberEnd(text, i, j);
       const statement = open(line, j === i + 3 && c === 0x64 && text.charCodeAt(i + 1) === 0x65 && text.charCodeAt(i + 2) === 0x66);
       endsWithColon = false;
       if (keep === Keep.Tokens) {
         const word = text.slice(i, j);
-        const isNumber = c <= Code.Digit9 && c >= Code.Digit0 && NUMBER.test(word);
+        const isNumber = numeric && NUMBER.test(word);
         push(statement, { type: isNumber ? "number" : "name", text: word, line, col, value: undefined });
       } else if (keep === Keep.Count) count(statement);
       i = j;
       continue;
-    }
-    if (c === Code.Dot) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= Code.Digit0 && d <= Code.Digit9) {
-        // `.5`: a number
-        const j = numberEnd(text, i, i);
-        const statement = open(line, false);
-        endsWithColon = false;
-        if (keep === Keep.Tokens) {
-          const word = text.slice(i, j);
-          push(statement, { type: NUMBER.test(word) ? "number" : "name", text: word, line, col, value: undefined });
-        } else if (keep === Keep.Count) count(statement);
-        i = j;
-        continue;
-      }
     }
     const length = operatorLength(text, i, c);
     if (c === Code.OpenParen || c === Code.OpenBracket || c === Code.OpenBrace) depth++;
