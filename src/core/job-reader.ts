@@ -349,22 +349,20 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number,
     }
     return current;
   };
-  const push = (statement: LogicalLine, token: Token) => {
-    if (statement.tokens.length >= MAX_STATEMENT_TOKENS) {
-      if (!statement.truncated) problems.add(`line ${statement.line}: a statement of more than ${MAX_STATEMENT_TOKENS} tokens was not read`);
-      statement.truncated = true;
-      return;
-    }
-    statement.tokens.push(token);
-  };
-  /** `push` without the token, for Keep.Count: the same bound, the same problem at the same token. */
-  const count = (statement: LogicalLine) => {
+  /**
+   * Takes the open statement's next token: kept under Keep.Tokens, only counted under Keep.Count
+   * (`token` null), so both modes meet the bound, and report it, at the same token. `counted` is
+   * the statement's token count in both modes: under Keep.Tokens it equals `statement.tokens.length`,
+   * as this is the only place tokens are added and `open` resets both for a new statement.
+   */
+  const take = (statement: LogicalLine, token: Token | null) => {
     if (counted >= MAX_STATEMENT_TOKENS) {
       if (!statement.truncated) problems.add(`line ${statement.line}: a statement of more than ${MAX_STATEMENT_TOKENS} tokens was not read`);
       statement.truncated = true;
       return;
     }
     counted++;
+    if (token !== null) statement.tokens.push(token);
   };
   /** A line at column 0 that starts with something other than a closing bracket starts a statement. */
   const startsStatement = (at: number) => {
@@ -475,8 +473,8 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number,
         endsWithColon = false;
         if (keep === Keep.Tokens) {
           const value = notStr || !closed ? null : decodeStringBody(text.slice(bodyStart, bodyEnd), raw);
-          push(statement, { type: "string", text: text.slice(i, end), line: startLine, col, value });
-        } else if (keep === Keep.Count) count(statement);
+          take(statement, { type: "string", text: text.slice(i, end), line: startLine, col, value });
+        } else if (keep === Keep.Count) take(statement, null);
         if (!closed) statement.broken = true;
         i = end;
         continue;
@@ -501,8 +499,8 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number,
       if (keep === Keep.Tokens) {
         const word = text.slice(i, j);
         const isNumber = numeric && NUMBER.test(word);
-        push(statement, { type: isNumber ? "number" : "name", text: word, line, col, value: undefined });
-      } else if (keep === Keep.Count) count(statement);
+        take(statement, { type: isNumber ? "number" : "name", text: word, line, col, value: undefined });
+      } else if (keep === Keep.Count) take(statement, null);
       i = j;
       continue;
     }
@@ -511,8 +509,8 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number,
     else if ((c === Code.CloseParen || c === Code.CloseBracket || c === Code.CloseBrace) && depth > 0) depth--;
     const statement = open(line, false);
     endsWithColon = c === Code.Colon && length === 1;
-    if (keep === Keep.Tokens) push(statement, { type: "op", text: length === 1 ? text[i]! : text.slice(i, i + length), line, col, value: undefined });
-    else if (keep === Keep.Count) count(statement);
+    if (keep === Keep.Tokens) take(statement, { type: "op", text: length === 1 ? text[i]! : text.slice(i, i + length), line, col, value: undefined });
+    else if (keep === Keep.Count) take(statement, null);
     i += length;
   }
   if (current !== null && depth > 0) {
