@@ -178,13 +178,25 @@ function groupsOf(rankedByFlow: RankedAnnotation[][], level: AnnotationLevel): F
   return groups.sort((a, b) => a.severity - b.severity);
 }
 
-function omittedText(level: AnnotationLevel, count: number, flows: number): { title: string; message: string } {
+/**
+ * The wording every "+N more" annotation shares: the action's (omittedText) and `mfdag check
+ * --format github`'s (src/render/workflow-commands.ts), which differ only in where they send the
+ * reader. `title` is "mfdag: +N more errors", `why` the sentence on GitHub's limit, `more` "N more
+ * errors (F flows not annotated at all)".
+ */
+export function omittedWording(level: AnnotationLevel, count: number, flows: number): { title: string; why: string; more: string } {
   const noun = `${level}${count === 1 ? "" : "s"}`;
   const inFlows = flows > 0 ? ` (${flows} flow${flows === 1 ? "" : "s"} not annotated at all)` : "";
   return {
-    title: `mfdag: +${count} more ${noun} in the job summary`,
-    message: `GitHub shows only ${ANNOTATIONS_SHOWN_PER_STEP} ${level} annotations per step, so mfdag annotated the most severe flows first, each at its most useful line. ${count} more ${noun}${inFlows} are listed in the job summary and the SARIF file.`,
+    title: `mfdag: +${count} more ${noun}`,
+    why: `GitHub shows only ${ANNOTATIONS_SHOWN_PER_STEP} ${level} annotations per step, so mfdag annotated the most severe flows first, each at its most useful line.`,
+    more: `${count} more ${noun}${inFlows}`,
   };
+}
+
+function omittedText(level: AnnotationLevel, count: number, flows: number): { title: string; message: string } {
+  const { title, why, more } = omittedWording(level, count, flows);
+  return { title: `${title} in the job summary`, message: `${why} ${more} are listed in the job summary and the SARIF file.` };
 }
 
 /**
