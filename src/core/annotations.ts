@@ -162,10 +162,12 @@ interface FlowGroup {
   severity: number;
 }
 
-function groupsOf(report: CheckReport, level: AnnotationLevel): FlowGroup[] {
+/** `rankedByFlow` holds each flow's ranked annotations, in the report's flow order. */
+function groupsOf(rankedByFlow: RankedAnnotation[][], level: AnnotationLevel): FlowGroup[] {
   const groups: FlowGroup[] = [];
-  for (const flow of report.flows) {
-    const ranked = rankedFlowAnnotations(flow).filter((r) => r.annotation.level === level);
+  for (const flowRanked of rankedByFlow) {
+    // filter copies, so the sort below leaves the shared per-flow lists in the report's order.
+    const ranked = flowRanked.filter((r) => r.annotation.level === level);
     if (ranked.length === 0) continue;
     // Stable: among equally useful lines, the report's order (the Parameter's order) decides.
     ranked.sort((a, b) => a.usefulness - b.usefulness);
@@ -176,13 +178,25 @@ function groupsOf(report: CheckReport, level: AnnotationLevel): FlowGroup[] {
   return groups.sort((a, b) => a.severity - b.severity);
 }
 
-function omittedText(level: AnnotationLevel, count: number, flows: number): { title: string; message: string } {
+/**
+ * The wording every "+N more" annotation shares: the action's (omittedText) and `mfdag check
+ * --format github`'s (src/render/workflow-commands.ts), which differ only in where they send the
+ * reader. `title` is "mfdag: +N more errors", `why` the sentence on GitHub's limit, `more` "N more
+ * errors (F flows not annotated at all)".
+ */
+export function omittedWording(level: AnnotationLevel, count: number, flows: number): { title: string; why: string; more: string } {
   const noun = `${level}${count === 1 ? "" : "s"}`;
   const inFlows = flows > 0 ? ` (${flows} flow${flows === 1 ? "" : "s"} not annotated at all)` : "";
   return {
-    title: `mfdag: +${count} more ${noun} in the job summary`,
-    message: `GitHub shows only ${ANNOTATIONS_SHOWN_PER_STEP} ${level} annotations per step, so mfdag annotated the most severe flows first, each at its most useful line. ${count} more ${noun}${inFlows} are listed in the job summary and the SARIF file.`,
+    title: `mfdag: +${count} more ${noun}`,
+    why: `GitHub shows only ${ANNOTATIONS_SHOWN_PER_STEP} ${level} annotations per step, so mfdag annotated the most severe flows first, each at its most useful line.`,
+    more: `${count} more ${noun}${inFlows}`,
   };
+}
+
+function omittedText(level: AnnotationLevel, count: number, flows: number): { title: string; message: string } {
+  const { title, why, more } = omittedWording(level, count, flows);
+  return { title: `${title} in the job summary`, message: `${why} ${more} are listed in the job summary and the SARIF file.` };
 }
 
 /**
@@ -194,12 +208,14 @@ function omittedText(level: AnnotationLevel, count: number, flows: number): { ti
 export function planAnnotations(report: CheckReport, budget: AnnotationBudget): AnnotationPlan {
   const shown: Annotation[] = [];
   const omitted: OmittedAnnotations[] = [];
+  // Ranked once for all three levels rather than once per level (and again when a level all fits).
+  const ranked = report.flows.map(rankedFlowAnnotations);
   for (const level of ["error", "warning", "notice"] as const) {
-    const groups = groupsOf(report, level);
+    const groups = groupsOf(ranked, level);
     const total = groups.reduce((sum, group) => sum + group.annotations.length, 0);
     const room = Math.max(0, budget[level]);
     if (total <= room) {
-      shown.push(...annotationsFor(report).filter((a) => a.level === level));
+      shown.push(...ranked.flat().map((r) => r.annotation).filter((a) => a.level === level));
       continue;
     }
     const slots = Math.max(0, room - 1);

@@ -270,7 +270,7 @@ async function compileAll(
   if (options.compiler === "metaflow") {
     await ports.metaflow.ensureAvailable();
     available = true;
-  } else if (wanted.length > 0) {
+  } else {
     available = await ports.metaflow.isAvailable();
     if (!available) ports.logger.info(`${wanted.length} flow(s) need the metaflow compiler, which this Python cannot import`);
   }

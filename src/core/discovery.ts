@@ -69,17 +69,20 @@ const HEAD_BYTES = 512;
 const DEFINITIONS_PER_TURN = 64;
 
 /**
- * Whether a file whose first bytes (not the whole file) are `head` is a definitions file: "yes" and "no" are certain
- * (the header is decided within them), "maybe" when they end before the header could be told
+ * Whether a file whose first bytes (not the whole file) are `head` may be a definitions file, so
+ * that the whole file must be read: false only when it certainly is not (the header is decided
+ * within them, and missing); true when it is, and when they end before the header could be told
  * (blank space, part of the opening quotes or of the header line, a character cut in two).
  */
-function definitionsByHead(head: string): "yes" | "no" | "maybe" {
-  if (isDefinitionsText(head)) return "yes";
+function mayBeDefinitionsByHead(head: string): boolean {
+  // The header whole within the head: a definitions file. The checks below only tell a head that
+  // ends before the header does, and would call this one certainly not.
+  if (isDefinitionsText(head)) return true;
   const start = head.replace(/^\uFEFF/, "").trimStart();
-  if (start === "" || '"""'.startsWith(start) || start.startsWith("\uFFFD")) return "maybe";
-  if (!start.startsWith('"""')) return "no";
+  if (start === "" || '"""'.startsWith(start) || start.startsWith("\uFFFD")) return true;
+  if (!start.startsWith('"""')) return false;
   const rest = start.slice(3).trimStart();
-  return rest === "" || DEFINITIONS_HEADER.startsWith(rest) || rest.startsWith("\uFFFD") ? "maybe" : "no";
+  return rest === "" || DEFINITIONS_HEADER.startsWith(rest) || rest.startsWith("\uFFFD");
 }
 
 type FileVerdict = { kind: "unreadable"; entry: UnreadableFlowFile } | { kind: "definitions"; file: DefinitionsFile } | { kind: "python" } | { kind: "skip" };
@@ -91,7 +94,7 @@ async function classifyHead(repo: RepoReader, file: string, maxFileBytes: number
   const cut = read.size > read.bytes.length;
   // A file within its first bytes is read already: decide as for any whole file.
   if (!cut) return classifyWhole(file, read.bytes, read.size, maxFileBytes);
-  return definitionsByHead(headDecoder.decode(read.bytes)) === "no" ? { kind: "python" } : { kind: "whole" };
+  return mayBeDefinitionsByHead(headDecoder.decode(read.bytes)) ? { kind: "whole" } : { kind: "python" };
 }
 
 /** A whole file (or its first maxFileBytes), as discovery always told them apart. */

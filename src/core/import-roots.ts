@@ -57,9 +57,8 @@ class Collector {
     if (typeof dir !== "string") return this.add(key, dir);
     const normalized = repoDirectory(dir);
     if (normalized === null) return this.add(key, dir);
-    const top = name.split(".")[0]!;
     if (name === "") this.dirs.push(normalized);
-    else if (!name.includes(".") && path.posix.basename(normalized) === top) this.dirs.push(path.posix.dirname(normalized));
+    else if (!name.includes(".") && path.posix.basename(normalized) === name) this.dirs.push(path.posix.dirname(normalized));
     else this.notices.push(`${this.file}: ${key}: package ${name.slice(0, 80)} in '${dir.slice(0, 80)}' cannot be imported from an import root, ignored.`);
   }
 }

@@ -349,22 +349,20 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number,
     }
     return current;
   };
-  const push = (statement: LogicalLine, token: Token) => {
-    if (statement.tokens.length >= MAX_STATEMENT_TOKENS) {
-      if (!statement.truncated) problems.add(`line ${statement.line}: a statement of more than ${MAX_STATEMENT_TOKENS} tokens was not read`);
-      statement.truncated = true;
-      return;
-    }
-    statement.tokens.push(token);
-  };
-  /** `push` without the token, for Keep.Count: the same bound, the same problem at the same token. */
-  const count = (statement: LogicalLine) => {
+  /**
+   * Takes the open statement's next token: kept under Keep.Tokens, only counted under Keep.Count
+   * (`token` null), so both modes meet the bound, and report it, at the same token. `counted` is
+   * the statement's token count in both modes: under Keep.Tokens it equals `statement.tokens.length`,
+   * as this is the only place tokens are added and `open` resets both for a new statement.
+   */
+  const take = (statement: LogicalLine, token: Token | null) => {
     if (counted >= MAX_STATEMENT_TOKENS) {
       if (!statement.truncated) problems.add(`line ${statement.line}: a statement of more than ${MAX_STATEMENT_TOKENS} tokens was not read`);
       statement.truncated = true;
       return;
     }
     counted++;
+    if (token !== null) statement.tokens.push(token);
   };
   /** A line at column 0 that starts with something other than a closing bracket starts a statement. */
   const startsStatement = (at: number) => {
@@ -475,15 +473,16 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number,
         endsWithColon = false;
         if (keep === Keep.Tokens) {
           const value = notStr || !closed ? null : decodeStringBody(text.slice(bodyStart, bodyEnd), raw);
-          push(statement, { type: "string", text: text.slice(i, end), line: startLine, col, value });
-        } else if (keep === Keep.Count) count(statement);
+          take(statement, { type: "string", text: text.slice(i, end), line: startLine, col, value });
+        } else if (keep === Keep.Count) take(statement, null);
         if (!closed) statement.broken = true;
         i = end;
         continue;
       }
     }
-    if (c < 128 ? (ASCII_CLASS[c]! & WORD) !== 0 : isWordAt(text, i)) {
-      // A name, or a number; `2024_backfill` (a job name the compiler allows) is read as a name.
+    if (c < 128 ? (ASCII_CLASS[c]! & WORD) !== 0 || (c === Code.Dot && text.charCodeAt(i + 1) >= Code.Digit0 && text.charCodeAt(i + 1) <= Code.Digit9) : isWordAt(text, i)) {
+      // A name, or a number (`.5` among them); `2024_backfill` (a job name the compiler allows) is
+      // read as a name. A leading `.` is no word character, so the loop below leaves j at i for it.
       let j = i;
       while (j < n) {
         const w = text.charCodeAt(j);
@@ -493,39 +492,25 @@ function logicalLines(text: string, problems: Problems, wanted: (indent: number,
         } else if (isWordAt(text, j)) j += text.codePointAt(j)! > 0xffff ? 2 : 1;
         else break;
       }
-      if (c <= Code.Digit9 && c >= Code.Digit0) j = numberEnd(text, i, j);
+      const numeric = (c <= Code.Digit9 && c >= Code.Digit0) || c === Code.Dot;
+      if (numeric) j = numberEnd(text, i, j);
       const statement = open(line, j === i + 3 && c === 0x64 && text.charCodeAt(i + 1) === 0x65 && text.charCodeAt(i + 2) === 0x66);
       endsWithColon = false;
       if (keep === Keep.Tokens) {
         const word = text.slice(i, j);
-        const isNumber = c <= Code.Digit9 && c >= Code.Digit0 && NUMBER.test(word);
-        push(statement, { type: isNumber ? "number" : "name", text: word, line, col, value: undefined });
-      } else if (keep === Keep.Count) count(statement);
+        const isNumber = numeric && NUMBER.test(word);
+        take(statement, { type: isNumber ? "number" : "name", text: word, line, col, value: undefined });
+      } else if (keep === Keep.Count) take(statement, null);
       i = j;
       continue;
-    }
-    if (c === Code.Dot) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= Code.Digit0 && d <= Code.Digit9) {
-        // `.5`: a number
-        const j = numberEnd(text, i, i);
-        const statement = open(line, false);
-        endsWithColon = false;
-        if (keep === Keep.Tokens) {
-          const word = text.slice(i, j);
-          push(statement, { type: NUMBER.test(word) ? "number" : "name", text: word, line, col, value: undefined });
-        } else if (keep === Keep.Count) count(statement);
-        i = j;
-        continue;
-      }
     }
     const length = operatorLength(text, i, c);
     if (c === Code.OpenParen || c === Code.OpenBracket || c === Code.OpenBrace) depth++;
     else if ((c === Code.CloseParen || c === Code.CloseBracket || c === Code.CloseBrace) && depth > 0) depth--;
     const statement = open(line, false);
     endsWithColon = c === Code.Colon && length === 1;
-    if (keep === Keep.Tokens) push(statement, { type: "op", text: length === 1 ? text[i]! : text.slice(i, i + length), line, col, value: undefined });
-    else if (keep === Keep.Count) count(statement);
+    if (keep === Keep.Tokens) take(statement, { type: "op", text: length === 1 ? text[i]! : text.slice(i, i + length), line, col, value: undefined });
+    else if (keep === Keep.Count) take(statement, null);
     i += length;
   }
   if (current !== null && depth > 0) {
@@ -539,19 +524,13 @@ const NUMBER = /^(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:[0-9][0-9_]*)
 
 /**
  * Where a number that starts with a digit or `.` at `start` ends, its word characters read up to
- * `wordEnd`: past a fraction (`1.5`, `.5`) and a signed exponent (`1e-3`).
+ * `wordsEnd`: past a fraction (`1.5`, `.5`) and a signed exponent (`1e-3`).
  */
-function numberEnd(text: string, start: number, wordEnd: number): number {
-  let j = wordEnd;
-  if (text.charCodeAt(j) === Code.Dot && /^[0-9_]*$/.test(text.slice(start, j))) {
-    j++;
-    while (j < text.length && isWordAt(text, j)) j++;
-  }
+function numberEnd(text: string, start: number, wordsEnd: number): number {
+  let j = wordsEnd;
+  if (text.charCodeAt(j) === Code.Dot && /^[0-9_]*$/.test(text.slice(start, j))) j = wordEnd(text, j + 1);
   const sign = text.charCodeAt(j);
-  if ((sign === 0x2b || sign === Code.Minus) && /^[0-9_.]+[eE]$/.test(text.slice(start, j))) {
-    j++;
-    while (j < text.length && isWordAt(text, j)) j++;
-  }
+  if ((sign === 0x2b || sign === Code.Minus) && /^[0-9_.]+[eE]$/.test(text.slice(start, j))) j = wordEnd(text, j + 1);
   return j;
 }
 

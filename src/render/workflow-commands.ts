@@ -11,7 +11,7 @@
  * is broken as everywhere else (the runner's legacy commands).
  */
 import path from "node:path";
-import { ANNOTATIONS_SHOWN_PER_STEP, type Annotation, type OmittedAnnotations } from "../core/annotations.js";
+import { omittedWording, type Annotation, type OmittedAnnotations } from "../core/annotations.js";
 import { plainText } from "./escape.js";
 
 const ZWSP = "\u200B";
@@ -44,10 +44,9 @@ export function workflowCommand(level: Annotation["level"] | "notice", propertie
  * at the full report instead.
  */
 export function omittedCommand({ level, count, flows }: OmittedAnnotations): string {
-  const noun = `${level}${count === 1 ? "" : "s"}`;
-  const inFlows = flows > 0 ? ` (${flows} flow${flows === 1 ? "" : "s"} not annotated at all)` : "";
-  const message = `GitHub shows only ${ANNOTATIONS_SHOWN_PER_STEP} ${level} annotations per step, so mfdag annotated the most severe flows first, each at its most useful line. ${count} more ${noun}${inFlows}: mfdag check lists them all (--format text, or --format sarif for code scanning).`;
-  return workflowCommand(level, { title: `mfdag: +${count} more ${noun}` }, message) + "\n";
+  const { title, why, more } = omittedWording(level, count, flows);
+  const message = `${why} ${more}: mfdag check lists them all (--format text, or --format sarif for code scanning).`;
+  return workflowCommand(level, { title }, message) + "\n";
 }
 
 /**
